@@ -1,0 +1,93 @@
+"""Loading libk8snet with ctypes, and the error convention shared by layers.
+
+The library is loaded by SONAME (``libk8snet.so.0``); set ``K8SNET_LIBRARY``
+to a path to use another copy (the build tree's tests do).
+"""
+import ctypes
+import errno
+import os
+
+SONAME = "libk8snet.so.0"
+
+lib = ctypes.CDLL(os.environ.get("K8SNET_LIBRARY") or SONAME, use_errno=True)
+
+c_ctx_p = ctypes.c_void_p
+
+
+def fn(name, restype, *argtypes):
+    """Declare one C function's signature; returns the ctypes function."""
+    f = getattr(lib, name)
+    f.restype = restype
+    f.argtypes = list(argtypes)
+    return f
+
+
+def encode(s):
+    return None if s is None else s.encode("utf-8")
+
+
+def decode(b):
+    return None if b is None else b.decode("utf-8")
+
+
+class Error(OSError):
+    """A libk8snet call failed. ``errno`` is positive, ``strerror`` is the
+    context's message (which names the bad field for bad input), ``path`` is
+    that field's path or ""."""
+
+    def __init__(self, code, message, path=""):
+        super().__init__(code, message)
+        self.path = path
+
+
+class InvalidArgument(Error, ValueError):
+    pass
+
+
+class NotFound(Error, LookupError):
+    pass
+
+
+class Exists(Error):
+    pass
+
+
+class NoSpace(Error):
+    pass
+
+
+_BY_ERRNO = {
+    errno.EINVAL: InvalidArgument,
+    errno.ERANGE: InvalidArgument,
+    errno.ENOENT: NotFound,
+    errno.EEXIST: Exists,
+    errno.ENOSPC: NoSpace,
+}
+
+_strerror = fn("k8snet_strerror", ctypes.c_char_p, ctypes.c_int)
+_get_error = fn("k8snet_ctx_get_error", ctypes.c_char_p, c_ctx_p)
+_get_error_path = fn("k8snet_ctx_get_error_path", ctypes.c_char_p, c_ctx_p)
+free = fn("k8snet_free", None, ctypes.c_void_p)
+
+
+def strerror(code):
+    """Description of an errno code (either sign)."""
+    return decode(_strerror(code))
+
+
+def check(rc, ctx_handle=None):
+    """Raise the right Error subclass for a negative return code."""
+    if rc >= 0:
+        return rc
+    code = -rc
+    message = decode(_get_error(ctx_handle)) if ctx_handle else ""
+    path = decode(_get_error_path(ctx_handle)) if ctx_handle else ""
+    raise _BY_ERRNO.get(code, Error)(code, message or strerror(code), path)
+
+
+def take_string(ptr):
+    """Copy a library-allocated C string and free it."""
+    try:
+        return decode(ctypes.string_at(ptr)) if ptr else None
+    finally:
+        free(ptr)

@@ -1,0 +1,97 @@
+#!/bin/sh
+# The project's two entry points, for root on a fresh Debian 12 machine:
+#   ./dev.sh demo   install what is missing, build, run the main demo
+#   ./dev.sh test   install what is missing, build, run the whole test suite
+# and the pieces they are made of:
+#   ./dev.sh deps | build | bench
+set -eu
+cd "$(dirname "$0")"
+
+# Debian packages: build, test and demo dependencies.
+PACKAGES="build-essential autoconf automake libtool pkg-config
+	libnl-3-dev libnl-route-3-dev libmnl-dev libnftnl-dev libcjson-dev check
+	mandoc abigail-tools valgrind clang libclang-rt-14-dev python3
+	iproute2 nftables util-linux procps
+	containernetworking-plugins bind9 bind9-utils dnsutils"
+
+log() { printf '==> %s\n' "$*"; }
+
+deps() {
+	missing=""
+	for p in $PACKAGES; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+			missing="$missing $p"
+	done
+	[ -z "$missing" ] && return 0
+	log "installing Debian packages:$missing"
+	if [ "$(id -u)" != 0 ]; then
+		echo "dev.sh: installing packages needs root" >&2
+		exit 1
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends $missing >/dev/null
+}
+
+build() {
+	[ -x configure ] || { log "autoreconf"; autoreconf -fi >/dev/null; }
+	[ -f Makefile ] || { log "configure"; ./configure -q; }
+	log "make"
+	make -j"$(nproc)" >/dev/null
+}
+
+summary() {
+	# One closing line for CI: "tests: N passed, N failed, N skipped".
+	awk '/^# (PASS|FAIL|XFAIL|XPASS|SKIP|ERROR):/ { n[$2] = $3 }
+	     END { printf "tests: %d passed, %d failed, %d skipped\n",
+	           n["PASS:"] + n["XFAIL:"], n["FAIL:"] + n["ERROR:"] + n["XPASS:"], n["SKIP:"] }' \
+		test-suite.log
+}
+
+run_tests() {
+	log "make check"
+	status=0
+	make -j"$(nproc)" check >/dev/null 2>&1 || status=$?
+	grep -h -E '^(PASS|FAIL|SKIP|ERROR|XFAIL|XPASS):' test-suite.log tests/*.log \
+		tests/*/*.log 2>/dev/null | grep -v '^PASS' || true
+	if [ $status != 0 ]; then
+		log "failures:"
+		cat test-suite.log
+	else
+		log "make distcheck (tarball builds and passes its unit checks)"
+		make distcheck TESTS="tests/unit/test-core tests/unit/test-json tests/check-symbols.sh" \
+			>distcheck.log 2>&1 || { tail -40 distcheck.log; status=1; }
+	fi
+	summary
+	return $status
+}
+
+demo() {
+	# Until the cluster-in-a-box demo exists: bind a context to a fresh
+	# namespace, put something in it, and show what the library sees.
+	ns="k8snet-demo-$$"
+	trap 'ip netns del "$ns" 2>/dev/null || true' EXIT INT TERM
+	ip netns add "$ns"
+	ip -n "$ns" link set lo up
+	ip -n "$ns" link add demo0 type veth peer name demo1
+	ip -n "$ns" addr add 10.244.1.1/24 dev demo0
+	ip -n "$ns" link set demo0 up
+	log "examples/netns-describe /run/netns/$ns"
+	./examples/netns-describe "/run/netns/$ns"
+	log "k8snet netns describe --netns /run/netns/$ns"
+	./examples/k8snet netns describe --netns "/run/netns/$ns" >/dev/null
+	log "Python: k8snet.Context(netns=...).describe()"
+	K8SNET_LIBRARY="$PWD/lib/.libs/libk8snet.so.0" PYTHONPATH="$PWD/bindings/python" \
+		python3 -c 'import k8snet,sys; c=k8snet.Context(netns=sys.argv[1]); print([l["name"] for l in c.describe()["links"]])' \
+		"/run/netns/$ns"
+}
+
+case "${1:-}" in
+deps) deps ;;
+build) deps; build ;;
+test) deps; build; run_tests ;;
+demo) deps; build; demo ;;
+bench) deps; build; make -j"$(nproc)" bench ;;
+*) echo "usage: $0 demo|test|deps|build|bench" >&2; exit 2 ;;
+esac

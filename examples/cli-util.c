@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+int cli_report(const struct k8snet_ctx *ctx, int r, const char *what)
+{
+	const char *msg = ctx ? k8snet_ctx_get_error(ctx) : "";
+
+	fprintf(stderr, "k8snet: %s: %s\n", what, *msg ? msg : k8snet_strerror(r));
+	return r == -EINVAL || r == -ERANGE ? CLI_USAGE : CLI_FAIL;
+}
+
+int cli_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("k8snet: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return CLI_USAGE;
+}
+
+int cli_ctx_new(const char *netns_path, struct k8snet_ctx **ret)
+{
+	struct k8snet_ctx *ctx;
+	int r = k8snet_ctx_new(&ctx);
+
+	if (r < 0)
+		return cli_report(NULL, r, "cannot create a context");
+	if (netns_path) {
+		r = k8snet_ctx_set_netns_path(ctx, netns_path);
+		if (r < 0) {
+			r = cli_report(ctx, r, "netns");
+			k8snet_ctx_free(ctx);
+			return r;
+		}
+	}
+	*ret = ctx;
+	return 0;
+}
+
+char *cli_read_file(const char *path, size_t *ret_len)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "re");
+	char *buf = NULL;
+	size_t len = 0, cap = 0, n;
+
+	if (!f) {
+		fprintf(stderr, "k8snet: %s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	do {
+		if (cap - len < 65536) {
+			char *p = realloc(buf, cap + 65536 + 1);
+
+			if (!p) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = p;
+			cap += 65536;
+		}
+		n = fread(buf + len, 1, cap - len, f);
+		len += n;
+	} while (n > 0);
+	if (buf && ferror(f)) {
+		fprintf(stderr, "k8snet: %s: read error\n", path);
+		free(buf);
+		buf = NULL;
+	}
+	if (f != stdin)
+		fclose(f);
+	if (buf) {
+		buf[len] = '\0';
+		if (ret_len)
+			*ret_len = len;
+	}
+	return buf;
+}

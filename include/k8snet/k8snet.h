@@ -1,0 +1,9 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* libk8snet: Kubernetes pod networking on one Linux node. The umbrella header. */
+#ifndef K8SNET_K8SNET_H
+#define K8SNET_K8SNET_H
+
+#include <k8snet/version.h>
+#include <k8snet/common.h>
+
+#endif

@@ -1,0 +1,43 @@
+lib_libk8snet_internal_la_SOURCES += \
+	lib/core/internal.h \
+	lib/core/ctx.c \
+	lib/core/error.c \
+	lib/core/netns.c \
+	lib/core/describe.c \
+	lib/core/version.c
+
+k8snetinclude_HEADERS += \
+	include/k8snet/k8snet.h \
+	include/k8snet/common.h
+EXTRA_DIST += include/k8snet/version.h.in
+
+dist_man3_MANS += \
+	man/man3/k8snet_version.3 \
+	man/man3/k8snet_version_num.3 \
+	man/man3/k8snet_ctx_new.3 \
+	man/man3/k8snet_ctx_free.3 \
+	man/man3/k8snet_ctx_set_netns_path.3 \
+	man/man3/k8snet_ctx_set_netns_fd.3 \
+	man/man3/k8snet_ctx_get_netns_fd.3 \
+	man/man3/k8snet_ctx_connect.3 \
+	man/man3/k8snet_ctx_set_log_fn.3 \
+	man/man3/k8snet_ctx_set_log_priority.3 \
+	man/man3/k8snet_ctx_get_log_priority.3 \
+	man/man3/k8snet_ctx_get_error.3 \
+	man/man3/k8snet_ctx_get_error_path.3 \
+	man/man3/k8snet_ctx_get_errno.3 \
+	man/man3/k8snet_ctx_clear_error.3 \
+	man/man3/k8snet_strerror.3 \
+	man/man3/k8snet_ctx_describe.3 \
+	man/man3/k8snet_free.3
+
+check_PROGRAMS += tests/unit/test-core
+TESTS += tests/unit/test-core
+tests_unit_test_core_SOURCES = tests/unit/test-core.c
+tests_unit_test_core_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_core_LDADD = $(UNIT_LDADD)
+
+check_PROGRAMS += tests/netns/test-ctx-netns
+TESTS += tests/netns/test-ctx-netns
+tests_netns_test_ctx_netns_SOURCES = tests/netns/test-ctx-netns.c
+tests_netns_test_ctx_netns_LDADD = $(NETNS_LDADD)

@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <k8snet/version.h>
+
+K8SNET_EXPORT const char *k8snet_version(void)
+{
+	return K8SNET_VERSION_STRING;
+}
+
+K8SNET_EXPORT unsigned int k8snet_version_num(void)
+{
+	return K8SNET_VERSION_NUM;
+}

@@ -1,0 +1,1 @@
+# The dns layer: sources, headers, man pages, tests.

@@ -1,0 +1,1 @@
+# The ipam layer: sources, headers, man pages, tests.

@@ -1,0 +1,1 @@
+# The link layer: sources, headers, man pages, tests.

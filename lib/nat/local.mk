@@ -1,0 +1,1 @@
+# The nat layer: sources, headers, man pages, tests.

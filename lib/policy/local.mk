@@ -1,0 +1,1 @@
+# The policy layer: sources, headers, man pages, tests.

@@ -1,0 +1,19 @@
+# Shell side of the netns harness: source it, then
+#   require_root
+#   netns_add tag; ns=$NETNS   # removed on exit, error or signal
+# Namespaces are named k8st-TAG-PID-N, never the host's own.
+_k8st_ns=""
+_k8st_n=0
+
+require_root() {
+	if [ "$(id -u)" != 0 ]; then echo "SKIP: needs root"; exit 77; fi
+	command -v ip >/dev/null || { echo "SKIP: no ip"; exit 77; }
+}
+
+_k8st_cleanup() {
+	for ns in $_k8st_ns; do ip netns del "$ns" 2>/dev/null; done
+	_k8st_ns=""
+}
+trap _k8st_cleanup EXIT
+trap '_k8st_cleanup; exit 130' INT TERM HUP
+

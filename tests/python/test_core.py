@@ -1,0 +1,100 @@
+"""Tests of the core bindings: version, context, namespaces, errors, logging."""
+import os
+import subprocess
+import unittest
+import uuid
+
+import k8snet
+from k8snet import _lib
+
+
+class VersionTest(unittest.TestCase):
+    def test_version(self):
+        v = k8snet.version()
+        major, minor, patch = (int(x) for x in v.split("."))
+        self.assertEqual(k8snet.version_num(), (major << 16) | (minor << 8) | patch)
+
+
+class ContextTest(unittest.TestCase):
+    def test_lifetime(self):
+        with k8snet.Context() as ctx:
+            self.assertGreaterEqual(ctx.netns_fd, 0)
+            self.assertEqual(ctx.error, "")
+            self.assertEqual(ctx.errno, 0)
+        with self.assertRaises(ValueError):
+            ctx.netns_fd
+        ctx.close()  # twice is fine
+
+    def test_bad_netns_raises_with_message(self):
+        ctx = k8snet.Context()
+        with self.assertRaises(k8snet.NotFound) as cm:
+            ctx.set_netns("/nonexistent/ns")
+        self.assertIn("/nonexistent/ns", str(cm.exception))
+        self.assertIsInstance(cm.exception, OSError)
+        with self.assertRaises(k8snet.InvalidArgument) as cm:
+            ctx.set_netns("/proc/self/status")
+        self.assertIn("not a network namespace", cm.exception.strerror)
+        self.assertEqual(ctx.errno, -22)
+        ctx.clear_error()
+        self.assertEqual(ctx.error, "")
+
+    def test_log_priority(self):
+        ctx = k8snet.Context()
+        self.assertEqual(ctx.log_priority, 3)
+        ctx.log_priority = 7
+        self.assertEqual(ctx.log_priority, 7)
+        with self.assertRaises(k8snet.InvalidArgument):
+            ctx.log_priority = 42
+
+    def test_log_callback_receives_debug(self):
+        seen = []
+        ctx = k8snet.Context()
+        ctx.set_log(lambda prio, msg: seen.append((prio, msg)), priority=7)
+        with self.assertRaises(k8snet.NotFound):
+            ctx.set_netns("/nonexistent/ns2")
+        self.assertTrue(any("/nonexistent/ns2" in m for _, m in seen), seen)
+        ctx.set_log(None)
+
+    def test_strerror(self):
+        self.assertEqual(k8snet.strerror(-28), "No space left on device")
+        self.assertEqual(_lib.strerror(28), "No space left on device")
+
+    def test_error_classes(self):
+        with self.assertRaises(k8snet.NoSpace):
+            _lib.check(-28)
+        with self.assertRaises(k8snet.Exists):
+            _lib.check(-17)
+        with self.assertRaises(k8snet.Error):
+            _lib.check(-5)
+        self.assertEqual(_lib.check(3), 3)
+
+
+@unittest.skipUnless(os.geteuid() == 0, "needs root for network namespaces")
+class NetnsTest(unittest.TestCase):
+    def setUp(self):
+        self.ns = "k8st-py-%d-%s" % (os.getpid(), uuid.uuid4().hex[:6])
+        subprocess.run(["ip", "netns", "add", self.ns], check=True)
+        self.addCleanup(subprocess.run, ["ip", "netns", "del", self.ns])
+
+    def test_describe_sees_namespace(self):
+        subprocess.run(["ip", "-n", self.ns, "link", "add", "k8stpy0", "type", "veth", "peer", "name", "k8stpy1"],
+                       check=True)
+        with k8snet.Context(netns="/run/netns/" + self.ns) as ctx:
+            ctx.connect()
+            seen = ctx.describe()
+        names = sorted(link["name"] for link in seen["links"])
+        self.assertEqual(names, ["k8stpy0", "k8stpy1", "lo"])
+        self.assertEqual(seen["nftables_tables"], [])
+
+    def test_bind_by_fd(self):
+        fd = os.open("/run/netns/" + self.ns, os.O_RDONLY)
+        try:
+            ctx = k8snet.Context()
+            ctx.set_netns(fd)
+        finally:
+            os.close(fd)
+        self.assertEqual([l["name"] for l in ctx.describe()["links"]], ["lo"])
+
+
+if __name__ == "__main__":
+    unittest.main()
