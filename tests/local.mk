@@ -22,8 +22,6 @@ EXTRA_DIST += \
 	tests/netns/lib.sh \
 	bindings/python
 
-# Fuzz targets: tests/fuzz/fuzz-NAME.c, built with clang by tests/fuzz/run.sh.
-FUZZ_TARGETS = json
 AM_TESTS_ENVIRONMENT += FUZZ_TARGETS='$(FUZZ_TARGETS)'; export FUZZ_TARGETS;
 
 clean-local:

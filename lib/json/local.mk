@@ -9,3 +9,4 @@ tests_unit_test_json_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_json_LDADD = $(UNIT_LDADD)
 
 EXTRA_DIST += tests/fuzz/fuzz-json.c tests/fuzz/corpus/json
+FUZZ_TARGETS += json
