@@ -9,3 +9,14 @@ examples_k8snet_LDADD = $(EXAMPLE_LDADD)
 noinst_PROGRAMS += examples/netns-describe
 examples_netns_describe_SOURCES = examples/netns-describe.c
 examples_netns_describe_LDADD = $(EXAMPLE_LDADD)
+
+# The CNI plugin: the protocol in the binary, the work through the library
+# (IPAM, link), hostPort/ipMasq through its own nftables table.
+bin_PROGRAMS += examples/k8snet-cni
+examples_k8snet_cni_SOURCES = examples/cni/cni.h examples/cni/main.c \
+	examples/cni/conf.c examples/cni/result.c \
+	examples/cni/delegate.c examples/cni/ipam.c \
+	examples/cni/ipam-local.h examples/cni/ipam-local.c \
+	examples/cni/net.c examples/cni/nft.c
+examples_k8snet_cni_CFLAGS = $(AM_CFLAGS) $(CJSON_CFLAGS) $(LIBMNL_CFLAGS) $(LIBNFTNL_CFLAGS)
+examples_k8snet_cni_LDADD = $(EXAMPLE_LDADD) $(CJSON_LIBS) $(LIBMNL_LIBS) $(LIBNFTNL_LIBS)

@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* k8snet-cni: CNI plugin entry point.  Reads CNI_* from the environment and
+ * the network configuration from stdin, dispatches the command, and prints
+ * either the result or the spec's error object.  See k8snet-cni(1). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cni.h"
+
+static const char *const supported_versions[] = { "0.4.0", "1.0.0", "1.1.0" };
+
+static struct {
+	int code;
+	char *msg, *details;
+} failure;
+
+int cni_fail(int code, const char *msg, const char *details_fmt, ...)
+{
+	va_list ap;
+
+	if (failure.code)
+		return -1;
+	failure.code = code;
+	failure.msg = cni_strdup(msg);
+	if (details_fmt) {
+		va_start(ap, details_fmt);
+		if (vasprintf(&failure.details, details_fmt, ap) < 0)
+			failure.details = NULL;
+		va_end(ap);
+	}
+	return -1;
+}
+
+bool cni_failed(void)
+{
+	return failure.code != 0;
+}
+
+bool cni_version_supported(const char *v)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(supported_versions) / sizeof(supported_versions[0]); i++)
+		if (strcmp(v, supported_versions[i]) == 0)
+			return true;
+	return false;
+}
+
+static int print_json(cJSON *json)
+{
+	char *s = json ? cJSON_Print(json) : NULL;
+	int r = 0;
+
+	if (!s)
+		return cni_fail(CNI_ERR_IO, "cannot encode result", NULL);
+	if (printf("%s\n", s) < 0 || fflush(stdout) != 0)
+		r = cni_fail(CNI_ERR_IO, "cannot write result", "%s", strerror(errno));
+	free(s);
+	return r;
+}
+
+static void print_failure(const char *version)
+{
+	cJSON *e = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(e, "cniVersion", version);
+	cJSON_AddNumberToObject(e, "code", failure.code);
+	cJSON_AddStringToObject(e, "msg", failure.msg ? failure.msg : "");
+	if (failure.details)
+		cJSON_AddStringToObject(e, "details", failure.details);
+	print_json(e);
+	cJSON_Delete(e);
+}
+
+static char *read_stdin(size_t *ret_len)
+{
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	ssize_t n;
+
+	for (;;) {
+		if (cap - len < 4096) {
+			char *p = realloc(buf, cap + 65536 + 1);
+
+			if (!p) {
+				free(buf);
+				cni_fail(CNI_ERR_IO, "cannot read network configuration", "out of memory");
+				return NULL;
+			}
+			buf = p;
+			cap += 65536;
+		}
+		n = read(STDIN_FILENO, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			cni_fail(CNI_ERR_IO, "cannot read network configuration", "stdin: %s",
+				 strerror(errno));
+			free(buf);
+			return NULL;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	*ret_len = len;
+	return buf;
+}
+
+static int cmd_version(char *raw)
+{
+	cJSON *in = raw && *raw ? cJSON_Parse(raw) : NULL;
+	cJSON *out = cJSON_CreateObject(), *list;
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(in, "cniVersion");
+	size_t i;
+	int r;
+
+	/* Answer in the version the runtime asked about when we speak it. */
+	cJSON_AddStringToObject(out, "cniVersion",
+				cJSON_IsString(v) && cni_version_supported(v->valuestring) ?
+				v->valuestring : CNI_VERSION_LATEST);
+	list = cJSON_AddArrayToObject(out, "supportedVersions");
+	for (i = 0; i < sizeof(supported_versions) / sizeof(supported_versions[0]); i++)
+		cJSON_AddItemToArray(list, cJSON_CreateString(supported_versions[i]));
+	r = print_json(out);
+	cJSON_Delete(out);
+	cJSON_Delete(in);
+	return r;
+}
+
+static int print_result(const struct cni_result *res, const char *version)
+{
+	cJSON *json = cni_result_to_json(res, version);
+	int r = print_json(json);
+
+	cJSON_Delete(json);
+	return r;
+}
+
+static int cmd_add(struct cni_env *env, struct cni_conf *conf)
+{
+	struct cni_result res = { 0 }, out = { 0 };
+	int r;
+
+	if (conf->prev_result && cni_result_from_json(&out, conf->prev_result, "prevResult") < 0)
+		return -1;
+	r = cni_ipam_add(env, conf, &res);
+	if (r >= 0) {
+		r = cni_net_add(env, conf, &res);
+		if (r >= 0) {
+			r = cni_nft_add(env, conf, &res);
+			if (r < 0)
+				cni_net_del(env, conf);
+		}
+		/* A failed ADD leaves nothing behind, even before the runtime's DEL. */
+		if (r < 0)
+			cni_ipam_del(env, conf);
+	}
+	if (r >= 0) {
+		if (conf->dns) {
+			cJSON_Delete(res.dns);
+			res.dns = cJSON_Duplicate(conf->dns, 1);
+		}
+		r = cni_result_merge(&out, &res);
+	}
+	if (r >= 0)
+		r = print_result(&out, conf->version);
+	cni_result_done(&res);
+	cni_result_done(&out);
+	return r;
+}
+
+static int cmd_del(struct cni_env *env, struct cni_conf *conf)
+{
+	struct cni_result prev = { 0 };
+	int r = 0;
+
+	/* DEL must succeed when repeated or when the namespace is gone, so each
+	 * step is idempotent and all of them run even if one fails. */
+	if (conf->prev_result && cni_result_from_json(&prev, conf->prev_result, "prevResult") < 0)
+		return -1;
+	if (cni_nft_del(env, conf, conf->prev_result ? &prev : NULL) < 0)
+		r = -1;
+	if (cni_net_del(env, conf) < 0)
+		r = -1;
+	if (cni_ipam_del(env, conf) < 0)
+		r = -1;
+	cni_result_done(&prev);
+	return r;
+}
+
+static int cmd_check(struct cni_env *env, struct cni_conf *conf)
+{
+	struct cni_result prev = { 0 };
+	int r;
+
+	if (!conf->prev_result)
+		return cni_fail(CNI_ERR_INVALID_CONFIG, "required prevResult missing",
+				"CHECK needs the result of ADD in prevResult");
+	r = cni_result_from_json(&prev, conf->prev_result, "prevResult");
+	if (r >= 0)
+		r = cni_ipam_check(env, conf, &prev);
+	if (r >= 0)
+		r = cni_net_check(env, conf, &prev);
+	if (r >= 0)
+		r = cni_nft_check(env, conf, &prev);
+	cni_result_done(&prev);
+	return r;
+}
+
+static int need_version(const struct cni_conf *conf, const char *command)
+{
+	if (cni_version_cmp(conf->version, "1.1.0") < 0)
+		return cni_fail(CNI_ERR_INCOMPATIBLE_VERSION, "incompatible CNI versions",
+				"config version %s does not allow %s (needs 1.1.0)",
+				conf->version, command);
+	return 0;
+}
+
+static int dispatch(struct cni_env *env, struct cni_conf *conf)
+{
+	if (strcmp(env->command, "ADD") == 0)
+		return cmd_add(env, conf);
+	if (strcmp(env->command, "DEL") == 0)
+		return cmd_del(env, conf);
+	if (strcmp(env->command, "CHECK") == 0)
+		return cmd_check(env, conf);
+	if (strcmp(env->command, "STATUS") == 0)
+		return need_version(conf, "STATUS") < 0 ? -1 : cni_ipam_status(env, conf);
+	if (strcmp(env->command, "GC") == 0) {
+		if (need_version(conf, "GC") < 0)
+			return -1;
+		/* Keep going so one stale piece does not hold back the others. */
+		return (cni_net_gc(env, conf) < 0) | (cni_ipam_gc(env, conf) < 0) ? -1 : 0;
+	}
+	return cni_fail(CNI_ERR_INVALID_ENV, "unknown CNI_COMMAND", "%s", env->command);
+}
+
+int main(void)
+{
+	struct cni_env env = { 0 };
+	struct cni_conf conf = { 0 };
+	const char *version = CNI_VERSION_LATEST;
+	char *raw = NULL;
+	size_t len = 0;
+	int r;
+
+	r = cni_env_parse(&env);
+	if (r >= 0 && strcmp(env.command, "VERSION") == 0) {
+		raw = read_stdin(&len);
+		r = raw ? cmd_version(raw) : -1;
+		free(raw);
+		raw = NULL;
+		goto out;
+	}
+	if (r >= 0)
+		raw = read_stdin(&len);
+	if (raw) {
+		r = cni_conf_parse(&conf, raw, len, env.command, &env);
+		raw = NULL;    /* owned by conf now */
+		if (conf.version && cni_version_supported(conf.version))
+			version = conf.version;
+	} else
+		r = -1;
+	if (r >= 0)
+		r = dispatch(&env, &conf);
+out:
+	if (r < 0 || cni_failed()) {
+		if (!cni_failed())
+			cni_fail(CNI_ERR_INTERNAL, "internal error", NULL);
+		print_failure(version);
+	}
+	cni_conf_done(&conf);
+	cni_env_done(&env);
+	free(failure.msg);
+	free(failure.details);
+	return cni_failed() ? 1 : 0;
+}
