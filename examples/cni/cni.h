@@ -36,6 +36,8 @@ enum {
 int cni_fail(int code, const char *msg, const char *details_fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 bool cni_failed(void);
+int cni_fail_code(void);
+void cni_fail_set_code(int code);
 
 /* ---- the invocation ---------------------------------------------------- */
 

@@ -35,6 +35,16 @@ int cni_fail(int code, const char *msg, const char *details_fmt, ...)
 	return -1;
 }
 
+int cni_fail_code(void)
+{
+	return failure.code;
+}
+
+void cni_fail_set_code(int code)
+{
+	failure.code = code;
+}
+
 bool cni_failed(void)
 {
 	return failure.code != 0;
