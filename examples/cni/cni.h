@@ -155,7 +155,9 @@ void cni_route_done(struct cni_route *r);
 
 /* ---- pieces ------------------------------------------------------------ */
 
-/* IPAM: in-process through the library, or delegated through CNI_PATH. */
+/* IPAM: in-process through the library, or delegated through CNI_PATH.
+ * cni_ipam_add() returns 1 when the container already held its addresses (a
+ * runtime retrying ADD): a failing ADD must then not release them. */
 int cni_ipam_add(const struct cni_env *env, const struct cni_conf *conf, struct cni_result *res);
 int cni_ipam_del(const struct cni_env *env, const struct cni_conf *conf);
 int cni_ipam_check(const struct cni_env *env, const struct cni_conf *conf,

@@ -141,7 +141,7 @@ int cni_ipam_local_add(const struct cni_env *env, const struct cni_conf *conf,
 {
 	char cidr[K8SNET_IPAM_CIDR_MAX], gw[K8SNET_IPAM_CIDR_MAX], *addr;
 	struct ipam ip;
-	int r, i, n;
+	int r, i, n, held = 1;
 
 	if (ipam_open(conf, &ip) < 0) {
 		ipam_close(&ip);
@@ -154,6 +154,7 @@ int cni_ipam_local_add(const struct cni_env *env, const struct cni_conf *conf,
 			lib_fail(ip.ctx, r, "cannot allocate an address");
 			break;
 		}
+		held &= r == 1;
 		addr = cni_strdup(cidr);
 		*strchr(addr, '/') = '\0';
 		r = k8snet_ipam_pool_get_gateway(ip.pools[i], addr, gw, sizeof(gw));
@@ -164,7 +165,7 @@ int cni_ipam_local_add(const struct cni_env *env, const struct cni_conf *conf,
 		}
 		cni_result_add_ip(res, cidr, r == 1 ? gw : NULL, -1);
 	}
-	if (r < 0)   /* all or nothing: release what the earlier pools gave */
+	if (r < 0 && !held)   /* all or nothing: release what this call gave */
 		while (i-- > 0)
 			k8snet_ipam_pool_release(ip.pools[i], env->container_id, env->ifname);
 	n = k8snet_ipam_config_get_route_count(ip.cfg);
@@ -175,7 +176,7 @@ int cni_ipam_local_add(const struct cni_env *env, const struct cni_conf *conf,
 			cni_result_add_route(res, dst, rgw);
 	}
 	ipam_close(&ip);
-	return r < 0 ? -1 : 0;
+	return r < 0 ? -1 : held;
 }
 
 int cni_ipam_local_del(const struct cni_env *env, const struct cni_conf *conf)

@@ -15,7 +15,7 @@ int cni_ipam_add(const struct cni_env *env, const struct cni_conf *conf, struct 
 	int r;
 
 	if (!conf->ipam_type)
-		return 0;     /* no ipam: an interface with no address (chaining) */
+		return 1;     /* no ipam: an interface with no address (chaining) */
 	if (conf->ipam_in_process)
 		return cni_ipam_local_add(env, conf, res);
 	if (cni_delegate(env, conf, conf->ipam_type, "ADD", &out) < 0)
@@ -32,7 +32,7 @@ int cni_ipam_add(const struct cni_env *env, const struct cni_conf *conf, struct 
 	free(out);
 	if (r < 0)
 		cni_delegate(env, conf, conf->ipam_type, "DEL", NULL);
-	return r;
+	return r < 0 ? -1 : 0;
 }
 
 int cni_ipam_del(const struct cni_env *env, const struct cni_conf *conf)

@@ -3,6 +3,7 @@
  * the network configuration from stdin, dispatches the command, and prints
  * either the result or the spec's error object.  See k8snet-cni(1). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,23 +153,40 @@ static int print_result(const struct cni_result *res, const char *version)
 	return r;
 }
 
+/* ADD and CHECK need the container's namespace: say so before doing work. */
+static int need_netns(const struct cni_env *env)
+{
+	int fd = open(env->netns, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return cni_fail(CNI_ERR_UNKNOWN_CONTAINER, "container unknown or does not exist",
+				"CNI_NETNS=%s: %s", env->netns, strerror(errno));
+	close(fd);
+	return 0;
+}
+
 static int cmd_add(struct cni_env *env, struct cni_conf *conf)
 {
 	struct cni_result res = { 0 }, out = { 0 };
-	int r;
+	int r, held;
 
+	if (need_netns(env) < 0)
+		return -1;
 	if (conf->prev_result && cni_result_from_json(&out, conf->prev_result, "prevResult") < 0)
 		return -1;
-	r = cni_ipam_add(env, conf, &res);
+	held = cni_ipam_add(env, conf, &res);
+	r = held < 0 ? -1 : 0;
 	if (r >= 0) {
+		/* The link layer is all or nothing itself: no cleanup after it. */
 		r = cni_net_add(env, conf, &res);
 		if (r >= 0) {
 			r = cni_nft_add(env, conf, &res);
 			if (r < 0)
 				cni_net_del(env, conf);
 		}
-		/* A failed ADD leaves nothing behind, even before the runtime's DEL. */
-		if (r < 0)
+		/* A failed ADD leaves nothing behind, even before the runtime's
+		 * DEL, but never frees what an earlier ADD of this container holds. */
+		if (r < 0 && held == 0)
 			cni_ipam_del(env, conf);
 	}
 	if (r >= 0) {
@@ -212,7 +230,9 @@ static int cmd_check(struct cni_env *env, struct cni_conf *conf)
 	if (!conf->prev_result)
 		return cni_fail(CNI_ERR_INVALID_CONFIG, "required prevResult missing",
 				"CHECK needs the result of ADD in prevResult");
-	r = cni_result_from_json(&prev, conf->prev_result, "prevResult");
+	r = need_netns(env);
+	if (r >= 0)
+		r = cni_result_from_json(&prev, conf->prev_result, "prevResult");
 	if (r >= 0)
 		r = cni_ipam_check(env, conf, &prev);
 	if (r >= 0)
