@@ -1,1 +1,17 @@
-# The link layer: sources, headers, man pages, tests.
+# The link layer (pod plumbing): bridge, veth into pods, routes, host-gw and
+# VXLAN between nodes.  Pure planning (ip.c, pod.c, result.c) is kept apart
+# from kernel I/O (bridge.c, attach.c, check.c, node.c, kernel.c, netns.c).
+lib_libk8snet_internal_la_SOURCES += \
+	lib/link/internal.h \
+	lib/link/kernel.h \
+	lib/link/ip.c \
+	lib/link/pod.c \
+	lib/link/result.c \
+	lib/link/netns.c \
+	lib/link/kernel.c \
+	lib/link/bridge.c \
+	lib/link/attach.c \
+	lib/link/check.c \
+	lib/link/node.c
+
+k8snetinclude_HEADERS += include/k8snet/link.h

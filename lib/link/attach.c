@@ -1,0 +1,386 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Attach and detach a pod interface: one veth pair, the container end created
+ * directly inside the pod's namespace, the host end on the bridge. */
+#include <linux/if_bridge.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <netlink/netlink.h>
+#include <netlink/msg.h>
+#include <netlink/attr.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+#include <netlink/route/link/veth.h>
+#include <netlink/route/route.h>
+
+#include "link/internal.h"
+#include "link/kernel.h"
+
+struct attach {
+	struct k8snet_ctx *ctx;
+	const struct k8snet_link_pod *pod;
+	struct nl_sock *sk;       /* the node namespace (the context's socket) */
+	struct nl_sock *psk;      /* the pod namespace, opened for this call */
+	int podfd;
+	int br_ifindex;
+	uint32_t mtu;
+	const char *host;         /* host end name (in res) */
+	int host_ifindex;
+	int pod_ifindex;
+	struct k8snet_link_result *res;
+};
+
+int link_bridge_lookup(struct k8snet_ctx *ctx, struct nl_sock *sk, const char *name,
+		       int *ret_ifindex, uint32_t *ret_mtu, char *ret_mac, size_t mac_size)
+{
+	struct rtnl_link *l = NULL;
+	const char *kind;
+	int r = rtnl_link_get_kernel(sk, 0, name, &l);
+
+	if (r == -NLE_NODEV || r == -NLE_OBJ_NOTFOUND)
+		return k8s_error_at(ctx, -ENODEV, "pod.bridge", "%s: no such bridge", name);
+	if (r < 0)
+		return k8s_error_at(ctx, link_nlerr(r), "pod.bridge", "%s: %s", name, nl_geterror(r));
+	kind = rtnl_link_get_type(l);
+	if (!kind || strcmp(kind, "bridge") != 0) {
+		rtnl_link_put(l);
+		return k8s_error_at(ctx, -EINVAL, "pod.bridge", "%s: not a bridge (kind %s)", name,
+				    kind ? kind : "device");
+	}
+	*ret_ifindex = rtnl_link_get_ifindex(l);
+	*ret_mtu = rtnl_link_get_mtu(l);
+	if (ret_mac)
+		nl_addr2str(rtnl_link_get_addr(l), ret_mac, mac_size);
+	rtnl_link_put(l);
+	return 0;
+}
+
+/* After EEXIST, say which name was taken. */
+static int veth_exists_error(struct attach *a)
+{
+	struct rtnl_link *l = NULL;
+
+	if (rtnl_link_get_kernel(a->sk, 0, a->host, &l) >= 0) {
+		rtnl_link_put(l);
+		return k8s_error_at(a->ctx, -EEXIST, "pod.container_id",
+				    "host interface %s already exists (container %s, %s already attached?)",
+				    a->host, a->pod->container_id, link_pod_ifname(a->pod));
+	}
+	return k8s_error_at(a->ctx, -EEXIST, "pod.ifname",
+			    "interface %s already exists in the pod namespace",
+			    link_pod_ifname(a->pod));
+}
+
+static int veth_create(struct attach *a)
+{
+	struct rtnl_link *host = rtnl_link_veth_alloc(), *peer;
+	struct nl_addr *mac = NULL;
+	uint8_t m[6];
+	int r;
+
+	if (!host)
+		return k8s_error(a->ctx, -ENOMEM, "out of memory");
+	rtnl_link_set_name(host, a->host);
+	rtnl_link_set_master(host, a->br_ifindex);
+	rtnl_link_set_mtu(host, a->mtu);
+	rtnl_link_set_flags(host, IFF_UP);
+	peer = rtnl_link_veth_get_peer(host);
+	rtnl_link_set_name(peer, link_pod_ifname(a->pod));
+	rtnl_link_set_mtu(peer, a->mtu);
+	/* Not IFF_UP here: the kernel refuses (ENOTCONN) to open a peer born
+	 * in another namespace; configure_pod() brings it up from inside. */
+	/* IFLA_NET_NS_FD on the peer: it is born inside the pod namespace, so
+	 * its name never clashes with a node interface and nothing moves. */
+	rtnl_link_set_ns_fd(peer, a->podfd);
+	if (a->pod->mac && link_mac_parse(a->pod->mac, m) == 0) {
+		mac = nl_addr_build(AF_LLC, m, 6);
+		if (mac)
+			rtnl_link_set_addr(peer, mac);
+	}
+	rtnl_link_put(peer);
+	r = rtnl_link_add(a->sk, host, NLM_F_CREATE | NLM_F_EXCL);
+	nl_addr_put(mac);
+	rtnl_link_veth_release(host);
+	if (r == -NLE_EXIST)
+		return veth_exists_error(a);
+	if (r < 0)
+		return k8s_error(a->ctx, link_nlerr(r), "cannot create veth %s/%s: %s", a->host,
+				 link_pod_ifname(a->pod), nl_geterror(r));
+	return 0;
+}
+
+/* Read back ifindex, MAC and MTU of a link into the result. */
+static int link_read_back(struct attach *a, struct nl_sock *sk, const char *name, size_t iface,
+			  int *ret_ifindex)
+{
+	struct rtnl_link *l = NULL;
+	char buf[32];
+	int r = rtnl_link_get_kernel(sk, 0, name, &l);
+
+	if (r < 0)
+		return k8s_error(a->ctx, link_nlerr(r), "%s: cannot read back: %s", name,
+				 nl_geterror(r));
+	nl_addr2str(rtnl_link_get_addr(l), buf, sizeof(buf));
+	r = link_result_set_iface(a->res, iface, buf, (int)rtnl_link_get_mtu(l));
+	*ret_ifindex = rtnl_link_get_ifindex(l);
+	rtnl_link_put(l);
+	return r < 0 ? k8s_error(a->ctx, r, "out of memory") : 0;
+}
+
+static int set_hairpin(struct attach *a)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_BRIDGE, .ifi_index = a->host_ifindex };
+	struct nl_msg *msg = nlmsg_alloc_simple(RTM_SETLINK, 0);
+	struct nlattr *nest;
+	int r = -NLE_NOMEM;
+
+	/* libnl has no setter for bridge port attributes: IFLA_PROTINFO by hand. */
+	if (msg && nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) >= 0 &&
+	    (nest = nla_nest_start(msg, IFLA_PROTINFO | NLA_F_NESTED)) &&
+	    nla_put_u8(msg, IFLA_BRPORT_MODE, BRIDGE_MODE_HAIRPIN) >= 0) {
+		nla_nest_end(msg, nest);
+		r = nl_send_sync(a->sk, msg);
+		msg = NULL;
+	}
+	nlmsg_free(msg);
+	if (r < 0)
+		return k8s_error(a->ctx, link_nlerr(r), "%s: cannot set hairpin mode: %s", a->host,
+				 nl_geterror(r));
+	return 0;
+}
+
+static int pod_link_up(struct attach *a, const char *name)
+{
+	struct rtnl_link *l = rtnl_link_alloc();
+	int r = -NLE_NOMEM;
+
+	/* RTM_NEWLINK without NLM_F_CREATE changes the link found by name. */
+	if (l) {
+		rtnl_link_set_name(l, name);
+		rtnl_link_set_flags(l, IFF_UP);
+		r = rtnl_link_add(a->psk, l, 0);
+	}
+	rtnl_link_put(l);
+	if (r < 0)
+		return k8s_error(a->ctx, link_nlerr(r), "pod: cannot bring %s up: %s", name,
+				 nl_geterror(r));
+	return 0;
+}
+
+static int check_address_free(struct attach *a)
+{
+	struct nl_cache *cache = NULL;
+	struct nl_object *o;
+	int r = rtnl_addr_alloc_cache(a->psk, &cache);
+
+	if (r < 0)
+		return k8s_error(a->ctx, link_nlerr(r), "pod: cannot list addresses: %s",
+				 nl_geterror(r));
+	for (o = nl_cache_get_first(cache); o && r == 0; o = nl_cache_get_next(o)) {
+		struct rtnl_addr *have = (struct rtnl_addr *)o;
+
+		for (size_t i = 0; i < a->pod->n_addrs && r == 0; i++) {
+			if (!link_nl_equal(rtnl_addr_get_local(have), &a->pod->addrs[i].addr))
+				continue;
+			r = k8s_error_at(a->ctx, -EADDRINUSE, "pod.addresses",
+					 "[%zu] %s: address in use in the pod namespace (on ifindex %d)",
+					 i, a->res->addrs[i].address, rtnl_addr_get_ifindex(have));
+		}
+	}
+	nl_cache_free(cache);
+	return r;
+}
+
+static int pod_address_add(struct attach *a, size_t i)
+{
+	const struct link_ip *ip = &a->pod->addrs[i].addr;
+	struct rtnl_addr *addr = rtnl_addr_alloc();
+	struct nl_addr *local = link_ip_nl(ip, true);
+	int r = -NLE_NOMEM;
+
+	if (addr && local) {
+		rtnl_addr_set_ifindex(addr, a->pod_ifindex);
+		rtnl_addr_set_local(addr, local);
+		/* Usable at once: the address is ours by IPAM, DAD only delays. */
+		if (ip->family == AF_INET6)
+			rtnl_addr_set_flags(addr, IFA_F_NODAD);
+		r = rtnl_addr_add(a->psk, addr, NLM_F_CREATE | NLM_F_EXCL);
+	}
+	nl_addr_put(local);
+	rtnl_addr_put(addr);
+	if (r < 0)
+		return k8s_error_at(a->ctx, link_nlerr(r), "pod.addresses", "[%zu] %s: %s", i,
+				    a->res->addrs[i].address, nl_geterror(r));
+	return 0;
+}
+
+static int pod_route_add(struct attach *a, size_t i, const struct link_ip *dst,
+			 const struct link_ip *gw)
+{
+	int r = link_route_change(a->psk, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, dst, gw,
+				  a->pod_ifindex, 0);
+
+	if (r < 0)
+		return k8s_error_at(a->ctx, link_nlerr(r), "pod.routes", "[%zu] %s via %s: %s", i,
+				    a->res->routes[i].dst,
+				    a->res->routes[i].gateway ? a->res->routes[i].gateway : "link",
+				    nl_geterror(r));
+	return 0;
+}
+
+static int pod_routes_add(struct attach *a)
+{
+	static const int families[] = { AF_INET, AF_INET6 };
+	size_t n = 0;
+	int r = 0;
+
+	/* The same order as the planned result: defaults first, then extras. */
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(families); i++) {
+		const struct link_ip *gw = link_pod_gateway(a->pod, families[i]);
+		struct link_ip any = { .family = families[i], .prefix = 0 };
+
+		if (gw && !(a->pod->flags & K8SNET_LINK_POD_F_NO_DEFAULT_ROUTE))
+			r = pod_route_add(a, n++, &any, gw);
+	}
+	for (size_t i = 0; r == 0 && i < a->pod->n_routes; i++) {
+		const struct link_pod_route *pr = &a->pod->routes[i];
+		const struct link_ip *gw = pr->gw.family ? &pr->gw
+					   : link_pod_gateway(a->pod, pr->dst.family);
+
+		r = pod_route_add(a, n++, &pr->dst, gw);
+	}
+	return r;
+}
+
+static int configure_pod(struct attach *a)
+{
+	int r = link_rtnl_open_in(a->ctx, a->podfd, &a->psk);
+
+	/* Containers of the pod talk over localhost. */
+	if (r == 0)
+		r = pod_link_up(a, "lo");
+	if (r == 0)
+		r = pod_link_up(a, link_pod_ifname(a->pod));
+	if (r == 0)
+		r = link_read_back(a, a->psk, link_pod_ifname(a->pod), 2, &a->pod_ifindex);
+	if (r == 0 && a->pod->n_addrs)
+		r = check_address_free(a);
+	for (size_t i = 0; r == 0 && i < a->pod->n_addrs; i++)
+		r = pod_address_add(a, i);
+	if (r == 0)
+		r = pod_routes_add(a);
+	return r;
+}
+
+static void veth_delete(struct nl_sock *sk, const char *name)
+{
+	struct rtnl_link *l = rtnl_link_alloc();
+
+	if (!l)
+		return;
+	rtnl_link_set_name(l, name);
+	rtnl_link_delete(sk, l);   /* the pod end goes with it */
+	rtnl_link_put(l);
+}
+
+static int attach_run(struct attach *a)
+{
+	char mac[32];
+	int r = link_bridge_lookup(a->ctx, a->sk, a->pod->bridge, &a->br_ifindex, &a->mtu,
+				   mac, sizeof(mac));
+
+	if (r < 0)
+		return r;
+	if (link_result_set_iface(a->res, 0, mac, (int)a->mtu) < 0)
+		return k8s_error(a->ctx, -ENOMEM, "out of memory");
+	if (a->pod->mtu)
+		a->mtu = a->pod->mtu;
+	a->podfd = link_pod_open_netns(a->ctx, a->pod);
+	if (a->podfd < 0)
+		return a->podfd;
+	r = veth_create(a);
+	if (r < 0)
+		return r;
+	r = link_read_back(a, a->sk, a->host, 1, &a->host_ifindex);
+	if (r == 0 && (a->pod->flags & K8SNET_LINK_POD_F_HAIRPIN))
+		r = set_hairpin(a);
+	if (r == 0)
+		r = configure_pod(a);
+	if (r < 0)
+		veth_delete(a->sk, a->host);   /* all or nothing */
+	return r;
+}
+
+K8SNET_EXPORT int k8snet_link_pod_attach(struct k8snet_ctx *ctx, const struct k8snet_link_pod *pod,
+					 struct k8snet_link_result **ret)
+{
+	struct attach a = { .ctx = ctx, .pod = pod, .podfd = -1 };
+	int r;
+
+	if (!ctx)
+		return -EINVAL;
+	K8S_CHECK_ARG(ctx, pod);
+	K8S_CHECK_ARG(ctx, ret);
+	r = link_pod_validate(ctx, pod);
+	if (r < 0)
+		return r;
+	r = k8s_ctx_rtnl(ctx, &a.sk);
+	if (r < 0)
+		return r;
+	r = link_result_plan(pod, pod->bridge, &a.res);
+	if (r < 0)
+		return k8s_error(ctx, r, "out of memory");
+	a.host = a.res->ifaces[1].name;
+	r = attach_run(&a);
+	if (a.psk)
+		nl_socket_free(a.psk);
+	if (a.podfd >= 0)
+		close(a.podfd);
+	if (r < 0) {
+		k8snet_link_result_free(a.res);
+		return r;
+	}
+	*ret = a.res;
+	return 0;
+}
+
+K8SNET_EXPORT int k8snet_link_pod_detach(struct k8snet_ctx *ctx, const struct k8snet_link_pod *pod)
+{
+	_cleanup_(freep) char *host = NULL;
+	struct rtnl_link *l = NULL;
+	struct nl_sock *sk;
+	const char *kind;
+	int r;
+
+	if (!ctx)
+		return -EINVAL;
+	K8S_CHECK_ARG(ctx, pod);
+	if (!pod->container_id)
+		return k8s_error_at(ctx, -EINVAL, "pod.container_id", "required");
+	host = link_host_ifname(pod->container_id, link_pod_ifname(pod));
+	if (!host)
+		return k8s_error(ctx, -ENOMEM, "out of memory");
+	r = k8s_ctx_rtnl(ctx, &sk);
+	if (r < 0)
+		return r;
+	r = rtnl_link_get_kernel(sk, 0, host, &l);
+	if (r == -NLE_NODEV || r == -NLE_OBJ_NOTFOUND)
+		return 0;   /* already gone: detach is idempotent */
+	if (r < 0)
+		return k8s_error(ctx, link_nlerr(r), "%s: %s", host, nl_geterror(r));
+	kind = rtnl_link_get_type(l);
+	if (!kind || strcmp(kind, "veth") != 0) {
+		rtnl_link_put(l);
+		return k8s_error(ctx, -EEXIST, "%s: not a veth; refusing to delete it", host);
+	}
+	r = rtnl_link_delete(sk, l);
+	rtnl_link_put(l);
+	if (r == -NLE_NODEV || r == -NLE_OBJ_NOTFOUND)
+		return 0;   /* lost a race with another detach: fine */
+	if (r < 0)
+		return k8s_error(ctx, link_nlerr(r), "%s: cannot delete: %s", host, nl_geterror(r));
+	return 1;
+}
