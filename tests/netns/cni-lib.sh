@@ -11,7 +11,9 @@ export LD_LIBRARY_PATH
 REF_CNI_DIR=/usr/lib/cni
 
 TMP=$(mktemp -d /tmp/k8st-cni.XXXXXX)
+CNI_EXTRA_CLEANUP=:
 _cni_cleanup() {
+	$CNI_EXTRA_CLEANUP
 	_k8st_cleanup
 	rm -rf "$TMP"
 }
