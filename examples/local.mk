@@ -20,3 +20,12 @@ examples_k8snet_cni_SOURCES = examples/cni/cni.h examples/cni/main.c \
 	examples/cni/net.c examples/cni/nft.c
 examples_k8snet_cni_CFLAGS = $(AM_CFLAGS) $(CJSON_CFLAGS) $(LIBMNL_CFLAGS) $(LIBNFTNL_CFLAGS)
 examples_k8snet_cni_LDADD = $(EXAMPLE_LDADD) $(CJSON_LIBS) $(LIBMNL_LIBS) $(LIBNFTNL_LIBS)
+
+# k8snet-cni's tests and benchmark.
+TESTS += tests/netns/test-cni.sh tests/netns/test-cni-reference.sh \
+	tests/netns/test-cni-parallel.sh tests/netns/test-cni-podman.sh
+EXTRA_DIST += tests/netns/cni-lib.sh tests/netns/test-cni.sh tests/netns/test-cni-reference.sh \
+	tests/netns/test-cni-parallel.sh tests/netns/test-cni-podman.sh bench/cni-bench.sh
+noinst_PROGRAMS += bench/cni-bench
+bench_cni_bench_SOURCES = bench/cni-bench.c
+BENCH_RUNNERS += bench/cni-bench.sh

@@ -1,0 +1,41 @@
+#!/bin/sh
+# ADD and DEL latency of k8snet-cni and of Debian's bridge + host-local, in
+# the same run, over the same number of pods, one node namespace each.
+# Bar (issue 8): k8snet-cni ADD median <= 5 ms and >= 4x faster.
+set -eu
+: "${top_srcdir:=.}" "${top_builddir:=.}"
+N=${N:-50}
+[ "$(id -u)" = 0 ] || { echo "cni-bench: needs root, skipped"; exit 0; }
+[ -x /usr/lib/cni/bridge ] || { echo "cni-bench: no /usr/lib/cni/bridge, skipped"; exit 0; }
+BENCH="$top_builddir/bench/cni-bench"
+PLUGIN="$top_builddir/examples/.libs/k8snet-cni"
+export LD_LIBRARY_PATH="$top_builddir/lib/.libs"
+TMP=$(mktemp -d /tmp/k8st-cnibench.XXXXXX)
+tag="k8st-cb-$$"
+cleanup() {
+	for ns in $(ip netns list | awk '{print $1}' | grep "^$tag-"); do ip netns del "$ns"; done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT INT TERM
+
+for who in ref k8snet; do
+	ip netns add "$tag-$who-node"
+	i=1
+	while [ $i -le "$N" ]; do ip netns add "$tag-$who-$i"; i=$((i + 1)); done
+	cat >"$TMP/$who.json" <<EOC
+{"cniVersion": "1.0.0", "name": "bench", "type": "bridge", "bridge": "bench0",
+ "isGateway": true, "isDefaultGateway": true,
+ "ipam": {"type": "host-local", "ranges": [[{"subnet": "10.93.0.0/24"}]], "dataDir": "$TMP/ipam-$who"}}
+EOC
+done
+run() { nsenter --net="/run/netns/$tag-$1-node" "$BENCH" "$2" "$3" "$TMP/$1.json" "$tag-$1" "$N"; }
+ref=$(run ref "bridge+host-local" /usr/lib/cni/bridge)
+ours=$(run k8snet k8snet-cni "$PLUGIN")
+echo "$ref"
+echo "$ours"
+med() { echo "$1" | awk -v c="$2" '$2 == c { print $4 }'; }
+ra=$(med "$ref" ADD); oa=$(med "$ours" ADD); rd=$(med "$ref" DEL); od=$(med "$ours" DEL)
+awk -v ra="$ra" -v oa="$oa" -v rd="$rd" -v od="$od" 'BEGIN {
+	printf "k8snet-cni vs reference: ADD %.1fx faster, DEL %.1fx faster\n", ra / oa, rd / od
+	printf "bar (ADD median <= 5 ms and >= 4x): %s\n", (oa <= 5 && ra / oa >= 4) ? "met" : "NOT met"
+}'
