@@ -19,6 +19,7 @@ static const struct {
 } commands[] = {
 	{ "version", cli_version, "version" },
 	{ "netns", cli_netns, "netns describe [--netns PATH]" },
+	{ "ipam", cli_ipam, "ipam alloc|release|list --state FILE ... (see k8snet ipam --help)" },
 };
 
 static int usage(FILE *f)
