@@ -22,6 +22,7 @@ static const struct {
 	{ "pod", cli_pod, "pod attach|detach|check --netns PATH --container-id ID --ifname IF ..." },
 	{ "bridge", cli_bridge, "bridge ensure --name BR --address CIDR [--mtu N]" },
 	{ "node", cli_node, "node setup|peer add|peer del ..." },
+	{ "ipam", cli_ipam, "ipam alloc|release|list --state FILE ... (see k8snet ipam --help)" },
 };
 
 static int usage(FILE *f)

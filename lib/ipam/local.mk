@@ -1,1 +1,10 @@
 # The ipam layer: sources, headers, man pages, tests.
+lib_libk8snet_internal_la_SOURCES += \
+	lib/ipam/ipam.h \
+	lib/ipam/addr.c \
+	lib/ipam/runs.c \
+	lib/ipam/pool.c \
+	lib/ipam/store.c \
+	lib/ipam/config.c
+
+k8snetinclude_HEADERS += include/k8snet/ipam.h
