@@ -136,11 +136,21 @@ static int fill_result(const struct cni_conf *conf, const struct k8snet_link_res
 				  k8snet_link_result_get_str(lr, (uint32_t)i, K8SNET_LINK_ADDR_GATEWAY),
 				  idx >= 0 && idx < nif ? map[idx] : -1);
 	}
-	n = k8snet_link_result_count(lr, K8SNET_LINK_RESULT_ROUTES);
-	for (i = 0; i < n; i++)
-		cni_result_add_route(&out,
-				     k8snet_link_result_get_str(lr, (uint32_t)i, K8SNET_LINK_ROUTE_DST),
-				     k8snet_link_result_get_str(lr, (uint32_t)i, K8SNET_LINK_ROUTE_GATEWAY));
+	/* Routes as the reference plugin reports them: IPAM's as configured,
+	 * then the default route through each family's gateway. */
+	for (i = 0; i < (int)res->n_routes; i++)
+		if (!conf->is_default_gateway || !is_default_dst(res->routes[i].dst))
+			cni_result_add_route(&out, res->routes[i].dst, res->routes[i].gw);
+	for (i = 0; conf->is_default_gateway && i < (int)res->n_ips; i++) {
+		const char *dst = strchr(res->ips[i].address, ':') ? "::/0" : "0.0.0.0/0";
+		size_t k;
+		bool dup = false;
+
+		for (k = 0; k < out.n_routes; k++)
+			dup |= !strcmp(out.routes[k].dst, dst);
+		if (res->ips[i].gateway && !dup)
+			cni_result_add_route(&out, dst, res->ips[i].gateway);
+	}
 	free(map);
 	out.dns = res->dns;
 	res->dns = NULL;
@@ -187,7 +197,7 @@ int cni_net_add(const struct cni_env *env, const struct cni_conf *conf, struct c
 	if (r >= 0) {
 		r = k8snet_link_pod_attach(ctx, pod, &lr);
 		if (r == -EEXIST)
-			r = lib_fail(CNI_ERR_IFACE_EXISTS, "interface already exists", ctx, r);
+			r = lib_fail(CNI_ERR_IFACE_EXISTS, "already exists in the container", ctx, r);
 		else if (r < 0)
 			r = lib_fail(CNI_ERR_INTERNAL, "cannot attach the pod", ctx, r);
 	}
