@@ -1,0 +1,259 @@
+#!/bin/sh
+# k8snet-cni driven by hand (environment + stdin), as a runtime would, into
+# throwaway namespaces: every command, every error code we can provoke,
+# results per CNI version, real packets between pods, DEL idempotence,
+# delegation, chaining, hostPort, GC, STATUS.
+set -u
+. "$top_srcdir/tests/netns/cni-lib.sh"
+require_root
+
+netns_add node; NODE=$NETNS
+for i in 1 2 3 4 5; do netns_add pod; eval "POD$i=\$NETNS"; done
+
+# conf FILE VERSION [EXTRA-JSON-MEMBERS] [IPAM-JSON]
+DEF_IPAM='{"type": "host-local", "ranges": [[{"subnet": "10.77.0.0/24"}]], "dataDir": "'$TMP/ipam'"}'
+conf() {
+	python3 - "$@" "$DEF_IPAM" <<'EOC'
+import json, sys
+path, version, extra, ipam = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] or sys.argv[5]
+c = {"cniVersion": version, "name": "testnet", "type": "k8snet-cni", "bridge": "k8sbr0",
+     "isGateway": True, "isDefaultGateway": True}
+c.update(json.loads("{" + extra + "}"))
+c["ipam"] = json.loads(ipam)
+json.dump(c, open(path, "w"))
+EOC
+}
+out=$TMP/out
+
+# ---- VERSION ----------------------------------------------------------
+for v in 0.4.0 1.0.0 1.1.0; do
+	echo "{\"cniVersion\": \"$v\"}" >"$TMP/v.json"
+	cni "$NODE" VERSION "" "" "" "$TMP/v.json" >"$out" || fail "VERSION $v"
+	[ "$(json 'j["cniVersion"]' <"$out")" = "$v" ] || fail "VERSION answers in $v"
+	[ "$(json '",".join(j["supportedVersions"])' <"$out")" = "0.4.0,1.0.0,1.1.0" ] ||
+		fail "supportedVersions: $(cat "$out")"
+done
+: >"$TMP/empty"
+cni "$NODE" VERSION "" "" "" "$TMP/empty" >"$out" || fail "VERSION with empty stdin"
+ok "VERSION"
+
+# ---- errors: code 4, invalid environment --------------------------------
+conf "$TMP/c10.json" 1.0.0 "" ""
+env -u CNI_COMMAND nsenter --net=/run/netns/$NODE "$CNI_BIN" <"$TMP/c10.json" >"$out" && fail "no CNI_COMMAND"
+expect_code 4 "$out"
+cni "$NODE" ADD c1 "" eth0 "$TMP/c10.json" >"$out" && fail "ADD without CNI_NETNS"
+expect_code 4 "$out"
+grep -q CNI_NETNS "$out" || fail "message names CNI_NETNS: $(cat "$out")"
+cni "$NODE" ADD 'bad/id' "$POD1" eth0 "$TMP/c10.json" >"$out" && fail "bad container id"
+expect_code 4 "$out"
+cni "$NODE" ADD c1 "$POD1" 'eth0/x' "$TMP/c10.json" >"$out" && fail "bad ifname"
+expect_code 4 "$out"
+cni "$NODE" ADD c1 "$POD1" eth0 "$TMP/c10.json" CNI_ARGS='FOO' >"$out" && fail "bad CNI_ARGS"
+expect_code 4 "$out"
+cni "$NODE" FROB c1 "$POD1" eth0 "$TMP/c10.json" >"$out" && fail "unknown command"
+expect_code 4 "$out"
+ok "code 4 (env)"
+
+# ---- code 6, decode; code 1, version -----------------------------------
+echo 'not json' >"$TMP/bad.json"
+cni "$NODE" ADD c1 "$POD1" eth0 "$TMP/bad.json" >"$out" && fail "garbage config"
+expect_code 6 "$out"
+echo '[1, 2]' >"$TMP/bad.json"
+cni "$NODE" ADD c1 "$POD1" eth0 "$TMP/bad.json" >"$out" && fail "array config"
+expect_code 6 "$out"
+conf "$TMP/old.json" 0.3.1 "" ""
+cni "$NODE" ADD c1 "$POD1" eth0 "$TMP/old.json" >"$out" && fail "0.3.1 config"
+expect_code 1 "$out"
+cni "$NODE" GC "" "" "" "$TMP/c10.json" >"$out" && fail "GC with 1.0.0"
+expect_code 1 "$out"
+cni "$NODE" STATUS "" "" "" "$TMP/c10.json" >"$out" && fail "STATUS with 1.0.0"
+expect_code 1 "$out"
+ok "codes 6 and 1"
+
+# ---- code 7, invalid config; code 2, unsupported field -----------------
+expect7() { # FILE what
+	cni "$NODE" ADD c1 "$POD1" eth0 "$1" >"$out" && fail "$2 accepted"
+	expect_code 7 "$out"
+	grep -q "$3" "$out" || fail "$2: message should name $3: $(cat "$out")"
+}
+echo '{"cniVersion": "1.0.0", "type": "k8snet-cni"}' >"$TMP/e.json"
+expect7 "$TMP/e.json" "no name" name
+conf "$TMP/e.json" 1.0.0 '' '{"type": "host-local", "ranges": [[{"subnet": "10.77.0.0/33"}]]}'
+expect7 "$TMP/e.json" "bad subnet" 'ipam.ranges\[0\]\[0\].subnet'
+conf "$TMP/e.json" 1.0.0 '"mtu": 70000' ""
+expect7 "$TMP/e.json" "mtu 70000" mtu
+conf "$TMP/e.json" 1.0.0 '"bridge": "a-very-long-bridge-name"' ""
+expect7 "$TMP/e.json" "long bridge" bridge
+conf "$TMP/e.json" 1.0.0 '"runtimeConfig": {"portMappings": [{"hostPort": 0, "containerPort": 80}]}' ""
+expect7 "$TMP/e.json" "hostPort 0" 'portMappings\[0\].hostPort'
+conf "$TMP/e.json" 1.0.0 '' '{"type": "no-such-ipam"}'
+expect7 "$TMP/e.json" "missing IPAM plugin" no-such-ipam
+cni "$NODE" CHECK c1 "$POD1" eth0 "$TMP/c10.json" >"$out" && fail "CHECK without prevResult"
+expect_code 7 "$out"
+conf "$TMP/e.json" 1.0.0 '"vlan": 100' ""
+cni "$NODE" ADD c1 "$POD1" eth0 "$TMP/e.json" >"$out" && fail "vlan accepted"
+expect_code 2 "$out"
+conf "$TMP/e.json" 1.0.0 '"runtimeConfig": {"portMappings": [{"hostPort": 80, "containerPort": 80, "protocol": "sctp"}]}' ""
+cni "$NODE" ADD c1 "$POD1" eth0 "$TMP/e.json" >"$out" && fail "sctp hostPort accepted"
+expect_code 2 "$out"
+ok "codes 7 and 2"
+
+# ---- code 3: the namespace does not exist ------------------------------
+cni "$NODE" ADD c1 k8st-no-such-ns eth0 "$TMP/c10.json" >"$out" && fail "ADD into a missing netns"
+expect_code 3 "$out"
+ok "code 3"
+
+# Nothing above may have left a link or an allocation behind.
+[ -z "$(ip -n "$NODE" -o link show type veth)" ] || fail "a failed ADD left a veth"
+ip -n "$POD1" -o link show eth0 >/dev/null 2>&1 && fail "a failed ADD left eth0 in the pod"
+
+# ---- ADD in each version, real packets ----------------------------------
+i=1
+for v in 0.4.0 1.0.0 1.1.0; do
+	eval "pod=\$POD$i"
+	conf "$TMP/c$i.json" "$v" "" ""
+	cni "$NODE" ADD "c$i" "$pod" eth0 "$TMP/c$i.json" >"$TMP/r$i.json" ||
+		fail "ADD $v: $(cat "$TMP/r$i.json")"
+	[ "$(json 'j["cniVersion"]' <"$TMP/r$i.json")" = "$v" ] || fail "result version $v"
+	addr=$(json '[ip["address"] for ip in j["ips"]][0]' <"$TMP/r$i.json")
+	idx=$(json 'j["ips"][0]["interface"]' <"$TMP/r$i.json")
+	[ "$(json "j['interfaces'][$idx]['name']" <"$TMP/r$i.json")" = eth0 ] || fail "ips[0].interface is eth0"
+	[ "$(json "j['interfaces'][$idx]['sandbox']" <"$TMP/r$i.json")" = "/run/netns/$pod" ] || fail "sandbox"
+	has_ver=$(json '"version" in j["ips"][0]' <"$TMP/r$i.json")
+	if [ "$v" = 0.4.0 ]; then [ "$has_ver" = True ] || fail "0.4.0 ips carry version"
+	else [ "$has_ver" = False ] || fail "$v ips carry no version"; fi
+	ip -n "$pod" -o addr show eth0 | grep -q "inet $addr" || fail "$addr not on eth0 in $pod"
+	ip -n "$pod" route show default | grep -q "via 10.77.0.1" || fail "no default route in $pod"
+	eval "ADDR$i=\${addr%/*}"
+	i=$((i + 1))
+done
+[ "$ADDR1" != "$ADDR2" ] && [ "$ADDR2" != "$ADDR3" ] || fail "duplicate addresses"
+ip netns exec "$POD1" ping -c1 -W2 "$ADDR2" >/dev/null || fail "pod1 cannot ping pod2"
+ip netns exec "$POD3" ping -c1 -W2 10.77.0.1 >/dev/null || fail "pod3 cannot ping the gateway"
+# TCP, and the server sees the client's own address (no NAT between pods).
+nsenter --net=/run/netns/$POD2 python3 -c '
+import socket; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("", 8080)); s.listen(1); s.settimeout(5); c, a = s.accept(); c.sendall(a[0].encode()); c.close()' &
+srv=$!
+sleep 0.3
+seen=$(nsenter --net=/run/netns/$POD1 python3 -c '
+import socket, sys; c = socket.create_connection((sys.argv[1], 8080), timeout=3); print(c.recv(64).decode())' "$ADDR2")
+wait $srv
+[ "$seen" = "$ADDR1" ] || fail "TCP pod1 -> pod2: server saw '$seen', not $ADDR1"
+ok "ADD 0.4.0/1.0.0/1.1.0, ping and TCP between pods"
+
+# ---- CHECK ---------------------------------------------------------------
+withprev() { # CONF RESULT OUT: CONF with prevResult = RESULT
+	python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); c["prevResult"]=json.load(open(sys.argv[2])); json.dump(c, open(sys.argv[3],"w"))' "$@"
+}
+withprev "$TMP/c2.json" "$TMP/r2.json" "$TMP/chk2.json"
+cni "$NODE" CHECK c2 "$POD2" eth0 "$TMP/chk2.json" >"$out" || fail "CHECK: $(cat "$out")"
+ip -n "$POD2" addr flush dev eth0
+cni "$NODE" CHECK c2 "$POD2" eth0 "$TMP/chk2.json" >"$out" && fail "CHECK passed with the address gone"
+expect_code 103 "$out"
+ok "CHECK passes, then fails when the pod's address is gone"
+
+# ---- ADD when the interface exists: fails, and frees nothing it did not take
+cni "$NODE" ADD c1-again "$POD1" eth0 "$TMP/c1.json" >"$out" && fail "ADD onto an existing eth0"
+expect_code 102 "$out"
+ip netns exec "$POD1" ping -c1 -W2 10.77.0.1 >/dev/null || fail "pod1 broken by the failed ADD"
+ok "code 102 (interface exists), pod untouched"
+
+# ---- code 101: pool exhausted, and nothing left behind -------------------
+small='{"type": "host-local", "ranges": [[{"subnet": "10.78.0.0/30"}]], "dataDir": "'$TMP/ipam'"}'
+conf "$TMP/s.json" 1.0.0 '"bridge": "k8sbr1"' "$small"
+cni "$NODE" ADD s1 "$POD4" eth0 "$TMP/s.json" >"$out" || fail "ADD in /30: $(cat "$out")"
+cni "$NODE" ADD s2 "$POD5" eth0 "$TMP/s.json" >"$out" && fail "a /30 gave two pod addresses"
+expect_code 101 "$out"
+ip -n "$POD5" -o link show eth0 >/dev/null 2>&1 && fail "exhausted ADD left eth0"
+ok "code 101 (exhausted), nothing left"
+
+# ---- DEL: repeated, and with the namespace gone --------------------------
+cni "$NODE" DEL s1 "$POD4" eth0 "$TMP/s.json" >"$out" || fail "DEL: $(cat "$out")"
+cni "$NODE" DEL s1 "$POD4" eth0 "$TMP/s.json" >"$out" || fail "DEL again: $(cat "$out")"
+cni "$NODE" ADD s2 "$POD5" eth0 "$TMP/s.json" >"$out" || fail "DEL did not free the /30's address"
+ip netns del "$POD5"
+cni "$NODE" DEL s2 "$POD5" eth0 "$TMP/s.json" >"$out" || fail "DEL with the netns gone: $(cat "$out")"
+cni "$NODE" DEL s2 "" eth0 "$TMP/s.json" >"$out" || fail "DEL without CNI_NETNS: $(cat "$out")"
+ok "DEL twice, DEL with the namespace gone"
+
+# ---- delegation to another IPAM plugin through CNI_PATH -------------------
+if [ -x "$REF_CNI_DIR/static" ]; then
+	conf "$TMP/d.json" 1.0.0 '"bridge": "k8sbr2"' \
+		'{"type": "static", "addresses": [{"address": "10.79.0.9/24", "gateway": "10.79.0.1"}]}'
+	cni "$NODE" ADD d1 "$POD4" eth0 "$TMP/d.json" >"$out" || fail "delegated ADD: $(cat "$out")"
+	[ "$(json 'j["ips"][0]["address"]' <"$out")" = 10.79.0.9/24 ] || fail "static address"
+	ip -n "$POD4" -o addr show eth0 | grep -q 10.79.0.9/24 || fail "static address not in pod"
+	cni "$NODE" DEL d1 "$POD4" eth0 "$TMP/d.json" >"$out" || fail "delegated DEL"
+	ok "ipam.type static delegated through CNI_PATH"
+fi
+
+# ---- chaining: prevResult's interfaces come first, indices follow --------
+cat >"$TMP/prev.json" <<'EOC'
+{"cniVersion": "1.0.0", "interfaces": [{"name": "net0", "sandbox": "/x"}],
+ "ips": [{"address": "192.0.2.5/24", "interface": 0}], "dns": {"nameservers": ["192.0.2.53"]}}
+EOC
+conf "$TMP/ch.json" 1.0.0 '"bridge": "k8sbr3"' ""
+withprev "$TMP/ch.json" "$TMP/prev.json" "$TMP/ch2.json"
+cni "$NODE" ADD ch1 "$POD4" eth1 "$TMP/ch2.json" >"$out" || fail "chained ADD: $(cat "$out")"
+[ "$(json 'j["interfaces"][0]["name"]' <"$out")" = net0 ] || fail "prevResult interface kept first"
+[ "$(json 'j["ips"][0]["address"]' <"$out")" = 192.0.2.5/24 ] || fail "prevResult address kept"
+idx=$(json 'j["ips"][1]["interface"]' <"$out")
+[ "$(json "j['interfaces'][$idx]['name']" <"$out")" = eth1 ] || fail "our address points at eth1"
+[ "$(json 'j["dns"]["nameservers"][0]' <"$out")" = 192.0.2.53 ] || fail "prevResult dns kept"
+cni "$NODE" DEL ch1 "$POD4" eth1 "$TMP/ch2.json" >/dev/null || fail "chained DEL"
+ok "chaining with prevResult"
+
+# ---- hostPort through nftables -------------------------------------------
+netns_add client; CLIENT=$NETNS
+ip link add k8st-cv0 netns "$NODE" type veth peer name eth0 netns "$CLIENT"
+ip -n "$NODE" addr add 192.168.77.1/24 dev k8st-cv0
+ip -n "$NODE" link set k8st-cv0 up
+ip -n "$CLIENT" addr add 192.168.77.2/24 dev eth0
+ip -n "$CLIENT" link set eth0 up
+conf "$TMP/pm.json" 1.0.0 '"runtimeConfig": {"portMappings": [{"hostPort": 8081, "containerPort": 80, "protocol": "tcp"}]}' ""
+cni "$NODE" ADD pm1 "$POD4" eth0 "$TMP/pm.json" >"$TMP/pm-r.json" || fail "hostPort ADD: $(cat "$TMP/pm-r.json")"
+nsenter --net=/run/netns/$POD4 python3 -c '
+import socket; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("", 80)); s.listen(1); s.settimeout(5); c, a = s.accept(); c.sendall(b"hello"); c.close()' &
+srv=$!
+sleep 0.3
+got=$(nsenter --net=/run/netns/$CLIENT python3 -c '
+import socket; c = socket.create_connection(("192.168.77.1", 8081), timeout=3); print(c.recv(64).decode())')
+wait $srv
+[ "$got" = hello ] || fail "hostPort 8081 did not reach the pod's port 80 (got '$got')"
+# The same host port for another pod is refused, and leaves nothing.
+netns_add pod; POD6=$NETNS
+cni "$NODE" ADD pm2 "$POD6" eth0 "$TMP/pm.json" >"$out" && fail "one hostPort given twice"
+expect_code 101 "$out"
+ip -n "$POD6" -o link show eth0 >/dev/null 2>&1 && fail "refused hostPort left eth0"
+cni "$NODE" DEL pm1 "$POD4" eth0 "$TMP/pm.json" >/dev/null || fail "hostPort DEL"
+cni "$NODE" DEL pm1 "$POD4" eth0 "$TMP/pm.json" >/dev/null || fail "hostPort DEL again"
+ip netns exec "$NODE" nft -j list map ip k8snet-cni hostports | grep -q '"elem"' && fail "hostPort element left after DEL"
+ok "hostPort 8081 -> pod:80 from another namespace; conflict refused; DEL removes it"
+
+# ---- GC and STATUS (1.1.0) -----------------------------------------------
+conf "$TMP/g.json" 1.1.0 '"bridge": "k8sbr4"' \
+	'{"type": "host-local", "ranges": [[{"subnet": "10.80.0.0/24"}]], "dataDir": "'$TMP/ipam'"}'
+netns_add pod; G1=$NETNS
+netns_add pod; G2=$NETNS
+cni "$NODE" ADD g1 "$G1" eth0 "$TMP/g.json" >/dev/null || fail "ADD g1"
+cni "$NODE" ADD g2 "$G2" eth0 "$TMP/g.json" >/dev/null || fail "ADD g2"
+cni "$NODE" STATUS "" "" "" "$TMP/g.json" >"$out" || fail "STATUS: $(cat "$out")"
+python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); c["cni.dev/valid-attachments"]=[{"containerID":"g1","ifname":"eth0"}]; json.dump(c, open(sys.argv[2],"w"))' \
+	"$TMP/g.json" "$TMP/gc.json"
+cni "$NODE" GC "" "" "" "$TMP/gc.json" >"$out" || fail "GC: $(cat "$out")"
+K8SNET="$top_builddir/examples/k8snet"
+state=$(ls "$TMP"/ipam/testnet/k8snet-0.state)
+if "$K8SNET" ipam list --state "$state" >"$TMP/list" 2>/dev/null; then
+	grep -q ' g1 eth0' "$TMP/list" || fail "GC released a valid attachment: $(cat "$TMP/list")"
+	grep -q ' g2 ' "$TMP/list" && fail "GC kept a stale attachment: $(cat "$TMP/list")"
+fi
+# STATUS is "not available" (50) when the state cannot be used.
+: >"$TMP/afile"
+conf "$TMP/st.json" 1.1.0 '' '{"type": "host-local", "ranges": [[{"subnet": "10.81.0.0/24"}]], "dataDir": "'$TMP/afile'"}'
+cni "$NODE" STATUS "" "" "" "$TMP/st.json" >"$out" && fail "STATUS with an unusable dataDir"
+expect_code 50 "$out"
+ok "GC keeps only valid attachments; STATUS 0 and 50"
+
+echo "PASS: k8snet-cni protocol"
