@@ -19,6 +19,7 @@ static const struct {
 } commands[] = {
 	{ "version", cli_version, "version" },
 	{ "netns", cli_netns, "netns describe [--netns PATH]" },
+	{ "dns", cli_dns, "dns validate|resolv-conf|candidates|zone|fqdn|parse|ptr ..." },
 };
 
 static int usage(FILE *f)
