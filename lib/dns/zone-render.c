@@ -158,15 +158,20 @@ static void headless(struct out *o, struct zsvc *s, const char *rel, const char 
 	size_t i;
 
 	qsort(s->eps, s->n_eps, sizeof(*s->eps), cmp_ep);
-	for (i = 0; i < s->n_eps; i++) {
+	/* The service name: every distinct ready address. */
+	for (i = 0; !o->origin && i < s->n_eps; i++) {
 		const struct zendpoint *e = &s->eps[i];
 
-		if (!ep_included(s, e))
-			continue;
-		if (!prev || strcmp(prev->ip, e->ip) != 0)
-			if (!o->origin)
-				record(o, rel, addr_type(e->ip), e->ip);
-		if (prev && cmp_ep(prev, e) == 0)
+		if (ep_included(s, e) && (!prev || strcmp(prev->ip, e->ip) != 0))
+			record(o, rel, addr_type(e->ip), e->ip);
+		if (ep_included(s, e))
+			prev = e;
+	}
+	/* Each endpoint's own name, and its PTR in reverse zones. */
+	for (prev = NULL, i = 0; i < s->n_eps; i++) {
+		const struct zendpoint *e = &s->eps[i];
+
+		if (!ep_included(s, e) || (prev && cmp_ep(prev, e) == 0))
 			continue;
 		prev = e;
 		if (asprintf(&owner, "%s.%s", ep_label(e, dashed), rel) < 0 ||
