@@ -25,5 +25,6 @@ char *cli_read_file(const char *path, size_t *ret_len);
 int cli_netns(int argc, char **argv);
 int cli_pod(int argc, char **argv), cli_bridge(int argc, char **argv), cli_node(int argc, char **argv);
 int cli_ipam(int argc, char **argv);
+int cli_dns(int argc, char **argv);
 
 #endif

@@ -30,3 +30,4 @@ EXTRA_DIST += tests/netns/cni-lib.sh tests/netns/test-cni.sh tests/netns/test-cn
 noinst_PROGRAMS += bench/cni-bench
 bench_cni_bench_SOURCES = bench/cni-bench.c
 BENCH_RUNNERS += bench/cni-bench.sh
+examples_k8snet_SOURCES += examples/cli-dns.c
