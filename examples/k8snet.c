@@ -19,6 +19,7 @@ static const struct {
 } commands[] = {
 	{ "version", cli_version, "version" },
 	{ "netns", cli_netns, "netns describe [--netns PATH]" },
+	{ "proxy", cli_proxy, "proxy sync|render [--netns PATH] [--node-name N] [--node-ip IP] [--cluster-cidr CIDR] [--masquerade-all] [--round-robin] FILE.json" },
 };
 
 static int usage(FILE *f)
