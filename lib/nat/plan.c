@@ -1,0 +1,695 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The planner: what one service contributes to one family's table, with no
+ * kernel involved.
+ *
+ * Shape (per family table):
+ *   services:  daddr . l4proto . dport vmap @service-ips   (ClusterIPs, external IPs)
+ *              fib daddr local: l4proto . dport vmap @service-nodeports
+ *   svc-NS/NAME/PROTO/PORT   the internal path: masquerade if the client is
+ *                            outside the cluster, then
+ *                            dnat to numgen mod N offset K map @endpoints:
+ *                            every service's endpoints live in one map, at
+ *                            indices K..K+N-1 (K: the service's block).
+ *                            sync sends rules before elements, so each
+ *                            rule binds the map while it is still small in
+ *                            a full sync (the kernel walks a map's elements
+ *                            at each binding from a new chain).
+ *   ext-...                  external path (NodePort, external/LB IPs):
+ *                            masquerade then svc-..., or local endpoints only
+ *   fw-...                   loadBalancerSourceRanges
+ *   ep-... + set aff-...     per-endpoint chains, only for ClientIP affinity
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "nat/nat.h"
+
+const char *const nat_set_names[S_NSETS] = {
+	[S_SERVICE_IPS] = "service-ips",
+	[S_NODEPORTS] = "service-nodeports",
+	[S_ENDPOINTS] = "endpoints",
+	[S_HAIRPIN] = "hairpin",
+};
+
+static const char *proto_name(uint8_t p)
+{
+	return p == IPPROTO_TCP ? "tcp" : p == IPPROTO_UDP ? "udp" : "sctp";
+}
+
+/* ---------------- fragment building ---------------- */
+
+struct builder {
+	struct k8snet_proxy *p;
+	int fam;                       /* AF_INET / AF_INET6 */
+	const char *ipfam;             /* "ip" / "ip6" */
+	struct nat_frag *f;
+	const struct nat_frag *old;
+	size_t old_id_pos;
+	int err;
+};
+
+static void rule_free(struct nat_rule *r)
+{
+	size_t i;
+
+	if (!r)
+		return;
+	for (i = 0; r->targets && i < r->n; i++)
+		free(r->targets[i]);
+	free(r->targets);
+	free(r->target);
+	free(r->target2);
+	free(r->text);
+	free(r);
+}
+
+static void chain_free(struct nat_chain *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nrules; i++)
+		rule_free(c->rules[i]);
+	free(c->rules);
+	free(c->name);
+	free(c);
+}
+
+void nat_frag_free(struct nat_frag *f)
+{
+	size_t i;
+
+	if (!f)
+		return;
+	for (i = 0; i < f->nchains; i++)
+		chain_free(f->chains[i]);
+	for (i = 0; i < f->nelems; i++) {
+		free(f->elems[i]->chain);
+		free(f->elems[i]->text);
+		free(f->elems[i]);
+	}
+	for (i = 0; i < f->nasets; i++) {
+		free(f->asets[i]->name);
+		free(f->asets[i]);
+	}
+	free(f->chains);
+	free(f->elems);
+	free(f->asets);
+	free(f->ids);
+	free(f->hairpin);
+	free(f->what);
+	free(f);
+}
+
+static void fail(struct builder *b, int err)
+{
+	if (!b->err)
+		b->err = err;
+}
+
+static char *xasprintf(struct builder *b, const char *fmt, ...) _printf_(2, 3);
+static char *xasprintf(struct builder *b, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		fail(b, -ENOMEM);
+		return NULL;
+	}
+	return s;
+}
+
+static struct nat_chain *add_chain(struct builder *b, char *name)
+{
+	struct nat_chain *c = calloc(1, sizeof(*c));
+
+	if (!c || !name || nat_grow((void **)&b->f->chains, b->f->nchains, sizeof(c)) < 0) {
+		free(c);
+		free(name);
+		fail(b, -ENOMEM);
+		return NULL;
+	}
+	c->name = name;
+	b->f->chains[b->f->nchains++] = c;
+	return c;
+}
+
+static void add_rule(struct builder *b, struct nat_chain *c, struct nat_rule *r)
+{
+	struct sbuf t = { 0 };
+
+	if (!c || !r || b->err) {
+		rule_free(r);
+		if (!r)
+			fail(b, -ENOMEM);
+		return;
+	}
+	nat_render_rule_text(b->p, b->fam, r, &t);
+	r->text = sbuf_steal(&t);
+	if (!r->text || nat_grow((void **)&c->rules, c->nrules, sizeof(r)) < 0) {
+		rule_free(r);
+		fail(b, -ENOMEM);
+		return;
+	}
+	c->rules[c->nrules++] = r;
+}
+
+static struct nat_rule *new_rule(struct builder *b, enum nat_rule_kind kind, const char *target)
+{
+	struct nat_rule *r = calloc(1, sizeof(*r));
+
+	if (!r || (target && !(r->target = strdup(target)))) {
+		free(r);
+		fail(b, -ENOMEM);
+		return NULL;
+	}
+	r->kind = kind;
+	return r;
+}
+
+static size_t addr_len(int fam)
+{
+	return fam == AF_INET ? 4 : 16;
+}
+
+static void put_be16_pad(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+	p[2] = p[3] = 0;
+}
+
+static void add_elem(struct builder *b, struct nat_elem *el, char *text)
+{
+	if (!text || nat_grow((void **)&b->f->elems, b->f->nelems, sizeof(el)) < 0) {
+		free(text);
+		free(el->chain);
+		free(el);
+		fail(b, -ENOMEM);
+		return;
+	}
+	el->text = text;
+	b->f->elems[b->f->nelems++] = el;
+}
+
+/* daddr . proto . port : goto chain */
+static void add_dispatch(struct builder *b, const struct nat_addr *a, const struct nat_port *sp,
+			 uint16_t port, const char *chain)
+{
+	struct nat_elem *el = calloc(1, sizeof(*el));
+	char buf[INET6_ADDRSTRLEN];
+	size_t al = addr_len(b->fam);
+
+	if (!el || !(el->chain = strdup(chain))) {
+		free(el);
+		fail(b, -ENOMEM);
+		return;
+	}
+	if (a) {
+		el->set = S_SERVICE_IPS;
+		memcpy(el->key, a->a, al);
+	} else {
+		el->set = S_NODEPORTS;
+		al = 0;
+	}
+	el->key[al] = sp->proto;
+	put_be16_pad(el->key + al + 4, port);
+	el->klen = (uint8_t)(al + 8);
+	if (a) {
+		nat_addr_str(a, buf, sizeof(buf));
+		add_elem(b, el, xasprintf(b, "%s . %s . %u : goto %s", buf, proto_name(sp->proto),
+					  port, chain));
+	} else {
+		add_elem(b, el, xasprintf(b, "%s . %u : goto %s", proto_name(sp->proto), port, chain));
+	}
+}
+
+/* index : addr . port in @endpoints */
+static void add_endpoint_elem(struct builder *b, uint32_t idx, const struct nat_ep *ep)
+{
+	struct nat_elem *el = calloc(1, sizeof(*el));
+	char buf[INET6_ADDRSTRLEN];
+	size_t al = addr_len(b->fam);
+
+	if (!el) {
+		fail(b, -ENOMEM);
+		return;
+	}
+	el->set = S_ENDPOINTS;
+	/* The key is what numgen writes: a u32 in host order. */
+	memcpy(el->key, &idx, 4);
+	el->klen = 4;
+	memcpy(el->data, ep->addr.a, al);
+	put_be16_pad(el->data + al, ep->port);
+	el->dlen = (uint8_t)(al + 4);
+	nat_addr_str(&ep->addr, buf, sizeof(buf));
+	add_elem(b, el, xasprintf(b, "%u : %s . %u", idx, buf, ep->port));
+}
+
+/* Endpoint blocks: reuse the old fragment's ids in order so that an
+ * unchanged service produces identical elements. */
+static uint32_t take_id(struct builder *b)
+{
+	struct k8snet_proxy *p = b->p;
+	uint32_t id;
+
+	if (b->old && b->old_id_pos < b->old->nids)
+		id = b->old->ids[b->old_id_pos++];
+	else if (p->n_id_free)
+		id = p->id_free[--p->n_id_free];
+	else if (p->id_next < NAT_ID_MAX)
+		id = p->id_next++;
+	else {
+		fail(b, -ENOSPC);
+		return 0;
+	}
+	if (nat_grow((void **)&b->f->ids, b->f->nids, sizeof(id)) < 0) {
+		fail(b, -ENOMEM);
+		return 0;
+	}
+	b->f->ids[b->f->nids++] = id;
+	return id;
+}
+
+static bool frag_has_id(const struct nat_frag *f, uint32_t id)
+{
+	size_t i;
+
+	for (i = 0; f && i < f->nids; i++)
+		if (f->ids[i] == id)
+			return true;
+	return false;
+}
+
+/* Give back the ids of f that other does not hold. */
+static void release_ids_except(struct k8snet_proxy *p, struct nat_frag *f,
+			       const struct nat_frag *other)
+{
+	size_t i;
+
+	for (i = 0; f && i < f->nids; i++) {
+		if (frag_has_id(other, f->ids[i]))
+			continue;
+		if (nat_grow((void **)&p->id_free, p->n_id_free, sizeof(uint32_t)) == 0)
+			p->id_free[p->n_id_free++] = f->ids[i];
+	}
+	if (f)
+		f->nids = 0;
+}
+
+void nat_frag_release_ids(struct k8snet_proxy *p, struct nat_frag *f)
+{
+	release_ids_except(p, f, NULL);
+}
+
+/* ---------------- endpoints ---------------- */
+
+struct eplist {
+	const struct nat_ep **v;
+	size_t n;
+};
+
+static int ep_cmp(const void *x, const void *y)
+{
+	const struct nat_ep *a = *(const struct nat_ep *const *)x, *b = *(const struct nat_ep *const *)y;
+	int c = memcmp(a->addr.a, b->addr.a, 16);
+
+	return c ? c : (int)a->port - (int)b->port;
+}
+
+static void eps_push(struct builder *b, struct eplist *l, const struct nat_ep *e)
+{
+	if (nat_grow((void **)&l->v, l->n, sizeof(*l->v)) < 0) {
+		fail(b, -ENOMEM);
+		return;
+	}
+	l->v[l->n++] = e;
+}
+
+static bool ep_matches(const struct nat_ep *e, const struct nat_port *sp, int fam)
+{
+	return e->addr.family == fam && strcmp(e->port_name, sp->name) == 0 &&
+	       (e->proto == 0 || e->proto == sp->proto);
+}
+
+static void collect_eps(struct builder *b, const struct nat_entry *e, const struct nat_port *sp,
+			struct eplist *all)
+{
+	struct hmap_node *n;
+	size_t i, j;
+
+	for (i = 0; e->svc && i < e->svc->neps; i++)
+		if (ep_matches(&e->svc->eps[i], sp, b->fam))
+			eps_push(b, all, &e->svc->eps[i]);
+	hmap_for_each(&e->slices, i, n) {
+		const struct nat_slice *sl = n->val;
+
+		for (j = 0; j < sl->neps; j++)
+			if (ep_matches(&sl->eps[j], sp, b->fam))
+				eps_push(b, all, &sl->eps[j]);
+	}
+	if (all->n)
+		qsort(all->v, all->n, sizeof(*all->v), ep_cmp);
+	/* The same address may be listed by two slices while pods move. */
+	for (i = j = 0; i < all->n; i++)
+		if (j == 0 || ep_cmp(&all->v[i], &all->v[j - 1]) != 0)
+			all->v[j++] = all->v[i];
+		else if (all->v[i]->flags & K8SNET_ENDPOINT_F_READY)
+			all->v[j - 1] = all->v[i];
+	all->n = j;
+}
+
+/* Ready endpoints; when there are none, serving terminating ones. */
+static void usable_eps(struct builder *b, const struct eplist *all, const char *node,
+		       struct eplist *ret)
+{
+	int pass;
+	size_t i;
+
+	for (pass = 0; pass < 2 && ret->n == 0; pass++)
+		for (i = 0; i < all->n; i++) {
+			const struct nat_ep *e = all->v[i];
+			uint32_t f = e->flags;
+
+			if (node && (!e->node || strcmp(e->node, node) != 0))
+				continue;
+			if (pass == 0 ? (f & K8SNET_ENDPOINT_F_READY) :
+			    (f & K8SNET_ENDPOINT_F_SERVING) && (f & K8SNET_ENDPOINT_F_TERMINATING))
+				eps_push(b, ret, e);
+		}
+}
+
+/* ---------------- per service port ---------------- */
+
+struct sp_plan {
+	const struct k8snet_service *svc;
+	const struct nat_port *sp;
+	char *base;                   /* NS/NAME/PROTO/PORT */
+	char *svc_chain, *ext_chain, *fw_chain;
+	struct eplist cluster, local;
+};
+
+static char *ep_name(struct builder *b, const char *prefix, const struct sp_plan *s,
+		     const struct nat_ep *ep)
+{
+	char buf[INET6_ADDRSTRLEN], *c;
+
+	nat_addr_str(&ep->addr, buf, sizeof(buf));
+	/* ':' is not allowed in an nft identifier; IPv6 text has no '-'. */
+	for (c = buf; *c; c++)
+		if (*c == ':')
+			*c = '-';
+	return xasprintf(b, "%s-%s/%s/%u", prefix, s->base, buf, ep->port);
+}
+
+static void add_hairpin(struct builder *b, const struct nat_addr *a)
+{
+	size_t i;
+
+	for (i = 0; i < b->f->nhairpin; i++)
+		if (memcmp(b->f->hairpin[i].a, a->a, 16) == 0)
+			return;
+	if (nat_grow((void **)&b->f->hairpin, b->f->nhairpin, sizeof(*a)) < 0) {
+		fail(b, -ENOMEM);
+		return;
+	}
+	b->f->hairpin[b->f->nhairpin++] = *a;
+}
+
+/* Per-endpoint chain and affinity set, created once per endpoint. */
+static void affinity_endpoint(struct builder *b, const struct sp_plan *s, const struct nat_ep *ep)
+{
+	char *chain = ep_name(b, "ep", s, ep), *set = ep_name(b, "aff", s, ep);
+	struct nat_aset *as;
+	struct nat_rule *r;
+	struct nat_chain *c;
+	size_t i;
+
+	for (i = 0; chain && i < b->f->nchains; i++)
+		if (strcmp(b->f->chains[i]->name, chain) == 0) {
+			free(chain);
+			free(set);
+			return;    /* already made for the other path */
+		}
+	as = calloc(1, sizeof(*as));
+	if (!as || !set || nat_grow((void **)&b->f->asets, b->f->nasets, sizeof(as)) < 0) {
+		free(as);
+		free(set);
+		free(chain);
+		fail(b, -ENOMEM);
+		return;
+	}
+	as->name = set;
+	as->timeout = s->svc->affinity_timeout;
+	b->f->asets[b->f->nasets++] = as;
+	c = add_chain(b, chain);
+	r = new_rule(b, R_AFF_DNAT, set);
+	if (r) {
+		r->addr = ep->addr;
+		r->port = ep->port;
+	}
+	add_rule(b, c, r);
+}
+
+/* The rules that send a packet to one of eps: affinity checks, then a pick. */
+static void pick_rules(struct builder *b, const struct sp_plan *s, struct nat_chain *c,
+		       const struct eplist *eps, bool masq)
+{
+	struct nat_rule *r;
+	uint32_t id;
+	size_t i;
+
+	if (!eps->n) {
+		add_rule(b, c, new_rule(b, R_DROP, NULL));
+		return;
+	}
+	if (s->svc->flags & K8SNET_SERVICE_F_AFFINITY) {
+		if (masq)
+			add_rule(b, c, new_rule(b, R_JUMP, "masq-outside"));
+		for (i = 0; i < eps->n; i++) {
+			affinity_endpoint(b, s, eps->v[i]);
+			r = new_rule(b, R_AFF_CHECK, NULL);
+			if (r) {
+				r->target = ep_name(b, "aff", s, eps->v[i]);
+				r->target2 = ep_name(b, "ep", s, eps->v[i]);
+			}
+			add_rule(b, c, r);
+		}
+		r = new_rule(b, R_AFF_PICK, NULL);
+		if (r && !(r->targets = calloc(eps->n, sizeof(char *))))
+			fail(b, -ENOMEM);
+		if (r && r->targets) {
+			r->n = (uint32_t)eps->n;
+			for (i = 0; i < eps->n; i++)
+				r->targets[i] = ep_name(b, "ep", s, eps->v[i]);
+		}
+		add_rule(b, c, r);
+		return;
+	}
+	id = take_id(b);
+	if (masq)
+		add_rule(b, c, new_rule(b, R_JUMP, "masq-outside"));
+	r = new_rule(b, R_PICK, NULL);
+	if (r) {
+		r->n = (uint32_t)eps->n;
+		r->k = id << NAT_ID_SHIFT;
+	}
+	add_rule(b, c, r);
+	for (i = 0; i < eps->n; i++)
+		add_endpoint_elem(b, (id << NAT_ID_SHIFT) + (uint32_t)i, eps->v[i]);
+}
+
+static void cidr_rule(struct builder *b, struct nat_chain *c, enum nat_rule_kind kind,
+		      const struct nat_addr *cidr, const char *target)
+{
+	struct nat_rule *r = new_rule(b, kind, target);
+
+	if (r) {
+		r->match = M_SADDR_CIDR;
+		r->cidr = *cidr;
+	}
+	add_rule(b, c, r);
+}
+
+static void external_chain(struct builder *b, struct sp_plan *s)
+{
+	const struct nat_config *cfg = &b->p->cfg;
+	struct nat_chain *c = add_chain(b, strdup(s->ext_chain));
+	struct nat_rule *r;
+	size_t i;
+
+	if (!(s->svc->flags & K8SNET_SERVICE_F_ETP_LOCAL)) {
+		add_rule(b, c, new_rule(b, R_MARK_GOTO, s->svc_chain));
+		return;
+	}
+	/* Local policy keeps the client address, except for traffic that is
+	 * really internal: from pods, or from the node itself. */
+	for (i = 0; i < cfg->n_cluster_cidrs; i++)
+		if (cfg->cluster_cidrs[i].family == b->fam)
+			cidr_rule(b, c, R_GOTO, &cfg->cluster_cidrs[i], s->svc_chain);
+	r = new_rule(b, R_MARK_GOTO, s->svc_chain);
+	if (r)
+		r->match = M_FIB_SADDR_LOCAL;
+	add_rule(b, c, r);
+	pick_rules(b, s, c, &s->local, false);
+}
+
+static void firewall_chain(struct builder *b, struct sp_plan *s)
+{
+	struct nat_chain *c = add_chain(b, strdup(s->fw_chain));
+	size_t i;
+
+	for (i = 0; i < s->svc->nips[K8SNET_SERVICE_IP_SOURCE_RANGE]; i++) {
+		const struct nat_addr *a = &s->svc->ips[K8SNET_SERVICE_IP_SOURCE_RANGE][i];
+
+		if (a->family == b->fam)
+			cidr_rule(b, c, R_GOTO, a, s->ext_chain);
+	}
+	add_rule(b, c, new_rule(b, R_DROP, NULL));
+}
+
+static bool has_external(const struct k8snet_service *svc, const struct nat_port *sp, int fam)
+{
+	size_t i;
+
+	if (sp->node_port && svc->type != K8SNET_SERVICE_TYPE_CLUSTER_IP)
+		return true;
+	for (i = 0; i < svc->nips[K8SNET_SERVICE_IP_EXTERNAL]; i++)
+		if (svc->ips[K8SNET_SERVICE_IP_EXTERNAL][i].family == fam)
+			return true;
+	for (i = 0; svc->type == K8SNET_SERVICE_TYPE_LOAD_BALANCER &&
+		    i < svc->nips[K8SNET_SERVICE_IP_LB_INGRESS]; i++)
+		if (svc->ips[K8SNET_SERVICE_IP_LB_INGRESS][i].family == fam)
+			return true;
+	return false;
+}
+
+static bool has_ranges(const struct k8snet_service *svc, int fam)
+{
+	size_t i;
+
+	for (i = 0; i < svc->nips[K8SNET_SERVICE_IP_SOURCE_RANGE]; i++)
+		if (svc->ips[K8SNET_SERVICE_IP_SOURCE_RANGE][i].family == fam)
+			return true;
+	return false;
+}
+
+static void dispatch(struct builder *b, struct sp_plan *s, bool reject)
+{
+	const struct k8snet_service *svc = s->svc;
+	const char *ext = reject ? "no-endpoints" : s->ext_chain;
+	const char *lb = reject ? "no-endpoints" : s->fw_chain ? s->fw_chain : s->ext_chain;
+	size_t i;
+
+	for (i = 0; i < svc->nips[K8SNET_SERVICE_IP_CLUSTER]; i++)
+		if (svc->ips[K8SNET_SERVICE_IP_CLUSTER][i].family == b->fam)
+			add_dispatch(b, &svc->ips[K8SNET_SERVICE_IP_CLUSTER][i], s->sp, s->sp->port,
+				     reject ? "no-endpoints" : s->svc_chain);
+	for (i = 0; i < svc->nips[K8SNET_SERVICE_IP_EXTERNAL]; i++)
+		if (svc->ips[K8SNET_SERVICE_IP_EXTERNAL][i].family == b->fam)
+			add_dispatch(b, &svc->ips[K8SNET_SERVICE_IP_EXTERNAL][i], s->sp, s->sp->port, ext);
+	for (i = 0; svc->type == K8SNET_SERVICE_TYPE_LOAD_BALANCER &&
+		    i < svc->nips[K8SNET_SERVICE_IP_LB_INGRESS]; i++)
+		if (svc->ips[K8SNET_SERVICE_IP_LB_INGRESS][i].family == b->fam)
+			add_dispatch(b, &svc->ips[K8SNET_SERVICE_IP_LB_INGRESS][i], s->sp,
+				     s->sp->port, lb);
+	if (s->sp->node_port && svc->type != K8SNET_SERVICE_TYPE_CLUSTER_IP)
+		add_dispatch(b, NULL, s->sp, s->sp->node_port, ext);
+}
+
+static void plan_port(struct builder *b, const struct nat_entry *e, const struct nat_port *sp)
+{
+	const struct k8snet_service *svc = e->svc;
+	struct eplist all = { 0 };
+	struct sp_plan s = { .svc = svc, .sp = sp };
+	const struct eplist *internal;
+	struct nat_chain *c;
+	size_t i;
+
+	s.base = xasprintf(b, "%s/%s/%s/%u", svc->ns, svc->name, proto_name(sp->proto), sp->port);
+	if (!s.base)
+		return;
+	s.svc_chain = xasprintf(b, "svc-%s", s.base);
+	if (has_external(svc, sp, b->fam))
+		s.ext_chain = xasprintf(b, "ext-%s", s.base);
+	if (s.ext_chain && svc->type == K8SNET_SERVICE_TYPE_LOAD_BALANCER && has_ranges(svc, b->fam))
+		s.fw_chain = xasprintf(b, "fw-%s", s.base);
+	collect_eps(b, e, sp, &all);
+	usable_eps(b, &all, NULL, &s.cluster);
+	if (b->p->cfg.node_name)
+		usable_eps(b, &all, b->p->cfg.node_name, &s.local);
+	for (i = 0; i < s.cluster.n; i++)
+		add_hairpin(b, &s.cluster.v[i]->addr);
+	if (b->err)
+		goto out;
+	if (!s.cluster.n) {
+		/* No endpoints at all: reject at once, never a silent timeout. */
+		dispatch(b, &s, true);
+		goto out;
+	}
+	dispatch(b, &s, false);
+	internal = svc->flags & K8SNET_SERVICE_F_ITP_LOCAL ? &s.local : &s.cluster;
+	c = add_chain(b, strdup(s.svc_chain));
+	pick_rules(b, &s, c, internal, true);
+	if (s.ext_chain)
+		external_chain(b, &s);
+	if (s.fw_chain)
+		firewall_chain(b, &s);
+out:
+	free(all.v);
+	free(s.cluster.v);
+	free(s.local.v);
+	free(s.base);
+	free(s.svc_chain);
+	free(s.ext_chain);
+	free(s.fw_chain);
+}
+
+static bool applies(const struct k8snet_service *svc, int fam)
+{
+	size_t i;
+
+	if (!svc || svc->type == K8SNET_SERVICE_TYPE_EXTERNAL_NAME)
+		return false;
+	for (i = 0; i < svc->nips[K8SNET_SERVICE_IP_CLUSTER]; i++)
+		if (svc->ips[K8SNET_SERVICE_IP_CLUSTER][i].family == fam)
+			return true;
+	return false;
+}
+
+int nat_plan_entry(struct k8snet_proxy *p, const struct nat_entry *e, int fam,
+		   const struct nat_frag *old, struct nat_frag **ret)
+{
+	struct builder b = { .p = p, .fam = fam, .ipfam = fam == AF_INET ? "ip" : "ip6",
+			     .old = old };
+	size_t i;
+
+	*ret = NULL;
+	if (!applies(e->svc, fam))
+		return 0;
+	b.f = calloc(1, sizeof(*b.f));
+	if (!b.f)
+		return -ENOMEM;
+	b.f->what = xasprintf(&b, "service %s", e->key);
+	for (i = 0; i < e->svc->nports && !b.err; i++)
+		plan_port(&b, e, &e->svc->ports[i]);
+	if (b.err) {
+		release_ids_except(p, b.f, old);
+		nat_frag_free(b.f);
+		return b.err;
+	}
+	*ret = b.f;
+	return 0;
+}
+
+/* After a sync: ids only the loser holds go back to the allocator. */
+void nat_frag_settle_ids(struct k8snet_proxy *p, struct nat_frag *loser,
+			 const struct nat_frag *winner)
+{
+	release_ids_except(p, loser, winner);
+}

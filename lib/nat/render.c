@@ -1,0 +1,328 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* nft text of the ruleset, deterministic (chains and elements sorted).  It is
+ * the ruleset sync programs, statement for statement. */
+#include <stdio.h>
+#include <string.h>
+
+#include "nat/nat.h"
+
+static const char *ipfam(int fam)
+{
+	return fam == AF_INET ? "ip" : "ip6";
+}
+
+static void addr_text(const struct nat_addr *a, struct sbuf *b, bool prefix)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	nat_addr_str(a, buf, sizeof(buf));
+	sbuf_printf(b, "%s", buf);
+	if (prefix)
+		sbuf_printf(b, "/%u", a->plen);
+}
+
+static void match_text(const struct nat_rule *r, int fam, struct sbuf *b)
+{
+	switch (r->match) {
+	case M_SADDR_CIDR:
+		sbuf_printf(b, "%s saddr ", ipfam(fam));
+		addr_text(&r->cidr, b, true);
+		sbuf_printf(b, " ");
+		break;
+	case M_FIB_SADDR_LOCAL:
+		sbuf_printf(b, "fib saddr type local ");
+		break;
+	case M_NONE:
+		break;
+	}
+}
+
+static const char *numgen_mode(const struct k8snet_proxy *p)
+{
+	return p->cfg.flags & K8SNET_PROXY_F_ROUND_ROBIN ? "inc" : "random";
+}
+
+void nat_render_rule_text(const struct k8snet_proxy *p, int fam, struct nat_rule *r, struct sbuf *b)
+{
+	uint32_t bit = 1u << p->cfg.mark_bit, i;
+
+	match_text(r, fam, b);
+	switch (r->kind) {
+	case R_GOTO:
+		sbuf_printf(b, "goto %s", r->target);
+		break;
+	case R_JUMP:
+		sbuf_printf(b, "jump %s", r->target);
+		break;
+	case R_MARK_GOTO:
+		sbuf_printf(b, "meta mark set meta mark | 0x%08x goto %s", bit, r->target);
+		break;
+	case R_PICK:
+		sbuf_printf(b, "dnat %s to numgen %s mod %u offset %u map @endpoints", ipfam(fam),
+			    numgen_mode(p), r->n, r->k);
+		break;
+	case R_DROP:
+		sbuf_printf(b, "drop");
+		break;
+	case R_AFF_CHECK:
+		sbuf_printf(b, "%s saddr @%s goto %s", ipfam(fam), r->target, r->target2);
+		break;
+	case R_AFF_DNAT:
+		sbuf_printf(b, "update @%s { %s saddr } dnat %s to %s", r->target, ipfam(fam),
+			    ipfam(fam), fam == AF_INET6 ? "[" : "");
+		addr_text(&r->addr, b, false);
+		sbuf_printf(b, "%s:%u", fam == AF_INET6 ? "]" : "", r->port);
+		break;
+	case R_AFF_PICK:
+		sbuf_printf(b, "numgen %s mod %u vmap { ", numgen_mode(p), r->n);
+		for (i = 0; i < r->n; i++)
+			sbuf_printf(b, "%s%u : goto %s", i ? ", " : "", i, r->targets[i]);
+		sbuf_printf(b, " }");
+		break;
+	}
+}
+
+/* ---------------- whole table ---------------- */
+
+static int cmp_chain(const void *x, const void *y)
+{
+	return strcmp((*(struct nat_chain *const *)x)->name, (*(struct nat_chain *const *)y)->name);
+}
+
+static int cmp_elem(const void *x, const void *y)
+{
+	const struct nat_elem *a = *(struct nat_elem *const *)x, *b = *(struct nat_elem *const *)y;
+
+	if (a->set != b->set)
+		return (int)a->set - (int)b->set;
+	if (a->set == S_ENDPOINTS) {
+		uint32_t ka, kb;
+
+		memcpy(&ka, a->key, 4);
+		memcpy(&kb, b->key, 4);
+		return ka < kb ? -1 : ka > kb;
+	}
+	if (a->klen != b->klen)
+		return (int)a->klen - (int)b->klen;
+	return memcmp(a->key, b->key, a->klen);
+}
+
+static int cmp_aset(const void *x, const void *y)
+{
+	return strcmp((*(struct nat_aset *const *)x)->name, (*(struct nat_aset *const *)y)->name);
+}
+
+static int cmp_addr(const void *x, const void *y)
+{
+	return memcmp(((const struct nat_addr *)x)->a, ((const struct nat_addr *)y)->a, 16);
+}
+
+struct collected {
+	struct ptrvec chains, elems, asets;
+	struct nat_addr *hairpin;
+	size_t nhairpin;
+};
+
+static int collect(struct collected *c, struct nat_frag *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->nchains; i++)
+		if (ptrvec_push(&c->chains, f->chains[i]) < 0)
+			return -ENOMEM;
+	for (i = 0; i < f->nelems; i++)
+		if (ptrvec_push(&c->elems, f->elems[i]) < 0)
+			return -ENOMEM;
+	for (i = 0; i < f->nasets; i++)
+		if (ptrvec_push(&c->asets, f->asets[i]) < 0)
+			return -ENOMEM;
+	for (i = 0; i < f->nhairpin; i++) {
+		if (nat_grow((void **)&c->hairpin, c->nhairpin, sizeof(*c->hairpin)) < 0)
+			return -ENOMEM;
+		c->hairpin[c->nhairpin++] = f->hairpin[i];
+	}
+	return 0;
+}
+
+static void render_elems(struct sbuf *b, const struct collected *c, enum nat_set_id set)
+{
+	bool first = true;
+	size_t i;
+
+	for (i = 0; i < c->elems.n; i++) {
+		const struct nat_elem *el = c->elems.v[i];
+
+		if (el->set != set)
+			continue;
+		sbuf_printf(b, "%s\n\t\t\t%s", first ? "\t\telements = {" : ",", el->text);
+		first = false;
+	}
+	if (!first)
+		sbuf_printf(b, "\n\t\t}\n");
+}
+
+static void render_sets(struct k8snet_proxy *p, int fam, struct sbuf *b, const struct collected *c)
+{
+	const char *at = fam == AF_INET ? "ipv4_addr" : "ipv6_addr";
+	size_t i;
+
+	sbuf_printf(b, "\tmap service-ips {\n\t\ttype %s . inet_proto . inet_service : verdict\n", at);
+	render_elems(b, c, S_SERVICE_IPS);
+	sbuf_printf(b, "\t}\n\n\tmap service-nodeports {\n\t\ttype inet_proto . inet_service : verdict\n");
+	render_elems(b, c, S_NODEPORTS);
+	/* nft's language has no sized integer type: typeof gives the same key. */
+	sbuf_printf(b, "\t}\n\n\tmap endpoints {\n\t\ttypeof numgen inc mod 1 : %s daddr . tcp dport\n",
+		    ipfam(fam));
+	render_elems(b, c, S_ENDPOINTS);
+	sbuf_printf(b, "\t}\n\n\tset hairpin {\n\t\ttype %s . %s\n", at, at);
+	for (i = 0; i < c->nhairpin; i++) {
+		if (i && cmp_addr(&c->hairpin[i], &c->hairpin[i - 1]) == 0)
+			continue;
+		sbuf_printf(b, "%s\n\t\t\t", i ? "," : "\t\telements = {");
+		addr_text(&c->hairpin[i], b, false);
+		sbuf_printf(b, " . ");
+		addr_text(&c->hairpin[i], b, false);
+	}
+	sbuf_printf(b, "%s\t}\n", c->nhairpin ? "\n\t\t}\n" : "");
+	for (i = 0; i < c->asets.n; i++) {
+		const struct nat_aset *s = c->asets.v[i];
+
+		sbuf_printf(b, "\n\tset %s {\n\t\ttype %s\n\t\tflags dynamic,timeout\n"
+			    "\t\ttimeout %us\n\t}\n", s->name, at, s->timeout);
+	}
+}
+
+static void render_base_chains(struct k8snet_proxy *p, int fam, struct sbuf *b)
+{
+	const struct nat_config *cfg = &p->cfg;
+	const char *f = ipfam(fam);
+	uint32_t bit = 1u << cfg->mark_bit;
+	size_t i;
+
+	sbuf_printf(b, "\n\tchain nat-prerouting {\n\t\ttype nat hook prerouting priority -100; policy accept;\n"
+		    "\t\tjump services\n\t}\n");
+	sbuf_printf(b, "\n\tchain nat-output {\n\t\ttype nat hook output priority -100; policy accept;\n"
+		    "\t\tjump services\n\t}\n");
+	sbuf_printf(b, "\n\tchain nat-postrouting {\n\t\ttype nat hook postrouting priority 100; policy accept;\n"
+		    "\t\tmeta mark & 0x%08x == 0x%08x meta mark set meta mark ^ 0x%08x masquerade\n"
+		    "\t\t%s saddr . %s daddr @hairpin masquerade\n\t}\n", bit, bit, bit, f, f);
+	sbuf_printf(b, "\n\tchain services {\n\t\t%s daddr . meta l4proto . th dport vmap @service-ips\n", f);
+	if (!cfg->n_nodeport_addrs)
+		sbuf_printf(b, "\t\tfib daddr type local %s daddr != %s "
+			    "meta l4proto . th dport vmap @service-nodeports\n",
+			    f, fam == AF_INET ? "127.0.0.0/8" : "::1");
+	for (i = 0; i < cfg->n_nodeport_addrs; i++) {
+		if (cfg->nodeport_addrs[i].family != fam)
+			continue;
+		sbuf_printf(b, "\t\t%s daddr ", f);
+		addr_text(&cfg->nodeport_addrs[i], b, true);
+		sbuf_printf(b, " meta l4proto . th dport vmap @service-nodeports\n");
+	}
+	sbuf_printf(b, "\t}\n\n\tchain masq-outside {\n");
+	for (i = 0; !(cfg->flags & K8SNET_PROXY_F_MASQUERADE_ALL) && i < cfg->n_cluster_cidrs; i++) {
+		if (cfg->cluster_cidrs[i].family != fam)
+			continue;
+		sbuf_printf(b, "\t\t%s saddr ", f);
+		addr_text(&cfg->cluster_cidrs[i], b, true);
+		sbuf_printf(b, " return\n");
+	}
+	if (nat_masq_outside(cfg, fam))
+		sbuf_printf(b, "\t\tmeta mark set meta mark | 0x%08x\n", bit);
+	sbuf_printf(b, "\t}\n\n\tchain no-endpoints {\n\t\tmeta l4proto tcp reject with tcp reset\n"
+		    "\t\treject\n\t}\n");
+}
+
+static int render_family(struct k8snet_proxy *p, int fam, struct sbuf *b)
+{
+	struct collected c = { 0 };
+	struct ptrvec planned = { 0 }, owners = { 0 };
+	struct hmap_node *n;
+	size_t i, j;
+	int r = 0;
+
+	hmap_for_each(&p->entries, i, n) {
+		struct nat_entry *e = n->val;
+		struct nat_frag *f;
+
+		r = nat_plan_entry(p, e, fam, e->frag[fam == AF_INET6], &f);
+		if (r < 0)
+			break;
+		if (!f)
+			continue;
+		if (ptrvec_push(&owners, e) < 0 || ptrvec_push(&planned, f) < 0) {
+			nat_frag_free(f);
+			r = -ENOMEM;
+			break;
+		}
+		if ((r = collect(&c, f)) < 0)
+			break;
+	}
+	if (r >= 0) {
+		qsort(c.chains.v, c.chains.n, sizeof(void *), cmp_chain);
+		qsort(c.elems.v, c.elems.n, sizeof(void *), cmp_elem);
+		qsort(c.asets.v, c.asets.n, sizeof(void *), cmp_aset);
+		if (c.nhairpin)
+			qsort(c.hairpin, c.nhairpin, sizeof(*c.hairpin), cmp_addr);
+		sbuf_printf(b, "table %s %s {\n", ipfam(fam), p->cfg.table);
+		render_sets(p, fam, b, &c);
+		render_base_chains(p, fam, b);
+		for (i = 0; i < c.chains.n; i++) {
+			const struct nat_chain *ch = c.chains.v[i];
+
+			sbuf_printf(b, "\n\tchain %s {\n", ch->name);
+			for (j = 0; j < ch->nrules; j++)
+				sbuf_printf(b, "\t\t%s\n", ch->rules[j]->text);
+			sbuf_printf(b, "\t}\n");
+		}
+		sbuf_printf(b, "}\n");
+	}
+	/* Render must not consume endpoint blocks: give back the new ones. */
+	for (i = 0; i < planned.n; i++) {
+		if (i < owners.n)
+			nat_frag_settle_ids(p, planned.v[i],
+					    ((struct nat_entry *)owners.v[i])->frag[fam == AF_INET6]);
+		nat_frag_free(planned.v[i]);
+	}
+	ptrvec_free(&planned, NULL);
+	ptrvec_free(&owners, NULL);
+	ptrvec_free(&c.chains, NULL);
+	ptrvec_free(&c.elems, NULL);
+	ptrvec_free(&c.asets, NULL);
+	free(c.hairpin);
+	return r;
+}
+
+int nat_render(struct k8snet_proxy *p, char **ret)
+{
+	struct sbuf b = { 0 };
+	int r;
+
+	r = render_family(p, AF_INET, &b);
+	if (r >= 0)
+		sbuf_printf(&b, "\n");
+	if (r >= 0)
+		r = render_family(p, AF_INET6, &b);
+	if (r < 0) {
+		free(sbuf_steal(&b));
+		return r;
+	}
+	if (b.err) {
+		free(sbuf_steal(&b));
+		return -ENOMEM;
+	}
+	*ret = sbuf_steal(&b);
+	return 0;
+}
+
+K8SNET_EXPORT int k8snet_proxy_render(struct k8snet_proxy *p, char **ret_text)
+{
+	int r;
+
+	if (!p)
+		return -EINVAL;
+	K8S_CHECK_ARG(p->ctx, ret_text);
+	r = nat_render(p, ret_text);
+	if (r < 0)
+		return k8s_error(p->ctx, r, "render: %s", k8snet_strerror(r));
+	return 0;
+}

@@ -1,0 +1,420 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * sync: plan the services that changed, diff each one's fragment against
+ * what was programmed for it, and send everything as one batch.  The
+ * kernel applies a batch whole or not at all; we adopt the new fragments
+ * only when it said yes, so our record always matches the kernel.
+ *
+ * Order inside the batch (references must exist before they are used and
+ * be gone before their target goes):
+ *   A  new affinity sets, new chains
+ *   B  rules of new and changed chains (a changed chain is flushed first)
+ *   C  element deletions, then additions; hairpin set
+ *   D  deleted chains (with their rules), then deleted affinity sets
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "nat/nat.h"
+
+struct pending {
+	struct nat_entry *e;
+	int fi;                      /* 0 ip, 1 ip6 */
+	const struct nat_frag *old;  /* what the kernel has (NULL after a table replace) */
+	struct nat_frag *new;
+};
+
+static int fam_of(int fi)
+{
+	return fi ? AF_INET6 : AF_INET;
+}
+
+static const struct nat_chain *find_chain(const struct nat_frag *f, const char *name)
+{
+	size_t i;
+
+	for (i = 0; f && i < f->nchains; i++)
+		if (strcmp(f->chains[i]->name, name) == 0)
+			return f->chains[i];
+	return NULL;
+}
+
+static bool aset_in(const struct nat_frag *f, const struct nat_aset *a)
+{
+	size_t i;
+
+	for (i = 0; f && i < f->nasets; i++)
+		if (strcmp(f->asets[i]->name, a->name) == 0 && f->asets[i]->timeout == a->timeout)
+			return true;
+	return false;
+}
+
+static bool same_rules(const struct nat_chain *a, const struct nat_chain *b)
+{
+	size_t i;
+
+	if (a->nrules != b->nrules)
+		return false;
+	for (i = 0; i < a->nrules; i++)
+		if (strcmp(a->rules[i]->text, b->rules[i]->text) != 0)
+			return false;
+	return true;
+}
+
+static void phase_a(struct nat_batch *b, const struct pending *pd)
+{
+	int fam = fam_of(pd->fi);
+	size_t i;
+
+	if (!pd->new)
+		return;
+	for (i = 0; i < pd->new->nasets; i++)
+		if (!aset_in(pd->old, pd->new->asets[i]))
+			nat_batch_aset(b, fam, pd->new->asets[i], true);
+	for (i = 0; i < pd->new->nchains; i++)
+		if (!find_chain(pd->old, pd->new->chains[i]->name))
+			nat_batch_chain(b, fam, pd->new->chains[i]->name, true);
+}
+
+static void phase_b(struct nat_batch *b, const struct pending *pd)
+{
+	int fam = fam_of(pd->fi);
+	size_t i, j;
+
+	for (i = 0; pd->new && i < pd->new->nchains; i++) {
+		const struct nat_chain *c = pd->new->chains[i], *o = find_chain(pd->old, c->name);
+
+		if (o && same_rules(o, c))
+			continue;
+		if (o)
+			nat_batch_flush_chain(b, fam, c->name);
+		for (j = 0; j < c->nrules; j++)
+			nat_batch_rule(b, fam, c->name, c->rules[j]);
+	}
+}
+
+static int cmp_elem_text(const void *x, const void *y)
+{
+	const struct nat_elem *a = *(struct nat_elem *const *)x, *b = *(struct nat_elem *const *)y;
+
+	if (a->set != b->set)
+		return (int)a->set - (int)b->set;
+	return strcmp(a->text, b->text);
+}
+
+/* Elements in a but not in b (both sorted), in set order. */
+static int elem_minus(struct nat_elem **a, size_t na, struct nat_elem **b, size_t nb,
+		      struct ptrvec *out)
+{
+	size_t i = 0, j = 0;
+
+	while (i < na) {
+		int c = j < nb ? cmp_elem_text(&a[i], &b[j]) : -1;
+
+		if (c < 0) {
+			if (ptrvec_push(out, a[i++]) < 0)
+				return -ENOMEM;
+		} else if (c == 0) {
+			i++;
+			j++;
+		} else {
+			j++;
+		}
+	}
+	return 0;
+}
+
+static struct nat_elem **sorted_elems(const struct nat_frag *f)
+{
+	struct nat_elem **v;
+
+	if (!f || !f->nelems)
+		return NULL;
+	v = malloc(f->nelems * sizeof(*v));
+	if (!v)
+		return NULL;
+	memcpy(v, f->elems, f->nelems * sizeof(*v));
+	qsort(v, f->nelems, sizeof(*v), cmp_elem_text);
+	return v;
+}
+
+static int phase_c(struct nat_batch *b, const struct pending *pd, bool add)
+{
+	struct nat_elem **o = sorted_elems(pd->old), **n = sorted_elems(pd->new);
+	size_t no = pd->old ? pd->old->nelems : 0, nn = pd->new ? pd->new->nelems : 0;
+	struct ptrvec d = { 0 };
+	int r = 0;
+
+	if ((no && !o) || (nn && !n))
+		r = -ENOMEM;
+	if (r >= 0)
+		r = add ? elem_minus(n, nn, o, no, &d) : elem_minus(o, no, n, nn, &d);
+	if (r >= 0 && d.n)
+		r = nat_batch_elems(b, fam_of(pd->fi), (struct nat_elem **)d.v, d.n, add);
+	ptrvec_free(&d, NULL);
+	free(o);
+	free(n);
+	return r;
+}
+
+static void phase_d(struct nat_batch *b, const struct pending *pd)
+{
+	int fam = fam_of(pd->fi);
+	size_t i;
+
+	for (i = 0; pd->old && i < pd->old->nchains; i++)
+		if (!find_chain(pd->new, pd->old->chains[i]->name))
+			nat_batch_chain(b, fam, pd->old->chains[i]->name, false);
+	for (i = 0; pd->old && i < pd->old->nasets; i++)
+		if (!aset_in(pd->new, pd->old->asets[i]))
+			nat_batch_aset(b, fam, pd->old->asets[i], false);
+}
+
+/* ---------------- hairpin refcounts ---------------- */
+
+static int count_addrs(struct hmap *delta, const struct nat_frag *f, intptr_t by)
+{
+	char buf[INET6_ADDRSTRLEN];
+	size_t i;
+
+	for (i = 0; f && i < f->nhairpin; i++) {
+		nat_addr_str(&f->hairpin[i], buf, sizeof(buf));
+		intptr_t v = (intptr_t)hmap_get(delta, buf) + by;
+
+		/* Zero is stored as an absent key, so keep a marker for it. */
+		if (hmap_put(delta, buf, (void *)(v ? v : INTPTR_MIN)) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static intptr_t hget(const struct hmap *m, const char *k)
+{
+	intptr_t v = (intptr_t)hmap_get(m, k);
+
+	return v == INTPTR_MIN ? 0 : v;
+}
+
+static int hairpin_delta(struct k8snet_proxy *p, struct pending *pds, size_t n, int fi,
+			 struct hmap *delta)
+{
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < n && r >= 0; i++) {
+		if (pds[i].fi != fi)
+			continue;
+		r = count_addrs(delta, pds[i].old, -1);
+		if (r >= 0)
+			r = count_addrs(delta, pds[i].new, +1);
+	}
+	return r;
+}
+
+static void hairpin_batch(struct k8snet_proxy *p, struct nat_batch *b, int fi, struct hmap *delta)
+{
+	struct hmap_node *n;
+	size_t i;
+
+	nat_batch_what(b, "hairpin set");
+	hmap_for_each(delta, i, n) {
+		intptr_t cur = hget(&p->hairpin[fi], n->key), d = hget(delta, n->key);
+		struct nat_addr a;
+
+		if (nat_parse_addr(n->key, &a) < 0 || !d)
+			continue;
+		if (cur == 0 && cur + d > 0)
+			nat_batch_hairpin(b, fam_of(fi), &a, true);
+		else if (cur > 0 && cur + d == 0)
+			nat_batch_hairpin(b, fam_of(fi), &a, false);
+	}
+}
+
+static int hairpin_apply(struct k8snet_proxy *p, int fi, struct hmap *delta)
+{
+	struct hmap_node *n;
+	size_t i;
+
+	hmap_for_each(delta, i, n) {
+		intptr_t v = hget(&p->hairpin[fi], n->key) + hget(delta, n->key);
+
+		if (v <= 0)
+			hmap_del(&p->hairpin[fi], n->key);
+		else if (hmap_put(&p->hairpin[fi], n->key, (void *)v) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* ---------------- sync ---------------- */
+
+static int plan_all(struct k8snet_proxy *p, bool fresh, struct pending **ret, size_t *ret_n)
+{
+	struct pending *pds = NULL;
+	struct hmap_node *n;
+	size_t i, np = 0, cap = 0;
+	int fi, r = 0;
+
+	hmap_for_each(&p->entries, i, n) {
+		struct nat_entry *e = n->val;
+
+		if (!fresh && !e->dirty)
+			continue;
+		for (fi = 0; fi < 2; fi++) {
+			struct nat_frag *f = NULL;
+
+			r = nat_plan_entry(p, e, fam_of(fi), e->frag[fi], &f);
+			if (r < 0)
+				goto out;
+			if (!f && fresh && e->frag[fi]) {
+				/* Gone with the replaced table. */
+				nat_frag_release_ids(p, e->frag[fi]);
+				nat_frag_free(e->frag[fi]);
+				e->frag[fi] = NULL;
+			}
+			if (!f && (fresh || !e->frag[fi]))
+				continue;
+			if (np == cap) {
+				struct pending *v = realloc(pds, (cap = cap ? cap * 2 : 256) * sizeof(*v));
+
+				if (!v) {
+					nat_frag_free(f);
+					r = -ENOMEM;
+					goto out;
+				}
+				pds = v;
+			}
+			pds[np++] = (struct pending){ e, fi, fresh ? NULL : e->frag[fi], f };
+		}
+	}
+out:
+	*ret = pds;
+	*ret_n = np;
+	return r;
+}
+
+static void finish(struct k8snet_proxy *p, struct pending *pds, size_t n, bool ok)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct nat_entry *e = pds[i].e;
+		int fi = pds[i].fi;
+
+		if (ok) {
+			nat_frag_settle_ids(p, e->frag[fi], pds[i].new);
+			nat_frag_free(e->frag[fi]);
+			e->frag[fi] = pds[i].new;
+		} else {
+			nat_frag_settle_ids(p, pds[i].new, e->frag[fi]);
+			nat_frag_free(pds[i].new);
+		}
+	}
+}
+
+/* Entries with nothing left can go once the kernel forgot them too. */
+static void drop_empty_entries(struct k8snet_proxy *p)
+{
+	struct hmap_node *n, *next;
+	size_t i;
+
+	for (i = 0; i < p->entries.nb; i++)
+		for (n = p->entries.b[i]; n; n = next) {
+			struct nat_entry *e = n->val;
+
+			next = n->next;
+			e->dirty = false;
+			if (e->svc || e->slices.n || e->frag[0] || e->frag[1])
+				continue;
+			hmap_del(&p->entries, e->key);
+			hmap_free(&e->slices, NULL);
+			free(e->key);
+			free(e);
+		}
+}
+
+static int build(struct k8snet_proxy *p, struct nat_batch *b, struct pending *pds, size_t n,
+		 bool fresh, struct hmap delta[2])
+{
+	size_t i;
+	int fi, r = 0;
+
+	for (fi = 0; fresh && fi < 2; fi++) {
+		nat_batch_what(b, "table");
+		nat_batch_table_replace(b, fam_of(fi));
+		nat_batch_base(b, fam_of(fi));
+	}
+	for (i = 0; i < n; i++) {
+		nat_batch_what(b, (pds[i].new ? pds[i].new : pds[i].old)->what);
+		phase_a(b, &pds[i]);
+	}
+	for (i = 0; i < n; i++) {
+		nat_batch_what(b, (pds[i].new ? pds[i].new : pds[i].old)->what);
+		phase_b(b, &pds[i]);
+	}
+	for (i = 0; i < n && r >= 0; i++) {
+		nat_batch_what(b, (pds[i].new ? pds[i].new : pds[i].old)->what);
+		r = phase_c(b, &pds[i], false);
+	}
+	for (i = 0; i < n && r >= 0; i++) {
+		nat_batch_what(b, (pds[i].new ? pds[i].new : pds[i].old)->what);
+		r = phase_c(b, &pds[i], true);
+	}
+	for (fi = 0; fi < 2 && r >= 0; fi++) {
+		r = hairpin_delta(p, pds, n, fi, &delta[fi]);
+		if (r >= 0)
+			hairpin_batch(p, b, fi, &delta[fi]);
+	}
+	for (i = 0; i < n; i++) {
+		nat_batch_what(b, (pds[i].new ? pds[i].new : pds[i].old)->what);
+		phase_d(b, &pds[i]);
+	}
+	return r;
+}
+
+int nat_sync(struct k8snet_proxy *p);
+int nat_sync(struct k8snet_proxy *p)
+{
+	struct hmap delta[2] = { { 0 }, { 0 } };
+	bool fresh = !p->programmed;
+	struct nat_batch *b = NULL;
+	struct pending *pds = NULL;
+	size_t n = 0;
+	int r;
+
+	r = plan_all(p, fresh, &pds, &n);
+	if (r >= 0)
+		r = nat_batch_new(p, &b);
+	if (r >= 0 && fresh) {
+		/* The kernel's table is replaced: our record starts from zero. */
+		hmap_free(&p->hairpin[0], NULL);
+		hmap_free(&p->hairpin[1], NULL);
+	}
+	if (r >= 0)
+		r = build(p, b, pds, n, fresh, delta);
+	if (r < 0 && !k8snet_ctx_get_errno(p->ctx))
+		r = k8s_error(p->ctx, r, "sync: %s", k8snet_strerror(r));
+	else if (r >= 0)
+		r = nat_batch_send(b);
+	finish(p, pds, n, r >= 0);
+	if (r >= 0) {
+		hairpin_apply(p, 0, &delta[0]);
+		hairpin_apply(p, 1, &delta[1]);
+		p->programmed = true;
+		drop_empty_entries(p);
+		r = (int)(nat_batch_count(b) > INT32_MAX ? INT32_MAX : nat_batch_count(b));
+	}
+	hmap_free(&delta[0], NULL);
+	hmap_free(&delta[1], NULL);
+	nat_batch_free(b);
+	free(pds);
+	return r;
+}
+
+K8SNET_EXPORT int k8snet_proxy_sync(struct k8snet_proxy *p)
+{
+	if (!p)
+		return -EINVAL;
+	k8snet_ctx_clear_error(p->ctx);
+	return nat_sync(p);
+}
