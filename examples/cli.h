@@ -27,5 +27,6 @@ int cli_pod(int argc, char **argv), cli_bridge(int argc, char **argv), cli_node(
 int cli_ipam(int argc, char **argv);
 int cli_dns(int argc, char **argv);
 int cli_proxy(int argc, char **argv);
+int cli_policy(int argc, char **argv);
 
 #endif

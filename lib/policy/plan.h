@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The plan: what the kernel should hold for one node, as plain data that can
+ * be rendered as nft text, diffed against the previous plan, and turned into
+ * netlink messages.  Ruleset shape (table inet k8snet-policy):
+ *
+ *   forward-egress  hook forward prio -1: ct established,related accept;
+ *                   ip/ip6 saddr vmap @egress4/@egress6 (local isolated pods)
+ *   input-egress    hook input prio -1: the same, for pods talking to the node
+ *   forward-ingress hook forward prio 0: ct established,related accept;
+ *                   ip/ip6 daddr vmap @ingress4/@ingress6
+ *   gin-HASH/geg-HASH  one chain per distinct set of isolating policies:
+ *                   jump to each policy's chain, then drop
+ *   pin/NS/NAME, peg/NS/NAME  a policy's rules: match, accept
+ *   pods4-HASH ...  pod addresses of a peer selector (shared by identity)
+ *   port4-HASH ...  addr . proto . port of a named port (all pods)
+ *
+ * An accept ends only its own base chain, so egress (prio -1) and ingress
+ * (prio 0) are both judged for a new connection; replies pass by conntrack.
+ * Pod churn changes set and map elements; policy changes rewrite one chain.
+ */
+#ifndef K8SNET_POLICY_PLAN_H
+#define K8SNET_POLICY_PLAN_H
+
+#include "policy/internal.h"
+
+#define PL_TABLE "k8snet-policy"
+
+enum pl_key_kind { PL_K_ADDR4, PL_K_ADDR6, PL_K_NAMED4, PL_K_NAMED6 };
+
+struct pl_elem {
+	uint8_t key[24];
+	const char *chain;        /* verdict maps: jump target (a plan chain's name) */
+};
+
+struct pl_pset {
+	char *name;
+	enum pl_key_kind kind;
+	bool is_map;
+	char *comment;
+	size_t n, cap;
+	struct pl_elem *e;        /* sorted by key once built */
+};
+
+enum pl_special { PL_R_PLAIN, PL_R_CT_ACCEPT, PL_R_VMAP };
+enum pl_verdict { PL_V_NONE, PL_V_ACCEPT, PL_V_DROP, PL_V_JUMP };
+
+struct pl_prule {
+	enum pl_special special;
+	uint8_t nfproto;          /* 0, NFPROTO_IPV4, NFPROTO_IPV6 */
+	const char *addr_set;     /* ip saddr/daddr @set */
+	bool addr_is_src;
+	bool has_cidr, cidr_is_src;
+	struct pl_cidr cidr;
+	size_t nexcept;
+	struct pl_cidr *except;
+	uint8_t l4proto;          /* 0 = any */
+	uint16_t port_lo, port_hi;
+	const char *named_set;    /* ip daddr . meta l4proto . th dport @set */
+	enum pl_verdict verdict;
+	const char *target;
+	char *comment;
+};
+
+struct pl_pchain {
+	char *name;
+	int hook;                 /* -1 regular, else NF_INET_* */
+	int prio;
+	size_t n, cap;
+	struct pl_prule *r;
+	char *text;               /* rendered rules: compared to find changed chains */
+};
+
+struct pl_plan {
+	size_t nsets, sets_cap, nchains, chains_cap;
+	struct pl_pset *sets;     /* sorted by name once built */
+	struct pl_pchain *chains;
+};
+
+size_t pl_key_len(enum pl_key_kind k);
+const struct pl_pset *pl_plan_set(const struct pl_plan *p, const char *name);
+const struct pl_pchain *pl_plan_chain(const struct pl_plan *p, const char *name);
+void pl_rule_render(const struct pl_prule *r, FILE *f);
+
+#endif

@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The upstream e2e NetworkPolicy suite (tests/policy/netpol-e2e.json) against
+ * the kernel: one node namespace with a bridge (br_netfilter on), nine pod
+ * namespaces x/a .. z/c on it, each serving TCP and UDP on ports 80 and 81.
+ * Each step of each case is synced (the first of a case replaces the table,
+ * the next ones are incremental deltas), then every source probes every
+ * destination over TCP and UDP on 80 and 81 with real connections, in
+ * parallel.  Every cell must match the evaluator, and the evaluator the
+ * expected truth table (checked by the unit test for every probe listed).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <k8snet/k8snet.h>
+
+#include "../policy/cases.h"
+#include "harness.h"
+
+#define NPROBES (PC_NPODS * 4)     /* per source: dst x {TCP,UDP} x {80,81} */
+#define PROBE_MS 700
+
+static const char *node_ns;
+static const char *pod_ns[PC_NPODS];
+static const cJSON *doc;
+static struct k8snet_ctx *ctx;
+static int cells, mismatches;
+
+static int serve(void *arg)
+{
+	struct pollfd pfd[4];
+	int i;
+
+	(void)arg;
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	for (i = 0; i < 4; i++) {
+		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(i % 2 ? 81 : 80) };
+		int one = 1, fd = socket(AF_INET, i < 2 ? SOCK_STREAM : SOCK_DGRAM, 0);
+
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+		    (i < 2 && listen(fd, 128) < 0))
+			return 1;
+		pfd[i] = (struct pollfd){ .fd = fd, .events = POLLIN };
+	}
+	for (;;) {
+		if (poll(pfd, 4, -1) < 0)
+			continue;
+		for (i = 0; i < 4; i++) {
+			char buf[64];
+			struct sockaddr_storage peer;
+			socklen_t plen = sizeof(peer);
+			ssize_t n;
+
+			if (!(pfd[i].revents & POLLIN))
+				continue;
+			if (i < 2) {
+				int c = accept(pfd[i].fd, NULL, NULL);
+
+				if (c >= 0)
+					close(c);
+			} else if ((n = recvfrom(pfd[i].fd, buf, sizeof(buf), 0,
+						 (struct sockaddr *)&peer, &plen)) > 0) {
+				sendto(pfd[i].fd, buf, (size_t)n, 0, (struct sockaddr *)&peer, plen);
+			}
+		}
+	}
+	return 0;
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Probe k: dst = k / 4, udp = k & 2, port 81 = k & 1.  Writes one byte per probe. */
+static int probe_all(void *arg)
+{
+	int out = *(int *)arg, fds[NPROBES], k;
+	char res[NPROBES];
+	long deadline = now_ms() + PROBE_MS;
+	struct pollfd pfd[NPROBES];
+
+	for (k = 0; k < NPROBES; k++) {
+		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(k & 1 ? 81 : 80) };
+		bool udp = k & 2;
+
+		inet_pton(AF_INET, pc_pod_ip(doc, pc_pods[k / 4]), &sa.sin_addr);
+		res[k] = 0;
+		fds[k] = socket(AF_INET, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK, 0);
+		if (connect(fds[k], (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS)
+			res[k] = 2;
+		if (udp && send(fds[k], "ping", 4, 0) != 4)
+			res[k] = 2;
+		pfd[k] = (struct pollfd){ .fd = fds[k], .events = udp ? POLLIN : POLLOUT };
+	}
+	for (;;) {
+		int left = 0, t = (int)(deadline - now_ms());
+
+		for (k = 0; k < NPROBES; k++)
+			if (!res[k])
+				left++;
+		if (!left || t <= 0)
+			break;
+		for (k = 0; k < NPROBES; k++)
+			pfd[k].fd = res[k] ? -1 : fds[k];
+		if (poll(pfd, NPROBES, t) <= 0)
+			continue;
+		for (k = 0; k < NPROBES; k++) {
+			int err = 0;
+			socklen_t len = sizeof(err);
+			char buf[8];
+
+			if (res[k] || !pfd[k].revents)
+				continue;
+			if (k & 2)
+				res[k] = recv(fds[k], buf, sizeof(buf), 0) > 0 ? 1 : 2;
+			else
+				res[k] = getsockopt(fds[k], SOL_SOCKET, SO_ERROR, &err, &len) == 0 &&
+					 !err ? 1 : 2;
+		}
+	}
+	for (k = 0; k < NPROBES; k++)
+		close(fds[k]);
+	return write(out, res, sizeof(res)) == sizeof(res) ? 0 : 1;
+}
+
+static int on_step(void *userdata, struct k8snet_policy_db *db, const char *name, int step,
+		   const cJSON *probes)
+{
+	char res[PC_NPODS][NPROBES];
+	int pipes[PC_NPODS][2], i, k;
+	pid_t pids[PC_NPODS];
+	long t0 = now_ms();
+
+	(void)userdata;
+	(void)probes;
+	if (k8snet_policy_db_sync(db, "node1") < 0)
+		TNS_FAIL("%s step %d: sync: %s", name, step,
+			 k8snet_ctx_get_error(ctx));
+	for (i = 0; i < PC_NPODS; i++) {
+		TNS_ASSERT(pipe(pipes[i]) == 0, "pipe");
+		pids[i] = tns_fork_in(pod_ns[i], probe_all, &pipes[i][1]);
+	}
+	for (i = 0; i < PC_NPODS; i++) {
+		TNS_ASSERT(read(pipes[i][0], res[i], NPROBES) == NPROBES, "probe result of %s",
+			   pc_pods[i]);
+		tns_wait(pids[i]);
+		close(pipes[i][0]);
+		close(pipes[i][1]);
+	}
+	for (i = 0; i < PC_NPODS; i++) {
+		for (k = 0; k < NPROBES; k++) {
+			const char *proto = k & 2 ? "UDP" : "TCP";
+			uint32_t port = k & 1 ? 81 : 80;
+			int want = k8snet_policy_db_check(db, pc_pods[i], pc_pods[k / 4], proto, port, NULL);
+			int got = res[i][k] == 1;
+
+			cells++;
+			if (want != got) {
+				mismatches++;
+				fprintf(stderr, "MISMATCH %s (step %d) %s/%u %s -> %s: evaluator %s, kernel %s\n",
+					name, step, proto, port, pc_pods[i], pc_pods[k / 4],
+					want ? "allow" : "deny", got ? "allow" : "deny");
+			}
+		}
+	}
+	fprintf(stderr, "ok %s (step %d) in %ld ms\n", name, step, now_ms() - t0);
+	return 0;
+}
+
+int main(void)
+{
+	char path[4096];
+	int i;
+
+	tns_require_root();
+	snprintf(path, sizeof(path), "%s/tests/policy/netpol-e2e.json", getenv("top_srcdir") ?
+		 getenv("top_srcdir") : ".");
+	doc = pc_load(path);
+	TNS_ASSERT(doc, "cannot read %s", path);
+	node_ns = tns_add("pnode");
+	tns_ok("ip -n %s link add br0 type bridge && ip -n %s link set br0 up && "
+	       "ip -n %s addr add 10.244.1.1/24 dev br0", node_ns, node_ns, node_ns);
+	/* Bridged traffic through the inet hooks, in the node namespace only. */
+	TNS_ASSERT(tns_exec(node_ns, "echo 1 > /proc/sys/net/bridge/bridge-nf-call-iptables") == 0,
+		   "br_netfilter");
+	for (i = 0; i < PC_NPODS; i++) {
+		char tag[16];
+
+		snprintf(tag, sizeof(tag), "p%c%c", pc_pods[i][0], pc_pods[i][2]);
+		pod_ns[i] = tns_add(tag);
+		tns_ok("ip -n %s link add veth%d type veth peer name eth0 netns %s", node_ns, i, pod_ns[i]);
+		tns_ok("ip -n %s link set veth%d master br0 up", node_ns, i);
+		tns_ok("ip -n %s addr add %s/24 dev eth0 && ip -n %s link set eth0 up", pod_ns[i],
+		       pc_pod_ip(doc, pc_pods[i]), pod_ns[i]);
+		tns_fork_in(pod_ns[i], serve, NULL);
+	}
+	TNS_ASSERT(k8snet_ctx_new(&ctx) == 0, "ctx");
+	TNS_ASSERT(k8snet_ctx_set_netns_path(ctx, tns_path(node_ns)) == 0, "netns");
+	usleep(200000);
+	TNS_ASSERT(pc_run(ctx, doc, on_step, NULL) == 0, "suite");
+	fprintf(stderr, "conformance (kernel): %d cells, %d mismatches\n", cells, mismatches);
+	k8snet_ctx_free(ctx);
+	cJSON_Delete((cJSON *)doc);
+	return mismatches ? 1 : 0;
+}
