@@ -69,23 +69,9 @@ run_tests() {
 }
 
 demo() {
-	# Until the cluster-in-a-box demo exists: bind a context to a fresh
-	# namespace, put something in it, and show what the library sees.
-	ns="k8snet-demo-$$"
-	trap 'ip netns del "$ns" 2>/dev/null || true' EXIT INT TERM
-	ip netns add "$ns"
-	ip -n "$ns" link set lo up
-	ip -n "$ns" link add demo0 type veth peer name demo1
-	ip -n "$ns" addr add 10.244.1.1/24 dev demo0
-	ip -n "$ns" link set demo0 up
-	log "examples/netns-describe /run/netns/$ns"
-	./examples/netns-describe "/run/netns/$ns"
-	log "k8snet netns describe --netns /run/netns/$ns"
-	./examples/k8snet netns describe --netns "/run/netns/$ns" >/dev/null
-	log "Python: k8snet.Context(netns=...).describe()"
-	K8SNET_LIBRARY="$PWD/lib/.libs/libk8snet.so.0" PYTHONPATH="$PWD/bindings/python" \
-		python3 -c 'import k8snet,sys; c=k8snet.Context(netns=sys.argv[1]); print([l["name"] for l in c.describe()["links"]])' \
-		"/run/netns/$ns"
+	# The cluster in a box: two nodes, pods through k8snet-cni, Services,
+	# cluster DNS and a NetworkPolicy (see examples/demo/cluster-in-a-box.sh).
+	top_srcdir="$PWD" top_builddir="$PWD" sh examples/demo/cluster-in-a-box.sh
 }
 
 case "${1:-}" in

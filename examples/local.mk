@@ -32,3 +32,4 @@ noinst_PROGRAMS += bench/cni-bench
 bench_cni_bench_SOURCES = bench/cni-bench.c
 BENCH_RUNNERS += bench/cni-bench.sh
 examples_k8snet_SOURCES += examples/cli-dns.c
+EXTRA_DIST += examples/demo/cluster-in-a-box.sh
