@@ -8,3 +8,9 @@ lib_libk8snet_internal_la_SOURCES += \
 	lib/ipam/config.c
 
 k8snetinclude_HEADERS += include/k8snet/ipam.h
+
+check_PROGRAMS += tests/unit/test-ipam
+TESTS += tests/unit/test-ipam
+tests_unit_test_ipam_SOURCES = tests/unit/test-ipam.c
+tests_unit_test_ipam_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_ipam_LDADD = $(UNIT_LDADD)

@@ -289,6 +289,8 @@ static int sync_pool(struct k8s_store *s, struct k8snet_ipam_pool *pool, const s
 		s->loaded = true;
 	}
 	s->size = st->st_size;
+	if (s->applied == 0 && st->st_size < (off_t)strlen(HEADER))
+		return check_header(s, "", 0);   /* empty or truncated: not ours */
 	if (st->st_size == s->applied)
 		return 0;
 	len = (size_t)(st->st_size - s->applied);
