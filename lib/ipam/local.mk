@@ -14,3 +14,8 @@ TESTS += tests/unit/test-ipam
 tests_unit_test_ipam_SOURCES = tests/unit/test-ipam.c
 tests_unit_test_ipam_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_ipam_LDADD = $(UNIT_LDADD)
+
+check_PROGRAMS += tests/netns/test-ipam-procs
+TESTS += tests/netns/test-ipam-procs
+tests_netns_test_ipam_procs_SOURCES = tests/netns/test-ipam-procs.c
+tests_netns_test_ipam_procs_LDADD = $(NETNS_LDADD)
