@@ -19,3 +19,9 @@ check_PROGRAMS += tests/netns/test-ipam-procs
 TESTS += tests/netns/test-ipam-procs
 tests_netns_test_ipam_procs_SOURCES = tests/netns/test-ipam-procs.c
 tests_netns_test_ipam_procs_LDADD = $(NETNS_LDADD)
+
+noinst_PROGRAMS += bench/bench-ipam
+bench_bench_ipam_SOURCES = bench/bench-ipam.c
+bench_bench_ipam_LDADD = lib/libk8snet.la
+BENCH_RUNNERS += bench/ipam.sh
+EXTRA_DIST += bench/ipam.sh

@@ -51,17 +51,27 @@ struct k8snet_ipam_pool {
 
 /* ---- keys and the two hash tables ---------------------------------------- */
 
+/* Eight bytes per step: hashing is a good part of an in-memory allocation.
+ * The length goes into the last step, so ("ab", "c") and ("a", "bc") differ. */
+static uint64_t hash_bytes(uint64_t h, const char *s, size_t n)
+{
+	uint64_t w;
+
+	for (; n >= 8; s += 8, n -= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ w) * 0x100000001b3ULL;
+		h ^= h >> 29;
+	}
+	w = 0;
+	memcpy(&w, s, n);
+	h = (h ^ w ^ (uint64_t)n << 56) * 0x100000001b3ULL;
+	return h ^ h >> 29;
+}
+
 static uint64_t hash_key(const char *owner, const char *ifname)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-	const unsigned char *p;
-
-	for (p = (const unsigned char *)owner; *p; p++)
-		h = (h ^ *p) * 0x100000001b3ULL;
-	h = (h ^ 0xff) * 0x100000001b3ULL;
-	for (p = (const unsigned char *)ifname; *p; p++)
-		h = (h ^ *p) * 0x100000001b3ULL;
-	return h;
+	return hash_bytes(hash_bytes(0xcbf29ce484222325ULL, owner, strlen(owner)), ifname,
+			  strlen(ifname));
 }
 
 static size_t bucket_of_addr(const struct k8snet_ipam_pool *pool, k8s_u128 a)
@@ -71,15 +81,18 @@ static size_t bucket_of_addr(const struct k8snet_ipam_pool *pool, k8s_u128 a)
 	return (size_t)((h * 0x9e3779b97f4a7c15ULL) >> 17) & (pool->n_buckets - 1);
 }
 
+/* FNV's low bits are weak for keys differing in their last bytes: mix. */
 static size_t bucket_of_key(const struct k8snet_ipam_pool *pool, uint64_t h)
 {
-	return (size_t)(h ^ h >> 29) & (pool->n_buckets - 1);
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return (size_t)h & (pool->n_buckets - 1);
 }
 
-static struct k8s_alloc *find_key(const struct k8snet_ipam_pool *pool, const char *owner,
-				  const char *ifname)
+static struct k8s_alloc *find_key_hashed(const struct k8snet_ipam_pool *pool, const char *owner,
+					 const char *ifname, uint64_t h)
 {
-	uint64_t h = hash_key(owner, ifname);
 	struct k8s_alloc *a;
 
 	if (!pool->n_buckets)
@@ -89,6 +102,12 @@ static struct k8s_alloc *find_key(const struct k8snet_ipam_pool *pool, const cha
 		    strcmp(k8s_alloc_ifname(a), ifname) == 0)
 			return a;
 	return NULL;
+}
+
+static struct k8s_alloc *find_key(const struct k8snet_ipam_pool *pool, const char *owner,
+				  const char *ifname)
+{
+	return find_key_hashed(pool, owner, ifname, hash_key(owner, ifname));
 }
 
 struct k8s_alloc *k8s_pool_find_addr(const struct k8snet_ipam_pool *pool, k8s_u128 addr)
@@ -149,27 +168,38 @@ static void unlink_alloc(struct k8snet_ipam_pool *pool, struct k8s_alloc *a)
 	*p = a->addr_next;
 }
 
-int k8s_ipam_check_key(struct k8snet_ctx *ctx, const char *owner, const char *ifname)
+/* The length of a key part, or -1 if it holds whitespace or a control
+ * character: the state file separates fields with tabs, records with newlines. */
+static long key_part_len(const char *s)
 {
 	const unsigned char *p;
+
+	for (p = (const unsigned char *)s; *p; p++)
+		if (*p <= ' ' || *p == 0x7f)
+			return -1;
+	return (long)(p - (const unsigned char *)s);
+}
+
+int k8s_ipam_check_key(struct k8snet_ctx *ctx, const char *owner, const char *ifname)
+{
+	long n;
 
 	if (!owner || !*owner)
 		return k8s_error_at(ctx, -EINVAL, "owner", "must not be empty");
 	if (!ifname)
 		return k8s_error_at(ctx, -EINVAL, "ifname", "must not be NULL");
-	if (strlen(owner) > 1024)
+	n = key_part_len(owner);
+	if (n < 0)
+		return k8s_error_at(ctx, -EINVAL, "owner",
+				    "'%s' holds whitespace or a control character", owner);
+	if (n > 1024)
 		return k8s_error_at(ctx, -EINVAL, "owner", "longer than 1024 bytes");
-	if (strlen(ifname) > 255)
+	n = key_part_len(ifname);
+	if (n < 0)
+		return k8s_error_at(ctx, -EINVAL, "ifname",
+				    "'%s' holds whitespace or a control character", ifname);
+	if (n > 255)
 		return k8s_error_at(ctx, -EINVAL, "ifname", "longer than 255 bytes");
-	/* The state file separates fields with tabs and records with newlines. */
-	for (p = (const unsigned char *)owner; *p; p++)
-		if (*p <= ' ' || *p == 0x7f)
-			return k8s_error_at(ctx, -EINVAL, "owner",
-					    "'%s' holds whitespace or a control character", owner);
-	for (p = (const unsigned char *)ifname; *p; p++)
-		if (*p <= ' ' || *p == 0x7f)
-			return k8s_error_at(ctx, -EINVAL, "ifname",
-					    "'%s' holds whitespace or a control character", ifname);
 	return 0;
 }
 
@@ -217,15 +247,43 @@ static unsigned out_len(const struct k8snet_ipam_pool *pool, k8s_u128 a)
 	return r ? r->len : k8s_ip_bits(pool->family ? pool->family : AF_INET6);
 }
 
+/* Digits of n at p, backwards-free; returns the end.  printf costs more than
+ * the whole allocation otherwise. */
+static char *put_uint(char *p, unsigned n)
+{
+	char tmp[4];
+	int i = 0;
+
+	do {
+		tmp[i++] = (char)('0' + n % 10);
+		n /= 10;
+	} while (n);
+	while (i)
+		*p++ = tmp[--i];
+	return p;
+}
+
 static void format_cidr(const struct k8snet_ipam_pool *pool, k8s_u128 a, char *buf, size_t size)
 {
-	char ip[K8S_IP_STRLEN];
 	int family = pool->family;
+	char *p = buf;
+	int i;
 
 	if (!family)   /* a pool without ranges lists what a state file holds */
 		family = a >> 32 ? AF_INET6 : AF_INET;
-	k8s_ip_format(&(struct k8s_ip){ a, family }, ip);
-	snprintf(buf, size, "%s/%u", ip, out_len(pool, a));
+	if (family == AF_INET) {
+		for (i = 3; i >= 0; i--) {
+			p = put_uint(p, (unsigned)(a >> (8 * i)) & 0xff);
+			*p++ = i ? '.' : '/';
+		}
+	} else {
+		k8s_ip_format(&(struct k8s_ip){ a, family }, buf);
+		p = buf + strlen(buf);
+		*p++ = '/';
+	}
+	p = put_uint(p, out_len(pool, a));
+	*p = '\0';
+	(void)size;   /* callers pass K8SNET_IPAM_CIDR_MAX bytes or more */
 }
 
 /* ---- configuration -------------------------------------------------------- */
@@ -613,13 +671,13 @@ int k8s_pool_reset(struct k8snet_ipam_pool *pool)
 	return mark_reserved(pool);
 }
 
-int k8s_pool_apply_add(struct k8snet_ipam_pool *pool, k8s_u128 addr, const char *owner,
-		       const char *ifname, bool move_cursor)
+static int apply_add_hashed(struct k8snet_ipam_pool *pool, k8s_u128 addr, const char *owner,
+			    const char *ifname, uint64_t h, bool move_cursor)
 {
 	size_t olen = strlen(owner), ilen = strlen(ifname);
 	struct k8s_alloc *a;
 
-	if (find_key(pool, owner, ifname) || k8s_pool_find_addr(pool, addr))
+	if (find_key_hashed(pool, owner, ifname, h) || k8s_pool_find_addr(pool, addr))
 		return -EEXIST;
 	if (pool->n_allocs >= pool->n_buckets && grow_tables(pool) < 0)
 		return -ENOMEM;
@@ -631,7 +689,7 @@ int k8s_pool_apply_add(struct k8snet_ipam_pool *pool, k8s_u128 addr, const char 
 		return -ENOMEM;
 	}
 	a->addr = addr;
-	a->key_hash = hash_key(owner, ifname);
+	a->key_hash = h;
 	a->ifname_off = olen + 1;
 	memcpy(a->key, owner, olen + 1);
 	memcpy(a->key + olen + 1, ifname, ilen + 1);
@@ -640,6 +698,12 @@ int k8s_pool_apply_add(struct k8snet_ipam_pool *pool, k8s_u128 addr, const char 
 	if (move_cursor)
 		k8s_pool_apply_cursor(pool, addr);
 	return 0;
+}
+
+int k8s_pool_apply_add(struct k8snet_ipam_pool *pool, k8s_u128 addr, const char *owner,
+		       const char *ifname, bool move_cursor)
+{
+	return apply_add_hashed(pool, addr, owner, ifname, hash_key(owner, ifname), move_cursor);
 }
 
 int k8s_pool_apply_del(struct k8snet_ipam_pool *pool, k8s_u128 addr)
@@ -846,7 +910,8 @@ static int held_error(struct k8snet_ipam_pool *pool, const struct k8s_alloc *a, 
 static int do_alloc(struct k8snet_ipam_pool *pool, const char *owner, const char *ifname,
 		    const char *want, char *buf, size_t size)
 {
-	struct k8s_alloc *a = find_key(pool, owner, ifname);
+	uint64_t h = hash_key(owner, ifname);
+	struct k8s_alloc *a = find_key_hashed(pool, owner, ifname, h);
 	k8s_u128 addr;
 	int r;
 
@@ -872,7 +937,7 @@ static int do_alloc(struct k8snet_ipam_pool *pool, const char *owner, const char
 		if (r < 0)
 			return r;
 	}
-	r = k8s_pool_apply_add(pool, addr, owner, ifname, !want);
+	r = apply_add_hashed(pool, addr, owner, ifname, h, !want);
 	if (r < 0)   /* only -ENOMEM: the checks above rule out conflicts */
 		return k8s_error(pool->ctx, r, "out of memory");
 	format_cidr(pool, addr, buf, size);
