@@ -25,3 +25,6 @@ bench_bench_ipam_SOURCES = bench/bench-ipam.c
 bench_bench_ipam_LDADD = lib/libk8snet.la
 BENCH_RUNNERS += bench/ipam.sh
 EXTRA_DIST += bench/ipam.sh
+
+TESTS += tests/netns/test-ipam-cli.sh
+EXTRA_DIST += tests/netns/test-ipam-cli.sh
