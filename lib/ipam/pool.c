@@ -561,7 +561,8 @@ static int collect_reserved(struct k8snet_ipam_pool *pool)
 			     pool->exclusions[i].last & mask);
 	if (r < 0)
 		return k8s_error(pool->ctx, -ENOMEM, "out of memory");
-	qsort(pool->reserved, n, sizeof(*pool->reserved), cmp_span);
+	if (n)
+		qsort(pool->reserved, n, sizeof(*pool->reserved), cmp_span);
 	pool->n_reserved = 0;
 	for (i = 0; i < n; i++) {
 		struct span *top = pool->n_reserved ? &pool->reserved[pool->n_reserved - 1] : NULL;
