@@ -72,6 +72,8 @@ struct k8s_alloc {
 static inline const char *k8s_alloc_owner(const struct k8s_alloc *a) { return a->key; }
 static inline const char *k8s_alloc_ifname(const struct k8s_alloc *a) { return a->key + a->ifname_off; }
 
+/* Make room for about more allocations (a hint). */
+void k8s_pool_reserve(struct k8snet_ipam_pool *pool, size_t more);
 /* Forget every allocation and the cursor (before reloading a state file). */
 int k8s_pool_reset(struct k8snet_ipam_pool *pool);
 /* Apply one change read from a state file or decided by a call.  A conflict

@@ -156,6 +156,14 @@ static int grow_tables(struct k8snet_ipam_pool *pool)
 	return 0;
 }
 
+void k8s_pool_reserve(struct k8snet_ipam_pool *pool, size_t more)
+{
+	/* Only a hint: failing to grow now just means growing later. */
+	while (pool->n_allocs + more > pool->n_buckets && pool->n_buckets < ((size_t)1 << 40))
+		if (grow_tables(pool) < 0)
+			return;
+}
+
 static void unlink_alloc(struct k8snet_ipam_pool *pool, struct k8s_alloc *a)
 {
 	struct k8s_alloc **p;
