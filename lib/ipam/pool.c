@@ -246,17 +246,24 @@ static bool is_tracked(const struct k8snet_ipam_pool *pool, k8s_u128 a)
 	return (a & (pool->step - 1)) == 0 && range_of(pool, a) && !is_reserved(pool, a);
 }
 
-static unsigned out_len(const struct k8snet_ipam_pool *pool, k8s_u128 a)
+/* The prefix length printed with an address: its subnet's (or the block's). */
+static unsigned out_len(const struct k8snet_ipam_pool *pool, int family, k8s_u128 a)
 {
-	const struct range *r = range_of(pool, a);
+	size_t i;
 
-	if (pool->flags & K8SNET_IPAM_POOL_PREFIXES && pool->step)
+	if (pool->flags & K8SNET_IPAM_POOL_PREFIXES && pool->block_len)
 		return pool->block_len;
-	return r ? r->len : k8s_ip_bits(pool->family ? pool->family : AF_INET6);
+	for (i = 0; i < pool->n_ranges; i++) {
+		const struct range *r = &pool->ranges[i];
+
+		if ((a & ~k8s_host_mask(family, r->len)) == r->subnet.v)
+			return r->len;
+	}
+	return k8s_ip_bits(family);
 }
 
-/* Digits of n at p, backwards-free; returns the end.  printf costs more than
- * the whole allocation otherwise. */
+/* Write n in decimal at p and return the end: printf would cost more than
+ * the whole allocation. */
 static char *put_uint(char *p, unsigned n)
 {
 	char tmp[4];
@@ -289,7 +296,7 @@ static void format_cidr(const struct k8snet_ipam_pool *pool, k8s_u128 a, char *b
 		p = buf + strlen(buf);
 		*p++ = '/';
 	}
-	p = put_uint(p, out_len(pool, a));
+	p = put_uint(p, out_len(pool, family, a));
 	*p = '\0';
 	(void)size;   /* callers pass K8SNET_IPAM_CIDR_MAX bytes or more */
 }
