@@ -736,6 +736,11 @@ int k8s_pool_apply_del(struct k8snet_ipam_pool *pool, k8s_u128 addr)
 	return 0;
 }
 
+bool k8s_pool_is_foreign_slot(const struct k8snet_ipam_pool *pool, k8s_u128 addr)
+{
+	return (addr & (pool->step - 1)) != 0 && range_of(pool, addr);
+}
+
 void k8s_pool_apply_cursor(struct k8snet_ipam_pool *pool, k8s_u128 addr)
 {
 	pool->cursor = addr;
@@ -914,6 +919,15 @@ static int parse_want(struct k8snet_ipam_pool *pool, const char *want, k8s_u128 
 	return 0;
 }
 
+/* The change is on disk but not in memory: the file is the truth, so read it
+ * again next time. */
+static int out_of_memory_after_write(struct k8snet_ipam_pool *pool)
+{
+	if (pool->store)
+		k8s_store_invalidate(pool->store);
+	return k8s_error(pool->ctx, -ENOMEM, "out of memory");
+}
+
 static int held_error(struct k8snet_ipam_pool *pool, const struct k8s_alloc *a, const char *what)
 {
 	char buf[K8SNET_IPAM_CIDR_MAX];
@@ -955,7 +969,7 @@ static int do_alloc(struct k8snet_ipam_pool *pool, const char *owner, const char
 	}
 	r = apply_add_hashed(pool, addr, owner, ifname, h, !want);
 	if (r < 0)   /* only -ENOMEM: the checks above rule out conflicts */
-		return k8s_error(pool->ctx, r, "out of memory");
+		return out_of_memory_after_write(pool);
 	format_cidr(pool, addr, buf, size);
 	if (pool->store)
 		k8s_store_maybe_compact(pool->store, pool);
@@ -995,7 +1009,7 @@ static int release_one(struct k8snet_ipam_pool *pool, struct k8s_alloc *a)
 	}
 	r = k8s_pool_apply_del(pool, a->addr);
 	if (r < 0)
-		return k8s_error(pool->ctx, r, "out of memory");
+		return out_of_memory_after_write(pool);
 	if (pool->store)
 		k8s_store_maybe_compact(pool->store, pool);
 	return 1;
@@ -1223,7 +1237,8 @@ K8SNET_EXPORT int k8snet_ipam_pool_gc(struct k8snet_ipam_pool *pool,
 		if (r >= 0 && n_dead && pool->store)
 			r = k8s_store_snapshot(pool->store, pool, live_contains, &ls);
 		for (i = 0; r >= 0 && i < n_dead; i++)
-			k8s_pool_apply_del(pool, dead[i]);
+			if (k8s_pool_apply_del(pool, dead[i]) < 0)
+				r = out_of_memory_after_write(pool);
 		end(pool);
 	}
 	free(ls.slots);

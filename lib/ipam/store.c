@@ -223,6 +223,8 @@ static int apply_record(struct k8s_store *s, struct k8snet_ipam_pool *pool, char
 	case K8S_REC_RESERVE:
 		if (n != 4 || !*f[2])
 			return bad(s, "not a record");
+		if (k8s_pool_is_foreign_slot(pool, ip.v))
+			return bad(s, "%s starts no block of this pool", f[1]);
 		r = k8s_pool_apply_add(pool, ip.v, f[2], f[3], f[0][0] == K8S_REC_ALLOC);
 		if (r == -EEXIST)
 			return bad(s, "%s or its key is held twice", f[1]);
@@ -549,6 +551,11 @@ int k8s_store_snapshot(struct k8s_store *s, struct k8snet_ipam_pool *pool,
 		close(s->swap_fd);
 	s->swap_fd = fd;
 	return r;
+}
+
+void k8s_store_invalidate(struct k8s_store *s)
+{
+	s->loaded = false;
 }
 
 int k8s_store_maybe_compact(struct k8s_store *s, struct k8snet_ipam_pool *pool)

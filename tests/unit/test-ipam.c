@@ -463,6 +463,17 @@ START_TEST(test_prefix_pool)
 	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "b", "", NULL, buf, sizeof(buf)), 0);
 	ck_assert_str_eq(buf, "10.244.0.128/26");
 	k8snet_ipam_pool_free(pool);
+	/* A state file written for other blocks is refused. */
+	pool = pool_of(K8SNET_IPAM_POOL_PREFIXES, "10.244.0.0/16", NULL, NULL, NULL);
+	ck_assert_int_eq(k8snet_ipam_pool_set_block_len(pool, 26), 0);
+	ck_assert_int_eq(k8snet_ipam_pool_set_state_file(pool, state), 0);
+	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "a", "", NULL, buf, sizeof(buf)), 0);
+	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "b", "", NULL, buf, sizeof(buf)), 0);
+	k8snet_ipam_pool_free(pool);
+	pool = pool_of(K8SNET_IPAM_POOL_PREFIXES, "10.244.0.0/16", NULL, NULL, NULL);
+	ck_assert_int_eq(k8snet_ipam_pool_set_state_file(pool, state), -EBADMSG);
+	ERR_HAS("10.244.0.64 starts no block of this pool");
+	k8snet_ipam_pool_free(pool);
 	pool = pool_of(K8SNET_IPAM_POOL_PREFIXES, "10.244.0.0/25", NULL, NULL, NULL);
 	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "a", "", NULL, buf, sizeof(buf)), -EINVAL);
 	ERR_HAS("smaller than one /24");
