@@ -144,7 +144,10 @@ K8SNET_EXPORT struct k8snet_ipam_config *k8snet_ipam_config_free(struct k8snet_i
 /* The number of range sets (pools). */
 K8SNET_EXPORT int k8snet_ipam_config_get_pool_count(const struct k8snet_ipam_config *cfg);
 /* A new pool made of range set index; the caller then attaches a state file
- * (one per pool) and frees the pool. */
+ * (one per pool, in a directory it has made, e.g.
+ * DATADIR/NETWORK-NAME/INDEX.state) and frees the pool.  A CNI plugin's ADD
+ * allocates from every pool (releasing what it got if one fails), DEL
+ * releases from every pool, CHECK looks up, GC calls k8snet_ipam_pool_gc(). */
 K8SNET_EXPORT int k8snet_ipam_config_new_pool(const struct k8snet_ipam_config *cfg,
 					      unsigned int index,
 					      struct k8snet_ipam_pool **ret);

@@ -72,6 +72,8 @@ struct k8s_alloc {
 static inline const char *k8s_alloc_owner(const struct k8s_alloc *a) { return a->key; }
 static inline const char *k8s_alloc_ifname(const struct k8s_alloc *a) { return a->key + a->ifname_off; }
 
+/* Make room for about more allocations (a hint). */
+void k8s_pool_reserve(struct k8snet_ipam_pool *pool, size_t more);
 /* Forget every allocation and the cursor (before reloading a state file). */
 int k8s_pool_reset(struct k8snet_ipam_pool *pool);
 /* Apply one change read from a state file or decided by a call.  A conflict
@@ -80,6 +82,9 @@ int k8s_pool_apply_add(struct k8snet_ipam_pool *pool, k8s_u128 addr, const char 
 		       const char *ifname, bool move_cursor);
 int k8s_pool_apply_del(struct k8snet_ipam_pool *pool, k8s_u128 addr);
 void k8s_pool_apply_cursor(struct k8snet_ipam_pool *pool, k8s_u128 addr);
+/* An address inside a prefix pool's ranges that starts no block: the file
+ * was written for another block length. */
+bool k8s_pool_is_foreign_slot(const struct k8snet_ipam_pool *pool, k8s_u128 addr);
 struct k8s_alloc *k8s_pool_find_addr(const struct k8snet_ipam_pool *pool, k8s_u128 addr);
 /* All allocations sorted by address (malloc'd array of pointers). */
 int k8s_pool_sorted(const struct k8snet_ipam_pool *pool, struct k8s_alloc ***ret, size_t *ret_n);
@@ -108,6 +113,9 @@ int k8s_store_append(struct k8s_store *store, int type, int family, k8s_u128 add
  * of the state the pool will have).  keep(a) says which allocations stay. */
 int k8s_store_snapshot(struct k8s_store *store, struct k8snet_ipam_pool *pool,
 		       bool (*keep)(const struct k8s_alloc *a, void *userdata), void *userdata);
+/* The pool no longer matches the file (memory ran out after a record was
+ * written): read it all again at the next lock. */
+void k8s_store_invalidate(struct k8s_store *store);
 /* Compact when the journal has grown well past the live allocations. */
 int k8s_store_maybe_compact(struct k8s_store *store, struct k8snet_ipam_pool *pool);
 

@@ -51,17 +51,27 @@ struct k8snet_ipam_pool {
 
 /* ---- keys and the two hash tables ---------------------------------------- */
 
+/* Eight bytes per step: hashing is a good part of an in-memory allocation.
+ * The length goes into the last step, so ("ab", "c") and ("a", "bc") differ. */
+static uint64_t hash_bytes(uint64_t h, const char *s, size_t n)
+{
+	uint64_t w;
+
+	for (; n >= 8; s += 8, n -= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ w) * 0x100000001b3ULL;
+		h ^= h >> 29;
+	}
+	w = 0;
+	memcpy(&w, s, n);
+	h = (h ^ w ^ (uint64_t)n << 56) * 0x100000001b3ULL;
+	return h ^ h >> 29;
+}
+
 static uint64_t hash_key(const char *owner, const char *ifname)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-	const unsigned char *p;
-
-	for (p = (const unsigned char *)owner; *p; p++)
-		h = (h ^ *p) * 0x100000001b3ULL;
-	h = (h ^ 0xff) * 0x100000001b3ULL;
-	for (p = (const unsigned char *)ifname; *p; p++)
-		h = (h ^ *p) * 0x100000001b3ULL;
-	return h;
+	return hash_bytes(hash_bytes(0xcbf29ce484222325ULL, owner, strlen(owner)), ifname,
+			  strlen(ifname));
 }
 
 static size_t bucket_of_addr(const struct k8snet_ipam_pool *pool, k8s_u128 a)
@@ -71,15 +81,18 @@ static size_t bucket_of_addr(const struct k8snet_ipam_pool *pool, k8s_u128 a)
 	return (size_t)((h * 0x9e3779b97f4a7c15ULL) >> 17) & (pool->n_buckets - 1);
 }
 
+/* FNV's low bits are weak for keys differing in their last bytes: mix. */
 static size_t bucket_of_key(const struct k8snet_ipam_pool *pool, uint64_t h)
 {
-	return (size_t)(h ^ h >> 29) & (pool->n_buckets - 1);
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return (size_t)h & (pool->n_buckets - 1);
 }
 
-static struct k8s_alloc *find_key(const struct k8snet_ipam_pool *pool, const char *owner,
-				  const char *ifname)
+static struct k8s_alloc *find_key_hashed(const struct k8snet_ipam_pool *pool, const char *owner,
+					 const char *ifname, uint64_t h)
 {
-	uint64_t h = hash_key(owner, ifname);
 	struct k8s_alloc *a;
 
 	if (!pool->n_buckets)
@@ -89,6 +102,12 @@ static struct k8s_alloc *find_key(const struct k8snet_ipam_pool *pool, const cha
 		    strcmp(k8s_alloc_ifname(a), ifname) == 0)
 			return a;
 	return NULL;
+}
+
+static struct k8s_alloc *find_key(const struct k8snet_ipam_pool *pool, const char *owner,
+				  const char *ifname)
+{
+	return find_key_hashed(pool, owner, ifname, hash_key(owner, ifname));
 }
 
 struct k8s_alloc *k8s_pool_find_addr(const struct k8snet_ipam_pool *pool, k8s_u128 addr)
@@ -137,6 +156,14 @@ static int grow_tables(struct k8snet_ipam_pool *pool)
 	return 0;
 }
 
+void k8s_pool_reserve(struct k8snet_ipam_pool *pool, size_t more)
+{
+	/* Only a hint: failing to grow now just means growing later. */
+	while (pool->n_allocs + more > pool->n_buckets && pool->n_buckets < ((size_t)1 << 40))
+		if (grow_tables(pool) < 0)
+			return;
+}
+
 static void unlink_alloc(struct k8snet_ipam_pool *pool, struct k8s_alloc *a)
 {
 	struct k8s_alloc **p;
@@ -149,27 +176,38 @@ static void unlink_alloc(struct k8snet_ipam_pool *pool, struct k8s_alloc *a)
 	*p = a->addr_next;
 }
 
-int k8s_ipam_check_key(struct k8snet_ctx *ctx, const char *owner, const char *ifname)
+/* The length of a key part, or -1 if it holds whitespace or a control
+ * character: the state file separates fields with tabs, records with newlines. */
+static long key_part_len(const char *s)
 {
 	const unsigned char *p;
+
+	for (p = (const unsigned char *)s; *p; p++)
+		if (*p <= ' ' || *p == 0x7f)
+			return -1;
+	return (long)(p - (const unsigned char *)s);
+}
+
+int k8s_ipam_check_key(struct k8snet_ctx *ctx, const char *owner, const char *ifname)
+{
+	long n;
 
 	if (!owner || !*owner)
 		return k8s_error_at(ctx, -EINVAL, "owner", "must not be empty");
 	if (!ifname)
 		return k8s_error_at(ctx, -EINVAL, "ifname", "must not be NULL");
-	if (strlen(owner) > 1024)
+	n = key_part_len(owner);
+	if (n < 0)
+		return k8s_error_at(ctx, -EINVAL, "owner",
+				    "'%s' holds whitespace or a control character", owner);
+	if (n > 1024)
 		return k8s_error_at(ctx, -EINVAL, "owner", "longer than 1024 bytes");
-	if (strlen(ifname) > 255)
+	n = key_part_len(ifname);
+	if (n < 0)
+		return k8s_error_at(ctx, -EINVAL, "ifname",
+				    "'%s' holds whitespace or a control character", ifname);
+	if (n > 255)
 		return k8s_error_at(ctx, -EINVAL, "ifname", "longer than 255 bytes");
-	/* The state file separates fields with tabs and records with newlines. */
-	for (p = (const unsigned char *)owner; *p; p++)
-		if (*p <= ' ' || *p == 0x7f)
-			return k8s_error_at(ctx, -EINVAL, "owner",
-					    "'%s' holds whitespace or a control character", owner);
-	for (p = (const unsigned char *)ifname; *p; p++)
-		if (*p <= ' ' || *p == 0x7f)
-			return k8s_error_at(ctx, -EINVAL, "ifname",
-					    "'%s' holds whitespace or a control character", ifname);
 	return 0;
 }
 
@@ -208,24 +246,59 @@ static bool is_tracked(const struct k8snet_ipam_pool *pool, k8s_u128 a)
 	return (a & (pool->step - 1)) == 0 && range_of(pool, a) && !is_reserved(pool, a);
 }
 
-static unsigned out_len(const struct k8snet_ipam_pool *pool, k8s_u128 a)
+/* The prefix length printed with an address: its subnet's (or the block's). */
+static unsigned out_len(const struct k8snet_ipam_pool *pool, int family, k8s_u128 a)
 {
-	const struct range *r = range_of(pool, a);
+	size_t i;
 
-	if (pool->flags & K8SNET_IPAM_POOL_PREFIXES && pool->step)
+	if (pool->flags & K8SNET_IPAM_POOL_PREFIXES && pool->block_len)
 		return pool->block_len;
-	return r ? r->len : k8s_ip_bits(pool->family ? pool->family : AF_INET6);
+	for (i = 0; i < pool->n_ranges; i++) {
+		const struct range *r = &pool->ranges[i];
+
+		if ((a & ~k8s_host_mask(family, r->len)) == r->subnet.v)
+			return r->len;
+	}
+	return k8s_ip_bits(family);
+}
+
+/* Write n in decimal at p and return the end: printf would cost more than
+ * the whole allocation. */
+static char *put_uint(char *p, unsigned n)
+{
+	char tmp[4];
+	int i = 0;
+
+	do {
+		tmp[i++] = (char)('0' + n % 10);
+		n /= 10;
+	} while (n);
+	while (i)
+		*p++ = tmp[--i];
+	return p;
 }
 
 static void format_cidr(const struct k8snet_ipam_pool *pool, k8s_u128 a, char *buf, size_t size)
 {
-	char ip[K8S_IP_STRLEN];
 	int family = pool->family;
+	char *p = buf;
+	int i;
 
 	if (!family)   /* a pool without ranges lists what a state file holds */
 		family = a >> 32 ? AF_INET6 : AF_INET;
-	k8s_ip_format(&(struct k8s_ip){ a, family }, ip);
-	snprintf(buf, size, "%s/%u", ip, out_len(pool, a));
+	if (family == AF_INET) {
+		for (i = 3; i >= 0; i--) {
+			p = put_uint(p, (unsigned)(a >> (8 * i)) & 0xff);
+			*p++ = i ? '.' : '/';
+		}
+	} else {
+		k8s_ip_format(&(struct k8s_ip){ a, family }, buf);
+		p = buf + strlen(buf);
+		*p++ = '/';
+	}
+	p = put_uint(p, out_len(pool, family, a));
+	*p = '\0';
+	(void)size;   /* callers pass K8SNET_IPAM_CIDR_MAX bytes or more */
 }
 
 /* ---- configuration -------------------------------------------------------- */
@@ -503,7 +576,8 @@ static int collect_reserved(struct k8snet_ipam_pool *pool)
 			     pool->exclusions[i].last & mask);
 	if (r < 0)
 		return k8s_error(pool->ctx, -ENOMEM, "out of memory");
-	qsort(pool->reserved, n, sizeof(*pool->reserved), cmp_span);
+	if (n)
+		qsort(pool->reserved, n, sizeof(*pool->reserved), cmp_span);
 	pool->n_reserved = 0;
 	for (i = 0; i < n; i++) {
 		struct span *top = pool->n_reserved ? &pool->reserved[pool->n_reserved - 1] : NULL;
@@ -613,13 +687,13 @@ int k8s_pool_reset(struct k8snet_ipam_pool *pool)
 	return mark_reserved(pool);
 }
 
-int k8s_pool_apply_add(struct k8snet_ipam_pool *pool, k8s_u128 addr, const char *owner,
-		       const char *ifname, bool move_cursor)
+static int apply_add_hashed(struct k8snet_ipam_pool *pool, k8s_u128 addr, const char *owner,
+			    const char *ifname, uint64_t h, bool move_cursor)
 {
 	size_t olen = strlen(owner), ilen = strlen(ifname);
 	struct k8s_alloc *a;
 
-	if (find_key(pool, owner, ifname) || k8s_pool_find_addr(pool, addr))
+	if (find_key_hashed(pool, owner, ifname, h) || k8s_pool_find_addr(pool, addr))
 		return -EEXIST;
 	if (pool->n_allocs >= pool->n_buckets && grow_tables(pool) < 0)
 		return -ENOMEM;
@@ -631,7 +705,7 @@ int k8s_pool_apply_add(struct k8snet_ipam_pool *pool, k8s_u128 addr, const char 
 		return -ENOMEM;
 	}
 	a->addr = addr;
-	a->key_hash = hash_key(owner, ifname);
+	a->key_hash = h;
 	a->ifname_off = olen + 1;
 	memcpy(a->key, owner, olen + 1);
 	memcpy(a->key + olen + 1, ifname, ilen + 1);
@@ -640,6 +714,12 @@ int k8s_pool_apply_add(struct k8snet_ipam_pool *pool, k8s_u128 addr, const char 
 	if (move_cursor)
 		k8s_pool_apply_cursor(pool, addr);
 	return 0;
+}
+
+int k8s_pool_apply_add(struct k8snet_ipam_pool *pool, k8s_u128 addr, const char *owner,
+		       const char *ifname, bool move_cursor)
+{
+	return apply_add_hashed(pool, addr, owner, ifname, hash_key(owner, ifname), move_cursor);
 }
 
 int k8s_pool_apply_del(struct k8snet_ipam_pool *pool, k8s_u128 addr)
@@ -654,6 +734,11 @@ int k8s_pool_apply_del(struct k8snet_ipam_pool *pool, k8s_u128 addr)
 	free(a);
 	pool->n_allocs--;
 	return 0;
+}
+
+bool k8s_pool_is_foreign_slot(const struct k8snet_ipam_pool *pool, k8s_u128 addr)
+{
+	return (addr & (pool->step - 1)) != 0 && range_of(pool, addr);
 }
 
 void k8s_pool_apply_cursor(struct k8snet_ipam_pool *pool, k8s_u128 addr)
@@ -834,6 +919,15 @@ static int parse_want(struct k8snet_ipam_pool *pool, const char *want, k8s_u128 
 	return 0;
 }
 
+/* The change is on disk but not in memory: the file is the truth, so read it
+ * again next time. */
+static int out_of_memory_after_write(struct k8snet_ipam_pool *pool)
+{
+	if (pool->store)
+		k8s_store_invalidate(pool->store);
+	return k8s_error(pool->ctx, -ENOMEM, "out of memory");
+}
+
 static int held_error(struct k8snet_ipam_pool *pool, const struct k8s_alloc *a, const char *what)
 {
 	char buf[K8SNET_IPAM_CIDR_MAX];
@@ -846,7 +940,8 @@ static int held_error(struct k8snet_ipam_pool *pool, const struct k8s_alloc *a, 
 static int do_alloc(struct k8snet_ipam_pool *pool, const char *owner, const char *ifname,
 		    const char *want, char *buf, size_t size)
 {
-	struct k8s_alloc *a = find_key(pool, owner, ifname);
+	uint64_t h = hash_key(owner, ifname);
+	struct k8s_alloc *a = find_key_hashed(pool, owner, ifname, h);
 	k8s_u128 addr;
 	int r;
 
@@ -872,9 +967,9 @@ static int do_alloc(struct k8snet_ipam_pool *pool, const char *owner, const char
 		if (r < 0)
 			return r;
 	}
-	r = k8s_pool_apply_add(pool, addr, owner, ifname, !want);
+	r = apply_add_hashed(pool, addr, owner, ifname, h, !want);
 	if (r < 0)   /* only -ENOMEM: the checks above rule out conflicts */
-		return k8s_error(pool->ctx, r, "out of memory");
+		return out_of_memory_after_write(pool);
 	format_cidr(pool, addr, buf, size);
 	if (pool->store)
 		k8s_store_maybe_compact(pool->store, pool);
@@ -914,7 +1009,7 @@ static int release_one(struct k8snet_ipam_pool *pool, struct k8s_alloc *a)
 	}
 	r = k8s_pool_apply_del(pool, a->addr);
 	if (r < 0)
-		return k8s_error(pool->ctx, r, "out of memory");
+		return out_of_memory_after_write(pool);
 	if (pool->store)
 		k8s_store_maybe_compact(pool->store, pool);
 	return 1;
@@ -1142,7 +1237,8 @@ K8SNET_EXPORT int k8snet_ipam_pool_gc(struct k8snet_ipam_pool *pool,
 		if (r >= 0 && n_dead && pool->store)
 			r = k8s_store_snapshot(pool->store, pool, live_contains, &ls);
 		for (i = 0; r >= 0 && i < n_dead; i++)
-			k8s_pool_apply_del(pool, dead[i]);
+			if (k8s_pool_apply_del(pool, dead[i]) < 0)
+				r = out_of_memory_after_write(pool);
 		end(pool);
 	}
 	free(ls.slots);

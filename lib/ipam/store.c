@@ -44,6 +44,7 @@ struct k8s_store {
 	char *path;
 	int fd;             /* cached between calls; -1 when none */
 	bool locked;
+	bool read_only;     /* fd was opened O_RDONLY (no write permission) */
 	bool loaded;        /* the pool reflects (dev, ino) up to applied */
 	dev_t dev;
 	ino_t ino;
@@ -177,19 +178,37 @@ static int split(char *line, char **fields, int max)
 	return n;
 }
 
+/* Exactly 8 lower-case hex digits (strtoul would take signs and spaces). */
+static int parse_hex32(const char *p, uint32_t *ret)
+{
+	uint32_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		char c = p[i];
+
+		if (c >= '0' && c <= '9')
+			v = v << 4 | (uint32_t)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v = v << 4 | (uint32_t)(c - 'a' + 10);
+		else
+			return -1;
+	}
+	*ret = v;
+	return 0;
+}
+
 static int apply_record(struct k8s_store *s, struct k8snet_ipam_pool *pool, char *line,
 			size_t len)
 {
-	char *f[6], *tab = memrchr(line, '\t', len), *end;
+	char *f[6], *tab = memrchr(line, '\t', len);
 	struct k8s_ip ip;
-	unsigned long sum;
+	uint32_t sum;
 	int n, r;
 
-	if (!tab)
+	if (!tab || line + len - (tab + 1) != 8 || parse_hex32(tab + 1, &sum) < 0)
 		return bad(s, "not a record");
-	sum = strtoul(tab + 1, &end, 16);
-	if (end != line + len || strlen(tab + 1) != 8 ||
-	    sum != checksum(line, (size_t)(tab + 1 - line)))
+	if (sum != checksum(line, (size_t)(tab + 1 - line)))
 		return bad(s, "bad checksum");
 	*tab = '\0';
 	n = split(line, f, 5);
@@ -204,6 +223,8 @@ static int apply_record(struct k8s_store *s, struct k8snet_ipam_pool *pool, char
 	case K8S_REC_RESERVE:
 		if (n != 4 || !*f[2])
 			return bad(s, "not a record");
+		if (k8s_pool_is_foreign_slot(pool, ip.v))
+			return bad(s, "%s starts no block of this pool", f[1]);
 		r = k8s_pool_apply_add(pool, ip.v, f[2], f[3], f[0][0] == K8S_REC_ALLOC);
 		if (r == -EEXIST)
 			return bad(s, "%s or its key is held twice", f[1]);
@@ -270,6 +291,18 @@ static int apply_lines(struct k8s_store *s, struct k8snet_ipam_pool *pool, char 
 	return 0;
 }
 
+static size_t count_lines(const char *buf, size_t len)
+{
+	const char *p = buf, *end = buf + len;
+	size_t n = 0;
+
+	while ((p = memchr(p, '\n', (size_t)(end - p)))) {
+		n++;
+		p++;
+	}
+	return n;
+}
+
 /* Bring the pool up to date with the locked file, whose status is st. */
 static int sync_pool(struct k8s_store *s, struct k8snet_ipam_pool *pool, const struct stat *st)
 {
@@ -289,6 +322,8 @@ static int sync_pool(struct k8s_store *s, struct k8snet_ipam_pool *pool, const s
 		s->loaded = true;
 	}
 	s->size = st->st_size;
+	if (s->applied == 0 && st->st_size < (off_t)strlen(HEADER))
+		return check_header(s, "", 0);   /* empty or truncated: not ours */
 	if (st->st_size == s->applied)
 		return 0;
 	len = (size_t)(st->st_size - s->applied);
@@ -299,6 +334,8 @@ static int sync_pool(struct k8s_store *s, struct k8snet_ipam_pool *pool, const s
 	if (n < 0)
 		return sys_error(s, "reading");
 	buf[n] = '\0';
+	/* Size the tables once rather than doubling them all the way up. */
+	k8s_pool_reserve(pool, count_lines(buf, (size_t)n));
 	return apply_lines(s, pool, buf, (size_t)n, s->applied);
 }
 
@@ -308,10 +345,17 @@ static int open_locked(struct k8s_store *s, bool exclusive, struct stat *st)
 	int tries;
 
 	for (tries = 0; tries < 1000; tries++) {
+		if (s->fd >= 0 && exclusive && s->read_only) {
+			close(s->fd);
+			s->fd = -1;
+		}
 		if (s->fd < 0) {
+			s->read_only = false;
 			s->fd = open(s->path, O_RDWR | O_CLOEXEC);
-			if (s->fd < 0 && !exclusive && (errno == EACCES || errno == EROFS))
+			if (s->fd < 0 && !exclusive && (errno == EACCES || errno == EROFS)) {
 				s->fd = open(s->path, O_RDONLY | O_CLOEXEC);
+				s->read_only = true;
+			}
 			if (s->fd < 0 && errno == ENOENT) {
 				if (!exclusive)
 					return 0;   /* no file yet: no allocations */
@@ -507,6 +551,11 @@ int k8s_store_snapshot(struct k8s_store *s, struct k8snet_ipam_pool *pool,
 		close(s->swap_fd);
 	s->swap_fd = fd;
 	return r;
+}
+
+void k8s_store_invalidate(struct k8s_store *s)
+{
+	s->loaded = false;
 }
 
 int k8s_store_maybe_compact(struct k8s_store *s, struct k8snet_ipam_pool *pool)
