@@ -34,8 +34,10 @@ int link_route_change(struct nl_sock *sk, int cmd, int nlflags, const struct lin
 		rtnl_route_set_protocol(rt, RTPROT_BOOT);
 		rtnl_route_set_scope(rt, gw ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK);
 	} else {
-		/* Deletes match any scope/protocol: we name the route by dst. */
+		/* Match any scope and protocol: the route is named by its dst
+		 * (libnl would otherwise send its default, RTPROT_STATIC). */
 		rtnl_route_set_scope(rt, RT_SCOPE_NOWHERE);
+		rtnl_route_set_protocol(rt, RTPROT_UNSPEC);
 	}
 	if (ifindex)
 		rtnl_route_nh_set_ifindex(nh, ifindex);

@@ -15,3 +15,6 @@ lib_libk8snet_internal_la_SOURCES += \
 	lib/link/node.c
 
 k8snetinclude_HEADERS += include/k8snet/link.h
+
+TESTS += tests/netns/test-link-pods.sh tests/netns/test-link-nodes.sh
+EXTRA_DIST += tests/netns/test-link-pods.sh tests/netns/test-link-nodes.sh tests/netns/link-lib.sh
