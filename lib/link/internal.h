@@ -88,6 +88,8 @@ int link_nlerr(int nlerr);
 /* plan.c: the pod's expected state as a result (before kernel I/O). */
 const char *link_pod_ifname(const struct k8snet_link_pod *pod);
 char *link_host_ifname(const char *container_id, const char *ifname);
+/* A stable MAC for (container id, ifname); which: 'h' host end, 'p' pod end. */
+void link_mac_from_key(const char *container_id, const char *ifname, char which, uint8_t mac[6]);
 int link_pod_validate(struct k8snet_ctx *ctx, const struct k8snet_link_pod *pod);
 const struct link_ip *link_pod_gateway(const struct k8snet_link_pod *pod, int family);
 int link_result_plan(const struct k8snet_link_pod *pod, const char *bridge_name,

@@ -16,8 +16,8 @@ bool link_nl_equal(struct nl_addr *a, const struct link_ip *ip)
 	       memcmp(nl_addr_get_binary_addr(a), ip->bytes, len) == 0;
 }
 
-int link_route_change(struct nl_sock *sk, int cmd, int nlflags, const struct link_ip *dst,
-		      const struct link_ip *gw, int ifindex, uint32_t nhflags)
+int link_route_build(int cmd, int nlflags, const struct link_ip *dst, const struct link_ip *gw,
+		     int ifindex, uint32_t nhflags, struct nl_msg **ret)
 {
 	struct rtnl_route *rt = rtnl_route_alloc();
 	struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
@@ -49,7 +49,8 @@ int link_route_change(struct nl_sock *sk, int cmd, int nlflags, const struct lin
 		rtnl_route_add_nexthop(rt, nh);
 		nh = NULL;
 	}
-	r = cmd == RTM_NEWROUTE ? rtnl_route_add(sk, rt, nlflags) : rtnl_route_delete(sk, rt, 0);
+	r = cmd == RTM_NEWROUTE ? rtnl_route_build_add_request(rt, nlflags, ret)
+				: rtnl_route_build_del_request(rt, 0, ret);
 out:
 	if (nh)
 		rtnl_route_nh_free(nh);
@@ -57,4 +58,61 @@ out:
 	nl_addr_put(g);
 	rtnl_route_put(rt);
 	return r;
+}
+
+int link_route_change(struct nl_sock *sk, int cmd, int nlflags, const struct link_ip *dst,
+		      const struct link_ip *gw, int ifindex, uint32_t nhflags)
+{
+	struct nl_msg *msg = NULL;
+	int r = link_route_build(cmd, nlflags, dst, gw, ifindex, nhflags, &msg);
+
+	if (r < 0)
+		return r;
+	return nl_send_sync(sk, msg);   /* frees msg */
+}
+
+void link_rtnl_tune(struct nl_sock *sk)
+{
+	/* One recvmsg per reply instead of a MSG_PEEK and a read: the buffer
+	 * is large enough for any single rtnetlink message we ask for. */
+	nl_socket_set_msg_buf_size(sk, 65536);
+	nl_socket_disable_msg_peek(sk);
+}
+
+void link_batch_add(struct link_batch *b, int build_err, struct nl_msg *msg)
+{
+	int r = build_err;
+
+	if (b->err < 0 || r < 0) {
+		if (b->err == 0) {
+			b->err = r;
+			b->failed = b->sent;
+		}
+		nlmsg_free(msg);
+		return;
+	}
+	r = nl_send_auto(b->sk, msg);
+	nlmsg_free(msg);
+	if (r < 0) {
+		b->err = r;
+		b->failed = b->sent;
+		return;
+	}
+	b->sent++;
+}
+
+int link_batch_finish(struct link_batch *b, size_t *failed)
+{
+	/* The kernel answers in order, one ack (or error) per request; read
+	 * them all so the socket stays in step even after a failure. */
+	for (size_t i = 0; i < b->sent; i++) {
+		int r = nl_wait_for_ack(b->sk);
+
+		if (r < 0 && (b->err == 0 || i < b->failed)) {
+			b->err = r;
+			b->failed = i;
+		}
+	}
+	*failed = b->failed;
+	return b->err;
 }

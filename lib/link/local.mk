@@ -18,3 +18,9 @@ k8snetinclude_HEADERS += include/k8snet/link.h
 
 TESTS += tests/netns/test-link-pods.sh tests/netns/test-link-nodes.sh
 EXTRA_DIST += tests/netns/test-link-pods.sh tests/netns/test-link-nodes.sh tests/netns/link-lib.sh
+
+noinst_PROGRAMS += bench/link-bench
+bench_link_bench_SOURCES = bench/link-bench.c
+bench_link_bench_LDADD = $(EXAMPLE_LDADD)
+BENCH_RUNNERS += bench/link-bench.sh
+EXTRA_DIST += bench/link-bench.sh bench/link-bench-cni.py

@@ -207,6 +207,18 @@ static uint64_t fnv1a(uint64_t h, const char *s, size_t len)
 	return h;
 }
 
+void link_mac_from_key(const char *container_id, const char *ifname, char which, uint8_t mac[6])
+{
+	uint64_t h = 14695981039346656037ull;
+
+	h = fnv1a(h, container_id, strlen(container_id) + 1);
+	h = fnv1a(h, ifname, strlen(ifname) + 1);
+	h = fnv1a(h, &which, 1);
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)(h >> (8 * i));
+	mac[0] = (uint8_t)((mac[0] & 0xfc) | 0x02);   /* local, unicast */
+}
+
 char *link_host_ifname(const char *container_id, const char *ifname)
 {
 	uint64_t h = 14695981039346656037ull;
