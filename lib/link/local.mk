@@ -24,3 +24,14 @@ bench_link_bench_SOURCES = bench/link-bench.c
 bench_link_bench_LDADD = $(EXAMPLE_LDADD)
 BENCH_RUNNERS += bench/link-bench.sh
 EXTRA_DIST += bench/link-bench.sh bench/link-bench-cni.py
+
+check_PROGRAMS += tests/unit/test-link
+TESTS += tests/unit/test-link
+tests_unit_test_link_SOURCES = tests/unit/test-link.c
+tests_unit_test_link_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_link_LDADD = $(UNIT_LDADD)
+
+check_PROGRAMS += tests/netns/test-link-api
+TESTS += tests/netns/test-link-api
+tests_netns_test_link_api_SOURCES = tests/netns/test-link-api.c
+tests_netns_test_link_api_LDADD = $(NETNS_LDADD)
