@@ -35,3 +35,28 @@ check_PROGRAMS += tests/netns/test-link-api
 TESTS += tests/netns/test-link-api
 tests_netns_test_link_api_SOURCES = tests/netns/test-link-api.c
 tests_netns_test_link_api_LDADD = $(NETNS_LDADD)
+
+dist_man3_MANS += \
+	man/man3/k8snet_link_bridge_ensure.3 \
+	man/man3/k8snet_link_host_ifname.3 \
+	man/man3/k8snet_link_node_setup.3 \
+	man/man3/k8snet_link_peer_add.3 \
+	man/man3/k8snet_link_peer_del.3 \
+	man/man3/k8snet_link_pod_add_address.3 \
+	man/man3/k8snet_link_pod_add_route.3 \
+	man/man3/k8snet_link_pod_attach.3 \
+	man/man3/k8snet_link_pod_check.3 \
+	man/man3/k8snet_link_pod_detach.3 \
+	man/man3/k8snet_link_pod_free.3 \
+	man/man3/k8snet_link_pod_get_str.3 \
+	man/man3/k8snet_link_pod_get_u32.3 \
+	man/man3/k8snet_link_pod_new.3 \
+	man/man3/k8snet_link_pod_set_netns_fd.3 \
+	man/man3/k8snet_link_pod_set_str.3 \
+	man/man3/k8snet_link_pod_set_u32.3 \
+	man/man3/k8snet_link_result_count.3 \
+	man/man3/k8snet_link_result_free.3 \
+	man/man3/k8snet_link_result_get_int.3 \
+	man/man3/k8snet_link_result_get_str.3 \
+	man/man3/k8snet_link_result_to_json.3 \
+	man/man3/k8snet_link_vxlan_ensure.3
