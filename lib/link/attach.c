@@ -215,25 +215,19 @@ static void batch_route(struct attach *a, struct link_batch *b, const struct lin
 	link_batch_add(b, r, msg);
 }
 
-static void batch_routes(struct attach *a, struct link_batch *b)
+static int batch_routes(struct attach *a, struct link_batch *b)
 {
-	static const int families[] = { AF_INET, AF_INET6 };
+	struct link_route_plan *plan = calloc(a->pod->n_routes + 2, sizeof(*plan));
+	size_t n;
 
-	/* The same order as the planned result: defaults first, then extras. */
-	for (size_t i = 0; i < ARRAY_SIZE(families); i++) {
-		const struct link_ip *gw = link_pod_gateway(a->pod, families[i]);
-		struct link_ip any = { .family = families[i], .prefix = 0 };
-
-		if (gw && !(a->pod->flags & K8SNET_LINK_POD_F_NO_DEFAULT_ROUTE))
-			batch_route(a, b, &any, gw);
-	}
-	for (size_t i = 0; i < a->pod->n_routes; i++) {
-		const struct link_pod_route *pr = &a->pod->routes[i];
-		const struct link_ip *gw = pr->gw.family ? &pr->gw
-					   : link_pod_gateway(a->pod, pr->dst.family);
-
-		batch_route(a, b, &pr->dst, gw);
-	}
+	if (!plan)
+		return k8s_error(a->ctx, -ENOMEM, "out of memory");
+	/* The same plan, in the same order, as the result's routes. */
+	n = link_pod_plan_routes(a->pod, plan);
+	for (size_t i = 0; i < n; i++)
+		batch_route(a, b, &plan[i].dst, plan[i].gw);
+	free(plan);
+	return 0;
 }
 
 /* Name the request that failed: 0 lo, 1 the pod interface, then the
@@ -306,10 +300,11 @@ static int configure_pod(struct attach *a)
 	batch_link_up(&b, link_pod_ifname(a->pod));
 	for (size_t i = 0; i < a->pod->n_addrs; i++)
 		batch_address(a, &b, &a->pod->addrs[i].addr);
-	batch_routes(a, &b);
-	r = link_batch_finish(&b, &failed);
+	r = batch_routes(a, &b);
+	if (link_batch_finish(&b, &failed) < 0)
+		return batch_error(a, b.err, failed);
 	if (r < 0)
-		return batch_error(a, r, failed);
+		return r;
 	return a->pod->n_addrs ? check_address_free(a) : 0;
 }
 

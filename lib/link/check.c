@@ -154,30 +154,25 @@ static void route_diff(struct check *c, const struct link_ip *dst, const struct 
 
 static int check_routes(struct check *c)
 {
-	static const int families[] = { AF_INET, AF_INET6 };
+	struct link_route_plan *plan = calloc(c->pod->n_routes + 2, sizeof(*plan));
 	struct nl_cache *cache = NULL;
-	int r = rtnl_route_alloc_cache(c->psk, AF_UNSPEC, 0, &cache);
+	size_t n;
+	int r;
 
-	if (r < 0)
+	if (!plan)
+		return k8s_error(c->ctx, -ENOMEM, "out of memory");
+	r = rtnl_route_alloc_cache(c->psk, AF_UNSPEC, 0, &cache);
+	if (r < 0) {
+		free(plan);
 		return k8s_error(c->ctx, link_nlerr(r), "pod: cannot list routes: %s",
 				 nl_geterror(r));
-	for (size_t i = 0; i < ARRAY_SIZE(families); i++) {
-		const struct link_ip *gw = link_pod_gateway(c->pod, families[i]);
-		struct link_ip any = { .family = families[i], .prefix = 0 };
-
-		if (gw && !(c->pod->flags & K8SNET_LINK_POD_F_NO_DEFAULT_ROUTE) &&
-		    !has_route(cache, c->pod_ifindex, &any, gw))
-			route_diff(c, &any, gw);
 	}
-	for (size_t i = 0; i < c->pod->n_routes; i++) {
-		const struct link_pod_route *pr = &c->pod->routes[i];
-		const struct link_ip *gw = pr->gw.family ? &pr->gw
-					   : link_pod_gateway(c->pod, pr->dst.family);
-
-		if (!has_route(cache, c->pod_ifindex, &pr->dst, gw))
-			route_diff(c, &pr->dst, gw);
-	}
+	n = link_pod_plan_routes(c->pod, plan);
+	for (size_t i = 0; i < n; i++)
+		if (!has_route(cache, c->pod_ifindex, &plan[i].dst, plan[i].gw))
+			route_diff(c, &plan[i].dst, plan[i].gw);
 	nl_cache_free(cache);
+	free(plan);
 	return 0;
 }
 

@@ -251,6 +251,41 @@ const struct link_ip *link_pod_gateway(const struct k8snet_link_pod *pod, int fa
 	return NULL;
 }
 
+static bool route_planned(const struct link_route_plan *out, size_t n, const struct link_ip *dst)
+{
+	for (size_t i = 0; i < n; i++)
+		if (out[i].dst.prefix == dst->prefix && link_ip_equal(&out[i].dst, dst))
+			return true;
+	return false;
+}
+
+size_t link_pod_plan_routes(const struct k8snet_link_pod *pod, struct link_route_plan *out)
+{
+	static const int families[] = { AF_INET, AF_INET6 };
+	size_t n = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(families); i++) {
+		const struct link_ip *gw = link_pod_gateway(pod, families[i]);
+
+		if (!gw || (pod->flags & K8SNET_LINK_POD_F_NO_DEFAULT_ROUTE))
+			continue;
+		out[n] = (struct link_route_plan){ .dst = { .family = families[i] }, .gw = gw };
+		n++;
+	}
+	for (size_t i = 0; i < pod->n_routes; i++) {
+		const struct link_pod_route *pr = &pod->routes[i];
+		struct link_ip dst;
+
+		link_ip_network(&pr->dst, &dst);
+		if (route_planned(out, n, &dst))
+			continue;
+		out[n].dst = dst;
+		out[n].gw = pr->gw.family ? &pr->gw : link_pod_gateway(pod, pr->dst.family);
+		n++;
+	}
+	return n;
+}
+
 int link_pod_validate(struct k8snet_ctx *ctx, const struct k8snet_link_pod *pod)
 {
 	if (!pod->container_id)

@@ -78,6 +78,8 @@ int main(void)
 	k8snet_link_pod_set_str(pod, K8SNET_LINK_POD_BRIDGE, "br0");
 	k8snet_link_pod_set_str(pod, K8SNET_LINK_POD_MAC, "02:11:22:33:44:55");
 	k8snet_link_pod_add_address(pod, "10.99.0.7/24", "10.99.0.1");
+	k8snet_link_pod_add_route(pod, "0.0.0.0/0", NULL);   /* as IPAMs return it */
+	k8snet_link_pod_add_route(pod, "10.96.0.1/12", NULL);
 	OK(ctx, k8snet_link_pod_attach(ctx, pod, &res));
 	TNS_ASSERT(current_netns() == home, "attach left the thread elsewhere");
 	TNS_ASSERT(k8snet_link_result_get_int(res, 2, K8SNET_LINK_IFACE_MTU) == 1400, "mtu from bridge");
@@ -93,6 +95,8 @@ int main(void)
 		   strcmp(host_name, k8snet_link_result_get_str(res, 1, K8SNET_LINK_IFACE_NAME)) == 0,
 		   "host name is the deterministic one");
 	TNS_ASSERT(tns_exec(podns, "ip link show lo | grep -q UP") == 0, "lo up");
+	TNS_ASSERT(tns_exec(podns, "ip route | grep -q '^10.96.0.0/12 via 10.99.0.1'") == 0, "route");
+	TNS_ASSERT(k8snet_link_result_count(res, K8SNET_LINK_RESULT_ROUTES) == 2, "routes");
 	k8snet_link_result_free(res);
 
 	OK(ctx, k8snet_link_pod_check(ctx, pod));

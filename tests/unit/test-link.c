@@ -159,6 +159,10 @@ START_TEST(test_result_plan_and_json)
 	ck_assert_int_eq(k8snet_link_pod_add_address(pod, "fd00::5/64", "fd00::1"), 0);
 	ck_assert_int_eq(k8snet_link_pod_add_route(pod, "10.96.0.0/12", NULL), 0);
 	ck_assert_int_eq(k8snet_link_pod_add_route(pod, "192.168.0.0/16", "10.244.1.254"), 0);
+	/* An IPAM's explicit default route next to the gateway: planned once;
+	 * host bits of a destination are cleared. */
+	ck_assert_int_eq(k8snet_link_pod_add_route(pod, "0.0.0.0/0", NULL), 0);
+	ck_assert_int_eq(k8snet_link_pod_add_route(pod, "192.168.7.7/16", NULL), 0);
 	ck_assert_int_eq(link_result_plan(pod, "cni0", &res), 0);
 	ck_assert_int_eq(link_result_set_iface(res, 2, "02:00:00:00:00:01", 1500), 0);
 
