@@ -32,6 +32,8 @@ struct attach {
 	int pod_ifindex;
 	uint8_t host_mac[6];
 	uint8_t pod_mac[6];
+	size_t addr_conflict;     /* 1 + index of a pod address held elsewhere */
+	int addr_conflict_ifindex;
 	struct k8snet_link_result *res;
 };
 
@@ -94,11 +96,30 @@ static int pick_macs(struct attach *a)
 	return 0;
 }
 
+/* The RTM_NEWLINK echo of the host end: its ifindex, and in IFLA_LINK its
+ * peer's ifindex inside the pod namespace (absent when both are equal). */
+static int parse_new_veth(struct nl_msg *msg, void *arg)
+{
+	struct attach *a = arg;
+	struct nlmsghdr *h = nlmsg_hdr(msg);
+	struct nlattr *tb[IFLA_MAX + 1];
+	struct ifinfomsg *ifi;
+
+	if (h->nlmsg_type != RTM_NEWLINK ||
+	    nlmsg_parse(h, sizeof(*ifi), tb, IFLA_MAX, NULL) < 0)
+		return NL_OK;
+	ifi = nlmsg_data(h);
+	a->host_ifindex = ifi->ifi_index;
+	a->pod_ifindex = tb[IFLA_LINK] ? (int)nla_get_u32(tb[IFLA_LINK]) : ifi->ifi_index;
+	return NL_OK;
+}
+
 static int veth_create(struct attach *a)
 {
 	struct rtnl_link *host = rtnl_link_veth_alloc(), *peer;
 	struct nl_addr *hmac = nl_addr_build(AF_LLC, a->host_mac, 6);
 	struct nl_addr *pmac = nl_addr_build(AF_LLC, a->pod_mac, 6);
+	struct nl_msg *msg = NULL;
 	int r;
 
 	if (!host || !hmac || !pmac) {
@@ -122,10 +143,20 @@ static int veth_create(struct attach *a)
 	rtnl_link_set_ns_fd(peer, a->podfd);
 	rtnl_link_set_addr(peer, pmac);
 	rtnl_link_put(peer);
-	r = rtnl_link_add(a->sk, host, NLM_F_CREATE | NLM_F_EXCL);
+	r = rtnl_link_build_add_request(host, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ECHO, &msg);
 	nl_addr_put(hmac);
 	nl_addr_put(pmac);
 	rtnl_link_veth_release(host);
+	if (r >= 0) {
+		/* The echo carries both ifindexes: no read-back round trip. */
+		struct link_batch b = { .sk = a->sk, .valid = parse_new_veth, .arg = a };
+		size_t failed;
+
+		link_batch_add(&b, 0, msg);
+		r = link_batch_finish(&b, &failed);
+		msg = NULL;
+	}
+	nlmsg_free(msg);
 	if (r == -NLE_EXIST)
 		return veth_exists_error(a);
 	if (r < 0)
@@ -254,31 +285,53 @@ static int batch_error(struct attach *a, int err, size_t i)
 
 /* Another interface of the pod already holding one of our addresses would
  * answer for it too: refuse.  (The kernel allows one IPv4 address on two
- * interfaces, so adding it does not fail by itself.) */
-static int check_address_free(struct attach *a)
+ * interfaces, so adding it does not fail by itself.)  The pod's addresses
+ * are dumped in the same batch, after ours were added. */
+static int parse_pod_addr(struct nl_msg *msg, void *arg)
 {
-	struct nl_cache *cache = NULL;
-	struct nl_object *o;
-	int r = rtnl_addr_alloc_cache(a->psk, &cache);
+	struct attach *a = arg;
+	struct nlmsghdr *h = nlmsg_hdr(msg);
+	struct nlattr *tb[IFA_MAX + 1], *local;
+	struct ifaddrmsg *ifa;
 
-	if (r < 0)
-		return k8s_error(a->ctx, link_nlerr(r), "pod: cannot list addresses: %s",
-				 nl_geterror(r));
-	for (o = nl_cache_get_first(cache); o && r == 0; o = nl_cache_get_next(o)) {
-		struct rtnl_addr *have = (struct rtnl_addr *)o;
+	if (h->nlmsg_type != RTM_NEWADDR || a->addr_conflict ||
+	    nlmsg_parse(h, sizeof(*ifa), tb, IFA_MAX, NULL) < 0)
+		return NL_OK;
+	ifa = nlmsg_data(h);
+	local = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
+	if ((int)ifa->ifa_index == a->pod_ifindex || !local)
+		return NL_OK;
+	for (size_t i = 0; i < a->pod->n_addrs; i++) {
+		const struct link_ip *ip = &a->pod->addrs[i].addr;
+		size_t len = ip->family == AF_INET ? 4 : 16;
 
-		if (rtnl_addr_get_ifindex(have) == a->pod_ifindex)
-			continue;
-		for (size_t i = 0; i < a->pod->n_addrs && r == 0; i++) {
-			if (!link_nl_equal(rtnl_addr_get_local(have), &a->pod->addrs[i].addr))
-				continue;
-			r = k8s_error_at(a->ctx, -EADDRINUSE, "pod.addresses",
-					 "[%zu] %s: address in use in the pod namespace (on ifindex %d)",
-					 i, a->res->addrs[i].address, rtnl_addr_get_ifindex(have));
+		if (ifa->ifa_family == ip->family && (size_t)nla_len(local) == len &&
+		    memcmp(nla_data(local), ip->bytes, len) == 0) {
+			a->addr_conflict = i + 1;
+			a->addr_conflict_ifindex = (int)ifa->ifa_index;
 		}
 	}
-	nl_cache_free(cache);
-	return r;
+	return NL_OK;
+}
+
+static void batch_address_dump(struct link_batch *b)
+{
+	struct ifaddrmsg ifa = { .ifa_family = AF_UNSPEC };
+	struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETADDR, NLM_F_DUMP);
+	int r = -NLE_NOMEM;
+
+	if (msg)
+		r = nlmsg_append(msg, &ifa, sizeof(ifa), NLMSG_ALIGNTO);
+	link_batch_add(b, r, msg);
+}
+
+static int address_conflict_error(struct attach *a)
+{
+	size_t i = a->addr_conflict - 1;
+
+	return k8s_error_at(a->ctx, -EADDRINUSE, "pod.addresses",
+			    "[%zu] %s: address in use in the pod namespace (on ifindex %d)", i,
+			    a->res->addrs[i].address, a->addr_conflict_ifindex);
 }
 
 static int configure_pod(struct attach *a)
@@ -290,9 +343,11 @@ static int configure_pod(struct attach *a)
 	if (r < 0)
 		return r;
 	link_rtnl_tune(a->psk);
-	r = link_ifindex(a, a->psk, link_pod_ifname(a->pod), &a->pod_ifindex);
-	if (r < 0)
-		return r;
+	if (!a->pod_ifindex) {
+		r = link_ifindex(a, a->psk, link_pod_ifname(a->pod), &a->pod_ifindex);
+		if (r < 0)
+			return r;
+	}
 	/* Everything else in one round trip.  lo: the pod's containers talk
 	 * over localhost. */
 	b = (struct link_batch){ .sk = a->psk };
@@ -301,11 +356,15 @@ static int configure_pod(struct attach *a)
 	for (size_t i = 0; i < a->pod->n_addrs; i++)
 		batch_address(a, &b, &a->pod->addrs[i].addr);
 	r = batch_routes(a, &b);
+	if (a->pod->n_addrs)
+		batch_address_dump(&b);
+	b.valid = parse_pod_addr;
+	b.arg = a;
 	if (link_batch_finish(&b, &failed) < 0)
 		return batch_error(a, b.err, failed);
 	if (r < 0)
 		return r;
-	return a->pod->n_addrs ? check_address_free(a) : 0;
+	return a->addr_conflict ? address_conflict_error(a) : 0;
 }
 
 static void veth_delete(struct nl_sock *sk, const char *name)
@@ -340,11 +399,11 @@ static int attach_run(struct attach *a)
 	r = veth_create(a);
 	if (r < 0)
 		return r;
-	if (a->pod->flags & K8SNET_LINK_POD_F_HAIRPIN) {
+	/* Kernels before 6.1 do not echo new links: ask. */
+	if (!a->host_ifindex)
 		r = link_ifindex(a, a->sk, a->host, &a->host_ifindex);
-		if (r == 0)
-			r = set_hairpin(a);
-	}
+	if (r == 0 && (a->pod->flags & K8SNET_LINK_POD_F_HAIRPIN))
+		r = set_hairpin(a);
 	if (r == 0)
 		r = configure_pod(a);
 	if (r < 0)

@@ -101,18 +101,51 @@ void link_batch_add(struct link_batch *b, int build_err, struct nl_msg *msg)
 	b->sent++;
 }
 
+/* An ack, or NLMSG_DONE for a dump: this request is answered. */
+static int batch_done(struct nl_msg *msg, void *arg)
+{
+	*(bool *)arg = true;
+	return NL_STOP;
+}
+
+/* nl_recvmsgs() returns after any message without NLM_F_MULTI, such as an
+ * echo: read on until the request's ack, error or DONE. */
+static int batch_wait_one(struct nl_sock *sk, struct nl_cb *cb, bool *done)
+{
+	int r;
+
+	*done = false;
+	do
+		r = nl_recvmsgs(sk, cb);
+	while (r >= 0 && !*done);
+	return r;
+}
+
 int link_batch_finish(struct link_batch *b, size_t *failed)
 {
-	/* The kernel answers in order, one ack (or error) per request; read
-	 * them all so the socket stays in step even after a failure. */
+	struct nl_cb *orig = nl_socket_get_cb(b->sk);
+	struct nl_cb *cb = orig ? nl_cb_clone(orig) : NULL;
+	bool done;
+
+	nl_cb_put(orig);
+	if (cb) {
+		nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, batch_done, &done);
+		nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, batch_done, &done);
+		if (b->valid)
+			nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, b->valid, b->arg);
+	}
+	/* The kernel answers in order: per request its replies, then an ack,
+	 * an error, or (for a dump) NLMSG_DONE.  Read them all so the socket
+	 * stays in step even after a failure. */
 	for (size_t i = 0; i < b->sent; i++) {
-		int r = nl_wait_for_ack(b->sk);
+		int r = cb ? batch_wait_one(b->sk, cb, &done) : nl_wait_for_ack(b->sk);
 
 		if (r < 0 && (b->err == 0 || i < b->failed)) {
 			b->err = r;
 			b->failed = i;
 		}
 	}
+	nl_cb_put(cb);
 	*failed = b->failed;
 	return b->err;
 }

@@ -26,6 +26,9 @@ struct link_batch {
 	size_t sent;
 	size_t failed;            /* index of the first failed request */
 	int err;                  /* its libnl error, 0 when none */
+	/* Optional: sees every reply that is not an ack (echoes, dumps). */
+	int (*valid)(struct nl_msg *msg, void *arg);
+	void *arg;
 };
 /* Send msg (taken, freed); build_err < 0 records a failed build instead. */
 void link_batch_add(struct link_batch *b, int build_err, struct nl_msg *msg);
