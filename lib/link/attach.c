@@ -123,7 +123,8 @@ static int veth_create(struct attach *a)
 	int r;
 
 	if (!host || !hmac || !pmac) {
-		rtnl_link_veth_release(host);
+		if (host)
+			rtnl_link_veth_release(host);
 		nl_addr_put(hmac);
 		nl_addr_put(pmac);
 		return k8s_error(a->ctx, -ENOMEM, "out of memory");

@@ -91,12 +91,15 @@ K8SNET_EXPORT int k8snet_link_pod_set_str(struct k8snet_link_pod *pod, uint32_t 
 K8SNET_EXPORT const char *k8snet_link_pod_get_str(const struct k8snet_link_pod *pod,
 						  uint32_t attr)
 {
+	char **field;
+
 	if (!pod)
 		return NULL;
 	if (attr == K8SNET_LINK_POD_IFNAME)
 		return link_pod_ifname(pod);
-	return pod_str_field((struct k8snet_link_pod *)pod, attr) ?
-		*pod_str_field((struct k8snet_link_pod *)pod, attr) : NULL;
+	/* The cast only finds the field; nothing is written through it. */
+	field = pod_str_field((struct k8snet_link_pod *)pod, attr);
+	return field ? *field : NULL;
 }
 
 K8SNET_EXPORT int k8snet_link_pod_set_u32(struct k8snet_link_pod *pod, uint32_t attr,
