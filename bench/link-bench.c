@@ -2,9 +2,12 @@
 /*
  * Attach and detach latency of k8snet_link_pod_attach()/_detach() for N pods
  * on one bridge, in namespaces the runner (bench/link-bench.sh) created:
- *   link-bench NODE_NETNS_PATH POD_NETNS_PATH_PREFIX N
+ *   link-bench NODE_NETNS_PATH POD_NETNS_PATH_PREFIX N [PAUSE_MS]
  * attaches pod i to PREFIXi (i = 0..N-1), then detaches them all, and prints
  * one line per phase and slice: "lib attach all|first50|last50 median_ms p90_ms".
+ * PAUSE_MS (default 0) sleeps between attaches, outside the timed part: it
+ * lets the kernel's deferred work (IPv6 DAD and MLD packets flooded to every
+ * bridge port) finish, to tell it apart from the attach itself.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,10 +76,10 @@ int main(int argc, char **argv)
 	static const char *const gw[] = { "10.250.0.1/16" };
 	struct k8snet_ctx *ctx;
 	double *att, *det;
-	int n, i, r;
+	int n, i, r, pause_ms = argc == 5 ? atoi(argv[4]) : 0;
 
-	if (argc != 4 || (n = atoi(argv[3])) <= 0) {
-		fprintf(stderr, "usage: link-bench NODE_NETNS POD_NETNS_PREFIX N\n");
+	if (argc < 4 || argc > 5 || (n = atoi(argv[3])) <= 0 || pause_ms < 0) {
+		fprintf(stderr, "usage: link-bench NODE_NETNS POD_NETNS_PREFIX N [PAUSE_MS]\n");
 		return 2;
 	}
 	att = calloc((size_t)n, sizeof(*att));
@@ -99,6 +102,8 @@ int main(int argc, char **argv)
 			fprintf(stderr, "attach %d: %s\n", i, k8snet_ctx_get_error(ctx));
 			return 1;
 		}
+		if (pause_ms)
+			nanosleep(&(struct timespec){ pause_ms / 1000, (pause_ms % 1000) * 1000000L }, NULL);
 	}
 	for (i = 0; i < n; i++) {
 		struct k8snet_link_pod *pod = make_pod(argv[2], i);
