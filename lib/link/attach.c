@@ -30,6 +30,10 @@ struct attach {
 	const char *host;         /* host end name (in res) */
 	int host_ifindex;
 	int pod_ifindex;
+	uint8_t host_mac[6];
+	uint8_t pod_mac[6];
+	size_t addr_conflict;     /* 1 + index of a pod address held elsewhere */
+	int addr_conflict_ifindex;
 	struct k8snet_link_result *res;
 };
 
@@ -74,16 +78,59 @@ static int veth_exists_error(struct attach *a)
 			    link_pod_ifname(a->pod));
 }
 
+/* MACs chosen here rather than by the kernel: the result needs them and
+ * reading them back costs a round trip per end.  Stable per (container id,
+ * ifname), locally administered, unicast. */
+static int pick_macs(struct attach *a)
+{
+	_cleanup_(freep) char *hm = NULL, *pm = NULL;
+
+	link_mac_from_key(a->pod->container_id, link_pod_ifname(a->pod), 'h', a->host_mac);
+	if (!a->pod->mac || link_mac_parse(a->pod->mac, a->pod_mac) < 0)
+		link_mac_from_key(a->pod->container_id, link_pod_ifname(a->pod), 'p', a->pod_mac);
+	hm = link_mac_format(a->host_mac);
+	pm = link_mac_format(a->pod_mac);
+	if (!hm || !pm || link_result_set_iface(a->res, 1, hm, (int)a->mtu) < 0 ||
+	    link_result_set_iface(a->res, 2, pm, (int)a->mtu) < 0)
+		return k8s_error(a->ctx, -ENOMEM, "out of memory");
+	return 0;
+}
+
+/* The RTM_NEWLINK echo of the host end: its ifindex, and in IFLA_LINK its
+ * peer's ifindex inside the pod namespace (absent when both are equal). */
+static int parse_new_veth(struct nl_msg *msg, void *arg)
+{
+	struct attach *a = arg;
+	struct nlmsghdr *h = nlmsg_hdr(msg);
+	struct nlattr *tb[IFLA_MAX + 1];
+	struct ifinfomsg *ifi;
+
+	if (h->nlmsg_type != RTM_NEWLINK ||
+	    nlmsg_parse(h, sizeof(*ifi), tb, IFLA_MAX, NULL) < 0)
+		return NL_OK;
+	ifi = nlmsg_data(h);
+	a->host_ifindex = ifi->ifi_index;
+	a->pod_ifindex = tb[IFLA_LINK] ? (int)nla_get_u32(tb[IFLA_LINK]) : ifi->ifi_index;
+	return NL_OK;
+}
+
 static int veth_create(struct attach *a)
 {
 	struct rtnl_link *host = rtnl_link_veth_alloc(), *peer;
-	struct nl_addr *mac = NULL;
-	uint8_t m[6];
+	struct nl_addr *hmac = nl_addr_build(AF_LLC, a->host_mac, 6);
+	struct nl_addr *pmac = nl_addr_build(AF_LLC, a->pod_mac, 6);
+	struct nl_msg *msg = NULL;
 	int r;
 
-	if (!host)
+	if (!host || !hmac || !pmac) {
+		if (host)
+			rtnl_link_veth_release(host);
+		nl_addr_put(hmac);
+		nl_addr_put(pmac);
 		return k8s_error(a->ctx, -ENOMEM, "out of memory");
+	}
 	rtnl_link_set_name(host, a->host);
+	rtnl_link_set_addr(host, hmac);
 	rtnl_link_set_master(host, a->br_ifindex);
 	rtnl_link_set_mtu(host, a->mtu);
 	rtnl_link_set_flags(host, IFF_UP);
@@ -95,15 +142,22 @@ static int veth_create(struct attach *a)
 	/* IFLA_NET_NS_FD on the peer: it is born inside the pod namespace, so
 	 * its name never clashes with a node interface and nothing moves. */
 	rtnl_link_set_ns_fd(peer, a->podfd);
-	if (a->pod->mac && link_mac_parse(a->pod->mac, m) == 0) {
-		mac = nl_addr_build(AF_LLC, m, 6);
-		if (mac)
-			rtnl_link_set_addr(peer, mac);
-	}
+	rtnl_link_set_addr(peer, pmac);
 	rtnl_link_put(peer);
-	r = rtnl_link_add(a->sk, host, NLM_F_CREATE | NLM_F_EXCL);
-	nl_addr_put(mac);
+	r = rtnl_link_build_add_request(host, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ECHO, &msg);
+	nl_addr_put(hmac);
+	nl_addr_put(pmac);
 	rtnl_link_veth_release(host);
+	if (r >= 0) {
+		/* The echo carries both ifindexes: no read-back round trip. */
+		struct link_batch b = { .sk = a->sk, .valid = parse_new_veth, .arg = a };
+		size_t failed;
+
+		link_batch_add(&b, 0, msg);
+		r = link_batch_finish(&b, &failed);
+		msg = NULL;
+	}
+	nlmsg_free(msg);
 	if (r == -NLE_EXIST)
 		return veth_exists_error(a);
 	if (r < 0)
@@ -112,22 +166,17 @@ static int veth_create(struct attach *a)
 	return 0;
 }
 
-/* Read back ifindex, MAC and MTU of a link into the result. */
-static int link_read_back(struct attach *a, struct nl_sock *sk, const char *name, size_t iface,
-			  int *ret_ifindex)
+static int link_ifindex(struct attach *a, struct nl_sock *sk, const char *name, int *ret)
 {
 	struct rtnl_link *l = NULL;
-	char buf[32];
 	int r = rtnl_link_get_kernel(sk, 0, name, &l);
 
 	if (r < 0)
 		return k8s_error(a->ctx, link_nlerr(r), "%s: cannot read back: %s", name,
 				 nl_geterror(r));
-	nl_addr2str(rtnl_link_get_addr(l), buf, sizeof(buf));
-	r = link_result_set_iface(a->res, iface, buf, (int)rtnl_link_get_mtu(l));
-	*ret_ifindex = rtnl_link_get_ifindex(l);
+	*ret = rtnl_link_get_ifindex(l);
 	rtnl_link_put(l);
-	return r < 0 ? k8s_error(a->ctx, r, "out of memory") : 0;
+	return 0;
 }
 
 static int set_hairpin(struct attach *a)
@@ -152,53 +201,27 @@ static int set_hairpin(struct attach *a)
 	return 0;
 }
 
-static int pod_link_up(struct attach *a, const char *name)
+/* RTM_NEWLINK without NLM_F_CREATE changes the link found by name. */
+static void batch_link_up(struct link_batch *b, const char *name)
 {
 	struct rtnl_link *l = rtnl_link_alloc();
+	struct nl_msg *msg = NULL;
 	int r = -NLE_NOMEM;
 
-	/* RTM_NEWLINK without NLM_F_CREATE changes the link found by name. */
 	if (l) {
 		rtnl_link_set_name(l, name);
 		rtnl_link_set_flags(l, IFF_UP);
-		r = rtnl_link_add(a->psk, l, 0);
+		r = rtnl_link_build_add_request(l, 0, &msg);
 	}
 	rtnl_link_put(l);
-	if (r < 0)
-		return k8s_error(a->ctx, link_nlerr(r), "pod: cannot bring %s up: %s", name,
-				 nl_geterror(r));
-	return 0;
+	link_batch_add(b, r, msg);
 }
 
-static int check_address_free(struct attach *a)
+static void batch_address(struct attach *a, struct link_batch *b, const struct link_ip *ip)
 {
-	struct nl_cache *cache = NULL;
-	struct nl_object *o;
-	int r = rtnl_addr_alloc_cache(a->psk, &cache);
-
-	if (r < 0)
-		return k8s_error(a->ctx, link_nlerr(r), "pod: cannot list addresses: %s",
-				 nl_geterror(r));
-	for (o = nl_cache_get_first(cache); o && r == 0; o = nl_cache_get_next(o)) {
-		struct rtnl_addr *have = (struct rtnl_addr *)o;
-
-		for (size_t i = 0; i < a->pod->n_addrs && r == 0; i++) {
-			if (!link_nl_equal(rtnl_addr_get_local(have), &a->pod->addrs[i].addr))
-				continue;
-			r = k8s_error_at(a->ctx, -EADDRINUSE, "pod.addresses",
-					 "[%zu] %s: address in use in the pod namespace (on ifindex %d)",
-					 i, a->res->addrs[i].address, rtnl_addr_get_ifindex(have));
-		}
-	}
-	nl_cache_free(cache);
-	return r;
-}
-
-static int pod_address_add(struct attach *a, size_t i)
-{
-	const struct link_ip *ip = &a->pod->addrs[i].addr;
 	struct rtnl_addr *addr = rtnl_addr_alloc();
 	struct nl_addr *local = link_ip_nl(ip, true);
+	struct nl_msg *msg = NULL;
 	int r = -NLE_NOMEM;
 
 	if (addr && local) {
@@ -207,72 +230,142 @@ static int pod_address_add(struct attach *a, size_t i)
 		/* Usable at once: the address is ours by IPAM, DAD only delays. */
 		if (ip->family == AF_INET6)
 			rtnl_addr_set_flags(addr, IFA_F_NODAD);
-		r = rtnl_addr_add(a->psk, addr, NLM_F_CREATE | NLM_F_EXCL);
+		r = rtnl_addr_build_add_request(addr, NLM_F_CREATE | NLM_F_EXCL, &msg);
 	}
 	nl_addr_put(local);
 	rtnl_addr_put(addr);
-	if (r < 0)
-		return k8s_error_at(a->ctx, link_nlerr(r), "pod.addresses", "[%zu] %s: %s", i,
-				    a->res->addrs[i].address, nl_geterror(r));
+	link_batch_add(b, r, msg);
+}
+
+static void batch_route(struct attach *a, struct link_batch *b, const struct link_ip *dst,
+			const struct link_ip *gw)
+{
+	struct nl_msg *msg = NULL;
+	int r = link_route_build(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, dst, gw,
+				 a->pod_ifindex, 0, &msg);
+
+	link_batch_add(b, r, msg);
+}
+
+static int batch_routes(struct attach *a, struct link_batch *b)
+{
+	struct link_route_plan *plan = calloc(a->pod->n_routes + 2, sizeof(*plan));
+	size_t n;
+
+	if (!plan)
+		return k8s_error(a->ctx, -ENOMEM, "out of memory");
+	/* The same plan, in the same order, as the result's routes. */
+	n = link_pod_plan_routes(a->pod, plan);
+	for (size_t i = 0; i < n; i++)
+		batch_route(a, b, &plan[i].dst, plan[i].gw);
+	free(plan);
 	return 0;
 }
 
-static int pod_route_add(struct attach *a, size_t i, const struct link_ip *dst,
-			 const struct link_ip *gw)
+/* Name the request that failed: 0 lo, 1 the pod interface, then the
+ * addresses, then the routes, as batched. */
+static int batch_error(struct attach *a, int err, size_t i)
 {
-	int r = link_route_change(a->psk, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, dst, gw,
-				  a->pod_ifindex, 0);
+	const char *ifname = link_pod_ifname(a->pod);
 
-	if (r < 0)
-		return k8s_error_at(a->ctx, link_nlerr(r), "pod.routes", "[%zu] %s via %s: %s", i,
+	if (i < 2)
+		return k8s_error(a->ctx, link_nlerr(err), "pod: cannot bring %s up: %s",
+				 i == 0 ? "lo" : ifname, nl_geterror(err));
+	i -= 2;
+	if (i < a->res->n_addrs)
+		return k8s_error_at(a->ctx, link_nlerr(err), "pod.addresses", "[%zu] %s: %s", i,
+				    a->res->addrs[i].address, nl_geterror(err));
+	i -= a->res->n_addrs;
+	if (i < a->res->n_routes)
+		return k8s_error_at(a->ctx, link_nlerr(err), "pod.routes", "%s via %s: %s",
 				    a->res->routes[i].dst,
-				    a->res->routes[i].gateway ? a->res->routes[i].gateway : "link",
-				    nl_geterror(r));
-	return 0;
+				    a->res->routes[i].gateway ? a->res->routes[i].gateway : ifname,
+				    nl_geterror(err));
+	return k8s_error(a->ctx, link_nlerr(err), "pod: %s", nl_geterror(err));
 }
 
-static int pod_routes_add(struct attach *a)
+/* Another interface of the pod already holding one of our addresses would
+ * answer for it too: refuse.  (The kernel allows one IPv4 address on two
+ * interfaces, so adding it does not fail by itself.)  The pod's addresses
+ * are dumped in the same batch, after ours were added. */
+static int parse_pod_addr(struct nl_msg *msg, void *arg)
 {
-	static const int families[] = { AF_INET, AF_INET6 };
-	size_t n = 0;
-	int r = 0;
+	struct attach *a = arg;
+	struct nlmsghdr *h = nlmsg_hdr(msg);
+	struct nlattr *tb[IFA_MAX + 1], *local;
+	struct ifaddrmsg *ifa;
 
-	/* The same order as the planned result: defaults first, then extras. */
-	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(families); i++) {
-		const struct link_ip *gw = link_pod_gateway(a->pod, families[i]);
-		struct link_ip any = { .family = families[i], .prefix = 0 };
+	if (h->nlmsg_type != RTM_NEWADDR || a->addr_conflict ||
+	    nlmsg_parse(h, sizeof(*ifa), tb, IFA_MAX, NULL) < 0)
+		return NL_OK;
+	ifa = nlmsg_data(h);
+	local = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
+	if ((int)ifa->ifa_index == a->pod_ifindex || !local)
+		return NL_OK;
+	for (size_t i = 0; i < a->pod->n_addrs; i++) {
+		const struct link_ip *ip = &a->pod->addrs[i].addr;
+		size_t len = ip->family == AF_INET ? 4 : 16;
 
-		if (gw && !(a->pod->flags & K8SNET_LINK_POD_F_NO_DEFAULT_ROUTE))
-			r = pod_route_add(a, n++, &any, gw);
+		if (ifa->ifa_family == ip->family && (size_t)nla_len(local) == len &&
+		    memcmp(nla_data(local), ip->bytes, len) == 0) {
+			a->addr_conflict = i + 1;
+			a->addr_conflict_ifindex = (int)ifa->ifa_index;
+		}
 	}
-	for (size_t i = 0; r == 0 && i < a->pod->n_routes; i++) {
-		const struct link_pod_route *pr = &a->pod->routes[i];
-		const struct link_ip *gw = pr->gw.family ? &pr->gw
-					   : link_pod_gateway(a->pod, pr->dst.family);
+	return NL_OK;
+}
 
-		r = pod_route_add(a, n++, &pr->dst, gw);
-	}
-	return r;
+static void batch_address_dump(struct link_batch *b)
+{
+	struct ifaddrmsg ifa = { .ifa_family = AF_UNSPEC };
+	struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETADDR, NLM_F_DUMP);
+	int r = -NLE_NOMEM;
+
+	if (msg)
+		r = nlmsg_append(msg, &ifa, sizeof(ifa), NLMSG_ALIGNTO);
+	link_batch_add(b, r, msg);
+}
+
+static int address_conflict_error(struct attach *a)
+{
+	size_t i = a->addr_conflict - 1;
+
+	return k8s_error_at(a->ctx, -EADDRINUSE, "pod.addresses",
+			    "[%zu] %s: address in use in the pod namespace (on ifindex %d)", i,
+			    a->res->addrs[i].address, a->addr_conflict_ifindex);
 }
 
 static int configure_pod(struct attach *a)
 {
+	struct link_batch b;
+	size_t failed;
 	int r = link_rtnl_open_in(a->ctx, a->podfd, &a->psk);
 
-	/* Containers of the pod talk over localhost. */
-	if (r == 0)
-		r = pod_link_up(a, "lo");
-	if (r == 0)
-		r = pod_link_up(a, link_pod_ifname(a->pod));
-	if (r == 0)
-		r = link_read_back(a, a->psk, link_pod_ifname(a->pod), 2, &a->pod_ifindex);
-	if (r == 0 && a->pod->n_addrs)
-		r = check_address_free(a);
-	for (size_t i = 0; r == 0 && i < a->pod->n_addrs; i++)
-		r = pod_address_add(a, i);
-	if (r == 0)
-		r = pod_routes_add(a);
-	return r;
+	if (r < 0)
+		return r;
+	link_rtnl_tune(a->psk);
+	if (!a->pod_ifindex) {
+		r = link_ifindex(a, a->psk, link_pod_ifname(a->pod), &a->pod_ifindex);
+		if (r < 0)
+			return r;
+	}
+	/* Everything else in one round trip.  lo: the pod's containers talk
+	 * over localhost. */
+	b = (struct link_batch){ .sk = a->psk };
+	batch_link_up(&b, "lo");
+	batch_link_up(&b, link_pod_ifname(a->pod));
+	for (size_t i = 0; i < a->pod->n_addrs; i++)
+		batch_address(a, &b, &a->pod->addrs[i].addr);
+	r = batch_routes(a, &b);
+	if (a->pod->n_addrs)
+		batch_address_dump(&b);
+	b.valid = parse_pod_addr;
+	b.arg = a;
+	if (link_batch_finish(&b, &failed) < 0)
+		return batch_error(a, b.err, failed);
+	if (r < 0)
+		return r;
+	return a->addr_conflict ? address_conflict_error(a) : 0;
 }
 
 static void veth_delete(struct nl_sock *sk, const char *name)
@@ -298,13 +391,18 @@ static int attach_run(struct attach *a)
 		return k8s_error(a->ctx, -ENOMEM, "out of memory");
 	if (a->pod->mtu)
 		a->mtu = a->pod->mtu;
+	r = pick_macs(a);
+	if (r < 0)
+		return r;
 	a->podfd = link_pod_open_netns(a->ctx, a->pod);
 	if (a->podfd < 0)
 		return a->podfd;
 	r = veth_create(a);
 	if (r < 0)
 		return r;
-	r = link_read_back(a, a->sk, a->host, 1, &a->host_ifindex);
+	/* Kernels before 6.1 do not echo new links: ask. */
+	if (!a->host_ifindex)
+		r = link_ifindex(a, a->sk, a->host, &a->host_ifindex);
 	if (r == 0 && (a->pod->flags & K8SNET_LINK_POD_F_HAIRPIN))
 		r = set_hairpin(a);
 	if (r == 0)
@@ -330,6 +428,7 @@ K8SNET_EXPORT int k8snet_link_pod_attach(struct k8snet_ctx *ctx, const struct k8
 	r = k8s_ctx_rtnl(ctx, &a.sk);
 	if (r < 0)
 		return r;
+	link_rtnl_tune(a.sk);
 	r = link_result_plan(pod, pod->bridge, &a.res);
 	if (r < 0)
 		return k8s_error(ctx, r, "out of memory");

@@ -2,6 +2,7 @@
 /* The node bridge: created once, then only verified and topped up. */
 #include <net/if.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
@@ -13,11 +14,25 @@ static int bridge_create(struct k8snet_ctx *ctx, struct nl_sock *sk, const char 
 			 uint32_t mtu)
 {
 	struct rtnl_link *l = rtnl_link_alloc();
+	struct nl_addr *mac = NULL;
+	uint8_t m[6];
 	int r;
 
-	if (!l)
+	/* An explicit MAC: otherwise the bridge takes its lowest port's MAC
+	 * and recomputes it (notifying everyone) as pods come and go, work
+	 * that grows with the number of ports. */
+	if (getrandom(m, sizeof(m), 0) == sizeof(m)) {
+		m[0] = (uint8_t)((m[0] & 0xfc) | 0x02);
+		mac = nl_addr_build(AF_LLC, m, 6);
+	}
+	if (!l || !mac) {
+		rtnl_link_put(l);
+		nl_addr_put(mac);
 		return k8s_error(ctx, -ENOMEM, "out of memory");
+	}
 	rtnl_link_set_name(l, name);
+	rtnl_link_set_addr(l, mac);
+	nl_addr_put(mac);
 	r = rtnl_link_set_type(l, "bridge");
 	if (mtu)
 		rtnl_link_set_mtu(l, mtu);

@@ -14,6 +14,11 @@
 
 #include "link/kernel.h"
 
+#include <linux/if_bridge.h>
+#include <linux/if_link.h>
+#include <netlink/attr.h>
+#include <netlink/msg.h>
+
 struct check {
 	struct k8snet_ctx *ctx;
 	const struct k8snet_link_pod *pod;
@@ -26,6 +31,39 @@ struct check {
 
 #define DIFF(c, ...) (fprintf((c)->out, "%s", ftell((c)->out) ? "; " : ""), \
 		      fprintf((c)->out, __VA_ARGS__))
+
+/* IFLA_LINKINFO / IFLA_INFO_SLAVE_DATA / IFLA_BRPORT_MODE of a bridge port:
+ * libnl does not parse port attributes, so read them from the raw reply. */
+static int parse_hairpin(struct nl_msg *msg, void *arg)
+{
+	struct nlattr *tb[IFLA_MAX + 1], *li[IFLA_INFO_MAX + 1], *port[IFLA_BRPORT_MAX + 1];
+	struct nlmsghdr *h = nlmsg_hdr(msg);
+	int *hairpin = arg;
+
+	if (h->nlmsg_type == RTM_NEWLINK &&
+	    nlmsg_parse(h, sizeof(struct ifinfomsg), tb, IFLA_MAX, NULL) >= 0 && tb[IFLA_LINKINFO] &&
+	    nla_parse_nested(li, IFLA_INFO_MAX, tb[IFLA_LINKINFO], NULL) >= 0 &&
+	    li[IFLA_INFO_SLAVE_DATA] &&
+	    nla_parse_nested(port, IFLA_BRPORT_MAX, li[IFLA_INFO_SLAVE_DATA], NULL) >= 0 &&
+	    port[IFLA_BRPORT_MODE])
+		*hairpin = nla_get_u8(port[IFLA_BRPORT_MODE]);
+	return NL_OK;
+}
+
+static void check_hairpin(struct check *c, const char *host, int ifindex)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = ifindex };
+	struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETLINK, 0);
+	int hairpin = -1, r = -NLE_NOMEM;
+	struct link_batch b = { .sk = c->sk, .valid = parse_hairpin, .arg = &hairpin };
+	size_t failed;
+
+	if (msg)
+		r = nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO);
+	link_batch_add(&b, r, msg);
+	if (link_batch_finish(&b, &failed) >= 0 && hairpin == 0)
+		DIFF(c, "host interface %s has hairpin mode off", host);
+}
 
 static int check_host(struct check *c, int *ret_host_ifindex, uint32_t *ret_mtu)
 {
@@ -50,6 +88,8 @@ static int check_host(struct check *c, int *ret_host_ifindex, uint32_t *ret_mtu)
 	*ret_host_ifindex = rtnl_link_get_ifindex(l);
 	if (rtnl_link_get_master(l) != br)
 		DIFF(c, "host interface %s is not on bridge %s", host, c->pod->bridge);
+	else if (c->pod->flags & K8SNET_LINK_POD_F_HAIRPIN)
+		check_hairpin(c, host, *ret_host_ifindex);
 	rtnl_link_put(l);
 	return 0;
 }
@@ -154,30 +194,25 @@ static void route_diff(struct check *c, const struct link_ip *dst, const struct 
 
 static int check_routes(struct check *c)
 {
-	static const int families[] = { AF_INET, AF_INET6 };
+	struct link_route_plan *plan = calloc(c->pod->n_routes + 2, sizeof(*plan));
 	struct nl_cache *cache = NULL;
-	int r = rtnl_route_alloc_cache(c->psk, AF_UNSPEC, 0, &cache);
+	size_t n;
+	int r;
 
-	if (r < 0)
+	if (!plan)
+		return k8s_error(c->ctx, -ENOMEM, "out of memory");
+	r = rtnl_route_alloc_cache(c->psk, AF_UNSPEC, 0, &cache);
+	if (r < 0) {
+		free(plan);
 		return k8s_error(c->ctx, link_nlerr(r), "pod: cannot list routes: %s",
 				 nl_geterror(r));
-	for (size_t i = 0; i < ARRAY_SIZE(families); i++) {
-		const struct link_ip *gw = link_pod_gateway(c->pod, families[i]);
-		struct link_ip any = { .family = families[i], .prefix = 0 };
-
-		if (gw && !(c->pod->flags & K8SNET_LINK_POD_F_NO_DEFAULT_ROUTE) &&
-		    !has_route(cache, c->pod_ifindex, &any, gw))
-			route_diff(c, &any, gw);
 	}
-	for (size_t i = 0; i < c->pod->n_routes; i++) {
-		const struct link_pod_route *pr = &c->pod->routes[i];
-		const struct link_ip *gw = pr->gw.family ? &pr->gw
-					   : link_pod_gateway(c->pod, pr->dst.family);
-
-		if (!has_route(cache, c->pod_ifindex, &pr->dst, gw))
-			route_diff(c, &pr->dst, gw);
-	}
+	n = link_pod_plan_routes(c->pod, plan);
+	for (size_t i = 0; i < n; i++)
+		if (!has_route(cache, c->pod_ifindex, &plan[i].dst, plan[i].gw))
+			route_diff(c, &plan[i].dst, plan[i].gw);
 	nl_cache_free(cache);
+	free(plan);
 	return 0;
 }
 

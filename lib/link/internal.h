@@ -88,8 +88,21 @@ int link_nlerr(int nlerr);
 /* plan.c: the pod's expected state as a result (before kernel I/O). */
 const char *link_pod_ifname(const struct k8snet_link_pod *pod);
 char *link_host_ifname(const char *container_id, const char *ifname);
+/* A stable MAC for (container id, ifname); which: 'h' host end, 'p' pod end. */
+void link_mac_from_key(const char *container_id, const char *ifname, char which, uint8_t mac[6]);
 int link_pod_validate(struct k8snet_ctx *ctx, const struct k8snet_link_pod *pod);
 const struct link_ip *link_pod_gateway(const struct k8snet_link_pod *pod, int family);
+
+/* The routes attach adds, in order: each family's default route through its
+ * gateway, then the extra routes (through their gateway, their family's, or
+ * none).  A route to a destination already planned is dropped, so an IPAM's
+ * explicit default route next to its gateway is added once.  out holds
+ * pod->n_routes + 2 entries; returns how many were planned. */
+struct link_route_plan {
+	struct link_ip dst;
+	const struct link_ip *gw;     /* NULL: a link route */
+};
+size_t link_pod_plan_routes(const struct k8snet_link_pod *pod, struct link_route_plan *out);
 int link_result_plan(const struct k8snet_link_pod *pod, const char *bridge_name,
 		     struct k8snet_link_result **ret);
 int link_result_set_iface(struct k8snet_link_result *res, size_t i, const char *mac, int mtu);

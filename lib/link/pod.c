@@ -91,12 +91,15 @@ K8SNET_EXPORT int k8snet_link_pod_set_str(struct k8snet_link_pod *pod, uint32_t 
 K8SNET_EXPORT const char *k8snet_link_pod_get_str(const struct k8snet_link_pod *pod,
 						  uint32_t attr)
 {
+	char **field;
+
 	if (!pod)
 		return NULL;
 	if (attr == K8SNET_LINK_POD_IFNAME)
 		return link_pod_ifname(pod);
-	return pod_str_field((struct k8snet_link_pod *)pod, attr) ?
-		*pod_str_field((struct k8snet_link_pod *)pod, attr) : NULL;
+	/* The cast only finds the field; nothing is written through it. */
+	field = pod_str_field((struct k8snet_link_pod *)pod, attr);
+	return field ? *field : NULL;
 }
 
 K8SNET_EXPORT int k8snet_link_pod_set_u32(struct k8snet_link_pod *pod, uint32_t attr,
@@ -207,6 +210,18 @@ static uint64_t fnv1a(uint64_t h, const char *s, size_t len)
 	return h;
 }
 
+void link_mac_from_key(const char *container_id, const char *ifname, char which, uint8_t mac[6])
+{
+	uint64_t h = 14695981039346656037ull;
+
+	h = fnv1a(h, container_id, strlen(container_id) + 1);
+	h = fnv1a(h, ifname, strlen(ifname) + 1);
+	h = fnv1a(h, &which, 1);
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)(h >> (8 * i));
+	mac[0] = (uint8_t)((mac[0] & 0xfc) | 0x02);   /* local, unicast */
+}
+
 char *link_host_ifname(const char *container_id, const char *ifname)
 {
 	uint64_t h = 14695981039346656037ull;
@@ -237,6 +252,41 @@ const struct link_ip *link_pod_gateway(const struct k8snet_link_pod *pod, int fa
 		if (pod->addrs[i].gw.family == family)
 			return &pod->addrs[i].gw;
 	return NULL;
+}
+
+static bool route_planned(const struct link_route_plan *out, size_t n, const struct link_ip *dst)
+{
+	for (size_t i = 0; i < n; i++)
+		if (out[i].dst.prefix == dst->prefix && link_ip_equal(&out[i].dst, dst))
+			return true;
+	return false;
+}
+
+size_t link_pod_plan_routes(const struct k8snet_link_pod *pod, struct link_route_plan *out)
+{
+	static const int families[] = { AF_INET, AF_INET6 };
+	size_t n = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(families); i++) {
+		const struct link_ip *gw = link_pod_gateway(pod, families[i]);
+
+		if (!gw || (pod->flags & K8SNET_LINK_POD_F_NO_DEFAULT_ROUTE))
+			continue;
+		out[n] = (struct link_route_plan){ .dst = { .family = families[i] }, .gw = gw };
+		n++;
+	}
+	for (size_t i = 0; i < pod->n_routes; i++) {
+		const struct link_pod_route *pr = &pod->routes[i];
+		struct link_ip dst;
+
+		link_ip_network(&pr->dst, &dst);
+		if (route_planned(out, n, &dst))
+			continue;
+		out[n].dst = dst;
+		out[n].gw = pr->gw.family ? &pr->gw : link_pod_gateway(pod, pr->dst.family);
+		n++;
+	}
+	return n;
 }
 
 int link_pod_validate(struct k8snet_ctx *ctx, const struct k8snet_link_pod *pod)

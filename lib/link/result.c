@@ -100,24 +100,19 @@ static int add_route(struct k8snet_link_result *res, char *dst, const struct lin
 
 static int plan_routes(struct k8snet_link_result *res, const struct k8snet_link_pod *pod)
 {
-	static const int families[] = { AF_INET, AF_INET6 };
+	struct link_route_plan *plan = calloc(pod->n_routes + 2, sizeof(*plan));
+	size_t n;
 	int r = 0;
 
 	res->routes = calloc(pod->n_routes + 2, sizeof(*res->routes));
-	if (!res->routes)
+	if (!plan || !res->routes) {
+		free(plan);
 		return -ENOMEM;
-	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(families); i++) {
-		const struct link_ip *gw = link_pod_gateway(pod, families[i]);
-
-		if (gw && !(pod->flags & K8SNET_LINK_POD_F_NO_DEFAULT_ROUTE))
-			r = add_route(res, strdup(families[i] == AF_INET ? "0.0.0.0/0" : "::/0"), gw);
 	}
-	for (size_t i = 0; r == 0 && i < pod->n_routes; i++) {
-		const struct link_pod_route *pr = &pod->routes[i];
-		const struct link_ip *gw = pr->gw.family ? &pr->gw : link_pod_gateway(pod, pr->dst.family);
-
-		r = add_route(res, link_ip_format(&pr->dst, true), gw);
-	}
+	n = link_pod_plan_routes(pod, plan);
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = add_route(res, link_ip_format(&plan[i].dst, true), plan[i].gw);
+	free(plan);
 	return r;
 }
 
