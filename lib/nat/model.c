@@ -322,7 +322,6 @@ K8SNET_EXPORT int k8snet_proxy_new(struct k8snet_ctx *ctx, struct k8snet_proxy *
 	p->cfg.mark_bit = 14;
 	p->cfg.np_min = 30000;
 	p->cfg.np_max = 32767;
-	p->id_next = 1;
 	if (strset(&p->cfg.table, "k8snet") < 0) {
 		free(p);
 		return k8s_error(ctx, -ENOMEM, "out of memory");
@@ -356,7 +355,8 @@ K8SNET_EXPORT struct k8snet_proxy *k8snet_proxy_free(struct k8snet_proxy *p)
 	free(p->cfg.node_ips);
 	free(p->cfg.cluster_cidrs);
 	free(p->cfg.nodeport_addrs);
-	free(p->id_free);
+	hmap_free(&p->picks[0], NULL);
+	hmap_free(&p->picks[1], NULL);
 	free(p);
 	return NULL;
 }

@@ -128,9 +128,7 @@ struct k8snet_proxy {
 	struct hmap slice_owner;       /* "ns/slice" -> "ns/service" */
 	struct hmap hairpin[2];        /* address text -> refcount (as pointer) */
 	bool programmed;               /* the tables exist as we made them */
-	uint32_t *id_free;             /* endpoint-block allocator */
-	size_t n_id_free, cap_id_free;
-	uint32_t id_next;
+	struct hmap picks[2];          /* shared pick chain name -> refcount */
 };
 
 bool nat_masq_outside(const struct nat_config *cfg, int fam);
@@ -148,7 +146,8 @@ enum nat_rule_kind {
 	R_GOTO,          /* [match] goto chain */
 	R_JUMP,          /* jump chain */
 	R_MARK_GOTO,     /* [match] meta mark |= bit, goto chain */
-	R_PICK,          /* dnat to numgen mod n offset k map @endpoints */
+	R_MARK,          /* [match] meta mark |= bit */
+	R_PICK,          /* pick chain: dnat to daddr . proto . dport . numgen mod n map */
 	R_DROP,
 	R_AFF_CHECK,     /* ip saddr @set goto chain */
 	R_AFF_DNAT,      /* update @set { ip saddr } dnat to addr:port */
@@ -166,9 +165,11 @@ struct nat_rule {
 	struct nat_addr cidr;
 	char *target;             /* chain for goto / set for aff */
 	char *target2;            /* second name (chain for R_AFF_CHECK) */
-	uint32_t n, k;            /* numgen modulus and offset */
+	uint32_t n;               /* numgen modulus */
+	bool nodeport;            /* R_PICK: keyed by port only */
 	struct nat_addr addr;     /* R_AFF_DNAT */
 	uint16_t port;
+	uint8_t proto;            /* R_AFF_DNAT: a port mapping needs a protocol match */
 	char **targets;           /* R_AFF_PICK chains */
 	char *text;
 };
@@ -179,13 +180,13 @@ struct nat_chain {
 	size_t nrules;
 };
 
-enum nat_set_id { S_SERVICE_IPS, S_NODEPORTS, S_ENDPOINTS, S_HAIRPIN, S_NSETS };
+enum nat_set_id { S_SERVICE_IPS, S_NODEPORTS, S_ENDPOINTS, S_NP_ENDPOINTS, S_HAIRPIN, S_NSETS };
 
 struct nat_elem {
 	enum nat_set_id set;
 	uint8_t key[40];
 	uint8_t klen;
-	uint8_t data[20];          /* for S_ENDPOINTS */
+	uint8_t data[20];          /* for S_*ENDPOINTS: addr . port */
 	uint8_t dlen;
 	char *chain;               /* verdict goto, for vmaps */
 	char *text;                /* "key : data" */
@@ -205,21 +206,18 @@ struct nat_frag {
 	size_t nelems;
 	struct nat_aset **asets;
 	size_t nasets;
-	uint32_t *ids;             /* endpoint blocks held */
-	size_t nids;
+	char **picks;              /* shared pick chains used ("pick-5", "pick-np-2") */
+	size_t npicks;
 	struct nat_addr *hairpin;  /* endpoint addresses (for the hairpin set) */
 	size_t nhairpin;
 };
 
-#define NAT_ID_SHIFT 14         /* endpoints per block: 16384 */
-#define NAT_ID_MAX (1u << 18)
-
 int nat_plan_entry(struct k8snet_proxy *p, const struct nat_entry *e, int fam,
-		   const struct nat_frag *old, struct nat_frag **ret);
+		   struct nat_frag **ret);
 void nat_frag_free(struct nat_frag *f);
-void nat_frag_release_ids(struct k8snet_proxy *p, struct nat_frag *f);
-void nat_frag_settle_ids(struct k8snet_proxy *p, struct nat_frag *loser,
-			 const struct nat_frag *winner);
+/* A pick chain's name says all about it: "pick-N" (keyed by destination
+ * address) or "pick-np-N" (NodePorts, keyed by port). */
+bool nat_pick_parse(const char *name, bool *nodeport, uint32_t *n);
 
 /* Names of the fixed objects. */
 #define NAT_SET_NAME(s) (nat_set_names[s])
@@ -245,6 +243,7 @@ int nat_batch_aset(struct nat_batch *b, int fam, const struct nat_aset *s, bool 
 int nat_batch_elems(struct nat_batch *b, int fam, struct nat_elem **elems, size_t n, bool add);
 int nat_batch_hairpin(struct nat_batch *b, int fam, const struct nat_addr *a, bool add);
 int nat_batch_base(struct nat_batch *b, int fam);
+int nat_batch_pick_chain(struct nat_batch *b, int fam, const char *name, bool add);
 size_t nat_batch_count(const struct nat_batch *b);
 int nat_batch_send(struct nat_batch *b);
 

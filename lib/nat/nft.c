@@ -650,6 +650,8 @@ static void aff_dnat(struct rb *rb, const struct nat_rule *r)
 	struct nftnl_expr *e;
 	uint8_t port[4] = { (uint8_t)(r->port >> 8), (uint8_t)r->port };
 
+	e_meta_get(rb, NFT_META_L4PROTO, NFT_REG_1);
+	e_cmp(rb, NFT_REG_1, NFT_CMP_EQ, &r->proto, 1);
 	e_addr(rb, true, NFT_REG_1);
 	e = ex(rb, "dynset");
 	if (e) {
@@ -660,6 +662,41 @@ static void aff_dnat(struct rb *rb, const struct nat_rule *r)
 	e_imm_data(rb, NFT_REG_1, r->addr.a, al(rb->fam));
 	e_imm_data(rb, NFT_REG_2, port, 2);
 	e_dnat(rb, NFT_REG_1, NFT_REG_2);
+}
+
+/* [daddr .] l4proto . dport . numgen mod n -> endpoint address . port, in
+ * consecutive 32-bit registers from NFT_REG32_00, looked up in one go. */
+static void pick(struct rb *rb, const struct nat_rule *r)
+{
+	uint32_t reg = NFT_REG32_00;
+
+	e_meta_get(rb, NFT_META_L4PROTO, NFT_REG_1);
+	e_cmp(rb, NFT_REG_1, NFT_CMP_EQ, &r->proto, 1);
+	if (!r->nodeport) {
+		e_addr(rb, false, reg);
+		reg += al(rb->fam) / 4;
+	}
+	e_meta_get(rb, NFT_META_L4PROTO, reg++);
+	e_payload(rb, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, reg++);
+	e_numgen(rb, reg, r->n, 0);
+	e_lookup(rb, r->nodeport ? "nodeport-endpoints" : "endpoints", 0, NFT_REG32_00, NFT_REG_1, 0);
+	e_dnat(rb, NFT_REG_1, rb->fam == AF_INET ? NFT_REG32_01 : NFT_REG32_04);
+}
+
+int nat_batch_pick_chain(struct nat_batch *b, int fam, const char *name, bool add)
+{
+	static const uint8_t protos[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP };
+	struct nat_rule r = { .kind = R_PICK };
+	size_t i;
+
+	if (!nat_pick_parse(name, &r.nodeport, &r.n))
+		return b->err = -EINVAL;
+	nat_batch_chain(b, fam, name, add);
+	for (i = 0; add && i < ARRAY_SIZE(protos); i++) {
+		r.proto = protos[i];
+		nat_batch_rule(b, fam, name, &r);
+	}
+	return b->err;
 }
 
 int nat_batch_rule(struct nat_batch *b, int fam, const char *chain, const struct nat_rule *r)
@@ -686,10 +723,11 @@ int nat_batch_rule(struct nat_batch *b, int fam, const char *chain, const struct
 		e_mark_or(&rb);
 		e_verdict(&rb, NFT_GOTO, r->target);
 		break;
+	case R_MARK:
+		e_mark_or(&rb);
+		break;
 	case R_PICK:
-		e_numgen(&rb, NFT_REG_1, r->n, r->k);
-		e_lookup(&rb, "endpoints", 0, NFT_REG_1, NFT_REG_1, 0);
-		e_dnat(&rb, NFT_REG_1, fam == AF_INET ? NFT_REG32_01 : NFT_REG32_04);
+		pick(&rb, r);
 		break;
 	case R_DROP:
 		e_verdict(&rb, NF_DROP, NULL);
@@ -720,7 +758,11 @@ static void base_sets(struct nat_batch *b, int fam)
 		{ .name = "service-nodeports", .flags = NFT_SET_MAP,
 		  .key_type = CONCAT(T_PROTO, T_SERVICE), .key_len = 8,
 		  .data_type = NFT_DATA_VERDICT },
-		{ .name = "endpoints", .flags = NFT_SET_MAP, .key_type = T_MARK, .key_len = 4,
+		{ .name = "endpoints", .flags = NFT_SET_MAP,
+		  .key_type = CONCAT(CONCAT(CONCAT(at, T_PROTO), T_SERVICE), T_MARK),
+		  .key_len = alen + 12, .data_type = CONCAT(at, T_SERVICE), .data_len = alen + 4 },
+		{ .name = "nodeport-endpoints", .flags = NFT_SET_MAP,
+		  .key_type = CONCAT(CONCAT(T_PROTO, T_SERVICE), T_MARK), .key_len = 12,
 		  .data_type = CONCAT(at, T_SERVICE), .data_len = alen + 4 },
 		{ .name = "hairpin", .key_type = CONCAT(at, at), .key_len = 2 * alen },
 	};

@@ -4,21 +4,22 @@
  * kernel involved.
  *
  * Shape (per family table):
- *   services:  daddr . l4proto . dport vmap @service-ips   (ClusterIPs, external IPs)
- *              fib daddr local: l4proto . dport vmap @service-nodeports
- *   svc-NS/NAME/PROTO/PORT   the internal path: masquerade if the client is
- *                            outside the cluster, then
- *                            dnat to numgen mod N offset K map @endpoints:
- *                            every service's endpoints live in one map, at
- *                            indices K..K+N-1 (K: the service's block).
- *                            sync sends rules before elements, so each
- *                            rule binds the map while it is still small in
- *                            a full sync (the kernel walks a map's elements
- *                            at each binding from a new chain).
- *   ext-...                  external path (NodePort, external/LB IPs):
- *                            masquerade then svc-..., or local endpoints only
- *   fw-...                   loadBalancerSourceRanges
- *   ep-... + set aff-...     per-endpoint chains, only for ClientIP affinity
+ *   services      daddr . l4proto . dport vmap @service-ips  (ClusterIPs, external IPs)
+ *                 local daddr: l4proto . dport vmap @service-nodeports
+ *   svc-NS/NAME/PROTO/PORT   internal path: masquerade if from outside the
+ *                 cluster, then goto pick-N (N: number of endpoints)
+ *   ext-..., np-...   external IPs / LB IPs, NodePorts: masquerade (or
+ *                 keep the client address with externalTrafficPolicy Local)
+ *                 and goto pick-N / pick-np-N
+ *   fw-...        loadBalancerSourceRanges, then ext-...
+ *   pick-N        shared by every service with N endpoints:
+ *                 dnat to daddr . l4proto . dport . numgen mod N map @endpoints
+ *   ep-... + set aff-...   per-endpoint chains, only for ClientIP affinity
+ *
+ * Why pick chains: the kernel walks every binding of a map for each element
+ * added to it, and every element at each binding from a new chain.  With the
+ * endpoint lookup in a few shared chains, the big maps have a handful of
+ * bindings, and a full sync costs time linear in the number of services.
  */
 #include <stdio.h>
 #include <string.h>
@@ -29,6 +30,7 @@ const char *const nat_set_names[S_NSETS] = {
 	[S_SERVICE_IPS] = "service-ips",
 	[S_NODEPORTS] = "service-nodeports",
 	[S_ENDPOINTS] = "endpoints",
+	[S_NP_ENDPOINTS] = "nodeport-endpoints",
 	[S_HAIRPIN] = "hairpin",
 };
 
@@ -44,8 +46,6 @@ struct builder {
 	int fam;                       /* AF_INET / AF_INET6 */
 	const char *ipfam;             /* "ip" / "ip6" */
 	struct nat_frag *f;
-	const struct nat_frag *old;
-	size_t old_id_pos;
 	int err;
 };
 
@@ -95,7 +95,9 @@ void nat_frag_free(struct nat_frag *f)
 	free(f->chains);
 	free(f->elems);
 	free(f->asets);
-	free(f->ids);
+	for (i = 0; i < f->npicks; i++)
+		free(f->picks[i]);
+	free(f->picks);
 	free(f->hairpin);
 	free(f->what);
 	free(f);
@@ -229,82 +231,70 @@ static void add_dispatch(struct builder *b, const struct nat_addr *a, const stru
 	}
 }
 
-/* index : addr . port in @endpoints */
-static void add_endpoint_elem(struct builder *b, uint32_t idx, const struct nat_ep *ep)
+/* [daddr .] proto . port . index : addr . port in @endpoints / @nodeport-endpoints */
+static void add_endpoint_elem(struct builder *b, const struct nat_addr *daddr, uint8_t proto,
+			      uint16_t port, uint32_t idx, const struct nat_ep *ep)
 {
 	struct nat_elem *el = calloc(1, sizeof(*el));
-	char buf[INET6_ADDRSTRLEN];
-	size_t al = addr_len(b->fam);
+	char buf[INET6_ADDRSTRLEN], dbuf[INET6_ADDRSTRLEN + 3] = "";
+	size_t al = addr_len(b->fam), off = daddr ? al : 0;
 
 	if (!el) {
 		fail(b, -ENOMEM);
 		return;
 	}
-	el->set = S_ENDPOINTS;
-	/* The key is what numgen writes: a u32 in host order. */
-	memcpy(el->key, &idx, 4);
-	el->klen = 4;
+	el->set = daddr ? S_ENDPOINTS : S_NP_ENDPOINTS;
+	if (daddr) {
+		memcpy(el->key, daddr->a, al);
+		nat_addr_str(daddr, dbuf, sizeof(dbuf) - 3);
+		strcat(dbuf, " . ");
+	}
+	el->key[off] = proto;
+	put_be16_pad(el->key + off + 4, port);
+	/* The index is what numgen writes: a u32 in host order. */
+	memcpy(el->key + off + 8, &idx, 4);
+	el->klen = (uint8_t)(off + 12);
 	memcpy(el->data, ep->addr.a, al);
 	put_be16_pad(el->data + al, ep->port);
 	el->dlen = (uint8_t)(al + 4);
 	nat_addr_str(&ep->addr, buf, sizeof(buf));
-	add_elem(b, el, xasprintf(b, "%u : %s . %u", idx, buf, ep->port));
+	add_elem(b, el, xasprintf(b, "%s%s . %u . %u : %s . %u", dbuf, proto_name(proto), port,
+				  idx, buf, ep->port));
 }
 
-/* Endpoint blocks: reuse the old fragment's ids in order so that an
- * unchanged service produces identical elements. */
-static uint32_t take_id(struct builder *b)
+static void use_pick(struct builder *b, const char *name)
 {
-	struct k8snet_proxy *p = b->p;
-	uint32_t id;
+	size_t i;
+	char *copy;
 
-	if (b->old && b->old_id_pos < b->old->nids)
-		id = b->old->ids[b->old_id_pos++];
-	else if (p->n_id_free)
-		id = p->id_free[--p->n_id_free];
-	else if (p->id_next < NAT_ID_MAX)
-		id = p->id_next++;
-	else {
-		fail(b, -ENOSPC);
-		return 0;
-	}
-	if (nat_grow((void **)&b->f->ids, b->f->nids, sizeof(id)) < 0) {
+	for (i = 0; i < b->f->npicks; i++)
+		if (strcmp(b->f->picks[i], name) == 0)
+			return;
+	copy = strdup(name);
+	if (!copy || nat_grow((void **)&b->f->picks, b->f->npicks, sizeof(copy)) < 0) {
+		free(copy);
 		fail(b, -ENOMEM);
-		return 0;
+		return;
 	}
-	b->f->ids[b->f->nids++] = id;
-	return id;
+	b->f->picks[b->f->npicks++] = copy;
 }
 
-static bool frag_has_id(const struct nat_frag *f, uint32_t id)
+bool nat_pick_parse(const char *name, bool *nodeport, uint32_t *n)
 {
-	size_t i;
+	char *end;
+	unsigned long v;
 
-	for (i = 0; f && i < f->nids; i++)
-		if (f->ids[i] == id)
-			return true;
-	return false;
-}
-
-/* Give back the ids of f that other does not hold. */
-static void release_ids_except(struct k8snet_proxy *p, struct nat_frag *f,
-			       const struct nat_frag *other)
-{
-	size_t i;
-
-	for (i = 0; f && i < f->nids; i++) {
-		if (frag_has_id(other, f->ids[i]))
-			continue;
-		if (nat_grow((void **)&p->id_free, p->n_id_free, sizeof(uint32_t)) == 0)
-			p->id_free[p->n_id_free++] = f->ids[i];
-	}
-	if (f)
-		f->nids = 0;
-}
-
-void nat_frag_release_ids(struct k8snet_proxy *p, struct nat_frag *f)
-{
-	release_ids_except(p, f, NULL);
+	if (strncmp(name, "pick-", 5) != 0)
+		return false;
+	name += 5;
+	*nodeport = strncmp(name, "np-", 3) == 0;
+	if (*nodeport)
+		name += 3;
+	v = strtoul(name, &end, 10);
+	if (*end || end == name || v == 0 || v > UINT32_MAX)
+		return false;
+	*n = (uint32_t)v;
+	return true;
 }
 
 /* ---------------- endpoints ---------------- */
@@ -392,6 +382,9 @@ struct sp_plan {
 	char *base;                   /* NS/NAME/PROTO/PORT */
 	char *svc_chain, *ext_chain, *fw_chain;
 	struct eplist cluster, local;
+	const struct nat_addr *addrs;   /* the destinations a pick serves */
+	size_t naddrs;
+	bool nodeport;
 };
 
 static char *ep_name(struct builder *b, const char *prefix, const struct sp_plan *s,
@@ -452,25 +445,27 @@ static void affinity_endpoint(struct builder *b, const struct sp_plan *s, const 
 	if (r) {
 		r->addr = ep->addr;
 		r->port = ep->port;
+		r->proto = s->sp->proto;
 	}
 	add_rule(b, c, r);
 }
 
-/* The rules that send a packet to one of eps: affinity checks, then a pick. */
+/* The rules that send a packet to one of eps: affinity checks and a pick
+ * among per-endpoint chains, or the shared pick-N chain and the elements it
+ * looks up for each destination (s->addrs, or the NodePort). */
 static void pick_rules(struct builder *b, const struct sp_plan *s, struct nat_chain *c,
-		       const struct eplist *eps, bool masq)
+		       const struct eplist *eps)
 {
+	const struct nat_port *sp = s->sp;
 	struct nat_rule *r;
-	uint32_t id;
-	size_t i;
+	char *pick;
+	size_t i, a;
 
 	if (!eps->n) {
 		add_rule(b, c, new_rule(b, R_DROP, NULL));
 		return;
 	}
 	if (s->svc->flags & K8SNET_SERVICE_F_AFFINITY) {
-		if (masq)
-			add_rule(b, c, new_rule(b, R_JUMP, "masq-outside"));
 		for (i = 0; i < eps->n; i++) {
 			affinity_endpoint(b, s, eps->v[i]);
 			r = new_rule(b, R_AFF_CHECK, NULL);
@@ -491,17 +486,18 @@ static void pick_rules(struct builder *b, const struct sp_plan *s, struct nat_ch
 		add_rule(b, c, r);
 		return;
 	}
-	id = take_id(b);
-	if (masq)
-		add_rule(b, c, new_rule(b, R_JUMP, "masq-outside"));
-	r = new_rule(b, R_PICK, NULL);
-	if (r) {
-		r->n = (uint32_t)eps->n;
-		r->k = id << NAT_ID_SHIFT;
+	pick = xasprintf(b, "pick-%s%zu", s->nodeport ? "np-" : "", eps->n);
+	if (!pick)
+		return;
+	use_pick(b, pick);
+	add_rule(b, c, new_rule(b, R_GOTO, pick));
+	free(pick);
+	for (i = 0; i < eps->n; i++) {
+		if (s->nodeport)
+			add_endpoint_elem(b, NULL, sp->proto, sp->node_port, (uint32_t)i, eps->v[i]);
+		for (a = 0; !s->nodeport && a < s->naddrs; a++)
+			add_endpoint_elem(b, &s->addrs[a], sp->proto, sp->port, (uint32_t)i, eps->v[i]);
 	}
-	add_rule(b, c, r);
-	for (i = 0; i < eps->n; i++)
-		add_endpoint_elem(b, (id << NAT_ID_SHIFT) + (uint32_t)i, eps->v[i]);
 }
 
 static void cidr_rule(struct builder *b, struct nat_chain *c, enum nat_rule_kind kind,
@@ -516,27 +512,25 @@ static void cidr_rule(struct builder *b, struct nat_chain *c, enum nat_rule_kind
 	add_rule(b, c, r);
 }
 
-static void external_chain(struct builder *b, struct sp_plan *s)
+/* External traffic (external IPs, LB IPs, or the NodePort when nodeport). */
+static void external_chain(struct builder *b, struct sp_plan *s, const char *name)
 {
-	const struct nat_config *cfg = &b->p->cfg;
-	struct nat_chain *c = add_chain(b, strdup(s->ext_chain));
+	struct nat_chain *c = add_chain(b, strdup(name));
 	struct nat_rule *r;
-	size_t i;
 
 	if (!(s->svc->flags & K8SNET_SERVICE_F_ETP_LOCAL)) {
-		add_rule(b, c, new_rule(b, R_MARK_GOTO, s->svc_chain));
+		add_rule(b, c, new_rule(b, R_MARK, NULL));
+		pick_rules(b, s, c, &s->cluster);
 		return;
 	}
-	/* Local policy keeps the client address, except for traffic that is
-	 * really internal: from pods, or from the node itself. */
-	for (i = 0; i < cfg->n_cluster_cidrs; i++)
-		if (cfg->cluster_cidrs[i].family == b->fam)
-			cidr_rule(b, c, R_GOTO, &cfg->cluster_cidrs[i], s->svc_chain);
-	r = new_rule(b, R_MARK_GOTO, s->svc_chain);
+	/* Local policy keeps the client address and uses local endpoints only;
+	 * clients on the node itself are masqueraded, or replies would not
+	 * come back through us. */
+	r = new_rule(b, R_MARK, NULL);
 	if (r)
 		r->match = M_FIB_SADDR_LOCAL;
 	add_rule(b, c, r);
-	pick_rules(b, s, c, &s->local, false);
+	pick_rules(b, s, c, &s->local);
 }
 
 static void firewall_chain(struct builder *b, struct sp_plan *s)
@@ -553,22 +547,6 @@ static void firewall_chain(struct builder *b, struct sp_plan *s)
 	add_rule(b, c, new_rule(b, R_DROP, NULL));
 }
 
-static bool has_external(const struct k8snet_service *svc, const struct nat_port *sp, int fam)
-{
-	size_t i;
-
-	if (sp->node_port && svc->type != K8SNET_SERVICE_TYPE_CLUSTER_IP)
-		return true;
-	for (i = 0; i < svc->nips[K8SNET_SERVICE_IP_EXTERNAL]; i++)
-		if (svc->ips[K8SNET_SERVICE_IP_EXTERNAL][i].family == fam)
-			return true;
-	for (i = 0; svc->type == K8SNET_SERVICE_TYPE_LOAD_BALANCER &&
-		    i < svc->nips[K8SNET_SERVICE_IP_LB_INGRESS]; i++)
-		if (svc->ips[K8SNET_SERVICE_IP_LB_INGRESS][i].family == fam)
-			return true;
-	return false;
-}
-
 static bool has_ranges(const struct k8snet_service *svc, int fam)
 {
 	size_t i;
@@ -579,7 +557,7 @@ static bool has_ranges(const struct k8snet_service *svc, int fam)
 	return false;
 }
 
-static void dispatch(struct builder *b, struct sp_plan *s, bool reject)
+static void dispatch(struct builder *b, struct sp_plan *s, const char *np_chain, bool reject)
 {
 	const struct k8snet_service *svc = s->svc;
 	const char *ext = reject ? "no-endpoints" : s->ext_chain;
@@ -598,27 +576,59 @@ static void dispatch(struct builder *b, struct sp_plan *s, bool reject)
 		if (svc->ips[K8SNET_SERVICE_IP_LB_INGRESS][i].family == b->fam)
 			add_dispatch(b, &svc->ips[K8SNET_SERVICE_IP_LB_INGRESS][i], s->sp,
 				     s->sp->port, lb);
-	if (s->sp->node_port && svc->type != K8SNET_SERVICE_TYPE_CLUSTER_IP)
-		add_dispatch(b, NULL, s->sp, s->sp->node_port, ext);
+	if (np_chain)
+		add_dispatch(b, NULL, s->sp, s->sp->node_port, reject ? "no-endpoints" : np_chain);
+}
+
+/* The addresses of some kinds, for one family, as a small array. */
+static struct nat_addr *addrs_of(struct builder *b, const struct k8snet_service *svc,
+				 const uint32_t *kinds, size_t nkinds, size_t *ret_n)
+{
+	struct nat_addr *v = NULL;
+	size_t k, i, n = 0;
+
+	for (k = 0; k < nkinds; k++)
+		for (i = 0; i < svc->nips[kinds[k]]; i++) {
+			if (kinds[k] == K8SNET_SERVICE_IP_LB_INGRESS &&
+			    svc->type != K8SNET_SERVICE_TYPE_LOAD_BALANCER)
+				continue;
+			if (svc->ips[kinds[k]][i].family != b->fam)
+				continue;
+			if (nat_grow((void **)&v, n, sizeof(*v)) < 0) {
+				fail(b, -ENOMEM);
+				break;
+			}
+			v[n++] = svc->ips[kinds[k]][i];
+		}
+	*ret_n = n;
+	return v;
 }
 
 static void plan_port(struct builder *b, const struct nat_entry *e, const struct nat_port *sp)
 {
+	static const uint32_t internal_kinds[] = { K8SNET_SERVICE_IP_CLUSTER };
+	static const uint32_t external_kinds[] = { K8SNET_SERVICE_IP_EXTERNAL,
+						   K8SNET_SERVICE_IP_LB_INGRESS };
 	const struct k8snet_service *svc = e->svc;
 	struct eplist all = { 0 };
 	struct sp_plan s = { .svc = svc, .sp = sp };
-	const struct eplist *internal;
+	struct nat_addr *cips = NULL, *eips = NULL;
+	size_t ncips = 0, neips = 0, i;
 	struct nat_chain *c;
-	size_t i;
+	char *np_chain = NULL;
 
 	s.base = xasprintf(b, "%s/%s/%s/%u", svc->ns, svc->name, proto_name(sp->proto), sp->port);
 	if (!s.base)
 		return;
 	s.svc_chain = xasprintf(b, "svc-%s", s.base);
-	if (has_external(svc, sp, b->fam))
+	cips = addrs_of(b, svc, internal_kinds, 1, &ncips);
+	eips = addrs_of(b, svc, external_kinds, 2, &neips);
+	if (neips)
 		s.ext_chain = xasprintf(b, "ext-%s", s.base);
 	if (s.ext_chain && svc->type == K8SNET_SERVICE_TYPE_LOAD_BALANCER && has_ranges(svc, b->fam))
 		s.fw_chain = xasprintf(b, "fw-%s", s.base);
+	if (sp->node_port && svc->type != K8SNET_SERVICE_TYPE_CLUSTER_IP)
+		np_chain = xasprintf(b, "np-%s", s.base);
 	collect_eps(b, e, sp, &all);
 	usable_eps(b, &all, NULL, &s.cluster);
 	if (b->p->cfg.node_name)
@@ -627,19 +637,24 @@ static void plan_port(struct builder *b, const struct nat_entry *e, const struct
 		add_hairpin(b, &s.cluster.v[i]->addr);
 	if (b->err)
 		goto out;
-	if (!s.cluster.n) {
-		/* No endpoints at all: reject at once, never a silent timeout. */
-		dispatch(b, &s, true);
-		goto out;
-	}
-	dispatch(b, &s, false);
-	internal = svc->flags & K8SNET_SERVICE_F_ITP_LOCAL ? &s.local : &s.cluster;
+	dispatch(b, &s, np_chain, !s.cluster.n);
+	if (!s.cluster.n)
+		goto out;   /* no endpoints at all: rejected at once by the dispatch */
 	c = add_chain(b, strdup(s.svc_chain));
-	pick_rules(b, &s, c, internal, true);
+	if (nat_masq_outside(&b->p->cfg, b->fam))
+		add_rule(b, c, new_rule(b, R_JUMP, "masq-outside"));
+	s.addrs = cips;
+	s.naddrs = ncips;
+	pick_rules(b, &s, c, svc->flags & K8SNET_SERVICE_F_ITP_LOCAL ? &s.local : &s.cluster);
+	s.addrs = eips;
+	s.naddrs = neips;
 	if (s.ext_chain)
-		external_chain(b, &s);
+		external_chain(b, &s, s.ext_chain);
 	if (s.fw_chain)
 		firewall_chain(b, &s);
+	s.nodeport = true;
+	if (np_chain)
+		external_chain(b, &s, np_chain);
 out:
 	free(all.v);
 	free(s.cluster.v);
@@ -648,6 +663,9 @@ out:
 	free(s.svc_chain);
 	free(s.ext_chain);
 	free(s.fw_chain);
+	free(np_chain);
+	free(cips);
+	free(eips);
 }
 
 static bool applies(const struct k8snet_service *svc, int fam)
@@ -663,10 +681,9 @@ static bool applies(const struct k8snet_service *svc, int fam)
 }
 
 int nat_plan_entry(struct k8snet_proxy *p, const struct nat_entry *e, int fam,
-		   const struct nat_frag *old, struct nat_frag **ret)
+		   struct nat_frag **ret)
 {
-	struct builder b = { .p = p, .fam = fam, .ipfam = fam == AF_INET ? "ip" : "ip6",
-			     .old = old };
+	struct builder b = { .p = p, .fam = fam, .ipfam = fam == AF_INET ? "ip" : "ip6" };
 	size_t i;
 
 	*ret = NULL;
@@ -679,7 +696,6 @@ int nat_plan_entry(struct k8snet_proxy *p, const struct nat_entry *e, int fam,
 	for (i = 0; i < e->svc->nports && !b.err; i++)
 		plan_port(&b, e, &e->svc->ports[i]);
 	if (b.err) {
-		release_ids_except(p, b.f, old);
 		nat_frag_free(b.f);
 		return b.err;
 	}
@@ -687,9 +703,3 @@ int nat_plan_entry(struct k8snet_proxy *p, const struct nat_entry *e, int fam,
 	return 0;
 }
 
-/* After a sync: ids only the loser holds go back to the allocator. */
-void nat_frag_settle_ids(struct k8snet_proxy *p, struct nat_frag *loser,
-			 const struct nat_frag *winner)
-{
-	release_ids_except(p, loser, winner);
-}

@@ -37,6 +37,11 @@ static void match_text(const struct nat_rule *r, int fam, struct sbuf *b)
 	}
 }
 
+static const char *proto_text(uint8_t p)
+{
+	return p == IPPROTO_TCP ? "tcp" : p == IPPROTO_UDP ? "udp" : "sctp";
+}
+
 static const char *numgen_mode(const struct k8snet_proxy *p)
 {
 	return p->cfg.flags & K8SNET_PROXY_F_ROUND_ROBIN ? "inc" : "random";
@@ -57,9 +62,14 @@ void nat_render_rule_text(const struct k8snet_proxy *p, int fam, struct nat_rule
 	case R_MARK_GOTO:
 		sbuf_printf(b, "meta mark set meta mark | 0x%08x goto %s", bit, r->target);
 		break;
+	case R_MARK:
+		sbuf_printf(b, "meta mark set meta mark | 0x%08x", bit);
+		break;
 	case R_PICK:
-		sbuf_printf(b, "dnat %s to numgen %s mod %u offset %u map @endpoints", ipfam(fam),
-			    numgen_mode(p), r->n, r->k);
+		sbuf_printf(b, "meta l4proto %s dnat %s to %s%smeta l4proto . th dport . numgen %s mod %u "
+			    "map @%s", proto_text(r->proto), ipfam(fam), r->nodeport ? "" : ipfam(fam),
+			    r->nodeport ? "" : " daddr . ", numgen_mode(p), r->n,
+			    r->nodeport ? "nodeport-endpoints" : "endpoints");
 		break;
 	case R_DROP:
 		sbuf_printf(b, "drop");
@@ -68,8 +78,9 @@ void nat_render_rule_text(const struct k8snet_proxy *p, int fam, struct nat_rule
 		sbuf_printf(b, "%s saddr @%s goto %s", ipfam(fam), r->target, r->target2);
 		break;
 	case R_AFF_DNAT:
-		sbuf_printf(b, "update @%s { %s saddr } dnat %s to %s", r->target, ipfam(fam),
-			    ipfam(fam), fam == AF_INET6 ? "[" : "");
+		sbuf_printf(b, "meta l4proto %s update @%s { %s saddr } dnat %s to %s",
+			    proto_text(r->proto),
+			    r->target, ipfam(fam), ipfam(fam), fam == AF_INET6 ? "[" : "");
 		addr_text(&r->addr, b, false);
 		sbuf_printf(b, "%s:%u", fam == AF_INET6 ? "]" : "", r->port);
 		break;
@@ -107,6 +118,30 @@ static int cmp_elem(const void *x, const void *y)
 	return memcmp(a->key, b->key, a->klen);
 }
 
+static int cmp_str(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* A shared pick chain: one rule per protocol (a port mapping needs one). */
+static void render_pick(const struct k8snet_proxy *p, int fam, const char *name, struct sbuf *b)
+{
+	static const uint8_t protos[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP };
+	struct nat_rule r = { .kind = R_PICK };
+	size_t i;
+
+	if (!nat_pick_parse(name, &r.nodeport, &r.n))
+		return;
+	sbuf_printf(b, "\n\tchain %s {\n", name);
+	for (i = 0; i < ARRAY_SIZE(protos); i++) {
+		r.proto = protos[i];
+		sbuf_printf(b, "\t\t");
+		nat_render_rule_text(p, fam, &r, b);
+		sbuf_printf(b, "\n");
+	}
+	sbuf_printf(b, "\t}\n");
+}
+
 static int cmp_aset(const void *x, const void *y)
 {
 	return strcmp((*(struct nat_aset *const *)x)->name, (*(struct nat_aset *const *)y)->name);
@@ -118,7 +153,7 @@ static int cmp_addr(const void *x, const void *y)
 }
 
 struct collected {
-	struct ptrvec chains, elems, asets;
+	struct ptrvec chains, elems, asets, picks;
 	struct nat_addr *hairpin;
 	size_t nhairpin;
 };
@@ -135,6 +170,9 @@ static int collect(struct collected *c, struct nat_frag *f)
 			return -ENOMEM;
 	for (i = 0; i < f->nasets; i++)
 		if (ptrvec_push(&c->asets, f->asets[i]) < 0)
+			return -ENOMEM;
+	for (i = 0; i < f->npicks; i++)
+		if (ptrvec_push(&c->picks, f->picks[i]) < 0)
 			return -ENOMEM;
 	for (i = 0; i < f->nhairpin; i++) {
 		if (nat_grow((void **)&c->hairpin, c->nhairpin, sizeof(*c->hairpin)) < 0)
@@ -171,9 +209,12 @@ static void render_sets(struct k8snet_proxy *p, int fam, struct sbuf *b, const s
 	sbuf_printf(b, "\t}\n\n\tmap service-nodeports {\n\t\ttype inet_proto . inet_service : verdict\n");
 	render_elems(b, c, S_NODEPORTS);
 	/* nft's language has no sized integer type: typeof gives the same key. */
-	sbuf_printf(b, "\t}\n\n\tmap endpoints {\n\t\ttypeof numgen inc mod 1 : %s daddr . tcp dport\n",
-		    ipfam(fam));
+	sbuf_printf(b, "\t}\n\n\tmap endpoints {\n\t\ttypeof %s daddr . meta l4proto . th dport . "
+		    "numgen inc mod 1 : %s daddr . tcp dport\n", ipfam(fam), ipfam(fam));
 	render_elems(b, c, S_ENDPOINTS);
+	sbuf_printf(b, "\t}\n\n\tmap nodeport-endpoints {\n\t\ttypeof meta l4proto . th dport . "
+		    "numgen inc mod 1 : %s daddr . tcp dport\n", ipfam(fam));
+	render_elems(b, c, S_NP_ENDPOINTS);
 	sbuf_printf(b, "\t}\n\n\tset hairpin {\n\t\ttype %s . %s\n", at, at);
 	for (i = 0; i < c->nhairpin; i++) {
 		if (i && cmp_addr(&c->hairpin[i], &c->hairpin[i - 1]) == 0)
@@ -235,7 +276,7 @@ static void render_base_chains(struct k8snet_proxy *p, int fam, struct sbuf *b)
 static int render_family(struct k8snet_proxy *p, int fam, struct sbuf *b)
 {
 	struct collected c = { 0 };
-	struct ptrvec planned = { 0 }, owners = { 0 };
+	struct ptrvec planned = { 0 };
 	struct hmap_node *n;
 	size_t i, j;
 	int r = 0;
@@ -244,12 +285,12 @@ static int render_family(struct k8snet_proxy *p, int fam, struct sbuf *b)
 		struct nat_entry *e = n->val;
 		struct nat_frag *f;
 
-		r = nat_plan_entry(p, e, fam, e->frag[fam == AF_INET6], &f);
+		r = nat_plan_entry(p, e, fam, &f);
 		if (r < 0)
 			break;
 		if (!f)
 			continue;
-		if (ptrvec_push(&owners, e) < 0 || ptrvec_push(&planned, f) < 0) {
+		if (ptrvec_push(&planned, f) < 0) {
 			nat_frag_free(f);
 			r = -ENOMEM;
 			break;
@@ -261,11 +302,15 @@ static int render_family(struct k8snet_proxy *p, int fam, struct sbuf *b)
 		qsort(c.chains.v, c.chains.n, sizeof(void *), cmp_chain);
 		qsort(c.elems.v, c.elems.n, sizeof(void *), cmp_elem);
 		qsort(c.asets.v, c.asets.n, sizeof(void *), cmp_aset);
+		qsort(c.picks.v, c.picks.n, sizeof(void *), cmp_str);
 		if (c.nhairpin)
 			qsort(c.hairpin, c.nhairpin, sizeof(*c.hairpin), cmp_addr);
 		sbuf_printf(b, "table %s %s {\n", ipfam(fam), p->cfg.table);
 		render_sets(p, fam, b, &c);
 		render_base_chains(p, fam, b);
+		for (i = 0; i < c.picks.n; i++)
+			if (i == 0 || strcmp(c.picks.v[i], c.picks.v[i - 1]) != 0)
+				render_pick(p, fam, c.picks.v[i], b);
 		for (i = 0; i < c.chains.n; i++) {
 			const struct nat_chain *ch = c.chains.v[i];
 
@@ -276,15 +321,10 @@ static int render_family(struct k8snet_proxy *p, int fam, struct sbuf *b)
 		}
 		sbuf_printf(b, "}\n");
 	}
-	/* Render must not consume endpoint blocks: give back the new ones. */
-	for (i = 0; i < planned.n; i++) {
-		if (i < owners.n)
-			nat_frag_settle_ids(p, planned.v[i],
-					    ((struct nat_entry *)owners.v[i])->frag[fam == AF_INET6]);
+	for (i = 0; i < planned.n; i++)
 		nat_frag_free(planned.v[i]);
-	}
 	ptrvec_free(&planned, NULL);
-	ptrvec_free(&owners, NULL);
+	ptrvec_free(&c.picks, NULL);
 	ptrvec_free(&c.chains, NULL);
 	ptrvec_free(&c.elems, NULL);
 	ptrvec_free(&c.asets, NULL);

@@ -170,23 +170,16 @@ static void phase_d(struct nat_batch *b, const struct pending *pd)
 			nat_batch_aset(b, fam, pd->old->asets[i], false);
 }
 
-/* ---------------- hairpin refcounts ---------------- */
+/* ---------------- shared objects: hairpin elements, pick chains ----------------
+ * Several services may need the same one; the proxy counts users per family
+ * and the batch adds an object when its count leaves zero and deletes it when
+ * the count returns there. */
 
-static int count_addrs(struct hmap *delta, const struct nat_frag *f, intptr_t by)
-{
-	char buf[INET6_ADDRSTRLEN];
-	size_t i;
+enum shared_kind { SH_HAIRPIN, SH_PICK };
 
-	for (i = 0; f && i < f->nhairpin; i++) {
-		nat_addr_str(&f->hairpin[i], buf, sizeof(buf));
-		intptr_t v = (intptr_t)hmap_get(delta, buf) + by;
-
-		/* Zero is stored as an absent key, so keep a marker for it. */
-		if (hmap_put(delta, buf, (void *)(v ? v : INTPTR_MIN)) < 0)
-			return -ENOMEM;
-	}
-	return 0;
-}
+struct delta {
+	struct hmap m[2][2];         /* [kind][family]: key -> change (INTPTR_MIN for 0) */
+};
 
 static intptr_t hget(const struct hmap *m, const char *k)
 {
@@ -195,55 +188,98 @@ static intptr_t hget(const struct hmap *m, const char *k)
 	return v == INTPTR_MIN ? 0 : v;
 }
 
-static int hairpin_delta(struct k8snet_proxy *p, struct pending *pds, size_t n, int fi,
-			 struct hmap *delta)
+static int bump(struct hmap *m, const char *key, intptr_t by)
+{
+	intptr_t v = hget(m, key) + by;
+
+	/* Zero is stored as a marker: hmap_get() cannot tell 0 from absent. */
+	return hmap_put(m, key, (void *)(v ? v : INTPTR_MIN));
+}
+
+static int count_frag(struct delta *d, int fi, const struct nat_frag *f, intptr_t by)
+{
+	char buf[INET6_ADDRSTRLEN];
+	size_t i;
+
+	for (i = 0; f && i < f->nhairpin; i++) {
+		nat_addr_str(&f->hairpin[i], buf, sizeof(buf));
+		if (bump(&d->m[SH_HAIRPIN][fi], buf, by) < 0)
+			return -ENOMEM;
+	}
+	for (i = 0; f && i < f->npicks; i++)
+		if (bump(&d->m[SH_PICK][fi], f->picks[i], by) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+static int shared_delta(struct pending *pds, size_t n, struct delta *d)
 {
 	size_t i;
 	int r = 0;
 
 	for (i = 0; i < n && r >= 0; i++) {
-		if (pds[i].fi != fi)
-			continue;
-		r = count_addrs(delta, pds[i].old, -1);
+		r = count_frag(d, pds[i].fi, pds[i].old, -1);
 		if (r >= 0)
-			r = count_addrs(delta, pds[i].new, +1);
+			r = count_frag(d, pds[i].fi, pds[i].new, +1);
 	}
 	return r;
 }
 
-static void hairpin_batch(struct k8snet_proxy *p, struct nat_batch *b, int fi, struct hmap *delta)
+/* Emit additions (add) or deletions of shared objects of one kind. */
+static void shared_batch(struct k8snet_proxy *p, struct nat_batch *b, struct delta *d,
+			 enum shared_kind kind, bool add)
 {
 	struct hmap_node *n;
 	size_t i;
+	int fi;
 
-	nat_batch_what(b, "hairpin set");
-	hmap_for_each(delta, i, n) {
-		intptr_t cur = hget(&p->hairpin[fi], n->key), d = hget(delta, n->key);
-		struct nat_addr a;
+	nat_batch_what(b, kind == SH_HAIRPIN ? "hairpin set" : "pick chains");
+	for (fi = 0; fi < 2; fi++) {
+		struct hmap *have = kind == SH_HAIRPIN ? &p->hairpin[fi] : &p->picks[fi];
 
-		if (nat_parse_addr(n->key, &a) < 0 || !d)
-			continue;
-		if (cur == 0 && cur + d > 0)
-			nat_batch_hairpin(b, fam_of(fi), &a, true);
-		else if (cur > 0 && cur + d == 0)
-			nat_batch_hairpin(b, fam_of(fi), &a, false);
+		hmap_for_each(&d->m[kind][fi], i, n) {
+			intptr_t cur = hget(have, n->key), ch = hget(&d->m[kind][fi], n->key);
+			struct nat_addr a;
+
+			if (add ? !(cur == 0 && cur + ch > 0) : !(cur > 0 && cur + ch == 0))
+				continue;
+			if (kind == SH_PICK)
+				nat_batch_pick_chain(b, fam_of(fi), n->key, add);
+			else if (nat_parse_addr(n->key, &a) == 0)
+				nat_batch_hairpin(b, fam_of(fi), &a, add);
+		}
 	}
 }
 
-static int hairpin_apply(struct k8snet_proxy *p, int fi, struct hmap *delta)
+static int shared_apply(struct k8snet_proxy *p, struct delta *d)
 {
 	struct hmap_node *n;
 	size_t i;
+	int fi, k;
 
-	hmap_for_each(delta, i, n) {
-		intptr_t v = hget(&p->hairpin[fi], n->key) + hget(delta, n->key);
+	for (k = 0; k < 2; k++)
+		for (fi = 0; fi < 2; fi++) {
+			struct hmap *have = k == SH_HAIRPIN ? &p->hairpin[fi] : &p->picks[fi];
 
-		if (v <= 0)
-			hmap_del(&p->hairpin[fi], n->key);
-		else if (hmap_put(&p->hairpin[fi], n->key, (void *)v) < 0)
-			return -ENOMEM;
-	}
+			hmap_for_each(&d->m[k][fi], i, n) {
+				intptr_t v = hget(have, n->key) + hget(&d->m[k][fi], n->key);
+
+				if (v <= 0)
+					hmap_del(have, n->key);
+				else if (hmap_put(have, n->key, (void *)v) < 0)
+					return -ENOMEM;
+			}
+		}
 	return 0;
+}
+
+static void delta_free(struct delta *d)
+{
+	int k, fi;
+
+	for (k = 0; k < 2; k++)
+		for (fi = 0; fi < 2; fi++)
+			hmap_free(&d->m[k][fi], NULL);
 }
 
 /* ---------------- sync ---------------- */
@@ -263,12 +299,11 @@ static int plan_all(struct k8snet_proxy *p, bool fresh, struct pending **ret, si
 		for (fi = 0; fi < 2; fi++) {
 			struct nat_frag *f = NULL;
 
-			r = nat_plan_entry(p, e, fam_of(fi), e->frag[fi], &f);
+			r = nat_plan_entry(p, e, fam_of(fi), &f);
 			if (r < 0)
 				goto out;
 			if (!f && fresh && e->frag[fi]) {
 				/* Gone with the replaced table. */
-				nat_frag_release_ids(p, e->frag[fi]);
 				nat_frag_free(e->frag[fi]);
 				e->frag[fi] = NULL;
 			}
@@ -302,11 +337,9 @@ static void finish(struct k8snet_proxy *p, struct pending *pds, size_t n, bool o
 		int fi = pds[i].fi;
 
 		if (ok) {
-			nat_frag_settle_ids(p, e->frag[fi], pds[i].new);
 			nat_frag_free(e->frag[fi]);
 			e->frag[fi] = pds[i].new;
 		} else {
-			nat_frag_settle_ids(p, pds[i].new, e->frag[fi]);
 			nat_frag_free(pds[i].new);
 		}
 	}
@@ -333,49 +366,56 @@ static void drop_empty_entries(struct k8snet_proxy *p)
 		}
 }
 
+static const char *what_of(const struct pending *pd)
+{
+	return (pd->new ? pd->new : pd->old)->what;
+}
+
 static int build(struct k8snet_proxy *p, struct nat_batch *b, struct pending *pds, size_t n,
-		 bool fresh, struct hmap delta[2])
+		 bool fresh, struct delta *d)
 {
 	size_t i;
-	int fi, r = 0;
+	int fi, r;
 
 	for (fi = 0; fresh && fi < 2; fi++) {
 		nat_batch_what(b, "table");
 		nat_batch_table_replace(b, fam_of(fi));
 		nat_batch_base(b, fam_of(fi));
 	}
+	r = shared_delta(pds, n, d);
+	if (r < 0)
+		return r;
+	shared_batch(p, b, d, SH_PICK, true);
 	for (i = 0; i < n; i++) {
-		nat_batch_what(b, (pds[i].new ? pds[i].new : pds[i].old)->what);
+		nat_batch_what(b, what_of(&pds[i]));
 		phase_a(b, &pds[i]);
 	}
 	for (i = 0; i < n; i++) {
-		nat_batch_what(b, (pds[i].new ? pds[i].new : pds[i].old)->what);
+		nat_batch_what(b, what_of(&pds[i]));
 		phase_b(b, &pds[i]);
 	}
 	for (i = 0; i < n && r >= 0; i++) {
-		nat_batch_what(b, (pds[i].new ? pds[i].new : pds[i].old)->what);
+		nat_batch_what(b, what_of(&pds[i]));
 		r = phase_c(b, &pds[i], false);
 	}
 	for (i = 0; i < n && r >= 0; i++) {
-		nat_batch_what(b, (pds[i].new ? pds[i].new : pds[i].old)->what);
+		nat_batch_what(b, what_of(&pds[i]));
 		r = phase_c(b, &pds[i], true);
 	}
-	for (fi = 0; fi < 2 && r >= 0; fi++) {
-		r = hairpin_delta(p, pds, n, fi, &delta[fi]);
-		if (r >= 0)
-			hairpin_batch(p, b, fi, &delta[fi]);
-	}
+	shared_batch(p, b, d, SH_HAIRPIN, false);
+	shared_batch(p, b, d, SH_HAIRPIN, true);
 	for (i = 0; i < n; i++) {
-		nat_batch_what(b, (pds[i].new ? pds[i].new : pds[i].old)->what);
+		nat_batch_what(b, what_of(&pds[i]));
 		phase_d(b, &pds[i]);
 	}
+	shared_batch(p, b, d, SH_PICK, false);
 	return r;
 }
 
 int nat_sync(struct k8snet_proxy *p);
 int nat_sync(struct k8snet_proxy *p)
 {
-	struct hmap delta[2] = { { 0 }, { 0 } };
+	struct delta delta = { 0 };
 	bool fresh = !p->programmed;
 	struct nat_batch *b = NULL;
 	struct pending *pds = NULL;
@@ -389,23 +429,23 @@ int nat_sync(struct k8snet_proxy *p)
 		/* The kernel's table is replaced: our record starts from zero. */
 		hmap_free(&p->hairpin[0], NULL);
 		hmap_free(&p->hairpin[1], NULL);
+		hmap_free(&p->picks[0], NULL);
+		hmap_free(&p->picks[1], NULL);
 	}
 	if (r >= 0)
-		r = build(p, b, pds, n, fresh, delta);
+		r = build(p, b, pds, n, fresh, &delta);
 	if (r < 0 && !k8snet_ctx_get_errno(p->ctx))
 		r = k8s_error(p->ctx, r, "sync: %s", k8snet_strerror(r));
 	else if (r >= 0)
 		r = nat_batch_send(b);
 	finish(p, pds, n, r >= 0);
 	if (r >= 0) {
-		hairpin_apply(p, 0, &delta[0]);
-		hairpin_apply(p, 1, &delta[1]);
+		shared_apply(p, &delta);
 		p->programmed = true;
 		drop_empty_entries(p);
 		r = (int)(nat_batch_count(b) > INT32_MAX ? INT32_MAX : nat_batch_count(b));
 	}
-	hmap_free(&delta[0], NULL);
-	hmap_free(&delta[1], NULL);
+	delta_free(&delta);
 	nat_batch_free(b);
 	free(pds);
 	return r;
