@@ -35,6 +35,10 @@ static const char *pod_ns[PC_NPODS];
 static const cJSON *doc;
 static struct k8snet_ctx *ctx;
 static int cells, mismatches;
+/* Each UDP probe of the whole run gets its own source port: conntrack keeps
+ * a UDP flow allowed under an earlier policy alive (as any stateful
+ * firewall does), and a reused port would ride on it. */
+static int udp_port_base = 20000;
 
 static int serve(void *arg)
 {
@@ -101,6 +105,13 @@ static int probe_all(void *arg)
 		inet_pton(AF_INET, pc_pod_ip(doc, pc_pods[k / 4]), &sa.sin_addr);
 		res[k] = 0;
 		fds[k] = socket(AF_INET, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK, 0);
+		if (udp) {
+			struct sockaddr_in src = { .sin_family = AF_INET,
+						   .sin_port = htons((uint16_t)(udp_port_base + k)) };
+
+			if (bind(fds[k], (struct sockaddr *)&src, sizeof(src)) < 0)
+				res[k] = 2;
+		}
 		if (connect(fds[k], (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS)
 			res[k] = 2;
 		if (udp && send(fds[k], "ping", 4, 0) != 4)
@@ -178,6 +189,8 @@ static int on_step(void *userdata, struct k8snet_policy_db *db, const char *name
 			}
 		}
 	}
+	udp_port_base += NPROBES;
+	TNS_ASSERT(udp_port_base < 60000, "out of UDP source ports");
 	fprintf(stderr, "ok %s (step %d) in %ld ms\n", name, step, now_ms() - t0);
 	return 0;
 }
