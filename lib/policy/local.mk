@@ -24,3 +24,23 @@ tests_netns_test_policy_conformance_SOURCES = tests/netns/test-policy-conformanc
 	tests/policy/cases.c tests/policy/cases.h
 tests_netns_test_policy_conformance_CFLAGS = $(AM_CFLAGS) $(CJSON_CFLAGS)
 tests_netns_test_policy_conformance_LDADD = $(NETNS_LDADD) $(CJSON_LIBS)
+
+dist_man3_MANS += \
+	man/man3/k8snet_policy_db_new.3 \
+	man/man3/k8snet_policy_db_free.3 \
+	man/man3/k8snet_policy_db_load_json.3 \
+	man/man3/k8snet_policy_db_set_namespace.3 \
+	man/man3/k8snet_policy_db_set_pod.3 \
+	man/man3/k8snet_policy_db_add_pod_port.3 \
+	man/man3/k8snet_policy_db_delete.3 \
+	man/man3/k8snet_policy_db_check.3 \
+	man/man3/k8snet_policy_db_render.3 \
+	man/man3/k8snet_policy_db_sync.3 \
+	man/man3/k8snet_policy_selector_match.3
+
+EXTRA_DIST += tests/fuzz/fuzz-policy.c tests/fuzz/corpus/policy \
+	tests/fuzz/fuzz-selector.c tests/fuzz/corpus/selector
+FUZZ_TARGETS += policy selector
+
+TESTS += tests/netns/test-policy-cli.sh
+EXTRA_DIST += tests/netns/test-policy-cli.sh

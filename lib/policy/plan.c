@@ -644,7 +644,8 @@ static int finish(struct pl_plan *p)
 		struct pl_pset *s = &p->sets[i];
 
 		cmp_len = pl_key_len(s->kind);
-		qsort(s->e, s->n, sizeof(*s->e), cmp_elem);
+		if (s->n)
+			qsort(s->e, s->n, sizeof(*s->e), cmp_elem);
 		for (j = 0, n = 0; j < s->n; j++)
 			if (n == 0 || memcmp(s->e[n - 1].key, s->e[j].key, cmp_len) != 0)
 				s->e[n++] = s->e[j];
