@@ -81,3 +81,7 @@ bench_bench_dns_zone_SOURCES = bench/bench-dns-zone.c
 bench_bench_dns_zone_LDADD = lib/libk8snet.la
 BENCH_RUNNERS += bench/dns-bench.sh
 EXTRA_DIST += bench/dns-bench.sh
+
+# The `k8snet dns` command line: output and exit codes.
+TESTS += tests/unit/test-dns-cli.sh
+EXTRA_DIST += tests/unit/test-dns-cli.sh

@@ -172,6 +172,15 @@ struct zsvc *k8s_zone_service(struct k8snet_dns_zone *z, const char *ns, const c
 	return s;
 }
 
+void k8s_zone_clear_ports(struct zports *ports)
+{
+	size_t i;
+
+	for (i = 0; i < ports->n; i++)
+		free(ports->v[i].name);
+	ports->n = 0;
+}
+
 int k8s_zone_add_port(struct zports *ports, const char *name, const char *proto, uint32_t port)
 {
 	size_t i;
@@ -351,6 +360,7 @@ K8SNET_EXPORT int k8snet_dns_zone_add_service(struct k8snet_dns_zone *z, const c
 	}
 	free(s->external_name);
 	s->external_name = ext;
+	k8s_zone_clear_ports(&s->ports);  /* a Service again replaces the earlier one */
 	s->declared = true;
 	s->publish_not_ready = flags & K8SNET_DNS_SERVICE_PUBLISH_NOT_READY;
 	s->headless = !external_name && (!cluster_ips || !*cluster_ips ||
