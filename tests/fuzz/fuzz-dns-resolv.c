@@ -35,9 +35,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (k8snet_ctx_new(&ctx) < 0)
 		return 0;
-	if (k8s_resolv_conf_parse(ctx, (const char *)data, size, false, &rc) == 0)
+	if (k8s_resolv_conf_parse(ctx, "fuzz", (const char *)data, size, false, &rc) == 0)
 		k8s_resolv_conf_clear(&rc);
-	if (k8s_resolv_conf_parse(ctx, (const char *)data, size, true, &rc) == 0)
+	if (k8s_resolv_conf_parse(ctx, "fuzz", (const char *)data, size, true, &rc) == 0)
 		k8s_resolv_conf_clear(&rc);
 	text = strndup((const char *)data, size);
 	if (text) {
