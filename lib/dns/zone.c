@@ -242,7 +242,7 @@ int k8s_zone_add_pod(struct k8snet_dns_zone *z, const char *ns, const char *cano
 bool k8s_zone_external_name_ok(const char *name)
 {
 	size_t n = strlen(name);
-	char *copy;
+	char *copy, canon[46];
 	bool ok;
 
 	if (n > 1 && name[n - 1] == '.')
@@ -250,8 +250,8 @@ bool k8s_zone_external_name_ok(const char *name)
 	copy = strndup(name, n);
 	if (!copy)
 		return false;
-	ok = !k8s_dns_check(K8SNET_DNS_SUBDOMAIN, copy) && k8s_dns_ip_canon(copy, NULL,
-									  (char[46]){ 0 }) < 0;
+	/* "10.0.0.1" is a valid subdomain too, but a CNAME needs a name. */
+	ok = !k8s_dns_check(K8SNET_DNS_SUBDOMAIN, copy) && k8s_dns_ip_canon(copy, NULL, canon) < 0;
 	free(copy);
 	return ok;
 }
