@@ -149,7 +149,8 @@ static void headless(struct out *o, struct zsvc *s, const char *rel, const char 
 	char dashed[48];
 	size_t i;
 
-	qsort(s->eps, s->n_eps, sizeof(*s->eps), cmp_ep);
+	if (s->n_eps)
+		qsort(s->eps, s->n_eps, sizeof(*s->eps), cmp_ep);
 	/* The service name: every distinct ready address. */
 	for (i = 0; !o->origin && i < s->n_eps; i++) {
 		const struct zendpoint *e = &s->eps[i];
@@ -335,8 +336,10 @@ K8SNET_EXPORT int k8snet_dns_zone_render(struct k8snet_dns_zone *z, const char *
 	sorted = malloc((z->n_svcs + 1) * sizeof(*sorted));
 	if (!sorted)
 		return k8s_error(z->ctx, -ENOMEM, "out of memory");
-	memcpy(sorted, z->svcs, z->n_svcs * sizeof(*sorted));
-	qsort(sorted, z->n_svcs, sizeof(*sorted), cmp_svc);
+	if (z->n_svcs) {
+		memcpy(sorted, z->svcs, z->n_svcs * sizeof(*sorted));
+		qsort(sorted, z->n_svcs, sizeof(*sorted), cmp_svc);
+	}
 	header(&o, rev ? rev : z->zone);
 	for (i = 0; i < z->n_svcs && !o.b.oom; i++)
 		if (sorted[i]->declared)
