@@ -111,17 +111,26 @@ static int dns_resolv_conf(struct k8snet_ctx *ctx, int argc, char **argv)
 	};
 	struct k8snet_dns_resolv *r = NULL;
 	char *text = NULL;
+	uint32_t seen = 0;
 	int c, rc = CLI_OK, n, i;
 
 	if (k8snet_dns_resolv_new(ctx, &r) < 0)
 		return cli_report(ctx, -ENOMEM, "resolv-conf");
 	while (rc == CLI_OK && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == '?' || c == ':')
+		if (c == '?' || c == ':') {
 			rc = usage();
-		else if (resolv_option(r, c, optarg) < 0)
-			rc = CLI_USAGE, fprintf(stderr, "k8snet: %s\n", k8snet_ctx_get_error(ctx));
+			break;
+		}
+		seen |= 1u << c;
+		if (resolv_option(r, c, optarg) < 0) {
+			fprintf(stderr, "k8snet: %s\n", k8snet_ctx_get_error(ctx));
+			rc = CLI_USAGE;
+		}
 	}
-	if (rc == CLI_OK && optind != argc)
+	/* The synopsis's required options; --cluster-dns "" says "none". */
+	if (rc == CLI_OK && (optind != argc || !(seen & (1u << OPT_POLICY)) ||
+			     !(seen & (1u << OPT_NAMESPACE)) || !(seen & (1u << OPT_CLUSTER_DNS)) ||
+			     !(seen & (1u << OPT_CLUSTER_DOMAIN))))
 		rc = usage();
 	if (rc == CLI_OK) {
 		n = k8snet_dns_resolv_render(r, &text);

@@ -100,7 +100,7 @@ K8SNET_EXPORT int k8snet_dns_candidates(struct k8snet_ctx *ctx, const char *name
 	    strpbrk(name, " \t\r\n"))
 		return k8s_error(ctx, -EINVAL, "name: '%s' is not a DNS name", name);
 	if (resolv_conf) {
-		r = k8s_resolv_conf_parse(ctx, resolv_conf, strlen(resolv_conf), true, &rc);
+		r = k8s_resolv_conf_parse(ctx, "resolv.conf", resolv_conf, strlen(resolv_conf), true, &rc);
 		if (r < 0)
 			return r;
 	}

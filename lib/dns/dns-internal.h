@@ -69,12 +69,13 @@ const char *k8s_dns_protocol(const char *proto);
  * fields ignored), the last search line wins (trailing dots stripped), the
  * last options line wins.  A bare "nameserver" is an error naming its line.
  * With glibc set, it reads like glibc instead: "domain" and "search" replace
- * each other, options lines accumulate. */
+ * each other, options lines accumulate.  Errors start with source (a path,
+ * or "resolv.conf"). */
 struct k8s_resolv_conf {
 	struct k8s_strv nameservers, searches, options;
 };
-int k8s_resolv_conf_parse(struct k8snet_ctx *ctx, const char *text, size_t len, bool glibc,
-			  struct k8s_resolv_conf *ret);
+int k8s_resolv_conf_parse(struct k8snet_ctx *ctx, const char *source, const char *text,
+			  size_t len, bool glibc, struct k8s_resolv_conf *ret);
 void k8s_resolv_conf_clear(struct k8s_resolv_conf *rc);
 
 #endif

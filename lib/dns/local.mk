@@ -73,11 +73,17 @@ TESTS += tests/netns/test-dns-server.sh
 EXTRA_DIST += tests/netns/test-dns-server.sh
 
 EXTRA_DIST += tests/fuzz/fuzz-dns-resolv.c tests/fuzz/corpus/dns-resolv \
-	tests/fuzz/fuzz-dns-query.c tests/fuzz/corpus/dns-query
-FUZZ_TARGETS += dns-resolv dns-query
+	tests/fuzz/fuzz-dns-query.c tests/fuzz/corpus/dns-query \
+	tests/fuzz/fuzz-dns-zone.c tests/fuzz/corpus/dns-zone
+FUZZ_TARGETS += dns-resolv dns-query dns-zone
 
 noinst_PROGRAMS += bench/bench-dns-zone
 bench_bench_dns_zone_SOURCES = bench/bench-dns-zone.c
-bench_bench_dns_zone_LDADD = lib/libk8snet.la
+bench_bench_dns_zone_CFLAGS = $(AM_CFLAGS) $(CJSON_CFLAGS)
+bench_bench_dns_zone_LDADD = lib/libk8snet.la $(CJSON_LIBS)
 BENCH_RUNNERS += bench/dns-bench.sh
 EXTRA_DIST += bench/dns-bench.sh
+
+# The `k8snet dns` command line: output and exit codes.
+TESTS += tests/unit/test-dns-cli.sh
+EXTRA_DIST += tests/unit/test-dns-cli.sh

@@ -47,8 +47,12 @@ int k8s_dns_ip_canon(const char *ip, int *ret_family, char canon[static 46])
 
 	if (inet_pton(family, ip, addr) != 1)
 		return -EINVAL;
-	if (!inet_ntop(family, addr, canon, 46))
+	if (family == AF_INET) {
+		/* inet_pton takes only a.b.c.d without leading zeros: canonical. */
+		strcpy(canon, ip);
+	} else if (!inet_ntop(family, addr, canon, 46)) {
 		return -EINVAL;
+	}
 	if (ret_family)
 		*ret_family = family;
 	return 0;

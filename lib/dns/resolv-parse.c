@@ -116,8 +116,8 @@ static int glibc_line(struct k8s_resolv_conf *rc, const char *line, size_t len)
 	return 0;
 }
 
-int k8s_resolv_conf_parse(struct k8snet_ctx *ctx, const char *text, size_t len, bool glibc,
-			  struct k8s_resolv_conf *ret)
+int k8s_resolv_conf_parse(struct k8snet_ctx *ctx, const char *source, const char *text,
+			  size_t len, bool glibc, struct k8s_resolv_conf *ret)
 {
 	struct k8s_buf errors = { 0 };
 	size_t pos = 0, lineno = 0;
@@ -125,7 +125,7 @@ int k8s_resolv_conf_parse(struct k8snet_ctx *ctx, const char *text, size_t len, 
 
 	*ret = (struct k8s_resolv_conf){ 0 };
 	if (!glibc && len > KUBELET_MAX_RESOLV_CONF)
-		return k8s_error(ctx, -EFBIG, "resolv.conf: larger than 10 MiB");
+		return k8s_error(ctx, -EFBIG, "%s: larger than 10 MiB", source);
 	while (pos < len && r >= 0) {
 		const char *nl = memchr(text + pos, '\n', len - pos);
 		size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
@@ -136,7 +136,7 @@ int k8s_resolv_conf_parse(struct k8snet_ctx *ctx, const char *text, size_t len, 
 		pos += n + 1;
 	}
 	if (r >= 0 && errors.len)
-		r = k8s_error(ctx, -EINVAL, "resolv.conf: %s", errors.data);
+		r = k8s_error(ctx, -EINVAL, "%s: %s", source, errors.data);
 	else if (r < 0 || errors.oom)
 		r = k8s_error(ctx, -ENOMEM, "out of memory");
 	k8s_buf_free(&errors);

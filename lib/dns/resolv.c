@@ -125,7 +125,8 @@ static int set_string(struct k8snet_dns_resolv *r, char **field, const char *val
 	return 0;
 }
 
-static int set_host_conf(struct k8snet_dns_resolv *r, const char *text, size_t len)
+static int set_host_conf(struct k8snet_dns_resolv *r, const char *source, const char *text,
+			 size_t len)
 {
 	struct k8s_resolv_conf rc;
 	int rr;
@@ -135,7 +136,7 @@ static int set_host_conf(struct k8snet_dns_resolv *r, const char *text, size_t l
 		r->has_host_conf = false;
 		return 0;
 	}
-	rr = k8s_resolv_conf_parse(r->ctx, text, len, false, &rc);
+	rr = k8s_resolv_conf_parse(r->ctx, source, text, len, false, &rc);
 	if (rr < 0)
 		return rr;
 	k8s_resolv_conf_clear(&r->host);
@@ -153,7 +154,7 @@ static int set_host_conf_file(struct k8snet_dns_resolv *r, const char *path)
 	int rr;
 
 	if (!path)
-		return set_host_conf(r, NULL, 0);
+		return set_host_conf(r, NULL, NULL, 0);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return k8s_error(r->ctx, -errno, "%s: %s", path, k8snet_strerror(errno));
@@ -165,15 +166,8 @@ static int set_host_conf_file(struct k8snet_dns_resolv *r, const char *path)
 	} else if (b.oom) {
 		rr = k8s_error(r->ctx, -ENOMEM, "out of memory");
 	} else {
-		rr = set_host_conf(r, b.data, b.len);
-		if (rr < 0) {
-			/* Name the file: "/etc/resolv.conf: line 3: ..." */
-			char *msg = strdup(k8snet_ctx_get_error(r->ctx));
-
-			k8s_error(r->ctx, rr, "%s: %s", path,
-				  msg && strncmp(msg, "resolv.conf: ", 13) == 0 ? msg + 13 : "");
-			free(msg);
-		}
+		/* Errors name the file: "/etc/resolv.conf: line 3: ..." */
+		rr = set_host_conf(r, path, b.data, b.len);
 	}
 	k8s_buf_free(&b);
 	return rr;
@@ -338,7 +332,7 @@ K8SNET_EXPORT int k8snet_dns_resolv_set_str(struct k8snet_dns_resolv *r, uint32_
 	case K8SNET_DNS_RESOLV_NODE_IPS:
 		return set_ip_list(r, &r->node_ips, "nodeIPs", value);
 	case K8SNET_DNS_RESOLV_HOST_CONF:
-		return set_host_conf(r, value, value ? strlen(value) : 0);
+		return set_host_conf(r, "resolv.conf", value, value ? strlen(value) : 0);
 	case K8SNET_DNS_RESOLV_HOST_CONF_FILE:
 		return set_host_conf_file(r, value);
 	case K8SNET_DNS_RESOLV_DNS_CONFIG:

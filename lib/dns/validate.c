@@ -73,60 +73,76 @@ static const char *check_subdomain(const char *name)
 	}
 }
 
-/* ([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9], at most 63; empty allowed by caller. */
-static const char *check_label_name_part(const char *s, size_t n)
+/* The rules of a label value and of the name part of a label key:
+ * ([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9], at most 63 characters. */
+enum { NAME_PART_LONG, NAME_PART_CHARS, NAME_PART_START, NAME_PART_END, NAME_PART_OK };
+
+static const char *const value_rules[] = {
+	[NAME_PART_LONG] = "must be no more than 63 characters",
+	[NAME_PART_CHARS] = "must consist of alphanumeric characters, '-', '_' or '.'",
+	[NAME_PART_START] = "must start with an alphanumeric character",
+	[NAME_PART_END] = "must end with an alphanumeric character",
+};
+
+static const char *const key_name_rules[] = {
+	[NAME_PART_LONG] = "name part must be no more than 63 characters",
+	[NAME_PART_CHARS] = "name part must consist of alphanumeric characters, '-', '_' or '.'",
+	[NAME_PART_START] = "name part must start with an alphanumeric character",
+	[NAME_PART_END] = "name part must end with an alphanumeric character",
+};
+
+static int name_part_rule(const char *s)
 {
-	size_t i;
+	size_t i, n = strlen(s);
 
 	if (n > K8S_DNS_LABEL_MAX)
-		return "must be no more than 63 characters";
+		return NAME_PART_LONG;
 	for (i = 0; i < n; i++)
 		if (!is_alnum(s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
-			return "must consist of alphanumeric characters, '-', '_' or '.'";
+			return NAME_PART_CHARS;
 	if (n && !is_alnum(s[0]))
-		return "must start with an alphanumeric character";
+		return NAME_PART_START;
 	if (n && !is_alnum(s[n - 1]))
-		return "must end with an alphanumeric character";
-	return NULL;
+		return NAME_PART_END;
+	return NAME_PART_OK;
+}
+
+static const char *check_label_value(const char *value)
+{
+	int rule = name_part_rule(value);
+
+	return rule == NAME_PART_OK ? NULL : value_rules[rule];
 }
 
 static const char *check_label_key(const char *name)
 {
 	const char *slash = strchr(name, '/'), *part = name;
-	const char *why;
+	int rule;
 
 	if (slash) {
 		size_t plen = (size_t)(slash - name);
 		char *prefix;
+		const char *why;
 
 		if (strchr(slash + 1, '/'))
 			return "must be a name with at most one '/' (an optional DNS subdomain prefix and '/')";
 		if (plen == 0)
 			return "prefix part must not be empty";
+		if (plen > K8S_DNS_SUBDOMAIN_MAX)
+			return "prefix part must be no more than 253 characters";
 		prefix = strndup(name, plen);
 		if (!prefix)
 			return "out of memory";
 		why = check_subdomain(prefix);
 		free(prefix);
-		if (why) {
-			/* Name the part that broke: "prefix part must ..." */
-			if (strcmp(why, "must be no more than 253 characters") == 0)
-				return "prefix part must be no more than 253 characters";
+		if (why)
 			return "prefix part must be a lowercase DNS-1123 subdomain";
-		}
 		part = slash + 1;
 	}
 	if (!*part)
 		return "name part must not be empty";
-	why = check_label_name_part(part, strlen(part));
-	if (!why)
-		return NULL;
-	if (strstr(why, "63"))
-		return "name part must be no more than 63 characters";
-	if (strstr(why, "consist"))
-		return "name part must consist of alphanumeric characters, '-', '_' or '.'";
-	return strstr(why, "start") ? "name part must start with an alphanumeric character"
-				    : "name part must end with an alphanumeric character";
+	rule = name_part_rule(part);
+	return rule == NAME_PART_OK ? NULL : key_name_rules[rule];
 }
 
 static const char *check_port_name(const char *name)
@@ -164,7 +180,7 @@ const char *k8s_dns_check(uint32_t kind, const char *name)
 	case K8SNET_DNS_LABEL_KEY:
 		return check_label_key(name);
 	case K8SNET_DNS_LABEL_VALUE:
-		return check_label_name_part(name, strlen(name));
+		return check_label_value(name);
 	case K8SNET_DNS_PORT_NAME:
 		return check_port_name(name);
 	}

@@ -185,7 +185,9 @@ static int read_service(struct k8snet_ctx *ctx, const k8s_jref *obj,
 			return oom(ctx);
 		rd->svc->declared = true;
 		rd->svc->publish_not_ready = publish;
+		/* A Service seen again replaces the earlier one. */
 		k8s_strv_truncate(&rd->svc->cluster_ips, 0);
+		k8s_zone_clear_ports(&rd->svc->ports);
 	}
 	if ((r = read_service_kind(ctx, &spec, rd, &external, &headless)) < 0)
 		return r;

@@ -26,62 +26,65 @@
 
 struct out {
 	struct k8s_buf b;
+	struct k8s_buf scratch; /* reused for names, so records cost no allocation */
 	const struct k8snet_dns_zone *z;
 	const char *origin;     /* reverse zones: only PTRs under it */
 	size_t origin_len;
 	int records;
 };
 
-static void record(struct out *o, const char *owner, const char *type, const char *rdata)
+/* Append the strings (NULL-terminated list) to b. */
+static void cat(struct k8s_buf *b, ...)
 {
-	k8s_buf_puts(&o->b, owner);
-	k8s_buf_add(&o->b, "\tIN\t", 4);
-	k8s_buf_puts(&o->b, type);
-	k8s_buf_putc(&o->b, '\t');
-	k8s_buf_puts(&o->b, rdata);
-	k8s_buf_putc(&o->b, '\n');
-	o->records++;
+	const char *s;
+	va_list ap;
+
+	va_start(ap, b);
+	while ((s = va_arg(ap, const char *)))
+		k8s_buf_puts(b, s);
+	va_end(ap);
 }
 
 static const char *addr_type(const char *ip)
 {
-	return strchr(ip, ':') ? "AAAA" : "A";
+	return strchr(ip, ':') ? "\tIN\tAAAA\t" : "\tIN\tA\t";
 }
 
-static void srv(struct out *o, const struct zport *p, const char *svc_rel, const char *target)
+/* owner[.suffix] IN A|AAAA ip */
+static void address(struct out *o, const char *owner, const char *suffix, const char *ip)
 {
-	k8s_buf_putc(&o->b, '_');
-	k8s_buf_puts(&o->b, p->name);
-	k8s_buf_add(&o->b, "._", 2);
-	k8s_buf_puts(&o->b, p->proto);
-	k8s_buf_putc(&o->b, '.');
-	k8s_buf_puts(&o->b, svc_rel);
-	/* RFC 2782: priority weight port target; one priority, equal weights. */
-	k8s_buf_add(&o->b, "\tIN\tSRV\t0 100 ", 14);
-	k8s_buf_u32(&o->b, p->port);
-	k8s_buf_putc(&o->b, ' ');
-	k8s_buf_puts(&o->b, target);
-	k8s_buf_putc(&o->b, '\n');
+	cat(&o->b, owner, suffix ? "." : "", suffix ? suffix : "", addr_type(ip), ip, "\n", NULL);
 	o->records++;
 }
 
-/* A PTR for ip -> target, if the reverse name is under the origin. */
-static void ptr(struct out *o, const char *ip, const char *target)
+/* RFC 2782: priority weight port target; one priority, equal weights. */
+static void srv(struct out *o, const struct zport *p, const char *svc_rel, const char *target,
+		const char *target_suffix)
 {
-	struct k8s_buf name = { 0 };
+	cat(&o->b, "_", p->name, "._", p->proto, ".", svc_rel, "\tIN\tSRV\t0 100 ", NULL);
+	k8s_buf_u32(&o->b, p->port);
+	cat(&o->b, " ", target, target_suffix ? "." : "", target_suffix ? target_suffix : "", "\n",
+	    NULL);
+	o->records++;
+}
 
-	if (k8s_dns_ptr_of(ip, &name) < 0 || name.oom) {
-		o->b.oom |= name.oom;
-		k8s_buf_free(&name);
+/* A PTR for ip -> [label.]target, if the reverse name is under the origin. */
+static void ptr(struct out *o, const char *ip, const char *label, const char *target)
+{
+	struct k8s_buf *name = &o->scratch;
+
+	name->len = 0;
+	if (k8s_dns_ptr_of(ip, name) < 0 || name->oom) {
+		o->b.oom |= name->oom;
 		return;
 	}
-	if (name.len == o->origin_len ? strcmp(name.data, o->origin) == 0
-	    : name.len > o->origin_len && name.data[name.len - o->origin_len - 1] == '.' &&
-		      strcmp(name.data + name.len - o->origin_len, o->origin) == 0) {
-		k8s_buf_putc(&name, '.');
-		record(o, name.data, "PTR", target);
+	if (name->len == o->origin_len ? strcmp(name->data, o->origin) == 0
+	    : name->len > o->origin_len && name->data[name->len - o->origin_len - 1] == '.' &&
+		      strcmp(name->data + name->len - o->origin_len, o->origin) == 0) {
+		cat(&o->b, name->data, ".\tIN\tPTR\t", label ? label : "", label ? "." : "", target,
+		    "\n", NULL);
+		o->records++;
 	}
-	k8s_buf_free(&name);
 }
 
 static bool ep_included(const struct zsvc *s, const struct zendpoint *e)
@@ -113,8 +116,7 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* Headless SRV: one per named endpoint port and distinct endpoint name. */
-static void headless_srv(struct out *o, const struct zsvc *s, const char *rel,
-			 const char *abs_suffix)
+static void headless_srv(struct out *o, const struct zsvc *s, const char *rel, const char *abs)
 {
 	const char **labels;
 	char (*dashed)[48];
@@ -132,20 +134,10 @@ static void headless_srv(struct out *o, const struct zsvc *s, const char *rel,
 		if (ep_included(s, &s->eps[i]))
 			labels[n] = ep_label(&s->eps[i], dashed[n]), n++;
 	qsort(labels, n, sizeof(*labels), cmp_str);
-	for (j = 0; j < s->endpoint_ports.n; j++) {
-		for (i = 0; i < n; i++) {
-			struct k8s_buf target = { 0 };
-
-			if (i && strcmp(labels[i], labels[i - 1]) == 0)
-				continue;
-			k8s_buf_printf(&target, "%s.%s", labels[i], abs_suffix);
-			if (target.oom)
-				o->b.oom = true;
-			else
-				srv(o, &s->endpoint_ports.v[j], rel, target.data);
-			k8s_buf_free(&target);
-		}
-	}
+	for (j = 0; j < s->endpoint_ports.n; j++)
+		for (i = 0; i < n; i++)
+			if (!i || strcmp(labels[i], labels[i - 1]) != 0)
+				srv(o, &s->endpoint_ports.v[j], rel, labels[i], abs);
 out:
 	free(labels);
 	free(dashed);
@@ -154,18 +146,20 @@ out:
 static void headless(struct out *o, struct zsvc *s, const char *rel, const char *abs)
 {
 	const struct zendpoint *prev = NULL;
-	char dashed[48], *owner = NULL, *target = NULL;
+	char dashed[48];
 	size_t i;
 
-	qsort(s->eps, s->n_eps, sizeof(*s->eps), cmp_ep);
+	if (s->n_eps)
+		qsort(s->eps, s->n_eps, sizeof(*s->eps), cmp_ep);
 	/* The service name: every distinct ready address. */
 	for (i = 0; !o->origin && i < s->n_eps; i++) {
 		const struct zendpoint *e = &s->eps[i];
 
-		if (ep_included(s, e) && (!prev || strcmp(prev->ip, e->ip) != 0))
-			record(o, rel, addr_type(e->ip), e->ip);
-		if (ep_included(s, e))
-			prev = e;
+		if (!ep_included(s, e))
+			continue;
+		if (!prev || strcmp(prev->ip, e->ip) != 0)
+			address(o, rel, NULL, e->ip);
+		prev = e;
 	}
 	/* Each endpoint's own name, and its PTR in reverse zones. */
 	for (prev = NULL, i = 0; i < s->n_eps; i++) {
@@ -174,22 +168,11 @@ static void headless(struct out *o, struct zsvc *s, const char *rel, const char 
 		if (!ep_included(s, e) || (prev && cmp_ep(prev, e) == 0))
 			continue;
 		prev = e;
-		if (asprintf(&owner, "%s.%s", ep_label(e, dashed), rel) < 0 ||
-		    asprintf(&target, "%s.%s", ep_label(e, dashed), abs) < 0) {
-			o->b.oom = true;
-			owner = target = NULL;
-			break;
-		}
 		if (o->origin)
-			ptr(o, e->ip, target);
+			ptr(o, e->ip, ep_label(e, dashed), abs);
 		else
-			record(o, owner, addr_type(e->ip), e->ip);
-		free(owner);
-		free(target);
-		owner = target = NULL;
+			address(o, ep_label(e, dashed), rel, e->ip);
 	}
-	free(owner);
-	free(target);
 	if (!o->origin)
 		headless_srv(o, s, rel, abs);
 }
@@ -199,20 +182,20 @@ static void service(struct out *o, struct zsvc *s)
 	struct k8s_buf rel = { 0 }, abs = { 0 };
 	size_t i;
 
-	k8s_buf_printf(&rel, "%s.%s.svc", s->name, s->ns);
-	k8s_buf_printf(&abs, "%s.%s.svc.%s.", s->name, s->ns, o->z->zone);
+	cat(&rel, s->name, ".", s->ns, ".svc", NULL);
+	cat(&abs, s->name, ".", s->ns, ".svc.", o->z->zone, ".", NULL);
 	if (rel.oom || abs.oom) {
 		o->b.oom = true;
 		goto out;
 	}
 	if (!o->origin)
-		k8s_buf_printf(&o->b, "; %s/%s\n", s->ns, s->name);
+		cat(&o->b, "; ", s->ns, "/", s->name, "\n", NULL);
 	if (s->external_name) {
 		if (!o->origin) {
 			size_t n = strlen(s->external_name);
 
-			k8s_buf_printf(&o->b, "%s\tIN\tCNAME\t%s%s\n", rel.data, s->external_name,
-				       s->external_name[n - 1] == '.' ? "" : ".");
+			cat(&o->b, rel.data, "\tIN\tCNAME\t", s->external_name,
+			    s->external_name[n - 1] == '.' ? "" : ".", "\n", NULL);
 			o->records++;
 		}
 	} else if (s->headless) {
@@ -220,12 +203,12 @@ static void service(struct out *o, struct zsvc *s)
 	} else {
 		for (i = 0; i < s->cluster_ips.n; i++) {
 			if (o->origin)
-				ptr(o, s->cluster_ips.v[i], abs.data);
+				ptr(o, s->cluster_ips.v[i], NULL, abs.data);
 			else
-				record(o, rel.data, addr_type(s->cluster_ips.v[i]), s->cluster_ips.v[i]);
+				address(o, rel.data, NULL, s->cluster_ips.v[i]);
 		}
 		for (i = 0; !o->origin && i < s->ports.n; i++)
-			srv(o, &s->ports.v[i], rel.data, abs.data);
+			srv(o, &s->ports.v[i], rel.data, abs.data, NULL);
 	}
 out:
 	k8s_buf_free(&rel);
@@ -262,8 +245,8 @@ static void pod_hostname(struct out *o, const struct zpod *p)
 	if (!s || !s->declared || !s->headless || s->external_name ||
 	    !(p->ready || s->publish_not_ready) || endpoint_has(s, p->hostname, p->ip))
 		return;
-	k8s_buf_printf(&o->b, "%s.%s.%s.svc\tIN\t%s\t%s\n", p->hostname, p->subdomain, p->ns,
-		       addr_type(p->ip), p->ip);
+	cat(&o->b, p->hostname, ".", p->subdomain, ".", p->ns, ".svc", addr_type(p->ip), p->ip,
+	    "\n", NULL);
 	o->records++;
 }
 
@@ -283,8 +266,7 @@ static void pods(struct out *o)
 		/* hostNetwork pods share the node's address: one record. */
 		if (!i || cmp_pod(&z->pods[i - 1], p) != 0) {
 			k8s_dns_dashed_ip(p->ip, dashed);
-			k8s_buf_printf(&o->b, "%s.%s.pod\tIN\t%s\t%s\n", dashed, p->ns,
-				       addr_type(p->ip), p->ip);
+			cat(&o->b, dashed, ".", p->ns, ".pod", addr_type(p->ip), p->ip, "\n", NULL);
 			o->records++;
 		}
 		pod_hostname(o, p);
@@ -309,8 +291,7 @@ static void header(struct out *o, const char *origin)
 	o->records += 2;
 	if (o->origin)
 		return;
-	k8s_buf_printf(&o->b, "ns.dns\tIN\t%s\t%s\ndns-version\tIN\tTXT\t\"1.1.0\"\n",
-		       addr_type(ns_ip), ns_ip);
+	cat(&o->b, "ns.dns", addr_type(ns_ip), ns_ip, "\ndns-version\tIN\tTXT\t\"1.1.0\"\n", NULL);
 	o->records += 2;
 }
 
@@ -355,13 +336,17 @@ K8SNET_EXPORT int k8snet_dns_zone_render(struct k8snet_dns_zone *z, const char *
 	sorted = malloc((z->n_svcs + 1) * sizeof(*sorted));
 	if (!sorted)
 		return k8s_error(z->ctx, -ENOMEM, "out of memory");
-	memcpy(sorted, z->svcs, z->n_svcs * sizeof(*sorted));
-	qsort(sorted, z->n_svcs, sizeof(*sorted), cmp_svc);
+	if (z->n_svcs) {
+		memcpy(sorted, z->svcs, z->n_svcs * sizeof(*sorted));
+		qsort(sorted, z->n_svcs, sizeof(*sorted), cmp_svc);
+	}
 	header(&o, rev ? rev : z->zone);
 	for (i = 0; i < z->n_svcs && !o.b.oom; i++)
 		if (sorted[i]->declared)
 			service(&o, sorted[i]);
 	pods(&o);
+	o.b.oom |= o.scratch.oom;
+	k8s_buf_free(&o.scratch);
 	r = k8s_buf_take(&o.b, ret_text);
 	if (r < 0)
 		return k8s_error(z->ctx, r, "out of memory");

@@ -172,6 +172,15 @@ struct zsvc *k8s_zone_service(struct k8snet_dns_zone *z, const char *ns, const c
 	return s;
 }
 
+void k8s_zone_clear_ports(struct zports *ports)
+{
+	size_t i;
+
+	for (i = 0; i < ports->n; i++)
+		free(ports->v[i].name);
+	ports->n = 0;
+}
+
 int k8s_zone_add_port(struct zports *ports, const char *name, const char *proto, uint32_t port)
 {
 	size_t i;
@@ -233,7 +242,7 @@ int k8s_zone_add_pod(struct k8snet_dns_zone *z, const char *ns, const char *cano
 bool k8s_zone_external_name_ok(const char *name)
 {
 	size_t n = strlen(name);
-	char *copy;
+	char *copy, canon[46];
 	bool ok;
 
 	if (n > 1 && name[n - 1] == '.')
@@ -241,8 +250,8 @@ bool k8s_zone_external_name_ok(const char *name)
 	copy = strndup(name, n);
 	if (!copy)
 		return false;
-	ok = !k8s_dns_check(K8SNET_DNS_SUBDOMAIN, copy) && k8s_dns_ip_canon(copy, NULL,
-									  (char[46]){ 0 }) < 0;
+	/* "10.0.0.1" is a valid subdomain too, but a CNAME needs a name. */
+	ok = !k8s_dns_check(K8SNET_DNS_SUBDOMAIN, copy) && k8s_dns_ip_canon(copy, NULL, canon) < 0;
 	free(copy);
 	return ok;
 }
@@ -351,6 +360,7 @@ K8SNET_EXPORT int k8snet_dns_zone_add_service(struct k8snet_dns_zone *z, const c
 	}
 	free(s->external_name);
 	s->external_name = ext;
+	k8s_zone_clear_ports(&s->ports);  /* a Service again replaces the earlier one */
 	s->declared = true;
 	s->publish_not_ready = flags & K8SNET_DNS_SERVICE_PUBLISH_NOT_READY;
 	s->headless = !external_name && (!cluster_ips || !*cluster_ips ||

@@ -60,6 +60,7 @@ struct k8snet_dns_zone {
 struct zsvc *k8s_zone_service(struct k8snet_dns_zone *z, const char *ns, const char *name);
 const struct zsvc *k8s_zone_find(const struct k8snet_dns_zone *z, const char *ns,
 				 const char *name);
+void k8s_zone_clear_ports(struct zports *ports);
 int k8s_zone_add_port(struct zports *ports, const char *name, const char *proto, uint32_t port);
 int k8s_zone_add_endpoint(struct zsvc *s, const char *canon_ip, const char *hostname, bool ready);
 int k8s_zone_add_pod(struct k8snet_dns_zone *z, const char *ns, const char *canon_ip,

@@ -65,7 +65,7 @@ START_TEST(test_parse_node_conf)
 {
 	struct k8s_resolv_conf rc;
 
-	ck_assert_int_eq(k8s_resolv_conf_parse(ctx, node_conf, strlen(node_conf), false, &rc), 0);
+	ck_assert_int_eq(k8s_resolv_conf_parse(ctx, "resolv.conf", node_conf, strlen(node_conf), false, &rc), 0);
 	ck_assert_uint_eq(rc.nameservers.n, 2);
 	ck_assert_str_eq(rc.nameservers.v[0], "192.0.2.53");
 	ck_assert_str_eq(rc.nameservers.v[1], "192.0.2.54");

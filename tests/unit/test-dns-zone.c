@@ -434,6 +434,36 @@ START_TEST(test_json_skips)
 }
 END_TEST
 
+START_TEST(test_service_again_replaces)
+{
+	const char *v1 = SVC("a", "b", "{\"clusterIP\":\"10.0.0.1\",\"ports\":[{\"name\":\"old\",\"port\":1}]}");
+	const char *v2 = SVC("a", "b", "{\"clusterIP\":\"10.0.0.2\",\"ports\":[{\"name\":\"new\",\"port\":2}]}");
+	const char *v3 = SVC("a", "b", "{\"type\":\"ExternalName\",\"externalName\":\"x.example\"}");
+	char *z;
+
+	OK(k8snet_dns_zone_add_json(zone, v1, strlen(v1)));
+	OK(k8snet_dns_zone_add_json(zone, v2, strlen(v2)));
+	z = render(NULL);
+	has(z, "b.a.svc\tIN\tA\t10.0.0.2");
+	has(z, "_new._tcp.b.a.svc\tIN\tSRV\t0 100 2 b.a.svc.cluster.local.");
+	lacks(z, "10.0.0.1");
+	lacks(z, "_old");
+	k8snet_free(z);
+	OK(k8snet_dns_zone_add_json(zone, v3, strlen(v3)));
+	z = render(NULL);
+	has(z, "b.a.svc\tIN\tCNAME\tx.example.");
+	lacks(z, "10.0.0.2");
+	k8snet_free(z);
+	/* The C API the same way. */
+	OK(k8snet_dns_zone_add_service(zone, "a", "b", "10.0.0.3", NULL, 0));
+	z = render(NULL);
+	has(z, "b.a.svc\tIN\tA\t10.0.0.3");
+	lacks(z, "CNAME");
+	lacks(z, "_new");
+	k8snet_free(z);
+}
+END_TEST
+
 static Suite *zone_suite(void)
 {
 	Suite *s = suite_create("dns-zone");
@@ -449,6 +479,7 @@ static Suite *zone_suite(void)
 	tcase_add_test(tc, test_json);
 	tcase_add_test(tc, test_json_errors_name_fields);
 	tcase_add_test(tc, test_json_skips);
+	tcase_add_test(tc, test_service_again_replaces);
 	suite_add_tcase(s, tc);
 	return s;
 }
