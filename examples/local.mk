@@ -33,3 +33,4 @@ bench_cni_bench_SOURCES = bench/cni-bench.c
 BENCH_RUNNERS += bench/cni-bench.sh
 examples_k8snet_SOURCES += examples/cli-dns.c
 EXTRA_DIST += examples/demo/cluster-in-a-box.sh
+dist_man1_MANS += man/man1/k8snet.1 man/man1/k8snet-cni.1
