@@ -186,7 +186,9 @@ int cni_nft_del(const struct cni_env *env, const struct cni_conf *conf,
 int cni_nft_check(const struct cni_env *env, const struct cni_conf *conf,
 		  const struct cni_result *res);
 
-/* Small helpers. */
+/* Small helpers; on allocation failure they print and exit(1). */
+void cni_oom(void) __attribute__((noreturn));
+void *cni_xcalloc(size_t n, size_t size);
 void *cni_xrealloc_array(void *p, size_t n, size_t size);
 char *cni_strdup(const char *s);
 char *cni_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

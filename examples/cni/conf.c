@@ -11,15 +11,28 @@
 
 #include "cni.h"
 
+void cni_oom(void)
+{
+	fputs("k8snet-cni: out of memory\n", stderr);
+	exit(1);
+}
+
 void *cni_xrealloc_array(void *p, size_t n, size_t size)
 {
 	void *q = n && size ? reallocarray(p, n, size) : p;
 
-	if (!q) {
-		fputs("k8snet-cni: out of memory\n", stderr);
-		exit(1);
-	}
+	if (!q && n && size)
+		cni_oom();
 	return q;
+}
+
+void *cni_xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (!p)
+		cni_oom();
+	return p;
 }
 
 char *cni_strdup(const char *s)
@@ -27,7 +40,7 @@ char *cni_strdup(const char *s)
 	char *d = s ? strdup(s) : NULL;
 
 	if (s && !d)
-		cni_xrealloc_array(NULL, 1, 0);   /* reports and exits */
+		cni_oom();
 	return d;
 }
 
@@ -40,10 +53,8 @@ char *cni_asprintf(const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vasprintf(&s, fmt, ap);
 	va_end(ap);
-	if (n < 0) {
-		fputs("k8snet-cni: out of memory\n", stderr);
-		exit(1);
-	}
+	if (n < 0)
+		cni_oom();
 	return s;
 }
 
@@ -339,13 +350,13 @@ static int parse_ranges(struct cni_conf *c, const cJSON *ipam)
 		/* host-local's older single-range form: the keys on ipam itself. */
 		c->range_sets = cni_xrealloc_array(NULL, 1, sizeof(*c->range_sets));
 		c->n_range_sets = 1;
-		c->range_sets[0].ranges = calloc(1, sizeof(struct cni_range));
+		c->range_sets[0].ranges = cni_xcalloc(1, sizeof(struct cni_range));
 		c->range_sets[0].n_ranges = 1;
 		return parse_range(ipam, "ipam", &c->range_sets[0].ranges[0]);
 	}
 	if (!cJSON_IsArray(sets) || cJSON_GetArraySize(sets) == 0)
 		return bad("ipam.ranges", "missing: needs at least one range set");
-	c->range_sets = calloc((size_t)cJSON_GetArraySize(sets), sizeof(*c->range_sets));
+	c->range_sets = cni_xcalloc((size_t)cJSON_GetArraySize(sets), sizeof(*c->range_sets));
 	cJSON_ArrayForEach(set, sets) {
 		struct cni_range_set *rs = &c->range_sets[i];
 
@@ -356,7 +367,7 @@ static int parse_ranges(struct cni_conf *c, const cJSON *ipam)
 			free(p);
 			return -1;
 		}
-		rs->ranges = calloc((size_t)cJSON_GetArraySize(set), sizeof(*rs->ranges));
+		rs->ranges = cni_xcalloc((size_t)cJSON_GetArraySize(set), sizeof(*rs->ranges));
 		j = 0;
 		cJSON_ArrayForEach(o, set) {
 			int r;
@@ -385,7 +396,7 @@ static int parse_routes(const cJSON *arr, const char *path, struct cni_route **r
 		return 0;
 	if (!cJSON_IsArray(arr))
 		return bad(path, "must be an array");
-	*ret = calloc((size_t)cJSON_GetArraySize(arr) + 1, sizeof(**ret));
+	*ret = cni_xcalloc((size_t)cJSON_GetArraySize(arr) + 1, sizeof(**ret));
 	cJSON_ArrayForEach(o, arr) {
 		struct cni_route *rt = &(*ret)[i];
 		const char *dst = NULL, *gw = NULL;
@@ -549,7 +560,7 @@ static int parse_runtime_config(struct cni_conf *c)
 		return 0;
 	if (!cJSON_IsArray(pms))
 		return bad("runtimeConfig.portMappings", "must be an array");
-	c->portmaps = calloc((size_t)cJSON_GetArraySize(pms) + 1, sizeof(*c->portmaps));
+	c->portmaps = cni_xcalloc((size_t)cJSON_GetArraySize(pms) + 1, sizeof(*c->portmaps));
 	cJSON_ArrayForEach(o, pms) {
 		c->n_portmaps = i + 1;
 		if (parse_portmap(o, i, &c->portmaps[i]) < 0)

@@ -102,7 +102,7 @@ static int ipam_open(const struct cni_conf *conf, struct ipam *ip)
 		return -1;
 	}
 	n = k8snet_ipam_config_get_pool_count(ip->cfg);
-	ip->pools = calloc((size_t)(n > 0 ? n : 1), sizeof(*ip->pools));
+	ip->pools = cni_xcalloc((size_t)(n > 0 ? n : 1), sizeof(*ip->pools));
 	for (i = 0; r >= 0 && i < n; i++) {
 		char *state = cni_asprintf("%s/k8snet-%d.state", dir, i);
 

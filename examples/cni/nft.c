@@ -54,7 +54,8 @@ static void batch_init(struct batch *bt)
 {
 	size_t size = 1 << 20;
 
-	bt->buf = cni_xrealloc_array(NULL, size, 1);
+	/* Zeroed: netlink attribute padding goes to the kernel as is. */
+	bt->buf = cni_xcalloc(size, 1);
 	bt->b = mnl_nlmsg_batch_start(bt->buf, size);
 	bt->seq = (uint32_t)time(NULL);
 	nftnl_batch_begin(mnl_nlmsg_batch_current(bt->b), bt->seq++);

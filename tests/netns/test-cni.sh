@@ -168,6 +168,29 @@ expect_code 101 "$out"
 ip -n "$POD5" -o link show eth0 >/dev/null 2>&1 && fail "exhausted ADD left eth0"
 ok "code 101 (exhausted), nothing left"
 
+# ---- a requested address (CNI_ARGS IP=, runtimeConfig.ips) ----------------
+netns_add pod; POD7=$NETNS
+cni "$NODE" ADD ip1 "$POD7" eth0 "$TMP/c2.json" CNI_ARGS='IgnoreUnknown=1;K8S_POD_NAME=x;IP=10.77.0.77' >"$out" ||
+	fail "ADD with CNI_ARGS IP: $(cat "$out")"
+[ "$(json 'j["ips"][0]["address"]' <"$out")" = 10.77.0.77/24 ] || fail "CNI_ARGS IP not honoured: $(cat "$out")"
+conf "$TMP/rq.json" 1.0.0 '"runtimeConfig": {"ips": ["10.77.0.77/24"]}' ""
+netns_add pod; POD8=$NETNS
+cni "$NODE" ADD ip2 "$POD8" eth0 "$TMP/rq.json" >"$out" && fail "an address held by another pod was given"
+expect_code 101 "$out"
+cni "$NODE" DEL ip1 "$POD7" eth0 "$TMP/c2.json" >/dev/null || fail "DEL ip1"
+cni "$NODE" ADD ip2 "$POD8" eth0 "$TMP/rq.json" >"$out" || fail "runtimeConfig.ips: $(cat "$out")"
+[ "$(json 'j["ips"][0]["address"]' <"$out")" = 10.77.0.77/24 ] || fail "runtimeConfig.ips not honoured"
+cni "$NODE" DEL ip2 "$POD8" eth0 "$TMP/rq.json" >/dev/null || fail "DEL ip2"
+ok "requested addresses: CNI_ARGS IP and runtimeConfig.ips; taken -> 101"
+
+# ---- code 5: the IPAM state cannot be written ------------------------------
+: >"$TMP/notadir"
+conf "$TMP/io.json" 1.0.0 '' '{"type": "host-local", "ranges": [[{"subnet": "10.82.0.0/24"}]], "dataDir": "'$TMP/notadir'"}'
+cni "$NODE" ADD io1 "$POD8" eth0 "$TMP/io.json" >"$out" && fail "ADD with a file as dataDir"
+expect_code 5 "$out"
+ip -n "$POD8" -o link show eth0 >/dev/null 2>&1 && fail "I/O failure left eth0"
+ok "code 5 (IPAM state I/O)"
+
 # ---- DEL: repeated, and with the namespace gone --------------------------
 cni "$NODE" DEL s1 "$POD4" eth0 "$TMP/s.json" >"$out" || fail "DEL: $(cat "$out")"
 cni "$NODE" DEL s1 "$POD4" eth0 "$TMP/s.json" >"$out" || fail "DEL again: $(cat "$out")"
