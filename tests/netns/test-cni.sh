@@ -255,6 +255,36 @@ cni "$NODE" DEL pm1 "$POD4" eth0 "$TMP/pm.json" >/dev/null || fail "hostPort DEL
 ip netns exec "$NODE" nft -j list map ip k8snet-cni hostports | grep -q '"elem"' && fail "hostPort element left after DEL"
 ok "hostPort 8081 -> pod:80 from another namespace; conflict refused; DEL removes it"
 
+# ---- ipMasq: a pod reaches a network with no route back to pods -----------
+conf "$TMP/mq.json" 1.0.0 '"bridge": "k8sbr5", "ipMasq": true' \
+	'{"type": "host-local", "ranges": [[{"subnet": "10.83.0.0/24"}]], "dataDir": "'$TMP/ipam'"}'
+netns_add pod; POD9=$NETNS
+cni "$NODE" ADD mq1 "$POD9" eth0 "$TMP/mq.json" >"$out" || fail "ipMasq ADD: $(cat "$out")"
+nsenter --net=/run/netns/$CLIENT python3 -c '
+import socket; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("", 9000)); s.listen(1); s.settimeout(5); c, a = s.accept(); c.sendall(a[0].encode()); c.close()' &
+srv=$!
+sleep 0.3
+seen=$(nsenter --net=/run/netns/$POD9 python3 -c '
+import socket; c = socket.create_connection(("192.168.77.2", 9000), timeout=3); print(c.recv(64).decode())')
+wait $srv
+[ "$seen" = 192.168.77.1 ] || fail "ipMasq: the outside saw '$seen', not the node's 192.168.77.1"
+cni "$NODE" DEL mq1 "$POD9" eth0 "$TMP/mq.json" >/dev/null || fail "ipMasq DEL"
+ok "ipMasq: traffic leaving the pod network carries the node's address"
+
+# ---- dual stack: one address per range set ---------------------------------
+conf "$TMP/ds.json" 1.1.0 '"bridge": "k8sbr6"' \
+	'{"type": "host-local", "ranges": [[{"subnet": "10.84.0.0/24"}], [{"subnet": "fd00:84::/64"}]], "dataDir": "'$TMP/ipam'"}'
+netns_add pod; POD10=$NETNS
+cni "$NODE" ADD ds1 "$POD10" eth0 "$TMP/ds.json" >"$out" || fail "dual-stack ADD: $(cat "$out")"
+[ "$(json '" ".join(i["address"] for i in j["ips"])' <"$out")" = "10.84.0.2/24 fd00:84::2/64" ] ||
+	fail "dual-stack addresses: $(cat "$out")"
+[ "$(json '" ".join(r["dst"] for r in j["routes"])' <"$out")" = "0.0.0.0/0 ::/0" ] ||
+	fail "dual-stack default routes: $(cat "$out")"
+ip netns exec "$POD10" ping -6 -c1 -W3 fd00:84::1 >/dev/null || fail "pod cannot ping its IPv6 gateway"
+cni "$NODE" DEL ds1 "$POD10" eth0 "$TMP/ds.json" >/dev/null || fail "dual-stack DEL"
+ok "dual stack: IPv4 and IPv6 addresses, default routes, IPv6 gateway reachable"
+
 # ---- GC and STATUS (1.1.0) -----------------------------------------------
 conf "$TMP/g.json" 1.1.0 '"bridge": "k8sbr4"' \
 	'{"type": "host-local", "ranges": [[{"subnet": "10.80.0.0/24"}]], "dataDir": "'$TMP/ipam'"}'
