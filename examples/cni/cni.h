@@ -185,6 +185,9 @@ int cni_nft_del(const struct cni_env *env, const struct cni_conf *conf,
 		const struct cni_result *res);
 int cni_nft_check(const struct cni_env *env, const struct cni_conf *conf,
 		  const struct cni_result *res);
+/* GC: remove hostPort entries pointing into this network's subnets at
+ * addresses not in live (CIDR strings).  Returns how many went. */
+int cni_nft_gc(const struct cni_conf *conf, const char *const *live, size_t n_live);
 
 /* Small helpers; on allocation failure they print and exit(1). */
 void cni_oom(void) __attribute__((noreturn));

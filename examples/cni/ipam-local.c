@@ -237,6 +237,41 @@ int cni_ipam_local_check(const struct cni_env *env, const struct cni_conf *conf,
 	return r < 0 ? -1 : 0;
 }
 
+struct live {
+	char **addrs;
+	size_t n;
+};
+
+static int collect(void *userdata, const char *cidr, const char *owner, const char *ifname)
+{
+	struct live *l = userdata;
+
+	(void)owner;
+	(void)ifname;
+	l->addrs = cni_xrealloc_array(l->addrs, l->n + 1, sizeof(char *));
+	l->addrs[l->n++] = cni_strdup(cidr);
+	return 0;
+}
+
+static int gc_hostports(const struct cni_conf *conf, struct ipam *ip)
+{
+	struct live l = { 0 };
+	size_t j;
+	int r = 0, i;
+
+	for (i = 0; r >= 0 && i < ip->n_pools; i++) {
+		r = k8snet_ipam_pool_foreach(ip->pools[i], collect, &l);
+		if (r < 0)
+			lib_fail(ip->ctx, r, "cannot read the IPAM state");
+	}
+	if (r >= 0)
+		r = cni_nft_gc(conf, (const char *const *)l.addrs, l.n);
+	for (j = 0; j < l.n; j++)
+		free(l.addrs[j]);
+	free(l.addrs);
+	return r < 0 ? -1 : 0;
+}
+
 int cni_ipam_local_gc(const struct cni_env *env, const struct cni_conf *conf)
 {
 	const char **owners = NULL, **ifnames = NULL;
@@ -272,6 +307,9 @@ int cni_ipam_local_gc(const struct cni_env *env, const struct cni_conf *conf)
 		if (k < 0)
 			r = lib_fail(ip.ctx, k, "cannot collect garbage");
 	}
+	/* Then the hostPort entries of the addresses just released. */
+	if (r >= 0)
+		r = gc_hostports(conf, &ip);
 	ipam_close(&ip);
 out:
 	free(owners);
@@ -317,6 +355,41 @@ int cni_ipam_local_check(const struct cni_env *env, const struct cni_conf *conf,
 {
 	(void)env; (void)conf; (void)prev;
 	return missing();
+}
+
+struct live {
+	char **addrs;
+	size_t n;
+};
+
+static int collect(void *userdata, const char *cidr, const char *owner, const char *ifname)
+{
+	struct live *l = userdata;
+
+	(void)owner;
+	(void)ifname;
+	l->addrs = cni_xrealloc_array(l->addrs, l->n + 1, sizeof(char *));
+	l->addrs[l->n++] = cni_strdup(cidr);
+	return 0;
+}
+
+static int gc_hostports(const struct cni_conf *conf, struct ipam *ip)
+{
+	struct live l = { 0 };
+	size_t j;
+	int r = 0, i;
+
+	for (i = 0; r >= 0 && i < ip->n_pools; i++) {
+		r = k8snet_ipam_pool_foreach(ip->pools[i], collect, &l);
+		if (r < 0)
+			lib_fail(ip->ctx, r, "cannot read the IPAM state");
+	}
+	if (r >= 0)
+		r = cni_nft_gc(conf, (const char *const *)l.addrs, l.n);
+	for (j = 0; j < l.n; j++)
+		free(l.addrs[j]);
+	free(l.addrs);
+	return r < 0 ? -1 : 0;
 }
 
 int cni_ipam_local_gc(const struct cni_env *env, const struct cni_conf *conf)

@@ -397,6 +397,127 @@ int cni_nft_del(const struct cni_env *env, const struct cni_conf *conf,
 	return 0;
 }
 
+/* ---- GC: hostPort entries of pods that no longer hold their address ---- */
+
+static int elems_cb(const struct nlmsghdr *nlh, void *data)
+{
+	nftnl_set_elems_nlmsg_parse(nlh, data);
+	return MNL_CB_OK;
+}
+
+/* The hostports map as the kernel holds it; -ENOENT when there is none. */
+static int dump_hostports(struct nftnl_set *s)
+{
+	struct mnl_socket *nl = mnl_socket_open(NETLINK_NETFILTER);
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	uint32_t portid, seq = (uint32_t)time(NULL);
+	ssize_t n;
+	int r = 0;
+
+	if (!nl)
+		return -errno;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		r = -errno;
+		goto out;
+	}
+	portid = mnl_socket_get_portid(nl);
+	memset(buf, 0, sizeof(buf));    /* attribute padding is sent as is */
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_IPV4, NLM_F_DUMP | NLM_F_ACK,
+				    seq);
+	nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+		r = -errno;
+		goto out;
+	}
+	while ((n = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
+		r = mnl_cb_run(buf, (size_t)n, seq, portid, elems_cb, s);
+		if (r <= 0)
+			break;
+	}
+	r = r < 0 ? -errno : 0;
+out:
+	mnl_socket_close(nl);
+	return r;
+}
+
+static bool in_subnets(const struct cni_conf *conf, uint32_t addr)
+{
+	size_t i, j;
+
+	for (i = 0; i < conf->n_range_sets; i++)
+		for (j = 0; j < conf->range_sets[i].n_ranges; j++) {
+			struct cni_result one = { 0 };
+			uint32_t a, net, mask;
+			bool v4;
+
+			cni_result_add_ip(&one, conf->range_sets[i].ranges[j].subnet, NULL, -1);
+			v4 = pod_ipv4(&one, &a, &net, &mask);
+			cni_result_done(&one);
+			if (v4 && (addr & mask) == net)
+				return true;
+		}
+	return false;
+}
+
+static bool is_live(uint32_t addr, const char *const *live, size_t n_live)
+{
+	char s[INET_ADDRSTRLEN];
+	size_t i, len;
+
+	inet_ntop(AF_INET, &addr, s, sizeof(s));
+	len = strlen(s);
+	for (i = 0; i < n_live; i++)
+		if (!strncmp(live[i], s, len) && (live[i][len] == '/' || !live[i][len]))
+			return true;
+	return false;
+}
+
+int cni_nft_gc(const struct cni_conf *conf, const char *const *live, size_t n_live)
+{
+	struct nftnl_set *s = hostports_set(), *stale = hostports_set();
+	struct nftnl_set_elems_iter *it;
+	struct nftnl_set_elem *e;
+	struct batch bt;
+	int r, n = 0;
+
+	r = dump_hostports(s);
+	if (r == -ENOENT)
+		r = 0;
+	it = r < 0 ? NULL : nftnl_set_elems_iter_create(s);
+	for (e = it ? nftnl_set_elems_iter_next(it) : NULL; e; e = nftnl_set_elems_iter_next(it)) {
+		uint32_t klen = 0, dlen = 0, addr;
+		const void *key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &klen);
+		const uint8_t *val = nftnl_set_elem_get(e, NFTNL_SET_ELEM_DATA, &dlen);
+		struct nftnl_set_elem *d;
+
+		if (!key || !val || dlen < 4)
+			continue;
+		memcpy(&addr, val, 4);
+		/* Only this network's pods: another network's are not ours to judge. */
+		if (!in_subnets(conf, addr) || is_live(addr, live, n_live))
+			continue;
+		d = nftnl_set_elem_alloc();
+		nftnl_set_elem_set(d, NFTNL_SET_ELEM_KEY, key, klen);
+		nftnl_set_elem_add(stale, d);
+		n++;
+	}
+	if (it)
+		nftnl_set_elems_iter_destroy(it);
+	if (n) {
+		batch_init(&bt);
+		nftnl_set_elems_nlmsg_build_payload(msg(&bt, NFT_MSG_DELSETELEM, 0), stale);
+		next(&bt);
+		r = batch_send(&bt);
+		batch_done(&bt);
+	}
+	nftnl_set_free(s);
+	nftnl_set_free(stale);
+	if (r < 0)
+		return cni_fail(CNI_ERR_INTERNAL, "cannot program nftables", "GC: %s", strerror(-r));
+	return n;
+}
+
 int cni_nft_check(const struct cni_env *env, const struct cni_conf *conf,
 		  const struct cni_result *res)
 {

@@ -290,8 +290,13 @@ conf "$TMP/g.json" 1.1.0 '"bridge": "k8sbr4"' \
 	'{"type": "host-local", "ranges": [[{"subnet": "10.80.0.0/24"}]], "dataDir": "'$TMP/ipam'"}'
 netns_add pod; G1=$NETNS
 netns_add pod; G2=$NETNS
-cni "$NODE" ADD g1 "$G1" eth0 "$TMP/g.json" >/dev/null || fail "ADD g1"
-cni "$NODE" ADD g2 "$G2" eth0 "$TMP/g.json" >/dev/null || fail "ADD g2"
+withports() { # IN OUT HOSTPORT
+	python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); c["runtimeConfig"]={"portMappings":[{"hostPort":int(sys.argv[3]),"containerPort":80}]}; json.dump(c, open(sys.argv[2],"w"))' "$@"
+}
+withports "$TMP/g.json" "$TMP/g1.json" 8091
+withports "$TMP/g.json" "$TMP/g2.json" 8092
+cni "$NODE" ADD g1 "$G1" eth0 "$TMP/g1.json" >/dev/null || fail "ADD g1"
+cni "$NODE" ADD g2 "$G2" eth0 "$TMP/g2.json" >/dev/null || fail "ADD g2"
 cni "$NODE" STATUS "" "" "" "$TMP/g.json" >"$out" || fail "STATUS: $(cat "$out")"
 python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); c["cni.dev/valid-attachments"]=[{"containerID":"g1","ifname":"eth0"}]; json.dump(c, open(sys.argv[2],"w"))' \
 	"$TMP/g.json" "$TMP/gc.json"
@@ -302,11 +307,14 @@ if "$K8SNET" ipam list --state "$state" >"$TMP/list" 2>/dev/null; then
 	grep -q ' g1 eth0' "$TMP/list" || fail "GC released a valid attachment: $(cat "$TMP/list")"
 	grep -q ' g2 ' "$TMP/list" && fail "GC kept a stale attachment: $(cat "$TMP/list")"
 fi
+ip netns exec "$NODE" nft list map ip k8snet-cni hostports >"$TMP/map"
+grep -q 'tcp . 8091' "$TMP/map" || fail "GC removed the valid pod's hostPort: $(cat "$TMP/map")"
+grep -q 'tcp . 8092' "$TMP/map" && fail "GC kept the stale pod's hostPort: $(cat "$TMP/map")"
 # STATUS is "not available" (50) when the state cannot be used.
 : >"$TMP/afile"
 conf "$TMP/st.json" 1.1.0 '' '{"type": "host-local", "ranges": [[{"subnet": "10.81.0.0/24"}]], "dataDir": "'$TMP/afile'"}'
 cni "$NODE" STATUS "" "" "" "$TMP/st.json" >"$out" && fail "STATUS with an unusable dataDir"
 expect_code 50 "$out"
-ok "GC keeps only valid attachments; STATUS 0 and 50"
+ok "GC keeps only valid attachments (addresses and hostPorts); STATUS 0 and 50"
 
 echo "PASS: k8snet-cni protocol"
