@@ -518,11 +518,59 @@ int cni_nft_gc(const struct cni_conf *conf, const char *const *live, size_t n_li
 	return n;
 }
 
+/* The value the map holds for key, or false. */
+static bool find_elem(struct nftnl_set *s, const uint8_t *key, uint8_t *val)
+{
+	struct nftnl_set_elems_iter *it = nftnl_set_elems_iter_create(s);
+	struct nftnl_set_elem *e;
+	bool found = false;
+
+	for (e = it ? nftnl_set_elems_iter_next(it) : NULL; e && !found;
+	     e = nftnl_set_elems_iter_next(it)) {
+		uint32_t klen = 0, dlen = 0;
+		const void *k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &klen);
+		const void *d = nftnl_set_elem_get(e, NFTNL_SET_ELEM_DATA, &dlen);
+
+		if (k && d && klen == 8 && dlen == 8 && !memcmp(k, key, 8)) {
+			memcpy(val, d, 8);
+			found = true;
+		}
+	}
+	if (it)
+		nftnl_set_elems_iter_destroy(it);
+	return found;
+}
+
 int cni_nft_check(const struct cni_env *env, const struct cni_conf *conf,
 		  const struct cni_result *res)
 {
+	struct nftnl_set *s;
+	uint32_t addr, net, mask;
+	size_t i;
+	int r;
+
 	(void)env;
-	(void)conf;
-	(void)res;
-	return 0;
+	if (!conf->n_portmaps || !pod_ipv4(res, &addr, &net, &mask))
+		return 0;
+	s = hostports_set();
+	r = dump_hostports(s);
+	for (i = 0; r >= 0 && i < conf->n_portmaps; i++) {
+		const struct cni_portmap *pm = &conf->portmaps[i];
+		uint8_t key[8] = { 0 }, want[8] = { 0 }, got[8];
+		uint16_t hport = htons((uint16_t)pm->host_port);
+		uint16_t cport = htons((uint16_t)pm->container_port);
+
+		key[0] = strcmp(pm->protocol, "udp") ? IPPROTO_TCP : IPPROTO_UDP;
+		memcpy(key + 4, &hport, 2);
+		memcpy(want, &addr, 4);
+		memcpy(want + 4, &cport, 2);
+		if (!find_elem(s, key, got) || memcmp(got, want, 6) != 0)
+			r = cni_fail(CNI_ERR_CHECK_FAILED, "hostPort mapping differs",
+				     "runtimeConfig.portMappings[%zu]: %s %d is not mapped to this pod's port %d",
+				     i, pm->protocol, pm->host_port, pm->container_port);
+	}
+	nftnl_set_free(s);
+	if (r < 0 && !cni_failed())
+		return cni_fail(CNI_ERR_CHECK_FAILED, "hostPort mapping missing", "%s", strerror(-r));
+	return r < 0 ? -1 : 0;
 }

@@ -245,6 +245,12 @@ got=$(nsenter --net=/run/netns/$CLIENT python3 -c '
 import socket; c = socket.create_connection(("192.168.77.1", 8081), timeout=3); print(c.recv(64).decode())')
 wait $srv
 [ "$got" = hello ] || fail "hostPort 8081 did not reach the pod's port 80 (got '$got')"
+withprev "$TMP/pm.json" "$TMP/pm-r.json" "$TMP/pm-chk.json"
+cni "$NODE" CHECK pm1 "$POD4" eth0 "$TMP/pm-chk.json" >"$out" || fail "CHECK with hostPort: $(cat "$out")"
+ip netns exec "$NODE" nft flush map ip k8snet-cni hostports
+cni "$NODE" CHECK pm1 "$POD4" eth0 "$TMP/pm-chk.json" >"$out" && fail "CHECK passed with the hostPort gone"
+expect_code 103 "$out"
+ip netns exec "$NODE" nft add element ip k8snet-cni hostports "{ tcp . 8081 : $(json 'j["ips"][0]["address"].split("/")[0]' <"$TMP/pm-r.json") . 80 }"
 # The same host port for another pod is refused, and leaves nothing.
 netns_add pod; POD6=$NETNS
 cni "$NODE" ADD pm2 "$POD6" eth0 "$TMP/pm.json" >"$out" && fail "one hostPort given twice"
@@ -253,7 +259,7 @@ ip -n "$POD6" -o link show eth0 >/dev/null 2>&1 && fail "refused hostPort left e
 cni "$NODE" DEL pm1 "$POD4" eth0 "$TMP/pm.json" >/dev/null || fail "hostPort DEL"
 cni "$NODE" DEL pm1 "$POD4" eth0 "$TMP/pm.json" >/dev/null || fail "hostPort DEL again"
 ip netns exec "$NODE" nft -j list map ip k8snet-cni hostports | grep -q '"elem"' && fail "hostPort element left after DEL"
-ok "hostPort 8081 -> pod:80 from another namespace; conflict refused; DEL removes it"
+ok "hostPort 8081 -> pod:80 from another namespace; CHECK sees it and its loss; conflict refused; DEL removes it"
 
 # ---- ipMasq: a pod reaches a network with no route back to pods -----------
 conf "$TMP/mq.json" 1.0.0 '"bridge": "k8sbr5", "ipMasq": true' \
