@@ -340,12 +340,14 @@ int main(int argc, char **argv)
 		snprintf(state, sizeof(state), "%s/occ%d.state", dir, occupancy[i]);
 		snprintf(data_dir, sizeof(data_dir), "%s/hl%d", dir, occupancy[i]);
 		fill(ctx, state, occupancy[i]);
+		sync();   /* let the filling's writeback settle before timing */
 		lib[i] = lib_open(ctx, state, n_lib);
 		fresh[i] = lib_fresh(ctx, state, n_lib / 3);
 		if (k8snet_cli)
 			cli[i] = cli_exec(state, n_exec);
 		if (have_hl) {
 			host_local_fill(data_dir, occupancy[i]);
+			sync();
 			hl[i] = host_local_exec(data_dir, n_exec);
 		}
 	}

@@ -706,7 +706,7 @@ static int apply_add_hashed(struct k8snet_ipam_pool *pool, k8s_u128 addr, const 
 	}
 	a->addr = addr;
 	a->key_hash = h;
-	a->ifname_off = olen + 1;
+	a->ifname_off = (uint32_t)olen + 1;
 	memcpy(a->key, owner, olen + 1);
 	memcpy(a->key + olen + 1, ifname, ilen + 1);
 	link_alloc(pool, a);
