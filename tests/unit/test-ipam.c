@@ -417,6 +417,35 @@ START_TEST(test_memory_follows_allocations)
 }
 END_TEST
 
+/* ClusterIPs come from the same kind of pool: the first address goes to the
+ * kubernetes Service, DNS asks for .10, the rest follow. */
+START_TEST(test_cluster_ips)
+{
+	struct k8snet_ipam_pool *pool = pool_of(0, "10.96.0.0/12", NULL, NULL, NULL);
+	char buf[K8SNET_IPAM_CIDR_MAX];
+
+	ck_assert_int_eq(k8snet_ipam_pool_set_name(pool, "services"), 0);
+	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "default/kubernetes", "", NULL, buf,
+						sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "10.96.0.1/12");
+	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "kube-system/kube-dns", "", "10.96.0.10",
+						buf, sizeof(buf)), 0);
+	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "default/web", "", NULL, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "10.96.0.2/12");
+	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "default/db", "", "10.96.0.10", buf,
+						sizeof(buf)), -EEXIST);
+	ERR_HAS("kube-system/kube-dns");
+	k8snet_ipam_pool_free(pool);
+	pool = pool_of(0, "10.96.0.0/30", NULL, NULL, NULL);
+	ck_assert_int_eq(k8snet_ipam_pool_set_name(pool, "services"), 0);
+	alloc(pool, "a");
+	alloc(pool, "b");
+	ck_assert_int_eq(try_alloc(pool, "c", NULL), -ENOSPC);
+	ERR_HAS("pool services is exhausted");
+	k8snet_ipam_pool_free(pool);
+}
+END_TEST
+
 /* ---- prefix pools ------------------------------------------------------------------- */
 
 START_TEST(test_prefix_pool)
@@ -808,6 +837,7 @@ static Suite *ipam_suite(void)
 	tcase_add_test(tc, test_foreach_and_gc);
 	tcase_add_test(tc, test_huge_pools);
 	tcase_add_test(tc, test_memory_follows_allocations);
+	tcase_add_test(tc, test_cluster_ips);
 	tcase_add_test(tc, test_prefix_pool);
 	tcase_add_test(tc, test_state_shared_between_pools);
 	tcase_add_test(tc, test_state_compaction);
