@@ -288,7 +288,7 @@ static void row(const char *what, int occ, struct stats s, double base)
 	       s.median / base);
 }
 
-#define ROUNDS 10
+#define ROUNDS 9
 #define OCC 3
 
 struct series {
