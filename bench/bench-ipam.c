@@ -12,6 +12,9 @@
  *       - Debian's host-local, exec'd through the CNI protocol (CNI_COMMAND=ADD,
  *         config on stdin) with its dataDir pre-populated to the same occupancy.
  *
+ * The occupancies are measured in interleaved rounds, so that a busy moment
+ * of a shared machine spreads over all of them.
+ *
  * usage: bench-ipam [--k8snet PATH] [--host-local PATH] [--quick]
  */
 #include <errno.h>
@@ -135,18 +138,19 @@ static void fill(struct k8snet_ctx *ctx, const char *state, int n)
 	k8snet_ipam_pool_free(pool);
 }
 
-/* Allocation latency (ms); each allocation is released untimed afterwards,
- * so the occupancy stays put. */
-static struct stats lib_open(struct k8snet_ctx *ctx, const char *state, int n)
+/* Each measurement below times n allocations (ms) into v, each released
+ * untimed afterwards so that the occupancy stays put; keys start at base.
+ * main() interleaves the occupancies round by round, so that a busy moment
+ * of the machine does not land on one occupancy only. */
+static void lib_open(struct k8snet_ctx *ctx, struct k8snet_ipam_pool *pool, int base, int n,
+		     double *v)
 {
-	struct k8snet_ipam_pool *pool = open_pool(ctx, state);
 	char owner[32], buf[K8SNET_IPAM_CIDR_MAX];
-	double *v = calloc((size_t)n, sizeof(*v)), t;
-	struct stats s;
+	double t;
 	int i;
 
 	for (i = 0; i < n; i++) {
-		snprintf(owner, sizeof(owner), "bench-%d", i);
+		snprintf(owner, sizeof(owner), "bench-%d", base + i);
 		t = now();
 		if (k8snet_ipam_pool_alloc(pool, owner, "eth0", NULL, buf, sizeof(buf)) != 0)
 			die("alloc", ctx);
@@ -154,22 +158,17 @@ static struct stats lib_open(struct k8snet_ctx *ctx, const char *state, int n)
 		if (k8snet_ipam_pool_release(pool, owner, "eth0") != 1)
 			die("release", ctx);
 	}
-	k8snet_ipam_pool_free(pool);
-	s = stats_of(v, n);
-	free(v);
-	return s;
 }
 
-static struct stats lib_fresh(struct k8snet_ctx *ctx, const char *state, int n)
+static void lib_fresh(struct k8snet_ctx *ctx, const char *state, int base, int n, double *v)
 {
 	char owner[32], buf[K8SNET_IPAM_CIDR_MAX];
-	double *v = calloc((size_t)n, sizeof(*v)), t;
 	struct k8snet_ipam_pool *pool;
-	struct stats s;
+	double t;
 	int i;
 
 	for (i = 0; i < n; i++) {
-		snprintf(owner, sizeof(owner), "fresh-%d", i);
+		snprintf(owner, sizeof(owner), "fresh-%d", base + i);
 		t = now();
 		pool = open_pool(ctx, state);
 		if (k8snet_ipam_pool_alloc(pool, owner, "eth0", NULL, buf, sizeof(buf)) != 0)
@@ -181,9 +180,6 @@ static struct stats lib_fresh(struct k8snet_ctx *ctx, const char *state, int n)
 			die("release", ctx);
 		k8snet_ipam_pool_free(pool);
 	}
-	s = stats_of(v, n);
-	free(v);
-	return s;
 }
 
 /* Run argv with env and stdin text; stdout discarded; returns exit status. */
@@ -212,12 +208,11 @@ static int run(char *const argv[], char *const envp[], const char *input)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
-static struct stats cli_exec(const char *state, int n)
+static void cli_exec(const char *state, int base, int n, double *v)
 {
-	double *v = calloc((size_t)n, sizeof(*v)), t;
 	extern char **environ;
 	char owner[32];
-	struct stats s;
+	double t;
 	int i;
 
 	for (i = 0; i < n; i++) {
@@ -226,7 +221,7 @@ static struct stats cli_exec(const char *state, int n)
 		char *release[] = { (char *)k8snet_cli, "ipam", "release", "--state", (char *)state,
 				    "--owner", owner, "--ifname", "eth0", NULL };
 
-		snprintf(owner, sizeof(owner), "cli-%d", i);
+		snprintf(owner, sizeof(owner), "cli-%d", base + i);
 		t = now();
 		if (run(alloc, environ, NULL) != 0)
 			die("k8snet ipam alloc", NULL);
@@ -234,16 +229,13 @@ static struct stats cli_exec(const char *state, int n)
 		if (run(release, environ, NULL) != 0)
 			die("k8snet ipam release", NULL);
 	}
-	s = stats_of(v, n);
-	free(v);
-	return s;
 }
 
 /* host-local keeps one file per address, named by the address, holding
  * "CONTAINERID\r\nIFNAME", in DATADIR/NETWORK. */
 static void host_local_fill(const char *data_dir, int n)
 {
-	char path[512];
+	char path[1024];
 	int i;
 
 	snprintf(path, sizeof(path), "%s/bench", data_dir);
@@ -262,11 +254,10 @@ static void host_local_fill(const char *data_dir, int n)
 	}
 }
 
-static struct stats host_local_exec(const char *data_dir, int n)
+static void host_local_exec(const char *data_dir, int base, int n, double *v)
 {
-	double *v = calloc((size_t)n, sizeof(*v)), t;
-	char config[512], env_id[64], *argv[] = { (char *)host_local, NULL };
-	struct stats s;
+	char config[1024], env_id[64], *argv[] = { (char *)host_local, NULL };
+	double t;
 	int i;
 
 	snprintf(config, sizeof(config),
@@ -279,7 +270,7 @@ static struct stats host_local_exec(const char *data_dir, int n)
 		char *del_env[] = { "CNI_COMMAND=DEL", env_id, "CNI_NETNS=/proc/self/ns/net",
 				    "CNI_IFNAME=eth0", "CNI_PATH=/usr/lib/cni", NULL };
 
-		snprintf(env_id, sizeof(env_id), "CNI_CONTAINERID=hl-%d", i);
+		snprintf(env_id, sizeof(env_id), "CNI_CONTAINERID=hl-%d", base + i);
 		t = now();
 		if (run(argv, add_env, config) != 0)
 			die("host-local ADD", NULL);
@@ -287,9 +278,6 @@ static struct stats host_local_exec(const char *data_dir, int n)
 		if (run(argv, del_env, config) != 0)
 			die("host-local DEL", NULL);
 	}
-	s = stats_of(v, n);
-	free(v);
-	return s;
 }
 
 /* ---- main ------------------------------------------------------------------- */
@@ -300,6 +288,16 @@ static void row(const char *what, int occ, struct stats s, double base)
 	       s.median / base);
 }
 
+#define ROUNDS 9
+#define OCC 3
+
+struct series {
+	const char *name;
+	int per_round;
+	double v[OCC][ROUNDS * 64];
+	struct stats st[OCC];
+};
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -308,12 +306,15 @@ int main(int argc, char **argv)
 		{ "quick", no_argument, NULL, 'q' },
 		{ 0 }
 	};
-	static const int occupancy[] = { 0, 1000, 10000 };
-	struct stats lib[3], fresh[3], cli[3], hl[3];
+	static const int occupancy[OCC] = { 0, 1000, 10000 };
+	static struct series lib = { .name = "libk8snet, pool kept open", .per_round = 30 },
+		fresh = { .name = "libk8snet, opened per call", .per_round = 10 },
+		cli = { .name = "k8snet ipam alloc (exec)", .per_round = 4 },
+		hl = { .name = "host-local ADD (exec)", .per_round = 4 };
+	struct k8snet_ipam_pool *pools[OCC];
+	char state[OCC][64], data_dir[OCC][64], cmd[300];
 	struct k8snet_ctx *ctx;
-	char state[256], data_dir[256];
-	int c, i, n_lib, n_exec;
-	int have_hl;
+	int c, i, k, round, rounds, have_hl;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'k')
@@ -327,49 +328,71 @@ int main(int argc, char **argv)
 	}
 	if (k8snet_ctx_new(&ctx) < 0 || !mkdtemp(dir))
 		die("setup", NULL);
-	n_lib = quick ? 50 : 300;
-	n_exec = quick ? 10 : 40;
+	rounds = quick ? 3 : ROUNDS;
 	have_hl = access(host_local, X_OK) == 0;
 
 	printf("in-memory allocate + release (1,000 live keys), one core:\n");
 	printf("  /16: %.2f M ops/s\n", in_memory(ctx, "10.0.0.0/16", quick ? 0.3 : 1.0) / 1e6);
 	printf("  /8:  %.2f M ops/s\n", in_memory(ctx, "10.0.0.0/8", quick ? 0.3 : 1.0) / 1e6);
 	printf("  /64: %.2f M ops/s\n", in_memory(ctx, "fd00::/64", quick ? 0.3 : 1.0) / 1e6);
+	fflush(stdout);
 
-	for (i = 0; i < 3; i++) {
-		snprintf(state, sizeof(state), "%s/occ%d.state", dir, occupancy[i]);
-		snprintf(data_dir, sizeof(data_dir), "%s/hl%d", dir, occupancy[i]);
-		fill(ctx, state, occupancy[i]);
-		lib[i] = lib_open(ctx, state, n_lib);
-		fresh[i] = lib_fresh(ctx, state, n_lib / 3);
-		if (k8snet_cli)
-			cli[i] = cli_exec(state, n_exec);
-		if (have_hl) {
-			host_local_fill(data_dir, occupancy[i]);
-			hl[i] = host_local_exec(data_dir, n_exec);
-		}
+	for (i = 0; i < OCC; i++) {
+		snprintf(state[i], sizeof(state[i]), "%s/occ%d.state", dir, occupancy[i]);
+		snprintf(data_dir[i], sizeof(data_dir[i]), "%s/hl%d", dir, occupancy[i]);
+		fill(ctx, state[i], occupancy[i]);
+		pools[i] = open_pool(ctx, state[i]);
+		if (have_hl)
+			host_local_fill(data_dir[i], occupancy[i]);
 	}
-	printf("\npersistent allocate latency, ms (fsync'd before returning); x = median / median at 0:\n");
+	/* Rotate which occupancy goes first: the first after host-local's file
+	 * churn pays for the filesystem catching up. */
+	for (round = 0; round < rounds; round++)
+		for (k = 0; k < OCC; k++) {
+			i = (round + k) % OCC;
+			lib_open(ctx, pools[i], round * lib.per_round, lib.per_round,
+				 lib.v[i] + round * lib.per_round);
+			lib_fresh(ctx, state[i], round * fresh.per_round, fresh.per_round,
+				  fresh.v[i] + round * fresh.per_round);
+			if (k8snet_cli)
+				cli_exec(state[i], round * cli.per_round, cli.per_round,
+					 cli.v[i] + round * cli.per_round);
+			if (have_hl)
+				host_local_exec(data_dir[i], round * hl.per_round, hl.per_round,
+						hl.v[i] + round * hl.per_round);
+		}
+	for (i = 0; i < OCC; i++) {
+		lib.st[i] = stats_of(lib.v[i], rounds * lib.per_round);
+		fresh.st[i] = stats_of(fresh.v[i], rounds * fresh.per_round);
+		if (k8snet_cli)
+			cli.st[i] = stats_of(cli.v[i], rounds * cli.per_round);
+		if (have_hl)
+			hl.st[i] = stats_of(hl.v[i], rounds * hl.per_round);
+		k8snet_ipam_pool_free(pools[i]);
+	}
+
+	printf("\npersistent allocate latency, ms (fsync'd before returning), occupancies "
+	       "interleaved;\nx = median / median at 0:\n");
 	printf("  %-28s %6s   %8s %8s %8s   %6s\n", "", "occ.", "median", "p90", "mean", "x");
-	for (i = 0; i < 3; i++)
-		row("libk8snet, pool kept open", occupancy[i], lib[i], lib[0].median);
-	for (i = 0; i < 3; i++)
-		row("libk8snet, opened per call", occupancy[i], fresh[i], fresh[0].median);
-	if (k8snet_cli)
-		for (i = 0; i < 3; i++)
-			row("k8snet ipam alloc (exec)", occupancy[i], cli[i], cli[0].median);
-	if (have_hl)
-		for (i = 0; i < 3; i++)
-			row("host-local ADD (exec)", occupancy[i], hl[i], hl[0].median);
+	for (i = 0; i < OCC; i++)
+		row(lib.name, occupancy[i], lib.st[i], lib.st[0].median);
+	for (i = 0; i < OCC; i++)
+		row(fresh.name, occupancy[i], fresh.st[i], fresh.st[0].median);
+	for (i = 0; k8snet_cli && i < OCC; i++)
+		row(cli.name, occupancy[i], cli.st[i], cli.st[0].median);
+	for (i = 0; have_hl && i < OCC; i++)
+		row(hl.name, occupancy[i], hl.st[i], hl.st[0].median);
 	if (k8snet_cli && have_hl) {
 		printf("\nhost-local ADD / k8snet ipam alloc, both exec'd (median):\n");
-		for (i = 0; i < 3; i++)
-			printf("  %6d allocations: %.2fx\n", occupancy[i], hl[i].median / cli[i].median);
+		for (i = 0; i < OCC; i++)
+			printf("  %6d allocations: %.2fx\n", occupancy[i],
+			       hl.st[i].median / cli.st[i].median);
 	}
 	printf("\nbar: 10,000 within 2x of 0 (pool kept open): %s (%.2fx)\n",
-	       lib[2].median <= 2 * lib[0].median ? "met" : "NOT met", lib[2].median / lib[0].median);
-	snprintf(state, sizeof(state), "rm -rf '%s'", dir);
-	if (system(state) != 0)
+	       lib.st[2].median <= 2 * lib.st[0].median ? "met" : "NOT met",
+	       lib.st[2].median / lib.st[0].median);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
 		fprintf(stderr, "cannot remove %s\n", dir);
 	k8snet_ctx_free(ctx);
 	return 0;

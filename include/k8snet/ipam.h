@@ -96,8 +96,11 @@ K8SNET_EXPORT int k8snet_ipam_pool_set_state_file(struct k8snet_ipam_pool *pool,
 /* Allocate for (owner, ifname), or return what that key already holds.
  * want: NULL for any address, or the address (or, for a prefix pool, the
  * prefix) asked for.  ifname may be "" (node CIDRs are keyed by name alone).
- * Writes the result in prefix form ("10.244.1.5/24") to buf.
- * Returns 0 for a new allocation, 1 when the key already held it. */
+ * Writes the result in prefix form ("10.244.1.5/24") to buf, whose size must
+ * be at least K8SNET_IPAM_CIDR_MAX (so for every call taking buf and size).
+ * Returns 0 for a new allocation, 1 when the key already held it; -ENOSPC
+ * when the pool is full, -EEXIST when want is taken, -EINVAL for bad input,
+ * -EBADMSG for a corrupt state file.  Nothing changes on failure. */
 K8SNET_EXPORT int k8snet_ipam_pool_alloc(struct k8snet_ipam_pool *pool, const char *owner,
 					 const char *ifname, const char *want, char *buf,
 					 size_t size);

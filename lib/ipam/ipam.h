@@ -65,7 +65,7 @@ struct k8s_alloc {
 	struct k8s_alloc *key_next, *addr_next;  /* hash chains */
 	k8s_u128 addr;
 	uint64_t key_hash;
-	size_t ifname_off;                       /* key = "owner\0ifname\0" */
+	uint32_t ifname_off;                     /* key = "owner\0ifname\0" */
 	char key[];
 };
 

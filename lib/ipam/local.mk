@@ -3,7 +3,10 @@ lib_libk8snet_internal_la_SOURCES += \
 	lib/ipam/ipam.h \
 	lib/ipam/addr.c \
 	lib/ipam/runs.c \
+	lib/ipam/pool.h \
 	lib/ipam/pool.c \
+	lib/ipam/pool-config.c \
+	lib/ipam/alloc.c \
 	lib/ipam/store.c \
 	lib/ipam/config.c
 

@@ -225,8 +225,47 @@ static void test_many_processes(void)
 
 /* ---- kill -9 ------------------------------------------------------------------- */
 
-/* Allocate forever; release every third of its own allocations, so the
- * journal keeps growing and compacting while we kill. */
+struct keys {
+	char **owners, **ifnames;
+	size_t n;
+};
+
+static int collect_key(void *userdata, const char *cidr, const char *owner, const char *ifname)
+{
+	struct keys *k = userdata;
+
+	k->owners = realloc(k->owners, (k->n + 1) * sizeof(*k->owners));
+	k->ifnames = realloc(k->ifnames, (k->n + 1) * sizeof(*k->ifnames));
+	if (!k->owners || !k->ifnames)
+		_exit(2);
+	k->owners[k->n] = strdup(owner);
+	k->ifnames[k->n++] = strdup(ifname);
+	return 0;
+}
+
+/* GC keeping every key but owner: one snapshot, all or nothing. */
+static void gc_all_but(struct k8snet_ipam_pool *pool, const char *owner, int fd)
+{
+	struct keys k = { 0 };
+	size_t i, j = 0;
+
+	if (k8snet_ipam_pool_foreach(pool, collect_key, &k) < 0)
+		_exit(1);
+	for (i = 0; i < k.n; i++)
+		if (strcmp(k.owners[i], owner) != 0) {
+			k.owners[j] = k.owners[i];
+			k.ifnames[j++] = k.ifnames[i];
+		}
+	report(fd, "?%s\n", owner);
+	if (k8snet_ipam_pool_gc(pool, (const char *const *)k.owners,
+				(const char *const *)k.ifnames, j) != 1)
+		_exit(1);
+	report(fd, "-%s\n", owner);
+}
+
+/* Allocate forever; release every third of its own allocations, and GC
+ * away one every fifth, so that the journal keeps growing, compacting and being
+ * replaced by snapshots while we kill. */
 static void victim(int round, int fd)
 {
 	struct k8snet_ctx *ctx = NULL;
@@ -235,6 +274,13 @@ static void victim(int round, int fd)
 	int i;
 
 	for (i = 0;; i++) {
+		if (i % 5 == 4) {
+			/* A key the releases below leave alone (those are 1 mod 3). */
+			int t = i - 3 - ((i - 3) % 3 == 1);
+
+			snprintf(owner, sizeof(owner), "k%d-%d", round, t);
+			gc_all_but(pool, owner, fd);
+		}
 		snprintf(owner, sizeof(owner), "k%d-%d", round, i);
 		if (k8snet_ipam_pool_alloc(pool, owner, "eth0", NULL, buf, sizeof(buf)) != 0)
 			_exit(1);
@@ -295,7 +341,7 @@ static void test_kill_9(void)
 		}
 		close(fds[1]);
 		ts.tv_sec = 0;
-		ts.tv_nsec = (rand() % 25000) * 1000L;   /* 0..25 ms */
+		ts.tv_nsec = (rand() % 40000) * 1000L;   /* 0..40 ms */
 		nanosleep(&ts, NULL);
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);

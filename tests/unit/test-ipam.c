@@ -417,6 +417,35 @@ START_TEST(test_memory_follows_allocations)
 }
 END_TEST
 
+/* ClusterIPs come from the same kind of pool: the first address goes to the
+ * kubernetes Service, DNS asks for .10, the rest follow. */
+START_TEST(test_cluster_ips)
+{
+	struct k8snet_ipam_pool *pool = pool_of(0, "10.96.0.0/12", NULL, NULL, NULL);
+	char buf[K8SNET_IPAM_CIDR_MAX];
+
+	ck_assert_int_eq(k8snet_ipam_pool_set_name(pool, "services"), 0);
+	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "default/kubernetes", "", NULL, buf,
+						sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "10.96.0.1/12");
+	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "kube-system/kube-dns", "", "10.96.0.10",
+						buf, sizeof(buf)), 0);
+	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "default/web", "", NULL, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "10.96.0.2/12");
+	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "default/db", "", "10.96.0.10", buf,
+						sizeof(buf)), -EEXIST);
+	ERR_HAS("kube-system/kube-dns");
+	k8snet_ipam_pool_free(pool);
+	pool = pool_of(0, "10.96.0.0/30", NULL, NULL, NULL);
+	ck_assert_int_eq(k8snet_ipam_pool_set_name(pool, "services"), 0);
+	alloc(pool, "a");
+	alloc(pool, "b");
+	ck_assert_int_eq(try_alloc(pool, "c", NULL), -ENOSPC);
+	ERR_HAS("pool services is exhausted");
+	k8snet_ipam_pool_free(pool);
+}
+END_TEST
+
 /* ---- prefix pools ------------------------------------------------------------------- */
 
 START_TEST(test_prefix_pool)
@@ -574,8 +603,8 @@ START_TEST(test_state_corrupt_or_foreign)
 	expect_refused("", "not a libk8snet IPAM state file");
 	expect_refused("k8snet-ipam\t9\n", "unsupported state file version");
 	expect_refused("k8snet-ipam\t1\na\t10.0.0.1\tc1\teth0\t00000000\n", "line 2: bad checksum");
-	expect_refused("k8snet-ipam\t1\na\t10.0.0.1\tc1\teth0\t5310e99b\n"
-		       "a\t10.0.0.1\tc1\teth0\t5310e99b\n", "line 3: 10.0.0.1 or its key is held twice");
+	expect_refused("k8snet-ipam\t1\na\t10.0.0.1\tc1\teth0\tf76c0270\n"
+		       "a\t10.0.0.1\tc1\teth0\tf76c0270\n", "line 3: 10.0.0.1 or its key is held twice");
 }
 END_TEST
 
@@ -586,7 +615,7 @@ START_TEST(test_state_torn_tail)
 	char *text;
 
 	/* A record cut short by a kill: ignored, then cut off by the next writer. */
-	put(state, "k8snet-ipam\t1\na\t10.0.0.1\tc1\teth0\t5310e99b\na\t10.0.0.2\tc2\tet");
+	put(state, "k8snet-ipam\t1\na\t10.0.0.1\tc1\teth0\tf76c0270\na\t10.0.0.2\tc2\tet");
 	pool = persistent("10.0.0.0/24");
 	ck_assert_int_eq(k8snet_ipam_pool_count(pool), 1);
 	ck_assert_str_eq(alloc(pool, "c3"), "10.0.0.2/24");
@@ -808,6 +837,7 @@ static Suite *ipam_suite(void)
 	tcase_add_test(tc, test_foreach_and_gc);
 	tcase_add_test(tc, test_huge_pools);
 	tcase_add_test(tc, test_memory_follows_allocations);
+	tcase_add_test(tc, test_cluster_ips);
 	tcase_add_test(tc, test_prefix_pool);
 	tcase_add_test(tc, test_state_shared_between_pools);
 	tcase_add_test(tc, test_state_compaction);
