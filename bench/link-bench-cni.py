@@ -64,6 +64,11 @@ with open(os.path.join(data, "lib.txt")) as f:
     for line in f:
         _, phase, sl, med, p90 = line.split()
         lib[(phase, sl)] = (float(med), float(p90))
+if ("attach-cpu", "all") in lib:
+    print("libk8snet attach, CPU time of the calling thread (user+kernel; unaffected by "
+          "waiting for a CPU): median/p90 all %.3f/%.3f, first50 %.3f, last50 %.3f ms" % (
+              lib[("attach-cpu", "all")] + (lib[("attach-cpu", "first50")][0],
+                                            lib[("attach-cpu", "last50")][0])))
 print()
 print(f"{'':16} {'libk8snet med/p90':>20} {'bridge+host-local med/p90':>28} {'ratio (median)':>15}")
 for phase in ("attach", "detach"):

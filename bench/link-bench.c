@@ -4,7 +4,8 @@
  * on one bridge, in namespaces the runner (bench/link-bench.sh) created:
  *   link-bench NODE_NETNS_PATH POD_NETNS_PATH_PREFIX N [PAUSE_MS]
  * attaches pod i to PREFIXi (i = 0..N-1), then detaches them all, and prints
- * one line per phase and slice: "lib attach all|first50|last50 median_ms p90_ms".
+ * one line per phase and slice: "lib attach all|first50|last50 median_ms p90_ms",
+ * and the same for the calling thread's CPU time ("lib attach-cpu ...").
  * PAUSE_MS (default 0) sleeps between attaches, outside the timed part: it
  * lets the kernel's deferred work (IPv6 DAD and MLD packets flooded to every
  * bridge port) finish, to tell it apart from the attach itself.
@@ -16,12 +17,24 @@
 
 #include <k8snet/k8snet.h>
 
-static double now_ms(void)
+static double clock_ms(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static double now_ms(void)
+{
+	return clock_ms(CLOCK_MONOTONIC);
+}
+
+/* CPU time of this thread, user and kernel: the synchronous work of a call,
+ * unaffected by waiting for a CPU on a busy machine. */
+static double cpu_ms(void)
+{
+	return clock_ms(CLOCK_THREAD_CPUTIME_ID);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -75,7 +88,7 @@ int main(int argc, char **argv)
 {
 	static const char *const gw[] = { "10.250.0.1/16" };
 	struct k8snet_ctx *ctx;
-	double *att, *det;
+	double *att, *det, *att_cpu;
 	int n, i, r, pause_ms = argc == 5 ? atoi(argv[4]) : 0;
 
 	if (argc < 4 || argc > 5 || (n = atoi(argv[3])) <= 0 || pause_ms < 0) {
@@ -84,6 +97,7 @@ int main(int argc, char **argv)
 	}
 	att = calloc((size_t)n, sizeof(*att));
 	det = calloc((size_t)n, sizeof(*det));
+	att_cpu = calloc((size_t)n, sizeof(*att_cpu));
 	if (k8snet_ctx_new(&ctx) < 0 || k8snet_ctx_set_netns_path(ctx, argv[1]) < 0 ||
 	    k8snet_link_node_setup(ctx, 0) < 0 || k8snet_link_bridge_ensure(ctx, "cni0", 0, gw, 1) < 0) {
 		fprintf(stderr, "setup: %s\n", k8snet_ctx_get_error(ctx));
@@ -92,10 +106,11 @@ int main(int argc, char **argv)
 	for (i = 0; i < n; i++) {
 		struct k8snet_link_pod *pod = make_pod(argv[2], i);
 		struct k8snet_link_result *res = NULL;
-		double t = now_ms();
+		double t = now_ms(), c = cpu_ms();
 
 		r = k8snet_link_pod_attach(ctx, pod, &res);
 		att[i] = now_ms() - t;
+		att_cpu[i] = cpu_ms() - c;
 		k8snet_link_result_free(res);
 		k8snet_link_pod_free(pod);
 		if (r < 0) {
@@ -119,6 +134,8 @@ int main(int argc, char **argv)
 	}
 	report_all("attach", att, n);
 	report_all("detach", det, n);
+	report_all("attach-cpu", att_cpu, n);
+	free(att_cpu);
 	free(att);
 	free(det);
 	k8snet_ctx_free(ctx);

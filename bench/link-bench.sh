@@ -16,7 +16,8 @@ cleanup() {
 	done
 	rm -rf "$data"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap "exit 130" INT TERM HUP
 {
 	echo "netns add $tag-node"
 	echo "netns add $tag-cninode"
@@ -31,4 +32,5 @@ if [ ! -x "$plugin" ] || [ ! -x /usr/lib/cni/host-local ]; then
 	exit 0
 fi
 echo "== reference: $plugin + host-local, same namespaces, via the CNI protocol (ms)"
-exec python3 "$top_srcdir/bench/link-bench-cni.py" "$tag" "$N" "$data" "$plugin"
+# Not exec: the EXIT trap must still remove the namespaces.
+python3 "$top_srcdir/bench/link-bench-cni.py" "$tag" "$N" "$data" "$plugin"

@@ -40,7 +40,8 @@ struct k8snet_link_pod;
 #define K8SNET_LINK_POD_CONTAINER_ID 2  /* names the host veth end */
 #define K8SNET_LINK_POD_IFNAME       3  /* the interface inside the pod (default eth0) */
 #define K8SNET_LINK_POD_BRIDGE       4  /* the node bridge to attach to */
-#define K8SNET_LINK_POD_MAC          5  /* optional MAC of the pod interface */
+#define K8SNET_LINK_POD_MAC          5  /* pod interface MAC (default: stable per
+                                           container id and ifname) */
 /* Integer attributes (k8snet_link_pod_set_u32 / _get_u32). */
 #define K8SNET_LINK_POD_MTU          6  /* 0: the bridge's MTU */
 #define K8SNET_LINK_POD_FLAGS        7  /* K8SNET_LINK_POD_F_* */
@@ -110,7 +111,9 @@ K8SNET_EXPORT int k8snet_link_result_to_json(const struct k8snet_link_result *re
 /* ---- Attach, detach, check -------------------------------------------- */
 
 /* Create the veth pair, put it on the bridge, configure the pod side (loopback
- * up, addresses, routes).  All or nothing: on failure no link is left. */
+ * up, addresses, routes).  All or nothing: on failure no link is left.
+ * Duplicate route destinations (an IPAM's default route next to a gateway)
+ * are added once. */
 K8SNET_EXPORT int k8snet_link_pod_attach(struct k8snet_ctx *ctx, const struct k8snet_link_pod *pod,
 					 struct k8snet_link_result **ret);
 /* Remove the pair by its host-side name.  Needs the container id and ifname
@@ -148,7 +151,8 @@ K8SNET_EXPORT int k8snet_link_vxlan_ensure(struct k8snet_ctx *ctx, const char *d
  * the MAC k8snet_link_vxlan_ensure() gives the peer's device.  Idempotent. */
 K8SNET_EXPORT int k8snet_link_peer_add(struct k8snet_ctx *ctx, uint32_t mode, const char *pod_cidr,
 				       const char *node_ip, const char *dev, const char *vtep_mac);
-/* Undo k8snet_link_peer_add(); entries already gone are fine. */
+/* Undo k8snet_link_peer_add(); entries already gone (or the whole vxlan
+ * device) are fine. */
 K8SNET_EXPORT int k8snet_link_peer_del(struct k8snet_ctx *ctx, uint32_t mode, const char *pod_cidr,
 				       const char *node_ip, const char *dev, const char *vtep_mac);
 

@@ -160,6 +160,24 @@ struct peer {
 	int ifindex;
 };
 
+static int vxlan_ifindex(struct k8snet_ctx *ctx, struct nl_sock *sk, const char *dev, int *ret)
+{
+	struct rtnl_link *l = NULL;
+	const char *kind;
+	int r = rtnl_link_get_kernel(sk, 0, dev, &l);
+
+	if (r < 0)
+		return k8s_error_at(ctx, -ENODEV, "dev", "%s: no such device", dev);
+	kind = rtnl_link_get_type(l);
+	if (!kind || strcmp(kind, "vxlan") != 0) {
+		rtnl_link_put(l);
+		return k8s_error_at(ctx, -EINVAL, "dev", "%s: not a vxlan device", dev);
+	}
+	*ret = rtnl_link_get_ifindex(l);
+	rtnl_link_put(l);
+	return 0;
+}
+
 static int peer_parse(struct k8snet_ctx *ctx, struct nl_sock *sk, uint32_t mode,
 		      const char *pod_cidr, const char *node_ip, const char *dev,
 		      const char *vtep_mac, struct peer *p)
@@ -187,16 +205,7 @@ static int peer_parse(struct k8snet_ctx *ctx, struct nl_sock *sk, uint32_t mode,
 		link_mac_from_ip(&p->node, p->mac);
 	if (!dev || !link_ifname_valid(dev))
 		return k8s_error_at(ctx, -EINVAL, "dev", "vxlan mode needs the vxlan device");
-	{
-		struct rtnl_link *l = NULL;
-		int r = rtnl_link_get_kernel(sk, 0, dev, &l);
-
-		if (r < 0)
-			return k8s_error_at(ctx, -ENODEV, "dev", "%s: no such device", dev);
-		p->ifindex = rtnl_link_get_ifindex(l);
-		rtnl_link_put(l);
-	}
-	return 0;
+	return vxlan_ifindex(ctx, sk, dev, &p->ifindex);
 }
 
 /* FDB (family AF_BRIDGE, NTF_SELF): frames to the peer's VTEP MAC go in
@@ -260,6 +269,11 @@ static int peer_apply(struct k8snet_ctx *ctx, bool add, uint32_t mode, const cha
 	if (r < 0)
 		return r;
 	r = peer_parse(ctx, sk, mode, pod_cidr, node_ip, dev, vtep_mac, &p);
+	if (r == -ENODEV && !add) {
+		/* The device took its FDB, neighbour and routes with it. */
+		k8snet_ctx_clear_error(ctx);
+		return 0;
+	}
 	if (r < 0)
 		return r;
 	if (add && mode == K8SNET_LINK_PEER_VXLAN) {

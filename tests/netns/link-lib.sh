@@ -60,3 +60,28 @@ trap _link_cleanup EXIT
 trap '_link_cleanup; exit 130' INT TERM HUP
 
 veth_count() { ip -n "$1" -o link show type veth | wc -l; }
+
+# expect_from NS WANT4 WANT6 PORT4 PORT6 TARGET...: from NS, connect to every
+# target (IPv4 ones on PORT4, IPv6 ones on PORT6) in one process; fail unless
+# each server saw WANT4 or WANT6, the client pod's own address.
+expect_from() {
+	_ns=$1; shift
+	nsenter --net="/run/netns/$_ns" timeout 30 python3 - "$@" <<'PY' || fail "from $_ns: see above"
+import ipaddress, socket, sys
+want4, want6, port4, port6, targets = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5:]
+bad = 0
+for t in targets:
+    v6 = ":" in t
+    try:
+        with socket.create_connection((t, port6 if v6 else port4), timeout=3) as s:
+            data = b""
+            while chunk := s.recv(256):
+                data += chunk
+        seen = ipaddress.ip_address(data.decode().strip().strip("[]"))
+    except (OSError, ValueError) as e:
+        print(f"{t}: {e}", file=sys.stderr); bad += 1; continue
+    if seen != ipaddress.ip_address(want6 if v6 else want4):
+        print(f"{t}: server saw {seen}, not us", file=sys.stderr); bad += 1
+sys.exit(1 if bad else 0)
+PY
+}

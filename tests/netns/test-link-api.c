@@ -120,6 +120,10 @@ int main(void)
 	TNS_ASSERT(k8snet_link_vxlan_ensure(ctx, "br0", 7, 0, "192.0.2.1", 0) == -EEXIST, "kind");
 	r = k8snet_link_peer_add(ctx, K8SNET_LINK_PEER_VXLAN, "10.98.0.0/24", "192.0.2.2", "nope0", NULL);
 	TNS_ASSERT(r == -ENODEV, "missing dev: %d", r);
+	r = k8snet_link_peer_del(ctx, K8SNET_LINK_PEER_VXLAN, "10.98.0.0/24", "192.0.2.2", "nope0", NULL);
+	TNS_ASSERT(r == 0, "del with the device gone: %d %s", r, k8snet_ctx_get_error(ctx));
+	r = k8snet_link_peer_add(ctx, K8SNET_LINK_PEER_VXLAN, "10.98.0.0/24", "192.0.2.2", "br0", NULL);
+	TNS_ASSERT(r == -EINVAL && strstr(k8snet_ctx_get_error(ctx), "not a vxlan"), "kind: %d", r);
 	r = k8snet_link_peer_add(ctx, K8SNET_LINK_PEER_HOST_GW, "10.98.0.0/24", "fd00::2", NULL, NULL);
 	TNS_ASSERT(r == -EINVAL && strcmp(k8snet_ctx_get_error_path(ctx), "node_ip") == 0, "family");
 	TNS_ASSERT(current_netns() == home, "left the thread elsewhere");
