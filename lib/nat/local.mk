@@ -10,3 +10,6 @@ lib_libk8snet_internal_la_SOURCES += \
 	lib/nat/sync.c
 
 k8snetinclude_HEADERS += include/k8snet/nat.h
+
+TESTS += tests/netns/test-nat-traffic.sh
+EXTRA_DIST += tests/netns/test-nat-traffic.sh
