@@ -13,3 +13,9 @@ k8snetinclude_HEADERS += include/k8snet/nat.h
 
 TESTS += tests/netns/test-nat-traffic.sh
 EXTRA_DIST += tests/netns/test-nat-traffic.sh
+
+noinst_PROGRAMS += bench/nat-bench
+bench_nat_bench_SOURCES = bench/nat-bench.c
+bench_nat_bench_LDADD = $(EXAMPLE_LDADD)
+BENCH_RUNNERS += bench/nat-bench.sh
+EXTRA_DIST += bench/nat-bench.sh bench/nat_gen.py

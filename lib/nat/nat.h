@@ -245,6 +245,7 @@ int nat_batch_hairpin(struct nat_batch *b, int fam, const struct nat_addr *a, bo
 int nat_batch_base(struct nat_batch *b, int fam);
 int nat_batch_pick_chain(struct nat_batch *b, int fam, const char *name, bool add);
 size_t nat_batch_count(const struct nat_batch *b);
+size_t nat_batch_len(const struct nat_batch *b);
 int nat_batch_send(struct nat_batch *b);
 
 #endif

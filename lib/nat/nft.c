@@ -93,6 +93,11 @@ size_t nat_batch_count(const struct nat_batch *b)
 	return b->count;
 }
 
+size_t nat_batch_len(const struct nat_batch *b)
+{
+	return b->len;
+}
+
 /* Room for one more message of at most need bytes; returns where it goes. */
 static struct nlmsghdr *msg_start(struct nat_batch *b, size_t need)
 {

@@ -15,7 +15,17 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <time.h>
+
 #include "nat/nat.h"
+
+static double nat_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 struct pending {
 	struct nat_entry *e;
@@ -422,7 +432,10 @@ int nat_sync(struct k8snet_proxy *p)
 	size_t n = 0;
 	int r;
 
+	double t0 = nat_now(), t1 = 0, t2 = 0;
+
 	r = plan_all(p, fresh, &pds, &n);
+	t1 = nat_now();
 	if (r >= 0)
 		r = nat_batch_new(p, &b);
 	if (r >= 0 && fresh) {
@@ -436,8 +449,13 @@ int nat_sync(struct k8snet_proxy *p)
 		r = build(p, b, pds, n, fresh, &delta);
 	if (r < 0 && !k8snet_ctx_get_errno(p->ctx))
 		r = k8s_error(p->ctx, r, "sync: %s", k8snet_strerror(r));
-	else if (r >= 0)
+	else if (r >= 0) {
+		t2 = nat_now();
 		r = nat_batch_send(b);
+	}
+	if (getenv("K8SNET_NAT_TIMING"))
+		fprintf(stderr, "nat sync: plan %.2f ms, build %.2f ms, send+commit %.2f ms, %zu messages, %zu bytes\n",
+			(t1 - t0) * 1e3, (t2 - t1) * 1e3, (nat_now() - t2) * 1e3, b ? nat_batch_count(b) : 0, b ? nat_batch_len(b) : 0);
 	finish(p, pds, n, r >= 0);
 	if (r >= 0) {
 		shared_apply(p, &delta);
