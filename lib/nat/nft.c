@@ -690,17 +690,14 @@ static void pick(struct rb *rb, const struct nat_rule *r)
 
 int nat_batch_pick_chain(struct nat_batch *b, int fam, const char *name, bool add)
 {
-	static const uint8_t protos[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP };
-	struct nat_rule r = { .kind = R_PICK };
-	size_t i;
+	struct nat_rule rules[4];
+	size_t i, n = nat_pick_rules(b->p, fam, name, rules);
 
-	if (!nat_pick_parse(name, &r.nodeport, &r.n))
+	if (!n)
 		return b->err = -EINVAL;
 	nat_batch_chain(b, fam, name, add);
-	for (i = 0; add && i < ARRAY_SIZE(protos); i++) {
-		r.proto = protos[i];
-		nat_batch_rule(b, fam, name, &r);
-	}
+	for (i = 0; add && i < n; i++)
+		nat_batch_rule(b, fam, name, &rules[i]);
 	return b->err;
 }
 
@@ -862,6 +859,9 @@ static void base_shared(struct nat_batch *b, int fam)
 	e_cmp(&rb, NFT_REG_1, NFT_CMP_EQ, &tcp, 1);
 	e_reject(&rb, NFT_REJECT_TCP_RST, 0);
 	rule_end(&rb);
+	rb = rule_begin(b, fam, "no-local-endpoints");
+	e_verdict(&rb, NF_DROP, NULL);
+	rule_end(&rb);
 	rb = rule_begin(b, fam, "no-endpoints");
 	e_reject(&rb, NFT_REJECT_ICMP_UNREACH, fam == AF_INET ? ICMP_PORT_UNREACH : ICMP6_DST_UNREACH_NOPORT);
 	rule_end(&rb);
@@ -870,7 +870,8 @@ static void base_shared(struct nat_batch *b, int fam)
 
 int nat_batch_base(struct nat_batch *b, int fam)
 {
-	static const char *const plain[] = { "services", "masq-outside", "no-endpoints" };
+	static const char *const plain[] = { "services", "masq-outside", "no-endpoints",
+					     "no-local-endpoints" };
 	struct rb rb;
 	size_t i;
 
