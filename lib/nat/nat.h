@@ -245,7 +245,7 @@ int nat_batch_flush_chain(struct nat_batch *b, int fam, const char *name);
 int nat_batch_rule(struct nat_batch *b, int fam, const char *chain, const struct nat_rule *r);
 int nat_batch_aset(struct nat_batch *b, int fam, const struct nat_aset *s, bool add);
 int nat_batch_elems(struct nat_batch *b, int fam, struct nat_elem **elems, size_t n, bool add);
-int nat_batch_hairpin(struct nat_batch *b, int fam, const struct nat_addr *a, bool add);
+int nat_batch_hairpin(struct nat_batch *b, int fam, const struct nat_addr *a, size_t n, bool add);
 int nat_batch_base(struct nat_batch *b, int fam);
 int nat_batch_pick_chain(struct nat_batch *b, int fam, const char *name, bool add);
 size_t nat_batch_count(const struct nat_batch *b);

@@ -353,16 +353,27 @@ int nat_batch_elems(struct nat_batch *b, int fam, struct nat_elem **elems, size_
 	return b->err;
 }
 
-int nat_batch_hairpin(struct nat_batch *b, int fam, const struct nat_addr *a, bool add)
+int nat_batch_hairpin(struct nat_batch *b, int fam, const struct nat_addr *a, size_t n, bool add)
 {
-	struct nat_elem e = { .set = S_HAIRPIN };
-	struct nat_elem *pe = &e;
-	size_t al = fam == AF_INET ? 4 : 16;
+	struct nat_elem *e = calloc(n, sizeof(*e)), **pe = calloc(n, sizeof(*pe));
+	size_t al = fam == AF_INET ? 4 : 16, i;
 
-	memcpy(e.key, a->a, al);
-	memcpy(e.key + al, a->a, al);
-	e.klen = (uint8_t)(2 * al);
-	return put_elems(b, fam, "hairpin", 0, &pe, 1, add);
+	if (!e || !pe) {
+		free(e);
+		free(pe);
+		return b->err = -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		e[i].set = S_HAIRPIN;
+		memcpy(e[i].key, a[i].a, al);
+		memcpy(e[i].key + al, a[i].a, al);
+		e[i].klen = (uint8_t)(2 * al);
+		pe[i] = &e[i];
+	}
+	put_elems(b, fam, "hairpin", 0, pe, n, add);
+	free(e);
+	free(pe);
+	return b->err;
 }
 
 /* ---------------- expressions ---------------- */
