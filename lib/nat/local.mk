@@ -11,6 +11,30 @@ lib_libk8snet_internal_la_SOURCES += \
 
 k8snetinclude_HEADERS += include/k8snet/nat.h
 
+dist_man3_MANS += \
+	man/man3/k8snet_proxy_add_service.3 \
+	man/man3/k8snet_proxy_add_str.3 \
+	man/man3/k8snet_proxy_free.3 \
+	man/man3/k8snet_proxy_get_str.3 \
+	man/man3/k8snet_proxy_get_u32.3 \
+	man/man3/k8snet_proxy_load_json.3 \
+	man/man3/k8snet_proxy_new.3 \
+	man/man3/k8snet_proxy_remove_service.3 \
+	man/man3/k8snet_proxy_remove_slice.3 \
+	man/man3/k8snet_proxy_render.3 \
+	man/man3/k8snet_proxy_set_str.3 \
+	man/man3/k8snet_proxy_set_u32.3 \
+	man/man3/k8snet_proxy_sync.3 \
+	man/man3/k8snet_service_add_endpoint.3 \
+	man/man3/k8snet_service_add_ip.3 \
+	man/man3/k8snet_service_add_port.3 \
+	man/man3/k8snet_service_free.3 \
+	man/man3/k8snet_service_get_str.3 \
+	man/man3/k8snet_service_get_u32.3 \
+	man/man3/k8snet_service_new.3 \
+	man/man3/k8snet_service_set_str.3 \
+	man/man3/k8snet_service_set_u32.3
+
 TESTS += tests/netns/test-nat-traffic.sh
 EXTRA_DIST += tests/netns/test-nat-traffic.sh
 
