@@ -43,3 +43,9 @@ bench_nat_bench_SOURCES = bench/nat-bench.c
 bench_nat_bench_LDADD = $(EXAMPLE_LDADD)
 BENCH_RUNNERS += bench/nat-bench.sh
 EXTRA_DIST += bench/nat-bench.sh bench/nat_gen.py
+
+check_PROGRAMS += tests/unit/test-nat
+TESTS += tests/unit/test-nat
+tests_unit_test_nat_SOURCES = tests/unit/test-nat.c
+tests_unit_test_nat_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_nat_LDADD = $(UNIT_LDADD)
