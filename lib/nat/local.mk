@@ -49,3 +49,8 @@ TESTS += tests/unit/test-nat
 tests_unit_test_nat_SOURCES = tests/unit/test-nat.c
 tests_unit_test_nat_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_nat_LDADD = $(UNIT_LDADD)
+
+check_PROGRAMS += tests/netns/test-nat-sync
+TESTS += tests/netns/test-nat-sync
+tests_netns_test_nat_sync_SOURCES = tests/netns/test-nat-sync.c
+tests_netns_test_nat_sync_LDADD = $(NETNS_LDADD)
