@@ -54,3 +54,6 @@ check_PROGRAMS += tests/netns/test-nat-sync
 TESTS += tests/netns/test-nat-sync
 tests_netns_test_nat_sync_SOURCES = tests/netns/test-nat-sync.c
 tests_netns_test_nat_sync_LDADD = $(NETNS_LDADD)
+
+FUZZ_TARGETS += nat
+EXTRA_DIST += tests/fuzz/fuzz-nat.c tests/fuzz/corpus/nat
