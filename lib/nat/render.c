@@ -294,10 +294,15 @@ static int render_family(struct k8snet_proxy *p, int fam, struct sbuf *b)
 			break;
 	}
 	if (r >= 0) {
-		qsort(c.chains.v, c.chains.n, sizeof(void *), cmp_chain);
-		qsort(c.elems.v, c.elems.n, sizeof(void *), cmp_elem);
-		qsort(c.asets.v, c.asets.n, sizeof(void *), cmp_aset);
-		qsort(c.picks.v, c.picks.n, sizeof(void *), cmp_str);
+		/* qsort() wants a non-NULL base even for zero items. */
+		if (c.chains.n)
+			qsort(c.chains.v, c.chains.n, sizeof(void *), cmp_chain);
+		if (c.elems.n)
+			qsort(c.elems.v, c.elems.n, sizeof(void *), cmp_elem);
+		if (c.asets.n)
+			qsort(c.asets.v, c.asets.n, sizeof(void *), cmp_aset);
+		if (c.picks.n)
+			qsort(c.picks.v, c.picks.n, sizeof(void *), cmp_str);
 		if (c.nhairpin)
 			qsort(c.hairpin, c.nhairpin, sizeof(*c.hairpin), cmp_addr);
 		sbuf_printf(b, "table %s %s {\n", ipfam(fam), p->cfg.table);

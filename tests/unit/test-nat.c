@@ -138,6 +138,9 @@ START_TEST(test_bad_input_names_field_and_changes_nothing)
 	ck_assert_int_eq(load(SLICE("s", "x", "IPv4", "[{\"addresses\":[\"fd00::1\"]}]",
 				    "[{\"port\":1}]")), -EINVAL);
 	ck_assert(has(k8snet_ctx_get_error(ctx), "endpoints[0].addresses[0]: 'fd00::1': not an IPv4"));
+	ck_assert_int_eq(load(SVC("x", "{\"sessionAffinityConfig\":{\"clientIP\":{\"timeoutSeconds\":0}}}")),
+			 -ERANGE);
+	ck_assert(has(k8snet_ctx_get_error(ctx), "spec.sessionAffinityConfig.clientIP.timeoutSeconds: 0"));
 	ck_assert_int_eq(load("{\"kind\":\"Service\",\"metadata\":{}}"), -EINVAL);
 	ck_assert(has(k8snet_ctx_get_error(ctx), "metadata.name"));
 	after = render();
