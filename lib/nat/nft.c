@@ -68,7 +68,11 @@ int nat_batch_new(struct k8snet_proxy *p, struct nat_batch **ret)
 	if (!b)
 		return -ENOMEM;
 	b->p = p;
-	b->seq0 = b->seq = (uint32_t)time(NULL) << 8;
+	/* Sequence numbers keep growing on the context's socket, so that answers
+	 * to an earlier batch can never pass for answers to this one. */
+	if (!p->ctx->seq)
+		p->ctx->seq = (uint32_t)time(NULL) << 8;
+	b->seq0 = b->seq = p->ctx->seq;
 	b->cur_what = "table";
 	*ret = b;
 	return 0;
@@ -951,6 +955,10 @@ static int read_acks(struct nat_batch *b, struct mnl_socket *nl, uint32_t last)
 			break;
 		}
 		for (nlh = (struct nlmsghdr *)buf; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+			/* Answers to an earlier batch (one we gave up reading) are
+			 * not about this one. */
+			if (nlh->nlmsg_seq < b->seq0 || nlh->nlmsg_seq > last)
+				continue;
 			if (nlh->nlmsg_type == NLMSG_ERROR) {
 				const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
 
@@ -981,7 +989,7 @@ int nat_batch_send(struct nat_batch *b)
 	struct iovec iov[3];
 	struct msghdr msg = { 0 };
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	int r, sz;
+	int r, sz, one = 1;
 	size_t total, off;
 
 	if (b->err)
@@ -1001,12 +1009,15 @@ int nat_batch_send(struct nat_batch *b)
 	iov[2] = (struct iovec){ end, (size_t)put_batch_marker(end, NFNL_MSG_BATCH_END, b->seq + 1) };
 	total = iov[0].iov_len + iov[1].iov_len + iov[2].iov_len;
 	sz = total + 4096 > (size_t)INT32_MAX / 2 ? INT32_MAX / 2 : (int)(total + 4096);
+	/* Error answers need not echo our (possibly large) messages back. */
+	setsockopt(mnl_socket_get_fd(nl), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
 	if (setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) < 0)
 		setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
 	msg.msg_name = &sa;
 	msg.msg_namelen = sizeof(sa);
 	msg.msg_iov = iov;
 	msg.msg_iovlen = 3;
+	b->p->ctx->seq = b->seq + 2;
 	if (sendmsg(mnl_socket_get_fd(nl), &msg, 0) < 0)
 		return k8s_error(ctx, -errno, "sending the nftables batch (%zu bytes): %m", total);
 	return read_acks(b, nl, last->nlmsg_seq);
