@@ -154,7 +154,7 @@ static int svc_spec(struct k8snet_ctx *ctx, const k8s_jref *spec, struct k8snet_
 	static const char *const policy[] = { "Cluster", "Local", NULL };
 	struct ipctx ic = { svc, K8SNET_SERVICE_IP_CLUSTER };
 	int r, t = 0, aff = 0, etp = 0, itp = 0;
-	k8s_jref ports, cfg, cip;
+	k8s_jref ports, cfg, client, cip;
 	int64_t timeout = 10800;
 	const char *one;
 
@@ -173,8 +173,9 @@ static int svc_spec(struct k8snet_ctx *ctx, const k8s_jref *spec, struct k8snet_
 	if (t == 3)
 		return 0;     /* ExternalName: DNS only, nothing else matters */
 	r = k8s_json_get_object(ctx, spec, "sessionAffinityConfig", K8S_OPTIONAL, &cfg);
-	if (r > 0 && (r = k8s_json_get_object(ctx, &cfg, "clientIP", K8S_OPTIONAL, &cfg)) > 0)
-		r = k8s_json_get_int(ctx, &cfg, "timeoutSeconds", K8S_OPTIONAL, 1, 86400, &timeout);
+	/* Each ref points at its parent: a child needs a variable of its own. */
+	if (r > 0 && (r = k8s_json_get_object(ctx, &cfg, "clientIP", K8S_OPTIONAL, &client)) > 0)
+		r = k8s_json_get_int(ctx, &client, "timeoutSeconds", K8S_OPTIONAL, 1, 86400, &timeout);
 	if (r < 0)
 		return r;
 	svc->affinity_timeout = (uint32_t)timeout;

@@ -215,9 +215,13 @@ struct nat_frag {
 int nat_plan_entry(struct k8snet_proxy *p, const struct nat_entry *e, int fam,
 		   struct nat_frag **ret);
 void nat_frag_free(struct nat_frag *f);
-/* A pick chain's name says all about it: "pick-N" (keyed by destination
- * address) or "pick-np-N" (NodePorts, keyed by port). */
-bool nat_pick_parse(const char *name, bool *nodeport, uint32_t *n);
+/* A shared pick chain's name says all about it: "pick-N" (keyed by
+ * destination address, masquerades traffic from outside the cluster),
+ * "pick-local-N" (the same without masquerade) or "pick-np-N" (NodePorts,
+ * keyed by port).  Its rules, in order, into rules[4]; returns their count
+ * (0: not a pick chain name). */
+size_t nat_pick_rules(const struct k8snet_proxy *p, int fam, const char *name,
+		      struct nat_rule rules[4]);
 
 /* Names of the fixed objects. */
 #define NAT_SET_NAME(s) (nat_set_names[s])
@@ -241,10 +245,11 @@ int nat_batch_flush_chain(struct nat_batch *b, int fam, const char *name);
 int nat_batch_rule(struct nat_batch *b, int fam, const char *chain, const struct nat_rule *r);
 int nat_batch_aset(struct nat_batch *b, int fam, const struct nat_aset *s, bool add);
 int nat_batch_elems(struct nat_batch *b, int fam, struct nat_elem **elems, size_t n, bool add);
-int nat_batch_hairpin(struct nat_batch *b, int fam, const struct nat_addr *a, bool add);
+int nat_batch_hairpin(struct nat_batch *b, int fam, const struct nat_addr *a, size_t n, bool add);
 int nat_batch_base(struct nat_batch *b, int fam);
 int nat_batch_pick_chain(struct nat_batch *b, int fam, const char *name, bool add);
 size_t nat_batch_count(const struct nat_batch *b);
+size_t nat_batch_len(const struct nat_batch *b);
 int nat_batch_send(struct nat_batch *b);
 
 #endif

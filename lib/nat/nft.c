@@ -68,7 +68,11 @@ int nat_batch_new(struct k8snet_proxy *p, struct nat_batch **ret)
 	if (!b)
 		return -ENOMEM;
 	b->p = p;
-	b->seq0 = b->seq = (uint32_t)time(NULL) << 8;
+	/* Sequence numbers keep growing on the context's socket, so that answers
+	 * to an earlier batch can never pass for answers to this one. */
+	if (!p->ctx->seq)
+		p->ctx->seq = (uint32_t)time(NULL) << 8;
+	b->seq0 = b->seq = p->ctx->seq;
 	b->cur_what = "table";
 	*ret = b;
 	return 0;
@@ -91,6 +95,11 @@ void nat_batch_what(struct nat_batch *b, const char *what)
 size_t nat_batch_count(const struct nat_batch *b)
 {
 	return b->count;
+}
+
+size_t nat_batch_len(const struct nat_batch *b)
+{
+	return b->len;
 }
 
 /* Room for one more message of at most need bytes; returns where it goes. */
@@ -348,16 +357,27 @@ int nat_batch_elems(struct nat_batch *b, int fam, struct nat_elem **elems, size_
 	return b->err;
 }
 
-int nat_batch_hairpin(struct nat_batch *b, int fam, const struct nat_addr *a, bool add)
+int nat_batch_hairpin(struct nat_batch *b, int fam, const struct nat_addr *a, size_t n, bool add)
 {
-	struct nat_elem e = { .set = S_HAIRPIN };
-	struct nat_elem *pe = &e;
-	size_t al = fam == AF_INET ? 4 : 16;
+	struct nat_elem *e = calloc(n, sizeof(*e)), **pe = calloc(n, sizeof(*pe));
+	size_t al = fam == AF_INET ? 4 : 16, i;
 
-	memcpy(e.key, a->a, al);
-	memcpy(e.key + al, a->a, al);
-	e.klen = (uint8_t)(2 * al);
-	return put_elems(b, fam, "hairpin", 0, &pe, 1, add);
+	if (!e || !pe) {
+		free(e);
+		free(pe);
+		return b->err = -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		e[i].set = S_HAIRPIN;
+		memcpy(e[i].key, a[i].a, al);
+		memcpy(e[i].key + al, a[i].a, al);
+		e[i].klen = (uint8_t)(2 * al);
+		pe[i] = &e[i];
+	}
+	put_elems(b, fam, "hairpin", 0, pe, n, add);
+	free(e);
+	free(pe);
+	return b->err;
 }
 
 /* ---------------- expressions ---------------- */
@@ -685,17 +705,14 @@ static void pick(struct rb *rb, const struct nat_rule *r)
 
 int nat_batch_pick_chain(struct nat_batch *b, int fam, const char *name, bool add)
 {
-	static const uint8_t protos[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP };
-	struct nat_rule r = { .kind = R_PICK };
-	size_t i;
+	struct nat_rule rules[4];
+	size_t i, n = nat_pick_rules(b->p, fam, name, rules);
 
-	if (!nat_pick_parse(name, &r.nodeport, &r.n))
+	if (!n)
 		return b->err = -EINVAL;
 	nat_batch_chain(b, fam, name, add);
-	for (i = 0; add && i < ARRAY_SIZE(protos); i++) {
-		r.proto = protos[i];
-		nat_batch_rule(b, fam, name, &r);
-	}
+	for (i = 0; add && i < n; i++)
+		nat_batch_rule(b, fam, name, &rules[i]);
 	return b->err;
 }
 
@@ -857,6 +874,9 @@ static void base_shared(struct nat_batch *b, int fam)
 	e_cmp(&rb, NFT_REG_1, NFT_CMP_EQ, &tcp, 1);
 	e_reject(&rb, NFT_REJECT_TCP_RST, 0);
 	rule_end(&rb);
+	rb = rule_begin(b, fam, "no-local-endpoints");
+	e_verdict(&rb, NF_DROP, NULL);
+	rule_end(&rb);
 	rb = rule_begin(b, fam, "no-endpoints");
 	e_reject(&rb, NFT_REJECT_ICMP_UNREACH, fam == AF_INET ? ICMP_PORT_UNREACH : ICMP6_DST_UNREACH_NOPORT);
 	rule_end(&rb);
@@ -865,7 +885,8 @@ static void base_shared(struct nat_batch *b, int fam)
 
 int nat_batch_base(struct nat_batch *b, int fam)
 {
-	static const char *const plain[] = { "services", "masq-outside", "no-endpoints" };
+	static const char *const plain[] = { "services", "masq-outside", "no-endpoints",
+					     "no-local-endpoints" };
 	struct rb rb;
 	size_t i;
 
@@ -934,6 +955,10 @@ static int read_acks(struct nat_batch *b, struct mnl_socket *nl, uint32_t last)
 			break;
 		}
 		for (nlh = (struct nlmsghdr *)buf; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+			/* Answers to an earlier batch (one we gave up reading) are
+			 * not about this one. */
+			if (nlh->nlmsg_seq < b->seq0 || nlh->nlmsg_seq > last)
+				continue;
 			if (nlh->nlmsg_type == NLMSG_ERROR) {
 				const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
 
@@ -964,7 +989,7 @@ int nat_batch_send(struct nat_batch *b)
 	struct iovec iov[3];
 	struct msghdr msg = { 0 };
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	int r, sz;
+	int r, sz, one = 1;
 	size_t total, off;
 
 	if (b->err)
@@ -984,12 +1009,15 @@ int nat_batch_send(struct nat_batch *b)
 	iov[2] = (struct iovec){ end, (size_t)put_batch_marker(end, NFNL_MSG_BATCH_END, b->seq + 1) };
 	total = iov[0].iov_len + iov[1].iov_len + iov[2].iov_len;
 	sz = total + 4096 > (size_t)INT32_MAX / 2 ? INT32_MAX / 2 : (int)(total + 4096);
+	/* Error answers need not echo our (possibly large) messages back. */
+	setsockopt(mnl_socket_get_fd(nl), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
 	if (setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) < 0)
 		setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
 	msg.msg_name = &sa;
 	msg.msg_namelen = sizeof(sa);
 	msg.msg_iov = iov;
 	msg.msg_iovlen = 3;
+	b->p->ctx->seq = b->seq + 2;
 	if (sendmsg(mnl_socket_get_fd(nl), &msg, 0) < 0)
 		return k8s_error(ctx, -errno, "sending the nftables batch (%zu bytes): %m", total);
 	return read_acks(b, nl, last->nlmsg_seq);

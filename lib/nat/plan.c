@@ -6,15 +6,17 @@
  * Shape (per family table):
  *   services      daddr . l4proto . dport vmap @service-ips  (ClusterIPs, external IPs)
  *                 local daddr: l4proto . dport vmap @service-nodeports
- *   svc-NS/NAME/PROTO/PORT   internal path: masquerade if from outside the
- *                 cluster, then goto pick-N (N: number of endpoints)
+ *   pick-N        shared by every service with N endpoints: masquerade
+ *                 if from outside the cluster, then
+ *                 dnat to daddr . l4proto . dport . numgen mod N map @endpoints
+ *                 A ClusterIP's element in @service-ips goes straight there:
+ *                 a plain service has no chain of its own, only elements.
+ *   pick-local-N, pick-np-N   the same without masquerade; by NodePort
  *   ext-..., np-...   external IPs / LB IPs, NodePorts: masquerade (or
  *                 keep the client address with externalTrafficPolicy Local)
- *                 and goto pick-N / pick-np-N
+ *                 and goto a pick chain
  *   fw-...        loadBalancerSourceRanges, then ext-...
- *   pick-N        shared by every service with N endpoints:
- *                 dnat to daddr . l4proto . dport . numgen mod N map @endpoints
- *   ep-... + set aff-...   per-endpoint chains, only for ClientIP affinity
+ *   svc-..., ep-... + set aff-...   only for ClientIP affinity
  *
  * Why pick chains: the kernel walks every binding of a map for each element
  * added to it, and every element at each binding from a new chain.  With the
@@ -279,22 +281,36 @@ static void use_pick(struct builder *b, const char *name)
 	b->f->picks[b->f->npicks++] = copy;
 }
 
-bool nat_pick_parse(const char *name, bool *nodeport, uint32_t *n)
+size_t nat_pick_rules(const struct k8snet_proxy *p, int fam, const char *name,
+		      struct nat_rule rules[4])
 {
-	char *end;
+	static const uint8_t protos[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP };
+	bool nodeport = false, masq = false;
 	unsigned long v;
+	size_t i, n = 0;
+	char *end;
 
 	if (strncmp(name, "pick-", 5) != 0)
-		return false;
+		return 0;
 	name += 5;
-	*nodeport = strncmp(name, "np-", 3) == 0;
-	if (*nodeport)
+	if (strncmp(name, "np-", 3) == 0) {
+		nodeport = true;
 		name += 3;
+	} else if (strncmp(name, "local-", 6) == 0) {
+		name += 6;
+	} else {
+		masq = nat_masq_outside(&p->cfg, fam);
+	}
 	v = strtoul(name, &end, 10);
 	if (*end || end == name || v == 0 || v > UINT32_MAX)
-		return false;
-	*n = (uint32_t)v;
-	return true;
+		return 0;
+	if (masq)
+		rules[n++] = (struct nat_rule){ .kind = R_JUMP, .target = (char *)"masq-outside" };
+	/* One rule per protocol: a port mapping needs a protocol match. */
+	for (i = 0; i < ARRAY_SIZE(protos); i++)
+		rules[n++] = (struct nat_rule){ .kind = R_PICK, .n = (uint32_t)v,
+						.nodeport = nodeport, .proto = protos[i] };
+	return n;
 }
 
 /* ---------------- endpoints ---------------- */
@@ -384,7 +400,7 @@ struct sp_plan {
 	struct eplist cluster, local;
 	const struct nat_addr *addrs;   /* the destinations a pick serves */
 	size_t naddrs;
-	bool nodeport;
+	const char *pick_kind;          /* "", "local-" or "np-" */
 };
 
 static char *ep_name(struct builder *b, const char *prefix, const struct sp_plan *s,
@@ -450,54 +466,53 @@ static void affinity_endpoint(struct builder *b, const struct sp_plan *s, const 
 	add_rule(b, c, r);
 }
 
-/* The rules that send a packet to one of eps: affinity checks and a pick
- * among per-endpoint chains, or the shared pick-N chain and the elements it
- * looks up for each destination (s->addrs, or the NodePort). */
-static void pick_rules(struct builder *b, const struct sp_plan *s, struct nat_chain *c,
-		       const struct eplist *eps)
+/* The shared pick chain for eps, and the elements it looks up for each
+ * destination (s->addrs, or the NodePort).  Returns the chain's name. */
+static char *use_pick_chain(struct builder *b, const struct sp_plan *s, const struct eplist *eps)
 {
 	const struct nat_port *sp = s->sp;
-	struct nat_rule *r;
-	char *pick;
+	bool np = strcmp(s->pick_kind, "np-") == 0;
+	char *pick = xasprintf(b, "pick-%s%zu", s->pick_kind, eps->n);
 	size_t i, a;
 
-	if (!eps->n) {
-		add_rule(b, c, new_rule(b, R_DROP, NULL));
-		return;
-	}
-	if (s->svc->flags & K8SNET_SERVICE_F_AFFINITY) {
-		for (i = 0; i < eps->n; i++) {
-			affinity_endpoint(b, s, eps->v[i]);
-			r = new_rule(b, R_AFF_CHECK, NULL);
-			if (r) {
-				r->target = ep_name(b, "aff", s, eps->v[i]);
-				r->target2 = ep_name(b, "ep", s, eps->v[i]);
-			}
-			add_rule(b, c, r);
-		}
-		r = new_rule(b, R_AFF_PICK, NULL);
-		if (r && !(r->targets = calloc(eps->n, sizeof(char *))))
-			fail(b, -ENOMEM);
-		if (r && r->targets) {
-			r->n = (uint32_t)eps->n;
-			for (i = 0; i < eps->n; i++)
-				r->targets[i] = ep_name(b, "ep", s, eps->v[i]);
-		}
-		add_rule(b, c, r);
-		return;
-	}
-	pick = xasprintf(b, "pick-%s%zu", s->nodeport ? "np-" : "", eps->n);
 	if (!pick)
-		return;
+		return NULL;
 	use_pick(b, pick);
-	add_rule(b, c, new_rule(b, R_GOTO, pick));
-	free(pick);
 	for (i = 0; i < eps->n; i++) {
-		if (s->nodeport)
+		if (np)
 			add_endpoint_elem(b, NULL, sp->proto, sp->node_port, (uint32_t)i, eps->v[i]);
-		for (a = 0; !s->nodeport && a < s->naddrs; a++)
+		for (a = 0; !np && a < s->naddrs; a++)
 			add_endpoint_elem(b, &s->addrs[a], sp->proto, sp->port, (uint32_t)i, eps->v[i]);
 	}
+	return pick;
+}
+
+/* Session affinity: remembered clients first, then a pick among the
+ * per-endpoint chains (which remember the client). */
+static void affinity_rules(struct builder *b, const struct sp_plan *s, struct nat_chain *c,
+			   const struct eplist *eps)
+{
+	struct nat_rule *r;
+	size_t i;
+
+	for (i = 0; i < eps->n; i++) {
+		affinity_endpoint(b, s, eps->v[i]);
+		r = new_rule(b, R_AFF_CHECK, NULL);
+		if (r) {
+			r->target = ep_name(b, "aff", s, eps->v[i]);
+			r->target2 = ep_name(b, "ep", s, eps->v[i]);
+		}
+		add_rule(b, c, r);
+	}
+	r = new_rule(b, R_AFF_PICK, NULL);
+	if (r && !(r->targets = calloc(eps->n, sizeof(char *))))
+		fail(b, -ENOMEM);
+	if (r && r->targets) {
+		r->n = (uint32_t)eps->n;
+		for (i = 0; i < eps->n; i++)
+			r->targets[i] = ep_name(b, "ep", s, eps->v[i]);
+	}
+	add_rule(b, c, r);
 }
 
 static void cidr_rule(struct builder *b, struct nat_chain *c, enum nat_rule_kind kind,
@@ -512,25 +527,43 @@ static void cidr_rule(struct builder *b, struct nat_chain *c, enum nat_rule_kind
 	add_rule(b, c, r);
 }
 
-/* External traffic (external IPs, LB IPs, or the NodePort when nodeport). */
-static void external_chain(struct builder *b, struct sp_plan *s, const char *name)
+/* External traffic (external IPs and LB IPs, or the NodePort). */
+static void external_chain(struct builder *b, struct sp_plan *s, const char *name, bool np)
 {
+	bool local = s->svc->flags & K8SNET_SERVICE_F_ETP_LOCAL;
+	const struct eplist *eps = local ? &s->local : &s->cluster;
 	struct nat_chain *c = add_chain(b, strdup(name));
 	struct nat_rule *r;
+	char *pick;
 
-	if (!(s->svc->flags & K8SNET_SERVICE_F_ETP_LOCAL)) {
-		add_rule(b, c, new_rule(b, R_MARK, NULL));
-		pick_rules(b, s, c, &s->cluster);
+	/* Cluster policy masquerades all of it.  Local policy keeps the client
+	 * address and uses local endpoints only; clients on the node itself
+	 * are masqueraded, or replies would not come back through us. */
+	r = new_rule(b, R_MARK, NULL);
+	if (r && local)
+		r->match = M_FIB_SADDR_LOCAL;
+	if (!eps->n || (s->svc->flags & K8SNET_SERVICE_F_AFFINITY) || local) {
+		add_rule(b, c, r);
+		if (!eps->n)
+			add_rule(b, c, new_rule(b, R_DROP, NULL));
+		else if (s->svc->flags & K8SNET_SERVICE_F_AFFINITY)
+			affinity_rules(b, s, c, eps);
+		else if ((pick = use_pick_chain(b, s, eps))) {
+			add_rule(b, c, new_rule(b, R_GOTO, pick));
+			free(pick);
+		}
 		return;
 	}
-	/* Local policy keeps the client address and uses local endpoints only;
-	 * clients on the node itself are masqueraded, or replies would not
-	 * come back through us. */
-	r = new_rule(b, R_MARK, NULL);
-	if (r)
-		r->match = M_FIB_SADDR_LOCAL;
+	/* Cluster policy, no affinity: one rule. */
+	pick = use_pick_chain(b, s, eps);
+	if (r && pick) {
+		r->kind = R_MARK_GOTO;
+		r->target = pick;
+		pick = NULL;
+	}
+	free(pick);
 	add_rule(b, c, r);
-	pick_rules(b, s, c, &s->local);
+	(void)np;
 }
 
 static void firewall_chain(struct builder *b, struct sp_plan *s)
@@ -557,7 +590,8 @@ static bool has_ranges(const struct k8snet_service *svc, int fam)
 	return false;
 }
 
-static void dispatch(struct builder *b, struct sp_plan *s, const char *np_chain, bool reject)
+static void dispatch(struct builder *b, struct sp_plan *s, const char *internal,
+		     const char *np_chain, bool reject)
 {
 	const struct k8snet_service *svc = s->svc;
 	const char *ext = reject ? "no-endpoints" : s->ext_chain;
@@ -567,7 +601,7 @@ static void dispatch(struct builder *b, struct sp_plan *s, const char *np_chain,
 	for (i = 0; i < svc->nips[K8SNET_SERVICE_IP_CLUSTER]; i++)
 		if (svc->ips[K8SNET_SERVICE_IP_CLUSTER][i].family == b->fam)
 			add_dispatch(b, &svc->ips[K8SNET_SERVICE_IP_CLUSTER][i], s->sp, s->sp->port,
-				     reject ? "no-endpoints" : s->svc_chain);
+				     internal);
 	for (i = 0; i < svc->nips[K8SNET_SERVICE_IP_EXTERNAL]; i++)
 		if (svc->ips[K8SNET_SERVICE_IP_EXTERNAL][i].family == b->fam)
 			add_dispatch(b, &svc->ips[K8SNET_SERVICE_IP_EXTERNAL][i], s->sp, s->sp->port, ext);
@@ -604,6 +638,25 @@ static struct nat_addr *addrs_of(struct builder *b, const struct k8snet_service 
 	return v;
 }
 
+/* Where ClusterIP traffic goes: straight to a shared pick chain when it
+ * can (no chain of its own at all), else to svc-... */
+static char *internal_target(struct builder *b, struct sp_plan *s)
+{
+	const struct eplist *eps = s->svc->flags & K8SNET_SERVICE_F_ITP_LOCAL ? &s->local : &s->cluster;
+	struct nat_chain *c;
+
+	if (!eps->n)
+		return strdup("no-local-endpoints");
+	s->pick_kind = "";
+	if (!(s->svc->flags & K8SNET_SERVICE_F_AFFINITY))
+		return use_pick_chain(b, s, eps);
+	c = add_chain(b, strdup(s->svc_chain));
+	if (nat_masq_outside(&b->p->cfg, b->fam))
+		add_rule(b, c, new_rule(b, R_JUMP, "masq-outside"));
+	affinity_rules(b, s, c, eps);
+	return strdup(s->svc_chain);
+}
+
 static void plan_port(struct builder *b, const struct nat_entry *e, const struct nat_port *sp)
 {
 	static const uint32_t internal_kinds[] = { K8SNET_SERVICE_IP_CLUSTER };
@@ -614,8 +667,8 @@ static void plan_port(struct builder *b, const struct nat_entry *e, const struct
 	struct sp_plan s = { .svc = svc, .sp = sp };
 	struct nat_addr *cips = NULL, *eips = NULL;
 	size_t ncips = 0, neips = 0, i;
-	struct nat_chain *c;
-	char *np_chain = NULL;
+	char *np_chain = NULL, *internal = NULL;
+	bool local = svc->flags & K8SNET_SERVICE_F_ETP_LOCAL;
 
 	s.base = xasprintf(b, "%s/%s/%s/%u", svc->ns, svc->name, proto_name(sp->proto), sp->port);
 	if (!s.base)
@@ -635,27 +688,33 @@ static void plan_port(struct builder *b, const struct nat_entry *e, const struct
 		usable_eps(b, &all, b->p->cfg.node_name, &s.local);
 	for (i = 0; i < s.cluster.n; i++)
 		add_hairpin(b, &s.cluster.v[i]->addr);
-	if (b->err)
+	if (b->err || !s.svc_chain)
 		goto out;
-	dispatch(b, &s, np_chain, !s.cluster.n);
-	if (!s.cluster.n)
-		goto out;   /* no endpoints at all: rejected at once by the dispatch */
-	c = add_chain(b, strdup(s.svc_chain));
-	if (nat_masq_outside(&b->p->cfg, b->fam))
-		add_rule(b, c, new_rule(b, R_JUMP, "masq-outside"));
+	if (!s.cluster.n) {
+		/* No endpoints at all: reject at once, never a silent timeout. */
+		dispatch(b, &s, "no-endpoints", np_chain, true);
+		goto out;
+	}
 	s.addrs = cips;
 	s.naddrs = ncips;
-	pick_rules(b, &s, c, svc->flags & K8SNET_SERVICE_F_ITP_LOCAL ? &s.local : &s.cluster);
+	internal = internal_target(b, &s);
+	if (!internal) {
+		fail(b, -ENOMEM);
+		goto out;
+	}
+	dispatch(b, &s, internal, np_chain, false);
 	s.addrs = eips;
 	s.naddrs = neips;
+	s.pick_kind = local ? "local-" : "";
 	if (s.ext_chain)
-		external_chain(b, &s, s.ext_chain);
+		external_chain(b, &s, s.ext_chain, false);
 	if (s.fw_chain)
 		firewall_chain(b, &s);
-	s.nodeport = true;
+	s.pick_kind = "np-";
 	if (np_chain)
-		external_chain(b, &s, np_chain);
+		external_chain(b, &s, np_chain, true);
 out:
+	free(internal);
 	free(all.v);
 	free(s.cluster.v);
 	free(s.local.v);

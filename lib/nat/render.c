@@ -123,20 +123,15 @@ static int cmp_str(const void *x, const void *y)
 	return strcmp(*(char *const *)x, *(char *const *)y);
 }
 
-/* A shared pick chain: one rule per protocol (a port mapping needs one). */
 static void render_pick(const struct k8snet_proxy *p, int fam, const char *name, struct sbuf *b)
 {
-	static const uint8_t protos[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP };
-	struct nat_rule r = { .kind = R_PICK };
-	size_t i;
+	struct nat_rule rules[4];
+	size_t i, n = nat_pick_rules(p, fam, name, rules);
 
-	if (!nat_pick_parse(name, &r.nodeport, &r.n))
-		return;
 	sbuf_printf(b, "\n\tchain %s {\n", name);
-	for (i = 0; i < ARRAY_SIZE(protos); i++) {
-		r.proto = protos[i];
+	for (i = 0; i < n; i++) {
 		sbuf_printf(b, "\t\t");
-		nat_render_rule_text(p, fam, &r, b);
+		nat_render_rule_text(p, fam, &rules[i], b);
 		sbuf_printf(b, "\n");
 	}
 	sbuf_printf(b, "\t}\n");
@@ -270,7 +265,7 @@ static void render_base_chains(struct k8snet_proxy *p, int fam, struct sbuf *b)
 	if (nat_masq_outside(cfg, fam))
 		sbuf_printf(b, "\t\tmeta mark set meta mark | 0x%08x\n", bit);
 	sbuf_printf(b, "\t}\n\n\tchain no-endpoints {\n\t\tmeta l4proto tcp reject with tcp reset\n"
-		    "\t\treject\n\t}\n");
+		    "\t\treject\n\t}\n\n\tchain no-local-endpoints {\n\t\tdrop\n\t}\n");
 }
 
 static int render_family(struct k8snet_proxy *p, int fam, struct sbuf *b)
@@ -299,10 +294,15 @@ static int render_family(struct k8snet_proxy *p, int fam, struct sbuf *b)
 			break;
 	}
 	if (r >= 0) {
-		qsort(c.chains.v, c.chains.n, sizeof(void *), cmp_chain);
-		qsort(c.elems.v, c.elems.n, sizeof(void *), cmp_elem);
-		qsort(c.asets.v, c.asets.n, sizeof(void *), cmp_aset);
-		qsort(c.picks.v, c.picks.n, sizeof(void *), cmp_str);
+		/* qsort() wants a non-NULL base even for zero items. */
+		if (c.chains.n)
+			qsort(c.chains.v, c.chains.n, sizeof(void *), cmp_chain);
+		if (c.elems.n)
+			qsort(c.elems.v, c.elems.n, sizeof(void *), cmp_elem);
+		if (c.asets.n)
+			qsort(c.asets.v, c.asets.n, sizeof(void *), cmp_aset);
+		if (c.picks.n)
+			qsort(c.picks.v, c.picks.n, sizeof(void *), cmp_str);
 		if (c.nhairpin)
 			qsort(c.hairpin, c.nhairpin, sizeof(*c.hairpin), cmp_addr);
 		sbuf_printf(b, "table %s %s {\n", ipfam(fam), p->cfg.table);

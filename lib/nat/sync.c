@@ -15,7 +15,17 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <time.h>
+
 #include "nat/nat.h"
+
+static double nat_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 struct pending {
 	struct nat_entry *e;
@@ -226,29 +236,41 @@ static int shared_delta(struct pending *pds, size_t n, struct delta *d)
 }
 
 /* Emit additions (add) or deletions of shared objects of one kind. */
-static void shared_batch(struct k8snet_proxy *p, struct nat_batch *b, struct delta *d,
-			 enum shared_kind kind, bool add)
+static int shared_batch(struct k8snet_proxy *p, struct nat_batch *b, struct delta *d,
+			enum shared_kind kind, bool add)
 {
+	struct nat_addr *addrs = NULL;
 	struct hmap_node *n;
-	size_t i;
-	int fi;
+	size_t i, na;
+	int fi, r = 0;
 
 	nat_batch_what(b, kind == SH_HAIRPIN ? "hairpin set" : "pick chains");
-	for (fi = 0; fi < 2; fi++) {
+	for (fi = 0; fi < 2 && r >= 0; fi++) {
 		struct hmap *have = kind == SH_HAIRPIN ? &p->hairpin[fi] : &p->picks[fi];
 
+		na = 0;
 		hmap_for_each(&d->m[kind][fi], i, n) {
 			intptr_t cur = hget(have, n->key), ch = hget(&d->m[kind][fi], n->key);
-			struct nat_addr a;
 
 			if (add ? !(cur == 0 && cur + ch > 0) : !(cur > 0 && cur + ch == 0))
 				continue;
-			if (kind == SH_PICK)
+			if (kind == SH_PICK) {
 				nat_batch_pick_chain(b, fam_of(fi), n->key, add);
-			else if (nat_parse_addr(n->key, &a) == 0)
-				nat_batch_hairpin(b, fam_of(fi), &a, add);
+				continue;
+			}
+			if (nat_grow((void **)&addrs, na, sizeof(*addrs)) < 0) {
+				r = -ENOMEM;
+				break;
+			}
+			if (nat_parse_addr(n->key, &addrs[na]) == 0)
+				na++;
 		}
+		if (r >= 0 && na)
+			r = nat_batch_hairpin(b, fam_of(fi), addrs, na, add);
+		free(addrs);
+		addrs = NULL;
 	}
+	return r;
 }
 
 static int shared_apply(struct k8snet_proxy *p, struct delta *d)
@@ -402,8 +424,10 @@ static int build(struct k8snet_proxy *p, struct nat_batch *b, struct pending *pd
 		nat_batch_what(b, what_of(&pds[i]));
 		r = phase_c(b, &pds[i], true);
 	}
-	shared_batch(p, b, d, SH_HAIRPIN, false);
-	shared_batch(p, b, d, SH_HAIRPIN, true);
+	if (r >= 0)
+		r = shared_batch(p, b, d, SH_HAIRPIN, false);
+	if (r >= 0)
+		r = shared_batch(p, b, d, SH_HAIRPIN, true);
 	for (i = 0; i < n; i++) {
 		nat_batch_what(b, what_of(&pds[i]));
 		phase_d(b, &pds[i]);
@@ -422,7 +446,10 @@ int nat_sync(struct k8snet_proxy *p)
 	size_t n = 0;
 	int r;
 
+	double t0 = nat_now(), t1 = 0, t2 = 0;
+
 	r = plan_all(p, fresh, &pds, &n);
+	t1 = nat_now();
 	if (r >= 0)
 		r = nat_batch_new(p, &b);
 	if (r >= 0 && fresh) {
@@ -436,8 +463,13 @@ int nat_sync(struct k8snet_proxy *p)
 		r = build(p, b, pds, n, fresh, &delta);
 	if (r < 0 && !k8snet_ctx_get_errno(p->ctx))
 		r = k8s_error(p->ctx, r, "sync: %s", k8snet_strerror(r));
-	else if (r >= 0)
+	else if (r >= 0) {
+		t2 = nat_now();
 		r = nat_batch_send(b);
+	}
+	if (getenv("K8SNET_NAT_TIMING"))
+		fprintf(stderr, "nat sync: plan %.2f ms, build %.2f ms, send+commit %.2f ms, %zu messages, %zu bytes\n",
+			(t1 - t0) * 1e3, (t2 - t1) * 1e3, (nat_now() - t2) * 1e3, b ? nat_batch_count(b) : 0, b ? nat_batch_len(b) : 0);
 	finish(p, pds, n, r >= 0);
 	if (r >= 0) {
 		shared_apply(p, &delta);
