@@ -44,3 +44,9 @@ FUZZ_TARGETS += policy selector
 
 TESTS += tests/netns/test-policy-cli.sh
 EXTRA_DIST += tests/netns/test-policy-cli.sh
+
+noinst_PROGRAMS += bench/policy-bench
+bench_policy_bench_SOURCES = bench/policy-bench.c
+bench_policy_bench_LDADD = $(EXAMPLE_LDADD)
+BENCH_RUNNERS += bench/policy-bench.sh
+EXTRA_DIST += bench/policy-bench.sh

@@ -57,7 +57,6 @@ static char *room(struct batch *b)
 		b->buf = n;
 		b->cap = cap;
 	}
-	memset(b->buf + b->len, 0, MSG_ROOM);
 	return b->buf + b->len;
 }
 
@@ -589,7 +588,27 @@ static int send_batch(struct k8snet_ctx *ctx, struct batch *b)
 	return 0;
 }
 
+static void ops_msgs(struct batch *b, const struct pl_eops *ops)
+{
+	size_t i;
+
+	for (i = 0; i < ops->n && !b->err; i++) {
+		struct pl_elem e = { .chain = ops->v[i].chain };
+		const struct pl_elem *ep = &e;
+
+		memcpy(e.key, ops->v[i].key, sizeof(e.key));
+		msg_elems(b, ops->v[i].set, &ep, 1,
+			  ops->v[i].add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM);
+	}
+}
+
 int pl_nft_sync(struct k8snet_policy_db *db, struct pl_plan *plan)
+{
+	return pl_nft_send(db, db->last, plan, NULL);
+}
+
+int pl_nft_send(struct k8snet_policy_db *db, const struct pl_plan *old, const struct pl_plan *plan,
+		const struct pl_eops *ops)
 {
 	struct batch b = { .seq = db->ctx->seq ? db->ctx->seq : 1 };
 	struct nlmsghdr *nlh;
@@ -599,8 +618,10 @@ int pl_nft_sync(struct k8snet_policy_db *db, struct pl_plan *plan)
 		return k8s_error(db->ctx, -ENOMEM, "out of memory");
 	nftnl_batch_begin(b.buf, b.seq++);
 	b.len += MNL_ALIGN(((struct nlmsghdr *)b.buf)->nlmsg_len);
-	if (db->last)
-		delta(&b, db->last, plan);
+	if (ops)
+		ops_msgs(&b, ops);
+	else if (old)
+		delta(&b, old, plan);
 	else
 		full(&b, plan);
 	r = b.err;
@@ -622,6 +643,33 @@ int pl_nft_sync(struct k8snet_policy_db *db, struct pl_plan *plan)
 	return r;
 }
 
+/* Pod churn only: update the last plan in place and send its element
+ * changes.  1 when done, 0 when a rebuild is needed, negative on error
+ * (the last plan is then dropped: the next sync replaces the table). */
+static int sync_pods(struct k8snet_policy_db *db, const char *node)
+{
+	struct pl_eops ops = { 0 };
+	int r = pl_plan_update_pods(db, db->last, node, db->dirty, db->ndirty, &ops);
+
+	if (r > 0 && ops.n) {
+		int s = pl_nft_send(db, db->last, db->last, &ops);
+
+		if (s < 0)
+			r = s;
+	}
+	free(ops.v);
+	if (r < 0) {
+		pl_plan_free(db->last);
+		db->last = NULL;
+		if (r == -ENOMEM)
+			k8s_error(db->ctx, r, "out of memory");
+		return r;
+	}
+	if (r > 0)
+		pl_db_clear_dirty(db);
+	return r;
+}
+
 K8SNET_EXPORT int k8snet_policy_db_sync(struct k8snet_policy_db *db, const char *node)
 {
 	struct pl_plan *plan = NULL;
@@ -635,6 +683,11 @@ K8SNET_EXPORT int k8snet_policy_db_sync(struct k8snet_policy_db *db, const char 
 		pl_plan_free(db->last);
 		db->last = NULL;
 	}
+	if (db->last && !db->struct_dirty && db->ndirty <= 256) {
+		r = sync_pods(db, node);
+		if (r != 0)
+			return r < 0 ? r : 0;
+	}
 	r = pl_plan_build(db, node, &plan);
 	if (r < 0)
 		return k8s_error(db->ctx, r, "cannot build the ruleset: %s", k8snet_strerror(r));
@@ -646,6 +699,7 @@ K8SNET_EXPORT int k8snet_policy_db_sync(struct k8snet_policy_db *db, const char 
 	}
 	pl_plan_free(db->last);
 	db->last = plan;
+	pl_db_clear_dirty(db);
 	if (!db->last_node || strcmp(db->last_node, node) != 0) {
 		free(db->last_node);
 		db->last_node = strdup(node);

@@ -25,8 +25,8 @@ struct builder {
 	struct nsgroup {
 		const char *name;
 		const struct pl_labels *labels;   /* NULL: only the implied name label */
-		size_t n, cap;
-		size_t *pods;
+		size_t n, cap, npols, pols_cap;
+		size_t *pods, *pols;
 	} *nsg;
 	struct pl_map nsg_by_name;
 };
@@ -153,6 +153,16 @@ static int index_pods(struct builder *b)
 			return -ENOMEM;
 		g->labels = &db->ns[i].labels;
 	}
+	for (i = 0; i < db->npol; i++) {
+		struct nsgroup *g;
+
+		if (db->pol[i].dead)
+			continue;
+		g = nsgroup(b, db->pol[i].ns);
+		if (!g || push((void **)&g->pols, &g->pols_cap, g->npols, sizeof(size_t)) < 0)
+			return -ENOMEM;
+		g->pols[g->npols++] = i;
+	}
 	for (i = 0; i < db->npods; i++) {
 		const struct pl_pod *pod = &db->pods[i];
 		struct nsgroup *g;
@@ -235,6 +245,12 @@ static int peer_sets(struct builder *b, const struct pl_policy *pol, const struc
 	if (!s6 || pl_map_put(&b->set_by_id, id, idx) < 0)
 		return -ENOMEM;
 	s4 = &b->p->sets[idx];
+	for (i = 0; i < 2; i++) {
+		s4[i].is_peer = true;
+		s4[i].pol_ns = strdup(pol->ns);
+		if (!s4[i].pol_ns || pl_peer_copy(&s4[i].peer, peer) < 0)
+			return -ENOMEM;
+	}
 	for (i = 0; i < b->nnsg; i++) {
 		const struct nsgroup *g = &b->nsg[i];
 
@@ -281,6 +297,12 @@ static int named_sets(struct builder *b, const char *name, uint8_t proto, const 
 		    !new_set(b, n6, PL_K_NAMED6, false, comment) ||
 		    pl_map_put(&b->set_by_id, id, idx) < 0)
 			return -ENOMEM;
+		for (i = 0; i < 2; i++) {
+			b->p->sets[idx + i].port_proto = proto;
+			b->p->sets[idx + i].port_name = strdup(name);
+			if (!b->p->sets[idx + i].port_name)
+				return -ENOMEM;
+		}
 		for (i = 0; i < b->db->npods; i++) {
 			const struct pl_pod *pod = &b->db->pods[i];
 
@@ -453,6 +475,7 @@ static int group_chain(struct builder *b, const struct pl_pod *pod, bool ingress
 {
 	_cleanup_(freep) char *key = NULL, *name = NULL, *comment = NULL;
 	const char **targets = NULL;
+	const struct nsgroup *g;
 	struct pl_pchain *c;
 	size_t i, n = 0, idx;
 	char *buf = NULL;
@@ -463,8 +486,9 @@ static int group_chain(struct builder *b, const struct pl_pod *pod, bool ingress
 	*ret = NULL;
 	if (!f)
 		return -ENOMEM;
-	for (i = 0; i < b->db->npol; i++) {
-		const struct pl_policy *pol = &b->db->pol[i];
+	g = nsgroup(b, pod->ns);
+	for (i = 0; g && i < g->npols; i++) {
+		const struct pl_policy *pol = &b->db->pol[g->pols[i]];
 
 		if (!(ingress ? pol->ingress : pol->egress) || !pl_policy_selects(pol, pod))
 			continue;
@@ -552,6 +576,57 @@ static int dispatch_pods(struct builder *b, struct pl_pset *maps)
 	return 0;
 }
 
+static int record_pod(struct pl_plan *p, const struct pl_pod *pod, const char *key)
+{
+	struct pl_ppod *rec;
+	size_t idx;
+
+	if (!pl_map_get(&p->pod_idx, key, &idx)) {
+		if (push((void **)&p->pods, &p->pods_cap, p->npods, sizeof(*rec)) < 0)
+			return -ENOMEM;
+		idx = p->npods;
+		p->pods[idx] = (struct pl_ppod){ .key = strdup(key) };
+		if (!p->pods[idx].key || pl_map_put(&p->pod_idx, key, idx) < 0) {
+			free(p->pods[idx].key);
+			return -ENOMEM;
+		}
+		p->npods++;
+	}
+	rec = &p->pods[idx];
+	free(rec->ips);
+	rec->ips = NULL;
+	rec->nips = 0;
+	if (!pod || pod->dead || pod->host_network || !pod->nips)
+		return 0;
+	rec->ips = malloc(pod->nips * sizeof(*rec->ips));
+	if (!rec->ips)
+		return -ENOMEM;
+	memcpy(rec->ips, pod->ips, pod->nips * sizeof(*rec->ips));
+	rec->nips = pod->nips;
+	return 0;
+}
+
+static int record_pods(struct pl_plan *p, const struct k8snet_policy_db *db)
+{
+	size_t i;
+
+	for (i = 0; i < db->npods; i++) {
+		const struct pl_pod *pod = &db->pods[i];
+		char *key = NULL;
+		int r;
+
+		if (pod->dead || pod->host_network || !pod->nips)
+			continue;
+		if (asprintf(&key, "%s/%s", pod->ns, pod->name) < 0)
+			return -ENOMEM;
+		r = record_pod(p, pod, key);
+		free(key);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 static int base_chains(struct builder *b)
 {
 	static const struct {
@@ -559,8 +634,10 @@ static int base_chains(struct builder *b)
 		int hook, prio;
 		bool src;
 	} bases[] = {
-		{ "forward-egress", "egress4", "egress6", NF_INET_FORWARD, -1, true },
-		{ "input-egress", "egress4", "egress6", NF_INET_LOCAL_IN, -1, true },
+		/* Egress before routing but after Service DNAT (dstnat, -100), so
+		 * that one chain sees traffic to other pods, to the node and out,
+		 * on the destination the Service chose. */
+		{ "prerouting-egress", "egress4", "egress6", NF_INET_PRE_ROUTING, -90, true },
 		{ "forward-ingress", "ingress4", "ingress6", NF_INET_FORWARD, 0, false },
 	};
 	size_t i;
@@ -601,6 +678,16 @@ static int cmp_chain(const void *a, const void *b)
 	return strcmp(((const struct pl_pchain *)a)->name, ((const struct pl_pchain *)b)->name);
 }
 
+static void set_clear(struct pl_pset *s)
+{
+	free(s->name);
+	free(s->comment);
+	free(s->e);
+	pl_peer_clear(&s->peer);
+	free(s->pol_ns);
+	free(s->port_name);
+}
+
 /* Peer and named-port sets exist per family; keep those some rule uses. */
 static int drop_unused_sets(struct pl_plan *p)
 {
@@ -622,9 +709,7 @@ static int drop_unused_sets(struct pl_plan *p)
 		if (p->sets[i].is_map || pl_map_get(&used, p->sets[i].name, &dummy)) {
 			p->sets[n++] = p->sets[i];
 		} else {
-			free(p->sets[i].name);
-			free(p->sets[i].comment);
-			free(p->sets[i].e);
+			set_clear(&p->sets[i]);
 		}
 	}
 	if (r >= 0)
@@ -677,12 +762,15 @@ void pl_plan_free(struct pl_plan *p)
 
 	if (!p)
 		return;
-	for (i = 0; i < p->nsets; i++) {
-		free(p->sets[i].name);
-		free(p->sets[i].comment);
-		free(p->sets[i].e);
-	}
+	for (i = 0; i < p->nsets; i++)
+		set_clear(&p->sets[i]);
 	free(p->sets);
+	for (i = 0; i < p->npods; i++) {
+		free(p->pods[i].key);
+		free(p->pods[i].ips);
+	}
+	free(p->pods);
+	pl_map_free(&p->pod_idx);
 	for (i = 0; i < p->nchains; i++) {
 		for (j = 0; j < p->chains[i].n; j++) {
 			free(p->chains[i].r[j].comment);
@@ -716,6 +804,8 @@ int pl_plan_build(struct k8snet_policy_db *db, const char *node, struct pl_plan 
 	if (r >= 0)
 		r = base_chains(&b);
 	if (r >= 0)
+		r = record_pods(b.p, db);
+	if (r >= 0)
 		r = dispatch_pods(&b, b.p->sets);
 	/* Map element chain names point into chains, which finish() moves: fix
 	 * them up by name after sorting. */
@@ -745,8 +835,10 @@ int pl_plan_build(struct k8snet_policy_db *db, const char *node, struct pl_plan 
 	pl_map_free(&b.set_by_id);
 	pl_map_free(&b.chain_by_name);
 	pl_map_free(&b.nsg_by_name);
-	for (i = 0; i < b.nnsg; i++)
+	for (i = 0; i < b.nnsg; i++) {
 		free(b.nsg[i].pods);
+		free(b.nsg[i].pols);
+	}
 	free(b.nsg);
 	if (r < 0) {
 		pl_plan_free(b.p);
@@ -906,7 +998,7 @@ int pl_plan_render(const struct pl_plan *p, FILE *f)
 		fprintf(f, "\n\tchain %s {\n", c->name);
 		if (c->hook >= 0)
 			fprintf(f, "\t\ttype filter hook %s priority %d; policy accept;\n",
-				c->hook == NF_INET_FORWARD ? "forward" : "input", c->prio);
+				c->hook == NF_INET_FORWARD ? "forward" : "prerouting", c->prio);
 		for (j = 0; j < c->n; j++) {
 			fputs("\t\t", f);
 			pl_rule_render(&c->r[j], f);
@@ -947,4 +1039,247 @@ K8SNET_EXPORT int k8snet_policy_db_render(struct k8snet_policy_db *db, const cha
 	}
 	*ret_text = buf;
 	return 0;
+}
+
+/* ---- incremental updates for pod churn ---- */
+
+static bool pod_is_local(const struct pl_pod *pod, const char *node)
+{
+	return pod && !pod->dead && !pod->host_network && pod->nips && pod->node &&
+	       strcmp(pod->node, node) == 0;
+}
+
+/* The group chain a pod needs (as group_chain() names it), NULL if none. */
+static int group_name(struct k8snet_policy_db *db, const struct pl_pod *pod, bool ingress,
+		      char **ret)
+{
+	char *buf = NULL;
+	size_t size = 0, i, n = 0;
+	FILE *f = open_memstream(&buf, &size);
+
+	*ret = NULL;
+	if (!f)
+		return -ENOMEM;
+	for (i = 0; i < db->npol; i++) {
+		const struct pl_policy *pol = &db->pol[i];
+
+		if ((ingress ? pol->ingress : pol->egress) && pl_policy_selects(pol, pod))
+			fprintf(f, "%s%s/%s", n++ ? ", " : "", pol->ns, pol->name);
+	}
+	fclose(f);
+	if (!buf)
+		return -ENOMEM;
+	if (n) {
+		*ret = hex_name(ingress ? "gin" : "geg", buf);
+		if (!*ret) {
+			free(buf);
+			return -ENOMEM;
+		}
+	}
+	free(buf);
+	return 0;
+}
+
+static size_t lower_bound(const struct pl_pset *s, const uint8_t *key, size_t len)
+{
+	size_t lo = 0, hi = s->n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (memcmp(s->e[mid].key, key, len) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int op(struct pl_eops *ops, const struct pl_pset *s, bool add, const uint8_t *key,
+	      const char *chain)
+{
+	struct pl_eop *o;
+
+	if (push((void **)&ops->v, &ops->cap, ops->n, sizeof(*o)) < 0)
+		return -ENOMEM;
+	o = &ops->v[ops->n++];
+	memset(o, 0, sizeof(*o));
+	o->set = s;
+	o->add = add;
+	memcpy(o->key, key, pl_key_len(s->kind));
+	o->chain = chain;
+	return 0;
+}
+
+static bool kind_is_v4(enum pl_key_kind k)
+{
+	return k == PL_K_ADDR4 || k == PL_K_NAMED4;
+}
+
+/* Remove every element keyed by address a (alone or as a concatenation's head). */
+static int remove_addr(struct pl_pset *s, const struct pl_addr *a, struct pl_eops *ops)
+{
+	size_t alen = a->family == AF_INET ? 4 : 16, i, j;
+	int r;
+
+	if (kind_is_v4(s->kind) != (a->family == AF_INET))
+		return 0;
+	i = lower_bound(s, a->a, alen);
+	for (j = i; j < s->n && memcmp(s->e[j].key, a->a, alen) == 0; j++) {
+		r = op(ops, s, false, s->e[j].key, NULL);
+		if (r < 0)
+			return r;
+	}
+	memmove(&s->e[i], &s->e[j], (s->n - j) * sizeof(*s->e));
+	s->n -= j - i;
+	return 0;
+}
+
+static int insert_elem(struct pl_pset *s, const uint8_t *key, const char *chain,
+		       struct pl_eops *ops)
+{
+	size_t len = pl_key_len(s->kind), i = lower_bound(s, key, len);
+
+	if (i < s->n && memcmp(s->e[i].key, key, len) == 0)
+		return 0;
+	if (push((void **)&s->e, &s->cap, s->n, sizeof(*s->e)) < 0)
+		return -ENOMEM;
+	memmove(&s->e[i + 1], &s->e[i], (s->n - i) * sizeof(*s->e));
+	memset(&s->e[i], 0, sizeof(s->e[i]));
+	memcpy(s->e[i].key, key, len);
+	s->e[i].chain = chain;
+	s->n++;
+	return op(ops, s, true, key, chain);
+}
+
+static int add_pod_elems(struct k8snet_policy_db *db, struct pl_plan *p, const struct pl_pod *pod,
+			 struct pl_eops *ops)
+{
+	size_t i, j, k;
+	int r;
+
+	for (i = 0; i < p->nsets; i++) {
+		struct pl_pset *s = &p->sets[i];
+
+		if (s->is_peer) {
+			struct pl_policy scope = { .ns = s->pol_ns };
+
+			if (!pl_peer_matches_pod(db, &scope, &s->peer, pod))
+				continue;
+			for (k = 0; k < pod->nips; k++) {
+				uint8_t key[24] = { 0 };
+
+				if (kind_is_v4(s->kind) != (pod->ips[k].family == AF_INET))
+					continue;
+				addr_key(&pod->ips[k], key);
+				r = insert_elem(s, key, NULL, ops);
+				if (r < 0)
+					return r;
+			}
+		} else if (s->port_name) {
+			for (j = 0; j < pod->nports; j++) {
+				const struct pl_cport *cp = &pod->ports[j];
+
+				if (!cp->name || cp->proto != s->port_proto || strcmp(cp->name, s->port_name))
+					continue;
+				for (k = 0; k < pod->nips; k++) {
+					uint8_t key[24] = { 0 };
+					bool v4 = pod->ips[k].family == AF_INET;
+					size_t off = v4 ? 4 : 16;
+					uint16_t port = htons(cp->port);
+
+					if (kind_is_v4(s->kind) != v4)
+						continue;
+					addr_key(&pod->ips[k], key);
+					key[off] = cp->proto;
+					memcpy(key + off + 4, &port, 2);
+					r = insert_elem(s, key, NULL, ops);
+					if (r < 0)
+						return r;
+				}
+			}
+		}
+	}
+	return 0;
+}
+
+static int add_pod_dispatch(struct k8snet_policy_db *db, struct pl_plan *p,
+			    const struct pl_pod *pod, struct pl_eops *ops)
+{
+	static const char *const maps[2][2] = { { "egress4", "egress6" }, { "ingress4", "ingress6" } };
+	int dir, r;
+	size_t k;
+
+	for (dir = 0; dir < 2; dir++) {
+		_cleanup_(freep) char *name = NULL;
+		const struct pl_pchain *c;
+
+		r = group_name(db, pod, dir == 1, &name);
+		if (r < 0)
+			return r;
+		if (!name)
+			continue;
+		c = pl_plan_chain(p, name);
+		for (k = 0; c && k < pod->nips; k++) {
+			bool v4 = pod->ips[k].family == AF_INET;
+			struct pl_pset *m = (struct pl_pset *)pl_plan_set(p, maps[dir][v4 ? 0 : 1]);
+			uint8_t key[24] = { 0 };
+
+			addr_key(&pod->ips[k], key);
+			r = m ? insert_elem(m, key, c->name, ops) : -ENOENT;
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+int pl_plan_update_pods(struct k8snet_policy_db *db, struct pl_plan *p, const char *node,
+			char *const *keys, size_t nkeys, struct pl_eops *ops)
+{
+	size_t i, j, idx;
+	int dir, r;
+
+	/* First, without touching p: does every local pod find its group chain? */
+	for (i = 0; i < nkeys; i++) {
+		const struct pl_pod *pod = pl_map_get(&db->pod_by_name, keys[i], &idx) ?
+					   &db->pods[idx] : NULL;
+
+		for (dir = 0; pod_is_local(pod, node) && dir < 2; dir++) {
+			_cleanup_(freep) char *name = NULL;
+
+			r = group_name(db, pod, dir == 1, &name);
+			if (r < 0)
+				return r;
+			if (name && !pl_plan_chain(p, name))
+				return 0;
+		}
+	}
+	for (i = 0; i < nkeys; i++) {
+		const struct pl_pod *pod = pl_map_get(&db->pod_by_name, keys[i], &idx) ?
+					   &db->pods[idx] : NULL;
+
+		if (pl_map_get(&p->pod_idx, keys[i], &idx)) {
+			for (j = 0; j < p->pods[idx].nips; j++) {
+				size_t s;
+
+				for (s = 0; s < p->nsets; s++) {
+					r = remove_addr(&p->sets[s], &p->pods[idx].ips[j], ops);
+					if (r < 0)
+						return r;
+				}
+			}
+		}
+		if (pod && !pod->dead && !pod->host_network && pod->nips) {
+			r = add_pod_elems(db, p, pod, ops);
+			if (r >= 0 && pod_is_local(pod, node))
+				r = add_pod_dispatch(db, p, pod, ops);
+			if (r < 0)
+				return r;
+		}
+		r = record_pod(p, pod, keys[i]);
+		if (r < 0)
+			return r;
+	}
+	return 1;
 }
