@@ -171,7 +171,8 @@ void pl_db_mark_pod(struct k8snet_policy_db *db, const char *ns, const char *nam
 	char *k = ns_key(ns, name);
 	size_t dummy;
 
-	if (!k || db->struct_dirty) {
+	/* Before the first sync (or after a failed one) everything is rebuilt. */
+	if (!k || db->struct_dirty || !db->last) {
 		free(k);
 		return;
 	}

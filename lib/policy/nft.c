@@ -588,10 +588,17 @@ static int send_batch(struct k8snet_ctx *ctx, struct batch *b)
 	return 0;
 }
 
-static void ops_msgs(struct batch *b, const struct pl_eops *ops)
+static void ops_msgs(struct batch *b, const struct pl_plan *p, const struct pl_eops *ops)
 {
 	size_t i;
 
+	/* new group chains first: map elements jump to them */
+	for (i = 0; i < ops->nchains && !b->err; i++) {
+		const struct pl_pchain *c = pl_plan_chain(p, ops->chains[i]);
+
+		msg_chain(b, c, NFT_MSG_NEWCHAIN);
+		msg_chain_rules(b, c);
+	}
 	for (i = 0; i < ops->n && !b->err; i++) {
 		struct pl_elem e = { .chain = ops->v[i].chain };
 		const struct pl_elem *ep = &e;
@@ -619,7 +626,7 @@ int pl_nft_send(struct k8snet_policy_db *db, const struct pl_plan *old, const st
 	nftnl_batch_begin(b.buf, b.seq++);
 	b.len += MNL_ALIGN(((struct nlmsghdr *)b.buf)->nlmsg_len);
 	if (ops)
-		ops_msgs(&b, ops);
+		ops_msgs(&b, plan, ops);
 	else if (old)
 		delta(&b, old, plan);
 	else
@@ -651,13 +658,14 @@ static int sync_pods(struct k8snet_policy_db *db, const char *node)
 	struct pl_eops ops = { 0 };
 	int r = pl_plan_update_pods(db, db->last, node, db->dirty, db->ndirty, &ops);
 
-	if (r > 0 && ops.n) {
+	if (r > 0 && (ops.n || ops.nchains)) {
 		int s = pl_nft_send(db, db->last, db->last, &ops);
 
 		if (s < 0)
 			r = s;
 	}
 	free(ops.v);
+	free(ops.chains);
 	if (r < 0) {
 		pl_plan_free(db->last);
 		db->last = NULL;
@@ -685,16 +693,27 @@ K8SNET_EXPORT int k8snet_policy_db_sync(struct k8snet_policy_db *db, const char 
 	}
 	if (db->last && !db->struct_dirty && db->ndirty <= 256) {
 		r = sync_pods(db, node);
-		if (r != 0)
+		if (r > 0 || r == -ENOMEM)
 			return r < 0 ? r : 0;
+		/* 0: needs a rebuild; other errors: the kernel's table is not what
+		 * we think (changed behind our back?), and db->last is gone: the
+		 * rebuild below replaces it whole. */
 	}
 	r = pl_plan_build(db, node, &plan);
 	if (r < 0)
 		return k8s_error(db->ctx, r, "cannot build the ruleset: %s", k8snet_strerror(r));
 	r = pl_nft_sync(db, plan);
+	if (r < 0 && r != -ENOMEM && db->last) {
+		pl_plan_free(db->last);
+		db->last = NULL;
+		r = pl_nft_sync(db, plan);
+	}
 	if (r < 0) {
-		/* The kernel keeps its previous state; so do we. */
+		/* The kernel keeps its previous state; we drop our idea of it, so
+		 * that the next sync replaces the table whole. */
 		pl_plan_free(plan);
+		pl_plan_free(db->last);
+		db->last = NULL;
 		return r;
 	}
 	pl_plan_free(db->last);

@@ -421,24 +421,30 @@ static int emit_families(struct rule_ctx *rc, const struct pl_peer *peer, long p
 	return r;
 }
 
+/* "pin/NS/NAME" (ingress) or "peg/NS/NAME"; hashed when too long for the kernel. */
+static char *policy_chain_name(const struct pl_policy *pol, bool ingress)
+{
+	char *name = NULL, *h;
+
+	if (asprintf(&name, "%s/%s/%s", ingress ? "pin" : "peg", pol->ns, pol->name) < 0)
+		return NULL;
+	if (strlen(name) <= 240)
+		return name;
+	h = hex_name(ingress ? "pin" : "peg", name);
+	free(name);
+	return h;
+}
+
 static int policy_chain(struct builder *b, const struct pl_policy *pol, bool ingress,
 			const char **ret)
 {
-	_cleanup_(freep) char *name = NULL;
+	_cleanup_(freep) char *name = policy_chain_name(pol, ingress);
 	struct rule_ctx rc = { b, pol, ingress, 0, NULL };
 	size_t i, j, k, idx;
 	int r;
 
-	if (asprintf(&name, "%s/%s/%s", ingress ? "pin" : "peg", pol->ns, pol->name) < 0)
+	if (!name)
 		return -ENOMEM;
-	if (strlen(name) > 240) {
-		char *h = hex_name(ingress ? "pin" : "peg", name);
-
-		free(name);
-		name = h;
-		if (!name)
-			return -ENOMEM;
-	}
 	if (pl_map_get(&b->chain_by_name, name, &idx)) {
 		*ret = b->p->chains[idx].name;
 		return 0;
@@ -470,10 +476,30 @@ static int policy_chain(struct builder *b, const struct pl_policy *pol, bool ing
 
 /* ---- per-pod dispatch ---- */
 
+/* A group chain: jump to each isolating policy's chain, then drop. */
+static int fill_group_chain(struct pl_pchain *c, const char *const *targets, size_t n,
+			    bool ingress, const char *policies)
+{
+	struct pl_prule dr = { .verdict = PL_V_DROP };
+	_cleanup_(freep) char *comment = NULL;
+	size_t i;
+
+	if (asprintf(&comment, "isolated for %s by %s", ingress ? "ingress" : "egress",
+		     policies) < 0)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		struct pl_prule jr = { .verdict = PL_V_JUMP, .target = targets[i] };
+
+		if (!add_rule(c, &jr, NULL))
+			return -ENOMEM;
+	}
+	return add_rule(c, &dr, comment) ? 0 : -ENOMEM;
+}
+
 static int group_chain(struct builder *b, const struct pl_pod *pod, bool ingress,
 		       const char **ret)
 {
-	_cleanup_(freep) char *key = NULL, *name = NULL, *comment = NULL;
+	_cleanup_(freep) char *key = NULL, *name = NULL;
 	const char **targets = NULL;
 	const struct nsgroup *g;
 	struct pl_pchain *c;
@@ -521,23 +547,11 @@ static int group_chain(struct builder *b, const struct pl_pod *pod, bool ingress
 		goto out;
 	}
 	c = new_chain(b, name, -1, 0);
-	if (!c || asprintf(&comment, "isolated for %s by %s", ingress ? "ingress" : "egress",
-			   key) < 0) {
+	if (!c) {
 		r = -ENOMEM;
 		goto out;
 	}
-	for (i = 0; i < n && r >= 0; i++) {
-		struct pl_prule jr = { .verdict = PL_V_JUMP, .target = targets[i] };
-
-		if (!add_rule(c, &jr, NULL))
-			r = -ENOMEM;
-	}
-	if (r >= 0) {
-		struct pl_prule dr = { .verdict = PL_V_DROP };
-
-		if (!add_rule(c, &dr, comment))
-			r = -ENOMEM;
-	}
+	r = fill_group_chain(c, targets, n, ingress, key);
 	*ret = c->name;
 out:
 	free(targets);
@@ -625,6 +639,27 @@ static int record_pods(struct pl_plan *p, const struct k8snet_policy_db *db)
 			return r;
 	}
 	return 0;
+}
+
+/* Every policy gets its chains, even one that isolates no pod of this node
+ * yet, so that pod churn never needs more than a new group chain. */
+static int all_policy_chains(struct builder *b)
+{
+	size_t i;
+	const char *name;
+	int r = 0;
+
+	for (i = 0; i < b->db->npol && r >= 0; i++) {
+		const struct pl_policy *pol = &b->db->pol[i];
+
+		if (pol->dead)
+			continue;
+		if (pol->ingress)
+			r = policy_chain(b, pol, true, &name);
+		if (r >= 0 && pol->egress)
+			r = policy_chain(b, pol, false, &name);
+	}
+	return r;
 }
 
 static int base_chains(struct builder *b)
@@ -807,6 +842,8 @@ int pl_plan_build(struct k8snet_policy_db *db, const char *node, struct pl_plan 
 		r = record_pods(b.p, db);
 	if (r >= 0)
 		r = dispatch_pods(&b, b.p->sets);
+	if (r >= 0)
+		r = all_policy_chains(&b);
 	/* Map element chain names point into chains, which finish() moves: fix
 	 * them up by name after sorting. */
 	if (r >= 0) {
@@ -1049,34 +1086,115 @@ static bool pod_is_local(const struct pl_pod *pod, const char *node)
 	       strcmp(pod->node, node) == 0;
 }
 
-/* The group chain a pod needs (as group_chain() names it), NULL if none. */
-static int group_name(struct k8snet_policy_db *db, const struct pl_pod *pod, bool ingress,
-		      char **ret)
-{
-	char *buf = NULL;
-	size_t size = 0, i, n = 0;
-	FILE *f = open_memstream(&buf, &size);
+/* The group chain a pod needs (as group_chain() names it), NULL if none;
+ * with ret_key and ret_targets, also its policies and their chains. */
+struct group {
+	char *name, *key;
+	size_t n;
+	char **targets;
+};
 
-	*ret = NULL;
+static void group_clear(struct group *g)
+{
+	size_t i;
+
+	free(g->name);
+	free(g->key);
+	for (i = 0; i < g->n; i++)
+		free(g->targets[i]);
+	free(g->targets);
+	*g = (struct group){ 0 };
+}
+
+static int group_of(struct k8snet_policy_db *db, const struct pl_pod *pod, bool ingress,
+		    struct group *g)
+{
+	size_t size = 0, i;
+	FILE *f = open_memstream(&g->key, &size);
+	int r = 0;
+
+	*g = (struct group){ 0 };
 	if (!f)
 		return -ENOMEM;
-	for (i = 0; i < db->npol; i++) {
+	for (i = 0; i < db->npol && r >= 0; i++) {
 		const struct pl_policy *pol = &db->pol[i];
+		char **t;
 
-		if ((ingress ? pol->ingress : pol->egress) && pl_policy_selects(pol, pod))
-			fprintf(f, "%s%s/%s", n++ ? ", " : "", pol->ns, pol->name);
+		if (!(ingress ? pol->ingress : pol->egress) || !pl_policy_selects(pol, pod))
+			continue;
+		fprintf(f, "%s%s/%s", g->n ? ", " : "", pol->ns, pol->name);
+		t = realloc(g->targets, (g->n + 1) * sizeof(*t));
+		if (!t) {
+			r = -ENOMEM;
+			break;
+		}
+		g->targets = t;
+		g->targets[g->n] = policy_chain_name(pol, ingress);
+		if (!g->targets[g->n])
+			r = -ENOMEM;
+		else
+			g->n++;
 	}
 	fclose(f);
-	if (!buf)
+	if (r >= 0 && !g->key)
+		r = -ENOMEM;
+	if (r >= 0 && g->n && !(g->name = hex_name(ingress ? "gin" : "geg", g->key)))
+		r = -ENOMEM;
+	if (r < 0)
+		group_clear(g);
+	return r;
+}
+
+/* Make group chain g in p, sorted in place; its name goes to ops. */
+static int create_group_chain(struct pl_plan *p, const struct group *g, bool ingress,
+			      struct pl_eops *ops)
+{
+	struct pl_pchain c = { .hook = -1 };
+	const char **targets = calloc(g->n, sizeof(*targets));
+	size_t i, size = 0, lo = 0, hi = p->nchains;
+	FILE *f;
+	int r;
+
+	if (!targets)
 		return -ENOMEM;
-	if (n) {
-		*ret = hex_name(ingress ? "gin" : "geg", buf);
-		if (!*ret) {
-			free(buf);
-			return -ENOMEM;
+	for (i = 0; i < g->n; i++)
+		targets[i] = pl_plan_chain(p, g->targets[i])->name;
+	c.name = strdup(g->name);
+	r = c.name ? fill_group_chain(&c, targets, g->n, ingress, g->key) : -ENOMEM;
+	free(targets);
+	f = r >= 0 ? open_memstream(&c.text, &size) : NULL;
+	if (f) {
+		for (i = 0; i < c.n; i++) {
+			pl_rule_render(&c.r[i], f);
+			fputc('\n', f);
 		}
+		fclose(f);
 	}
-	free(buf);
+	if (r >= 0 && (!c.text || push((void **)&p->chains, &p->chains_cap, p->nchains,
+				       sizeof(c)) < 0 ||
+		       push((void **)&ops->chains, &ops->chains_cap, ops->nchains,
+			    sizeof(char *)) < 0))
+		r = -ENOMEM;
+	if (r < 0) {
+		for (i = 0; i < c.n; i++)
+			free(c.r[i].comment);
+		free(c.r);
+		free(c.name);
+		free(c.text);
+		return r;
+	}
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (strcmp(p->chains[mid].name, c.name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	memmove(&p->chains[lo + 1], &p->chains[lo], (p->nchains - lo) * sizeof(c));
+	p->chains[lo] = c;
+	p->nchains++;
+	ops->chains[ops->nchains++] = p->chains[lo].name;
 	return 0;
 }
 
@@ -1211,15 +1329,22 @@ static int add_pod_dispatch(struct k8snet_policy_db *db, struct pl_plan *p,
 	size_t k;
 
 	for (dir = 0; dir < 2; dir++) {
-		_cleanup_(freep) char *name = NULL;
+		struct group g;
 		const struct pl_pchain *c;
 
-		r = group_name(db, pod, dir == 1, &name);
+		r = group_of(db, pod, dir == 1, &g);
 		if (r < 0)
 			return r;
-		if (!name)
+		if (!g.name)
 			continue;
-		c = pl_plan_chain(p, name);
+		c = pl_plan_chain(p, g.name);
+		if (!c) {
+			r = create_group_chain(p, &g, dir == 1, ops);
+			c = r < 0 ? NULL : pl_plan_chain(p, g.name);
+		}
+		group_clear(&g);
+		if (r < 0)
+			return r;
 		for (k = 0; c && k < pod->nips; k++) {
 			bool v4 = pod->ips[k].family == AF_INET;
 			struct pl_pset *m = (struct pl_pset *)pl_plan_set(p, maps[dir][v4 ? 0 : 1]);
@@ -1240,18 +1365,24 @@ int pl_plan_update_pods(struct k8snet_policy_db *db, struct pl_plan *p, const ch
 	size_t i, j, idx;
 	int dir, r;
 
-	/* First, without touching p: does every local pod find its group chain? */
+	/* First, without touching p: do the chains of every local pod's policies
+	 * exist?  (Its group chain may be new: that one we can add.) */
 	for (i = 0; i < nkeys; i++) {
 		const struct pl_pod *pod = pl_map_get(&db->pod_by_name, keys[i], &idx) ?
 					   &db->pods[idx] : NULL;
 
 		for (dir = 0; pod_is_local(pod, node) && dir < 2; dir++) {
-			_cleanup_(freep) char *name = NULL;
+			struct group g;
+			size_t t;
+			bool ok = true;
 
-			r = group_name(db, pod, dir == 1, &name);
+			r = group_of(db, pod, dir == 1, &g);
 			if (r < 0)
 				return r;
-			if (name && !pl_plan_chain(p, name))
+			for (t = 0; t < g.n && ok; t++)
+				ok = pl_plan_chain(p, g.targets[t]) != NULL;
+			group_clear(&g);
+			if (!ok)
 				return 0;
 		}
 	}

@@ -68,6 +68,8 @@ struct pl_eop {
 struct pl_eops {
 	size_t n, cap;
 	struct pl_eop *v;
+	size_t nchains, chains_cap;
+	const char **chains;      /* group chains made by the update (names) */
 };
 
 enum pl_special { PL_R_PLAIN, PL_R_CT_ACCEPT, PL_R_VMAP };

@@ -328,6 +328,7 @@ START_TEST(test_incremental_equals_rebuild)
 		}
 	}
 	ck_assert_int_eq(pl_plan_build(db, "node1", &inc), 0);
+	db->last = inc;  /* as after a sync: changes are tracked from here */
 	pl_db_clear_dirty(db);
 	/* pod churn: relabel, new pods (one remote, one host network), moved,
 	 * re-addressed, deleted */
@@ -341,14 +342,28 @@ START_TEST(test_incremental_equals_rebuild)
 	ck_assert_int_eq(k8snet_policy_db_set_pod(db, "y", "c", "pod=c", "10.244.1.99", "node2", 0), 0);
 	ck_assert_int_eq(k8snet_policy_db_delete(db, "Pod", "z", "c"), 0);
 	ck_assert_int_eq(k8snet_policy_db_set_pod(db, "x", "c", "pod=a", "10.244.1.13", "node1", 0), 0);
+	/* a combination of policies no pod had: a new group chain */
+	ck_assert_int_eq(k8snet_policy_db_set_pod(db, "x", "a", "pod=zz,target=isolated", "10.244.1.11",
+						  "node1", 0), 0);
 	ck_assert(!db->struct_dirty);
-	ck_assert_int_eq(db->ndirty, 7);
+	ck_assert_int_eq(db->ndirty, 8);
 	ck_assert_int_eq(pl_plan_update_pods(db, inc, "node1", db->dirty, db->ndirty, &ops), 1);
 	ck_assert_int_gt(ops.n, 10);
+	ck_assert_int_ge(ops.nchains, 1);
 	ck_assert_int_eq(pl_plan_build(db, "node1", &full), 0);
+	{
+		size_t i;
+
+		/* the new group chain is the one a rebuild makes */
+		for (i = 0; i < ops.nchains; i++)
+			ck_assert_str_eq(pl_plan_chain(inc, ops.chains[i])->text,
+					 pl_plan_chain(full, ops.chains[i])->text);
+	}
 	assert_same_sets(inc, full);
 	assert_same_sets(full, inc);
 	free(ops.v);
+	free(ops.chains);
+	db->last = NULL;
 	pl_plan_free(inc);
 	pl_plan_free(full);
 	free(world);
