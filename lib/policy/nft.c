@@ -42,7 +42,31 @@ struct batch {
 	uint32_t set_id;
 	size_t nmsgs;
 	int err;
+	/* what each message is about, to name it when the kernel refuses one */
+	size_t nwhat, what_cap;
+	struct what {
+		uint32_t seq;
+		char text[112];
+	} *what;
 };
+
+static void note(struct batch *b, const char *kind, const char *name)
+{
+	struct what *w;
+
+	if (b->nwhat == b->what_cap) {
+		size_t cap = b->what_cap ? 2 * b->what_cap : 256;
+
+		w = realloc(b->what, cap * sizeof(*w));
+		if (!w)
+			return;  /* only a nicer message is lost */
+		b->what = w;
+		b->what_cap = cap;
+	}
+	w = &b->what[b->nwhat++];
+	w->seq = b->seq - 1;
+	snprintf(w->text, sizeof(w->text), "%s %s", kind, name);
+}
 
 static char *room(struct batch *b)
 {
@@ -143,6 +167,7 @@ static void msg_set(struct batch *b, const struct pl_pset *s, uint16_t type)
 					   nftnl_udata_buf_len(ud));
 	}
 	nlh = hdr(b, type, type == NFT_MSG_NEWSET ? NLM_F_CREATE : 0);
+	note(b, type == NFT_MSG_NEWSET ? "adding set" : "deleting set", s->name);
 	if (nlh) {
 		nftnl_set_nlmsg_build_payload(nlh, ns);
 		commit_msg(b, nlh);
@@ -180,6 +205,8 @@ static void msg_elems(struct batch *b, const struct pl_pset *s, const struct pl_
 			nftnl_set_elem_add(ns, el);
 		}
 		nlh = b->err ? NULL : hdr(b, type, type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0);
+		note(b, type == NFT_MSG_NEWSETELEM ? "adding elements of" : "deleting elements of",
+		     s->name);
 		if (nlh) {
 			nftnl_set_elems_nlmsg_build_payload(nlh, ns);
 			commit_msg(b, nlh);
@@ -222,6 +249,7 @@ static void msg_chain(struct batch *b, const struct pl_pchain *c, uint16_t type)
 		nftnl_chain_set_u32(nc, NFTNL_CHAIN_POLICY, NF_ACCEPT);
 	}
 	nlh = hdr(b, type, type == NFT_MSG_NEWCHAIN ? NLM_F_CREATE : 0);
+	note(b, type == NFT_MSG_NEWCHAIN ? "adding chain" : "deleting chain", c->name);
 	if (nlh) {
 		nftnl_chain_nlmsg_build_payload(nlh, nc);
 		commit_msg(b, nlh);
@@ -421,6 +449,7 @@ static void msg_rule(struct batch *b, const char *chain, const struct pl_prule *
 		nftnl_rule_set_data(r, NFTNL_RULE_USERDATA, nftnl_udata_buf_data(ud),
 				    nftnl_udata_buf_len(ud));
 	nlh = hdr(b, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND);
+	note(b, "adding a rule to chain", chain);
 	if (nlh) {
 		nftnl_rule_nlmsg_build_payload(nlh, r);
 		commit_msg(b, nlh);
@@ -439,6 +468,7 @@ static void msg_flush_chain(struct batch *b, const char *chain)
 		return;
 	}
 	nlh = hdr(b, NFT_MSG_DELRULE, 0);
+	note(b, "flushing chain", chain);
 	if (nlh) {
 		nftnl_rule_nlmsg_build_payload(nlh, r);
 		commit_msg(b, nlh);
@@ -550,20 +580,30 @@ static void delta(struct batch *b, const struct pl_plan *o, const struct pl_plan
 
 /* ---- sending ---- */
 
+struct kerr {
+	int err;
+	uint32_t seq;      /* of the message the kernel refused */
+};
+
+/* Control messages (NLMSG_ERROR) do not reach mnl_cb_run()'s data callback. */
 static int error_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlmsgerr *err = mnl_nlmsg_get_payload(nlh);
-	int *ret = data;
+	struct kerr *k = data;
 
-	if (nlh->nlmsg_type == NLMSG_ERROR && err->error && !*ret)
-		*ret = err->error;
+	if (nlh->nlmsg_type == NLMSG_ERROR && err->error && !k->err) {
+		k->err = err->error;
+		k->seq = err->msg.nlmsg_seq;
+	}
 	return MNL_CB_OK;
 }
 
 static int send_batch(struct k8snet_ctx *ctx, struct batch *b)
 {
+	static mnl_cb_t ctl[NLMSG_MIN_TYPE] = { [NLMSG_ERROR] = error_cb };
 	struct mnl_socket *nl;
-	int r = k8s_ctx_nfnl(ctx, &nl), fd, kerr = 0;
+	int r = k8s_ctx_nfnl(ctx, &nl), fd;
+	struct kerr kerr = { 0 };
 	char rbuf[MNL_SOCKET_BUFFER_SIZE];
 	ssize_t n;
 
@@ -581,10 +621,17 @@ static int send_batch(struct k8snet_ctx *ctx, struct batch *b)
 		return k8s_error(ctx, -errno, "cannot send the nftables batch: %m");
 	/* Without NLM_F_ACK the kernel only answers errors, already queued now. */
 	while ((n = recv(fd, rbuf, sizeof(rbuf), MSG_DONTWAIT)) > 0)
-		mnl_cb_run(rbuf, (size_t)n, 0, 0, error_cb, &kerr);
-	if (kerr)
-		return k8s_error(ctx, kerr, "nftables rejected the policy batch: %s",
-				 k8snet_strerror(kerr));
+		mnl_cb_run2(rbuf, (size_t)n, 0, 0, NULL, &kerr, ctl, ARRAY_SIZE(ctl));
+	if (kerr.err) {
+		const char *what = NULL;
+		size_t i;
+
+		for (i = 0; i < b->nwhat && !what; i++)
+			if (b->what[i].seq == kerr.seq)
+				what = b->what[i].text;
+		return k8s_error(ctx, kerr.err, "nftables refused the policy batch%s%s: %s",
+				 what ? " at " : "", what ? what : "", k8snet_strerror(kerr.err));
+	}
 	return 0;
 }
 
@@ -634,6 +681,7 @@ int pl_nft_send(struct k8snet_policy_db *db, const struct pl_plan *old, const st
 	r = b.err;
 	if (r >= 0 && b.nmsgs == 0) {
 		free(b.buf);
+		free(b.what);
 		return 0;  /* nothing changed */
 	}
 	if (r >= 0 && room(&b)) {
@@ -647,6 +695,7 @@ int pl_nft_send(struct k8snet_policy_db *db, const struct pl_plan *old, const st
 	else
 		r = k8s_error(db->ctx, r, "out of memory");
 	free(b.buf);
+	free(b.what);
 	return r;
 }
 

@@ -1335,8 +1335,10 @@ static int add_pod_dispatch(struct k8snet_policy_db *db, struct pl_plan *p,
 		r = group_of(db, pod, dir == 1, &g);
 		if (r < 0)
 			return r;
-		if (!g.name)
+		if (!g.name) {
+			group_clear(&g);
 			continue;
+		}
 		c = pl_plan_chain(p, g.name);
 		if (!c) {
 			r = create_group_chain(p, &g, dir == 1, ops);
