@@ -50,3 +50,8 @@ bench_policy_bench_SOURCES = bench/policy-bench.c
 bench_policy_bench_LDADD = $(EXAMPLE_LDADD)
 BENCH_RUNNERS += bench/policy-bench.sh
 EXTRA_DIST += bench/policy-bench.sh
+
+check_PROGRAMS += tests/netns/test-policy-dualstack
+TESTS += tests/netns/test-policy-dualstack
+tests_netns_test_policy_dualstack_SOURCES = tests/netns/test-policy-dualstack.c
+tests_netns_test_policy_dualstack_LDADD = $(NETNS_LDADD)

@@ -6,6 +6,7 @@
  * Either way it is one nfnetlink batch, applied atomically by the kernel.
  */
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_tables.h>
@@ -378,6 +379,18 @@ static void build_rule_exprs(struct nftnl_rule *r, const struct pl_prule *pr)
 	}
 	if (pr->nfproto)
 		e_u8(r, NFT_META_NFPROTO, pr->nfproto);
+	if (pr->special == PL_R_ND_ACCEPT) {
+		/* ICMPv6 types 133..137: router and neighbor solicitation and
+		 * advertisement, redirect */
+		uint8_t lo = 133, hi = 137;
+
+		e_u8(r, NFT_META_L4PROTO, IPPROTO_ICMPV6);
+		e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, NFT_REG_1);
+		e_cmp(r, NFT_CMP_GTE, &lo, 1);
+		e_cmp(r, NFT_CMP_LTE, &hi, 1);
+		e_verdict(r, NF_ACCEPT, NULL);
+		return;
+	}
 	if (pr->special == PL_R_VMAP || pr->addr_set) {
 		uint32_t off = v6 ? (pr->addr_is_src ? 8 : 24) : (pr->addr_is_src ? 12 : 16);
 

@@ -680,6 +680,8 @@ static int base_chains(struct builder *b)
 	for (i = 0; i < ARRAY_SIZE(bases); i++) {
 		struct pl_pchain *c = new_chain(b, bases[i].name, bases[i].hook, bases[i].prio);
 		struct pl_prule ct = { .special = PL_R_CT_ACCEPT, .verdict = PL_V_ACCEPT };
+		struct pl_prule nd = { .special = PL_R_ND_ACCEPT, .nfproto = NFPROTO_IPV6,
+				       .verdict = PL_V_ACCEPT };
 		struct pl_prule v4 = { .special = PL_R_VMAP, .nfproto = NFPROTO_IPV4,
 				       .addr_set = bases[i].m4, .addr_is_src = bases[i].src };
 		struct pl_prule v6 = v4;
@@ -687,6 +689,7 @@ static int base_chains(struct builder *b)
 		v6.nfproto = NFPROTO_IPV6;
 		v6.addr_set = bases[i].m6;
 		if (!c || !add_rule(c, &ct, "replies and related traffic of allowed connections") ||
+		    !add_rule(c, &nd, "IPv6 neighbor discovery (the ARP of IPv6) always passes") ||
 		    !add_rule(c, &v4, "isolated pods of this node") ||
 		    !add_rule(&b->p->chains[b->p->nchains - 1], &v6, "isolated pods of this node"))
 			return -ENOMEM;
@@ -927,6 +930,10 @@ void pl_rule_render(const struct pl_prule *r, FILE *f)
 	if (r->nfproto) {
 		fprintf(f, "meta nfproto %s", r->nfproto == NFPROTO_IPV4 ? "ipv4" : "ipv6");
 		sep = " ";
+	}
+	if (r->special == PL_R_ND_ACCEPT) {
+		fputs(" meta l4proto ipv6-icmp icmpv6 type 133-137 accept", f);
+		goto comment;
 	}
 	if (r->special == PL_R_VMAP) {
 		fprintf(f, "%s%s %s vmap @%s", sep, ip_kw(r->nfproto), r->addr_is_src ? "saddr" : "daddr",

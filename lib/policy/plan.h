@@ -72,7 +72,7 @@ struct pl_eops {
 	const char **chains;      /* group chains made by the update (names) */
 };
 
-enum pl_special { PL_R_PLAIN, PL_R_CT_ACCEPT, PL_R_VMAP };
+enum pl_special { PL_R_PLAIN, PL_R_CT_ACCEPT, PL_R_VMAP, PL_R_ND_ACCEPT };
 enum pl_verdict { PL_V_NONE, PL_V_ACCEPT, PL_V_DROP, PL_V_JUMP };
 
 struct pl_prule {
