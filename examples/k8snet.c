@@ -19,7 +19,7 @@ static const struct {
 } commands[] = {
 	{ "version", cli_version, "version" },
 	{ "netns", cli_netns, "netns describe [--netns PATH]" },
-	{ "policy", cli_policy, "policy check|sync|render ... (see k8snet-policy)" },
+	{ "policy", cli_policy, "policy check|sync|render ... (see k8snet-policy(1))" },
 };
 
 static int usage(FILE *f)
