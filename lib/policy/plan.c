@@ -847,31 +847,10 @@ int pl_plan_build(struct k8snet_policy_db *db, const char *node, struct pl_plan 
 		r = dispatch_pods(&b, b.p->sets);
 	if (r >= 0)
 		r = all_policy_chains(&b);
-	/* Map element chain names point into chains, which finish() moves: fix
-	 * them up by name after sorting. */
-	if (r >= 0) {
-		char **names = NULL;
-		size_t s, e;
-
-		for (s = 0; s < 4 && r >= 0; s++)
-			for (e = 0; e < b.p->sets[s].n; e++)
-				b.p->sets[s].e[e].chain = strdup(b.p->sets[s].e[e].chain);
+	/* Map elements point at chain names, which stay put while finish()
+	 * sorts the chains around them. */
+	if (r >= 0)
 		r = finish(b.p);
-		for (s = 0; s < b.p->nsets; s++) {
-			struct pl_pset *set = &b.p->sets[s];
-
-			for (e = 0; set->is_map && e < set->n; e++) {
-				char *old = (char *)set->e[e].chain;
-				const struct pl_pchain *c = old ? pl_plan_chain(b.p, old) : NULL;
-
-				set->e[e].chain = c ? c->name : NULL;
-				if (!c && r >= 0)
-					r = -ENOMEM;
-				free(old);
-			}
-		}
-		free(names);
-	}
 	pl_map_free(&b.set_by_id);
 	pl_map_free(&b.chain_by_name);
 	pl_map_free(&b.nsg_by_name);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit tests for the policy layer: selectors, validation, defaulting, the
  * C API, the evaluator against the upstream e2e truth tables, rendering. */
+#include <arpa/inet.h>
 #include <check.h>
 #include <string.h>
 
@@ -224,6 +225,11 @@ START_TEST(test_ipblock_except_and_dual_stack)
 			      "\"spec\":{\"podSelector\":{},\"egress\":[{\"to\":[{\"ipBlock\":{\"cidr\":\"10.0.0.0/8\","
 			      "\"except\":[\"10.2.0.0/16\"]}},{\"ipBlock\":{\"cidr\":\"fd00::/64\"}}],"
 			      "\"ports\":[{\"protocol\":\"UDP\",\"port\":1000,\"endPort\":2000}]}]}}"), 0);
+	/* A finished pod gives its address back: it no longer stands for it. */
+	ck_assert_int_eq(load("{\"kind\":\"Pod\",\"metadata\":{\"name\":\"done\",\"namespace\":\"x\"},"
+			      "\"status\":{\"phase\":\"Succeeded\",\"podIP\":\"10.9.9.9\"}}"), 0);
+	ck_assert_ptr_null(pl_db_pod_by_ip(db, &(struct pl_addr){ .family = AF_INET,
+								  .a = { 10, 9, 9, 9 } }));
 	ck_assert_int_eq(k8snet_policy_db_check(db, "x/a", "10.3.0.1", "UDP", 1500, NULL), 1);
 	ck_assert_int_eq(k8snet_policy_db_check(db, "x/a", "10.2.0.1", "UDP", 1500, NULL), 0);
 	ck_assert_int_eq(k8snet_policy_db_check(db, "x/a", "10.3.0.1", "UDP", 2001, NULL), 0);
