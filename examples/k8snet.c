@@ -26,6 +26,7 @@ static const struct {
 	{ "dns", cli_dns, "dns validate|resolv-conf|candidates|zone|fqdn|parse|ptr ..." },
 	{ "proxy", cli_proxy, "proxy sync|render [--netns PATH] [--node-name N] [--node-ip IP] [--cluster-cidr CIDR] [--masquerade-all] [--round-robin] FILE.json" },
 	{ "policy", cli_policy, "policy check|sync|render ... (see k8snet-policy)" },
+	{ "policy", cli_policy, "policy check|sync|render ... (see k8snet-policy(1))" },
 };
 
 static int usage(FILE *f)

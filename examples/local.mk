@@ -5,6 +5,7 @@ examples_k8snet_SOURCES = examples/k8snet.c examples/cli.h examples/cli-util.c \
 	examples/cli-netns.c examples/cli-link.c \
 	examples/cli-ipam.c examples/cli-policy.c
 examples_k8snet_SOURCES += examples/cli-nat.c
+	examples/cli-netns.c
 examples_k8snet_CFLAGS = $(AM_CFLAGS)
 examples_k8snet_LDADD = $(EXAMPLE_LDADD)
 
@@ -36,3 +37,4 @@ BENCH_RUNNERS += bench/cni-bench.sh
 examples_k8snet_SOURCES += examples/cli-dns.c
 EXTRA_DIST += examples/demo/cluster-in-a-box.sh
 dist_man1_MANS += man/man1/k8snet.1 man/man1/k8snet-cni.1
+examples_k8snet_SOURCES += examples/cli-policy.c

@@ -17,7 +17,8 @@
  * Decisions (see k8snet_policy_db_check(3)): a pod reaching itself is always
  * allowed; traffic the node itself originates (kubelet probes) is never
  * filtered; hostNetwork pods are neither isolated nor selected as peers
- * (their traffic is the node's).
+ * (their traffic is the node's); IPv6 neighbor discovery always passes;
+ * a policy change applies to new connections (conntrack keeps the others).
  *
  * A database is used by one thread at a time, with its context.
  */

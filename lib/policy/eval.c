@@ -187,6 +187,15 @@ static int check(struct k8snet_policy_db *db, const struct endpoint *src,
 			"leaves the pod)\n");
 		return 1;
 	}
+	/* The node's own traffic to its pods is not filtered (kubelet probes);
+	 * a hostNetwork pod's traffic is the node's. */
+	if (src->pod && src->pod->host_network && dst->pod && !dst->pod->host_network &&
+	    src->pod->node && dst->pod->node && strcmp(src->pod->node, dst->pod->node) == 0) {
+		fprintf(f, "node: %s/%s uses the host network of node %s, and a node's traffic "
+			"to its own pods is always allowed\n", src->pod->ns, src->pod->name,
+			src->pod->node);
+		return 1;
+	}
 	a = judge_side(db, &eg, proto, port, f);
 	b = judge_side(db, &in, proto, port, f);
 	return a && b;

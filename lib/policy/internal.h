@@ -129,6 +129,11 @@ struct k8snet_policy_db {
 	struct pl_map ns_by_name, pod_by_name, pol_by_name, pod_by_ip;
 	struct pl_plan *last;     /* what we last programmed (sync) */
 	char *last_node;
+	/* Changes since the last sync: pods by key, anything else as a flag. */
+	struct pl_map dirty_map;
+	size_t ndirty, dirty_cap;
+	char **dirty;
+	bool struct_dirty;
 };
 
 /* labels.c */
@@ -181,6 +186,11 @@ bool pl_peer_matches_pod(struct k8snet_policy_db *db, const struct pl_policy *po
 			 const struct pl_peer *peer, const struct pl_pod *pod);
 bool pl_policy_selects(const struct pl_policy *pol, const struct pl_pod *pod);
 
+void pl_db_mark_pod(struct k8snet_policy_db *db, const char *ns, const char *name);
+void pl_db_clear_dirty(struct k8snet_policy_db *db);
+int pl_peer_copy(struct pl_peer *dst, const struct pl_peer *src);
+void pl_peer_clear(struct pl_peer *p);
+
 /* reader.c */
 int pl_read_json(struct k8snet_policy_db *db, const char *text, size_t len);
 
@@ -192,5 +202,9 @@ int pl_plan_render(const struct pl_plan *p, FILE *f);
 
 /* nft.c */
 int pl_nft_sync(struct k8snet_policy_db *db, struct pl_plan *plan);
+struct pl_eops;
+/* ops: element changes only; else old -> plan diff; else the whole plan. */
+int pl_nft_send(struct k8snet_policy_db *db, const struct pl_plan *old, const struct pl_plan *plan,
+		const struct pl_eops *ops);
 
 #endif

@@ -44,3 +44,21 @@ FUZZ_TARGETS += policy selector
 
 TESTS += tests/netns/test-policy-cli.sh
 EXTRA_DIST += tests/netns/test-policy-cli.sh
+
+noinst_PROGRAMS += bench/policy-bench
+bench_policy_bench_SOURCES = bench/policy-bench.c
+bench_policy_bench_LDADD = $(EXAMPLE_LDADD)
+BENCH_RUNNERS += bench/policy-bench.sh
+EXTRA_DIST += bench/policy-bench.sh
+
+check_PROGRAMS += tests/netns/test-policy-dualstack
+TESTS += tests/netns/test-policy-dualstack
+tests_netns_test_policy_dualstack_SOURCES = tests/netns/test-policy-dualstack.c
+tests_netns_test_policy_dualstack_LDADD = $(NETNS_LDADD)
+
+dist_man1_MANS += man/man1/k8snet-policy.1
+
+check_PROGRAMS += tests/netns/test-policy-multinode
+TESTS += tests/netns/test-policy-multinode
+tests_netns_test_policy_multinode_SOURCES = tests/netns/test-policy-multinode.c
+tests_netns_test_policy_multinode_LDADD = $(NETNS_LDADD)

@@ -118,6 +118,8 @@ static char *ns_key(const char *ns, const char *name)
 	return asprintf(&k, "%s/%s", ns, name) < 0 ? NULL : k;
 }
 
+static int grow(void **arr, size_t *cap, size_t n, size_t size);
+
 /* ---- objects ---- */
 
 void pl_pod_clear(struct pl_pod *p)
@@ -135,11 +137,67 @@ void pl_pod_clear(struct pl_pod *p)
 	*p = (struct pl_pod){ 0 };
 }
 
-static void peer_clear(struct pl_peer *p)
+void pl_peer_clear(struct pl_peer *p)
 {
 	pl_selector_clear(&p->pod_sel);
 	pl_selector_clear(&p->ns_sel);
 	free(p->except);
+	*p = (struct pl_peer){ 0 };
+}
+
+int pl_peer_copy(struct pl_peer *dst, const struct pl_peer *src)
+{
+	*dst = *src;
+	dst->pod_sel = dst->ns_sel = (struct pl_selector){ 0 };
+	dst->except = NULL;
+	if (src->nexcept) {
+		dst->except = malloc(src->nexcept * sizeof(*dst->except));
+		if (!dst->except)
+			return -ENOMEM;
+		memcpy(dst->except, src->except, src->nexcept * sizeof(*dst->except));
+	}
+	if (pl_selector_copy(&dst->pod_sel, &src->pod_sel) < 0 ||
+	    pl_selector_copy(&dst->ns_sel, &src->ns_sel) < 0) {
+		pl_peer_clear(dst);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Remember what changed since the last sync, so that pod churn can be
+ * synced as element updates. */
+void pl_db_mark_pod(struct k8snet_policy_db *db, const char *ns, const char *name)
+{
+	char *k = ns_key(ns, name);
+	size_t dummy;
+
+	/* Before the first sync (or after a failed one) everything is rebuilt. */
+	if (!k || db->struct_dirty || !db->last) {
+		free(k);
+		return;
+	}
+	if (pl_map_get(&db->dirty_map, k, &dummy)) {
+		free(k);
+		return;
+	}
+	if (grow((void **)&db->dirty, &db->dirty_cap, db->ndirty, sizeof(char *)) < 0 ||
+	    pl_map_put(&db->dirty_map, k, 1) < 0) {
+		free(k);
+		db->struct_dirty = true;  /* cannot track: rebuild */
+		return;
+	}
+	db->dirty[db->ndirty++] = k;
+}
+
+void pl_db_clear_dirty(struct k8snet_policy_db *db)
+{
+	size_t i;
+
+	for (i = 0; i < db->ndirty; i++)
+		free(db->dirty[i]);
+	db->ndirty = 0;
+	pl_map_free(&db->dirty_map);
+	db->struct_dirty = false;
 }
 
 static void rules_free(struct pl_rule *rules, size_t n)
@@ -148,7 +206,7 @@ static void rules_free(struct pl_rule *rules, size_t n)
 
 	for (i = 0; i < n; i++) {
 		for (j = 0; j < rules[i].npeers; j++)
-			peer_clear(&rules[i].peers[j]);
+			pl_peer_clear(&rules[i].peers[j]);
 		free(rules[i].peers);
 		for (j = 0; j < rules[i].nports; j++)
 			free(rules[i].ports[j].name);
@@ -211,6 +269,7 @@ int pl_db_put_ns(struct k8snet_policy_db *db, const char *name, struct pl_labels
 
 	if (r < 0)
 		return r;
+	db->struct_dirty = true;
 	if (ns) {
 		pl_labels_clear(&ns->labels);
 		ns->labels = *labels;
@@ -251,6 +310,7 @@ int pl_db_put_pod(struct k8snet_policy_db *db, struct pl_pod *pod)
 
 	if (!k)
 		return -ENOMEM;
+	pl_db_mark_pod(db, pod->ns, pod->name);
 	if (pl_map_get(&db->pod_by_name, k, &idx)) {
 		unindex_ips(db, &db->pods[idx], idx);
 		pl_pod_clear(&db->pods[idx]);
@@ -283,6 +343,7 @@ int pl_db_put_policy(struct k8snet_policy_db *db, struct pl_policy *pol)
 
 	if (!k)
 		return -ENOMEM;
+	db->struct_dirty = true;
 	if (pl_map_get(&db->pol_by_name, k, &idx)) {
 		pl_policy_clear(&db->pol[idx]);
 	} else {
@@ -392,6 +453,8 @@ K8SNET_EXPORT struct k8snet_policy_db *k8snet_policy_db_free(struct k8snet_polic
 	pl_map_free(&db->pod_by_ip);
 	pl_plan_free(db->last);
 	free(db->last_node);
+	pl_db_clear_dirty(db);
+	free(db->dirty);
 	free(db);
 	return NULL;
 }
@@ -515,6 +578,7 @@ K8SNET_EXPORT int k8snet_policy_db_add_pod_port(struct k8snet_policy_db *db, con
 	if (!n)
 		return k8s_error(db->ctx, -ENOMEM, "out of memory");
 	p->ports = n;
+	pl_db_mark_pod(db, ns, pod);
 	n[p->nports] = (struct pl_cport){ port_name ? strdup(port_name) : NULL, (uint8_t)proto,
 					  (uint16_t)port };
 	if (port_name && !n[p->nports].name)
@@ -538,6 +602,7 @@ K8SNET_EXPORT int k8snet_policy_db_delete(struct k8snet_policy_db *db, const cha
 		if (!n)
 			return k8s_error(db->ctx, -ENOENT, "namespace %s: not found", name);
 		/* Keep the slot; only the name label remains, as for an unknown one. */
+		db->struct_dirty = true;
 		pl_labels_clear(&n->labels);
 		return pl_labels_set(&n->labels, "kubernetes.io/metadata.name", name);
 	}
@@ -548,6 +613,7 @@ K8SNET_EXPORT int k8snet_policy_db_delete(struct k8snet_policy_db *db, const cha
 	if (strcmp(kind, "Pod") == 0) {
 		if (!pl_map_get(&db->pod_by_name, k, &idx))
 			return k8s_error(db->ctx, -ENOENT, "pod %s: not found", k);
+		pl_db_mark_pod(db, ns, name);
 		unindex_ips(db, &db->pods[idx], idx);
 		pl_map_del(&db->pod_by_name, k);
 		pl_pod_clear(&db->pods[idx]);
@@ -557,6 +623,7 @@ K8SNET_EXPORT int k8snet_policy_db_delete(struct k8snet_policy_db *db, const cha
 	if (strcmp(kind, "NetworkPolicy") == 0) {
 		if (!pl_map_get(&db->pol_by_name, k, &idx))
 			return k8s_error(db->ctx, -ENOENT, "networkpolicy %s: not found", k);
+		db->struct_dirty = true;
 		pl_map_del(&db->pol_by_name, k);
 		pl_policy_clear(&db->pol[idx]);
 		db->pol[idx].dead = true;

@@ -6,6 +6,7 @@
  * Either way it is one nfnetlink batch, applied atomically by the kernel.
  */
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_tables.h>
@@ -42,7 +43,31 @@ struct batch {
 	uint32_t set_id;
 	size_t nmsgs;
 	int err;
+	/* what each message is about, to name it when the kernel refuses one */
+	size_t nwhat, what_cap;
+	struct what {
+		uint32_t seq;
+		char text[112];
+	} *what;
 };
+
+static void note(struct batch *b, const char *kind, const char *name)
+{
+	struct what *w;
+
+	if (b->nwhat == b->what_cap) {
+		size_t cap = b->what_cap ? 2 * b->what_cap : 256;
+
+		w = realloc(b->what, cap * sizeof(*w));
+		if (!w)
+			return;  /* only a nicer message is lost */
+		b->what = w;
+		b->what_cap = cap;
+	}
+	w = &b->what[b->nwhat++];
+	w->seq = b->seq - 1;
+	snprintf(w->text, sizeof(w->text), "%s %s", kind, name);
+}
 
 static char *room(struct batch *b)
 {
@@ -57,7 +82,6 @@ static char *room(struct batch *b)
 		b->buf = n;
 		b->cap = cap;
 	}
-	memset(b->buf + b->len, 0, MSG_ROOM);
 	return b->buf + b->len;
 }
 
@@ -144,6 +168,7 @@ static void msg_set(struct batch *b, const struct pl_pset *s, uint16_t type)
 					   nftnl_udata_buf_len(ud));
 	}
 	nlh = hdr(b, type, type == NFT_MSG_NEWSET ? NLM_F_CREATE : 0);
+	note(b, type == NFT_MSG_NEWSET ? "adding set" : "deleting set", s->name);
 	if (nlh) {
 		nftnl_set_nlmsg_build_payload(nlh, ns);
 		commit_msg(b, nlh);
@@ -181,6 +206,8 @@ static void msg_elems(struct batch *b, const struct pl_pset *s, const struct pl_
 			nftnl_set_elem_add(ns, el);
 		}
 		nlh = b->err ? NULL : hdr(b, type, type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0);
+		note(b, type == NFT_MSG_NEWSETELEM ? "adding elements of" : "deleting elements of",
+		     s->name);
 		if (nlh) {
 			nftnl_set_elems_nlmsg_build_payload(nlh, ns);
 			commit_msg(b, nlh);
@@ -223,6 +250,7 @@ static void msg_chain(struct batch *b, const struct pl_pchain *c, uint16_t type)
 		nftnl_chain_set_u32(nc, NFTNL_CHAIN_POLICY, NF_ACCEPT);
 	}
 	nlh = hdr(b, type, type == NFT_MSG_NEWCHAIN ? NLM_F_CREATE : 0);
+	note(b, type == NFT_MSG_NEWCHAIN ? "adding chain" : "deleting chain", c->name);
 	if (nlh) {
 		nftnl_chain_nlmsg_build_payload(nlh, nc);
 		commit_msg(b, nlh);
@@ -351,6 +379,18 @@ static void build_rule_exprs(struct nftnl_rule *r, const struct pl_prule *pr)
 	}
 	if (pr->nfproto)
 		e_u8(r, NFT_META_NFPROTO, pr->nfproto);
+	if (pr->special == PL_R_ND_ACCEPT) {
+		/* ICMPv6 types 133..137: router and neighbor solicitation and
+		 * advertisement, redirect */
+		uint8_t lo = 133, hi = 137;
+
+		e_u8(r, NFT_META_L4PROTO, IPPROTO_ICMPV6);
+		e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, NFT_REG_1);
+		e_cmp(r, NFT_CMP_GTE, &lo, 1);
+		e_cmp(r, NFT_CMP_LTE, &hi, 1);
+		e_verdict(r, NF_ACCEPT, NULL);
+		return;
+	}
 	if (pr->special == PL_R_VMAP || pr->addr_set) {
 		uint32_t off = v6 ? (pr->addr_is_src ? 8 : 24) : (pr->addr_is_src ? 12 : 16);
 
@@ -422,6 +462,7 @@ static void msg_rule(struct batch *b, const char *chain, const struct pl_prule *
 		nftnl_rule_set_data(r, NFTNL_RULE_USERDATA, nftnl_udata_buf_data(ud),
 				    nftnl_udata_buf_len(ud));
 	nlh = hdr(b, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND);
+	note(b, "adding a rule to chain", chain);
 	if (nlh) {
 		nftnl_rule_nlmsg_build_payload(nlh, r);
 		commit_msg(b, nlh);
@@ -440,6 +481,7 @@ static void msg_flush_chain(struct batch *b, const char *chain)
 		return;
 	}
 	nlh = hdr(b, NFT_MSG_DELRULE, 0);
+	note(b, "flushing chain", chain);
 	if (nlh) {
 		nftnl_rule_nlmsg_build_payload(nlh, r);
 		commit_msg(b, nlh);
@@ -551,20 +593,30 @@ static void delta(struct batch *b, const struct pl_plan *o, const struct pl_plan
 
 /* ---- sending ---- */
 
+struct kerr {
+	int err;
+	uint32_t seq;      /* of the message the kernel refused */
+};
+
+/* Control messages (NLMSG_ERROR) do not reach mnl_cb_run()'s data callback. */
 static int error_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlmsgerr *err = mnl_nlmsg_get_payload(nlh);
-	int *ret = data;
+	struct kerr *k = data;
 
-	if (nlh->nlmsg_type == NLMSG_ERROR && err->error && !*ret)
-		*ret = err->error;
+	if (nlh->nlmsg_type == NLMSG_ERROR && err->error && !k->err) {
+		k->err = err->error;
+		k->seq = err->msg.nlmsg_seq;
+	}
 	return MNL_CB_OK;
 }
 
 static int send_batch(struct k8snet_ctx *ctx, struct batch *b)
 {
+	static mnl_cb_t ctl[NLMSG_MIN_TYPE] = { [NLMSG_ERROR] = error_cb };
 	struct mnl_socket *nl;
-	int r = k8s_ctx_nfnl(ctx, &nl), fd, kerr = 0;
+	int r = k8s_ctx_nfnl(ctx, &nl), fd;
+	struct kerr kerr = { 0 };
 	char rbuf[MNL_SOCKET_BUFFER_SIZE];
 	ssize_t n;
 
@@ -582,14 +634,48 @@ static int send_batch(struct k8snet_ctx *ctx, struct batch *b)
 		return k8s_error(ctx, -errno, "cannot send the nftables batch: %m");
 	/* Without NLM_F_ACK the kernel only answers errors, already queued now. */
 	while ((n = recv(fd, rbuf, sizeof(rbuf), MSG_DONTWAIT)) > 0)
-		mnl_cb_run(rbuf, (size_t)n, 0, 0, error_cb, &kerr);
-	if (kerr)
-		return k8s_error(ctx, kerr, "nftables rejected the policy batch: %s",
-				 k8snet_strerror(kerr));
+		mnl_cb_run2(rbuf, (size_t)n, 0, 0, NULL, &kerr, ctl, ARRAY_SIZE(ctl));
+	if (kerr.err) {
+		const char *what = NULL;
+		size_t i;
+
+		for (i = 0; i < b->nwhat && !what; i++)
+			if (b->what[i].seq == kerr.seq)
+				what = b->what[i].text;
+		return k8s_error(ctx, kerr.err, "nftables refused the policy batch%s%s: %s",
+				 what ? " at " : "", what ? what : "", k8snet_strerror(kerr.err));
+	}
 	return 0;
 }
 
+static void ops_msgs(struct batch *b, const struct pl_plan *p, const struct pl_eops *ops)
+{
+	size_t i;
+
+	/* new group chains first: map elements jump to them */
+	for (i = 0; i < ops->nchains && !b->err; i++) {
+		const struct pl_pchain *c = pl_plan_chain(p, ops->chains[i]);
+
+		msg_chain(b, c, NFT_MSG_NEWCHAIN);
+		msg_chain_rules(b, c);
+	}
+	for (i = 0; i < ops->n && !b->err; i++) {
+		struct pl_elem e = { .chain = ops->v[i].chain };
+		const struct pl_elem *ep = &e;
+
+		memcpy(e.key, ops->v[i].key, sizeof(e.key));
+		msg_elems(b, ops->v[i].set, &ep, 1,
+			  ops->v[i].add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM);
+	}
+}
+
 int pl_nft_sync(struct k8snet_policy_db *db, struct pl_plan *plan)
+{
+	return pl_nft_send(db, db->last, plan, NULL);
+}
+
+int pl_nft_send(struct k8snet_policy_db *db, const struct pl_plan *old, const struct pl_plan *plan,
+		const struct pl_eops *ops)
 {
 	struct batch b = { .seq = db->ctx->seq ? db->ctx->seq : 1 };
 	struct nlmsghdr *nlh;
@@ -599,13 +685,16 @@ int pl_nft_sync(struct k8snet_policy_db *db, struct pl_plan *plan)
 		return k8s_error(db->ctx, -ENOMEM, "out of memory");
 	nftnl_batch_begin(b.buf, b.seq++);
 	b.len += MNL_ALIGN(((struct nlmsghdr *)b.buf)->nlmsg_len);
-	if (db->last)
-		delta(&b, db->last, plan);
+	if (ops)
+		ops_msgs(&b, plan, ops);
+	else if (old)
+		delta(&b, old, plan);
 	else
 		full(&b, plan);
 	r = b.err;
 	if (r >= 0 && b.nmsgs == 0) {
 		free(b.buf);
+		free(b.what);
 		return 0;  /* nothing changed */
 	}
 	if (r >= 0 && room(&b)) {
@@ -619,6 +708,35 @@ int pl_nft_sync(struct k8snet_policy_db *db, struct pl_plan *plan)
 	else
 		r = k8s_error(db->ctx, r, "out of memory");
 	free(b.buf);
+	free(b.what);
+	return r;
+}
+
+/* Pod churn only: update the last plan in place and send its element
+ * changes.  1 when done, 0 when a rebuild is needed, negative on error
+ * (the last plan is then dropped: the next sync replaces the table). */
+static int sync_pods(struct k8snet_policy_db *db, const char *node)
+{
+	struct pl_eops ops = { 0 };
+	int r = pl_plan_update_pods(db, db->last, node, db->dirty, db->ndirty, &ops);
+
+	if (r > 0 && (ops.n || ops.nchains)) {
+		int s = pl_nft_send(db, db->last, db->last, &ops);
+
+		if (s < 0)
+			r = s;
+	}
+	free(ops.v);
+	free(ops.chains);
+	if (r < 0) {
+		pl_plan_free(db->last);
+		db->last = NULL;
+		if (r == -ENOMEM)
+			k8s_error(db->ctx, r, "out of memory");
+		return r;
+	}
+	if (r > 0)
+		pl_db_clear_dirty(db);
 	return r;
 }
 
@@ -635,17 +753,34 @@ K8SNET_EXPORT int k8snet_policy_db_sync(struct k8snet_policy_db *db, const char 
 		pl_plan_free(db->last);
 		db->last = NULL;
 	}
+	if (db->last && !db->struct_dirty && db->ndirty <= 256) {
+		r = sync_pods(db, node);
+		if (r > 0 || r == -ENOMEM)
+			return r < 0 ? r : 0;
+		/* 0: needs a rebuild; other errors: the kernel's table is not what
+		 * we think (changed behind our back?), and db->last is gone: the
+		 * rebuild below replaces it whole. */
+	}
 	r = pl_plan_build(db, node, &plan);
 	if (r < 0)
 		return k8s_error(db->ctx, r, "cannot build the ruleset: %s", k8snet_strerror(r));
 	r = pl_nft_sync(db, plan);
+	if (r < 0 && r != -ENOMEM && db->last) {
+		pl_plan_free(db->last);
+		db->last = NULL;
+		r = pl_nft_sync(db, plan);
+	}
 	if (r < 0) {
-		/* The kernel keeps its previous state; so do we. */
+		/* The kernel keeps its previous state; we drop our idea of it, so
+		 * that the next sync replaces the table whole. */
 		pl_plan_free(plan);
+		pl_plan_free(db->last);
+		db->last = NULL;
 		return r;
 	}
 	pl_plan_free(db->last);
 	db->last = plan;
+	pl_db_clear_dirty(db);
 	if (!db->last_node || strcmp(db->last_node, node) != 0) {
 		free(db->last_node);
 		db->last_node = strdup(node);

@@ -25,8 +25,8 @@ struct builder {
 	struct nsgroup {
 		const char *name;
 		const struct pl_labels *labels;   /* NULL: only the implied name label */
-		size_t n, cap;
-		size_t *pods;
+		size_t n, cap, npols, pols_cap;
+		size_t *pods, *pols;
 	} *nsg;
 	struct pl_map nsg_by_name;
 };
@@ -153,6 +153,16 @@ static int index_pods(struct builder *b)
 			return -ENOMEM;
 		g->labels = &db->ns[i].labels;
 	}
+	for (i = 0; i < db->npol; i++) {
+		struct nsgroup *g;
+
+		if (db->pol[i].dead)
+			continue;
+		g = nsgroup(b, db->pol[i].ns);
+		if (!g || push((void **)&g->pols, &g->pols_cap, g->npols, sizeof(size_t)) < 0)
+			return -ENOMEM;
+		g->pols[g->npols++] = i;
+	}
 	for (i = 0; i < db->npods; i++) {
 		const struct pl_pod *pod = &db->pods[i];
 		struct nsgroup *g;
@@ -235,6 +245,12 @@ static int peer_sets(struct builder *b, const struct pl_policy *pol, const struc
 	if (!s6 || pl_map_put(&b->set_by_id, id, idx) < 0)
 		return -ENOMEM;
 	s4 = &b->p->sets[idx];
+	for (i = 0; i < 2; i++) {
+		s4[i].is_peer = true;
+		s4[i].pol_ns = strdup(pol->ns);
+		if (!s4[i].pol_ns || pl_peer_copy(&s4[i].peer, peer) < 0)
+			return -ENOMEM;
+	}
 	for (i = 0; i < b->nnsg; i++) {
 		const struct nsgroup *g = &b->nsg[i];
 
@@ -281,6 +297,12 @@ static int named_sets(struct builder *b, const char *name, uint8_t proto, const 
 		    !new_set(b, n6, PL_K_NAMED6, false, comment) ||
 		    pl_map_put(&b->set_by_id, id, idx) < 0)
 			return -ENOMEM;
+		for (i = 0; i < 2; i++) {
+			b->p->sets[idx + i].port_proto = proto;
+			b->p->sets[idx + i].port_name = strdup(name);
+			if (!b->p->sets[idx + i].port_name)
+				return -ENOMEM;
+		}
 		for (i = 0; i < b->db->npods; i++) {
 			const struct pl_pod *pod = &b->db->pods[i];
 
@@ -399,24 +421,30 @@ static int emit_families(struct rule_ctx *rc, const struct pl_peer *peer, long p
 	return r;
 }
 
+/* "pin/NS/NAME" (ingress) or "peg/NS/NAME"; hashed when too long for the kernel. */
+static char *policy_chain_name(const struct pl_policy *pol, bool ingress)
+{
+	char *name = NULL, *h;
+
+	if (asprintf(&name, "%s/%s/%s", ingress ? "pin" : "peg", pol->ns, pol->name) < 0)
+		return NULL;
+	if (strlen(name) <= 240)
+		return name;
+	h = hex_name(ingress ? "pin" : "peg", name);
+	free(name);
+	return h;
+}
+
 static int policy_chain(struct builder *b, const struct pl_policy *pol, bool ingress,
 			const char **ret)
 {
-	_cleanup_(freep) char *name = NULL;
+	_cleanup_(freep) char *name = policy_chain_name(pol, ingress);
 	struct rule_ctx rc = { b, pol, ingress, 0, NULL };
 	size_t i, j, k, idx;
 	int r;
 
-	if (asprintf(&name, "%s/%s/%s", ingress ? "pin" : "peg", pol->ns, pol->name) < 0)
+	if (!name)
 		return -ENOMEM;
-	if (strlen(name) > 240) {
-		char *h = hex_name(ingress ? "pin" : "peg", name);
-
-		free(name);
-		name = h;
-		if (!name)
-			return -ENOMEM;
-	}
 	if (pl_map_get(&b->chain_by_name, name, &idx)) {
 		*ret = b->p->chains[idx].name;
 		return 0;
@@ -448,11 +476,32 @@ static int policy_chain(struct builder *b, const struct pl_policy *pol, bool ing
 
 /* ---- per-pod dispatch ---- */
 
+/* A group chain: jump to each isolating policy's chain, then drop. */
+static int fill_group_chain(struct pl_pchain *c, const char *const *targets, size_t n,
+			    bool ingress, const char *policies)
+{
+	struct pl_prule dr = { .verdict = PL_V_DROP };
+	_cleanup_(freep) char *comment = NULL;
+	size_t i;
+
+	if (asprintf(&comment, "isolated for %s by %s", ingress ? "ingress" : "egress",
+		     policies) < 0)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		struct pl_prule jr = { .verdict = PL_V_JUMP, .target = targets[i] };
+
+		if (!add_rule(c, &jr, NULL))
+			return -ENOMEM;
+	}
+	return add_rule(c, &dr, comment) ? 0 : -ENOMEM;
+}
+
 static int group_chain(struct builder *b, const struct pl_pod *pod, bool ingress,
 		       const char **ret)
 {
-	_cleanup_(freep) char *key = NULL, *name = NULL, *comment = NULL;
+	_cleanup_(freep) char *key = NULL, *name = NULL;
 	const char **targets = NULL;
+	const struct nsgroup *g;
 	struct pl_pchain *c;
 	size_t i, n = 0, idx;
 	char *buf = NULL;
@@ -463,8 +512,9 @@ static int group_chain(struct builder *b, const struct pl_pod *pod, bool ingress
 	*ret = NULL;
 	if (!f)
 		return -ENOMEM;
-	for (i = 0; i < b->db->npol; i++) {
-		const struct pl_policy *pol = &b->db->pol[i];
+	g = nsgroup(b, pod->ns);
+	for (i = 0; g && i < g->npols; i++) {
+		const struct pl_policy *pol = &b->db->pol[g->pols[i]];
 
 		if (!(ingress ? pol->ingress : pol->egress) || !pl_policy_selects(pol, pod))
 			continue;
@@ -497,23 +547,11 @@ static int group_chain(struct builder *b, const struct pl_pod *pod, bool ingress
 		goto out;
 	}
 	c = new_chain(b, name, -1, 0);
-	if (!c || asprintf(&comment, "isolated for %s by %s", ingress ? "ingress" : "egress",
-			   key) < 0) {
+	if (!c) {
 		r = -ENOMEM;
 		goto out;
 	}
-	for (i = 0; i < n && r >= 0; i++) {
-		struct pl_prule jr = { .verdict = PL_V_JUMP, .target = targets[i] };
-
-		if (!add_rule(c, &jr, NULL))
-			r = -ENOMEM;
-	}
-	if (r >= 0) {
-		struct pl_prule dr = { .verdict = PL_V_DROP };
-
-		if (!add_rule(c, &dr, comment))
-			r = -ENOMEM;
-	}
+	r = fill_group_chain(c, targets, n, ingress, key);
 	*ret = c->name;
 out:
 	free(targets);
@@ -552,6 +590,78 @@ static int dispatch_pods(struct builder *b, struct pl_pset *maps)
 	return 0;
 }
 
+static int record_pod(struct pl_plan *p, const struct pl_pod *pod, const char *key)
+{
+	struct pl_ppod *rec;
+	size_t idx;
+
+	if (!pl_map_get(&p->pod_idx, key, &idx)) {
+		if (push((void **)&p->pods, &p->pods_cap, p->npods, sizeof(*rec)) < 0)
+			return -ENOMEM;
+		idx = p->npods;
+		p->pods[idx] = (struct pl_ppod){ .key = strdup(key) };
+		if (!p->pods[idx].key || pl_map_put(&p->pod_idx, key, idx) < 0) {
+			free(p->pods[idx].key);
+			return -ENOMEM;
+		}
+		p->npods++;
+	}
+	rec = &p->pods[idx];
+	free(rec->ips);
+	rec->ips = NULL;
+	rec->nips = 0;
+	if (!pod || pod->dead || pod->host_network || !pod->nips)
+		return 0;
+	rec->ips = malloc(pod->nips * sizeof(*rec->ips));
+	if (!rec->ips)
+		return -ENOMEM;
+	memcpy(rec->ips, pod->ips, pod->nips * sizeof(*rec->ips));
+	rec->nips = pod->nips;
+	return 0;
+}
+
+static int record_pods(struct pl_plan *p, const struct k8snet_policy_db *db)
+{
+	size_t i;
+
+	for (i = 0; i < db->npods; i++) {
+		const struct pl_pod *pod = &db->pods[i];
+		char *key = NULL;
+		int r;
+
+		if (pod->dead || pod->host_network || !pod->nips)
+			continue;
+		if (asprintf(&key, "%s/%s", pod->ns, pod->name) < 0)
+			return -ENOMEM;
+		r = record_pod(p, pod, key);
+		free(key);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Every policy gets its chains, even one that isolates no pod of this node
+ * yet, so that pod churn never needs more than a new group chain. */
+static int all_policy_chains(struct builder *b)
+{
+	size_t i;
+	const char *name;
+	int r = 0;
+
+	for (i = 0; i < b->db->npol && r >= 0; i++) {
+		const struct pl_policy *pol = &b->db->pol[i];
+
+		if (pol->dead)
+			continue;
+		if (pol->ingress)
+			r = policy_chain(b, pol, true, &name);
+		if (r >= 0 && pol->egress)
+			r = policy_chain(b, pol, false, &name);
+	}
+	return r;
+}
+
 static int base_chains(struct builder *b)
 {
 	static const struct {
@@ -559,8 +669,10 @@ static int base_chains(struct builder *b)
 		int hook, prio;
 		bool src;
 	} bases[] = {
-		{ "forward-egress", "egress4", "egress6", NF_INET_FORWARD, -1, true },
-		{ "input-egress", "egress4", "egress6", NF_INET_LOCAL_IN, -1, true },
+		/* Egress before routing but after Service DNAT (dstnat, -100), so
+		 * that one chain sees traffic to other pods, to the node and out,
+		 * on the destination the Service chose. */
+		{ "prerouting-egress", "egress4", "egress6", NF_INET_PRE_ROUTING, -90, true },
 		{ "forward-ingress", "ingress4", "ingress6", NF_INET_FORWARD, 0, false },
 	};
 	size_t i;
@@ -568,6 +680,8 @@ static int base_chains(struct builder *b)
 	for (i = 0; i < ARRAY_SIZE(bases); i++) {
 		struct pl_pchain *c = new_chain(b, bases[i].name, bases[i].hook, bases[i].prio);
 		struct pl_prule ct = { .special = PL_R_CT_ACCEPT, .verdict = PL_V_ACCEPT };
+		struct pl_prule nd = { .special = PL_R_ND_ACCEPT, .nfproto = NFPROTO_IPV6,
+				       .verdict = PL_V_ACCEPT };
 		struct pl_prule v4 = { .special = PL_R_VMAP, .nfproto = NFPROTO_IPV4,
 				       .addr_set = bases[i].m4, .addr_is_src = bases[i].src };
 		struct pl_prule v6 = v4;
@@ -575,6 +689,7 @@ static int base_chains(struct builder *b)
 		v6.nfproto = NFPROTO_IPV6;
 		v6.addr_set = bases[i].m6;
 		if (!c || !add_rule(c, &ct, "replies and related traffic of allowed connections") ||
+		    !add_rule(c, &nd, "IPv6 neighbor discovery (the ARP of IPv6) always passes") ||
 		    !add_rule(c, &v4, "isolated pods of this node") ||
 		    !add_rule(&b->p->chains[b->p->nchains - 1], &v6, "isolated pods of this node"))
 			return -ENOMEM;
@@ -601,6 +716,16 @@ static int cmp_chain(const void *a, const void *b)
 	return strcmp(((const struct pl_pchain *)a)->name, ((const struct pl_pchain *)b)->name);
 }
 
+static void set_clear(struct pl_pset *s)
+{
+	free(s->name);
+	free(s->comment);
+	free(s->e);
+	pl_peer_clear(&s->peer);
+	free(s->pol_ns);
+	free(s->port_name);
+}
+
 /* Peer and named-port sets exist per family; keep those some rule uses. */
 static int drop_unused_sets(struct pl_plan *p)
 {
@@ -622,9 +747,7 @@ static int drop_unused_sets(struct pl_plan *p)
 		if (p->sets[i].is_map || pl_map_get(&used, p->sets[i].name, &dummy)) {
 			p->sets[n++] = p->sets[i];
 		} else {
-			free(p->sets[i].name);
-			free(p->sets[i].comment);
-			free(p->sets[i].e);
+			set_clear(&p->sets[i]);
 		}
 	}
 	if (r >= 0)
@@ -677,12 +800,15 @@ void pl_plan_free(struct pl_plan *p)
 
 	if (!p)
 		return;
-	for (i = 0; i < p->nsets; i++) {
-		free(p->sets[i].name);
-		free(p->sets[i].comment);
-		free(p->sets[i].e);
-	}
+	for (i = 0; i < p->nsets; i++)
+		set_clear(&p->sets[i]);
 	free(p->sets);
+	for (i = 0; i < p->npods; i++) {
+		free(p->pods[i].key);
+		free(p->pods[i].ips);
+	}
+	free(p->pods);
+	pl_map_free(&p->pod_idx);
 	for (i = 0; i < p->nchains; i++) {
 		for (j = 0; j < p->chains[i].n; j++) {
 			free(p->chains[i].r[j].comment);
@@ -716,37 +842,22 @@ int pl_plan_build(struct k8snet_policy_db *db, const char *node, struct pl_plan 
 	if (r >= 0)
 		r = base_chains(&b);
 	if (r >= 0)
+		r = record_pods(b.p, db);
+	if (r >= 0)
 		r = dispatch_pods(&b, b.p->sets);
-	/* Map element chain names point into chains, which finish() moves: fix
-	 * them up by name after sorting. */
-	if (r >= 0) {
-		char **names = NULL;
-		size_t s, e;
-
-		for (s = 0; s < 4 && r >= 0; s++)
-			for (e = 0; e < b.p->sets[s].n; e++)
-				b.p->sets[s].e[e].chain = strdup(b.p->sets[s].e[e].chain);
+	if (r >= 0)
+		r = all_policy_chains(&b);
+	/* Map elements point at chain names, which stay put while finish()
+	 * sorts the chains around them. */
+	if (r >= 0)
 		r = finish(b.p);
-		for (s = 0; s < b.p->nsets; s++) {
-			struct pl_pset *set = &b.p->sets[s];
-
-			for (e = 0; set->is_map && e < set->n; e++) {
-				char *old = (char *)set->e[e].chain;
-				const struct pl_pchain *c = old ? pl_plan_chain(b.p, old) : NULL;
-
-				set->e[e].chain = c ? c->name : NULL;
-				if (!c && r >= 0)
-					r = -ENOMEM;
-				free(old);
-			}
-		}
-		free(names);
-	}
 	pl_map_free(&b.set_by_id);
 	pl_map_free(&b.chain_by_name);
 	pl_map_free(&b.nsg_by_name);
-	for (i = 0; i < b.nnsg; i++)
+	for (i = 0; i < b.nnsg; i++) {
 		free(b.nsg[i].pods);
+		free(b.nsg[i].pols);
+	}
 	free(b.nsg);
 	if (r < 0) {
 		pl_plan_free(b.p);
@@ -798,6 +909,10 @@ void pl_rule_render(const struct pl_prule *r, FILE *f)
 	if (r->nfproto) {
 		fprintf(f, "meta nfproto %s", r->nfproto == NFPROTO_IPV4 ? "ipv4" : "ipv6");
 		sep = " ";
+	}
+	if (r->special == PL_R_ND_ACCEPT) {
+		fputs(" meta l4proto ipv6-icmp icmpv6 type 133-137 accept", f);
+		goto comment;
 	}
 	if (r->special == PL_R_VMAP) {
 		fprintf(f, "%s%s %s vmap @%s", sep, ip_kw(r->nfproto), r->addr_is_src ? "saddr" : "daddr",
@@ -906,7 +1021,7 @@ int pl_plan_render(const struct pl_plan *p, FILE *f)
 		fprintf(f, "\n\tchain %s {\n", c->name);
 		if (c->hook >= 0)
 			fprintf(f, "\t\ttype filter hook %s priority %d; policy accept;\n",
-				c->hook == NF_INET_FORWARD ? "forward" : "input", c->prio);
+				c->hook == NF_INET_FORWARD ? "forward" : "prerouting", c->prio);
 		for (j = 0; j < c->n; j++) {
 			fputs("\t\t", f);
 			pl_rule_render(&c->r[j], f);
@@ -947,4 +1062,343 @@ K8SNET_EXPORT int k8snet_policy_db_render(struct k8snet_policy_db *db, const cha
 	}
 	*ret_text = buf;
 	return 0;
+}
+
+/* ---- incremental updates for pod churn ---- */
+
+static bool pod_is_local(const struct pl_pod *pod, const char *node)
+{
+	return pod && !pod->dead && !pod->host_network && pod->nips && pod->node &&
+	       strcmp(pod->node, node) == 0;
+}
+
+/* The group chain a pod needs (as group_chain() names it), NULL if none;
+ * with ret_key and ret_targets, also its policies and their chains. */
+struct group {
+	char *name, *key;
+	size_t n;
+	char **targets;
+};
+
+static void group_clear(struct group *g)
+{
+	size_t i;
+
+	free(g->name);
+	free(g->key);
+	for (i = 0; i < g->n; i++)
+		free(g->targets[i]);
+	free(g->targets);
+	*g = (struct group){ 0 };
+}
+
+static int group_of(struct k8snet_policy_db *db, const struct pl_pod *pod, bool ingress,
+		    struct group *g)
+{
+	size_t size = 0, i;
+	FILE *f = open_memstream(&g->key, &size);
+	int r = 0;
+
+	*g = (struct group){ 0 };
+	if (!f)
+		return -ENOMEM;
+	for (i = 0; i < db->npol && r >= 0; i++) {
+		const struct pl_policy *pol = &db->pol[i];
+		char **t;
+
+		if (!(ingress ? pol->ingress : pol->egress) || !pl_policy_selects(pol, pod))
+			continue;
+		fprintf(f, "%s%s/%s", g->n ? ", " : "", pol->ns, pol->name);
+		t = realloc(g->targets, (g->n + 1) * sizeof(*t));
+		if (!t) {
+			r = -ENOMEM;
+			break;
+		}
+		g->targets = t;
+		g->targets[g->n] = policy_chain_name(pol, ingress);
+		if (!g->targets[g->n])
+			r = -ENOMEM;
+		else
+			g->n++;
+	}
+	fclose(f);
+	if (r >= 0 && !g->key)
+		r = -ENOMEM;
+	if (r >= 0 && g->n && !(g->name = hex_name(ingress ? "gin" : "geg", g->key)))
+		r = -ENOMEM;
+	if (r < 0)
+		group_clear(g);
+	return r;
+}
+
+/* Make group chain g in p, sorted in place; its name goes to ops. */
+static int create_group_chain(struct pl_plan *p, const struct group *g, bool ingress,
+			      struct pl_eops *ops)
+{
+	struct pl_pchain c = { .hook = -1 };
+	const char **targets = calloc(g->n, sizeof(*targets));
+	size_t i, size = 0, lo = 0, hi = p->nchains;
+	FILE *f;
+	int r;
+
+	if (!targets)
+		return -ENOMEM;
+	for (i = 0; i < g->n; i++)
+		targets[i] = pl_plan_chain(p, g->targets[i])->name;
+	c.name = strdup(g->name);
+	r = c.name ? fill_group_chain(&c, targets, g->n, ingress, g->key) : -ENOMEM;
+	free(targets);
+	f = r >= 0 ? open_memstream(&c.text, &size) : NULL;
+	if (f) {
+		for (i = 0; i < c.n; i++) {
+			pl_rule_render(&c.r[i], f);
+			fputc('\n', f);
+		}
+		fclose(f);
+	}
+	if (r >= 0 && (!c.text || push((void **)&p->chains, &p->chains_cap, p->nchains,
+				       sizeof(c)) < 0 ||
+		       push((void **)&ops->chains, &ops->chains_cap, ops->nchains,
+			    sizeof(char *)) < 0))
+		r = -ENOMEM;
+	if (r < 0) {
+		for (i = 0; i < c.n; i++)
+			free(c.r[i].comment);
+		free(c.r);
+		free(c.name);
+		free(c.text);
+		return r;
+	}
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (strcmp(p->chains[mid].name, c.name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	memmove(&p->chains[lo + 1], &p->chains[lo], (p->nchains - lo) * sizeof(c));
+	p->chains[lo] = c;
+	p->nchains++;
+	ops->chains[ops->nchains++] = p->chains[lo].name;
+	return 0;
+}
+
+static size_t lower_bound(const struct pl_pset *s, const uint8_t *key, size_t len)
+{
+	size_t lo = 0, hi = s->n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (memcmp(s->e[mid].key, key, len) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int op(struct pl_eops *ops, const struct pl_pset *s, bool add, const uint8_t *key,
+	      const char *chain)
+{
+	struct pl_eop *o;
+
+	if (push((void **)&ops->v, &ops->cap, ops->n, sizeof(*o)) < 0)
+		return -ENOMEM;
+	o = &ops->v[ops->n++];
+	memset(o, 0, sizeof(*o));
+	o->set = s;
+	o->add = add;
+	memcpy(o->key, key, pl_key_len(s->kind));
+	o->chain = chain;
+	return 0;
+}
+
+static bool kind_is_v4(enum pl_key_kind k)
+{
+	return k == PL_K_ADDR4 || k == PL_K_NAMED4;
+}
+
+/* Remove every element keyed by address a (alone or as a concatenation's head). */
+static int remove_addr(struct pl_pset *s, const struct pl_addr *a, struct pl_eops *ops)
+{
+	size_t alen = a->family == AF_INET ? 4 : 16, i, j;
+	int r;
+
+	if (kind_is_v4(s->kind) != (a->family == AF_INET))
+		return 0;
+	i = lower_bound(s, a->a, alen);
+	for (j = i; j < s->n && memcmp(s->e[j].key, a->a, alen) == 0; j++) {
+		r = op(ops, s, false, s->e[j].key, NULL);
+		if (r < 0)
+			return r;
+	}
+	memmove(&s->e[i], &s->e[j], (s->n - j) * sizeof(*s->e));
+	s->n -= j - i;
+	return 0;
+}
+
+static int insert_elem(struct pl_pset *s, const uint8_t *key, const char *chain,
+		       struct pl_eops *ops)
+{
+	size_t len = pl_key_len(s->kind), i = lower_bound(s, key, len);
+
+	if (i < s->n && memcmp(s->e[i].key, key, len) == 0)
+		return 0;
+	if (push((void **)&s->e, &s->cap, s->n, sizeof(*s->e)) < 0)
+		return -ENOMEM;
+	memmove(&s->e[i + 1], &s->e[i], (s->n - i) * sizeof(*s->e));
+	memset(&s->e[i], 0, sizeof(s->e[i]));
+	memcpy(s->e[i].key, key, len);
+	s->e[i].chain = chain;
+	s->n++;
+	return op(ops, s, true, key, chain);
+}
+
+static int add_pod_elems(struct k8snet_policy_db *db, struct pl_plan *p, const struct pl_pod *pod,
+			 struct pl_eops *ops)
+{
+	size_t i, j, k;
+	int r;
+
+	for (i = 0; i < p->nsets; i++) {
+		struct pl_pset *s = &p->sets[i];
+
+		if (s->is_peer) {
+			struct pl_policy scope = { .ns = s->pol_ns };
+
+			if (!pl_peer_matches_pod(db, &scope, &s->peer, pod))
+				continue;
+			for (k = 0; k < pod->nips; k++) {
+				uint8_t key[24] = { 0 };
+
+				if (kind_is_v4(s->kind) != (pod->ips[k].family == AF_INET))
+					continue;
+				addr_key(&pod->ips[k], key);
+				r = insert_elem(s, key, NULL, ops);
+				if (r < 0)
+					return r;
+			}
+		} else if (s->port_name) {
+			for (j = 0; j < pod->nports; j++) {
+				const struct pl_cport *cp = &pod->ports[j];
+
+				if (!cp->name || cp->proto != s->port_proto || strcmp(cp->name, s->port_name))
+					continue;
+				for (k = 0; k < pod->nips; k++) {
+					uint8_t key[24] = { 0 };
+					bool v4 = pod->ips[k].family == AF_INET;
+					size_t off = v4 ? 4 : 16;
+					uint16_t port = htons(cp->port);
+
+					if (kind_is_v4(s->kind) != v4)
+						continue;
+					addr_key(&pod->ips[k], key);
+					key[off] = cp->proto;
+					memcpy(key + off + 4, &port, 2);
+					r = insert_elem(s, key, NULL, ops);
+					if (r < 0)
+						return r;
+				}
+			}
+		}
+	}
+	return 0;
+}
+
+static int add_pod_dispatch(struct k8snet_policy_db *db, struct pl_plan *p,
+			    const struct pl_pod *pod, struct pl_eops *ops)
+{
+	static const char *const maps[2][2] = { { "egress4", "egress6" }, { "ingress4", "ingress6" } };
+	int dir, r;
+	size_t k;
+
+	for (dir = 0; dir < 2; dir++) {
+		struct group g;
+		const struct pl_pchain *c;
+
+		r = group_of(db, pod, dir == 1, &g);
+		if (r < 0)
+			return r;
+		if (!g.name) {
+			group_clear(&g);
+			continue;
+		}
+		c = pl_plan_chain(p, g.name);
+		if (!c) {
+			r = create_group_chain(p, &g, dir == 1, ops);
+			c = r < 0 ? NULL : pl_plan_chain(p, g.name);
+		}
+		group_clear(&g);
+		if (r < 0)
+			return r;
+		for (k = 0; c && k < pod->nips; k++) {
+			bool v4 = pod->ips[k].family == AF_INET;
+			struct pl_pset *m = (struct pl_pset *)pl_plan_set(p, maps[dir][v4 ? 0 : 1]);
+			uint8_t key[24] = { 0 };
+
+			addr_key(&pod->ips[k], key);
+			r = m ? insert_elem(m, key, c->name, ops) : -ENOENT;
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+int pl_plan_update_pods(struct k8snet_policy_db *db, struct pl_plan *p, const char *node,
+			char *const *keys, size_t nkeys, struct pl_eops *ops)
+{
+	size_t i, j, idx;
+	int dir, r;
+
+	/* First, without touching p: do the chains of every local pod's policies
+	 * exist?  (Its group chain may be new: that one we can add.) */
+	for (i = 0; i < nkeys; i++) {
+		const struct pl_pod *pod = pl_map_get(&db->pod_by_name, keys[i], &idx) ?
+					   &db->pods[idx] : NULL;
+
+		for (dir = 0; pod_is_local(pod, node) && dir < 2; dir++) {
+			struct group g;
+			size_t t;
+			bool ok = true;
+
+			r = group_of(db, pod, dir == 1, &g);
+			if (r < 0)
+				return r;
+			for (t = 0; t < g.n && ok; t++)
+				ok = pl_plan_chain(p, g.targets[t]) != NULL;
+			group_clear(&g);
+			if (!ok)
+				return 0;
+		}
+	}
+	for (i = 0; i < nkeys; i++) {
+		const struct pl_pod *pod = pl_map_get(&db->pod_by_name, keys[i], &idx) ?
+					   &db->pods[idx] : NULL;
+
+		if (pl_map_get(&p->pod_idx, keys[i], &idx)) {
+			for (j = 0; j < p->pods[idx].nips; j++) {
+				size_t s;
+
+				for (s = 0; s < p->nsets; s++) {
+					r = remove_addr(&p->sets[s], &p->pods[idx].ips[j], ops);
+					if (r < 0)
+						return r;
+				}
+			}
+		}
+		if (pod && !pod->dead && !pod->host_network && pod->nips) {
+			r = add_pod_elems(db, p, pod, ops);
+			if (r >= 0 && pod_is_local(pod, node))
+				r = add_pod_dispatch(db, p, pod, ops);
+			if (r < 0)
+				return r;
+		}
+		r = record_pod(p, pod, keys[i]);
+		if (r < 0)
+			return r;
+	}
+	return 1;
 }

@@ -520,6 +520,14 @@ static int read_pod(struct k8snet_ctx *ctx, const k8s_jref *obj, const struct k8
 	if (r >= 0)
 		r = k8s_json_get_object(ctx, obj, "status", K8S_OPTIONAL, &status);
 	if (r > 0) {
+		const char *phase = NULL;
+
+		r = k8s_json_get_str(ctx, &status, "phase", K8S_OPTIONAL, &phase);
+		/* A finished pod's addresses go back to IPAM and to new pods:
+		 * they must not stand for it any more. */
+		if (r < 0 || (phase && (strcmp(phase, "Succeeded") == 0 ||
+					strcmp(phase, "Failed") == 0)))
+			return r < 0 ? r : 0;
 		r = k8s_json_get_array(ctx, &status, "podIPs", K8S_OPTIONAL, &list);
 		if (r > 0)
 			r = k8s_json_for_each_item(ctx, &list, read_pod_ip, pod);

@@ -213,6 +213,87 @@ static int on_step(void *userdata, struct k8snet_policy_db *db, const char *name
 	return 0;
 }
 
+/* One TCP connection attempt from the calling namespace; 1 when it connects. */
+struct target {
+	const char *ip;
+	int port;
+};
+
+static int tcp_probe(void *arg)
+{
+	const struct target *t = arg;
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)t->port) };
+	struct pollfd pfd;
+	int err = 0, fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	socklen_t len = sizeof(err);
+
+	inet_pton(AF_INET, t->ip, &sa.sin_addr);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS)
+		return 0;
+	pfd = (struct pollfd){ .fd = fd, .events = POLLOUT };
+	if (poll(&pfd, 1, PROBE_MS) != 1)
+		return 0;
+	return getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && !err;
+}
+
+static void expect_probe(const char *ns, const char *from, const char *ip, const char *to,
+			 struct k8snet_policy_db *db)
+{
+	struct target t = { ip, 80 };
+	int got = tns_wait(tns_fork_in(ns, tcp_probe, &t));
+	char *why = NULL;
+	int want = k8snet_policy_db_check(db, from, to, "TCP", 80, &why);
+
+	cells++;
+	if (got != want) {
+		mismatches++;
+		fprintf(stderr, "MISMATCH node/hostNetwork %s -> %s: evaluator %d, kernel %d\n%s",
+			from, to, want, got, why);
+	}
+	free(why);
+}
+
+/*
+ * The decisions beyond the API, in the kernel: the node (and a hostNetwork
+ * pod, which is the node) reaches its pods even when they deny all ingress
+ * (kubelet probes); a pod isolated for egress cannot reach the node unless
+ * allowed; a pod that is not isolated can.
+ */
+static void node_and_host_network(void)
+{
+	static const char *deny_all =
+		"{\"kind\":\"List\",\"items\":["
+		"{\"kind\":\"NetworkPolicy\",\"metadata\":{\"name\":\"deny\",\"namespace\":\"x\"},"
+		"\"spec\":{\"podSelector\":{},\"policyTypes\":[\"Ingress\",\"Egress\"]}},"
+		"{\"kind\":\"NetworkPolicy\",\"metadata\":{\"name\":\"deny\",\"namespace\":\"y\"},"
+		"\"spec\":{\"podSelector\":{},\"policyTypes\":[\"Ingress\",\"Egress\"]}}]}";
+	char *world = cJSON_PrintUnformatted(cJSON_GetObjectItem(doc, "world"));
+	struct k8snet_policy_db *db;
+	pid_t srv;
+	int i;
+
+	TNS_ASSERT(k8snet_policy_db_new(ctx, &db) == 0, "db");
+	TNS_ASSERT(k8snet_policy_db_load_json(db, world, strlen(world)) == 0, "world");
+	TNS_ASSERT(k8snet_policy_db_load_json(db, deny_all, strlen(deny_all)) == 0, "%s",
+		   k8snet_ctx_get_error(ctx));
+	TNS_ASSERT(k8snet_policy_db_set_pod(db, "z", "agent", "app=agent", "10.244.1.1", "node1",
+					    K8SNET_POLICY_POD_HOST_NETWORK) == 0, "agent");
+	TNS_ASSERT(k8snet_policy_db_sync(db, "node1") == 0, "sync: %s", k8snet_ctx_get_error(ctx));
+	for (i = 0; i < PC_NPODS; i++)
+		expect_probe(node_ns, "z/agent", pc_pod_ip(doc, pc_pods[i]), pc_pods[i], db);
+	/* A server on the node's address (the hostNetwork pod's). */
+	srv = tns_fork_in(node_ns, serve, NULL);
+	usleep(100000);
+	expect_probe(pod_ns[0], "x/a", "10.244.1.1", "z/agent", db);   /* egress-isolated */
+	expect_probe(pod_ns[3], "y/a", "10.244.1.1", "z/agent", db);   /* egress-isolated */
+	expect_probe(pod_ns[6], "z/a", "10.244.1.1", "z/agent", db);   /* not isolated */
+	kill(srv, SIGKILL);
+	tns_wait(srv);
+	k8snet_policy_db_free(db);
+	free(world);
+	fprintf(stderr, "ok node and hostNetwork decisions\n");
+}
+
 int main(void)
 {
 	char path[4096];
@@ -263,6 +344,7 @@ int main(void)
 	TNS_ASSERT(k8snet_ctx_set_netns_path(ctx, tns_path(node_ns)) == 0, "netns");
 	usleep(200000);
 	TNS_ASSERT(pc_run(ctx, doc, on_step, NULL) == 0, "suite");
+	node_and_host_network();
 	fprintf(stderr, "conformance (kernel): %d cells, %d mismatches\n", cells, mismatches);
 	k8snet_ctx_free(ctx);
 	cJSON_Delete((cJSON *)doc);

@@ -92,6 +92,18 @@ class SyncTest(unittest.TestCase):
             db.sync("n1")
             self.assertNotIn("web-in", self.nft())
 
+    def test_sync_heals_a_table_changed_behind_its_back(self):
+        with k8snet.Context(netns="/run/netns/" + self.ns) as ctx, PolicyDB(ctx) as db:
+            world(db)
+            db.sync("n1")
+            subprocess.run(["ip", "netns", "exec", self.ns, "nft", "delete", "table", "inet",
+                            "k8snet-policy"], check=True)
+            db.set_pod("x", "web3", {"app": "web"}, ["10.0.0.10"], node="n1")
+            db.sync("n1")  # the delta fails in the kernel; the table is rebuilt whole
+            out = self.nft()
+            self.assertIn("10.0.0.10 : jump gin-", out)
+            self.assertIn("10.0.0.2 : jump gin-", out)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit tests for the policy layer: selectors, validation, defaulting, the
  * C API, the evaluator against the upstream e2e truth tables, rendering. */
+#include <arpa/inet.h>
 #include <check.h>
 #include <string.h>
 
 #include "../policy/cases.h"
 #include "policy/internal.h"
+#include "policy/plan.h"
 
 static struct k8snet_ctx *ctx;
 static struct k8snet_policy_db *db;
@@ -185,10 +187,17 @@ START_TEST(test_c_api_and_reasons)
 	free(why);
 	/* The named port is the pod's, not a number: UDP 8080 is not "http". */
 	ck_assert_int_eq(k8snet_policy_db_check(db, "x/cli", "x/web", "UDP", 8080, NULL), K8SNET_POLICY_DENY);
-	/* hostNetwork pods are the node: neither isolated nor selected. */
-	ck_assert_int_eq(k8snet_policy_db_check(db, "x/host", "x/web", "TCP", 8080, &why), K8SNET_POLICY_DENY);
-	ck_assert_ptr_nonnull(strstr(why, "host network"));
+	/* hostNetwork pods are the node: neither isolated nor selected, and
+	 * the node's traffic to its own pods passes (kubelet probes). */
+	ck_assert_int_eq(k8snet_policy_db_check(db, "x/host", "x/web", "TCP", 8080, &why), K8SNET_POLICY_ALLOW);
+	ck_assert_ptr_nonnull(strstr(why, "node: x/host uses the host network of node n1"));
 	free(why);
+	ck_assert_int_eq(k8snet_policy_db_set_pod(db, "x", "host2", "", "192.168.0.2", "n2",
+						  K8SNET_POLICY_POD_HOST_NETWORK), 0);
+	ck_assert_int_eq(k8snet_policy_db_check(db, "x/host2", "x/web", "TCP", 8080, &why), K8SNET_POLICY_DENY);
+	ck_assert_ptr_nonnull(strstr(why, "host network: its traffic is the node's"));
+	free(why);
+	ck_assert_int_eq(k8snet_policy_db_check(db, "x/web", "x/host2", "TCP", 1, NULL), K8SNET_POLICY_ALLOW);
 	ck_assert_int_eq(k8snet_policy_db_check(db, "x/web", "x/web", "TCP", 1, &why), K8SNET_POLICY_ALLOW);
 	ck_assert_ptr_nonnull(strstr(why, "itself"));
 	free(why);
@@ -216,6 +225,11 @@ START_TEST(test_ipblock_except_and_dual_stack)
 			      "\"spec\":{\"podSelector\":{},\"egress\":[{\"to\":[{\"ipBlock\":{\"cidr\":\"10.0.0.0/8\","
 			      "\"except\":[\"10.2.0.0/16\"]}},{\"ipBlock\":{\"cidr\":\"fd00::/64\"}}],"
 			      "\"ports\":[{\"protocol\":\"UDP\",\"port\":1000,\"endPort\":2000}]}]}}"), 0);
+	/* A finished pod gives its address back: it no longer stands for it. */
+	ck_assert_int_eq(load("{\"kind\":\"Pod\",\"metadata\":{\"name\":\"done\",\"namespace\":\"x\"},"
+			      "\"status\":{\"phase\":\"Succeeded\",\"podIP\":\"10.9.9.9\"}}"), 0);
+	ck_assert_ptr_null(pl_db_pod_by_ip(db, &(struct pl_addr){ .family = AF_INET,
+								  .a = { 10, 9, 9, 9 } }));
 	ck_assert_int_eq(k8snet_policy_db_check(db, "x/a", "10.3.0.1", "UDP", 1500, NULL), 1);
 	ck_assert_int_eq(k8snet_policy_db_check(db, "x/a", "10.2.0.1", "UDP", 1500, NULL), 0);
 	ck_assert_int_eq(k8snet_policy_db_check(db, "x/a", "10.3.0.1", "UDP", 2001, NULL), 0);
@@ -275,6 +289,122 @@ START_TEST(test_conformance_evaluator)
 }
 END_TEST
 
+/* Sets and maps of two plans hold the same elements (chains may differ: an
+ * incremental update leaves unused group chains for the next rebuild). */
+static void assert_same_sets(const struct pl_plan *a, const struct pl_plan *b)
+{
+	size_t i, j;
+
+	for (i = 0; i < b->nsets; i++) {
+		const struct pl_pset *sb = &b->sets[i], *sa = pl_plan_set(a, sb->name);
+
+		ck_assert_msg(sa != NULL, "set %s missing", sb->name);
+		ck_assert_msg(sa->n == sb->n, "set %s: %zu vs %zu elements", sb->name, sa->n, sb->n);
+		for (j = 0; j < sb->n; j++) {
+			ck_assert(memcmp(sa->e[j].key, sb->e[j].key, pl_key_len(sb->kind)) == 0);
+			if (sb->is_map)
+				ck_assert_str_eq(sa->e[j].chain, sb->e[j].chain);
+		}
+	}
+}
+
+START_TEST(test_incremental_equals_rebuild)
+{
+	cJSON *doc = pc_load(POLICY_CASES), *c;
+	char *world = cJSON_PrintUnformatted(cJSON_GetObjectItem(doc, "world"));
+	struct pl_plan *inc = NULL, *full = NULL;
+	struct pl_eops ops = { 0 };
+	int n = 0;
+
+	ck_assert_int_eq(load(world), 0);
+	/* every policy of the suite at once (names are per case: prefix them) */
+	cJSON_ArrayForEach(c, cJSON_GetObjectItem(doc, "cases")) {
+		cJSON *step = cJSON_GetArrayItem(cJSON_GetObjectItem(c, "steps"), 0), *pol;
+
+		cJSON_ArrayForEach(pol, cJSON_GetObjectItem(step, "apply")) {
+			cJSON *copy = cJSON_Duplicate(pol, 1), *md = cJSON_GetObjectItem(copy, "metadata");
+			char name[32], *text;
+
+			snprintf(name, sizeof(name), "p%d", n++);
+			cJSON_ReplaceItemInObject(md, "name", cJSON_CreateString(name));
+			text = cJSON_PrintUnformatted(copy);
+			ck_assert_int_eq(load(text), 0);
+			free(text);
+			cJSON_Delete(copy);
+		}
+	}
+	ck_assert_int_eq(pl_plan_build(db, "node1", &inc), 0);
+	db->last = inc;  /* as after a sync: changes are tracked from here */
+	pl_db_clear_dirty(db);
+	/* pod churn: relabel, new pods (one remote, one host network), moved,
+	 * re-addressed, deleted */
+	ck_assert_int_eq(k8snet_policy_db_set_pod(db, "x", "b", "pod=b,pod2=updated", "10.244.1.12",
+						  "node1", 0), 0);
+	ck_assert_int_eq(k8snet_policy_db_set_pod(db, "y", "d", "pod=a", "10.244.1.24", "node1", 0), 0);
+	ck_assert_int_eq(k8snet_policy_db_add_pod_port(db, "y", "d", "serve-80-tcp", "TCP", 8080), 0);
+	ck_assert_int_eq(k8snet_policy_db_set_pod(db, "z", "r", "pod=b", "10.244.2.5", "node2", 0), 0);
+	ck_assert_int_eq(k8snet_policy_db_set_pod(db, "z", "h", "pod=a", "10.0.0.1", "node1",
+						  K8SNET_POLICY_POD_HOST_NETWORK), 0);
+	ck_assert_int_eq(k8snet_policy_db_set_pod(db, "y", "c", "pod=c", "10.244.1.99", "node2", 0), 0);
+	ck_assert_int_eq(k8snet_policy_db_delete(db, "Pod", "z", "c"), 0);
+	ck_assert_int_eq(k8snet_policy_db_set_pod(db, "x", "c", "pod=a", "10.244.1.13", "node1", 0), 0);
+	/* a combination of policies no pod had: a new group chain */
+	ck_assert_int_eq(k8snet_policy_db_set_pod(db, "x", "a", "pod=zz,target=isolated", "10.244.1.11",
+						  "node1", 0), 0);
+	ck_assert(!db->struct_dirty);
+	ck_assert_int_eq(db->ndirty, 8);
+	ck_assert_int_eq(pl_plan_update_pods(db, inc, "node1", db->dirty, db->ndirty, &ops), 1);
+	ck_assert_int_gt(ops.n, 10);
+	ck_assert_int_ge(ops.nchains, 1);
+	ck_assert_int_eq(pl_plan_build(db, "node1", &full), 0);
+	{
+		size_t i;
+
+		/* the new group chain is the one a rebuild makes */
+		for (i = 0; i < ops.nchains; i++)
+			ck_assert_str_eq(pl_plan_chain(inc, ops.chains[i])->text,
+					 pl_plan_chain(full, ops.chains[i])->text);
+	}
+	assert_same_sets(inc, full);
+	assert_same_sets(full, inc);
+	free(ops.v);
+	free(ops.chains);
+	db->last = NULL;
+	pl_plan_free(inc);
+	pl_plan_free(full);
+	free(world);
+	cJSON_Delete(doc);
+}
+END_TEST
+
+START_TEST(test_render_text)
+{
+	char *text = NULL;
+
+	ck_assert_int_eq(k8snet_policy_db_set_pod(db, "x", "a", "app=a", "10.0.0.5,fd00::5", "n1", 0), 0);
+	ck_assert_int_eq(k8snet_policy_db_set_pod(db, "x", "b", "app=b", "10.0.0.6", "n2", 0), 0);
+	ck_assert_int_eq(k8snet_policy_db_add_pod_port(db, "x", "b", "dns", "UDP", 5353), 0);
+	ck_assert_int_eq(load("{\"kind\":\"NetworkPolicy\",\"metadata\":{\"name\":\"p\",\"namespace\":\"x\"},"
+			      "\"spec\":{\"podSelector\":{\"matchLabels\":{\"app\":\"a\"}},\"egress\":[{\"to\":["
+			      "{\"podSelector\":{\"matchLabels\":{\"app\":\"b\"}}},{\"ipBlock\":{\"cidr\":\"10.0.0.0/8\","
+			      "\"except\":[\"10.1.0.0/16\"]}}],\"ports\":[{\"protocol\":\"UDP\",\"port\":\"dns\"},"
+			      "{\"protocol\":\"SCTP\",\"port\":1000,\"endPort\":1010}]}]}}"), 0);
+	ck_assert_int_eq(k8snet_policy_db_render(db, "n1", &text), 0);
+	ck_assert_ptr_nonnull(strstr(text, "table inet k8snet-policy {"));
+	ck_assert_ptr_nonnull(strstr(text, "10.0.0.5 : jump geg-"));
+	ck_assert_ptr_nonnull(strstr(text, "fd00::5 : jump geg-"));
+	ck_assert_ptr_null(strstr(text, "10.0.0.6 : jump"));   /* not on n1 */
+	ck_assert_ptr_nonnull(strstr(text, "10.0.0.6 . udp . 5353"));
+	ck_assert_ptr_nonnull(strstr(text, "meta nfproto ipv4 ip daddr 10.0.0.0/8 ip daddr != 10.1.0.0/16 "
+				     "meta l4proto sctp th dport 1000-1010 accept comment \"x/p egress[0] to[1] ports[1]\""));
+	ck_assert_ptr_nonnull(strstr(text, "ip daddr . meta l4proto . th dport @port4/dns/udp accept "
+				     "comment \"x/p egress[0] to[0] ports[0]\""));
+	ck_assert_ptr_nonnull(strstr(text, "drop comment \"isolated for egress by x/p\""));
+	free(text);
+	ck_assert_int_eq(k8snet_policy_db_render(db, "", &text), -EINVAL);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("policy");
@@ -289,6 +419,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_c_api_and_reasons);
 	tcase_add_test(tc, test_ipblock_except_and_dual_stack);
 	tcase_add_test(tc, test_conformance_evaluator);
+	tcase_add_test(tc, test_incremental_equals_rebuild);
+	tcase_add_test(tc, test_render_text);
 	suite_add_tcase(s, tc);
 	return s;
 }
