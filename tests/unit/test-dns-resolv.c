@@ -243,6 +243,12 @@ START_TEST(test_dns_config_merging)
 	renders("search svc.cluster.local x.example\n"
 		"nameserver 192.0.2.1\nnameserver 10.96.0.10\n"
 		"options rotate timeout:3 attempts:3 edns0 ndots:2 trust-ad\n");
+	/* A name repeated in the base: once, at its first place, last value. */
+	set(K8SNET_DNS_RESOLV_HOST_CONF, "nameserver 192.0.2.1\noptions ndots:1 rotate ndots:3\n");
+	set(K8SNET_DNS_RESOLV_DNS_CONFIG, "{\"options\":[{\"name\":\"edns0\"}]}");
+	renders("nameserver 192.0.2.1\noptions ndots:3 rotate edns0\n");
+	set(K8SNET_DNS_RESOLV_HOST_CONF,
+	    "nameserver 192.0.2.1\nnameserver 192.0.2.1\noptions rotate timeout:2 attempts:3\n");
 	/* Without dnsConfig the kubelet keeps the node's duplicates. */
 	set(K8SNET_DNS_RESOLV_DNS_CONFIG, NULL);
 	renders("nameserver 192.0.2.1\nnameserver 192.0.2.1\n"
