@@ -164,6 +164,12 @@ for name in api api.default api.default.svc; do
 		fail "getent hosts $name: got '$got'"
 	echo "ok: getent hosts $name -> $got"
 done
+# A headless endpoint through the search list too.
+got=$(ip netns exec "$pod_ns" getent hosts db-0.db) || fail "getent hosts db-0.db failed"
+set -- $got
+[ "$1" = 10.244.0.5 ] && [ "$2" = db-0.db.default.svc.cluster.local ] ||
+	fail "getent hosts db-0.db: got '$got'"
+echo "ok: getent hosts db-0.db -> $got"
 if ip netns exec "$pod_ns" getent hosts nosuch >/dev/null; then
 	fail "getent hosts nosuch found something"
 fi
