@@ -10,7 +10,9 @@
 # /etc/netns/<pod>/resolv.conf (which `ip netns exec` bind-mounts).  Then dig
 # asks for a service A, an SRV, a PTR, a headless endpoint and an ExternalName
 # CNAME, and `getent hosts api` in the pod finds the service by its short name
-# through the search list.  Everything is removed on every exit path.
+# through the search list.  named's query log then shows that glibc asks for
+# exactly the names `k8snet dns candidates` lists, in that order.  Everything
+# is removed on every exit path.
 set -eu
 . "$top_srcdir/tests/netns/lib.sh"
 require_root
@@ -108,6 +110,7 @@ options {
 	recursion no;
 	dnssec-validation no;
 	allow-query { any; };
+	querylog yes;
 };
 controls { };
 zone "cluster.local" { type primary; file "$tmp/cluster.local.zone"; };
@@ -174,4 +177,22 @@ if ip netns exec "$pod_ns" getent hosts nosuch >/dev/null; then
 	fail "getent hosts nosuch found something"
 fi
 echo "ok: getent hosts nosuch -> not found"
+# The names glibc really asked for, in order, are the ones
+# `k8snet dns candidates` lists (named logs each query; A only with ahostsv4):
+# fewer dots than ndots (search first), at least ndots (as is first), and a
+# trailing dot (once).
+glibc_asks() {
+	"$k8snet" dns candidates "$1" --resolv-conf "/etc/netns/$pod_ns/resolv.conf" \
+		> "$tmp/want" || fail "k8snet dns candidates $1"
+	before=$(wc -l < "$tmp/named.log")
+	if ip netns exec "$pod_ns" getent ahostsv4 "$1" >/dev/null; then fail "$1 resolved"; fi
+	sleep 0.2
+	tail -n +"$((before + 1))" "$tmp/named.log" |
+		sed -n 's/.*query: \([^ ]*\) IN A .*/\1/p' | uniq > "$tmp/got"
+	diff -u "$tmp/want" "$tmp/got" || fail "glibc's queries for $1 differ from k8snet dns candidates"
+	echo "ok: for $1 glibc asked $(tr '\n' ' ' < "$tmp/got")as k8snet dns candidates says"
+}
+glibc_asks nosuch.default
+glibc_asks a.b.c.d.nosuch.default
+glibc_asks nosuch.default.svc.cluster.local.
 echo "PASS: named served the generated zones; the pod resolved 'api' through its search list"
