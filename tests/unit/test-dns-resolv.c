@@ -178,6 +178,9 @@ START_TEST(test_no_node_conf)
 	/* The kubelet's --resolv-conf="": localhost and the root as search. */
 	set(K8SNET_DNS_RESOLV_POLICY, "Default");
 	renders("search .\nnameserver 127.0.0.1\n");
+	set(K8SNET_DNS_RESOLV_HOST_CONF, "nameserver 192.0.2.1\n");
+	set(K8SNET_DNS_RESOLV_HOST_CONF_FILE, "");
+	renders("search .\nnameserver 127.0.0.1\n");
 	set(K8SNET_DNS_RESOLV_NODE_IPS, "192.0.2.7,2001:db8::7");
 	renders("search .\nnameserver 127.0.0.1\nnameserver ::1\n");
 	set(K8SNET_DNS_RESOLV_NODE_IPS, "2001:db8::7");
