@@ -33,16 +33,46 @@ struct out {
 	int records;
 };
 
-/* Append the strings (NULL-terminated list) to b. */
+#define CAT_MAX 12
+
+/* Append parts (n of them) to b with one reservation. */
+static void cat_parts(struct k8s_buf *b, const char *const *part, const size_t *len, size_t n,
+		      size_t total)
+{
+	char *d;
+	size_t i;
+
+	if (!k8s_buf_reserve(b, total))
+		return;
+	d = b->data + b->len;
+	for (i = 0; i < n; i++) {
+		memcpy(d, part[i], len[i]);
+		d += len[i];
+	}
+	b->len += total;
+	b->data[b->len] = '\0';
+}
+
+/* Append the strings (a NULL-terminated list) to b, CAT_MAX at a time: a
+ * zone file is hundreds of thousands of these, so one reservation each. */
 static void cat(struct k8s_buf *b, ...)
 {
-	const char *s;
+	const char *part[CAT_MAX], *s;
+	size_t len[CAT_MAX], n = 0, total = 0;
 	va_list ap;
 
 	va_start(ap, b);
-	while ((s = va_arg(ap, const char *)))
-		k8s_buf_puts(b, s);
+	while ((s = va_arg(ap, const char *))) {
+		if (n == CAT_MAX) {
+			cat_parts(b, part, len, n, total);
+			n = total = 0;
+		}
+		part[n] = s;
+		len[n] = strlen(s);
+		total += len[n++];
+	}
 	va_end(ap);
+	cat_parts(b, part, len, n, total);
 }
 
 static const char *addr_type(const char *ip)
