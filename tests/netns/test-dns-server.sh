@@ -5,7 +5,7 @@
 # Two throwaway namespaces joined by a veth pair: "dns" holds bind9's named
 # (private config, pid file and working directory in a temp dir, foreground,
 # listening only on 10.96.0.10 inside the namespace) serving the cluster zone
-# and the in-addr.arpa zone that `k8snet dns zone` wrote; "pod" gets the
+# and the in-addr.arpa and ip6.arpa zones that `k8snet dns zone` wrote; "pod" gets the
 # resolv.conf that `k8snet dns resolv-conf` wrote, through
 # /etc/netns/<pod>/resolv.conf (which `ip netns exec` bind-mounts).  Then dig
 # asks for a service A, an SRV, a PTR, a headless endpoint and an ExternalName
@@ -71,6 +71,10 @@ cat > "$tmp/cluster.json" <<'EOF'
   "spec": {"type": "ClusterIP", "clusterIP": "10.96.1.1", "clusterIPs": ["10.96.1.1"],
            "ports": [{"name": "http", "port": 80, "protocol": "TCP", "targetPort": 8080}]}},
  {"apiVersion": "v1", "kind": "Service",
+  "metadata": {"name": "dual", "namespace": "default"},
+  "spec": {"clusterIP": "10.96.2.2", "clusterIPs": ["10.96.2.2", "fd00::2"],
+           "ipFamilies": ["IPv4", "IPv6"], "ports": [{"port": 443}]}},
+ {"apiVersion": "v1", "kind": "Service",
   "metadata": {"name": "db", "namespace": "default"},
   "spec": {"clusterIP": "None", "clusterIPs": ["None"],
            "ports": [{"name": "pg", "port": 5432, "protocol": "TCP"}]}},
@@ -93,6 +97,9 @@ EOF
 	fail "k8snet dns zone"
 "$k8snet" dns zone --zone cluster.local --reverse in-addr.arpa "$tmp/cluster.json" \
 	> "$tmp/in-addr.arpa.zone" || fail "k8snet dns zone --reverse"
+"$k8snet" dns zone --zone cluster.local --reverse ip6.arpa "$tmp/cluster.json" \
+	> "$tmp/ip6.arpa.zone" || fail "k8snet dns zone --reverse ip6.arpa"
+named-checkzone -k fail -n fail ip6.arpa "$tmp/ip6.arpa.zone" || fail "named-checkzone ip6.arpa"
 named-checkzone -k fail -n fail cluster.local "$tmp/cluster.local.zone" ||
 	fail "named-checkzone cluster.local"
 named-checkzone -k fail -n fail in-addr.arpa "$tmp/in-addr.arpa.zone" ||
@@ -115,6 +122,7 @@ options {
 controls { };
 zone "cluster.local" { type primary; file "$tmp/cluster.local.zone"; };
 zone "in-addr.arpa" { type primary; file "$tmp/in-addr.arpa.zone"; };
+zone "ip6.arpa" { type primary; file "$tmp/ip6.arpa.zone"; };
 EOF
 nsenter --net="/run/netns/$dns_ns" named -g -n 1 -c "$tmp/named.conf" > "$tmp/named.log" 2>&1 &
 named_pid=$!
@@ -139,6 +147,9 @@ want=10.96.1.1 expect api.default.svc.cluster.local A
 want="0 100 80 api.default.svc.cluster.local." expect _http._tcp.api.default.svc.cluster.local SRV
 want="api.default.svc.cluster.local." expect -x 10.96.1.1
 want="db-0.db.default.svc.cluster.local." expect -x 10.244.0.5
+want=fd00::2 expect dual.default.svc.cluster.local AAAA
+want=10.96.2.2 expect dual.default.svc.cluster.local A
+want="dual.default.svc.cluster.local." expect -x fd00::2
 want=10.244.0.5 expect db-0.db.default.svc.cluster.local A
 want=10.244.0.5 expect db.default.svc.cluster.local A
 want="0 100 5432 db-0.db.default.svc.cluster.local." expect _pg._tcp.db.default.svc.cluster.local SRV
