@@ -179,8 +179,9 @@ static void headless(struct out *o, struct zsvc *s, const char *rel, const char 
 	char dashed[48];
 	size_t i;
 
-	if (s->n_eps)
+	if (!s->eps_sorted && s->n_eps)
 		qsort(s->eps, s->n_eps, sizeof(*s->eps), cmp_ep);
+	s->eps_sorted = true;
 	/* The service name: every distinct ready address. */
 	for (i = 0; !o->origin && i < s->n_eps; i++) {
 		const struct zendpoint *e = &s->eps[i];
@@ -333,6 +334,21 @@ static int cmp_svc(const void *a, const void *b)
 	return c ? c : strcmp(x->name, y->name);
 }
 
+/* The services by namespace and name, kept until a new one comes. */
+static int sort_services(struct k8snet_dns_zone *z)
+{
+	if (z->sorted)
+		return 0;
+	z->sorted = malloc((z->n_svcs + 1) * sizeof(*z->sorted));
+	if (!z->sorted)
+		return k8s_error(z->ctx, -ENOMEM, "out of memory");
+	if (z->n_svcs) {
+		memcpy(z->sorted, z->svcs, z->n_svcs * sizeof(*z->sorted));
+		qsort(z->sorted, z->n_svcs, sizeof(*z->sorted), cmp_svc);
+	}
+	return 0;
+}
+
 static bool is_reverse(const char *origin)
 {
 	size_t n = strlen(origin);
@@ -346,7 +362,6 @@ K8SNET_EXPORT int k8snet_dns_zone_render(struct k8snet_dns_zone *z, const char *
 					 char **ret_text)
 {
 	_cleanup_(freep) char *rev = NULL;
-	_cleanup_(freep) struct zsvc **sorted = NULL;
 	struct out o = { .z = z };
 	size_t i;
 	int r;
@@ -363,17 +378,12 @@ K8SNET_EXPORT int k8snet_dns_zone_render(struct k8snet_dns_zone *z, const char *
 		o.origin = rev;
 		o.origin_len = strlen(rev);
 	}
-	sorted = malloc((z->n_svcs + 1) * sizeof(*sorted));
-	if (!sorted)
-		return k8s_error(z->ctx, -ENOMEM, "out of memory");
-	if (z->n_svcs) {
-		memcpy(sorted, z->svcs, z->n_svcs * sizeof(*sorted));
-		qsort(sorted, z->n_svcs, sizeof(*sorted), cmp_svc);
-	}
+	if ((r = sort_services(z)) < 0)
+		return r;
 	header(&o, rev ? rev : z->zone);
 	for (i = 0; i < z->n_svcs && !o.b.oom; i++)
-		if (sorted[i]->declared)
-			service(&o, sorted[i]);
+		if (z->sorted[i]->declared)
+			service(&o, z->sorted[i]);
 	pods(&o);
 	o.b.oom |= o.scratch.oom;
 	k8s_buf_free(&o.scratch);
