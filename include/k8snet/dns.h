@@ -100,7 +100,7 @@ struct k8snet_dns_resolv;
 #define K8SNET_DNS_RESOLV_CLUSTER_DOMAIN 2u /* kubelet --cluster-domain; "" for none */
 #define K8SNET_DNS_RESOLV_CLUSTER_DNS    3u /* kubelet --cluster-dns: IP[,IP...] */
 #define K8SNET_DNS_RESOLV_HOST_CONF      4u /* the node's resolv.conf text; NULL: none */
-#define K8SNET_DNS_RESOLV_HOST_CONF_FILE 5u /* the same, read from this path now */
+#define K8SNET_DNS_RESOLV_HOST_CONF_FILE 5u /* the same, read from this path now; "": none */
 #define K8SNET_DNS_RESOLV_DNS_CONFIG     6u /* the pod's spec.dnsConfig as JSON; NULL: none */
 #define K8SNET_DNS_RESOLV_NODE_IPS       7u /* IP[,IP...]: ::1 fallback on IPv6 nodes */
 /* Integer attributes (k8snet_dns_resolv_set_u32()). */

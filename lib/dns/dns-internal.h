@@ -22,6 +22,8 @@ struct k8s_buf {
 	size_t len, cap;
 	bool oom;          /* sticky: set by the first failed allocation */
 };
+/* Room for extra more bytes and a NUL; false (and oom set) when out of memory. */
+bool k8s_buf_reserve(struct k8s_buf *b, size_t extra);
 void k8s_buf_add(struct k8s_buf *b, const char *s, size_t n);
 void k8s_buf_puts(struct k8s_buf *b, const char *s);
 void k8s_buf_putc(struct k8s_buf *b, char c);

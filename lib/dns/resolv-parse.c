@@ -10,8 +10,8 @@
  * kubelet refuses files over 10 MiB.
  *
  * glibc's way (res_init), for what a resolver will do with the file: "#" and
- * ";" start comments; "search" and "domain" replace each other (last wins);
- * "options" lines accumulate.
+ * ";" start comments; keywords count only at the start of a line; "search"
+ * and "domain" replace each other (last wins); "options" lines accumulate.
  */
 #include <string.h>
 
@@ -99,7 +99,8 @@ static int glibc_line(struct k8s_resolv_conf *rc, const char *line, size_t len)
 	const char *p = line, *end = line + len, *kw, *f;
 	size_t n, fn;
 
-	if (len && (line[0] == '#' || line[0] == ';'))
+	/* glibc matches keywords at the start of the line only. */
+	if (!len || line[0] == '#' || line[0] == ';' || is_space(line[0]))
 		return 0;
 	if (!next_field(&p, end, &kw, &n))
 		return 0;

@@ -15,7 +15,8 @@
  *     options merged by name.  Option order (the kubelet's map order is
  *     random; ours is fixed): the base's options in their order, a pod option
  *     with the same name replacing the value in place, then the pod's new
- *     options in the order given (the last of a repeated name wins).
+ *     options in the order given; a name that repeats (in the base or the
+ *     pod's) appears once, at its first place, with its last value.
  *  5. Limits, in the kubelet's order, each trim one warning: at most 3
  *     nameservers; then search: the first 32 entries (legacy 6), entries over
  *     253 characters dropped, then entries dropped from the end while the line
@@ -155,49 +156,48 @@ static int apply_kind(struct k8snet_dns_resolv *r, struct k8s_resolv_plan *p)
 	return host_fallback(r, p);
 }
 
+/* Set name to value in the (names, values) map: in place when the name is
+ * there (the kubelet's map: the last value wins), else at the end. */
+static int option_set(struct k8s_strv *names, struct k8s_strv *values, const char *name,
+		      size_t name_len, const char *value)
+{
+	char *copy;
+	size_t j;
+	int rr;
+
+	for (j = 0; j < names->n; j++) {
+		if (strlen(names->v[j]) == name_len && memcmp(names->v[j], name, name_len) == 0) {
+			copy = strdup(value);
+			if (!copy)
+				return -ENOMEM;
+			free(values->v[j]);
+			values->v[j] = copy;
+			return 0;
+		}
+	}
+	rr = k8s_strv_push(names, name, name_len);
+	return rr < 0 ? rr : k8s_strv_push(values, value, strlen(value));
+}
+
 /* The kubelet's mergeDNSOptions, with a fixed order (see the top). */
 static int merge_options(const struct k8s_pod_dns_config *dc, struct k8s_strv *options)
 {
 	struct k8s_strv names = { 0 }, values = { 0 }, out = { 0 };
-	size_t i, j;
+	size_t i;
 	int rr = 0;
 
 	for (i = 0; rr >= 0 && i < options->n; i++) {
 		const char *colon = strchr(options->v[i], ':');
 		size_t n = colon ? (size_t)(colon - options->v[i]) : strlen(options->v[i]);
 
-		rr = k8s_strv_push(&names, options->v[i], n);
-		if (rr >= 0)
-			rr = k8s_strv_push(&values, colon ? colon + 1 : "", colon ? strlen(colon + 1) : 0);
+		rr = option_set(&names, &values, options->v[i], n, colon ? colon + 1 : "");
 	}
-	for (i = 0; rr >= 0 && i < dc->option_names.n; i++) {
-		const char *name = dc->option_names.v[i], *value = dc->option_values.v[i];
-		char *copy;
-
-		for (j = 0; j < names.n && strcmp(names.v[j], name) != 0; j++)
-			;
-		if (j == names.n) {
-			rr = k8s_strv_push(&names, name, strlen(name));
-			if (rr >= 0)
-				rr = k8s_strv_push(&values, value, strlen(value));
-			continue;
-		}
-		copy = strdup(value);
-		if (!copy) {
-			rr = -ENOMEM;
-			break;
-		}
-		free(values.v[j]);
-		values.v[j] = copy;
-	}
-	/* A map in the kubelet: a name from the base appears once too. */
+	for (i = 0; rr >= 0 && i < dc->option_names.n; i++)
+		rr = option_set(&names, &values, dc->option_names.v[i],
+				strlen(dc->option_names.v[i]), dc->option_values.v[i]);
 	for (i = 0; rr >= 0 && i < names.n; i++) {
 		char *op = NULL;
 
-		for (j = 0; j < i && strcmp(names.v[j], names.v[i]) != 0; j++)
-			;
-		if (j < i)
-			continue;
 		if (asprintf(&op, "%s%s%s", names.v[i], *values.v[i] ? ":" : "", values.v[i]) < 0)
 			rr = -ENOMEM;
 		else

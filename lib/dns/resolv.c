@@ -153,7 +153,8 @@ static int set_host_conf_file(struct k8snet_dns_resolv *r, const char *path)
 	ssize_t n;
 	int rr;
 
-	if (!path)
+	/* Like the kubelet's --resolv-conf="": no file. */
+	if (!path || !*path)
 		return set_host_conf(r, NULL, NULL, 0);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)

@@ -5,7 +5,7 @@
 
 #include "dns/dns-internal.h"
 
-static bool buf_reserve(struct k8s_buf *b, size_t extra)
+bool k8s_buf_reserve(struct k8s_buf *b, size_t extra)
 {
 	size_t want;
 	char *p;
@@ -29,7 +29,7 @@ static bool buf_reserve(struct k8s_buf *b, size_t extra)
 
 void k8s_buf_add(struct k8s_buf *b, const char *s, size_t n)
 {
-	if (!buf_reserve(b, n))
+	if (!k8s_buf_reserve(b, n))
 		return;
 	memcpy(b->data + b->len, s, n);
 	b->len += n;
@@ -66,7 +66,7 @@ void k8s_buf_printf(struct k8s_buf *b, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
-	if (n < 0 || !buf_reserve(b, (size_t)n))
+	if (n < 0 || !k8s_buf_reserve(b, (size_t)n))
 		return;
 	va_start(ap, fmt);
 	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
@@ -76,7 +76,7 @@ void k8s_buf_printf(struct k8s_buf *b, const char *fmt, ...)
 
 int k8s_buf_take(struct k8s_buf *b, char **ret)
 {
-	if (!buf_reserve(b, 0)) {
+	if (!k8s_buf_reserve(b, 0)) {
 		k8s_buf_free(b);
 		return -ENOMEM;
 	}

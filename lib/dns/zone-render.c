@@ -33,16 +33,46 @@ struct out {
 	int records;
 };
 
-/* Append the strings (NULL-terminated list) to b. */
+#define CAT_MAX 12
+
+/* Append parts (n of them) to b with one reservation. */
+static void cat_parts(struct k8s_buf *b, const char *const *part, const size_t *len, size_t n,
+		      size_t total)
+{
+	char *d;
+	size_t i;
+
+	if (!k8s_buf_reserve(b, total))
+		return;
+	d = b->data + b->len;
+	for (i = 0; i < n; i++) {
+		memcpy(d, part[i], len[i]);
+		d += len[i];
+	}
+	b->len += total;
+	b->data[b->len] = '\0';
+}
+
+/* Append the strings (a NULL-terminated list) to b, CAT_MAX at a time: a
+ * zone file is hundreds of thousands of these, so one reservation each. */
 static void cat(struct k8s_buf *b, ...)
 {
-	const char *s;
+	const char *part[CAT_MAX], *s;
+	size_t len[CAT_MAX], n = 0, total = 0;
 	va_list ap;
 
 	va_start(ap, b);
-	while ((s = va_arg(ap, const char *)))
-		k8s_buf_puts(b, s);
+	while ((s = va_arg(ap, const char *))) {
+		if (n == CAT_MAX) {
+			cat_parts(b, part, len, n, total);
+			n = total = 0;
+		}
+		part[n] = s;
+		len[n] = strlen(s);
+		total += len[n++];
+	}
 	va_end(ap);
+	cat_parts(b, part, len, n, total);
 }
 
 static const char *addr_type(const char *ip)
@@ -149,8 +179,9 @@ static void headless(struct out *o, struct zsvc *s, const char *rel, const char 
 	char dashed[48];
 	size_t i;
 
-	if (s->n_eps)
+	if (!s->eps_sorted && s->n_eps)
 		qsort(s->eps, s->n_eps, sizeof(*s->eps), cmp_ep);
+	s->eps_sorted = true;
 	/* The service name: every distinct ready address. */
 	for (i = 0; !o->origin && i < s->n_eps; i++) {
 		const struct zendpoint *e = &s->eps[i];
@@ -303,6 +334,21 @@ static int cmp_svc(const void *a, const void *b)
 	return c ? c : strcmp(x->name, y->name);
 }
 
+/* The services by namespace and name, kept until a new one comes. */
+static int sort_services(struct k8snet_dns_zone *z)
+{
+	if (z->sorted)
+		return 0;
+	z->sorted = malloc((z->n_svcs + 1) * sizeof(*z->sorted));
+	if (!z->sorted)
+		return k8s_error(z->ctx, -ENOMEM, "out of memory");
+	if (z->n_svcs) {
+		memcpy(z->sorted, z->svcs, z->n_svcs * sizeof(*z->sorted));
+		qsort(z->sorted, z->n_svcs, sizeof(*z->sorted), cmp_svc);
+	}
+	return 0;
+}
+
 static bool is_reverse(const char *origin)
 {
 	size_t n = strlen(origin);
@@ -316,7 +362,6 @@ K8SNET_EXPORT int k8snet_dns_zone_render(struct k8snet_dns_zone *z, const char *
 					 char **ret_text)
 {
 	_cleanup_(freep) char *rev = NULL;
-	_cleanup_(freep) struct zsvc **sorted = NULL;
 	struct out o = { .z = z };
 	size_t i;
 	int r;
@@ -333,17 +378,12 @@ K8SNET_EXPORT int k8snet_dns_zone_render(struct k8snet_dns_zone *z, const char *
 		o.origin = rev;
 		o.origin_len = strlen(rev);
 	}
-	sorted = malloc((z->n_svcs + 1) * sizeof(*sorted));
-	if (!sorted)
-		return k8s_error(z->ctx, -ENOMEM, "out of memory");
-	if (z->n_svcs) {
-		memcpy(sorted, z->svcs, z->n_svcs * sizeof(*sorted));
-		qsort(sorted, z->n_svcs, sizeof(*sorted), cmp_svc);
-	}
+	if ((r = sort_services(z)) < 0)
+		return r;
 	header(&o, rev ? rev : z->zone);
 	for (i = 0; i < z->n_svcs && !o.b.oom; i++)
-		if (sorted[i]->declared)
-			service(&o, sorted[i]);
+		if (z->sorted[i]->declared)
+			service(&o, z->sorted[i]);
 	pods(&o);
 	o.b.oom |= o.scratch.oom;
 	k8s_buf_free(&o.scratch);

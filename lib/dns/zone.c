@@ -55,6 +55,7 @@ K8SNET_EXPORT struct k8snet_dns_zone *k8snet_dns_zone_free(struct k8snet_dns_zon
 	for (i = 0; i < z->n_svcs; i++)
 		svc_free(z->svcs[i]);
 	free(z->svcs);
+	free(z->sorted);
 	free(z->slots);
 	for (i = 0; i < z->n_pods; i++) {
 		free(z->pods[i].ns);
@@ -168,6 +169,8 @@ struct zsvc *k8s_zone_service(struct k8snet_dns_zone *z, const char *ns, const c
 		return NULL;
 	}
 	z->svcs[z->n_svcs++] = s;
+	free(z->sorted);        /* a new name: sort again at the next render */
+	z->sorted = NULL;
 	z->slots[i] = (uint32_t)z->n_svcs;
 	return s;
 }
@@ -213,6 +216,7 @@ int k8s_zone_add_endpoint(struct zsvc *s, const char *canon_ip, const char *host
 	if (hostname && *hostname && !(e->hostname = strdup(hostname)))
 		return -ENOMEM;
 	s->n_eps++;
+	s->eps_sorted = false;
 	return 0;
 }
 

@@ -35,6 +35,7 @@ struct zsvc {
 	struct zports ports, endpoint_ports;
 	struct zendpoint *eps;
 	size_t n_eps, cap_eps;
+	bool eps_sorted;        /* cleared by every new endpoint */
 };
 
 struct zpod {
@@ -50,6 +51,7 @@ struct k8snet_dns_zone {
 	char *ns_ip;            /* NULL: kube-system/kube-dns, else 127.0.0.1 */
 	struct zsvc **svcs;
 	size_t n_svcs, cap_svcs;
+	struct zsvc **sorted;   /* svcs by namespace and name; NULL when stale */
 	uint32_t *slots;        /* hash of (ns, name) -> index + 1 */
 	size_t n_slots;
 	struct zpod *pods;

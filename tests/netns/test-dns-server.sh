@@ -5,12 +5,14 @@
 # Two throwaway namespaces joined by a veth pair: "dns" holds bind9's named
 # (private config, pid file and working directory in a temp dir, foreground,
 # listening only on 10.96.0.10 inside the namespace) serving the cluster zone
-# and the in-addr.arpa zone that `k8snet dns zone` wrote; "pod" gets the
+# and the in-addr.arpa and ip6.arpa zones that `k8snet dns zone` wrote; "pod" gets the
 # resolv.conf that `k8snet dns resolv-conf` wrote, through
 # /etc/netns/<pod>/resolv.conf (which `ip netns exec` bind-mounts).  Then dig
 # asks for a service A, an SRV, a PTR, a headless endpoint and an ExternalName
 # CNAME, and `getent hosts api` in the pod finds the service by its short name
-# through the search list.  Everything is removed on every exit path.
+# through the search list.  named's query log then shows that glibc asks for
+# exactly the names `k8snet dns candidates` lists, in that order.  Everything
+# is removed on every exit path.
 set -eu
 . "$top_srcdir/tests/netns/lib.sh"
 require_root
@@ -69,6 +71,10 @@ cat > "$tmp/cluster.json" <<'EOF'
   "spec": {"type": "ClusterIP", "clusterIP": "10.96.1.1", "clusterIPs": ["10.96.1.1"],
            "ports": [{"name": "http", "port": 80, "protocol": "TCP", "targetPort": 8080}]}},
  {"apiVersion": "v1", "kind": "Service",
+  "metadata": {"name": "dual", "namespace": "default"},
+  "spec": {"clusterIP": "10.96.2.2", "clusterIPs": ["10.96.2.2", "fd00::2"],
+           "ipFamilies": ["IPv4", "IPv6"], "ports": [{"port": 443}]}},
+ {"apiVersion": "v1", "kind": "Service",
   "metadata": {"name": "db", "namespace": "default"},
   "spec": {"clusterIP": "None", "clusterIPs": ["None"],
            "ports": [{"name": "pg", "port": 5432, "protocol": "TCP"}]}},
@@ -91,6 +97,9 @@ EOF
 	fail "k8snet dns zone"
 "$k8snet" dns zone --zone cluster.local --reverse in-addr.arpa "$tmp/cluster.json" \
 	> "$tmp/in-addr.arpa.zone" || fail "k8snet dns zone --reverse"
+"$k8snet" dns zone --zone cluster.local --reverse ip6.arpa "$tmp/cluster.json" \
+	> "$tmp/ip6.arpa.zone" || fail "k8snet dns zone --reverse ip6.arpa"
+named-checkzone -k fail -n fail ip6.arpa "$tmp/ip6.arpa.zone" || fail "named-checkzone ip6.arpa"
 named-checkzone -k fail -n fail cluster.local "$tmp/cluster.local.zone" ||
 	fail "named-checkzone cluster.local"
 named-checkzone -k fail -n fail in-addr.arpa "$tmp/in-addr.arpa.zone" ||
@@ -108,10 +117,12 @@ options {
 	recursion no;
 	dnssec-validation no;
 	allow-query { any; };
+	querylog yes;
 };
 controls { };
 zone "cluster.local" { type primary; file "$tmp/cluster.local.zone"; };
 zone "in-addr.arpa" { type primary; file "$tmp/in-addr.arpa.zone"; };
+zone "ip6.arpa" { type primary; file "$tmp/ip6.arpa.zone"; };
 EOF
 nsenter --net="/run/netns/$dns_ns" named -g -n 1 -c "$tmp/named.conf" > "$tmp/named.log" 2>&1 &
 named_pid=$!
@@ -136,6 +147,9 @@ want=10.96.1.1 expect api.default.svc.cluster.local A
 want="0 100 80 api.default.svc.cluster.local." expect _http._tcp.api.default.svc.cluster.local SRV
 want="api.default.svc.cluster.local." expect -x 10.96.1.1
 want="db-0.db.default.svc.cluster.local." expect -x 10.244.0.5
+want=fd00::2 expect dual.default.svc.cluster.local AAAA
+want=10.96.2.2 expect dual.default.svc.cluster.local A
+want="dual.default.svc.cluster.local." expect -x fd00::2
 want=10.244.0.5 expect db-0.db.default.svc.cluster.local A
 want=10.244.0.5 expect db.default.svc.cluster.local A
 want="0 100 5432 db-0.db.default.svc.cluster.local." expect _pg._tcp.db.default.svc.cluster.local SRV
@@ -164,8 +178,32 @@ for name in api api.default api.default.svc; do
 		fail "getent hosts $name: got '$got'"
 	echo "ok: getent hosts $name -> $got"
 done
+# A headless endpoint through the search list too.
+got=$(ip netns exec "$pod_ns" getent hosts db-0.db) || fail "getent hosts db-0.db failed"
+set -- $got
+[ "$1" = 10.244.0.5 ] && [ "$2" = db-0.db.default.svc.cluster.local ] ||
+	fail "getent hosts db-0.db: got '$got'"
+echo "ok: getent hosts db-0.db -> $got"
 if ip netns exec "$pod_ns" getent hosts nosuch >/dev/null; then
 	fail "getent hosts nosuch found something"
 fi
 echo "ok: getent hosts nosuch -> not found"
+# The names glibc really asked for, in order, are the ones
+# `k8snet dns candidates` lists (named logs each query; A only with ahostsv4):
+# fewer dots than ndots (search first), at least ndots (as is first), and a
+# trailing dot (once).
+glibc_asks() {
+	"$k8snet" dns candidates "$1" --resolv-conf "/etc/netns/$pod_ns/resolv.conf" \
+		> "$tmp/want" || fail "k8snet dns candidates $1"
+	before=$(wc -l < "$tmp/named.log")
+	if ip netns exec "$pod_ns" getent ahostsv4 "$1" >/dev/null; then fail "$1 resolved"; fi
+	sleep 0.2
+	tail -n +"$((before + 1))" "$tmp/named.log" |
+		sed -n 's/.*query: \([^ ]*\) IN A .*/\1/p' | uniq > "$tmp/got"
+	diff -u "$tmp/want" "$tmp/got" || fail "glibc's queries for $1 differ from k8snet dns candidates"
+	echo "ok: for $1 glibc asked $(tr '\n' ' ' < "$tmp/got")as k8snet dns candidates says"
+}
+glibc_asks nosuch.default
+glibc_asks a.b.c.d.nosuch.default
+glibc_asks nosuch.default.svc.cluster.local.
 echo "PASS: named served the generated zones; the pod resolved 'api' through its search list"

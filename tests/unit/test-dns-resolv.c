@@ -178,6 +178,9 @@ START_TEST(test_no_node_conf)
 	/* The kubelet's --resolv-conf="": localhost and the root as search. */
 	set(K8SNET_DNS_RESOLV_POLICY, "Default");
 	renders("search .\nnameserver 127.0.0.1\n");
+	set(K8SNET_DNS_RESOLV_HOST_CONF, "nameserver 192.0.2.1\n");
+	set(K8SNET_DNS_RESOLV_HOST_CONF_FILE, "");
+	renders("search .\nnameserver 127.0.0.1\n");
 	set(K8SNET_DNS_RESOLV_NODE_IPS, "192.0.2.7,2001:db8::7");
 	renders("search .\nnameserver 127.0.0.1\nnameserver ::1\n");
 	set(K8SNET_DNS_RESOLV_NODE_IPS, "2001:db8::7");
@@ -243,6 +246,12 @@ START_TEST(test_dns_config_merging)
 	renders("search svc.cluster.local x.example\n"
 		"nameserver 192.0.2.1\nnameserver 10.96.0.10\n"
 		"options rotate timeout:3 attempts:3 edns0 ndots:2 trust-ad\n");
+	/* A name repeated in the base: once, at its first place, last value. */
+	set(K8SNET_DNS_RESOLV_HOST_CONF, "nameserver 192.0.2.1\noptions ndots:1 rotate ndots:3\n");
+	set(K8SNET_DNS_RESOLV_DNS_CONFIG, "{\"options\":[{\"name\":\"edns0\"}]}");
+	renders("nameserver 192.0.2.1\noptions ndots:3 rotate edns0\n");
+	set(K8SNET_DNS_RESOLV_HOST_CONF,
+	    "nameserver 192.0.2.1\nnameserver 192.0.2.1\noptions rotate timeout:2 attempts:3\n");
 	/* Without dnsConfig the kubelet keeps the node's duplicates. */
 	set(K8SNET_DNS_RESOLV_DNS_CONFIG, NULL);
 	renders("nameserver 192.0.2.1\nnameserver 192.0.2.1\n"

@@ -378,6 +378,8 @@ START_TEST(test_candidates)
 	expands("x", "search s\noptions no-tld-query\n", 1, "x.s\n");
 	expands("x.y", "search s\noptions no-tld-query ndots:3\n", 2, "x.y.s\nx.y\n");
 	expands("x", "; comment\n# search bad\nsearch s\n", 2, "x.s\nx\n");
+	/* glibc ignores a keyword that does not start its line. */
+	expands("x", "search s\n  search t\n", 2, "x.s\nx\n");
 	ck_assert_int_eq(k8snet_dns_candidates(ctx, "a..b", NULL, &(char *){ NULL }), -EINVAL);
 	ck_assert_int_eq(k8snet_dns_candidates(ctx, "", NULL, &(char *){ NULL }), -EINVAL);
 	ck_assert_int_eq(k8snet_dns_candidates(ctx, NULL, NULL, &(char *){ NULL }), -EINVAL);

@@ -250,7 +250,6 @@ class Zone(_Object):
     """
 
     _free = staticmethod(_zone_free)
-    PUBLISH_NOT_READY = NOT_READY = 1
 
     def __init__(self, zone=None, ttl=None, serial=None, nameserver_ip=None, ctx=None):
         super().__init__(ctx)
