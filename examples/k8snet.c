@@ -25,7 +25,6 @@ static const struct {
 	{ "ipam", cli_ipam, "ipam alloc|release|list --state FILE ... (see k8snet ipam --help)" },
 	{ "dns", cli_dns, "dns validate|resolv-conf|candidates|zone|fqdn|parse|ptr ..." },
 	{ "proxy", cli_proxy, "proxy sync|render [--netns PATH] [--node-name N] [--node-ip IP] [--cluster-cidr CIDR] [--masquerade-all] [--round-robin] FILE.json" },
-	{ "policy", cli_policy, "policy check|sync|render ... (see k8snet-policy)" },
 	{ "policy", cli_policy, "policy check|sync|render ... (see k8snet-policy(1))" },
 };
 
