@@ -37,3 +37,5 @@ examples_k8snet_SOURCES += examples/cli-dns.c
 EXTRA_DIST += examples/demo/cluster-in-a-box.sh
 dist_man1_MANS += man/man1/k8snet.1 man/man1/k8snet-cni.1
 examples_k8snet_SOURCES += examples/cli-policy.c
+FUZZ_TARGETS += cni
+EXTRA_DIST += tests/fuzz/fuzz-cni.c tests/fuzz/corpus/cni

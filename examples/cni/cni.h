@@ -114,6 +114,8 @@ struct cni_conf {
 int cni_conf_parse(struct cni_conf *conf, char *raw, size_t len, const char *command,
 		   struct cni_env *env);
 void cni_conf_done(struct cni_conf *conf);
+/* The versions this plugin speaks, NULL-terminated. */
+extern const char *const cni_supported_versions[];
 /* Compare "a.b.c" versions: <0, 0, >0. */
 int cni_version_cmp(const char *a, const char *b);
 bool cni_version_supported(const char *v);

@@ -58,6 +58,18 @@ char *cni_asprintf(const char *fmt, ...)
 	return s;
 }
 
+const char *const cni_supported_versions[] = { "0.4.0", "1.0.0", "1.1.0", NULL };
+
+bool cni_version_supported(const char *v)
+{
+	size_t i;
+
+	for (i = 0; cni_supported_versions[i]; i++)
+		if (strcmp(v, cni_supported_versions[i]) == 0)
+			return true;
+	return false;
+}
+
 int cni_version_cmp(const char *a, const char *b)
 {
 	unsigned va[3] = { 0 }, vb[3] = { 0 };
@@ -218,15 +230,18 @@ static int get_bool(const cJSON *obj, const char *key, bool *ret)
 
 static int get_int(const cJSON *v, const char *path, int lo, int hi, int *ret)
 {
-	if (!cJSON_IsNumber(v) || v->valuedouble != (double)(long long)v->valuedouble)
+	if (!cJSON_IsNumber(v))
 		return bad(path, "must be an integer");
-	if (v->valuedouble < lo || v->valuedouble > hi) {
+	/* Range first: casting a huge double to an integer is undefined. */
+	if (!(v->valuedouble >= lo && v->valuedouble <= hi)) {
 		char *m = cni_asprintf("%.0f out of range: must be %d..%d", v->valuedouble, lo, hi);
 
 		bad(path, m);
 		free(m);
 		return -1;
 	}
+	if (v->valuedouble != (double)(int)v->valuedouble)
+		return bad(path, "must be an integer");
 	*ret = (int)v->valuedouble;
 	return 0;
 }

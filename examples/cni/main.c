@@ -12,8 +12,6 @@
 
 #include "cni.h"
 
-static const char *const supported_versions[] = { "0.4.0", "1.0.0", "1.1.0" };
-
 static struct {
 	int code;
 	char *msg, *details;
@@ -49,16 +47,6 @@ void cni_fail_set_code(int code)
 bool cni_failed(void)
 {
 	return failure.code != 0;
-}
-
-bool cni_version_supported(const char *v)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(supported_versions) / sizeof(supported_versions[0]); i++)
-		if (strcmp(v, supported_versions[i]) == 0)
-			return true;
-	return false;
 }
 
 static int print_json(cJSON *json)
@@ -136,8 +124,8 @@ static int cmd_version(char *raw)
 				cJSON_IsString(v) && cni_version_supported(v->valuestring) ?
 				v->valuestring : CNI_VERSION_LATEST);
 	list = cJSON_AddArrayToObject(out, "supportedVersions");
-	for (i = 0; i < sizeof(supported_versions) / sizeof(supported_versions[0]); i++)
-		cJSON_AddItemToArray(list, cJSON_CreateString(supported_versions[i]));
+	for (i = 0; cni_supported_versions[i]; i++)
+		cJSON_AddItemToArray(list, cJSON_CreateString(cni_supported_versions[i]));
 	r = print_json(out);
 	cJSON_Delete(out);
 	cJSON_Delete(in);

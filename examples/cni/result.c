@@ -47,7 +47,7 @@ int cni_result_add_route(struct cni_result *res, const char *dst, const char *gw
 	return 0;
 }
 
-static int bad(const char *what, const char *path, size_t i, const char *msg)
+static int bad_item(const char *what, const char *path, size_t i, const char *msg)
 {
 	return cni_fail(CNI_ERR_DECODE, "decoding failure", "%s.%s[%zu]: %s", what, path, i, msg);
 }
@@ -77,7 +77,7 @@ int cni_result_from_json(struct cni_result *res, const cJSON *json, const char *
 	arr = cJSON_GetObjectItemCaseSensitive(json, "interfaces");
 	cJSON_ArrayForEach(o, arr) {
 		if (!str(o, "name"))
-			return bad(what, "interfaces", i, "name missing");
+			return bad_item(what, "interfaces", i, "name missing");
 		cni_result_add_iface(res, str(o, "name"), str(o, "mac"), str(o, "sandbox"),
 				     num(o, "mtu", 0));
 		i++;
@@ -88,9 +88,9 @@ int cni_result_from_json(struct cni_result *res, const cJSON *json, const char *
 		int idx = num(o, "interface", -1);
 
 		if (!str(o, "address"))
-			return bad(what, "ips", i, "address missing");
+			return bad_item(what, "ips", i, "address missing");
 		if (idx >= (int)res->n_ifaces)
-			return bad(what, "ips", i, "interface index out of range");
+			return bad_item(what, "ips", i, "interface index out of range");
 		cni_result_add_ip(res, str(o, "address"), str(o, "gateway"), idx);
 		i++;
 	}
@@ -100,7 +100,7 @@ int cni_result_from_json(struct cni_result *res, const cJSON *json, const char *
 		struct cni_route *rt;
 
 		if (!str(o, "dst"))
-			return bad(what, "routes", i, "dst missing");
+			return bad_item(what, "routes", i, "dst missing");
 		cni_result_add_route(res, str(o, "dst"), str(o, "gw"));
 		rt = &res->routes[res->n_routes - 1];
 		rt->mtu = num(o, "mtu", 0);
