@@ -279,9 +279,9 @@ int cni_net_check(const struct cni_env *env, const struct cni_conf *conf,
 	return r < 0 ? -1 : 0;
 }
 
-/* GC: the host ends the valid attachments would have; any other k8snet veth
- * on our bridge is stale.  Listing the bridge's ports needs a library call we
- * do not have, so GC only frees IPAM here; DEL removes links. */
+/* GC: a veth pair disappears with the pod's namespace, so a lost DEL leaves
+ * no link once the runtime has removed the sandbox; what does outlive it,
+ * the address and its hostPort entries, is collected by cni_ipam_gc(). */
 int cni_net_gc(const struct cni_env *env, const struct cni_conf *conf)
 {
 	(void)env;
