@@ -26,10 +26,10 @@ examples_k8snet_cni_LDADD = $(EXAMPLE_LDADD) $(CJSON_LIBS) $(LIBMNL_LIBS) $(LIBN
 # k8snet-cni's tests and benchmark.
 TESTS += tests/netns/test-cni.sh tests/netns/test-cni-reference.sh \
 	tests/netns/test-cni-parallel.sh tests/netns/test-cni-podman.sh \
-	tests/netns/test-cni-valgrind.sh
+	tests/netns/test-cni-valgrind.sh tests/netns/test-cni-demo.sh
 EXTRA_DIST += tests/netns/cni-lib.sh tests/netns/test-cni.sh tests/netns/test-cni-reference.sh \
 	tests/netns/test-cni-parallel.sh tests/netns/test-cni-podman.sh \
-	tests/netns/test-cni-valgrind.sh bench/cni-bench.sh
+	tests/netns/test-cni-valgrind.sh tests/netns/test-cni-demo.sh bench/cni-bench.sh
 noinst_PROGRAMS += bench/cni-bench
 bench_cni_bench_SOURCES = bench/cni-bench.c
 BENCH_RUNNERS += bench/cni-bench.sh
