@@ -128,7 +128,7 @@ static int do_alloc(struct k8snet_ipam_pool *pool, const char *owner, const char
 		if (r < 0)
 			return r;
 	}
-	r = k8s_pool_add_hashed(pool, addr, owner, ifname, h, !want);
+	r = k8s_pool_insert(pool, addr, owner, ifname, h, !want);
 	if (r < 0)   /* only -ENOMEM: the checks above rule out conflicts */
 		return out_of_memory_after_write(pool);
 	k8s_pool_format(pool, addr, buf, size);
@@ -168,7 +168,7 @@ static int release_one(struct k8snet_ipam_pool *pool, struct k8s_alloc *a)
 		if (r < 0)
 			return r;
 	}
-	r = k8s_pool_apply_del(pool, a->addr);
+	r = k8s_pool_remove(pool, a);
 	if (r < 0)
 		return out_of_memory_after_write(pool);
 	if (pool->store)

@@ -281,11 +281,17 @@ int k8s_pool_reset(struct k8snet_ipam_pool *pool)
 int k8s_pool_add_hashed(struct k8snet_ipam_pool *pool, k8s_u128 addr, const char *owner,
 			    const char *ifname, uint64_t h, bool move_cursor)
 {
+	if (k8s_pool_find_key_hashed(pool, owner, ifname, h) || k8s_pool_find_addr(pool, addr))
+		return -EEXIST;
+	return k8s_pool_insert(pool, addr, owner, ifname, h, move_cursor);
+}
+
+int k8s_pool_insert(struct k8snet_ipam_pool *pool, k8s_u128 addr, const char *owner,
+		    const char *ifname, uint64_t h, bool move_cursor)
+{
 	size_t olen = strlen(owner), ilen = strlen(ifname);
 	struct k8s_alloc *a;
 
-	if (k8s_pool_find_key_hashed(pool, owner, ifname, h) || k8s_pool_find_addr(pool, addr))
-		return -EEXIST;
 	if (pool->n_allocs >= pool->n_buckets && k8s_pool_grow_tables(pool) < 0)
 		return -ENOMEM;
 	a = malloc(sizeof(*a) + olen + ilen + 2);
@@ -317,9 +323,12 @@ int k8s_pool_apply_del(struct k8snet_ipam_pool *pool, k8s_u128 addr)
 {
 	struct k8s_alloc *a = k8s_pool_find_addr(pool, addr);
 
-	if (!a)
-		return -ENOENT;
-	if (is_tracked(pool, addr) && k8s_runs_remove(&pool->used, addr, pool->step) < 0)
+	return a ? k8s_pool_remove(pool, a) : -ENOENT;
+}
+
+int k8s_pool_remove(struct k8snet_ipam_pool *pool, struct k8s_alloc *a)
+{
+	if (is_tracked(pool, a->addr) && k8s_runs_remove(&pool->used, a->addr, pool->step) < 0)
 		return -ENOMEM;
 	unlink_alloc(pool, a);
 	free(a);

@@ -59,6 +59,12 @@ void k8s_pool_free_allocs(struct k8snet_ipam_pool *pool);
 int k8s_pool_add_hashed(struct k8snet_ipam_pool *pool, k8s_u128 addr, const char *owner,
 			const char *ifname, uint64_t h, bool move_cursor);
 
+/* The same without the conflict checks, for callers that made them. */
+int k8s_pool_insert(struct k8snet_ipam_pool *pool, k8s_u128 addr, const char *owner,
+		    const char *ifname, uint64_t h, bool move_cursor);
+/* Forget an allocation (-ENOMEM when its run cannot be split). */
+int k8s_pool_remove(struct k8snet_ipam_pool *pool, struct k8s_alloc *a);
+
 /* Slots. */
 const struct range *k8s_pool_range_of(const struct k8snet_ipam_pool *pool, k8s_u128 a);
 bool k8s_pool_is_reserved(const struct k8snet_ipam_pool *pool, k8s_u128 a);
