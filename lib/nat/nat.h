@@ -189,7 +189,6 @@ struct nat_elem {
 	uint8_t data[20];          /* for S_*ENDPOINTS: addr . port */
 	uint8_t dlen;
 	char *chain;               /* verdict goto, for vmaps */
-	char *text;                /* "key : data" */
 };
 
 struct nat_aset {              /* affinity set of one endpoint */
@@ -229,6 +228,10 @@ extern const char *const nat_set_names[S_NSETS];
 
 /* ---- render ---- */
 int nat_render(struct k8snet_proxy *p, char **ret);
+/* The nft text of an element ("10.96.0.1 . tcp . 80 : goto pick-2"). */
+void nat_render_elem_text(int fam, const struct nat_elem *e, struct sbuf *b);
+/* Elements compare by set, key, data and target: the identity for diffs. */
+int nat_elem_cmp(const struct nat_elem *a, const struct nat_elem *b);
 void nat_render_rule_text(const struct k8snet_proxy *p, int fam, struct nat_rule *r,
 			  struct sbuf *b);
 

@@ -87,7 +87,6 @@ void nat_frag_free(struct nat_frag *f)
 		chain_free(f->chains[i]);
 	for (i = 0; i < f->nelems; i++) {
 		free(f->elems[i]->chain);
-		free(f->elems[i]->text);
 		free(f->elems[i]);
 	}
 	for (i = 0; i < f->nasets; i++) {
@@ -188,49 +187,36 @@ static void put_be16_pad(uint8_t *p, uint16_t v)
 	p[2] = p[3] = 0;
 }
 
-static void add_elem(struct builder *b, struct nat_elem *el, char *text)
+static void add_elem(struct builder *b, struct nat_elem *el)
 {
-	if (!text || nat_grow((void **)&b->f->elems, b->f->nelems, sizeof(el)) < 0) {
-		free(text);
+	if (nat_grow((void **)&b->f->elems, b->f->nelems, sizeof(el)) < 0) {
 		free(el->chain);
 		free(el);
 		fail(b, -ENOMEM);
 		return;
 	}
-	el->text = text;
 	b->f->elems[b->f->nelems++] = el;
 }
 
-/* daddr . proto . port : goto chain */
+/* daddr . proto . port : goto chain (or proto . port for NodePorts) */
 static void add_dispatch(struct builder *b, const struct nat_addr *a, const struct nat_port *sp,
 			 uint16_t port, const char *chain)
 {
 	struct nat_elem *el = calloc(1, sizeof(*el));
-	char buf[INET6_ADDRSTRLEN];
-	size_t al = addr_len(b->fam);
+	size_t al = a ? addr_len(b->fam) : 0;
 
 	if (!el || !(el->chain = strdup(chain))) {
 		free(el);
 		fail(b, -ENOMEM);
 		return;
 	}
-	if (a) {
-		el->set = S_SERVICE_IPS;
+	el->set = a ? S_SERVICE_IPS : S_NODEPORTS;
+	if (a)
 		memcpy(el->key, a->a, al);
-	} else {
-		el->set = S_NODEPORTS;
-		al = 0;
-	}
 	el->key[al] = sp->proto;
 	put_be16_pad(el->key + al + 4, port);
 	el->klen = (uint8_t)(al + 8);
-	if (a) {
-		nat_addr_str(a, buf, sizeof(buf));
-		add_elem(b, el, xasprintf(b, "%s . %s . %u : goto %s", buf, proto_name(sp->proto),
-					  port, chain));
-	} else {
-		add_elem(b, el, xasprintf(b, "%s . %u : goto %s", proto_name(sp->proto), port, chain));
-	}
+	add_elem(b, el);
 }
 
 /* [daddr .] proto . port . index : addr . port in @endpoints / @nodeport-endpoints */
@@ -238,7 +224,6 @@ static void add_endpoint_elem(struct builder *b, const struct nat_addr *daddr, u
 			      uint16_t port, uint32_t idx, const struct nat_ep *ep)
 {
 	struct nat_elem *el = calloc(1, sizeof(*el));
-	char buf[INET6_ADDRSTRLEN], dbuf[INET6_ADDRSTRLEN + 3] = "";
 	size_t al = addr_len(b->fam), off = daddr ? al : 0;
 
 	if (!el) {
@@ -246,11 +231,8 @@ static void add_endpoint_elem(struct builder *b, const struct nat_addr *daddr, u
 		return;
 	}
 	el->set = daddr ? S_ENDPOINTS : S_NP_ENDPOINTS;
-	if (daddr) {
+	if (daddr)
 		memcpy(el->key, daddr->a, al);
-		nat_addr_str(daddr, dbuf, sizeof(dbuf) - 3);
-		strcat(dbuf, " . ");
-	}
 	el->key[off] = proto;
 	put_be16_pad(el->key + off + 4, port);
 	/* The index is what numgen writes: a u32 in host order. */
@@ -259,9 +241,7 @@ static void add_endpoint_elem(struct builder *b, const struct nat_addr *daddr, u
 	memcpy(el->data, ep->addr.a, al);
 	put_be16_pad(el->data + al, ep->port);
 	el->dlen = (uint8_t)(al + 4);
-	nat_addr_str(&ep->addr, buf, sizeof(buf));
-	add_elem(b, el, xasprintf(b, "%s%s . %u . %u : %s . %u", dbuf, proto_name(proto), port,
-				  idx, buf, ep->port));
+	add_elem(b, el);
 }
 
 static void use_pick(struct builder *b, const char *name)

@@ -105,11 +105,7 @@ static void phase_b(struct nat_batch *b, const struct pending *pd)
 
 static int cmp_elem_text(const void *x, const void *y)
 {
-	const struct nat_elem *a = *(struct nat_elem *const *)x, *b = *(struct nat_elem *const *)y;
-
-	if (a->set != b->set)
-		return (int)a->set - (int)b->set;
-	return strcmp(a->text, b->text);
+	return nat_elem_cmp(*(struct nat_elem *const *)x, *(struct nat_elem *const *)y);
 }
 
 /* Elements in a but not in b (both sorted), in set order. */
