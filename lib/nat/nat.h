@@ -180,7 +180,8 @@ struct nat_chain {
 	size_t nrules;
 };
 
-enum nat_set_id { S_SERVICE_IPS, S_NODEPORTS, S_ENDPOINTS, S_NP_ENDPOINTS, S_HAIRPIN, S_NSETS };
+enum nat_set_id { S_SERVICE_IPS, S_NODEPORTS, S_ENDPOINTS, S_NP_ENDPOINTS, S_CLUSTER_IPS, S_HAIRPIN,
+		  S_NSETS };
 
 struct nat_elem {
 	enum nat_set_id set;

@@ -781,6 +781,7 @@ static void base_sets(struct nat_batch *b, int fam)
 		{ .name = "nodeport-endpoints", .flags = NFT_SET_MAP,
 		  .key_type = CONCAT(CONCAT(T_PROTO, T_SERVICE), T_MARK), .key_len = 12,
 		  .data_type = CONCAT(at, T_SERVICE), .data_len = alen + 4 },
+		{ .name = "cluster-ips", .key_type = at, .key_len = alen },
 		{ .name = "hairpin", .key_type = CONCAT(at, at), .key_len = 2 * alen },
 	};
 	size_t i;
@@ -824,6 +825,12 @@ static void base_services(struct nat_batch *b, int fam)
 		e_lookup(&rb, "service-nodeports", 0, NFT_REG32_08, NFT_REG_VERDICT, 0);
 		rule_end(&rb);
 	}
+	/* A ClusterIP reached on a port no service has: rejected. */
+	rb = rule_begin(b, fam, "services");
+	e_addr(&rb, false, NFT_REG_1);
+	e_lookup(&rb, "cluster-ips", 0, NFT_REG_1, -1, 0);
+	e_verdict(&rb, NFT_GOTO, "no-endpoints");
+	rule_end(&rb);
 }
 
 static void base_postrouting(struct nat_batch *b, int fam)

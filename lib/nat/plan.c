@@ -33,6 +33,7 @@ const char *const nat_set_names[S_NSETS] = {
 	[S_NODEPORTS] = "service-nodeports",
 	[S_ENDPOINTS] = "endpoints",
 	[S_NP_ENDPOINTS] = "nodeport-endpoints",
+	[S_CLUSTER_IPS] = "cluster-ips",
 	[S_HAIRPIN] = "hairpin",
 };
 
@@ -660,7 +661,9 @@ static void plan_port(struct builder *b, const struct nat_entry *e, const struct
 		s.ext_chain = xasprintf(b, "ext-%s", s.base);
 	if (s.ext_chain && svc->type == K8SNET_SERVICE_TYPE_LOAD_BALANCER && has_ranges(svc, b->fam))
 		s.fw_chain = xasprintf(b, "fw-%s", s.base);
-	if (sp->node_port && svc->type != K8SNET_SERVICE_TYPE_CLUSTER_IP)
+	/* NodePorts outside the configured range are not ours to answer. */
+	if (sp->node_port && svc->type != K8SNET_SERVICE_TYPE_CLUSTER_IP &&
+	    sp->node_port >= b->p->cfg.np_min && sp->node_port <= b->p->cfg.np_max)
 		np_chain = xasprintf(b, "np-%s", s.base);
 	collect_eps(b, e, sp, &all);
 	usable_eps(b, &all, NULL, &s.cluster);
@@ -734,6 +737,24 @@ int nat_plan_entry(struct k8snet_proxy *p, const struct nat_entry *e, int fam,
 	b.f->what = xasprintf(&b, "service %s", e->key);
 	for (i = 0; i < e->svc->nports && !b.err; i++)
 		plan_port(&b, e, &e->svc->ports[i]);
+	/* Traffic to a ClusterIP on a port the service does not have is
+	 * rejected, like kube-proxy does. */
+	for (i = 0; i < e->svc->nips[K8SNET_SERVICE_IP_CLUSTER] && !b.err; i++) {
+		const struct nat_addr *a = &e->svc->ips[K8SNET_SERVICE_IP_CLUSTER][i];
+		struct nat_elem *el;
+
+		if (a->family != fam)
+			continue;
+		el = calloc(1, sizeof(*el));
+		if (!el) {
+			fail(&b, -ENOMEM);
+			break;
+		}
+		el->set = S_CLUSTER_IPS;
+		memcpy(el->key, a->a, addr_len(fam));
+		el->klen = (uint8_t)addr_len(fam);
+		add_elem(&b, el);
+	}
 	if (b.err) {
 		nat_frag_free(b.f);
 		return b.err;

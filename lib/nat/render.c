@@ -104,6 +104,11 @@ void nat_render_elem_text(int fam, const struct nat_elem *e, struct sbuf *b)
 	struct nat_addr a = { .family = fam };
 	uint32_t idx;
 
+	if (e->set == S_CLUSTER_IPS) {
+		memcpy(a.a, e->key, al);
+		addr_text(&a, b, false);
+		return;
+	}
 	if (e->set == S_SERVICE_IPS || e->set == S_ENDPOINTS) {
 		memcpy(a.a, e->key, al);
 		addr_text(&a, b, false);
@@ -255,6 +260,8 @@ static void render_sets(struct k8snet_proxy *p, int fam, struct sbuf *b, const s
 	sbuf_printf(b, "\t}\n\n\tmap nodeport-endpoints {\n\t\ttypeof meta l4proto . th dport . "
 		    "numgen inc mod 1 : %s daddr . tcp dport\n", ipfam(fam));
 	render_elems(b, fam, c, S_NP_ENDPOINTS);
+	sbuf_printf(b, "\t}\n\n\tset cluster-ips {\n\t\ttype %s\n", at);
+	render_elems(b, fam, c, S_CLUSTER_IPS);
 	sbuf_printf(b, "\t}\n\n\tset hairpin {\n\t\ttype %s . %s\n", at, at);
 	for (i = 0; i < c->nhairpin; i++) {
 		if (i && cmp_addr(&c->hairpin[i], &c->hairpin[i - 1]) == 0)
@@ -299,6 +306,7 @@ static void render_base_chains(struct k8snet_proxy *p, int fam, struct sbuf *b)
 		addr_text(&cfg->nodeport_addrs[i], b, true);
 		sbuf_printf(b, " meta l4proto . th dport vmap @service-nodeports\n");
 	}
+	sbuf_printf(b, "\t\t%s daddr @cluster-ips goto no-endpoints\n", f);
 	sbuf_printf(b, "\t}\n\n\tchain masq-outside {\n");
 	for (i = 0; !(cfg->flags & K8SNET_PROXY_F_MASQUERADE_ALL) && i < cfg->n_cluster_cidrs; i++) {
 		if (cfg->cluster_cidrs[i].family != fam)
