@@ -125,6 +125,7 @@ struct k8snet_proxy {
 	struct k8snet_ctx *ctx;
 	struct nat_config cfg;
 	struct hmap entries;           /* "ns/name" -> nat_entry */
+	struct ptrvec dirty;           /* entries changed since the last sync */
 	struct hmap slice_owner;       /* "ns/slice" -> "ns/service" */
 	struct hmap hairpin[2];        /* address text -> refcount (as pointer) */
 	bool programmed;               /* the tables exist as we made them */
@@ -132,6 +133,7 @@ struct k8snet_proxy {
 };
 
 bool nat_masq_outside(const struct nat_config *cfg, int fam);
+void nat_mark_dirty(struct k8snet_proxy *p, struct nat_entry *e);
 struct nat_entry *nat_entry_get(struct k8snet_proxy *p, const char *ns, const char *name,
 				bool create);
 int nat_set_slice(struct k8snet_proxy *p, const char *ns, const char *svc_name,

@@ -302,47 +302,57 @@ static void delta_free(struct delta *d)
 
 /* ---------------- sync ---------------- */
 
+static int plan_entry(struct k8snet_proxy *p, struct nat_entry *e, bool fresh,
+		      struct pending **pds, size_t *np, size_t *cap)
+{
+	int fi, r;
+
+	for (fi = 0; fi < 2; fi++) {
+		struct nat_frag *f = NULL;
+
+		r = nat_plan_entry(p, e, fam_of(fi), &f);
+		if (r < 0)
+			return r;
+		if (!f && fresh && e->frag[fi]) {
+			/* Gone with the replaced table. */
+			nat_frag_free(e->frag[fi]);
+			e->frag[fi] = NULL;
+		}
+		if (!f && (fresh || !e->frag[fi]))
+			continue;
+		if (*np == *cap) {
+			size_t ncap = *cap ? *cap * 2 : 256;
+			struct pending *v = realloc(*pds, ncap * sizeof(*v));
+
+			if (!v) {
+				nat_frag_free(f);
+				return -ENOMEM;
+			}
+			*pds = v;
+			*cap = ncap;
+		}
+		(*pds)[(*np)++] = (struct pending){ e, fi, fresh ? NULL : e->frag[fi], f };
+	}
+	return 0;
+}
+
+/* Everything after a table replace; otherwise only what changed. */
 static int plan_all(struct k8snet_proxy *p, bool fresh, struct pending **ret, size_t *ret_n)
 {
-	struct pending *pds = NULL;
 	struct hmap_node *n;
-	size_t i, np = 0, cap = 0;
-	int fi, r = 0;
+	size_t i, cap = 0;
+	int r = 0;
 
-	hmap_for_each(&p->entries, i, n) {
-		struct nat_entry *e = n->val;
-
-		if (!fresh && !e->dirty)
-			continue;
-		for (fi = 0; fi < 2; fi++) {
-			struct nat_frag *f = NULL;
-
-			r = nat_plan_entry(p, e, fam_of(fi), &f);
-			if (r < 0)
-				goto out;
-			if (!f && fresh && e->frag[fi]) {
-				/* Gone with the replaced table. */
-				nat_frag_free(e->frag[fi]);
-				e->frag[fi] = NULL;
-			}
-			if (!f && (fresh || !e->frag[fi]))
-				continue;
-			if (np == cap) {
-				struct pending *v = realloc(pds, (cap = cap ? cap * 2 : 256) * sizeof(*v));
-
-				if (!v) {
-					nat_frag_free(f);
-					r = -ENOMEM;
-					goto out;
-				}
-				pds = v;
-			}
-			pds[np++] = (struct pending){ e, fi, fresh ? NULL : e->frag[fi], f };
-		}
+	*ret = NULL;
+	*ret_n = 0;
+	if (fresh) {
+		hmap_for_each(&p->entries, i, n)
+			if ((r = plan_entry(p, n->val, true, ret, ret_n, &cap)) < 0)
+				return r;
+		return 0;
 	}
-out:
-	*ret = pds;
-	*ret_n = np;
+	for (i = 0; i < p->dirty.n && r >= 0; i++)
+		r = plan_entry(p, p->dirty.v[i], false, ret, ret_n, &cap);
 	return r;
 }
 
@@ -366,22 +376,20 @@ static void finish(struct k8snet_proxy *p, struct pending *pds, size_t n, bool o
 /* Entries with nothing left can go once the kernel forgot them too. */
 static void drop_empty_entries(struct k8snet_proxy *p)
 {
-	struct hmap_node *n, *next;
 	size_t i;
 
-	for (i = 0; i < p->entries.nb; i++)
-		for (n = p->entries.b[i]; n; n = next) {
-			struct nat_entry *e = n->val;
+	for (i = 0; i < p->dirty.n; i++) {
+		struct nat_entry *e = p->dirty.v[i];
 
-			next = n->next;
-			e->dirty = false;
-			if (e->svc || e->slices.n || e->frag[0] || e->frag[1])
-				continue;
-			hmap_del(&p->entries, e->key);
-			hmap_free(&e->slices, NULL);
-			free(e->key);
-			free(e);
-		}
+		e->dirty = false;
+		if (e->svc || e->slices.n || e->frag[0] || e->frag[1])
+			continue;
+		hmap_del(&p->entries, e->key);
+		hmap_free(&e->slices, NULL);
+		free(e->key);
+		free(e);
+	}
+	p->dirty.n = 0;
 }
 
 static const char *what_of(const struct pending *pd)
