@@ -38,9 +38,9 @@ dist_man3_MANS += \
 TESTS += tests/netns/test-nat-traffic.sh
 EXTRA_DIST += tests/netns/test-nat-traffic.sh
 
-noinst_PROGRAMS += bench/nat-bench
-bench_nat_bench_SOURCES = bench/nat-bench.c
-bench_nat_bench_LDADD = $(EXAMPLE_LDADD)
+noinst_PROGRAMS += bench/bench-nat
+bench_bench_nat_SOURCES = bench/bench-nat.c
+bench_bench_nat_LDADD = $(EXAMPLE_LDADD)
 BENCH_RUNNERS += bench/nat-bench.sh
 EXTRA_DIST += bench/nat-bench.sh bench/nat_gen.py
 

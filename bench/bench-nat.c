@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * nat-bench: Service NAT sync costs, the same services as kp_nft_gen.py N E
+ * bench-nat: Service NAT sync costs, the same services as kp_nft_gen.py N E
  * (service s at 10.96.0.0+1+s:80/TCP, endpoints 10.128.0.0+1+k:8080).
  *
- *   nat-bench --netns PATH --services N [--endpoints E] [--changes K]
+ *   bench-nat --netns PATH --services N [--endpoints E] [--changes K]
  *             [--render FILE] [--connect COUNT]
  *
  * Prints: the full sync time into the (fresh) namespace, the median time of
@@ -82,7 +82,7 @@ static int cmp_double(const void *a, const void *b)
 
 static void die(struct k8snet_ctx *ctx, int r, const char *what)
 {
-	fprintf(stderr, "nat-bench: %s: %s\n", what, ctx ? k8snet_ctx_get_error(ctx) : strerror(-r));
+	fprintf(stderr, "bench-nat: %s: %s\n", what, ctx ? k8snet_ctx_get_error(ctx) : strerror(-r));
 	exit(1);
 }
 
