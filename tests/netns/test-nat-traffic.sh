@@ -128,9 +128,26 @@ sync_world() {
 }
 sync_world $IP_b1 $IP_b2 || { echo "FAIL: sync"; exit 1; }
 
+# render: the same ruleset as nft text, from standard input, that nft
+# accepts (loaded into the otherwise unused outside namespace).
+"$K8SNET" proxy render --node-name n1 --node-ip 192.168.50.1 --cluster-cidr 10.244.0.0/16 - \
+	< "$WORK/world.json" > "$WORK/render.nft"
+check "render from stdin is accepted by nft -f" in_ns out nft -f "$WORK/render.nft"
+check "render lists what sync programmed" sh -c "grep -q 'fd00:96::10 . tcp . 80 : goto pick-2' '$WORK/render.nft' &&
+	nsenter --net=/run/netns/$(ns node) nft list map ip6 k8snet service-ips | grep -q 'fd00:96::10 . tcp . 80 : goto pick-2'"
+in_ns out nft flush ruleset
+
 # ---------------------------------------------------------------- checks
 tcp() { in_ns "$1" timeout 3 socat -T2 - "TCP:$2" </dev/null 2>/dev/null; }
-udp() { echo x | in_ns "$1" timeout 3 socat -T1 - "UDP:$2" 2>/dev/null; }
+# UDP has no handshake: a busy machine may lose the race with -T, so try again.
+udp() {
+	local i out
+	for i in 1 2 3; do
+		out=$(echo x | in_ns "$1" timeout 4 socat -T2 - "UDP:$2" 2>/dev/null)
+		[ -n "$out" ] && break
+	done
+	echo "$out"
+}
 
 out=$(tcp cl 10.96.0.10:80)
 check "ClusterIP TCP reaches a backend ($out)" [ -n "$out" ]
