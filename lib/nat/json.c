@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "json/json.h"
-#include "nat/nat.h"
+#include "nat/internal.h"
 
 struct staged_slice {
 	char *ns, *svc;

@@ -1,6 +1,6 @@
 # The nat layer (Service NAT): sources, headers, man pages, tests.
 lib_libk8snet_internal_la_SOURCES += \
-	lib/nat/nat.h \
+	lib/nat/internal.h \
 	lib/nat/util.c \
 	lib/nat/model.c \
 	lib/nat/json.c \

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "nat/nat.h"
+#include "nat/internal.h"
 
 static int strset(char **dst, const char *src)
 {

@@ -29,7 +29,7 @@
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
 
-#include "nat/nat.h"
+#include "nat/internal.h"
 
 
 /* nft's datatype numbers, so that `nft list` prints our sets nicely. */

@@ -26,7 +26,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "nat/nat.h"
+#include "nat/internal.h"
 
 const char *const nat_set_names[S_NSETS] = {
 	[S_SERVICE_IPS] = "service-ips",

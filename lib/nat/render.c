@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "nat/nat.h"
+#include "nat/internal.h"
 
 static const char *ipfam(int fam)
 {

@@ -17,7 +17,7 @@
 
 #include <time.h>
 
-#include "nat/nat.h"
+#include "nat/internal.h"
 
 static double nat_now(void)
 {

@@ -6,7 +6,7 @@
 
 #include <k8snet/nat.h>
 
-#include "nat/nat.h"
+#include "nat/internal.h"
 
 static struct k8snet_ctx *ctx;
 static struct k8snet_proxy *p;
