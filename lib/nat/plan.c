@@ -509,7 +509,7 @@ static void cidr_rule(struct builder *b, struct nat_chain *c, enum nat_rule_kind
 }
 
 /* External traffic (external IPs and LB IPs, or the NodePort). */
-static void external_chain(struct builder *b, struct sp_plan *s, const char *name, bool np)
+static void external_chain(struct builder *b, struct sp_plan *s, const char *name)
 {
 	bool local = s->svc->flags & K8SNET_SERVICE_F_ETP_LOCAL;
 	const struct eplist *eps = local ? &s->local : &s->cluster;
@@ -544,7 +544,6 @@ static void external_chain(struct builder *b, struct sp_plan *s, const char *nam
 	}
 	free(pick);
 	add_rule(b, c, r);
-	(void)np;
 }
 
 static void firewall_chain(struct builder *b, struct sp_plan *s)
@@ -690,12 +689,12 @@ static void plan_port(struct builder *b, const struct nat_entry *e, const struct
 	s.naddrs = neips;
 	s.pick_kind = local ? "local-" : "";
 	if (s.ext_chain)
-		external_chain(b, &s, s.ext_chain, false);
+		external_chain(b, &s, s.ext_chain);
 	if (s.fw_chain)
 		firewall_chain(b, &s);
 	s.pick_kind = "np-";
 	if (np_chain)
-		external_chain(b, &s, np_chain, true);
+		external_chain(b, &s, np_chain);
 out:
 	free(internal);
 	free(all.v);

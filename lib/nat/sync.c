@@ -453,7 +453,7 @@ int nat_sync(struct k8snet_proxy *p)
 	double t0 = nat_now(), t1 = 0, t2 = 0;
 
 	r = plan_all(p, fresh, &pds, &n);
-	t1 = nat_now();
+	t1 = t2 = nat_now();
 	if (r >= 0)
 		r = nat_batch_new(p, &b);
 	if (r >= 0 && fresh) {
@@ -471,9 +471,9 @@ int nat_sync(struct k8snet_proxy *p)
 		t2 = nat_now();
 		r = nat_batch_send(b);
 	}
-	if (getenv("K8SNET_NAT_TIMING"))
-		fprintf(stderr, "nat sync: plan %.2f ms, build %.2f ms, send+commit %.2f ms, %zu messages, %zu bytes\n",
-			(t1 - t0) * 1e3, (t2 - t1) * 1e3, (nat_now() - t2) * 1e3, b ? nat_batch_count(b) : 0, b ? nat_batch_len(b) : 0);
+	k8s_log(p->ctx, LOG_DEBUG, "nat sync: plan %.2f ms, build %.2f ms, send+commit %.2f ms, "
+		"%zu messages, %zu bytes", (t1 - t0) * 1e3, (t2 - t1) * 1e3, (nat_now() - t2) * 1e3,
+		b ? nat_batch_count(b) : 0, b ? nat_batch_len(b) : 0);
 	finish(p, pds, n, r >= 0);
 	if (r >= 0) {
 		shared_apply(p, &delta);
