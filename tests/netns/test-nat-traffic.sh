@@ -124,7 +124,7 @@ world() {  # world ECHO_ENDPOINTS... : the whole cluster as a List
 sync_world() {
 	world "$@" > "$WORK/world.json"
 	"$K8SNET" proxy sync --netns "/run/netns/$(ns node)" --node-name n1 --node-ip 192.168.50.1 \
-		--cluster-cidr 10.244.0.0/16 "$WORK/world.json"
+		--cluster-cidr 10.244.0.0/16 ${SYNC_FLAGS:-} "$WORK/world.json"
 }
 sync_world $IP_b1 $IP_b2 || { echo "FAIL: sync"; exit 1; }
 
@@ -255,6 +255,13 @@ rc=$?
 check "bad input: exit 2 with the field ($(cat "$WORK/err"))" \
 	[ $rc = 2 ] && grep -q "spec.ports\[0\].port" "$WORK/err"
 check "bad input: ruleset unchanged" [ "$(in_ns node nft list ruleset | md5sum)" = "$before" ]
+
+# Round robin: 9 connections in a row visit each of 3 endpoints 3 times.
+SYNC_FLAGS=--round-robin sync_world $IP_b1 >/dev/null
+in_ns cl sh -c 'for i in $(seq 9); do timeout 2 socat -T1 - TCP:10.96.0.10:80 </dev/null; done' \
+	> "$WORK/rr" 2>/dev/null
+rr=$(cut -d' ' -f1 "$WORK/rr" | sort | uniq -c | awk '{ print $1 }' | tr '\n' ' ')
+check "round robin: each endpoint in turn ($rr)" [ "$rr" = "3 3 3 " ]
 
 # Only our tables: another table in the node survives our syncs.
 in_ns node nft add table inet keepme
