@@ -116,6 +116,9 @@ world() {  # world ECHO_ENDPOINTS... : the whole cluster as a List
 	printf ,; slice remote-1 remote "$(eps "" 8080 n2 $IP_b2 $IP_b3)"
 	printf ,; svc echo '{"clusterIP":"10.96.0.14","ports":[{"port":90}]}'
 	printf ,; slice echo-1 echo "$(eps "" 9000 n1 $echo_eps)"
+	printf ,; svc itp '{"internalTrafficPolicy":"Local","clusterIP":"10.96.0.16","ports":[{"port":80}]}'
+	printf ,; slice itp-1 itp "$(eps "" 8080 n1 $IP_b3)"
+	printf ,; slice itp-2 itp "$(eps "" 8080 n2 $IP_b1 $IP_b2)"
 	printf ,; svc web6 '{"clusterIPs":["fd00:96::10"],"ipFamilies":["IPv6"],"ports":[{"port":80}]}'
 	printf ,; AT=IPv6 slice web6-1 web6 "$(eps "" 8080 n1 $IP6_b1 $IP6_b2)"
 	[ -n "${EXTRA:-}" ] && printf ',%s' "$EXTRA"
@@ -194,6 +197,10 @@ in_ns out sh -c 'for i in $(seq 10); do timeout 2 socat -T1 - TCP:192.168.50.1:3
 	> "$WORK/local" 2>/dev/null
 check "eTP Local: local endpoint only, client address kept ($(sort -u "$WORK/local" | tr '\n' ' '))" \
 	[ "$(sort -u "$WORK/local")" = "b1 192.168.50.2" -a "$(wc -l < "$WORK/local")" = 10 ]
+in_ns cl sh -c 'for i in $(seq 10); do timeout 2 socat -T1 - TCP:10.96.0.16:80 </dev/null; done' \
+	> "$WORK/itp" 2>/dev/null
+check "iTP Local: pods reach the local endpoint only ($(sort -u "$WORK/itp" | tr '\n' ' '))" \
+	[ "$(sort -u "$WORK/itp")" = "b3 $IP_cl" -a "$(wc -l < "$WORK/itp")" = 10 ]
 out=$(tcp out 192.168.50.1:30082)
 check "eTP Local: dropped without a local endpoint" [ -z "$out" ]
 
