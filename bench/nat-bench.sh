@@ -12,7 +12,7 @@
 set -eu
 : "${top_srcdir:=.}" "${top_builddir:=.}"
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 0; }
-BIN="$top_builddir/bench/nat-bench"
+BIN="$top_builddir/bench/bench-nat"
 SIZES="${NAT_BENCH_SIZES:-1000 5000 10000}"
 KP_MAX="${KP_MAX:-10000}"
 KP_GEN="${KP_GEN:-}"

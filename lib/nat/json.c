@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "json/json.h"
-#include "nat/nat.h"
+#include "nat/internal.h"
 
 struct staged_slice {
 	char *ns, *svc;
@@ -315,7 +315,7 @@ static int read_slice(struct k8snet_ctx *ctx, const k8s_jref *obj, const struct 
 		      struct staging *st)
 {
 	static const char *const types[] = { "IPv4", "IPv6", "FQDN", NULL };
-	k8s_jref md = k8s_jref_member(obj, "metadata"), ports, eps;
+	k8s_jref ports, eps;
 	cJSON *svcname = cJSON_GetObjectItemCaseSensitive(meta->labels, "kubernetes.io/service-name");
 	struct staged_slice *ss;
 	struct slice_read sr;
@@ -342,7 +342,6 @@ static int read_slice(struct k8snet_ctx *ctx, const k8s_jref *obj, const struct 
 		staged_slice_free(ss);
 		return oom(ctx);
 	}
-	(void)md;
 	r = k8s_json_get_array(ctx, obj, "ports", K8S_OPTIONAL, &ports);
 	if (r >= 0)
 		r = k8s_json_get_array(ctx, obj, "endpoints", K8S_OPTIONAL, &eps);

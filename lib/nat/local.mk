@@ -1,6 +1,6 @@
 # The nat layer (Service NAT): sources, headers, man pages, tests.
 lib_libk8snet_internal_la_SOURCES += \
-	lib/nat/nat.h \
+	lib/nat/internal.h \
 	lib/nat/util.c \
 	lib/nat/model.c \
 	lib/nat/json.c \
@@ -38,9 +38,9 @@ dist_man3_MANS += \
 TESTS += tests/netns/test-nat-traffic.sh
 EXTRA_DIST += tests/netns/test-nat-traffic.sh
 
-noinst_PROGRAMS += bench/nat-bench
-bench_nat_bench_SOURCES = bench/nat-bench.c
-bench_nat_bench_LDADD = $(EXAMPLE_LDADD)
+noinst_PROGRAMS += bench/bench-nat
+bench_bench_nat_SOURCES = bench/bench-nat.c
+bench_bench_nat_LDADD = $(EXAMPLE_LDADD)
 BENCH_RUNNERS += bench/nat-bench.sh
 EXTRA_DIST += bench/nat-bench.sh bench/nat_gen.py
 

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "nat/nat.h"
+#include "nat/internal.h"
 
 static int strset(char **dst, const char *src)
 {
@@ -347,6 +347,7 @@ K8SNET_EXPORT struct k8snet_proxy *k8snet_proxy_free(struct k8snet_proxy *p)
 	if (!p)
 		return NULL;
 	hmap_free(&p->entries, entry_free);
+	ptrvec_free(&p->dirty, NULL);
 	hmap_free(&p->slice_owner, free);
 	hmap_free(&p->hairpin[0], NULL);
 	hmap_free(&p->hairpin[1], NULL);
@@ -372,7 +373,7 @@ static void config_changed(struct k8snet_proxy *p)
 		return;
 	p->programmed = false;
 	hmap_for_each(&p->entries, i, n)
-		((struct nat_entry *)n->val)->dirty = true;
+		nat_mark_dirty(p, n->val);
 }
 
 static bool valid_table_name(const char *s)
@@ -524,6 +525,19 @@ K8SNET_EXPORT uint32_t k8snet_proxy_get_u32(const struct k8snet_proxy *p, uint32
 	}
 }
 
+/* The entries to plan at the next sync: a sync costs what changed, not what
+ * exists.  Entries are freed only by a sync that empties this list. */
+void nat_mark_dirty(struct k8snet_proxy *p, struct nat_entry *e)
+{
+	if (e->dirty)
+		return;
+	if (ptrvec_push(&p->dirty, e) < 0) {
+		p->programmed = false;   /* out of memory: the next sync does all */
+		return;
+	}
+	e->dirty = true;
+}
+
 struct nat_entry *nat_entry_get(struct k8snet_proxy *p, const char *ns, const char *name,
 				bool create)
 {
@@ -568,7 +582,7 @@ K8SNET_EXPORT int k8snet_proxy_add_service(struct k8snet_proxy *p, const struct 
 	}
 	nat_service_free(e->svc);
 	e->svc = copy;
-	e->dirty = true;
+	nat_mark_dirty(p, e);
 	return 0;
 }
 
@@ -585,7 +599,7 @@ K8SNET_EXPORT int k8snet_proxy_remove_service(struct k8snet_proxy *p, const char
 		return k8s_error(p->ctx, -ENOENT, "service %s/%s: not found", ns, name);
 	e->svc = k8snet_service_free(e->svc);
 	hmap_free(&e->slices, nat_slice_free);
-	e->dirty = true;
+	nat_mark_dirty(p, e);
 	return 0;
 }
 
@@ -604,7 +618,7 @@ int nat_set_slice(struct k8snet_proxy *p, const char *ns, const char *svc_name,
 		old_e = hmap_get(&p->entries, old);
 		if (old_e) {
 			nat_slice_free(hmap_del(&old_e->slices, sl->name));
-			old_e->dirty = true;
+			nat_mark_dirty(p, old_e);
 		}
 	}
 	e = nat_entry_get(p, ns, svc_name, true);
@@ -613,7 +627,7 @@ int nat_set_slice(struct k8snet_proxy *p, const char *ns, const char *svc_name,
 	nat_slice_free(hmap_del(&e->slices, sl->name));
 	if (hmap_put(&e->slices, sl->name, sl) < 0)
 		goto oom;
-	e->dirty = true;
+	nat_mark_dirty(p, e);
 	if (!old || strcmp(old, svc_key) != 0) {
 		free(hmap_del(&p->slice_owner, owner_key));
 		if (hmap_put(&p->slice_owner, owner_key, svc_key) < 0)
@@ -648,7 +662,7 @@ K8SNET_EXPORT int k8snet_proxy_remove_slice(struct k8snet_proxy *p, const char *
 	free(svc_key);
 	if (e) {
 		nat_slice_free(hmap_del(&e->slices, name));
-		e->dirty = true;
+		nat_mark_dirty(p, e);
 	}
 	return 0;
 }

@@ -28,8 +28,9 @@
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
+#include <libnftnl/udata.h>
 
-#include "nat/nat.h"
+#include "nat/internal.h"
 
 
 /* nft's datatype numbers, so that `nft list` prints our sets nicely. */
@@ -239,6 +240,20 @@ struct set_spec {
 	uint64_t timeout_ms;
 };
 
+/* numgen keys are host-order integers; say so, or `nft list` shows the
+ * bytes as a big-endian number (1 as 16777216). */
+static void set_host_byteorder(struct nftnl_set *s)
+{
+	struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(64);
+
+	if (!ud)
+		return;
+	if (nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER, 1 /* nft: host endian */))
+		nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ud),
+				   nftnl_udata_buf_len(ud));
+	nftnl_udata_buf_free(ud);
+}
+
 static int put_set(struct nat_batch *b, int fam, const struct set_spec *sp, uint16_t type)
 {
 	struct nftnl_set *s = nftnl_set_alloc();
@@ -260,6 +275,8 @@ static int put_set(struct nat_batch *b, int fam, const struct set_spec *sp, uint
 		}
 		if (sp->timeout_ms)
 			nftnl_set_set_u64(s, NFTNL_SET_TIMEOUT, sp->timeout_ms);
+		if (sp->key_type == T_INTEGER)
+			set_host_byteorder(s);
 		/* The kernel wants an id for every new set. */
 		nftnl_set_set_u32(s, NFTNL_SET_ID, sp->id ? sp->id : ++b->set_id);
 	}
@@ -781,6 +798,7 @@ static void base_sets(struct nat_batch *b, int fam)
 		{ .name = "nodeport-endpoints", .flags = NFT_SET_MAP,
 		  .key_type = CONCAT(CONCAT(T_PROTO, T_SERVICE), T_MARK), .key_len = 12,
 		  .data_type = CONCAT(at, T_SERVICE), .data_len = alen + 4 },
+		{ .name = "cluster-ips", .key_type = at, .key_len = alen },
 		{ .name = "hairpin", .key_type = CONCAT(at, at), .key_len = 2 * alen },
 	};
 	size_t i;
@@ -824,6 +842,12 @@ static void base_services(struct nat_batch *b, int fam)
 		e_lookup(&rb, "service-nodeports", 0, NFT_REG32_08, NFT_REG_VERDICT, 0);
 		rule_end(&rb);
 	}
+	/* A ClusterIP reached on a port no service has: rejected. */
+	rb = rule_begin(b, fam, "services");
+	e_addr(&rb, false, NFT_REG_1);
+	e_lookup(&rb, "cluster-ips", 0, NFT_REG_1, -1, 0);
+	e_verdict(&rb, NFT_GOTO, "no-endpoints");
+	rule_end(&rb);
 }
 
 static void base_postrouting(struct nat_batch *b, int fam)

@@ -26,13 +26,14 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "nat/nat.h"
+#include "nat/internal.h"
 
 const char *const nat_set_names[S_NSETS] = {
 	[S_SERVICE_IPS] = "service-ips",
 	[S_NODEPORTS] = "service-nodeports",
 	[S_ENDPOINTS] = "endpoints",
 	[S_NP_ENDPOINTS] = "nodeport-endpoints",
+	[S_CLUSTER_IPS] = "cluster-ips",
 	[S_HAIRPIN] = "hairpin",
 };
 
@@ -87,7 +88,6 @@ void nat_frag_free(struct nat_frag *f)
 		chain_free(f->chains[i]);
 	for (i = 0; i < f->nelems; i++) {
 		free(f->elems[i]->chain);
-		free(f->elems[i]->text);
 		free(f->elems[i]);
 	}
 	for (i = 0; i < f->nasets; i++) {
@@ -188,49 +188,36 @@ static void put_be16_pad(uint8_t *p, uint16_t v)
 	p[2] = p[3] = 0;
 }
 
-static void add_elem(struct builder *b, struct nat_elem *el, char *text)
+static void add_elem(struct builder *b, struct nat_elem *el)
 {
-	if (!text || nat_grow((void **)&b->f->elems, b->f->nelems, sizeof(el)) < 0) {
-		free(text);
+	if (nat_grow((void **)&b->f->elems, b->f->nelems, sizeof(el)) < 0) {
 		free(el->chain);
 		free(el);
 		fail(b, -ENOMEM);
 		return;
 	}
-	el->text = text;
 	b->f->elems[b->f->nelems++] = el;
 }
 
-/* daddr . proto . port : goto chain */
+/* daddr . proto . port : goto chain (or proto . port for NodePorts) */
 static void add_dispatch(struct builder *b, const struct nat_addr *a, const struct nat_port *sp,
 			 uint16_t port, const char *chain)
 {
 	struct nat_elem *el = calloc(1, sizeof(*el));
-	char buf[INET6_ADDRSTRLEN];
-	size_t al = addr_len(b->fam);
+	size_t al = a ? addr_len(b->fam) : 0;
 
 	if (!el || !(el->chain = strdup(chain))) {
 		free(el);
 		fail(b, -ENOMEM);
 		return;
 	}
-	if (a) {
-		el->set = S_SERVICE_IPS;
+	el->set = a ? S_SERVICE_IPS : S_NODEPORTS;
+	if (a)
 		memcpy(el->key, a->a, al);
-	} else {
-		el->set = S_NODEPORTS;
-		al = 0;
-	}
 	el->key[al] = sp->proto;
 	put_be16_pad(el->key + al + 4, port);
 	el->klen = (uint8_t)(al + 8);
-	if (a) {
-		nat_addr_str(a, buf, sizeof(buf));
-		add_elem(b, el, xasprintf(b, "%s . %s . %u : goto %s", buf, proto_name(sp->proto),
-					  port, chain));
-	} else {
-		add_elem(b, el, xasprintf(b, "%s . %u : goto %s", proto_name(sp->proto), port, chain));
-	}
+	add_elem(b, el);
 }
 
 /* [daddr .] proto . port . index : addr . port in @endpoints / @nodeport-endpoints */
@@ -238,7 +225,6 @@ static void add_endpoint_elem(struct builder *b, const struct nat_addr *daddr, u
 			      uint16_t port, uint32_t idx, const struct nat_ep *ep)
 {
 	struct nat_elem *el = calloc(1, sizeof(*el));
-	char buf[INET6_ADDRSTRLEN], dbuf[INET6_ADDRSTRLEN + 3] = "";
 	size_t al = addr_len(b->fam), off = daddr ? al : 0;
 
 	if (!el) {
@@ -246,11 +232,8 @@ static void add_endpoint_elem(struct builder *b, const struct nat_addr *daddr, u
 		return;
 	}
 	el->set = daddr ? S_ENDPOINTS : S_NP_ENDPOINTS;
-	if (daddr) {
+	if (daddr)
 		memcpy(el->key, daddr->a, al);
-		nat_addr_str(daddr, dbuf, sizeof(dbuf) - 3);
-		strcat(dbuf, " . ");
-	}
 	el->key[off] = proto;
 	put_be16_pad(el->key + off + 4, port);
 	/* The index is what numgen writes: a u32 in host order. */
@@ -259,9 +242,7 @@ static void add_endpoint_elem(struct builder *b, const struct nat_addr *daddr, u
 	memcpy(el->data, ep->addr.a, al);
 	put_be16_pad(el->data + al, ep->port);
 	el->dlen = (uint8_t)(al + 4);
-	nat_addr_str(&ep->addr, buf, sizeof(buf));
-	add_elem(b, el, xasprintf(b, "%s%s . %u . %u : %s . %u", dbuf, proto_name(proto), port,
-				  idx, buf, ep->port));
+	add_elem(b, el);
 }
 
 static void use_pick(struct builder *b, const char *name)
@@ -528,7 +509,7 @@ static void cidr_rule(struct builder *b, struct nat_chain *c, enum nat_rule_kind
 }
 
 /* External traffic (external IPs and LB IPs, or the NodePort). */
-static void external_chain(struct builder *b, struct sp_plan *s, const char *name, bool np)
+static void external_chain(struct builder *b, struct sp_plan *s, const char *name)
 {
 	bool local = s->svc->flags & K8SNET_SERVICE_F_ETP_LOCAL;
 	const struct eplist *eps = local ? &s->local : &s->cluster;
@@ -563,7 +544,6 @@ static void external_chain(struct builder *b, struct sp_plan *s, const char *nam
 	}
 	free(pick);
 	add_rule(b, c, r);
-	(void)np;
 }
 
 static void firewall_chain(struct builder *b, struct sp_plan *s)
@@ -680,7 +660,9 @@ static void plan_port(struct builder *b, const struct nat_entry *e, const struct
 		s.ext_chain = xasprintf(b, "ext-%s", s.base);
 	if (s.ext_chain && svc->type == K8SNET_SERVICE_TYPE_LOAD_BALANCER && has_ranges(svc, b->fam))
 		s.fw_chain = xasprintf(b, "fw-%s", s.base);
-	if (sp->node_port && svc->type != K8SNET_SERVICE_TYPE_CLUSTER_IP)
+	/* NodePorts outside the configured range are not ours to answer. */
+	if (sp->node_port && svc->type != K8SNET_SERVICE_TYPE_CLUSTER_IP &&
+	    sp->node_port >= b->p->cfg.np_min && sp->node_port <= b->p->cfg.np_max)
 		np_chain = xasprintf(b, "np-%s", s.base);
 	collect_eps(b, e, sp, &all);
 	usable_eps(b, &all, NULL, &s.cluster);
@@ -707,12 +689,12 @@ static void plan_port(struct builder *b, const struct nat_entry *e, const struct
 	s.naddrs = neips;
 	s.pick_kind = local ? "local-" : "";
 	if (s.ext_chain)
-		external_chain(b, &s, s.ext_chain, false);
+		external_chain(b, &s, s.ext_chain);
 	if (s.fw_chain)
 		firewall_chain(b, &s);
 	s.pick_kind = "np-";
 	if (np_chain)
-		external_chain(b, &s, np_chain, true);
+		external_chain(b, &s, np_chain);
 out:
 	free(internal);
 	free(all.v);
@@ -754,6 +736,24 @@ int nat_plan_entry(struct k8snet_proxy *p, const struct nat_entry *e, int fam,
 	b.f->what = xasprintf(&b, "service %s", e->key);
 	for (i = 0; i < e->svc->nports && !b.err; i++)
 		plan_port(&b, e, &e->svc->ports[i]);
+	/* Traffic to a ClusterIP on a port the service does not have is
+	 * rejected, like kube-proxy does. */
+	for (i = 0; i < e->svc->nips[K8SNET_SERVICE_IP_CLUSTER] && !b.err; i++) {
+		const struct nat_addr *a = &e->svc->ips[K8SNET_SERVICE_IP_CLUSTER][i];
+		struct nat_elem *el;
+
+		if (a->family != fam)
+			continue;
+		el = calloc(1, sizeof(*el));
+		if (!el) {
+			fail(&b, -ENOMEM);
+			break;
+		}
+		el->set = S_CLUSTER_IPS;
+		memcpy(el->key, a->a, addr_len(fam));
+		el->klen = (uint8_t)addr_len(fam);
+		add_elem(&b, el);
+	}
 	if (b.err) {
 		nat_frag_free(b.f);
 		return b.err;

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "nat/nat.h"
+#include "nat/internal.h"
 
 static const char *ipfam(int fam)
 {
@@ -93,6 +93,55 @@ void nat_render_rule_text(const struct k8snet_proxy *p, int fam, struct nat_rule
 	}
 }
 
+static uint16_t be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+void nat_render_elem_text(int fam, const struct nat_elem *e, struct sbuf *b)
+{
+	size_t al = fam == AF_INET ? 4 : 16, off = 0;
+	struct nat_addr a = { .family = fam };
+	uint32_t idx;
+
+	if (e->set == S_CLUSTER_IPS) {
+		memcpy(a.a, e->key, al);
+		addr_text(&a, b, false);
+		return;
+	}
+	if (e->set == S_SERVICE_IPS || e->set == S_ENDPOINTS) {
+		memcpy(a.a, e->key, al);
+		addr_text(&a, b, false);
+		sbuf_printf(b, " . ");
+		off = al;
+	}
+	sbuf_printf(b, "%s . %u", proto_text(e->key[off]), be16(e->key + off + 4));
+	if (e->chain) {
+		sbuf_printf(b, " : goto %s", e->chain);
+		return;
+	}
+	memcpy(&idx, e->key + off + 8, 4);
+	memcpy(a.a, e->data, al);
+	sbuf_printf(b, " . %u : ", idx);
+	addr_text(&a, b, false);
+	sbuf_printf(b, " . %u", be16(e->data + al));
+}
+
+int nat_elem_cmp(const struct nat_elem *a, const struct nat_elem *b)
+{
+	int c;
+
+	if (a->set != b->set)
+		return (int)a->set - (int)b->set;
+	if (a->klen != b->klen || a->dlen != b->dlen)
+		return a->klen != b->klen ? (int)a->klen - (int)b->klen : (int)a->dlen - (int)b->dlen;
+	if ((c = memcmp(a->key, b->key, a->klen)) || (c = memcmp(a->data, b->data, a->dlen)))
+		return c;
+	if (!a->chain || !b->chain)
+		return !!a->chain - !!b->chain;
+	return strcmp(a->chain, b->chain);
+}
+
 /* ---------------- whole table ---------------- */
 
 static int cmp_chain(const void *x, const void *y)
@@ -103,19 +152,19 @@ static int cmp_chain(const void *x, const void *y)
 static int cmp_elem(const void *x, const void *y)
 {
 	const struct nat_elem *a = *(struct nat_elem *const *)x, *b = *(struct nat_elem *const *)y;
+	uint32_t ia, ib;
+	int c;
 
-	if (a->set != b->set)
-		return (int)a->set - (int)b->set;
-	if (a->set == S_ENDPOINTS) {
-		uint32_t ka, kb;
-
-		memcpy(&ka, a->key, 4);
-		memcpy(&kb, b->key, 4);
-		return ka < kb ? -1 : ka > kb;
-	}
-	if (a->klen != b->klen)
-		return (int)a->klen - (int)b->klen;
-	return memcmp(a->key, b->key, a->klen);
+	if (a->set != b->set || a->klen != b->klen)
+		return a->set != b->set ? (int)a->set - (int)b->set : (int)a->klen - (int)b->klen;
+	if (a->set != S_ENDPOINTS && a->set != S_NP_ENDPOINTS)
+		return memcmp(a->key, b->key, a->klen);
+	/* Endpoint keys end with a host-order index: sort it as a number. */
+	if ((c = memcmp(a->key, b->key, a->klen - 4u)))
+		return c;
+	memcpy(&ia, a->key + a->klen - 4, 4);
+	memcpy(&ib, b->key + b->klen - 4, 4);
+	return ia < ib ? -1 : ia > ib;
 }
 
 static int cmp_str(const void *x, const void *y)
@@ -177,7 +226,7 @@ static int collect(struct collected *c, struct nat_frag *f)
 	return 0;
 }
 
-static void render_elems(struct sbuf *b, const struct collected *c, enum nat_set_id set)
+static void render_elems(struct sbuf *b, int fam, const struct collected *c, enum nat_set_id set)
 {
 	bool first = true;
 	size_t i;
@@ -187,7 +236,8 @@ static void render_elems(struct sbuf *b, const struct collected *c, enum nat_set
 
 		if (el->set != set)
 			continue;
-		sbuf_printf(b, "%s\n\t\t\t%s", first ? "\t\telements = {" : ",", el->text);
+		sbuf_printf(b, "%s\n\t\t\t", first ? "\t\telements = {" : ",");
+		nat_render_elem_text(fam, el, b);
 		first = false;
 	}
 	if (!first)
@@ -200,16 +250,18 @@ static void render_sets(struct k8snet_proxy *p, int fam, struct sbuf *b, const s
 	size_t i;
 
 	sbuf_printf(b, "\tmap service-ips {\n\t\ttype %s . inet_proto . inet_service : verdict\n", at);
-	render_elems(b, c, S_SERVICE_IPS);
+	render_elems(b, fam, c, S_SERVICE_IPS);
 	sbuf_printf(b, "\t}\n\n\tmap service-nodeports {\n\t\ttype inet_proto . inet_service : verdict\n");
-	render_elems(b, c, S_NODEPORTS);
+	render_elems(b, fam, c, S_NODEPORTS);
 	/* nft's language has no sized integer type: typeof gives the same key. */
 	sbuf_printf(b, "\t}\n\n\tmap endpoints {\n\t\ttypeof %s daddr . meta l4proto . th dport . "
 		    "numgen inc mod 1 : %s daddr . tcp dport\n", ipfam(fam), ipfam(fam));
-	render_elems(b, c, S_ENDPOINTS);
+	render_elems(b, fam, c, S_ENDPOINTS);
 	sbuf_printf(b, "\t}\n\n\tmap nodeport-endpoints {\n\t\ttypeof meta l4proto . th dport . "
 		    "numgen inc mod 1 : %s daddr . tcp dport\n", ipfam(fam));
-	render_elems(b, c, S_NP_ENDPOINTS);
+	render_elems(b, fam, c, S_NP_ENDPOINTS);
+	sbuf_printf(b, "\t}\n\n\tset cluster-ips {\n\t\ttype %s\n", at);
+	render_elems(b, fam, c, S_CLUSTER_IPS);
 	sbuf_printf(b, "\t}\n\n\tset hairpin {\n\t\ttype %s . %s\n", at, at);
 	for (i = 0; i < c->nhairpin; i++) {
 		if (i && cmp_addr(&c->hairpin[i], &c->hairpin[i - 1]) == 0)
@@ -254,6 +306,7 @@ static void render_base_chains(struct k8snet_proxy *p, int fam, struct sbuf *b)
 		addr_text(&cfg->nodeport_addrs[i], b, true);
 		sbuf_printf(b, " meta l4proto . th dport vmap @service-nodeports\n");
 	}
+	sbuf_printf(b, "\t\t%s daddr @cluster-ips goto no-endpoints\n", f);
 	sbuf_printf(b, "\t}\n\n\tchain masq-outside {\n");
 	for (i = 0; !(cfg->flags & K8SNET_PROXY_F_MASQUERADE_ALL) && i < cfg->n_cluster_cidrs; i++) {
 		if (cfg->cluster_cidrs[i].family != fam)

@@ -17,7 +17,7 @@
 
 #include <time.h>
 
-#include "nat/nat.h"
+#include "nat/internal.h"
 
 static double nat_now(void)
 {
@@ -105,11 +105,7 @@ static void phase_b(struct nat_batch *b, const struct pending *pd)
 
 static int cmp_elem_text(const void *x, const void *y)
 {
-	const struct nat_elem *a = *(struct nat_elem *const *)x, *b = *(struct nat_elem *const *)y;
-
-	if (a->set != b->set)
-		return (int)a->set - (int)b->set;
-	return strcmp(a->text, b->text);
+	return nat_elem_cmp(*(struct nat_elem *const *)x, *(struct nat_elem *const *)y);
 }
 
 /* Elements in a but not in b (both sorted), in set order. */
@@ -306,47 +302,57 @@ static void delta_free(struct delta *d)
 
 /* ---------------- sync ---------------- */
 
+static int plan_entry(struct k8snet_proxy *p, struct nat_entry *e, bool fresh,
+		      struct pending **pds, size_t *np, size_t *cap)
+{
+	int fi, r;
+
+	for (fi = 0; fi < 2; fi++) {
+		struct nat_frag *f = NULL;
+
+		r = nat_plan_entry(p, e, fam_of(fi), &f);
+		if (r < 0)
+			return r;
+		if (!f && fresh && e->frag[fi]) {
+			/* Gone with the replaced table. */
+			nat_frag_free(e->frag[fi]);
+			e->frag[fi] = NULL;
+		}
+		if (!f && (fresh || !e->frag[fi]))
+			continue;
+		if (*np == *cap) {
+			size_t ncap = *cap ? *cap * 2 : 256;
+			struct pending *v = realloc(*pds, ncap * sizeof(*v));
+
+			if (!v) {
+				nat_frag_free(f);
+				return -ENOMEM;
+			}
+			*pds = v;
+			*cap = ncap;
+		}
+		(*pds)[(*np)++] = (struct pending){ e, fi, fresh ? NULL : e->frag[fi], f };
+	}
+	return 0;
+}
+
+/* Everything after a table replace; otherwise only what changed. */
 static int plan_all(struct k8snet_proxy *p, bool fresh, struct pending **ret, size_t *ret_n)
 {
-	struct pending *pds = NULL;
 	struct hmap_node *n;
-	size_t i, np = 0, cap = 0;
-	int fi, r = 0;
+	size_t i, cap = 0;
+	int r = 0;
 
-	hmap_for_each(&p->entries, i, n) {
-		struct nat_entry *e = n->val;
-
-		if (!fresh && !e->dirty)
-			continue;
-		for (fi = 0; fi < 2; fi++) {
-			struct nat_frag *f = NULL;
-
-			r = nat_plan_entry(p, e, fam_of(fi), &f);
-			if (r < 0)
-				goto out;
-			if (!f && fresh && e->frag[fi]) {
-				/* Gone with the replaced table. */
-				nat_frag_free(e->frag[fi]);
-				e->frag[fi] = NULL;
-			}
-			if (!f && (fresh || !e->frag[fi]))
-				continue;
-			if (np == cap) {
-				struct pending *v = realloc(pds, (cap = cap ? cap * 2 : 256) * sizeof(*v));
-
-				if (!v) {
-					nat_frag_free(f);
-					r = -ENOMEM;
-					goto out;
-				}
-				pds = v;
-			}
-			pds[np++] = (struct pending){ e, fi, fresh ? NULL : e->frag[fi], f };
-		}
+	*ret = NULL;
+	*ret_n = 0;
+	if (fresh) {
+		hmap_for_each(&p->entries, i, n)
+			if ((r = plan_entry(p, n->val, true, ret, ret_n, &cap)) < 0)
+				return r;
+		return 0;
 	}
-out:
-	*ret = pds;
-	*ret_n = np;
+	for (i = 0; i < p->dirty.n && r >= 0; i++)
+		r = plan_entry(p, p->dirty.v[i], false, ret, ret_n, &cap);
 	return r;
 }
 
@@ -370,22 +376,20 @@ static void finish(struct k8snet_proxy *p, struct pending *pds, size_t n, bool o
 /* Entries with nothing left can go once the kernel forgot them too. */
 static void drop_empty_entries(struct k8snet_proxy *p)
 {
-	struct hmap_node *n, *next;
 	size_t i;
 
-	for (i = 0; i < p->entries.nb; i++)
-		for (n = p->entries.b[i]; n; n = next) {
-			struct nat_entry *e = n->val;
+	for (i = 0; i < p->dirty.n; i++) {
+		struct nat_entry *e = p->dirty.v[i];
 
-			next = n->next;
-			e->dirty = false;
-			if (e->svc || e->slices.n || e->frag[0] || e->frag[1])
-				continue;
-			hmap_del(&p->entries, e->key);
-			hmap_free(&e->slices, NULL);
-			free(e->key);
-			free(e);
-		}
+		e->dirty = false;
+		if (e->svc || e->slices.n || e->frag[0] || e->frag[1])
+			continue;
+		hmap_del(&p->entries, e->key);
+		hmap_free(&e->slices, NULL);
+		free(e->key);
+		free(e);
+	}
+	p->dirty.n = 0;
 }
 
 static const char *what_of(const struct pending *pd)
@@ -449,7 +453,7 @@ int nat_sync(struct k8snet_proxy *p)
 	double t0 = nat_now(), t1 = 0, t2 = 0;
 
 	r = plan_all(p, fresh, &pds, &n);
-	t1 = nat_now();
+	t1 = t2 = nat_now();
 	if (r >= 0)
 		r = nat_batch_new(p, &b);
 	if (r >= 0 && fresh) {
@@ -467,9 +471,9 @@ int nat_sync(struct k8snet_proxy *p)
 		t2 = nat_now();
 		r = nat_batch_send(b);
 	}
-	if (getenv("K8SNET_NAT_TIMING"))
-		fprintf(stderr, "nat sync: plan %.2f ms, build %.2f ms, send+commit %.2f ms, %zu messages, %zu bytes\n",
-			(t1 - t0) * 1e3, (t2 - t1) * 1e3, (nat_now() - t2) * 1e3, b ? nat_batch_count(b) : 0, b ? nat_batch_len(b) : 0);
+	k8s_log(p->ctx, LOG_DEBUG, "nat sync: plan %.2f ms, build %.2f ms, send+commit %.2f ms, "
+		"%zu messages, %zu bytes", (t1 - t0) * 1e3, (t2 - t1) * 1e3, (nat_now() - t2) * 1e3,
+		b ? nat_batch_count(b) : 0, b ? nat_batch_len(b) : 0);
 	finish(p, pds, n, r >= 0);
 	if (r >= 0) {
 		shared_apply(p, &delta);

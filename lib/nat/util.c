@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "nat/nat.h"
+#include "nat/internal.h"
 
 int ptrvec_push(struct ptrvec *pv, void *p)
 {

@@ -6,7 +6,7 @@
 
 #include <k8snet/nat.h>
 
-#include "nat/nat.h"
+#include "nat/internal.h"
 
 static struct k8snet_ctx *ctx;
 static struct k8snet_proxy *p;
@@ -313,6 +313,27 @@ START_TEST(test_slice_moves_and_removal)
 }
 END_TEST
 
+START_TEST(test_masquerade_all_range_cluster_ips)
+{
+	char *t;
+
+	ck_assert_int_eq(k8snet_proxy_set_u32(p, K8SNET_PROXY_FLAGS, K8SNET_PROXY_F_MASQUERADE_ALL), 0);
+	ck_assert_int_eq(k8snet_proxy_set_u32(p, K8SNET_PROXY_NODEPORT_MAX, 30050), 0);
+	ck_assert_int_eq(load(web), 3);
+	t = render();
+	/* masquerade-all: no exception for the cluster CIDR */
+	ck_assert(has(t, "chain masq-outside {\n\t\tmeta mark set meta mark | 0x00004000\n\t}"));
+	ck_assert(!has(t, "ip saddr 10.244.0.0/16 return"));
+	/* 30080 is outside 30000-30050 now */
+	ck_assert(!has(t, "30080"));
+	/* other ports of a ClusterIP are rejected */
+	ck_assert(has(t, "set cluster-ips {\n\t\ttype ipv4_addr\n\t\telements = {\n\t\t\t10.96.0.10\n"));
+	ck_assert(has(t, "ip daddr @cluster-ips goto no-endpoints"));
+	ck_assert(has(t, "ip6 daddr @cluster-ips goto no-endpoints"));
+	free(t);
+}
+END_TEST
+
 static Suite *nat_suite(void)
 {
 	Suite *s = suite_create("nat");
@@ -328,6 +349,7 @@ static Suite *nat_suite(void)
 	tcase_add_test(tc, test_lb_source_ranges);
 	tcase_add_test(tc, test_api_checks);
 	tcase_add_test(tc, test_slice_moves_and_removal);
+	tcase_add_test(tc, test_masquerade_all_range_cluster_ips);
 	suite_add_tcase(s, tc);
 	return s;
 }

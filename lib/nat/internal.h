@@ -125,6 +125,7 @@ struct k8snet_proxy {
 	struct k8snet_ctx *ctx;
 	struct nat_config cfg;
 	struct hmap entries;           /* "ns/name" -> nat_entry */
+	struct ptrvec dirty;           /* entries changed since the last sync */
 	struct hmap slice_owner;       /* "ns/slice" -> "ns/service" */
 	struct hmap hairpin[2];        /* address text -> refcount (as pointer) */
 	bool programmed;               /* the tables exist as we made them */
@@ -132,6 +133,7 @@ struct k8snet_proxy {
 };
 
 bool nat_masq_outside(const struct nat_config *cfg, int fam);
+void nat_mark_dirty(struct k8snet_proxy *p, struct nat_entry *e);
 struct nat_entry *nat_entry_get(struct k8snet_proxy *p, const char *ns, const char *name,
 				bool create);
 int nat_set_slice(struct k8snet_proxy *p, const char *ns, const char *svc_name,
@@ -180,7 +182,8 @@ struct nat_chain {
 	size_t nrules;
 };
 
-enum nat_set_id { S_SERVICE_IPS, S_NODEPORTS, S_ENDPOINTS, S_NP_ENDPOINTS, S_HAIRPIN, S_NSETS };
+enum nat_set_id { S_SERVICE_IPS, S_NODEPORTS, S_ENDPOINTS, S_NP_ENDPOINTS, S_CLUSTER_IPS, S_HAIRPIN,
+		  S_NSETS };
 
 struct nat_elem {
 	enum nat_set_id set;
@@ -189,7 +192,6 @@ struct nat_elem {
 	uint8_t data[20];          /* for S_*ENDPOINTS: addr . port */
 	uint8_t dlen;
 	char *chain;               /* verdict goto, for vmaps */
-	char *text;                /* "key : data" */
 };
 
 struct nat_aset {              /* affinity set of one endpoint */
@@ -229,6 +231,10 @@ extern const char *const nat_set_names[S_NSETS];
 
 /* ---- render ---- */
 int nat_render(struct k8snet_proxy *p, char **ret);
+/* The nft text of an element ("10.96.0.1 . tcp . 80 : goto pick-2"). */
+void nat_render_elem_text(int fam, const struct nat_elem *e, struct sbuf *b);
+/* Elements compare by set, key, data and target: the identity for diffs. */
+int nat_elem_cmp(const struct nat_elem *a, const struct nat_elem *b);
 void nat_render_rule_text(const struct k8snet_proxy *p, int fam, struct nat_rule *r,
 			  struct sbuf *b);
 
