@@ -558,7 +558,7 @@ out:
 	return r;
 }
 
-static int dispatch_pods(struct builder *b, struct pl_pset *maps)
+static int dispatch_pods(struct builder *b)
 {
 	size_t i, k;
 	int r;
@@ -844,7 +844,7 @@ int pl_plan_build(struct k8snet_policy_db *db, const char *node, struct pl_plan 
 	if (r >= 0)
 		r = record_pods(b.p, db);
 	if (r >= 0)
-		r = dispatch_pods(&b, b.p->sets);
+		r = dispatch_pods(&b);
 	if (r >= 0)
 		r = all_policy_chains(&b);
 	/* Map elements point at chain names, which stay put while finish()
