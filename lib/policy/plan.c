@@ -852,6 +852,8 @@ int pl_plan_build(struct k8snet_policy_db *db, const char *node, struct pl_plan 
 	    ? 0 : -ENOMEM;
 	if (r >= 0)
 		r = index_pods(&b);
+	b.p->v4 = b.v4;
+	b.p->v6 = b.v6;
 	if (r >= 0)
 		r = base_chains(&b);
 	if (r >= 0)
@@ -1372,6 +1374,10 @@ int pl_plan_update_pods(struct k8snet_policy_db *db, struct pl_plan *p, const ch
 		const struct pl_pod *pod = pl_map_get(&db->pod_by_name, keys[i], &idx) ?
 					   &db->pods[idx] : NULL;
 
+		/* Rules exist per address family in use: a new family rebuilds. */
+		for (j = 0; pod && !pod->dead && !pod->host_network && j < pod->nips; j++)
+			if (!(pod->ips[j].family == AF_INET ? p->v4 : p->v6))
+				return 0;
 		for (dir = 0; pod_is_local(pod, node) && dir < 2; dir++) {
 			struct group g;
 			size_t t;
