@@ -180,15 +180,16 @@ static void enter(const char *path)
 	close(fd);
 }
 
-#define CONNS 3000
+#define CONNS 6000
+#define ROUNDS_CONN 10
 
 static int bench_conn(const char *node, const char *client, const char *server, int npol)
 {
 	struct k8snet_ctx *ctx;
 	struct k8snet_policy_db *db;
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(80) };
-	int i, one = 1, lfd, st, nns = npol < 100 ? npol : 100;
-	double t;
+	int i, round, one = 1, lfd, st, nns = npol < 100 ? npol : 100;
+	double t, best;
 	pid_t srv;
 
 	if (k8snet_ctx_new(&ctx) < 0 || k8snet_ctx_set_netns_path(ctx, node) < 0 ||
@@ -226,25 +227,33 @@ static int bench_conn(const char *node, const char *client, const char *server, 
 	enter(client);
 	usleep(200000);
 	inet_pton(AF_INET, "10.250.0.2", &sa.sin_addr);
-	t = now();
-	for (i = 0; i < CONNS; i++) {
-		int fd = socket(AF_INET, SOCK_STREAM, 0);
-		struct linger lg = { 1, 0 };
+	/* the best of several rounds: on a busy machine the minimum is what the
+	 * ruleset costs, the rest is other people's work */
+	best = 1e9;
+	for (round = 0; round < ROUNDS_CONN; round++) {
+		t = now();
+		for (i = 0; i < CONNS / ROUNDS_CONN; i++) {
+			int fd = socket(AF_INET, SOCK_STREAM, 0);
+			struct linger lg = { 1, 0 };
 
-		/* RST on close: no TIME_WAIT pile-up across thousands of connects */
-		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-			perror("connect");
-			kill(srv, SIGKILL);
-			return 1;
+			/* RST on close: no TIME_WAIT pile-up across thousands of connects */
+			setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+			if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+				perror("connect");
+				kill(srv, SIGKILL);
+				return 1;
+			}
+			close(fd);
 		}
-		close(fd);
+		t = (now() - t) / (CONNS / ROUNDS_CONN) * 1e6;
+		if (t < best)
+			best = t;
 	}
-	t = (now() - t) / CONNS * 1e6;
+	t = best;
 	kill(srv, SIGKILL);
 	waitpid(srv, &st, 0);
-	printf("%-34s %9.1f us per connection (%d policies, %d pods in the model)\n",
-	       "TCP connection setup", t, npol + 1, npol * 10 + 2);
+	printf("  %-40s %9.1f us   (%d policies, %d pods in the model; best of %d rounds)\n",
+	       "TCP connection setup", t, npol + 1, npol * 10 + 2, ROUNDS_CONN);
 	k8snet_policy_db_free(db);
 	k8snet_ctx_free(ctx);
 	return 0;

@@ -24,6 +24,6 @@ done
 echo "== NetworkPolicy: compile and sync (nftables, one batch)"
 "$bin" sync "/run/netns/$p-sync"
 echo "== NetworkPolicy: connection setup does not grow with policies"
-for n in 10 1000; do
+for n in 10 1000 10 1000; do  # interleaved: the machine may be busy
 	"$bin" conn "/run/netns/$p-node" "/run/netns/$p-cli" "/run/netns/$p-srv" "$n"
 done

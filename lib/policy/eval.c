@@ -168,11 +168,13 @@ static int judge_side(struct k8snet_policy_db *db, const struct side *s, uint8_t
 			pod->ns, pod->name, dir);
 		return 1;
 	}
-	if (!allowed)
-		fprintf(f, "%s: denied: no %s rule of the policies above allows %s %s -> %s %s/%u\n",
-			dir, dir, s->egress ? "traffic" : "traffic", s->egress ? s->self->text :
-			s->peer->text, s->egress ? s->peer->text : s->self->text,
-			pl_proto_name(proto), port);
+	if (!allowed) {
+		const struct endpoint *from = s->egress ? s->self : s->peer;
+		const struct endpoint *to = s->egress ? s->peer : s->self;
+
+		fprintf(f, "%s: denied: no %s rule of the policies above allows %s -> %s %s/%u\n",
+			dir, dir, from->text, to->text, pl_proto_name(proto), port);
+	}
 	return allowed;
 }
 

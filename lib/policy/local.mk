@@ -16,7 +16,7 @@ TESTS += tests/unit/test-policy
 tests_unit_test_policy_SOURCES = tests/unit/test-policy.c tests/policy/cases.c tests/policy/cases.h
 tests_unit_test_policy_CFLAGS = $(UNIT_CFLAGS) -DPOLICY_CASES='"$(abs_top_srcdir)/tests/policy/netpol-e2e.json"'
 tests_unit_test_policy_LDADD = $(UNIT_LDADD)
-EXTRA_DIST += tests/policy
+EXTRA_DIST += tests/policy/netpol-e2e.json
 
 check_PROGRAMS += tests/netns/test-policy-conformance
 TESTS += tests/netns/test-policy-conformance

@@ -39,7 +39,7 @@
 struct batch {
 	char *buf;
 	size_t len, cap;
-	uint32_t seq, first_seq;
+	uint32_t seq;
 	uint32_t set_id;
 	size_t nmsgs;
 	int err;

@@ -496,69 +496,82 @@ static int fill_group_chain(struct pl_pchain *c, const char *const *targets, siz
 	return add_rule(c, &dr, comment) ? 0 : -ENOMEM;
 }
 
+/* FNV-1a continued over s: hashing "ns/a, ns/b" piece by piece gives
+ * pl_hash() of the whole text, without building it for every pod. */
+static uint64_t fnv(uint64_t h, const char *s)
+{
+	while (*s) {
+		h ^= (unsigned char)*s++;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+static bool isolates(const struct pl_policy *pol, const struct pl_pod *pod, bool ingress)
+{
+	return (ingress ? pol->ingress : pol->egress) && pl_policy_selects(pol, pod);
+}
+
+/* The group chain of a pod: one per distinct list of isolating policies,
+ * named by the hash of that list ("gin-HASH", "geg-HASH"). */
 static int group_chain(struct builder *b, const struct pl_pod *pod, bool ingress,
 		       const char **ret)
 {
-	_cleanup_(freep) char *key = NULL, *name = NULL;
+	const struct nsgroup *g = nsgroup(b, pod->ns);
+	uint64_t h = 1469598103934665603ULL;
 	const char **targets = NULL;
-	const struct nsgroup *g;
+	char name[32], *key = NULL;
+	size_t i, n = 0, idx, size = 0;
 	struct pl_pchain *c;
-	size_t i, n = 0, idx;
-	char *buf = NULL;
-	size_t size = 0;
-	FILE *f = open_memstream(&buf, &size);
+	FILE *f;
 	int r = 0;
 
 	*ret = NULL;
-	if (!f)
-		return -ENOMEM;
-	g = nsgroup(b, pod->ns);
 	for (i = 0; g && i < g->npols; i++) {
 		const struct pl_policy *pol = &b->db->pol[g->pols[i]];
 
-		if (!(ingress ? pol->ingress : pol->egress) || !pl_policy_selects(pol, pod))
-			continue;
-		fprintf(f, "%s%s/%s", n ? ", " : "", pol->ns, pol->name);
-		if (!(n & (n + 1))) {
-			const char **t = realloc(targets, (n ? 2 * n + 1 : 1) * sizeof(*t));
-
-			if (!t) {
-				r = -ENOMEM;
-				break;
-			}
-			targets = t;
+		if (isolates(pol, pod, ingress)) {
+			h = fnv(fnv(fnv(fnv(h, n++ ? ", " : ""), pol->ns), "/"), pol->name);
 		}
-		r = policy_chain(b, pol, ingress, &targets[n]);
-		if (r < 0)
-			break;
-		n++;
 	}
-	fclose(f);
-	key = buf;
-	if (r < 0 || n == 0 || !key)
-		goto out;
-	name = hex_name(ingress ? "gin" : "geg", key);
-	if (!name) {
-		r = -ENOMEM;
-		goto out;
-	}
+	if (n == 0)
+		return 0;
+	snprintf(name, sizeof(name), "%s-%016llx", ingress ? "gin" : "geg", (unsigned long long)h);
 	if (pl_map_get(&b->chain_by_name, name, &idx)) {
 		*ret = b->p->chains[idx].name;
-		goto out;
+		return 0;
 	}
-	c = new_chain(b, name, -1, 0);
-	if (!c) {
+	/* A new group: now its text and its policies' chains. */
+	targets = calloc(n, sizeof(*targets));
+	f = targets ? open_memstream(&key, &size) : NULL;
+	if (!f) {
+		free(targets);
+		return -ENOMEM;
+	}
+	for (i = 0, n = 0; i < g->npols && r >= 0; i++) {
+		const struct pl_policy *pol = &b->db->pol[g->pols[i]];
+
+		if (!isolates(pol, pod, ingress))
+			continue;
+		fprintf(f, "%s%s/%s", n ? ", " : "", pol->ns, pol->name);
+		r = policy_chain(b, pol, ingress, &targets[n++]);
+	}
+	fclose(f);
+	if (r >= 0 && !key)
 		r = -ENOMEM;
-		goto out;
+	c = r >= 0 ? new_chain(b, name, -1, 0) : NULL;
+	if (r >= 0 && !c)
+		r = -ENOMEM;
+	if (r >= 0) {
+		r = fill_group_chain(c, targets, n, ingress, key);
+		*ret = c->name;
 	}
-	r = fill_group_chain(c, targets, n, ingress, key);
-	*ret = c->name;
-out:
 	free(targets);
+	free(key);
 	return r;
 }
 
-static int dispatch_pods(struct builder *b, struct pl_pset *maps)
+static int dispatch_pods(struct builder *b)
 {
 	size_t i, k;
 	int r;
@@ -839,12 +852,14 @@ int pl_plan_build(struct k8snet_policy_db *db, const char *node, struct pl_plan 
 	    ? 0 : -ENOMEM;
 	if (r >= 0)
 		r = index_pods(&b);
+	b.p->v4 = b.v4;
+	b.p->v6 = b.v6;
 	if (r >= 0)
 		r = base_chains(&b);
 	if (r >= 0)
 		r = record_pods(b.p, db);
 	if (r >= 0)
-		r = dispatch_pods(&b, b.p->sets);
+		r = dispatch_pods(&b);
 	if (r >= 0)
 		r = all_policy_chains(&b);
 	/* Map elements point at chain names, which stay put while finish()
@@ -1359,6 +1374,10 @@ int pl_plan_update_pods(struct k8snet_policy_db *db, struct pl_plan *p, const ch
 		const struct pl_pod *pod = pl_map_get(&db->pod_by_name, keys[i], &idx) ?
 					   &db->pods[idx] : NULL;
 
+		/* Rules exist per address family in use: a new family rebuilds. */
+		for (j = 0; pod && !pod->dead && !pod->host_network && j < pod->nips; j++)
+			if (!(pod->ips[j].family == AF_INET ? p->v4 : p->v6))
+				return 0;
 		for (dir = 0; pod_is_local(pod, node) && dir < 2; dir++) {
 			struct group g;
 			size_t t;

@@ -105,6 +105,7 @@ struct pl_plan {
 	size_t nsets, sets_cap, nchains, chains_cap;
 	struct pl_pset *sets;     /* sorted by name once built */
 	struct pl_pchain *chains;
+	bool v4, v6;              /* address families the rules were made for */
 	size_t npods, pods_cap;
 	struct pl_ppod *pods;
 	struct pl_map pod_idx;    /* "ns/name" -> index in pods */

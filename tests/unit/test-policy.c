@@ -354,6 +354,17 @@ START_TEST(test_incremental_equals_rebuild)
 	ck_assert(!db->struct_dirty);
 	ck_assert_int_eq(db->ndirty, 8);
 	ck_assert_int_eq(pl_plan_update_pods(db, inc, "node1", db->dirty, db->ndirty, &ops), 1);
+	{
+		/* a first IPv6 address in an IPv4 cluster needs new rules: rebuild */
+		char *key = strdup("z/v6");
+		struct pl_eops none = { 0 };
+
+		ck_assert_int_eq(k8snet_policy_db_set_pod(db, "z", "v6", "pod=a", "fd00::7", "node1", 0), 0);
+		ck_assert_int_eq(pl_plan_update_pods(db, inc, "node1", &key, 1, &none), 0);
+		ck_assert_int_eq(none.n, 0);
+		ck_assert_int_eq(k8snet_policy_db_delete(db, "Pod", "z", "v6"), 0);
+		free(key);
+	}
 	ck_assert_int_gt(ops.n, 10);
 	ck_assert_int_ge(ops.nchains, 1);
 	ck_assert_int_eq(pl_plan_build(db, "node1", &full), 0);
