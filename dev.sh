@@ -35,7 +35,7 @@ deps() {
 }
 
 build() {
-	[ -x configure ] || { log "autoreconf"; mkdir -p m4; autoreconf -fi >/dev/null 2>&1; }
+	[ -x configure ] || { log "autoreconf"; mkdir -p m4; autoreconf -fi >/dev/null; }
 	[ -f Makefile ] || { log "configure"; ./configure -q; }
 	log "make"
 	make -j"$(nproc)" >/dev/null
