@@ -19,6 +19,9 @@ static const struct {
 } commands[] = {
 	{ "version", cli_version, "version" },
 	{ "netns", cli_netns, "netns describe [--netns PATH]" },
+	{ "pod", cli_pod, "pod attach|detach|check --netns PATH --container-id ID --ifname IF ..." },
+	{ "bridge", cli_bridge, "bridge ensure --name BR --address CIDR [--mtu N]" },
+	{ "node", cli_node, "node setup|peer add|peer del ..." },
 };
 
 static int usage(FILE *f)

@@ -2,7 +2,7 @@
 # one line to the table in examples/k8snet.c.
 bin_PROGRAMS += examples/k8snet
 examples_k8snet_SOURCES = examples/k8snet.c examples/cli.h examples/cli-util.c \
-	examples/cli-netns.c
+	examples/cli-netns.c examples/cli-link.c
 examples_k8snet_CFLAGS = $(AM_CFLAGS)
 examples_k8snet_LDADD = $(EXAMPLE_LDADD)
 

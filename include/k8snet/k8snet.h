@@ -5,5 +5,6 @@
 
 #include <k8snet/version.h>
 #include <k8snet/common.h>
+#include <k8snet/link.h>
 
 #endif
