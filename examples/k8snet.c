@@ -22,6 +22,7 @@ static const struct {
 	{ "pod", cli_pod, "pod attach|detach|check --netns PATH --container-id ID --ifname IF ..." },
 	{ "bridge", cli_bridge, "bridge ensure --name BR --address CIDR [--mtu N]" },
 	{ "node", cli_node, "node setup|peer add|peer del ..." },
+	{ "dns", cli_dns, "dns validate|resolv-conf|candidates|zone|fqdn|parse|ptr ..." },
 };
 
 static int usage(FILE *f)

@@ -9,3 +9,4 @@ examples_k8snet_LDADD = $(EXAMPLE_LDADD)
 noinst_PROGRAMS += examples/netns-describe
 examples_netns_describe_SOURCES = examples/netns-describe.c
 examples_netns_describe_LDADD = $(EXAMPLE_LDADD)
+examples_k8snet_SOURCES += examples/cli-dns.c

@@ -6,5 +6,6 @@
 #include <k8snet/version.h>
 #include <k8snet/common.h>
 #include <k8snet/link.h>
+#include <k8snet/dns.h>
 
 #endif
