@@ -27,5 +27,6 @@ int cli_pod(int argc, char **argv);
 int cli_bridge(int argc, char **argv);
 int cli_node(int argc, char **argv);
 int cli_dns(int argc, char **argv);
+int cli_ipam(int argc, char **argv);
 
 #endif

@@ -23,6 +23,7 @@ static const struct {
 	{ "bridge", cli_bridge, "bridge ensure --name BR --address CIDR [--mtu N]" },
 	{ "node", cli_node, "node setup|peer add|peer del ..." },
 	{ "dns", cli_dns, "dns validate|resolv-conf|candidates|zone|fqdn|parse|ptr ..." },
+	{ "ipam", cli_ipam, "ipam alloc|release|list --state FILE ... (see k8snet ipam --help)" },
 };
 
 static int usage(FILE *f)

@@ -3,6 +3,8 @@
 bin_PROGRAMS += examples/k8snet
 examples_k8snet_SOURCES = examples/k8snet.c examples/cli.h examples/cli-util.c \
 	examples/cli-netns.c examples/cli-link.c
+	examples/cli-netns.c \
+	examples/cli-ipam.c
 examples_k8snet_CFLAGS = $(AM_CFLAGS)
 examples_k8snet_LDADD = $(EXAMPLE_LDADD)
 

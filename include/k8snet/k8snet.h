@@ -7,5 +7,6 @@
 #include <k8snet/common.h>
 #include <k8snet/link.h>
 #include <k8snet/dns.h>
+#include <k8snet/ipam.h>
 
 #endif
