@@ -24,6 +24,7 @@ static const struct {
 	{ "node", cli_node, "node setup|peer add|peer del ..." },
 	{ "dns", cli_dns, "dns validate|resolv-conf|candidates|zone|fqdn|parse|ptr ..." },
 	{ "ipam", cli_ipam, "ipam alloc|release|list --state FILE ... (see k8snet ipam --help)" },
+	{ "policy", cli_policy, "policy check|sync|render ... (see k8snet-policy(1))" },
 };
 
 static int usage(FILE *f)

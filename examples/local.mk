@@ -14,3 +14,4 @@ examples_netns_describe_LDADD = $(EXAMPLE_LDADD)
 examples_k8snet_SOURCES += examples/cli-link.c
 examples_k8snet_SOURCES += examples/cli-ipam.c
 examples_k8snet_SOURCES += examples/cli-dns.c
+examples_k8snet_SOURCES += examples/cli-policy.c

@@ -8,5 +8,6 @@
 #include <k8snet/link.h>
 #include <k8snet/dns.h>
 #include <k8snet/ipam.h>
+#include <k8snet/policy.h>
 
 #endif
