@@ -26,8 +26,8 @@ int cli_netns(int argc, char **argv);
 int cli_pod(int argc, char **argv);
 int cli_bridge(int argc, char **argv);
 int cli_node(int argc, char **argv);
-int cli_ipam(int argc, char **argv);
 int cli_dns(int argc, char **argv);
+int cli_ipam(int argc, char **argv);
 int cli_proxy(int argc, char **argv);
 int cli_policy(int argc, char **argv);
 

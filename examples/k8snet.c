@@ -22,8 +22,8 @@ static const struct {
 	{ "pod", cli_pod, "pod attach|detach|check --netns PATH --container-id ID --ifname IF ..." },
 	{ "bridge", cli_bridge, "bridge ensure --name BR --address CIDR [--mtu N]" },
 	{ "node", cli_node, "node setup|peer add|peer del ..." },
-	{ "ipam", cli_ipam, "ipam alloc|release|list --state FILE ... (see k8snet ipam --help)" },
 	{ "dns", cli_dns, "dns validate|resolv-conf|candidates|zone|fqdn|parse|ptr ..." },
+	{ "ipam", cli_ipam, "ipam alloc|release|list --state FILE ... (see k8snet ipam --help)" },
 	{ "proxy", cli_proxy, "proxy sync|render [--netns PATH] [--node-name N] [--node-ip IP] [--cluster-cidr CIDR] [--masquerade-all] [--round-robin] FILE.json" },
 	{ "policy", cli_policy, "policy check|sync|render ... (see k8snet-policy(1))" },
 };

@@ -1,16 +1,21 @@
-# The k8snet command line tool.  Each layer adds its subcommand file here and
-# one line to the table in examples/k8snet.c.
+# The k8snet command line tool.  Each layer appends its subcommand file with
+# one `examples_k8snet_SOURCES +=` line and one line to the table in
+# examples/k8snet.c.
 bin_PROGRAMS += examples/k8snet
 examples_k8snet_SOURCES = examples/k8snet.c examples/cli.h examples/cli-util.c \
-	examples/cli-netns.c examples/cli-link.c \
-	examples/cli-ipam.c
-examples_k8snet_SOURCES += examples/cli-nat.c
+	examples/cli-netns.c
 examples_k8snet_CFLAGS = $(AM_CFLAGS)
 examples_k8snet_LDADD = $(EXAMPLE_LDADD)
 
 noinst_PROGRAMS += examples/netns-describe
 examples_netns_describe_SOURCES = examples/netns-describe.c
 examples_netns_describe_LDADD = $(EXAMPLE_LDADD)
+
+examples_k8snet_SOURCES += examples/cli-link.c
+examples_k8snet_SOURCES += examples/cli-ipam.c
+examples_k8snet_SOURCES += examples/cli-dns.c
+examples_k8snet_SOURCES += examples/cli-policy.c
+examples_k8snet_SOURCES += examples/cli-nat.c
 
 # The CNI plugin: the protocol in the binary, the work through the library
 # (IPAM, link), hostPort/ipMasq through its own nftables table.
@@ -33,9 +38,7 @@ EXTRA_DIST += tests/netns/cni-lib.sh tests/netns/test-cni.sh tests/netns/test-cn
 noinst_PROGRAMS += bench/cni-bench
 bench_cni_bench_SOURCES = bench/cni-bench.c
 BENCH_RUNNERS += bench/cni-bench.sh
-examples_k8snet_SOURCES += examples/cli-dns.c
 EXTRA_DIST += examples/demo/cluster-in-a-box.sh
 dist_man1_MANS += man/man1/k8snet.1 man/man1/k8snet-cni.1
-examples_k8snet_SOURCES += examples/cli-policy.c
 FUZZ_TARGETS += cni
 EXTRA_DIST += tests/fuzz/fuzz-cni.c tests/fuzz/corpus/cni
