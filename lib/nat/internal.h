@@ -133,6 +133,7 @@ struct k8snet_proxy {
 };
 
 bool nat_masq_outside(const struct nat_config *cfg, int fam);
+const struct nat_addr *nat_nodeport_addrs(const struct nat_config *cfg, int fam, size_t *ret_n);
 void nat_mark_dirty(struct k8snet_proxy *p, struct nat_entry *e);
 struct nat_entry *nat_entry_get(struct k8snet_proxy *p, const char *ns, const char *name,
 				bool create);

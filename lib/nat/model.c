@@ -680,3 +680,30 @@ bool nat_masq_outside(const struct nat_config *cfg, int fam)
 			return true;
 	return false;
 }
+
+static bool has_family(const struct nat_addr *v, size_t n, int fam)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i].family == fam)
+			return true;
+	return false;
+}
+
+/* The addresses NodePorts answer on, per family: the configured CIDRs, else
+ * the node's IPs (kube-proxy's "primary" default), else (NULL) every local
+ * address. */
+const struct nat_addr *nat_nodeport_addrs(const struct nat_config *cfg, int fam, size_t *ret_n)
+{
+	if (has_family(cfg->nodeport_addrs, cfg->n_nodeport_addrs, fam)) {
+		*ret_n = cfg->n_nodeport_addrs;
+		return cfg->nodeport_addrs;
+	}
+	if (has_family(cfg->node_ips, cfg->n_node_ips, fam)) {
+		*ret_n = cfg->n_node_ips;
+		return cfg->node_ips;
+	}
+	*ret_n = 0;
+	return NULL;
+}

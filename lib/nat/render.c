@@ -285,7 +285,8 @@ static void render_base_chains(struct k8snet_proxy *p, int fam, struct sbuf *b)
 	const struct nat_config *cfg = &p->cfg;
 	const char *f = ipfam(fam);
 	uint32_t bit = 1u << cfg->mark_bit;
-	size_t i;
+	const struct nat_addr *np;
+	size_t i, nnp;
 
 	sbuf_printf(b, "\n\tchain nat-prerouting {\n\t\ttype nat hook prerouting priority -100; policy accept;\n"
 		    "\t\tjump services\n\t}\n");
@@ -295,15 +296,16 @@ static void render_base_chains(struct k8snet_proxy *p, int fam, struct sbuf *b)
 		    "\t\tmeta mark & 0x%08x == 0x%08x meta mark set meta mark ^ 0x%08x masquerade\n"
 		    "\t\t%s saddr . %s daddr @hairpin masquerade\n\t}\n", bit, bit, bit, f, f);
 	sbuf_printf(b, "\n\tchain services {\n\t\t%s daddr . meta l4proto . th dport vmap @service-ips\n", f);
-	if (!cfg->n_nodeport_addrs)
+	np = nat_nodeport_addrs(cfg, fam, &nnp);
+	if (!np)
 		sbuf_printf(b, "\t\tfib daddr type local %s daddr != %s "
 			    "meta l4proto . th dport vmap @service-nodeports\n",
 			    f, fam == AF_INET ? "127.0.0.0/8" : "::1");
-	for (i = 0; i < cfg->n_nodeport_addrs; i++) {
-		if (cfg->nodeport_addrs[i].family != fam)
+	for (i = 0; i < nnp; i++) {
+		if (np[i].family != fam)
 			continue;
 		sbuf_printf(b, "\t\t%s daddr ", f);
-		addr_text(&cfg->nodeport_addrs[i], b, true);
+		addr_text(&np[i], b, true);
 		sbuf_printf(b, " meta l4proto . th dport vmap @service-nodeports\n");
 	}
 	sbuf_printf(b, "\t\t%s daddr @cluster-ips goto no-endpoints\n", f);
