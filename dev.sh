@@ -35,7 +35,7 @@ deps() {
 }
 
 build() {
-	[ -x configure ] || { log "autoreconf"; autoreconf -fi >/dev/null; }
+	[ -x configure ] || { log "autoreconf"; mkdir -p m4; autoreconf -fi >/dev/null; }
 	[ -f Makefile ] || { log "configure"; ./configure -q; }
 	log "make"
 	make -j"$(nproc)" >/dev/null

@@ -23,6 +23,12 @@ int cli_ctx_new(const char *netns_path, struct k8snet_ctx **ret);
 char *cli_read_file(const char *path, size_t *ret_len);
 
 int cli_netns(int argc, char **argv);
+int cli_pod(int argc, char **argv);
+int cli_bridge(int argc, char **argv);
+int cli_node(int argc, char **argv);
+int cli_dns(int argc, char **argv);
+int cli_ipam(int argc, char **argv);
+int cli_policy(int argc, char **argv);
 int cli_proxy(int argc, char **argv);
 
 #endif

@@ -19,6 +19,12 @@ static const struct {
 } commands[] = {
 	{ "version", cli_version, "version" },
 	{ "netns", cli_netns, "netns describe [--netns PATH]" },
+	{ "pod", cli_pod, "pod attach|detach|check --netns PATH --container-id ID --ifname IF ..." },
+	{ "bridge", cli_bridge, "bridge ensure --name BR --address CIDR [--mtu N]" },
+	{ "node", cli_node, "node setup|peer add|peer del ..." },
+	{ "dns", cli_dns, "dns validate|resolv-conf|candidates|zone|fqdn|parse|ptr ..." },
+	{ "ipam", cli_ipam, "ipam alloc|release|list --state FILE ... (see k8snet ipam --help)" },
+	{ "policy", cli_policy, "policy check|sync|render ... (see k8snet-policy(1))" },
 	{ "proxy", cli_proxy, "proxy sync|render [--netns PATH] [--node-name N] [--node-ip IP] [--cluster-cidr CIDR] [--masquerade-all] [--round-robin] FILE.json" },
 };
 

@@ -5,6 +5,10 @@
 
 #include <k8snet/version.h>
 #include <k8snet/common.h>
+#include <k8snet/link.h>
+#include <k8snet/dns.h>
+#include <k8snet/ipam.h>
+#include <k8snet/policy.h>
 #include <k8snet/nat.h>
 
 #endif

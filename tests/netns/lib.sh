@@ -17,3 +17,13 @@ _k8st_cleanup() {
 trap _k8st_cleanup EXIT
 trap '_k8st_cleanup; exit 130' INT TERM HUP
 
+
+# netns_add TAG: creates a namespace and sets NETNS to its name. Not a
+# subshell ($(...) would lose the record of what to remove).
+netns_add() {
+	NETNS="k8st-$1-$$-$_k8st_n"
+	_k8st_n=$((_k8st_n + 1))
+	ip netns add "$NETNS" || { echo "cannot create $NETNS" >&2; exit 1; }
+	_k8st_ns="$_k8st_ns $NETNS"
+	ip -n "$NETNS" link set lo up
+}

@@ -2,6 +2,7 @@
 /* Unit tests for the context, errors and version (no kernel changes). */
 #include <check.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <syslog.h>
 #include <unistd.h>

@@ -1,0 +1,273 @@
+"""Pod plumbing: the node bridge, veth pairs into pods, routes, and routing
+to other nodes (host-gw and VXLAN).  See link.h and k8snet_link_pod_attach(3).
+
+    from k8snet import Context, link
+
+    with Context(netns="/run/netns/node1") as ctx:
+        link.node_setup(ctx)
+        link.bridge_ensure(ctx, "cni0", ["10.244.1.1/24"])
+        pod = link.Pod(netns="/run/netns/pod1", container_id="abc", bridge="cni0",
+                       addresses=[("10.244.1.5/24", "10.244.1.1")])
+        result = link.attach(ctx, pod)        # a Result
+        print(result.to_json())               # CNI-shaped
+        link.detach(ctx, pod)
+"""
+import ctypes
+import json
+import os
+
+from . import _lib
+from ._lib import c_ctx_p, check, fn
+
+c_pod_p = ctypes.c_void_p
+c_res_p = ctypes.c_void_p
+u32 = ctypes.c_uint32
+
+POD_NETNS_PATH = 1
+POD_CONTAINER_ID = 2
+POD_IFNAME = 3
+POD_BRIDGE = 4
+POD_MAC = 5
+POD_MTU = 6
+POD_FLAGS = 7
+POD_F_HAIRPIN = 0x1
+POD_F_NO_DEFAULT_ROUTE = 0x2
+
+RESULT_INTERFACES = 1
+RESULT_ADDRESSES = 2
+RESULT_ROUTES = 3
+IFACE_NAME = 1
+IFACE_MAC = 2
+IFACE_SANDBOX = 3
+IFACE_MTU = 4
+ADDR_ADDRESS = 5
+ADDR_GATEWAY = 6
+ADDR_INTERFACE = 7
+ROUTE_DST = 8
+ROUTE_GATEWAY = 9
+
+NODE_F_IPV6 = 0x1
+NODE_F_BRIDGE_NF = 0x2
+PEER_HOST_GW = 1
+PEER_VXLAN = 2
+_MODES = {"host-gw": PEER_HOST_GW, "vxlan": PEER_VXLAN}
+
+_bridge_ensure = fn("k8snet_link_bridge_ensure", ctypes.c_int, c_ctx_p, ctypes.c_char_p, u32,
+                    ctypes.POINTER(ctypes.c_char_p), u32)
+_pod_new = fn("k8snet_link_pod_new", ctypes.c_int, ctypes.POINTER(c_pod_p))
+_pod_free = fn("k8snet_link_pod_free", c_pod_p, c_pod_p)
+_pod_set_str = fn("k8snet_link_pod_set_str", ctypes.c_int, c_pod_p, u32, ctypes.c_char_p)
+_pod_get_str = fn("k8snet_link_pod_get_str", ctypes.c_char_p, c_pod_p, u32)
+_pod_set_u32 = fn("k8snet_link_pod_set_u32", ctypes.c_int, c_pod_p, u32, u32)
+_pod_get_u32 = fn("k8snet_link_pod_get_u32", u32, c_pod_p, u32)
+_pod_set_netns_fd = fn("k8snet_link_pod_set_netns_fd", ctypes.c_int, c_pod_p, ctypes.c_int)
+_pod_add_address = fn("k8snet_link_pod_add_address", ctypes.c_int, c_pod_p, ctypes.c_char_p,
+                      ctypes.c_char_p)
+_pod_add_route = fn("k8snet_link_pod_add_route", ctypes.c_int, c_pod_p, ctypes.c_char_p,
+                    ctypes.c_char_p)
+_host_ifname = fn("k8snet_link_host_ifname", ctypes.c_int, ctypes.c_char_p, ctypes.c_char_p,
+                  ctypes.POINTER(ctypes.c_void_p))
+_result_free = fn("k8snet_link_result_free", c_res_p, c_res_p)
+_result_count = fn("k8snet_link_result_count", ctypes.c_int, c_res_p, u32)
+_result_get_str = fn("k8snet_link_result_get_str", ctypes.c_char_p, c_res_p, u32, u32)
+_result_get_int = fn("k8snet_link_result_get_int", ctypes.c_int, c_res_p, u32, u32)
+_result_to_json = fn("k8snet_link_result_to_json", ctypes.c_int, c_res_p, ctypes.c_char_p,
+                     ctypes.POINTER(ctypes.c_void_p))
+_attach = fn("k8snet_link_pod_attach", ctypes.c_int, c_ctx_p, c_pod_p, ctypes.POINTER(c_res_p))
+_detach = fn("k8snet_link_pod_detach", ctypes.c_int, c_ctx_p, c_pod_p)
+_check = fn("k8snet_link_pod_check", ctypes.c_int, c_ctx_p, c_pod_p)
+_node_setup = fn("k8snet_link_node_setup", ctypes.c_int, c_ctx_p, u32)
+_vxlan_ensure = fn("k8snet_link_vxlan_ensure", ctypes.c_int, c_ctx_p, ctypes.c_char_p, u32, u32,
+                   ctypes.c_char_p, u32)
+_peer_add = fn("k8snet_link_peer_add", ctypes.c_int, c_ctx_p, u32, ctypes.c_char_p,
+               ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p)
+_peer_del = fn("k8snet_link_peer_del", ctypes.c_int, c_ctx_p, u32, ctypes.c_char_p,
+               ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p)
+
+_enc = _lib.encode
+
+
+def _arg_check(rc, what):
+    """Object setters have no context: name the argument ourselves."""
+    if rc < 0:
+        raise _lib._BY_ERRNO.get(-rc, _lib.Error)(-rc, f"{what}: {_lib.strerror(rc)}", what)
+    return rc
+
+
+def host_ifname(container_id, ifname="eth0"):
+    """The host-side veth name attach() uses for (container_id, ifname)."""
+    out = ctypes.c_void_p()
+    _arg_check(_host_ifname(_enc(container_id), _enc(ifname), ctypes.byref(out)), "container_id")
+    return _lib.take_string(out.value)
+
+
+class Pod:
+    """What to attach (``struct k8snet_link_pod``).
+
+    ``addresses`` is a list of CIDR strings or (cidr, gateway) pairs;
+    ``routes`` a list of dst CIDRs or (dst, gateway) pairs; ``netns`` a path
+    or an open descriptor.
+    """
+
+    def __init__(self, netns=None, container_id=None, ifname=None, bridge=None, mac=None,
+                 mtu=0, hairpin=False, default_route=True, addresses=(), routes=()):
+        handle = c_pod_p()
+        check(_pod_new(ctypes.byref(handle)))
+        self._handle = handle
+        if netns is not None:
+            self.netns = netns
+        for attr, value, name in ((POD_CONTAINER_ID, container_id, "container_id"),
+                                  (POD_IFNAME, ifname, "ifname"), (POD_BRIDGE, bridge, "bridge"),
+                                  (POD_MAC, mac, "mac")):
+            if value is not None:
+                _arg_check(_pod_set_str(self.handle, attr, _enc(value)), name)
+        if mtu:
+            _arg_check(_pod_set_u32(self.handle, POD_MTU, mtu), "mtu")
+        flags = (POD_F_HAIRPIN if hairpin else 0) | (0 if default_route else POD_F_NO_DEFAULT_ROUTE)
+        _arg_check(_pod_set_u32(self.handle, POD_FLAGS, flags), "flags")
+        for a in addresses:
+            cidr, gw = (a, None) if isinstance(a, str) else a
+            self.add_address(cidr, gw)
+        for r in routes:
+            dst, gw = (r, None) if isinstance(r, str) else r
+            self.add_route(dst, gw)
+
+    @property
+    def handle(self):
+        if self._handle is None:
+            raise ValueError("pod is closed")
+        return self._handle
+
+    def close(self):
+        if getattr(self, "_handle", None) is not None:
+            _pod_free(self._handle)
+            self._handle = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        self.close()
+
+    @property
+    def netns(self):
+        return _lib.decode(_pod_get_str(self.handle, POD_NETNS_PATH))
+
+    @netns.setter
+    def netns(self, where):
+        if isinstance(where, int):
+            _arg_check(_pod_set_netns_fd(self.handle, where), "netns")
+        else:
+            _arg_check(_pod_set_str(self.handle, POD_NETNS_PATH, _enc(os.fspath(where))), "netns")
+
+    container_id = property(lambda self: _lib.decode(_pod_get_str(self.handle, POD_CONTAINER_ID)))
+    ifname = property(lambda self: _lib.decode(_pod_get_str(self.handle, POD_IFNAME)))
+    bridge = property(lambda self: _lib.decode(_pod_get_str(self.handle, POD_BRIDGE)))
+    mac = property(lambda self: _lib.decode(_pod_get_str(self.handle, POD_MAC)))
+    mtu = property(lambda self: _pod_get_u32(self.handle, POD_MTU))
+    flags = property(lambda self: _pod_get_u32(self.handle, POD_FLAGS))
+
+    def add_address(self, cidr, gateway=None):
+        _arg_check(_pod_add_address(self.handle, _enc(cidr), _enc(gateway)), "addresses")
+
+    def add_route(self, dst, gateway=None):
+        _arg_check(_pod_add_route(self.handle, _enc(dst), _enc(gateway)), "routes")
+
+
+class Result:
+    """The result of attach(): ``interfaces``, ``ips`` and ``routes`` as lists
+    of dicts in CNI's shape; ``to_json()`` is the C renderer's output."""
+
+    def __init__(self, handle):
+        self._handle = handle
+
+    def close(self):
+        if getattr(self, "_handle", None) is not None:
+            _result_free(self._handle)
+            self._handle = None
+
+    def __del__(self):
+        self.close()
+
+    def _count(self, what):
+        return check(_result_count(self._handle, what))
+
+    def _str(self, i, attr):
+        return _lib.decode(_result_get_str(self._handle, i, attr))
+
+    @property
+    def interfaces(self):
+        return [{"name": self._str(i, IFACE_NAME), "mac": self._str(i, IFACE_MAC),
+                 "sandbox": self._str(i, IFACE_SANDBOX),
+                 "mtu": _result_get_int(self._handle, i, IFACE_MTU)}
+                for i in range(self._count(RESULT_INTERFACES))]
+
+    @property
+    def ips(self):
+        return [{"address": self._str(i, ADDR_ADDRESS), "gateway": self._str(i, ADDR_GATEWAY),
+                 "interface": _result_get_int(self._handle, i, ADDR_INTERFACE)}
+                for i in range(self._count(RESULT_ADDRESSES))]
+
+    @property
+    def routes(self):
+        return [{"dst": self._str(i, ROUTE_DST), "gw": self._str(i, ROUTE_GATEWAY)}
+                for i in range(self._count(RESULT_ROUTES))]
+
+    def to_json(self, cni_version=None):
+        out = ctypes.c_void_p()
+        check(_result_to_json(self._handle, _enc(cni_version), ctypes.byref(out)))
+        return _lib.take_string(out.value)
+
+    def to_dict(self, cni_version=None):
+        return json.loads(self.to_json(cni_version))
+
+
+def bridge_ensure(ctx, name, addresses=(), mtu=0):
+    """Create or top up the bridge; True when it was created."""
+    arr = (ctypes.c_char_p * max(1, len(addresses)))(*[_enc(a) for a in addresses])
+    return ctx._check(_bridge_ensure(ctx.handle, _enc(name), mtu, arr, len(addresses))) == 1
+
+
+def attach(ctx, pod):
+    res = c_res_p()
+    ctx._check(_attach(ctx.handle, pod.handle, ctypes.byref(res)))
+    return Result(res)
+
+
+def detach(ctx, pod):
+    """True when a link was removed, False when there was none."""
+    return ctx._check(_detach(ctx.handle, pod.handle)) == 1
+
+
+def check_pod(ctx, pod):
+    """Raises (NotFound, or Error with errno ESTALE and every difference in
+    its message) unless the pod is as attached."""
+    ctx._check(_check(ctx.handle, pod.handle))
+
+
+def node_setup(ctx, ipv6=False, bridge_nf=False):
+    ctx._check(_node_setup(ctx.handle, (NODE_F_IPV6 if ipv6 else 0) |
+                           (NODE_F_BRIDGE_NF if bridge_nf else 0)))
+
+
+def vxlan_ensure(ctx, dev, vni, local_ip, port=0, mtu=0):
+    """True when the device was created."""
+    return ctx._check(_vxlan_ensure(ctx.handle, _enc(dev), vni, port, _enc(local_ip), mtu)) == 1
+
+
+def _mode(mode):
+    return _MODES[mode] if isinstance(mode, str) else mode
+
+
+def peer_add(ctx, mode, pod_cidr, node_ip, dev=None, vtep_mac=None):
+    """mode: "host-gw" or "vxlan" (or PEER_*)."""
+    ctx._check(_peer_add(ctx.handle, _mode(mode), _enc(pod_cidr), _enc(node_ip), _enc(dev),
+                         _enc(vtep_mac)))
+
+
+def peer_del(ctx, mode, pod_cidr, node_ip, dev=None, vtep_mac=None):
+    ctx._check(_peer_del(ctx.handle, _mode(mode), _enc(pod_cidr), _enc(node_ip), _enc(dev),
+                         _enc(vtep_mac)))

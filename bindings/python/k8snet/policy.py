@@ -1,0 +1,139 @@
+"""NetworkPolicy: the model, the evaluator that explains verdicts, and the
+compiler to nftables (``k8snet/policy.h``).
+
+    from k8snet import Context
+    from k8snet.policy import PolicyDB
+
+    with Context() as ctx, PolicyDB(ctx) as db:
+        db.load_json(open("cluster.json").read())
+        verdict = db.check("x/b", "x/a", "TCP", 80)
+        print(verdict.allowed, verdict.reasons)
+"""
+import ctypes
+import json as _json
+from collections import namedtuple
+
+from . import _lib
+from ._lib import c_ctx_p, check, fn
+
+c_db_p = ctypes.c_void_p
+
+HOST_NETWORK = 0x1
+
+_new = fn("k8snet_policy_db_new", ctypes.c_int, c_ctx_p, ctypes.POINTER(c_db_p))
+_free = fn("k8snet_policy_db_free", c_db_p, c_db_p)
+_load_json = fn("k8snet_policy_db_load_json", ctypes.c_int, c_db_p, ctypes.c_char_p, ctypes.c_size_t)
+_set_namespace = fn("k8snet_policy_db_set_namespace", ctypes.c_int, c_db_p, ctypes.c_char_p,
+                    ctypes.c_char_p)
+_set_pod = fn("k8snet_policy_db_set_pod", ctypes.c_int, c_db_p, ctypes.c_char_p, ctypes.c_char_p,
+              ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_uint32)
+_add_pod_port = fn("k8snet_policy_db_add_pod_port", ctypes.c_int, c_db_p, ctypes.c_char_p,
+                   ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_uint32)
+_delete = fn("k8snet_policy_db_delete", ctypes.c_int, c_db_p, ctypes.c_char_p, ctypes.c_char_p,
+             ctypes.c_char_p)
+_check = fn("k8snet_policy_db_check", ctypes.c_int, c_db_p, ctypes.c_char_p, ctypes.c_char_p,
+            ctypes.c_char_p, ctypes.c_uint32, ctypes.POINTER(ctypes.c_void_p))
+_render = fn("k8snet_policy_db_render", ctypes.c_int, c_db_p, ctypes.c_char_p,
+             ctypes.POINTER(ctypes.c_void_p))
+_sync = fn("k8snet_policy_db_sync", ctypes.c_int, c_db_p, ctypes.c_char_p)
+_selector_match = fn("k8snet_policy_selector_match", ctypes.c_int, c_ctx_p, ctypes.c_char_p,
+                     ctypes.c_char_p)
+
+Verdict = namedtuple("Verdict", "allowed reasons")
+Verdict.__doc__ = "The evaluator's answer: allowed (bool) and reasons (list of lines)."
+
+
+def _labels(labels):
+    """A dict or "k=v,k2=v2" text, as the C API takes it."""
+    if labels is None:
+        return None
+    if isinstance(labels, dict):
+        return ",".join("%s=%s" % kv for kv in sorted(labels.items()))
+    return labels
+
+
+def selector_match(ctx, selector, labels):
+    """Whether labels (dict or "k=v,...") match a kubectl-syntax selector."""
+    return bool(check(_selector_match(ctx.handle, _lib.encode(selector),
+                                      _lib.encode(_labels(labels) or "")), ctx.handle))
+
+
+class PolicyDB:
+    """A NetworkPolicy database (``struct k8snet_policy_db``) on a Context.
+
+    Use it from one thread at a time, with its context; close it, or use it
+    as a context manager.  The context must stay open while it is used.
+    """
+
+    def __init__(self, ctx):
+        handle = c_db_p()
+        check(_new(ctx.handle, ctypes.byref(handle)), ctx.handle)
+        self._ctx = ctx
+        self._handle = handle
+
+    @property
+    def handle(self):
+        if self._handle is None:
+            raise ValueError("policy database is closed")
+        return self._handle
+
+    def _check(self, rc):
+        return check(rc, self._ctx.handle)
+
+    def close(self):
+        if getattr(self, "_handle", None) is not None:
+            _free(self._handle)
+            self._handle = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        self.close()
+
+    def load_json(self, doc):
+        """Add Namespace, Pod and NetworkPolicy objects: JSON text, bytes, or
+        a dict as `kubectl get ... -o json` gives it. All or nothing."""
+        if isinstance(doc, dict):
+            doc = _json.dumps(doc)
+        data = doc.encode("utf-8") if isinstance(doc, str) else bytes(doc)
+        self._check(_load_json(self.handle, data, len(data)))
+
+    def set_namespace(self, name, labels=None):
+        self._check(_set_namespace(self.handle, _lib.encode(name), _lib.encode(_labels(labels))))
+
+    def set_pod(self, namespace, name, labels=None, ips=(), node=None, host_network=False):
+        """Add or replace a pod; ips is a list of addresses."""
+        self._check(_set_pod(self.handle, _lib.encode(namespace), _lib.encode(name),
+                             _lib.encode(_labels(labels)), _lib.encode(",".join(ips)),
+                             _lib.encode(node), HOST_NETWORK if host_network else 0))
+
+    def add_pod_port(self, namespace, pod, protocol, port, name=None):
+        self._check(_add_pod_port(self.handle, _lib.encode(namespace), _lib.encode(pod),
+                                  _lib.encode(name), _lib.encode(protocol), port))
+
+    def delete(self, kind, namespace, name):
+        """Remove a "Pod" or "NetworkPolicy" (or a "Namespace"'s labels)."""
+        self._check(_delete(self.handle, _lib.encode(kind), _lib.encode(namespace),
+                            _lib.encode(name)))
+
+    def check(self, src, dst, protocol, port):
+        """Judge a new connection: src and dst are "ns/pod" or addresses."""
+        out = ctypes.c_void_p()
+        rc = self._check(_check(self.handle, _lib.encode(src), _lib.encode(dst),
+                                _lib.encode(protocol), port, ctypes.byref(out)))
+        reasons = _lib.take_string(out.value) or ""
+        return Verdict(rc == 1, reasons.splitlines())
+
+    def render(self, node):
+        """The nftables ruleset for a node's pods, as nft text."""
+        out = ctypes.c_void_p()
+        self._check(_render(self.handle, _lib.encode(node), ctypes.byref(out)))
+        return _lib.take_string(out.value)
+
+    def sync(self, node):
+        """Program that ruleset in the context's namespace (incrementally)."""
+        self._check(_sync(self.handle, _lib.encode(node)))

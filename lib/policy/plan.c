@@ -1,0 +1,1423 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Model -> plan (see plan.h for the ruleset's shape), and the plan as nft text. */
+#include <arpa/inet.h>
+#include <linux/netfilter.h>
+#include <string.h>
+
+#include "policy/plan.h"
+
+size_t pl_key_len(enum pl_key_kind k)
+{
+	static const size_t len[] = { 4, 16, 12, 24 };
+
+	return len[k];
+}
+
+/* ---- building blocks ---- */
+
+struct builder {
+	struct k8snet_policy_db *db;
+	const char *node;
+	struct pl_plan *p;
+	struct pl_map set_by_id, chain_by_name;
+	bool v4, v6;              /* address families present in the cluster */
+	size_t nnsg;
+	struct nsgroup {
+		const char *name;
+		const struct pl_labels *labels;   /* NULL: only the implied name label */
+		size_t n, cap, npols, pols_cap;
+		size_t *pods, *pols;
+	} *nsg;
+	struct pl_map nsg_by_name;
+};
+
+static int push(void **arr, size_t *cap, size_t n, size_t size)
+{
+	void *q;
+
+	if (n < *cap)
+		return 0;
+	q = realloc(*arr, (*cap ? *cap * 2 : 8) * size);
+	if (!q)
+		return -ENOMEM;
+	*arr = q;
+	*cap = *cap ? *cap * 2 : 8;
+	return 0;
+}
+
+static struct pl_pset *new_set(struct builder *b, const char *name, enum pl_key_kind kind,
+			       bool is_map, const char *comment)
+{
+	struct pl_pset *s;
+
+	if (push((void **)&b->p->sets, &b->p->sets_cap, b->p->nsets, sizeof(*s)) < 0)
+		return NULL;
+	s = &b->p->sets[b->p->nsets];
+	*s = (struct pl_pset){ .name = strdup(name), .kind = kind, .is_map = is_map,
+			       .comment = comment ? strdup(comment) : NULL };
+	if (!s->name || (comment && !s->comment)) {
+		free(s->name);
+		free(s->comment);
+		return NULL;
+	}
+	b->p->nsets++;
+	return s;
+}
+
+static int add_elem(struct pl_pset *s, const uint8_t *key, const char *chain)
+{
+	struct pl_elem *e;
+
+	if (push((void **)&s->e, &s->cap, s->n, sizeof(*e)) < 0)
+		return -ENOMEM;
+	e = &s->e[s->n++];
+	memset(e, 0, sizeof(*e));
+	memcpy(e->key, key, pl_key_len(s->kind));
+	e->chain = chain;
+	return 0;
+}
+
+static struct pl_pchain *new_chain(struct builder *b, const char *name, int hook, int prio)
+{
+	struct pl_pchain *c;
+
+	if (push((void **)&b->p->chains, &b->p->chains_cap, b->p->nchains, sizeof(*c)) < 0)
+		return NULL;
+	c = &b->p->chains[b->p->nchains];
+	*c = (struct pl_pchain){ .name = strdup(name), .hook = hook, .prio = prio };
+	if (!c->name || pl_map_put(&b->chain_by_name, name, b->p->nchains) < 0) {
+		free(c->name);
+		return NULL;
+	}
+	b->p->nchains++;
+	return c;
+}
+
+static struct pl_prule *add_rule(struct pl_pchain *c, const struct pl_prule *tmpl,
+				 const char *comment)
+{
+	struct pl_prule *r;
+
+	if (push((void **)&c->r, &c->cap, c->n, sizeof(*r)) < 0)
+		return NULL;
+	r = &c->r[c->n];
+	*r = *tmpl;
+	r->except = NULL;
+	r->comment = comment ? strdup(comment) : NULL;
+	if (tmpl->nexcept) {
+		r->except = malloc(tmpl->nexcept * sizeof(*r->except));
+		if (!r->except) {
+			free(r->comment);
+			return NULL;
+		}
+		memcpy(r->except, tmpl->except, tmpl->nexcept * sizeof(*r->except));
+	}
+	if (comment && !r->comment) {
+		free(r->except);
+		return NULL;
+	}
+	c->n++;
+	return r;
+}
+
+/* ---- namespaces and their pods ---- */
+
+static struct nsgroup *nsgroup(struct builder *b, const char *name)
+{
+	size_t i;
+	struct nsgroup *g;
+
+	if (pl_map_get(&b->nsg_by_name, name, &i))
+		return &b->nsg[i];
+	g = realloc(b->nsg, (b->nnsg + 1) * sizeof(*g));
+	if (!g)
+		return NULL;
+	b->nsg = g;
+	g = &b->nsg[b->nnsg];
+	*g = (struct nsgroup){ .name = name };
+	if (pl_map_put(&b->nsg_by_name, name, b->nnsg) < 0)
+		return NULL;
+	b->nnsg++;
+	return g;
+}
+
+static int index_pods(struct builder *b)
+{
+	struct k8snet_policy_db *db = b->db;
+	size_t i, j;
+
+	for (i = 0; i < db->nns; i++) {
+		struct nsgroup *g = nsgroup(b, db->ns[i].name);
+
+		if (!g)
+			return -ENOMEM;
+		g->labels = &db->ns[i].labels;
+	}
+	for (i = 0; i < db->npol; i++) {
+		struct nsgroup *g;
+
+		if (db->pol[i].dead)
+			continue;
+		g = nsgroup(b, db->pol[i].ns);
+		if (!g || push((void **)&g->pols, &g->pols_cap, g->npols, sizeof(size_t)) < 0)
+			return -ENOMEM;
+		g->pols[g->npols++] = i;
+	}
+	for (i = 0; i < db->npods; i++) {
+		const struct pl_pod *pod = &db->pods[i];
+		struct nsgroup *g;
+
+		if (pod->dead || pod->host_network)
+			continue;
+		g = nsgroup(b, pod->ns);
+		if (!g || push((void **)&g->pods, &g->cap, g->n, sizeof(size_t)) < 0)
+			return -ENOMEM;
+		g->pods[g->n++] = i;
+		for (j = 0; j < pod->nips; j++) {
+			if (pod->ips[j].family == AF_INET)
+				b->v4 = true;
+			else
+				b->v6 = true;
+		}
+	}
+	return 0;
+}
+
+static bool nsgroup_matches(const struct nsgroup *g, const struct pl_selector *sel)
+{
+	struct pl_labels implied = { 0 };
+	bool m;
+
+	if (g->labels)
+		return pl_selector_matches(sel, g->labels);
+	if (pl_labels_set(&implied, "kubernetes.io/metadata.name", g->name) < 0)
+		return false;
+	m = pl_selector_matches(sel, &implied);
+	pl_labels_clear(&implied);
+	return m;
+}
+
+/* ---- peer and named-port sets ---- */
+
+static void addr_key(const struct pl_addr *a, uint8_t *key)
+{
+	memcpy(key, a->a, a->family == AF_INET ? 4 : 16);
+}
+
+static char *hex_name(const char *prefix, const char *id)
+{
+	char *s = NULL;
+
+	return asprintf(&s, "%s-%016llx", prefix, (unsigned long long)pl_hash(id)) < 0 ? NULL : s;
+}
+
+/* The pods4/pods6 sets of a selector peer; created once per identity. */
+static int peer_sets(struct builder *b, const struct pl_policy *pol, const struct pl_peer *peer,
+		     const char **ret4, const char **ret6)
+{
+	_cleanup_(freep) char *ps = peer->has_pod_sel ? pl_selector_str(&peer->pod_sel) : strdup("");
+	_cleanup_(freep) char *ns = peer->has_ns_sel ? pl_selector_str(&peer->ns_sel) : NULL;
+	_cleanup_(freep) char *id = NULL, *comment = NULL, *n4 = NULL, *n6 = NULL;
+	struct pl_pset *s4, *s6;
+	size_t i, j, k, idx;
+
+	if (!ps || (peer->has_ns_sel && !ns))
+		return -ENOMEM;
+	if (asprintf(&id, "%s%s|%s", peer->has_ns_sel ? "nssel:" : "ns:",
+		     peer->has_ns_sel ? ns : pol->ns, ps) < 0)
+		return -ENOMEM;
+	n4 = hex_name("pods4", id);
+	n6 = hex_name("pods6", id);
+	if (!n4 || !n6)
+		return -ENOMEM;
+	if (pl_map_get(&b->set_by_id, id, &idx)) {
+		*ret4 = b->p->sets[idx].name;
+		*ret6 = b->p->sets[idx + 1].name;
+		return 0;
+	}
+	if (asprintf(&comment, "pods %s%s%s%s%s", *ps ? "matching " : "", ps, *ps ? " " : "",
+		     peer->has_ns_sel ? "in namespaces matching " : "in namespace ",
+		     peer->has_ns_sel ? (*ns ? ns : "(all)") : pol->ns) < 0)
+		return -ENOMEM;
+	idx = b->p->nsets;
+	s4 = new_set(b, n4, PL_K_ADDR4, false, comment);
+	s6 = s4 ? new_set(b, n6, PL_K_ADDR6, false, comment) : NULL;
+	if (!s6 || pl_map_put(&b->set_by_id, id, idx) < 0)
+		return -ENOMEM;
+	s4 = &b->p->sets[idx];
+	for (i = 0; i < 2; i++) {
+		s4[i].is_peer = true;
+		s4[i].pol_ns = strdup(pol->ns);
+		if (!s4[i].pol_ns || pl_peer_copy(&s4[i].peer, peer) < 0)
+			return -ENOMEM;
+	}
+	for (i = 0; i < b->nnsg; i++) {
+		const struct nsgroup *g = &b->nsg[i];
+
+		if (peer->has_ns_sel ? !nsgroup_matches(g, &peer->ns_sel) : strcmp(g->name, pol->ns))
+			continue;
+		for (j = 0; j < g->n; j++) {
+			const struct pl_pod *pod = &b->db->pods[g->pods[j]];
+
+			if (peer->has_pod_sel && !pl_selector_matches(&peer->pod_sel, &pod->labels))
+				continue;
+			for (k = 0; k < pod->nips; k++) {
+				uint8_t key[24] = { 0 };
+				struct pl_pset *s = pod->ips[k].family == AF_INET ? s4 : s4 + 1;
+
+				addr_key(&pod->ips[k], key);
+				if (add_elem(s, key, NULL) < 0)
+					return -ENOMEM;
+			}
+		}
+	}
+	*ret4 = s4->name;
+	*ret6 = s4[1].name;
+	return 0;
+}
+
+static const char *proto_lower(uint8_t proto)
+{
+	return proto == PL_TCP ? "tcp" : proto == PL_UDP ? "udp" : "sctp";
+}
+
+static int named_sets(struct builder *b, const char *name, uint8_t proto, const char **ret4,
+		      const char **ret6)
+{
+	_cleanup_(freep) char *id = NULL, *n6 = NULL, *comment = NULL;
+	size_t i, j, k, idx;
+
+	if (asprintf(&id, "port4/%s/%s", name, proto_lower(proto)) < 0 ||
+	    asprintf(&n6, "port6/%s/%s", name, proto_lower(proto)) < 0 ||
+	    asprintf(&comment, "pods' container ports named %s/%s", name, pl_proto_name(proto)) < 0)
+		return -ENOMEM;
+	if (!pl_map_get(&b->set_by_id, id, &idx)) {
+		idx = b->p->nsets;
+		if (!new_set(b, id, PL_K_NAMED4, false, comment) ||
+		    !new_set(b, n6, PL_K_NAMED6, false, comment) ||
+		    pl_map_put(&b->set_by_id, id, idx) < 0)
+			return -ENOMEM;
+		for (i = 0; i < 2; i++) {
+			b->p->sets[idx + i].port_proto = proto;
+			b->p->sets[idx + i].port_name = strdup(name);
+			if (!b->p->sets[idx + i].port_name)
+				return -ENOMEM;
+		}
+		for (i = 0; i < b->db->npods; i++) {
+			const struct pl_pod *pod = &b->db->pods[i];
+
+			if (pod->dead || pod->host_network)
+				continue;
+			for (j = 0; j < pod->nports; j++) {
+				const struct pl_cport *cp = &pod->ports[j];
+
+				if (!cp->name || cp->proto != proto || strcmp(cp->name, name))
+					continue;
+				for (k = 0; k < pod->nips; k++) {
+					uint8_t key[24] = { 0 };
+					bool v4 = pod->ips[k].family == AF_INET;
+					size_t off = v4 ? 4 : 16;
+					uint16_t port = htons(cp->port);
+
+					addr_key(&pod->ips[k], key);
+					key[off] = proto;
+					memcpy(key + off + 4, &port, 2);
+					if (add_elem(&b->p->sets[idx + (v4 ? 0 : 1)], key, NULL) < 0)
+						return -ENOMEM;
+				}
+			}
+		}
+	}
+	*ret4 = b->p->sets[idx].name;
+	*ret6 = b->p->sets[idx + 1].name;
+	return 0;
+}
+
+/* ---- policy chains ---- */
+
+struct rule_ctx {
+	struct builder *b;
+	const struct pl_policy *pol;
+	bool ingress;
+	size_t ri;
+	struct pl_pchain *chain;
+};
+
+/* "NS/NAME ingress[0] from[1] ports[0]": the policy and rule a match comes from. */
+static char *rule_comment(const struct rule_ctx *rc, long pi, long po)
+{
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+
+	if (!f)
+		return NULL;
+	fprintf(f, "%s/%s %s[%zu]", rc->pol->ns, rc->pol->name, rc->ingress ? "ingress" : "egress",
+		rc->ri);
+	if (pi >= 0)
+		fprintf(f, " %s[%ld]", rc->ingress ? "from" : "to", pi);
+	if (po >= 0)
+		fprintf(f, " ports[%ld]", po);
+	fclose(f);
+	return buf;
+}
+
+/* One nft rule for (peer, port, family); peer/port NULL mean "any". */
+static int emit(struct rule_ctx *rc, const struct pl_peer *peer, long pi,
+		const struct pl_rport *port, long po, int family)
+{
+	struct pl_prule r = { .verdict = PL_V_ACCEPT };
+	_cleanup_(freep) char *comment = NULL;
+	const char *s4 = NULL, *s6 = NULL;
+	int ret;
+
+	if (family)
+		r.nfproto = family == AF_INET ? NFPROTO_IPV4 : NFPROTO_IPV6;
+	if (peer && peer->is_block) {
+		r.has_cidr = true;
+		r.cidr_is_src = rc->ingress;
+		r.cidr = peer->cidr;
+		r.nexcept = peer->nexcept;
+		r.except = peer->except;
+	} else if (peer) {
+		ret = peer_sets(rc->b, rc->pol, peer, &s4, &s6);
+		if (ret < 0)
+			return ret;
+		r.addr_set = family == AF_INET ? s4 : s6;
+		r.addr_is_src = rc->ingress;
+	}
+	if (port) {
+		r.l4proto = port->proto;
+		if (port->name) {
+			ret = named_sets(rc->b, port->name, port->proto, &s4, &s6);
+			if (ret < 0)
+				return ret;
+			r.named_set = family == AF_INET ? s4 : s6;
+		} else {
+			r.port_lo = port->port;
+			r.port_hi = port->end_port;
+		}
+	}
+	comment = rule_comment(rc, pi, po);
+	if (!comment)
+		return -ENOMEM;
+	return add_rule(rc->chain, &r, comment) ? 0 : -ENOMEM;
+}
+
+static int emit_families(struct rule_ctx *rc, const struct pl_peer *peer, long pi,
+			 const struct pl_rport *port, long po)
+{
+	int r = 0;
+
+	if (peer && peer->is_block)
+		return emit(rc, peer, pi, port, po, peer->cidr.addr.family);
+	if (!peer && !(port && port->name))
+		return emit(rc, NULL, pi, port, po, 0);
+	/* Sets hold one family each: one rule per family in use. */
+	if (rc->b->v4)
+		r = emit(rc, peer, pi, port, po, AF_INET);
+	if (r >= 0 && rc->b->v6)
+		r = emit(rc, peer, pi, port, po, AF_INET6);
+	return r;
+}
+
+/* "pin/NS/NAME" (ingress) or "peg/NS/NAME"; hashed when too long for the kernel. */
+static char *policy_chain_name(const struct pl_policy *pol, bool ingress)
+{
+	char *name = NULL, *h;
+
+	if (asprintf(&name, "%s/%s/%s", ingress ? "pin" : "peg", pol->ns, pol->name) < 0)
+		return NULL;
+	if (strlen(name) <= 240)
+		return name;
+	h = hex_name(ingress ? "pin" : "peg", name);
+	free(name);
+	return h;
+}
+
+static int policy_chain(struct builder *b, const struct pl_policy *pol, bool ingress,
+			const char **ret)
+{
+	_cleanup_(freep) char *name = policy_chain_name(pol, ingress);
+	struct rule_ctx rc = { b, pol, ingress, 0, NULL };
+	size_t i, j, k, idx;
+	int r;
+
+	if (!name)
+		return -ENOMEM;
+	if (pl_map_get(&b->chain_by_name, name, &idx)) {
+		*ret = b->p->chains[idx].name;
+		return 0;
+	}
+	rc.chain = new_chain(b, name, -1, 0);
+	if (!rc.chain)
+		return -ENOMEM;
+	idx = b->p->nchains - 1;
+	for (i = 0; i < (ingress ? pol->nin : pol->neg); i++) {
+		const struct pl_rule *rule = ingress ? &pol->in[i] : &pol->eg[i];
+
+		rc.ri = i;
+		for (j = 0; j < (rule->npeers ? rule->npeers : 1); j++) {
+			const struct pl_peer *peer = rule->npeers ? &rule->peers[j] : NULL;
+
+			for (k = 0; k < (rule->nports ? rule->nports : 1); k++) {
+				rc.chain = &b->p->chains[idx];
+				r = emit_families(&rc, peer, rule->npeers ? (long)j : -1,
+						  rule->nports ? &rule->ports[k] : NULL,
+						  rule->nports ? (long)k : -1);
+				if (r < 0)
+					return r;
+			}
+		}
+	}
+	*ret = b->p->chains[idx].name;
+	return 0;
+}
+
+/* ---- per-pod dispatch ---- */
+
+/* A group chain: jump to each isolating policy's chain, then drop. */
+static int fill_group_chain(struct pl_pchain *c, const char *const *targets, size_t n,
+			    bool ingress, const char *policies)
+{
+	struct pl_prule dr = { .verdict = PL_V_DROP };
+	_cleanup_(freep) char *comment = NULL;
+	size_t i;
+
+	if (asprintf(&comment, "isolated for %s by %s", ingress ? "ingress" : "egress",
+		     policies) < 0)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		struct pl_prule jr = { .verdict = PL_V_JUMP, .target = targets[i] };
+
+		if (!add_rule(c, &jr, NULL))
+			return -ENOMEM;
+	}
+	return add_rule(c, &dr, comment) ? 0 : -ENOMEM;
+}
+
+/* FNV-1a continued over s: hashing "ns/a, ns/b" piece by piece gives
+ * pl_hash() of the whole text, without building it for every pod. */
+static uint64_t fnv(uint64_t h, const char *s)
+{
+	while (*s) {
+		h ^= (unsigned char)*s++;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+static bool isolates(const struct pl_policy *pol, const struct pl_pod *pod, bool ingress)
+{
+	return (ingress ? pol->ingress : pol->egress) && pl_policy_selects(pol, pod);
+}
+
+/* The group chain of a pod: one per distinct list of isolating policies,
+ * named by the hash of that list ("gin-HASH", "geg-HASH"). */
+static int group_chain(struct builder *b, const struct pl_pod *pod, bool ingress,
+		       const char **ret)
+{
+	const struct nsgroup *g = nsgroup(b, pod->ns);
+	uint64_t h = 1469598103934665603ULL;
+	const char **targets = NULL;
+	char name[32], *key = NULL;
+	size_t i, n = 0, idx, size = 0;
+	struct pl_pchain *c;
+	FILE *f;
+	int r = 0;
+
+	*ret = NULL;
+	for (i = 0; g && i < g->npols; i++) {
+		const struct pl_policy *pol = &b->db->pol[g->pols[i]];
+
+		if (isolates(pol, pod, ingress)) {
+			h = fnv(fnv(fnv(fnv(h, n++ ? ", " : ""), pol->ns), "/"), pol->name);
+		}
+	}
+	if (n == 0)
+		return 0;
+	snprintf(name, sizeof(name), "%s-%016llx", ingress ? "gin" : "geg", (unsigned long long)h);
+	if (pl_map_get(&b->chain_by_name, name, &idx)) {
+		*ret = b->p->chains[idx].name;
+		return 0;
+	}
+	/* A new group: now its text and its policies' chains. */
+	targets = calloc(n, sizeof(*targets));
+	f = targets ? open_memstream(&key, &size) : NULL;
+	if (!f) {
+		free(targets);
+		return -ENOMEM;
+	}
+	for (i = 0, n = 0; i < g->npols && r >= 0; i++) {
+		const struct pl_policy *pol = &b->db->pol[g->pols[i]];
+
+		if (!isolates(pol, pod, ingress))
+			continue;
+		fprintf(f, "%s%s/%s", n ? ", " : "", pol->ns, pol->name);
+		r = policy_chain(b, pol, ingress, &targets[n++]);
+	}
+	fclose(f);
+	if (r >= 0 && !key)
+		r = -ENOMEM;
+	c = r >= 0 ? new_chain(b, name, -1, 0) : NULL;
+	if (r >= 0 && !c)
+		r = -ENOMEM;
+	if (r >= 0) {
+		r = fill_group_chain(c, targets, n, ingress, key);
+		*ret = c->name;
+	}
+	free(targets);
+	free(key);
+	return r;
+}
+
+static int dispatch_pods(struct builder *b)
+{
+	size_t i, k;
+	int r;
+
+	for (i = 0; i < b->db->npods; i++) {
+		const struct pl_pod *pod = &b->db->pods[i];
+		const char *gin, *geg;
+
+		if (pod->dead || pod->host_network || !pod->nips || !pod->node ||
+		    strcmp(pod->node, b->node) != 0)
+			continue;
+		r = group_chain(b, pod, true, &gin);
+		if (r >= 0)
+			r = group_chain(b, pod, false, &geg);
+		if (r < 0)
+			return r;
+		for (k = 0; k < pod->nips; k++) {
+			uint8_t key[24] = { 0 };
+			bool v4 = pod->ips[k].family == AF_INET;
+
+			addr_key(&pod->ips[k], key);
+			/* maps: egress4, egress6, ingress4, ingress6 */
+			if (geg && add_elem(&b->p->sets[v4 ? 0 : 1], key, geg) < 0)
+				return -ENOMEM;
+			if (gin && add_elem(&b->p->sets[v4 ? 2 : 3], key, gin) < 0)
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static int record_pod(struct pl_plan *p, const struct pl_pod *pod, const char *key)
+{
+	struct pl_ppod *rec;
+	size_t idx;
+
+	if (!pl_map_get(&p->pod_idx, key, &idx)) {
+		if (push((void **)&p->pods, &p->pods_cap, p->npods, sizeof(*rec)) < 0)
+			return -ENOMEM;
+		idx = p->npods;
+		p->pods[idx] = (struct pl_ppod){ .key = strdup(key) };
+		if (!p->pods[idx].key || pl_map_put(&p->pod_idx, key, idx) < 0) {
+			free(p->pods[idx].key);
+			return -ENOMEM;
+		}
+		p->npods++;
+	}
+	rec = &p->pods[idx];
+	free(rec->ips);
+	rec->ips = NULL;
+	rec->nips = 0;
+	if (!pod || pod->dead || pod->host_network || !pod->nips)
+		return 0;
+	rec->ips = malloc(pod->nips * sizeof(*rec->ips));
+	if (!rec->ips)
+		return -ENOMEM;
+	memcpy(rec->ips, pod->ips, pod->nips * sizeof(*rec->ips));
+	rec->nips = pod->nips;
+	return 0;
+}
+
+static int record_pods(struct pl_plan *p, const struct k8snet_policy_db *db)
+{
+	size_t i;
+
+	for (i = 0; i < db->npods; i++) {
+		const struct pl_pod *pod = &db->pods[i];
+		char *key = NULL;
+		int r;
+
+		if (pod->dead || pod->host_network || !pod->nips)
+			continue;
+		if (asprintf(&key, "%s/%s", pod->ns, pod->name) < 0)
+			return -ENOMEM;
+		r = record_pod(p, pod, key);
+		free(key);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Every policy gets its chains, even one that isolates no pod of this node
+ * yet, so that pod churn never needs more than a new group chain. */
+static int all_policy_chains(struct builder *b)
+{
+	size_t i;
+	const char *name;
+	int r = 0;
+
+	for (i = 0; i < b->db->npol && r >= 0; i++) {
+		const struct pl_policy *pol = &b->db->pol[i];
+
+		if (pol->dead)
+			continue;
+		if (pol->ingress)
+			r = policy_chain(b, pol, true, &name);
+		if (r >= 0 && pol->egress)
+			r = policy_chain(b, pol, false, &name);
+	}
+	return r;
+}
+
+static int base_chains(struct builder *b)
+{
+	static const struct {
+		const char *name, *m4, *m6;
+		int hook, prio;
+		bool src;
+	} bases[] = {
+		/* Egress before routing but after Service DNAT (dstnat, -100), so
+		 * that one chain sees traffic to other pods, to the node and out,
+		 * on the destination the Service chose. */
+		{ "prerouting-egress", "egress4", "egress6", NF_INET_PRE_ROUTING, -90, true },
+		{ "forward-ingress", "ingress4", "ingress6", NF_INET_FORWARD, 0, false },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(bases); i++) {
+		struct pl_pchain *c = new_chain(b, bases[i].name, bases[i].hook, bases[i].prio);
+		struct pl_prule ct = { .special = PL_R_CT_ACCEPT, .verdict = PL_V_ACCEPT };
+		struct pl_prule nd = { .special = PL_R_ND_ACCEPT, .nfproto = NFPROTO_IPV6,
+				       .verdict = PL_V_ACCEPT };
+		struct pl_prule v4 = { .special = PL_R_VMAP, .nfproto = NFPROTO_IPV4,
+				       .addr_set = bases[i].m4, .addr_is_src = bases[i].src };
+		struct pl_prule v6 = v4;
+
+		v6.nfproto = NFPROTO_IPV6;
+		v6.addr_set = bases[i].m6;
+		if (!c || !add_rule(c, &ct, "replies and related traffic of allowed connections") ||
+		    !add_rule(c, &nd, "IPv6 neighbor discovery (the ARP of IPv6) always passes") ||
+		    !add_rule(c, &v4, "isolated pods of this node") ||
+		    !add_rule(&b->p->chains[b->p->nchains - 1], &v6, "isolated pods of this node"))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* ---- finishing: sort, dedupe, render chain text ---- */
+
+static size_t cmp_len;
+
+static int cmp_elem(const void *a, const void *b)
+{
+	return memcmp(((const struct pl_elem *)a)->key, ((const struct pl_elem *)b)->key, cmp_len);
+}
+
+static int cmp_set(const void *a, const void *b)
+{
+	return strcmp(((const struct pl_pset *)a)->name, ((const struct pl_pset *)b)->name);
+}
+
+static int cmp_chain(const void *a, const void *b)
+{
+	return strcmp(((const struct pl_pchain *)a)->name, ((const struct pl_pchain *)b)->name);
+}
+
+static void set_clear(struct pl_pset *s)
+{
+	free(s->name);
+	free(s->comment);
+	free(s->e);
+	pl_peer_clear(&s->peer);
+	free(s->pol_ns);
+	free(s->port_name);
+}
+
+/* Peer and named-port sets exist per family; keep those some rule uses. */
+static int drop_unused_sets(struct pl_plan *p)
+{
+	struct pl_map used = { 0 };
+	size_t i, j, n, dummy;
+	int r = 0;
+
+	for (i = 0; i < p->nchains && r >= 0; i++) {
+		for (j = 0; j < p->chains[i].n && r >= 0; j++) {
+			const struct pl_prule *rule = &p->chains[i].r[j];
+
+			if (rule->addr_set)
+				r = pl_map_put(&used, rule->addr_set, 1);
+			if (r >= 0 && rule->named_set)
+				r = pl_map_put(&used, rule->named_set, 1);
+		}
+	}
+	for (i = 0, n = 0; i < p->nsets && r >= 0; i++) {
+		if (p->sets[i].is_map || pl_map_get(&used, p->sets[i].name, &dummy)) {
+			p->sets[n++] = p->sets[i];
+		} else {
+			set_clear(&p->sets[i]);
+		}
+	}
+	if (r >= 0)
+		p->nsets = n;
+	pl_map_free(&used);
+	return r;
+}
+
+static int finish(struct pl_plan *p)
+{
+	size_t i, j, n;
+
+	if (drop_unused_sets(p) < 0)
+		return -ENOMEM;
+
+	for (i = 0; i < p->nsets; i++) {
+		struct pl_pset *s = &p->sets[i];
+
+		cmp_len = pl_key_len(s->kind);
+		if (s->n)
+			qsort(s->e, s->n, sizeof(*s->e), cmp_elem);
+		for (j = 0, n = 0; j < s->n; j++)
+			if (n == 0 || memcmp(s->e[n - 1].key, s->e[j].key, cmp_len) != 0)
+				s->e[n++] = s->e[j];
+		s->n = n;
+	}
+	qsort(p->sets, p->nsets, sizeof(*p->sets), cmp_set);
+	qsort(p->chains, p->nchains, sizeof(*p->chains), cmp_chain);
+	for (i = 0; i < p->nchains; i++) {
+		struct pl_pchain *c = &p->chains[i];
+		size_t size = 0;
+		FILE *f = open_memstream(&c->text, &size);
+
+		if (!f)
+			return -ENOMEM;
+		for (j = 0; j < c->n; j++) {
+			pl_rule_render(&c->r[j], f);
+			fputc('\n', f);
+		}
+		fclose(f);
+		if (!c->text)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+void pl_plan_free(struct pl_plan *p)
+{
+	size_t i, j;
+
+	if (!p)
+		return;
+	for (i = 0; i < p->nsets; i++)
+		set_clear(&p->sets[i]);
+	free(p->sets);
+	for (i = 0; i < p->npods; i++) {
+		free(p->pods[i].key);
+		free(p->pods[i].ips);
+	}
+	free(p->pods);
+	pl_map_free(&p->pod_idx);
+	for (i = 0; i < p->nchains; i++) {
+		for (j = 0; j < p->chains[i].n; j++) {
+			free(p->chains[i].r[j].comment);
+			free(p->chains[i].r[j].except);
+		}
+		free(p->chains[i].r);
+		free(p->chains[i].name);
+		free(p->chains[i].text);
+	}
+	free(p->chains);
+	free(p);
+}
+
+int pl_plan_build(struct k8snet_policy_db *db, const char *node, struct pl_plan **ret)
+{
+	struct builder b = { .db = db, .node = node };
+	size_t i;
+	int r;
+
+	b.p = calloc(1, sizeof(*b.p));
+	if (!b.p)
+		return -ENOMEM;
+	/* The four verdict maps come first so dispatch_pods() can index them. */
+	r = new_set(&b, "egress4", PL_K_ADDR4, true, "isolated pods -> their egress chain") &&
+	    new_set(&b, "egress6", PL_K_ADDR6, true, "isolated pods -> their egress chain") &&
+	    new_set(&b, "ingress4", PL_K_ADDR4, true, "isolated pods -> their ingress chain") &&
+	    new_set(&b, "ingress6", PL_K_ADDR6, true, "isolated pods -> their ingress chain")
+	    ? 0 : -ENOMEM;
+	if (r >= 0)
+		r = index_pods(&b);
+	b.p->v4 = b.v4;
+	b.p->v6 = b.v6;
+	if (r >= 0)
+		r = base_chains(&b);
+	if (r >= 0)
+		r = record_pods(b.p, db);
+	if (r >= 0)
+		r = dispatch_pods(&b);
+	if (r >= 0)
+		r = all_policy_chains(&b);
+	/* Map elements point at chain names, which stay put while finish()
+	 * sorts the chains around them. */
+	if (r >= 0)
+		r = finish(b.p);
+	pl_map_free(&b.set_by_id);
+	pl_map_free(&b.chain_by_name);
+	pl_map_free(&b.nsg_by_name);
+	for (i = 0; i < b.nnsg; i++) {
+		free(b.nsg[i].pods);
+		free(b.nsg[i].pols);
+	}
+	free(b.nsg);
+	if (r < 0) {
+		pl_plan_free(b.p);
+		return r;
+	}
+	*ret = b.p;
+	return 0;
+}
+
+const struct pl_pset *pl_plan_set(const struct pl_plan *p, const char *name)
+{
+	struct pl_pset key = { .name = (char *)name };
+
+	return bsearch(&key, p->sets, p->nsets, sizeof(*p->sets), cmp_set);
+}
+
+const struct pl_pchain *pl_plan_chain(const struct pl_plan *p, const char *name)
+{
+	struct pl_pchain key = { .name = (char *)name };
+
+	return bsearch(&key, p->chains, p->nchains, sizeof(*p->chains), cmp_chain);
+}
+
+/* ---- nft text ---- */
+
+static const char *ip_kw(uint8_t nfproto)
+{
+	return nfproto == NFPROTO_IPV6 ? "ip6" : "ip";
+}
+
+static void render_quoted(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++)
+		fputc(*s == '"' ? '\'' : *s, f);
+	fputc('"', f);
+}
+
+void pl_rule_render(const struct pl_prule *r, FILE *f)
+{
+	char buf[64];
+	size_t i;
+	const char *sep = "";
+
+	if (r->special == PL_R_CT_ACCEPT) {
+		fputs("ct state established,related accept", f);
+		goto comment;
+	}
+	if (r->nfproto) {
+		fprintf(f, "meta nfproto %s", r->nfproto == NFPROTO_IPV4 ? "ipv4" : "ipv6");
+		sep = " ";
+	}
+	if (r->special == PL_R_ND_ACCEPT) {
+		fputs(" meta l4proto ipv6-icmp icmpv6 type 133-137 accept", f);
+		goto comment;
+	}
+	if (r->special == PL_R_VMAP) {
+		fprintf(f, "%s%s %s vmap @%s", sep, ip_kw(r->nfproto), r->addr_is_src ? "saddr" : "daddr",
+			r->addr_set);
+		goto comment;
+	}
+	if (r->addr_set) {
+		fprintf(f, "%s%s %s @%s", sep, ip_kw(r->nfproto), r->addr_is_src ? "saddr" : "daddr",
+			r->addr_set);
+		sep = " ";
+	}
+	if (r->has_cidr) {
+		const char *dir = r->cidr_is_src ? "saddr" : "daddr";
+
+		fprintf(f, "%s%s %s %s", sep, ip_kw(r->nfproto), dir, pl_cidr_str(&r->cidr, buf));
+		for (i = 0; i < r->nexcept; i++)
+			fprintf(f, " %s %s != %s", ip_kw(r->nfproto), dir, pl_cidr_str(&r->except[i], buf));
+		sep = " ";
+	}
+	if (r->named_set) {
+		fprintf(f, "%s%s daddr . meta l4proto . th dport @%s", sep, ip_kw(r->nfproto),
+			r->named_set);
+		sep = " ";
+	}
+	if (r->l4proto && !r->named_set) {
+		fprintf(f, "%smeta l4proto %s", sep, proto_lower(r->l4proto));
+		if (r->port_lo && r->port_lo == r->port_hi)
+			fprintf(f, " th dport %u", r->port_lo);
+		else if (r->port_lo)
+			fprintf(f, " th dport %u-%u", r->port_lo, r->port_hi);
+		sep = " ";
+	}
+	switch (r->verdict) {
+	case PL_V_ACCEPT:
+		fprintf(f, "%saccept", sep);
+		break;
+	case PL_V_DROP:
+		fprintf(f, "%sdrop", sep);
+		break;
+	case PL_V_JUMP:
+		fprintf(f, "%sjump %s", sep, r->target);
+		break;
+	case PL_V_NONE:
+		break;
+	}
+comment:
+	if (r->comment) {
+		fputs(" comment ", f);
+		render_quoted(f, r->comment);
+	}
+}
+
+static void render_key(FILE *f, enum pl_key_kind kind, const uint8_t *key)
+{
+	struct pl_addr a = { .family = kind == PL_K_ADDR4 || kind == PL_K_NAMED4 ? AF_INET : AF_INET6 };
+	size_t off = a.family == AF_INET ? 4 : 16;
+	char buf[64];
+	uint16_t port;
+
+	memcpy(a.a, key, off);
+	fputs(pl_addr_str(&a, buf), f);
+	if (kind == PL_K_NAMED4 || kind == PL_K_NAMED6) {
+		memcpy(&port, key + off + 4, 2);
+		fprintf(f, " . %s . %u", proto_lower(key[off]), ntohs(port));
+	}
+}
+
+static const char *key_type(enum pl_key_kind k)
+{
+	static const char *const t[] = { "ipv4_addr", "ipv6_addr",
+		"ipv4_addr . inet_proto . inet_service", "ipv6_addr . inet_proto . inet_service" };
+
+	return t[k];
+}
+
+int pl_plan_render(const struct pl_plan *p, FILE *f)
+{
+	size_t i, j;
+
+	fprintf(f, "table inet %s {\n", PL_TABLE);
+	for (i = 0; i < p->nsets; i++) {
+		const struct pl_pset *s = &p->sets[i];
+
+		fprintf(f, "\t%s %s {\n\t\ttype %s%s\n", s->is_map ? "map" : "set", s->name,
+			key_type(s->kind), s->is_map ? " : verdict" : "");
+		if (s->comment) {
+			fputs("\t\tcomment ", f);
+			render_quoted(f, s->comment);
+			fputc('\n', f);
+		}
+		if (s->n) {
+			fputs("\t\telements = { ", f);
+			for (j = 0; j < s->n; j++) {
+				fputs(j ? ",\n\t\t\t     " : "", f);
+				render_key(f, s->kind, s->e[j].key);
+				if (s->is_map)
+					fprintf(f, " : jump %s", s->e[j].chain);
+			}
+			fputs(" }\n", f);
+		}
+		fputs("\t}\n", f);
+	}
+	for (i = 0; i < p->nchains; i++) {
+		const struct pl_pchain *c = &p->chains[i];
+
+		fprintf(f, "\n\tchain %s {\n", c->name);
+		if (c->hook >= 0)
+			fprintf(f, "\t\ttype filter hook %s priority %d; policy accept;\n",
+				c->hook == NF_INET_FORWARD ? "forward" : "prerouting", c->prio);
+		for (j = 0; j < c->n; j++) {
+			fputs("\t\t", f);
+			pl_rule_render(&c->r[j], f);
+			fputc('\n', f);
+		}
+		fputs("\t}\n", f);
+	}
+	fputs("}\n", f);
+	return ferror(f) ? -EIO : 0;
+}
+
+K8SNET_EXPORT int k8snet_policy_db_render(struct k8snet_policy_db *db, const char *node,
+					  char **ret_text)
+{
+	struct pl_plan *p = NULL;
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f;
+	int r;
+
+	if (!db)
+		return -EINVAL;
+	K8S_CHECK_ARG(db->ctx, node && *node && ret_text);
+	r = pl_plan_build(db, node, &p);
+	if (r < 0)
+		return k8s_error(db->ctx, r, "cannot build the ruleset: %s", k8snet_strerror(r));
+	f = open_memstream(&buf, &size);
+	if (!f) {
+		pl_plan_free(p);
+		return k8s_error(db->ctx, -ENOMEM, "out of memory");
+	}
+	r = pl_plan_render(p, f);
+	fclose(f);
+	pl_plan_free(p);
+	if (r < 0) {
+		free(buf);
+		return k8s_error(db->ctx, r, "cannot render the ruleset");
+	}
+	*ret_text = buf;
+	return 0;
+}
+
+/* ---- incremental updates for pod churn ---- */
+
+static bool pod_is_local(const struct pl_pod *pod, const char *node)
+{
+	return pod && !pod->dead && !pod->host_network && pod->nips && pod->node &&
+	       strcmp(pod->node, node) == 0;
+}
+
+/* The group chain a pod needs (as group_chain() names it), NULL if none;
+ * with ret_key and ret_targets, also its policies and their chains. */
+struct group {
+	char *name, *key;
+	size_t n;
+	char **targets;
+};
+
+static void group_clear(struct group *g)
+{
+	size_t i;
+
+	free(g->name);
+	free(g->key);
+	for (i = 0; i < g->n; i++)
+		free(g->targets[i]);
+	free(g->targets);
+	*g = (struct group){ 0 };
+}
+
+static int group_of(struct k8snet_policy_db *db, const struct pl_pod *pod, bool ingress,
+		    struct group *g)
+{
+	size_t size = 0, i;
+	FILE *f = open_memstream(&g->key, &size);
+	int r = 0;
+
+	*g = (struct group){ 0 };
+	if (!f)
+		return -ENOMEM;
+	for (i = 0; i < db->npol && r >= 0; i++) {
+		const struct pl_policy *pol = &db->pol[i];
+		char **t;
+
+		if (!(ingress ? pol->ingress : pol->egress) || !pl_policy_selects(pol, pod))
+			continue;
+		fprintf(f, "%s%s/%s", g->n ? ", " : "", pol->ns, pol->name);
+		t = realloc(g->targets, (g->n + 1) * sizeof(*t));
+		if (!t) {
+			r = -ENOMEM;
+			break;
+		}
+		g->targets = t;
+		g->targets[g->n] = policy_chain_name(pol, ingress);
+		if (!g->targets[g->n])
+			r = -ENOMEM;
+		else
+			g->n++;
+	}
+	fclose(f);
+	if (r >= 0 && !g->key)
+		r = -ENOMEM;
+	if (r >= 0 && g->n && !(g->name = hex_name(ingress ? "gin" : "geg", g->key)))
+		r = -ENOMEM;
+	if (r < 0)
+		group_clear(g);
+	return r;
+}
+
+/* Make group chain g in p, sorted in place; its name goes to ops. */
+static int create_group_chain(struct pl_plan *p, const struct group *g, bool ingress,
+			      struct pl_eops *ops)
+{
+	struct pl_pchain c = { .hook = -1 };
+	const char **targets = calloc(g->n, sizeof(*targets));
+	size_t i, size = 0, lo = 0, hi = p->nchains;
+	FILE *f;
+	int r;
+
+	if (!targets)
+		return -ENOMEM;
+	for (i = 0; i < g->n; i++)
+		targets[i] = pl_plan_chain(p, g->targets[i])->name;
+	c.name = strdup(g->name);
+	r = c.name ? fill_group_chain(&c, targets, g->n, ingress, g->key) : -ENOMEM;
+	free(targets);
+	f = r >= 0 ? open_memstream(&c.text, &size) : NULL;
+	if (f) {
+		for (i = 0; i < c.n; i++) {
+			pl_rule_render(&c.r[i], f);
+			fputc('\n', f);
+		}
+		fclose(f);
+	}
+	if (r >= 0 && (!c.text || push((void **)&p->chains, &p->chains_cap, p->nchains,
+				       sizeof(c)) < 0 ||
+		       push((void **)&ops->chains, &ops->chains_cap, ops->nchains,
+			    sizeof(char *)) < 0))
+		r = -ENOMEM;
+	if (r < 0) {
+		for (i = 0; i < c.n; i++)
+			free(c.r[i].comment);
+		free(c.r);
+		free(c.name);
+		free(c.text);
+		return r;
+	}
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (strcmp(p->chains[mid].name, c.name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	memmove(&p->chains[lo + 1], &p->chains[lo], (p->nchains - lo) * sizeof(c));
+	p->chains[lo] = c;
+	p->nchains++;
+	ops->chains[ops->nchains++] = p->chains[lo].name;
+	return 0;
+}
+
+static size_t lower_bound(const struct pl_pset *s, const uint8_t *key, size_t len)
+{
+	size_t lo = 0, hi = s->n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (memcmp(s->e[mid].key, key, len) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int op(struct pl_eops *ops, const struct pl_pset *s, bool add, const uint8_t *key,
+	      const char *chain)
+{
+	struct pl_eop *o;
+
+	if (push((void **)&ops->v, &ops->cap, ops->n, sizeof(*o)) < 0)
+		return -ENOMEM;
+	o = &ops->v[ops->n++];
+	memset(o, 0, sizeof(*o));
+	o->set = s;
+	o->add = add;
+	memcpy(o->key, key, pl_key_len(s->kind));
+	o->chain = chain;
+	return 0;
+}
+
+static bool kind_is_v4(enum pl_key_kind k)
+{
+	return k == PL_K_ADDR4 || k == PL_K_NAMED4;
+}
+
+/* Remove every element keyed by address a (alone or as a concatenation's head). */
+static int remove_addr(struct pl_pset *s, const struct pl_addr *a, struct pl_eops *ops)
+{
+	size_t alen = a->family == AF_INET ? 4 : 16, i, j;
+	int r;
+
+	if (kind_is_v4(s->kind) != (a->family == AF_INET))
+		return 0;
+	i = lower_bound(s, a->a, alen);
+	for (j = i; j < s->n && memcmp(s->e[j].key, a->a, alen) == 0; j++) {
+		r = op(ops, s, false, s->e[j].key, NULL);
+		if (r < 0)
+			return r;
+	}
+	memmove(&s->e[i], &s->e[j], (s->n - j) * sizeof(*s->e));
+	s->n -= j - i;
+	return 0;
+}
+
+static int insert_elem(struct pl_pset *s, const uint8_t *key, const char *chain,
+		       struct pl_eops *ops)
+{
+	size_t len = pl_key_len(s->kind), i = lower_bound(s, key, len);
+
+	if (i < s->n && memcmp(s->e[i].key, key, len) == 0)
+		return 0;
+	if (push((void **)&s->e, &s->cap, s->n, sizeof(*s->e)) < 0)
+		return -ENOMEM;
+	memmove(&s->e[i + 1], &s->e[i], (s->n - i) * sizeof(*s->e));
+	memset(&s->e[i], 0, sizeof(s->e[i]));
+	memcpy(s->e[i].key, key, len);
+	s->e[i].chain = chain;
+	s->n++;
+	return op(ops, s, true, key, chain);
+}
+
+static int add_pod_elems(struct k8snet_policy_db *db, struct pl_plan *p, const struct pl_pod *pod,
+			 struct pl_eops *ops)
+{
+	size_t i, j, k;
+	int r;
+
+	for (i = 0; i < p->nsets; i++) {
+		struct pl_pset *s = &p->sets[i];
+
+		if (s->is_peer) {
+			struct pl_policy scope = { .ns = s->pol_ns };
+
+			if (!pl_peer_matches_pod(db, &scope, &s->peer, pod))
+				continue;
+			for (k = 0; k < pod->nips; k++) {
+				uint8_t key[24] = { 0 };
+
+				if (kind_is_v4(s->kind) != (pod->ips[k].family == AF_INET))
+					continue;
+				addr_key(&pod->ips[k], key);
+				r = insert_elem(s, key, NULL, ops);
+				if (r < 0)
+					return r;
+			}
+		} else if (s->port_name) {
+			for (j = 0; j < pod->nports; j++) {
+				const struct pl_cport *cp = &pod->ports[j];
+
+				if (!cp->name || cp->proto != s->port_proto || strcmp(cp->name, s->port_name))
+					continue;
+				for (k = 0; k < pod->nips; k++) {
+					uint8_t key[24] = { 0 };
+					bool v4 = pod->ips[k].family == AF_INET;
+					size_t off = v4 ? 4 : 16;
+					uint16_t port = htons(cp->port);
+
+					if (kind_is_v4(s->kind) != v4)
+						continue;
+					addr_key(&pod->ips[k], key);
+					key[off] = cp->proto;
+					memcpy(key + off + 4, &port, 2);
+					r = insert_elem(s, key, NULL, ops);
+					if (r < 0)
+						return r;
+				}
+			}
+		}
+	}
+	return 0;
+}
+
+static int add_pod_dispatch(struct k8snet_policy_db *db, struct pl_plan *p,
+			    const struct pl_pod *pod, struct pl_eops *ops)
+{
+	static const char *const maps[2][2] = { { "egress4", "egress6" }, { "ingress4", "ingress6" } };
+	int dir, r;
+	size_t k;
+
+	for (dir = 0; dir < 2; dir++) {
+		struct group g;
+		const struct pl_pchain *c;
+
+		r = group_of(db, pod, dir == 1, &g);
+		if (r < 0)
+			return r;
+		if (!g.name) {
+			group_clear(&g);
+			continue;
+		}
+		c = pl_plan_chain(p, g.name);
+		if (!c) {
+			r = create_group_chain(p, &g, dir == 1, ops);
+			c = r < 0 ? NULL : pl_plan_chain(p, g.name);
+		}
+		group_clear(&g);
+		if (r < 0)
+			return r;
+		for (k = 0; c && k < pod->nips; k++) {
+			bool v4 = pod->ips[k].family == AF_INET;
+			struct pl_pset *m = (struct pl_pset *)pl_plan_set(p, maps[dir][v4 ? 0 : 1]);
+			uint8_t key[24] = { 0 };
+
+			addr_key(&pod->ips[k], key);
+			r = m ? insert_elem(m, key, c->name, ops) : -ENOENT;
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+int pl_plan_update_pods(struct k8snet_policy_db *db, struct pl_plan *p, const char *node,
+			char *const *keys, size_t nkeys, struct pl_eops *ops)
+{
+	size_t i, j, idx;
+	int dir, r;
+
+	/* First, without touching p: do the chains of every local pod's policies
+	 * exist?  (Its group chain may be new: that one we can add.) */
+	for (i = 0; i < nkeys; i++) {
+		const struct pl_pod *pod = pl_map_get(&db->pod_by_name, keys[i], &idx) ?
+					   &db->pods[idx] : NULL;
+
+		/* Rules exist per address family in use: a new family rebuilds. */
+		for (j = 0; pod && !pod->dead && !pod->host_network && j < pod->nips; j++)
+			if (!(pod->ips[j].family == AF_INET ? p->v4 : p->v6))
+				return 0;
+		for (dir = 0; pod_is_local(pod, node) && dir < 2; dir++) {
+			struct group g;
+			size_t t;
+			bool ok = true;
+
+			r = group_of(db, pod, dir == 1, &g);
+			if (r < 0)
+				return r;
+			for (t = 0; t < g.n && ok; t++)
+				ok = pl_plan_chain(p, g.targets[t]) != NULL;
+			group_clear(&g);
+			if (!ok)
+				return 0;
+		}
+	}
+	for (i = 0; i < nkeys; i++) {
+		const struct pl_pod *pod = pl_map_get(&db->pod_by_name, keys[i], &idx) ?
+					   &db->pods[idx] : NULL;
+
+		if (pl_map_get(&p->pod_idx, keys[i], &idx)) {
+			for (j = 0; j < p->pods[idx].nips; j++) {
+				size_t s;
+
+				for (s = 0; s < p->nsets; s++) {
+					r = remove_addr(&p->sets[s], &p->pods[idx].ips[j], ops);
+					if (r < 0)
+						return r;
+				}
+			}
+		}
+		if (pod && !pod->dead && !pod->host_network && pod->nips) {
+			r = add_pod_elems(db, p, pod, ops);
+			if (r >= 0 && pod_is_local(pod, node))
+				r = add_pod_dispatch(db, p, pod, ops);
+			if (r < 0)
+				return r;
+		}
+		r = record_pod(p, pod, keys[i]);
+		if (r < 0)
+			return r;
+	}
+	return 1;
+}

@@ -1,0 +1,864 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Unit tests for IPAM: every rule of pools, prefix pools, the state file and
+ * the host-local configuration.  State files live in a fresh temp directory. */
+#include <arpa/inet.h>
+#include <check.h>
+#include <fcntl.h>
+#include <malloc.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ipam/ipam.h"
+
+static struct k8snet_ctx *ctx;
+static char dir[] = "/tmp/k8snet-ipam-test-XXXXXX";
+static char state[128];
+
+static void setup(void)
+{
+	ck_assert_int_eq(k8snet_ctx_new(&ctx), 0);
+	ck_assert_ptr_nonnull(mkdtemp(strcpy(dir, "/tmp/k8snet-ipam-test-XXXXXX")));
+	snprintf(state, sizeof(state), "%s/pool.state", dir);
+}
+
+static void teardown(void)
+{
+	char cmd[200];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+	k8snet_ctx_free(ctx);
+}
+
+static struct k8snet_ipam_pool *pool_of(uint32_t flags, const char *subnet, const char *start,
+					const char *end, const char *gw)
+{
+	struct k8snet_ipam_pool *pool;
+
+	ck_assert_int_eq(k8snet_ipam_pool_new(ctx, flags, &pool), 0);
+	if (subnet)
+		ck_assert_int_eq(k8snet_ipam_pool_add_range(pool, subnet, start, end, gw), 0);
+	return pool;
+}
+
+/* Allocate for owner/eth0 and return the address in a static buffer. */
+static const char *alloc(struct k8snet_ipam_pool *pool, const char *owner)
+{
+	static char buf[K8SNET_IPAM_CIDR_MAX];
+	int r = k8snet_ipam_pool_alloc(pool, owner, "eth0", NULL, buf, sizeof(buf));
+
+	ck_assert_msg(r >= 0, "alloc %s: %d %s", owner, r, k8snet_ctx_get_error(ctx));
+	return buf;
+}
+
+static int try_alloc(struct k8snet_ipam_pool *pool, const char *owner, const char *want)
+{
+	char buf[K8SNET_IPAM_CIDR_MAX];
+
+	return k8snet_ipam_pool_alloc(pool, owner, "eth0", want, buf, sizeof(buf));
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "re");
+	char *buf;
+
+	ck_assert_ptr_nonnull(f);
+	fseek(f, 0, SEEK_END);
+	*len = (size_t)ftell(f);
+	rewind(f);
+	buf = calloc(1, *len + 1);
+	ck_assert_ptr_nonnull(buf);
+	ck_assert_uint_eq(fread(buf, 1, *len, f), *len);
+	fclose(f);
+	return buf;
+}
+
+static void put(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "we");
+
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+#define ERR_HAS(s) ck_assert_msg(strstr(k8snet_ctx_get_error(ctx), s), "error '%s' lacks '%s'", \
+				 k8snet_ctx_get_error(ctx), s)
+
+/* ---- addresses ---------------------------------------------------------------- */
+
+START_TEST(test_cidr_parse)
+{
+	struct k8s_ip ip;
+	unsigned len;
+	char buf[K8S_IP_STRLEN];
+
+	ck_assert_int_eq(k8s_cidr_parse("10.244.0.0/16", false, &ip, &len), 0);
+	ck_assert_int_eq(len, 16);
+	ck_assert(ip.v == 0x0af40000);
+	ck_assert_int_eq(k8s_cidr_parse("fd00::/64", false, &ip, &len), 0);
+	ck_assert_int_eq(ip.family, AF_INET6);
+	ck_assert(ip.v >> 112 == 0xfd00);
+	k8s_ip_format(&ip, buf);
+	ck_assert_str_eq(buf, "fd00::");
+	ck_assert_int_eq(k8s_cidr_parse("10.244.1.0/16", false, &ip, &len), -EINVAL);
+	ck_assert_int_eq(k8s_cidr_parse("10.244.1.0/16", true, &ip, &len), 0);
+	ck_assert_int_eq(k8s_cidr_parse("10.0.0.0/33", false, &ip, &len), -EINVAL);
+	ck_assert_int_eq(k8s_cidr_parse("10.0.0.0/", false, &ip, &len), -EINVAL);
+	ck_assert_int_eq(k8s_cidr_parse("10.0.0.0/08", false, &ip, &len), -EINVAL);
+	ck_assert_int_eq(k8s_cidr_parse("10.0.0.0/+8", false, &ip, &len), -EINVAL);
+	ck_assert_int_eq(k8s_cidr_parse("10.0.0/8", false, &ip, &len), -EINVAL);
+	ck_assert_int_eq(k8s_cidr_parse("::/129", false, &ip, &len), -EINVAL);
+	ck_assert_int_eq(k8s_cidr_parse("::/0", false, &ip, &len), 0);
+	ck_assert_int_eq(k8s_cidr_parse("10.0.0.0", false, &ip, &len), -EINVAL);
+	ck_assert_int_eq(k8s_ip_parse("010.0.0.1", &ip), -EINVAL);
+}
+END_TEST
+
+/* ---- address pools -------------------------------------------------------------- */
+
+START_TEST(test_never_network_broadcast_gateway)
+{
+	struct k8snet_ipam_pool *pool = pool_of(0, "10.0.0.0/29", NULL, NULL, "10.0.0.1");
+	const char *want[] = { "10.0.0.2/29", "10.0.0.3/29", "10.0.0.4/29", "10.0.0.5/29",
+			       "10.0.0.6/29" };
+	char owner[16];
+	int i;
+
+	for (i = 0; i < 5; i++) {
+		snprintf(owner, sizeof(owner), "c%d", i);
+		ck_assert_str_eq(alloc(pool, owner), want[i]);
+	}
+	ck_assert_int_eq(try_alloc(pool, "c9", NULL), -ENOSPC);
+	ERR_HAS("pool 10.0.0.0/29 is exhausted");
+	ck_assert_int_eq(try_alloc(pool, "c9", "10.0.0.7"), -EINVAL);
+	ERR_HAS("reserved");
+	ck_assert_int_eq(try_alloc(pool, "c9", "10.0.0.0"), -EINVAL);
+	ck_assert_int_eq(try_alloc(pool, "c9", "10.0.0.1"), -EINVAL);
+	k8snet_ipam_pool_free(pool);
+}
+END_TEST
+
+START_TEST(test_small_prefixes_and_ipv6)
+{
+	struct k8snet_ipam_pool *pool = pool_of(0, "10.0.0.0/31", NULL, NULL, NULL);
+
+	/* RFC 3021: both addresses of a /31 are usable. */
+	ck_assert_str_eq(alloc(pool, "a"), "10.0.0.0/31");
+	ck_assert_str_eq(alloc(pool, "b"), "10.0.0.1/31");
+	k8snet_ipam_pool_free(pool);
+	/* IPv6: the subnet-router anycast address is skipped; the last one is fine. */
+	pool = pool_of(0, "fd00::/126", NULL, NULL, NULL);
+	ck_assert_str_eq(alloc(pool, "a"), "fd00::1/126");
+	ck_assert_str_eq(alloc(pool, "b"), "fd00::2/126");
+	ck_assert_str_eq(alloc(pool, "c"), "fd00::3/126");
+	ck_assert_int_eq(try_alloc(pool, "d", NULL), -ENOSPC);
+	k8snet_ipam_pool_free(pool);
+	/* The very top of the address space wraps without overflow. */
+	pool = pool_of(0, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fff0/124", NULL, NULL, NULL);
+	ck_assert_int_eq(try_alloc(pool, "top", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), 0);
+	ck_assert_str_eq(alloc(pool, "a"), "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fff1/124");
+	k8snet_ipam_pool_free(pool);
+}
+END_TEST
+
+START_TEST(test_range_start_end)
+{
+	struct k8snet_ipam_pool *pool = pool_of(0, "10.1.0.0/16", "10.1.2.250", "10.1.3.1", NULL);
+	char owner[16];
+	int i;
+
+	ck_assert_str_eq(alloc(pool, "a"), "10.1.2.250/16");
+	for (i = 0; i < 7; i++) {
+		snprintf(owner, sizeof(owner), "c%d", i);
+		alloc(pool, owner);
+	}
+	ck_assert_int_eq(try_alloc(pool, "full", NULL), -ENOSPC);
+	ck_assert_int_eq(try_alloc(pool, "out", "10.1.3.2"), -EINVAL);
+	ERR_HAS("not in pool");
+	k8snet_ipam_pool_free(pool);
+
+	pool = pool_of(0, NULL, NULL, NULL, NULL);
+	ck_assert_int_eq(k8snet_ipam_pool_add_range(pool, "10.1.0.0/16", "10.2.0.1", NULL, NULL),
+			 -EINVAL);
+	ck_assert_str_eq(k8snet_ctx_get_error_path(ctx), "rangeStart");
+	ERR_HAS("outside the subnet");
+	ck_assert_int_eq(k8snet_ipam_pool_add_range(pool, "10.1.0.0/16", "10.1.0.9", "10.1.0.8",
+						    NULL), -EINVAL);
+	ERR_HAS("after rangeEnd");
+	ck_assert_int_eq(k8snet_ipam_pool_add_range(pool, "10.1.0.0/33", NULL, NULL, NULL), -EINVAL);
+	ck_assert_str_eq(k8snet_ctx_get_error_path(ctx), "subnet");
+	ck_assert_int_eq(k8snet_ipam_pool_add_range(pool, "10.1.0.1/16", NULL, NULL, NULL), -EINVAL);
+	ERR_HAS("host bits");
+	ck_assert_int_eq(k8snet_ipam_pool_add_range(pool, "10.1.0.0/16", NULL, NULL, "10.9.0.1"),
+			 -EINVAL);
+	ck_assert_str_eq(k8snet_ctx_get_error_path(ctx), "gateway");
+	k8snet_ipam_pool_free(pool);
+}
+END_TEST
+
+START_TEST(test_exclusions)
+{
+	struct k8snet_ipam_pool *pool = pool_of(0, "10.0.0.0/24", NULL, NULL, NULL);
+
+	ck_assert_int_eq(k8snet_ipam_pool_add_exclusion(pool, "10.0.0.1"), 0);
+	ck_assert_int_eq(k8snet_ipam_pool_add_exclusion(pool, "10.0.0.2/31"), 0);
+	ck_assert_int_eq(k8snet_ipam_pool_add_exclusion(pool, "10.0.0.8/29"), 0);
+	ck_assert_int_eq(k8snet_ipam_pool_add_exclusion(pool, "10.0.0.12/30"), 0);
+	ck_assert_int_eq(k8snet_ipam_pool_add_exclusion(pool, "10.0.0.7/28"), -EINVAL);
+	ck_assert_int_eq(k8snet_ipam_pool_add_exclusion(pool, "fd00::1"), -EINVAL);
+	ck_assert_str_eq(alloc(pool, "a"), "10.0.0.4/24");
+	ck_assert_str_eq(alloc(pool, "b"), "10.0.0.5/24");
+	ck_assert_str_eq(alloc(pool, "c"), "10.0.0.6/24");
+	ck_assert_str_eq(alloc(pool, "d"), "10.0.0.7/24");
+	ck_assert_str_eq(alloc(pool, "e"), "10.0.0.16/24");
+	ck_assert_int_eq(try_alloc(pool, "f", "10.0.0.9"), -EINVAL);
+	/* Configuration is frozen once the pool is in use. */
+	ck_assert_int_eq(k8snet_ipam_pool_add_exclusion(pool, "10.0.0.100"), -EBUSY);
+	k8snet_ipam_pool_free(pool);
+}
+END_TEST
+
+START_TEST(test_several_ranges)
+{
+	struct k8snet_ipam_pool *pool = pool_of(0, "10.0.1.0/30", NULL, NULL, NULL);
+
+	ck_assert_int_eq(k8snet_ipam_pool_add_range(pool, "10.0.0.0/30", NULL, NULL, NULL), 0);
+	ck_assert_int_eq(k8snet_ipam_pool_add_range(pool, "10.0.0.0/29", NULL, NULL, NULL), -EINVAL);
+	ERR_HAS("overlaps");
+	ck_assert_int_eq(k8snet_ipam_pool_add_range(pool, "fd00::/64", NULL, NULL, NULL), -EINVAL);
+	ERR_HAS("family");
+	ck_assert_str_eq(alloc(pool, "a"), "10.0.0.1/30");
+	ck_assert_str_eq(alloc(pool, "b"), "10.0.0.2/30");
+	ck_assert_str_eq(alloc(pool, "c"), "10.0.1.1/30");
+	ck_assert_str_eq(alloc(pool, "d"), "10.0.1.2/30");
+	ck_assert_int_eq(try_alloc(pool, "e", NULL), -ENOSPC);
+	k8snet_ipam_pool_free(pool);
+}
+END_TEST
+
+START_TEST(test_keys_idempotent_and_specific)
+{
+	struct k8snet_ipam_pool *pool = pool_of(0, "10.0.0.0/24", NULL, NULL, "10.0.0.1");
+	char buf[K8SNET_IPAM_CIDR_MAX];
+
+	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "c1", "eth0", NULL, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "10.0.0.2/24");
+	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "c1", "eth0", NULL, buf, sizeof(buf)), 1);
+	ck_assert_str_eq(buf, "10.0.0.2/24");
+	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "c1", "eth1", NULL, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "10.0.0.3/24");
+	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "c2", "eth0", "10.0.0.50", buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "10.0.0.50/24");
+	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "c2", "eth0", "10.0.0.50", buf, sizeof(buf)), 1);
+	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "c2", "eth0", "10.0.0.51", buf, sizeof(buf)),
+			 -EEXIST);
+	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "c3", "eth0", "10.0.0.50", buf, sizeof(buf)),
+			 -EEXIST);
+	ERR_HAS("already held by owner c2");
+	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "c3", "eth0", "10.0.1.5", buf, sizeof(buf)),
+			 -EINVAL);
+	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "c3", "eth0", "fd00::5", buf, sizeof(buf)),
+			 -EINVAL);
+	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "c3", "eth0", "bogus", buf, sizeof(buf)),
+			 -EINVAL);
+	/* A specific request does not move the cursor. */
+	ck_assert_str_eq(alloc(pool, "c4"), "10.0.0.4/24");
+	ck_assert_int_eq(k8snet_ipam_pool_lookup(pool, "c2", "eth0", buf, sizeof(buf)), 1);
+	ck_assert_str_eq(buf, "10.0.0.50/24");
+	ck_assert_int_eq(k8snet_ipam_pool_lookup(pool, "c9", "eth0", buf, sizeof(buf)), 0);
+	/* Keys: no whitespace, no empty owner; buffers must be large enough. */
+	ck_assert_int_eq(try_alloc(pool, "has space", NULL), -EINVAL);
+	ck_assert_int_eq(try_alloc(pool, "", NULL), -EINVAL);
+	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "c5", "e\t0", NULL, buf, sizeof(buf)), -EINVAL);
+	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "c5", "eth0", NULL, buf, 8), -EINVAL);
+	ck_assert_int_eq(k8snet_ipam_pool_count(pool), 4);
+	k8snet_ipam_pool_free(pool);
+}
+END_TEST
+
+START_TEST(test_release_and_strategies)
+{
+	struct k8snet_ipam_pool *pool = pool_of(0, "10.0.0.0/24", NULL, NULL, NULL);
+
+	ck_assert_str_eq(alloc(pool, "a"), "10.0.0.1/24");
+	ck_assert_str_eq(alloc(pool, "b"), "10.0.0.2/24");
+	ck_assert_int_eq(k8snet_ipam_pool_release(pool, "a", "eth0"), 1);
+	ck_assert_int_eq(k8snet_ipam_pool_release(pool, "a", "eth0"), 0);
+	/* next-free: the released .1 is not reused at once. */
+	ck_assert_str_eq(alloc(pool, "c"), "10.0.0.3/24");
+	ck_assert_int_eq(k8snet_ipam_pool_release_addr(pool, "10.0.0.2"), 1);
+	ck_assert_int_eq(k8snet_ipam_pool_release_addr(pool, "10.0.0.2"), 0);
+	ck_assert_int_eq(k8snet_ipam_pool_release_addr(pool, "nonsense"), -EINVAL);
+	k8snet_ipam_pool_free(pool);
+
+	pool = pool_of(0, "10.0.0.0/24", NULL, NULL, NULL);
+	ck_assert_int_eq(k8snet_ipam_pool_set_strategy(pool, K8SNET_IPAM_LOWEST_FREE), 0);
+	ck_assert_int_eq(k8snet_ipam_pool_set_strategy(pool, 7), -EINVAL);
+	ck_assert_str_eq(alloc(pool, "a"), "10.0.0.1/24");
+	ck_assert_str_eq(alloc(pool, "b"), "10.0.0.2/24");
+	ck_assert_int_eq(k8snet_ipam_pool_release(pool, "a", "eth0"), 1);
+	ck_assert_str_eq(alloc(pool, "c"), "10.0.0.1/24");
+	ck_assert_str_eq(alloc(pool, "d"), "10.0.0.3/24");
+	k8snet_ipam_pool_free(pool);
+}
+END_TEST
+
+START_TEST(test_next_free_wraps)
+{
+	struct k8snet_ipam_pool *pool = pool_of(0, "10.0.0.0/29", NULL, NULL, NULL);
+	char owner[16];
+	int i;
+
+	for (i = 1; i <= 6; i++) {
+		snprintf(owner, sizeof(owner), "c%d", i);
+		alloc(pool, owner);
+	}
+	ck_assert_int_eq(k8snet_ipam_pool_release(pool, "c3", "eth0"), 1);
+	ck_assert_int_eq(k8snet_ipam_pool_release(pool, "c5", "eth0"), 1);
+	ck_assert_str_eq(alloc(pool, "x"), "10.0.0.3/29");
+	ck_assert_str_eq(alloc(pool, "y"), "10.0.0.5/29");
+	ck_assert_int_eq(try_alloc(pool, "z", NULL), -ENOSPC);
+	k8snet_ipam_pool_free(pool);
+}
+END_TEST
+
+struct seen {
+	char text[512];
+	int n;
+};
+
+static int collect(void *userdata, const char *cidr, const char *owner, const char *ifname)
+{
+	struct seen *s = userdata;
+	size_t len = strlen(s->text);
+
+	snprintf(s->text + len, sizeof(s->text) - len, "%s %s %s;", cidr, owner, ifname);
+	return ++s->n == 100 ? -ECANCELED : 0;
+}
+
+START_TEST(test_foreach_and_gc)
+{
+	struct k8snet_ipam_pool *pool = pool_of(0, "10.0.0.0/24", NULL, NULL, NULL);
+	const char *owners[] = { "b", "zz" }, *ifnames[] = { "eth0", "eth0" };
+	struct seen s = { "", 0 };
+
+	ck_assert_int_eq(try_alloc(pool, "b", "10.0.0.9"), 0);
+	alloc(pool, "a");
+	alloc(pool, "c");
+	ck_assert_int_eq(k8snet_ipam_pool_foreach(pool, collect, &s), 0);
+	ck_assert_str_eq(s.text, "10.0.0.1/24 a eth0;10.0.0.2/24 c eth0;10.0.0.9/24 b eth0;");
+	ck_assert_int_eq(k8snet_ipam_pool_gc(pool, owners, ifnames, 2), 2);
+	ck_assert_int_eq(k8snet_ipam_pool_count(pool), 1);
+	ck_assert_int_eq(k8snet_ipam_pool_gc(pool, owners, ifnames, 2), 0);
+	ck_assert_int_eq(k8snet_ipam_pool_gc(pool, NULL, NULL, 0), 1);
+	ck_assert_int_eq(k8snet_ipam_pool_count(pool), 0);
+	k8snet_ipam_pool_free(pool);
+}
+END_TEST
+
+START_TEST(test_huge_pools)
+{
+	struct k8snet_ipam_pool *pool = pool_of(0, "10.0.0.0/8", NULL, NULL, NULL);
+	char owner[32], buf[K8SNET_IPAM_CIDR_MAX];
+	int i;
+
+	for (i = 0; i < 20000; i++) {
+		snprintf(owner, sizeof(owner), "c%d", i);
+		alloc(pool, owner);
+	}
+	ck_assert_str_eq(alloc(pool, "last"), "10.0.78.33/8");
+	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "top", "eth0", "10.255.255.254", buf,
+						sizeof(buf)), 0);
+	k8snet_ipam_pool_free(pool);
+
+	pool = pool_of(0, "fd00:1:2:3::/64", NULL, NULL, NULL);
+	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "top", "eth0", "fd00:1:2:3:ffff:ffff:ffff:ffff",
+						buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "fd00:1:2:3:ffff:ffff:ffff:ffff/64");
+	for (i = 0; i < 1000; i++) {
+		snprintf(owner, sizeof(owner), "c%d", i);
+		alloc(pool, owner);
+	}
+	ck_assert_str_eq(alloc(pool, "next"), "fd00:1:2:3::3e9/64");
+	k8snet_ipam_pool_free(pool);
+}
+END_TEST
+
+/* Memory follows the allocations, not the prefix: isolated addresses spread
+ * over a /64 (the worst case, one run each) cost a bounded amount each. */
+START_TEST(test_memory_follows_allocations)
+{
+	struct k8snet_ipam_pool *pool = pool_of(0, "fd00:1:2:3::/64", NULL, NULL, NULL);
+	char owner[32], want[64], buf[K8SNET_IPAM_CIDR_MAX];
+	struct mallinfo2 before = mallinfo2(), after;
+	unsigned long long x = 12345;
+	int i;
+
+	for (i = 0; i < 5000; i++) {
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+		snprintf(owner, sizeof(owner), "c%d", i);
+		snprintf(want, sizeof(want), "fd00:1:2:3:%x:%x:%x:%x", (unsigned)(x >> 48) & 0xffff,
+			 (unsigned)(x >> 32) & 0xffff, (unsigned)(x >> 16) & 0xffff,
+			 ((unsigned)x & 0xfffe) | 1);
+		ck_assert_int_ge(k8snet_ipam_pool_alloc(pool, owner, "eth0", want, buf, sizeof(buf)), 0);
+	}
+	after = mallinfo2();
+	/* mallinfo2() says nothing under valgrind, whose malloc is its own. */
+	if (before.uordblks || after.uordblks)
+		ck_assert_msg(after.uordblks - before.uordblks < 5000 * 256,
+			      "%zu bytes for 5000 allocations", after.uordblks - before.uordblks);
+	ck_assert_int_eq(k8snet_ipam_pool_count(pool), 5000);
+	ck_assert_str_eq(alloc(pool, "next"), "fd00:1:2:3::1/64");
+	k8snet_ipam_pool_free(pool);
+}
+END_TEST
+
+/* ClusterIPs come from the same kind of pool: the first address goes to the
+ * kubernetes Service, DNS asks for .10, the rest follow. */
+START_TEST(test_cluster_ips)
+{
+	struct k8snet_ipam_pool *pool = pool_of(0, "10.96.0.0/12", NULL, NULL, NULL);
+	char buf[K8SNET_IPAM_CIDR_MAX];
+
+	ck_assert_int_eq(k8snet_ipam_pool_set_name(pool, "services"), 0);
+	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "default/kubernetes", "", NULL, buf,
+						sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "10.96.0.1/12");
+	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "kube-system/kube-dns", "", "10.96.0.10",
+						buf, sizeof(buf)), 0);
+	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "default/web", "", NULL, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "10.96.0.2/12");
+	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "default/db", "", "10.96.0.10", buf,
+						sizeof(buf)), -EEXIST);
+	ERR_HAS("kube-system/kube-dns");
+	k8snet_ipam_pool_free(pool);
+	pool = pool_of(0, "10.96.0.0/30", NULL, NULL, NULL);
+	ck_assert_int_eq(k8snet_ipam_pool_set_name(pool, "services"), 0);
+	alloc(pool, "a");
+	alloc(pool, "b");
+	ck_assert_int_eq(try_alloc(pool, "c", NULL), -ENOSPC);
+	ERR_HAS("pool services is exhausted");
+	k8snet_ipam_pool_free(pool);
+}
+END_TEST
+
+/* ---- prefix pools ------------------------------------------------------------------- */
+
+START_TEST(test_prefix_pool)
+{
+	struct k8snet_ipam_pool *pool = pool_of(K8SNET_IPAM_POOL_PREFIXES, "10.244.0.0/16", NULL,
+						NULL, NULL);
+	char buf[K8SNET_IPAM_CIDR_MAX], node[32];
+	int i;
+
+	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "node-a", "", NULL, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "10.244.0.0/24");
+	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "node-b", "", NULL, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "10.244.1.0/24");
+	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "node-a", "", NULL, buf, sizeof(buf)), 1);
+	ck_assert_str_eq(buf, "10.244.0.0/24");
+	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "node-c", "", "10.244.7.0/24", buf,
+						sizeof(buf)), 0);
+	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "node-d", "", "10.244.7.0/25", buf,
+						sizeof(buf)), -EINVAL);
+	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "node-d", "", "10.244.7.5", buf,
+						sizeof(buf)), -EINVAL);
+	for (i = 0; i < 253; i++) {
+		snprintf(node, sizeof(node), "n%d", i);
+		ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, node, "", NULL, buf, sizeof(buf)), 0);
+	}
+	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "late", "", NULL, buf, sizeof(buf)), -ENOSPC);
+	ck_assert_int_eq(k8snet_ipam_pool_release(pool, "node-b", ""), 1);
+	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "late", "", NULL, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "10.244.1.0/24");
+	k8snet_ipam_pool_free(pool);
+
+	/* IPv6 default /64, a configured length, a too-small subnet. */
+	pool = pool_of(K8SNET_IPAM_POOL_PREFIXES, "fd00:10:244::/48", NULL, NULL, NULL);
+	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "a", "", NULL, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "fd00:10:244::/64");
+	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "b", "", NULL, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "fd00:10:244:1::/64");
+	k8snet_ipam_pool_free(pool);
+	pool = pool_of(K8SNET_IPAM_POOL_PREFIXES, "10.244.0.0/16", NULL, NULL, NULL);
+	ck_assert_int_eq(k8snet_ipam_pool_set_block_len(pool, 26), 0);
+	ck_assert_int_eq(k8snet_ipam_pool_add_exclusion(pool, "10.244.0.64/26"), 0);
+	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "a", "", NULL, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "10.244.0.0/26");
+	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "b", "", NULL, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "10.244.0.128/26");
+	k8snet_ipam_pool_free(pool);
+	/* A state file written for other blocks is refused. */
+	pool = pool_of(K8SNET_IPAM_POOL_PREFIXES, "10.244.0.0/16", NULL, NULL, NULL);
+	ck_assert_int_eq(k8snet_ipam_pool_set_block_len(pool, 26), 0);
+	ck_assert_int_eq(k8snet_ipam_pool_set_state_file(pool, state), 0);
+	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "a", "", NULL, buf, sizeof(buf)), 0);
+	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "b", "", NULL, buf, sizeof(buf)), 0);
+	k8snet_ipam_pool_free(pool);
+	pool = pool_of(K8SNET_IPAM_POOL_PREFIXES, "10.244.0.0/16", NULL, NULL, NULL);
+	ck_assert_int_eq(k8snet_ipam_pool_set_state_file(pool, state), -EBADMSG);
+	ERR_HAS("10.244.0.64 starts no block of this pool");
+	k8snet_ipam_pool_free(pool);
+	pool = pool_of(K8SNET_IPAM_POOL_PREFIXES, "10.244.0.0/25", NULL, NULL, NULL);
+	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "a", "", NULL, buf, sizeof(buf)), -EINVAL);
+	ERR_HAS("smaller than one /24");
+	k8snet_ipam_pool_free(pool);
+	pool = pool_of(K8SNET_IPAM_POOL_PREFIXES, NULL, NULL, NULL, NULL);
+	ck_assert_int_eq(k8snet_ipam_pool_add_range(pool, "10.0.0.0/16", NULL, NULL, "10.0.0.1"),
+			 -EINVAL);
+	k8snet_ipam_pool_free(pool);
+	pool = pool_of(0, NULL, NULL, NULL, NULL);
+	ck_assert_int_eq(k8snet_ipam_pool_set_block_len(pool, 24), -EINVAL);
+	k8snet_ipam_pool_free(pool);
+}
+END_TEST
+
+/* ---- the state file ------------------------------------------------------------------ */
+
+static struct k8snet_ipam_pool *persistent(const char *subnet)
+{
+	struct k8snet_ipam_pool *pool = pool_of(0, subnet, NULL, NULL, NULL);
+	int r = k8snet_ipam_pool_set_state_file(pool, state);
+
+	ck_assert_msg(r == 0, "%s", k8snet_ctx_get_error(ctx));
+	return pool;
+}
+
+START_TEST(test_state_shared_between_pools)
+{
+	struct k8snet_ipam_pool *a = persistent("10.0.0.0/24"), *b = persistent("10.0.0.0/24");
+	char buf[K8SNET_IPAM_CIDR_MAX];
+
+	ck_assert_int_eq(access(state, F_OK), -1);   /* created at the first change */
+	ck_assert_str_eq(alloc(a, "x"), "10.0.0.1/24");
+	ck_assert_str_eq(alloc(b, "y"), "10.0.0.2/24");   /* b saw x and a's cursor */
+	ck_assert_str_eq(alloc(a, "z"), "10.0.0.3/24");
+	ck_assert_int_eq(k8snet_ipam_pool_release(b, "x", "eth0"), 1);
+	ck_assert_int_eq(k8snet_ipam_pool_lookup(a, "x", "eth0", buf, sizeof(buf)), 0);
+	ck_assert_int_eq(k8snet_ipam_pool_count(a), 2);
+	k8snet_ipam_pool_free(a);
+	k8snet_ipam_pool_free(b);
+	a = persistent("10.0.0.0/24");
+	ck_assert_str_eq(alloc(a, "w"), "10.0.0.4/24");   /* the cursor survived */
+	k8snet_ipam_pool_free(a);
+	/* A pool without ranges lists and releases. */
+	a = pool_of(0, NULL, NULL, NULL, NULL);
+	ck_assert_int_eq(k8snet_ipam_pool_set_state_file(a, state), 0);
+	ck_assert_int_eq(k8snet_ipam_pool_count(a), 3);
+	ck_assert_int_eq(k8snet_ipam_pool_release_addr(a, "10.0.0.4"), 1);
+	ck_assert_int_eq(try_alloc(a, "q", NULL), -EINVAL);
+	k8snet_ipam_pool_free(a);
+}
+END_TEST
+
+START_TEST(test_state_compaction)
+{
+	struct k8snet_ipam_pool *a = persistent("10.0.0.0/16"), *b = persistent("10.0.0.0/16");
+	char owner[32];
+	struct stat st;
+	int i;
+
+	for (i = 0; i < 2000; i++) {
+		snprintf(owner, sizeof(owner), "c%d", i);
+		alloc(i % 2 ? a : b, owner);
+		if (i >= 10) {
+			snprintf(owner, sizeof(owner), "c%d", i - 10);
+			ck_assert_int_eq(k8snet_ipam_pool_release(i % 2 ? b : a, owner, "eth0"), 1);
+		}
+	}
+	ck_assert_int_eq(stat(state, &st), 0);
+	ck_assert_int_lt(st.st_size, 40000);   /* 4,000 changes, compacted */
+	ck_assert_int_eq(k8snet_ipam_pool_count(a), 10);
+	k8snet_ipam_pool_free(a);
+	a = persistent("10.0.0.0/16");
+	ck_assert_int_eq(k8snet_ipam_pool_count(a), 10);
+	ck_assert_str_eq(alloc(a, "after"), "10.0.7.209/16");
+	k8snet_ipam_pool_free(a);
+	k8snet_ipam_pool_free(b);
+}
+END_TEST
+
+static void expect_refused(const char *content, const char *msg)
+{
+	struct k8snet_ipam_pool *pool = pool_of(0, "10.0.0.0/24", NULL, NULL, NULL);
+	size_t len;
+	char *after;
+
+	put(state, content);
+	ck_assert_int_eq(k8snet_ipam_pool_set_state_file(pool, state), -EBADMSG);
+	ERR_HAS(msg);
+	after = slurp(state, &len);
+	ck_assert_str_eq(after, content);
+	free(after);
+	k8snet_ipam_pool_free(pool);
+}
+
+START_TEST(test_state_corrupt_or_foreign)
+{
+	expect_refused("hello world\n", "not a libk8snet IPAM state file");
+	expect_refused("", "not a libk8snet IPAM state file");
+	expect_refused("k8snet-ipam\t9\n", "unsupported state file version");
+	expect_refused("k8snet-ipam\t1\na\t10.0.0.1\tc1\teth0\t00000000\n", "line 2: bad checksum");
+	expect_refused("k8snet-ipam\t1\na\t10.0.0.1\tc1\teth0\tf76c0270\n"
+		       "a\t10.0.0.1\tc1\teth0\tf76c0270\n", "line 3: 10.0.0.1 or its key is held twice");
+}
+END_TEST
+
+START_TEST(test_state_torn_tail)
+{
+	struct k8snet_ipam_pool *pool;
+	size_t len;
+	char *text;
+
+	/* A record cut short by a kill: ignored, then cut off by the next writer. */
+	put(state, "k8snet-ipam\t1\na\t10.0.0.1\tc1\teth0\tf76c0270\na\t10.0.0.2\tc2\tet");
+	pool = persistent("10.0.0.0/24");
+	ck_assert_int_eq(k8snet_ipam_pool_count(pool), 1);
+	ck_assert_str_eq(alloc(pool, "c3"), "10.0.0.2/24");
+	k8snet_ipam_pool_free(pool);
+	text = slurp(state, &len);
+	ck_assert_ptr_null(strstr(text, "\tet\n"));
+	ck_assert_ptr_null(strstr(text, "c2"));
+	free(text);
+}
+END_TEST
+
+/* Each bad input of the issue leaves the state file byte for byte unchanged. */
+START_TEST(test_bad_input_leaves_state_unchanged)
+{
+	struct k8snet_ipam_pool *pool = persistent("10.0.0.0/30"), *other;
+	char *before, *after, buf[K8SNET_IPAM_CIDR_MAX];
+	size_t len1, len2;
+
+	alloc(pool, "a");
+	alloc(pool, "b");
+	before = slurp(state, &len1);
+	ck_assert_int_eq(try_alloc(pool, "c", NULL), -ENOSPC);                /* exhausted */
+	ERR_HAS("pool 10.0.0.0/30 is exhausted");
+	ck_assert_int_eq(try_alloc(pool, "c", "10.0.1.1"), -EINVAL);          /* outside */
+	ck_assert_int_eq(try_alloc(pool, "c", "10.0.0.1"), -EEXIST);          /* taken */
+	ck_assert_int_eq(try_alloc(pool, "c", "10.0.0.300"), -EINVAL);        /* malformed */
+	ck_assert_int_eq(k8snet_ipam_pool_release(pool, "nobody", "eth0"), 0);
+	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "a", "eth0", "10.0.0.2", buf, sizeof(buf)),
+			 -EEXIST);
+	ck_assert_int_eq(k8snet_ipam_pool_gc(pool, (const char *[]){ "bad key" },
+					     (const char *[]){ "eth0" }, 1), -EINVAL);
+	other = pool_of(0, NULL, NULL, NULL, NULL);
+	ck_assert_int_eq(k8snet_ipam_pool_add_range(other, "10.0.0.0/33", NULL, NULL, NULL), -EINVAL);
+	ck_assert_int_eq(k8snet_ipam_pool_add_range(other, "10.0.0.0/24", "10.0.1.1", NULL, NULL),
+			 -EINVAL);
+	ck_assert_int_eq(k8snet_ipam_pool_add_range(other, "10.0.0.0/24", "10.0.0.9", "10.0.0.8",
+						    NULL), -EINVAL);
+	k8snet_ipam_pool_free(other);
+	after = slurp(state, &len2);
+	ck_assert_uint_eq(len1, len2);
+	ck_assert_int_eq(memcmp(before, after, len1), 0);
+	free(before);
+	free(after);
+	k8snet_ipam_pool_free(pool);
+}
+END_TEST
+
+START_TEST(test_state_gc_is_a_snapshot)
+{
+	struct k8snet_ipam_pool *pool = persistent("10.0.0.0/24");
+	const char *owners[] = { "b" }, *ifnames[] = { "eth0" };
+	size_t len;
+	char *text;
+
+	alloc(pool, "a");
+	alloc(pool, "b");
+	alloc(pool, "c");
+	ck_assert_int_eq(k8snet_ipam_pool_gc(pool, owners, ifnames, 1), 2);
+	text = slurp(state, &len);
+	ck_assert_ptr_nonnull(strstr(text, "\tb\teth0\t"));
+	ck_assert_ptr_null(strstr(text, "\ta\teth0\t"));
+	ck_assert_ptr_null(strstr(text, "\td\t"));
+	free(text);
+	ck_assert_str_eq(alloc(pool, "d"), "10.0.0.4/24");
+	k8snet_ipam_pool_free(pool);
+}
+END_TEST
+
+/* ---- host-local configuration --------------------------------------------------------- */
+
+static int parse_cfg(const char *json, struct k8snet_ipam_config **cfg)
+{
+	return k8snet_ipam_config_parse(ctx, json, strlen(json), cfg);
+}
+
+START_TEST(test_config_host_local)
+{
+	const char *json =
+		"{\"cniVersion\": \"1.0.0\", \"name\": \"pods\", \"type\": \"bridge\","
+		" \"ipam\": {\"type\": \"host-local\","
+		"  \"ranges\": [[{\"subnet\": \"10.10.0.0/16\", \"rangeStart\": \"10.10.1.20\","
+		"                 \"rangeEnd\": \"10.10.3.50\", \"gateway\": \"10.10.0.254\"},"
+		"                {\"subnet\": \"172.16.5.0/24\"}],"
+		"               [{\"subnet\": \"3ffe:ffff:0:1ff::/64\"}]],"
+		"  \"routes\": [{\"dst\": \"0.0.0.0/0\"}, {\"dst\": \"192.168.0.0/16\", \"gw\": \"10.10.5.1\"},"
+		"              {\"dst\": \"3ffe:ffff:0:1ff::1/64\"}],"
+		"  \"dataDir\": \"/run/ipam-state\"}}";
+	struct k8snet_ipam_config *cfg;
+	struct k8snet_ipam_pool *pool;
+	const char *dst, *gw;
+	char buf[K8SNET_IPAM_CIDR_MAX];
+
+	ck_assert_int_eq(parse_cfg(json, &cfg), 0);
+	ck_assert_int_eq(k8snet_ipam_config_get_pool_count(cfg), 2);
+	ck_assert_str_eq(k8snet_ipam_config_get_data_dir(cfg), "/run/ipam-state");
+	ck_assert_int_eq(k8snet_ipam_config_get_route_count(cfg), 3);
+	ck_assert_int_eq(k8snet_ipam_config_get_route(cfg, 1, &dst, &gw), 0);
+	ck_assert_str_eq(dst, "192.168.0.0/16");
+	ck_assert_str_eq(gw, "10.10.5.1");
+	ck_assert_int_eq(k8snet_ipam_config_get_route(cfg, 0, &dst, &gw), 0);
+	ck_assert_ptr_null(gw);
+	ck_assert_int_eq(k8snet_ipam_config_get_route(cfg, 3, &dst, &gw), -ENOENT);
+
+	ck_assert_int_eq(k8snet_ipam_config_new_pool(cfg, 0, &pool), 0);
+	ck_assert_str_eq(alloc(pool, "c1"), "10.10.1.20/16");
+	ck_assert_int_eq(k8snet_ipam_pool_get_gateway(pool, "10.10.1.20", buf, sizeof(buf)), 1);
+	ck_assert_str_eq(buf, "10.10.0.254");
+	/* host-local's default gateway: the subnet's first address. */
+	ck_assert_int_eq(k8snet_ipam_pool_get_gateway(pool, "172.16.5.9", buf, sizeof(buf)), 1);
+	ck_assert_str_eq(buf, "172.16.5.1");
+	ck_assert_int_eq(k8snet_ipam_pool_get_gateway(pool, "192.0.2.1", buf, sizeof(buf)), -ENOENT);
+	k8snet_ipam_pool_free(pool);
+	ck_assert_int_eq(k8snet_ipam_config_new_pool(cfg, 1, &pool), 0);
+	ck_assert_str_eq(alloc(pool, "c1"), "3ffe:ffff:0:1ff::2/64");
+	k8snet_ipam_pool_free(pool);
+	ck_assert_int_eq(k8snet_ipam_config_new_pool(cfg, 2, &pool), -ENOENT);
+	k8snet_ipam_config_free(cfg);
+
+	/* The ipam object alone, and the older single-range form. */
+	ck_assert_int_eq(parse_cfg("{\"ranges\": [[{\"subnet\": \"10.0.0.0/24\"}]]}", &cfg), 0);
+	ck_assert_ptr_null(k8snet_ipam_config_get_data_dir(cfg));
+	k8snet_ipam_config_free(cfg);
+	ck_assert_int_eq(parse_cfg("{\"ipam\": {\"type\": \"host-local\", \"subnet\": \"10.0.0.0/24\","
+				   " \"rangeStart\": \"10.0.0.100\"}}", &cfg), 0);
+	ck_assert_int_eq(k8snet_ipam_config_new_pool(cfg, 0, &pool), 0);
+	ck_assert_str_eq(alloc(pool, "c1"), "10.0.0.100/24");
+	k8snet_ipam_pool_free(pool);
+	k8snet_ipam_config_free(cfg);
+}
+END_TEST
+
+static void expect_cfg_error(const char *json, int err, const char *path, const char *msg)
+{
+	struct k8snet_ipam_config *cfg = NULL;
+
+	ck_assert_int_eq(parse_cfg(json, &cfg), err);
+	ck_assert_ptr_null(cfg);
+	ck_assert_str_eq(k8snet_ctx_get_error_path(ctx), path);
+	ERR_HAS(msg);
+}
+
+START_TEST(test_config_errors_name_the_field)
+{
+	expect_cfg_error("{\"ipam\": {\"ranges\": [[{\"subnet\": \"10.0.0.0/24\"},"
+			 " {\"subnet\": \"10.1.0.5/16\"}]]}}", -EINVAL,
+			 "ipam.ranges[0][1].subnet", "host bits");
+	expect_cfg_error("{\"ipam\": {\"ranges\": [[{\"subnet\": \"10.0.0.0/24\","
+			 " \"rangeEnd\": \"10.0.1.5\"}]]}}", -EINVAL,
+			 "ipam.ranges[0][0].rangeEnd", "outside the subnet");
+	expect_cfg_error("{\"ipam\": {\"ranges\": [[{\"subnet\": \"10.0.0.0/24\","
+			 " \"rangeStart\": \"10.0.0.9\", \"rangeEnd\": \"10.0.0.5\"}]]}}", -EINVAL,
+			 "ipam.ranges[0][0].rangeStart", "after rangeEnd");
+	expect_cfg_error("{\"ipam\": {\"ranges\": [[{\"subnet\": \"nonsense\"}]]}}", -EINVAL,
+			 "ipam.ranges[0][0].subnet", "not a CIDR");
+	expect_cfg_error("{\"ipam\": {\"ranges\": [[{\"subnet\": \"10.0.0.0/24\"}],"
+			 " [{\"rangeStart\": \"10.0.0.1\"}]]}}", -EINVAL,
+			 "ipam.ranges[1][0].subnet", "required");
+	expect_cfg_error("{\"ipam\": {\"ranges\": [[]]}}", -EINVAL, "ipam.ranges[0]",
+			 "at least one range");
+	expect_cfg_error("{\"ipam\": {\"ranges\": [[{\"subnet\": 5}]]}}", -EINVAL,
+			 "ipam.ranges[0][0].subnet", "must be a string");
+	expect_cfg_error("{\"ipam\": {\"ranges\": [[{\"subnet\": \"10.0.0.0/24\"},"
+			 " {\"subnet\": \"fd00::/64\"}]]}}", -EINVAL,
+			 "ipam.ranges[0][1].subnet", "family");
+	expect_cfg_error("{\"ipam\": {\"type\": \"host-local\"}}", -EINVAL, "ipam.ranges",
+			 "required");
+	expect_cfg_error("{\"ipam\": {\"ranges\": [[{\"subnet\": \"10.0.0.0/24\"}]],"
+			 " \"routes\": [{\"dst\": \"0.0.0.0/0\"}, {\"dst\": \"10.0.0.0/99\"}]}}",
+			 -EINVAL, "ipam.routes[1].dst", "not a CIDR");
+	expect_cfg_error("{\"ipam\": {\"ranges\": [[{\"subnet\": \"10.0.0.0/24\"}]],"
+			 " \"routes\": [{\"dst\": \"0.0.0.0/0\", \"gw\": \"fd00::1\"}]}}",
+			 -EINVAL, "ipam.routes[0].gw", "family");
+	expect_cfg_error("{\"ipam\": {\"ranges\": [[{\"subnet\": \"10.0.0.0/24\"}]],"
+			 " \"dataDir\": 7}}", -EINVAL, "ipam.dataDir", "must be a string");
+	expect_cfg_error("[1]", -EINVAL, "", "must be a JSON object");
+	expect_cfg_error("{\"ipam\": ", -EINVAL, "", "invalid JSON");
+}
+END_TEST
+
+START_TEST(test_bad_arguments)
+{
+	struct k8snet_ipam_pool *pool;
+
+	ck_assert_int_eq(k8snet_ipam_pool_new(NULL, 0, &pool), -EINVAL);
+	ck_assert_int_eq(k8snet_ipam_pool_new(ctx, 0x80, &pool), -EINVAL);
+	ck_assert_ptr_null(k8snet_ipam_pool_free(NULL));
+	ck_assert_ptr_null(k8snet_ipam_config_free(NULL));
+	ck_assert_int_eq(k8snet_ipam_pool_alloc(NULL, "a", "b", NULL, NULL, 0), -EINVAL);
+	ck_assert_int_eq(k8snet_ipam_pool_count(NULL), -EINVAL);
+	ck_assert_int_eq(k8snet_ipam_config_get_pool_count(NULL), -EINVAL);
+	pool = pool_of(0, "10.0.0.0/24", NULL, NULL, NULL);
+	ck_assert_int_eq(k8snet_ipam_pool_add_range(pool, NULL, NULL, NULL, NULL), -EINVAL);
+	ck_assert_int_eq(k8snet_ipam_pool_foreach(pool, NULL, NULL), -EINVAL);
+	ck_assert_int_eq(k8snet_ipam_pool_set_state_file(pool, ""), -EINVAL);
+	ck_assert_int_eq(k8snet_ipam_pool_set_name(pool, "pods"), 0);
+	ck_assert_int_eq(k8snet_ipam_pool_set_state_file(pool, "/nonexistent/dir/x.state"), 0);
+	ck_assert_int_eq(try_alloc(pool, "a", NULL), -ENOENT);
+	ERR_HAS("/nonexistent/dir/x.state");
+	k8snet_ipam_pool_free(pool);
+}
+END_TEST
+
+static Suite *ipam_suite(void)
+{
+	Suite *s = suite_create("ipam");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_cidr_parse);
+	tcase_add_test(tc, test_never_network_broadcast_gateway);
+	tcase_add_test(tc, test_small_prefixes_and_ipv6);
+	tcase_add_test(tc, test_range_start_end);
+	tcase_add_test(tc, test_exclusions);
+	tcase_add_test(tc, test_several_ranges);
+	tcase_add_test(tc, test_keys_idempotent_and_specific);
+	tcase_add_test(tc, test_release_and_strategies);
+	tcase_add_test(tc, test_next_free_wraps);
+	tcase_add_test(tc, test_foreach_and_gc);
+	tcase_add_test(tc, test_huge_pools);
+	tcase_add_test(tc, test_memory_follows_allocations);
+	tcase_add_test(tc, test_cluster_ips);
+	tcase_add_test(tc, test_prefix_pool);
+	tcase_add_test(tc, test_state_shared_between_pools);
+	tcase_add_test(tc, test_state_compaction);
+	tcase_add_test(tc, test_state_corrupt_or_foreign);
+	tcase_add_test(tc, test_state_torn_tail);
+	tcase_add_test(tc, test_bad_input_leaves_state_unchanged);
+	tcase_add_test(tc, test_state_gc_is_a_snapshot);
+	tcase_add_test(tc, test_config_host_local);
+	tcase_add_test(tc, test_config_errors_name_the_field);
+	tcase_add_test(tc, test_bad_arguments);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(ipam_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
