@@ -25,6 +25,7 @@ static const struct {
 	{ "dns", cli_dns, "dns validate|resolv-conf|candidates|zone|fqdn|parse|ptr ..." },
 	{ "ipam", cli_ipam, "ipam alloc|release|list --state FILE ... (see k8snet ipam --help)" },
 	{ "policy", cli_policy, "policy check|sync|render ... (see k8snet-policy(1))" },
+	{ "proxy", cli_proxy, "proxy sync|render [--netns PATH] [--node-name N] [--node-ip IP] [--cluster-cidr CIDR] [--masquerade-all] [--round-robin] FILE.json" },
 };
 
 static int usage(FILE *f)

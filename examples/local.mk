@@ -15,3 +15,4 @@ examples_k8snet_SOURCES += examples/cli-link.c
 examples_k8snet_SOURCES += examples/cli-ipam.c
 examples_k8snet_SOURCES += examples/cli-dns.c
 examples_k8snet_SOURCES += examples/cli-policy.c
+examples_k8snet_SOURCES += examples/cli-nat.c

@@ -9,5 +9,6 @@
 #include <k8snet/dns.h>
 #include <k8snet/ipam.h>
 #include <k8snet/policy.h>
+#include <k8snet/nat.h>
 
 #endif

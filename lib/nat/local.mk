@@ -1,1 +1,59 @@
-# The nat layer: sources, headers, man pages, tests.
+# The nat layer (Service NAT): sources, headers, man pages, tests.
+lib_libk8snet_internal_la_SOURCES += \
+	lib/nat/internal.h \
+	lib/nat/util.c \
+	lib/nat/model.c \
+	lib/nat/json.c \
+	lib/nat/plan.c \
+	lib/nat/render.c \
+	lib/nat/nft.c \
+	lib/nat/sync.c
+
+k8snetinclude_HEADERS += include/k8snet/nat.h
+
+dist_man3_MANS += \
+	man/man3/k8snet_proxy_add_service.3 \
+	man/man3/k8snet_proxy_add_str.3 \
+	man/man3/k8snet_proxy_free.3 \
+	man/man3/k8snet_proxy_get_str.3 \
+	man/man3/k8snet_proxy_get_u32.3 \
+	man/man3/k8snet_proxy_load_json.3 \
+	man/man3/k8snet_proxy_new.3 \
+	man/man3/k8snet_proxy_remove_service.3 \
+	man/man3/k8snet_proxy_remove_slice.3 \
+	man/man3/k8snet_proxy_render.3 \
+	man/man3/k8snet_proxy_set_str.3 \
+	man/man3/k8snet_proxy_set_u32.3 \
+	man/man3/k8snet_proxy_sync.3 \
+	man/man3/k8snet_service_add_endpoint.3 \
+	man/man3/k8snet_service_add_ip.3 \
+	man/man3/k8snet_service_add_port.3 \
+	man/man3/k8snet_service_free.3 \
+	man/man3/k8snet_service_get_str.3 \
+	man/man3/k8snet_service_get_u32.3 \
+	man/man3/k8snet_service_new.3 \
+	man/man3/k8snet_service_set_str.3 \
+	man/man3/k8snet_service_set_u32.3
+
+TESTS += tests/netns/test-nat-traffic.sh
+EXTRA_DIST += tests/netns/test-nat-traffic.sh
+
+noinst_PROGRAMS += bench/bench-nat
+bench_bench_nat_SOURCES = bench/bench-nat.c
+bench_bench_nat_LDADD = $(EXAMPLE_LDADD)
+BENCH_RUNNERS += bench/nat-bench.sh
+EXTRA_DIST += bench/nat-bench.sh bench/nat_gen.py
+
+check_PROGRAMS += tests/unit/test-nat
+TESTS += tests/unit/test-nat
+tests_unit_test_nat_SOURCES = tests/unit/test-nat.c
+tests_unit_test_nat_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_nat_LDADD = $(UNIT_LDADD)
+
+check_PROGRAMS += tests/netns/test-nat-sync
+TESTS += tests/netns/test-nat-sync
+tests_netns_test_nat_sync_SOURCES = tests/netns/test-nat-sync.c
+tests_netns_test_nat_sync_LDADD = $(NETNS_LDADD)
+
+FUZZ_TARGETS += nat
+EXTRA_DIST += tests/fuzz/fuzz-nat.c tests/fuzz/corpus/nat

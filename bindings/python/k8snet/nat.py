@@ -1,0 +1,283 @@
+"""Service NAT: kube-proxy's job in nftables (``k8snet/nat.h``).
+
+    from k8snet import Context, nat
+
+    with Context(netns="/run/netns/node1") as ctx, nat.Proxy(ctx) as proxy:
+        proxy.node_name = "node1"
+        proxy.add_cluster_cidr("10.244.0.0/16")
+        proxy.load_json(open("cluster.json").read())
+        proxy.sync()
+        print(proxy.render())
+"""
+import ctypes
+import json as _json
+
+from . import _lib
+from ._lib import c_ctx_p, check, fn
+
+c_proxy_p = ctypes.c_void_p
+c_svc_p = ctypes.c_void_p
+u32 = ctypes.c_uint32
+
+# Attribute numbers, as in nat.h.
+PROXY_NODE_NAME = 0
+PROXY_TABLE = 1
+PROXY_NODE_IP = 2
+PROXY_CLUSTER_CIDR = 3
+PROXY_NODEPORT_ADDRESS = 4
+PROXY_MARK_BIT = 5
+PROXY_NODEPORT_MIN = 6
+PROXY_NODEPORT_MAX = 7
+PROXY_FLAGS = 8
+F_MASQUERADE_ALL = 0x1
+F_ROUND_ROBIN = 0x2
+
+SERVICE_NAMESPACE = 0
+SERVICE_NAME = 1
+SERVICE_TYPE = 2
+SERVICE_FLAGS = 3
+SERVICE_AFFINITY_TIMEOUT = 4
+TYPE_CLUSTER_IP, TYPE_NODE_PORT, TYPE_LOAD_BALANCER, TYPE_EXTERNAL_NAME = range(4)
+F_AFFINITY = 0x1
+F_ETP_LOCAL = 0x2
+F_ITP_LOCAL = 0x4
+IP_CLUSTER, IP_EXTERNAL, IP_LB_INGRESS, IP_SOURCE_RANGE = range(4)
+EP_READY = 0x1
+EP_SERVING = 0x2
+EP_TERMINATING = 0x4
+PROTOCOLS = {"TCP": 6, "UDP": 17, "SCTP": 132}
+
+_proxy_new = fn("k8snet_proxy_new", ctypes.c_int, c_ctx_p, ctypes.POINTER(c_proxy_p))
+_proxy_free = fn("k8snet_proxy_free", c_proxy_p, c_proxy_p)
+_proxy_set_str = fn("k8snet_proxy_set_str", ctypes.c_int, c_proxy_p, u32, ctypes.c_char_p)
+_proxy_add_str = fn("k8snet_proxy_add_str", ctypes.c_int, c_proxy_p, u32, ctypes.c_char_p)
+_proxy_set_u32 = fn("k8snet_proxy_set_u32", ctypes.c_int, c_proxy_p, u32, u32)
+_proxy_get_str = fn("k8snet_proxy_get_str", ctypes.c_char_p, c_proxy_p, u32)
+_proxy_get_u32 = fn("k8snet_proxy_get_u32", u32, c_proxy_p, u32)
+_proxy_load_json = fn("k8snet_proxy_load_json", ctypes.c_int, c_proxy_p, ctypes.c_char_p,
+                      ctypes.c_size_t)
+_proxy_add_service = fn("k8snet_proxy_add_service", ctypes.c_int, c_proxy_p, c_svc_p)
+_proxy_remove_service = fn("k8snet_proxy_remove_service", ctypes.c_int, c_proxy_p,
+                           ctypes.c_char_p, ctypes.c_char_p)
+_proxy_remove_slice = fn("k8snet_proxy_remove_slice", ctypes.c_int, c_proxy_p,
+                         ctypes.c_char_p, ctypes.c_char_p)
+_proxy_sync = fn("k8snet_proxy_sync", ctypes.c_int, c_proxy_p)
+_proxy_render = fn("k8snet_proxy_render", ctypes.c_int, c_proxy_p,
+                   ctypes.POINTER(ctypes.c_void_p))
+
+_svc_new = fn("k8snet_service_new", ctypes.c_int, ctypes.POINTER(c_svc_p))
+_svc_free = fn("k8snet_service_free", c_svc_p, c_svc_p)
+_svc_set_str = fn("k8snet_service_set_str", ctypes.c_int, c_svc_p, u32, ctypes.c_char_p)
+_svc_get_str = fn("k8snet_service_get_str", ctypes.c_char_p, c_svc_p, u32)
+_svc_set_u32 = fn("k8snet_service_set_u32", ctypes.c_int, c_svc_p, u32, u32)
+_svc_get_u32 = fn("k8snet_service_get_u32", u32, c_svc_p, u32)
+_svc_add_ip = fn("k8snet_service_add_ip", ctypes.c_int, c_svc_p, u32, ctypes.c_char_p)
+_svc_add_port = fn("k8snet_service_add_port", ctypes.c_int, c_svc_p, ctypes.c_char_p, u32, u32, u32)
+_svc_add_endpoint = fn("k8snet_service_add_endpoint", ctypes.c_int, c_svc_p, ctypes.c_char_p,
+                       ctypes.c_char_p, u32, ctypes.c_char_p, u32)
+
+
+def _proto(p):
+    return PROTOCOLS[p.upper()] if isinstance(p, str) else int(p)
+
+
+class Service:
+    """A Service built in Python (``struct k8snet_service``); hand it to
+    :meth:`Proxy.add_service`, which copies it."""
+
+    def __init__(self, name, namespace="default", type=TYPE_CLUSTER_IP, flags=0,
+                 affinity_timeout=None):
+        handle = c_svc_p()
+        check(_svc_new(ctypes.byref(handle)))
+        self._handle = handle
+        self._set_str(SERVICE_NAME, name)
+        self._set_str(SERVICE_NAMESPACE, namespace)
+        self._set_u32(SERVICE_TYPE, type)
+        self._set_u32(SERVICE_FLAGS, flags)
+        if affinity_timeout is not None:
+            self._set_u32(SERVICE_AFFINITY_TIMEOUT, affinity_timeout)
+
+    @property
+    def handle(self):
+        if self._handle is None:
+            raise ValueError("service is freed")
+        return self._handle
+
+    def _rc(self, rc, what):
+        if rc < 0:
+            check(rc)  # no context: raises with strerror
+        return rc
+
+    def _set_str(self, attr, value):
+        rc = _svc_set_str(self.handle, attr, _lib.encode(value))
+        if rc < 0:
+            raise _lib.InvalidArgument(-rc, "%r: not a DNS label" % value)
+
+    def _set_u32(self, attr, value):
+        self._rc(_svc_set_u32(self.handle, attr, value), "attribute")
+
+    @property
+    def name(self):
+        return _lib.decode(_svc_get_str(self.handle, SERVICE_NAME))
+
+    @property
+    def namespace(self):
+        return _lib.decode(_svc_get_str(self.handle, SERVICE_NAMESPACE))
+
+    @property
+    def flags(self):
+        return _svc_get_u32(self.handle, SERVICE_FLAGS)
+
+    @property
+    def type(self):
+        return _svc_get_u32(self.handle, SERVICE_TYPE)
+
+    @property
+    def affinity_timeout(self):
+        return _svc_get_u32(self.handle, SERVICE_AFFINITY_TIMEOUT)
+
+    def add_ip(self, addr, kind=IP_CLUSTER):
+        rc = _svc_add_ip(self.handle, kind, _lib.encode(addr))
+        if rc < 0:
+            raise _lib.InvalidArgument(-rc, "%r: not a valid address" % addr)
+        return self
+
+    def add_port(self, port, protocol="TCP", name="", node_port=0):
+        self._rc(_svc_add_port(self.handle, _lib.encode(name), _proto(protocol), port, node_port),
+                 "port")
+        return self
+
+    def add_endpoint(self, addr, port, port_name="", node=None, flags=EP_READY):
+        rc = _svc_add_endpoint(self.handle, _lib.encode(addr), _lib.encode(port_name), port,
+                               _lib.encode(node), flags)
+        if rc < 0:
+            raise _lib.InvalidArgument(-rc, "bad endpoint %r:%r" % (addr, port))
+        return self
+
+    def close(self):
+        if getattr(self, "_handle", None) is not None:
+            _svc_free(self._handle)
+            self._handle = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        self.close()
+
+
+class Proxy:
+    """A Service NAT proxy (``struct k8snet_proxy``) bound to a
+    :class:`k8snet.Context`. Keep the context open while the proxy lives."""
+
+    def __init__(self, ctx, node_name=None, cluster_cidrs=(), node_ips=(), flags=None):
+        handle = c_proxy_p()
+        check(_proxy_new(ctx.handle, ctypes.byref(handle)), ctx.handle)
+        self._handle = handle
+        self._ctx = ctx
+        if node_name is not None:
+            self.node_name = node_name
+        for c in cluster_cidrs:
+            self.add_cluster_cidr(c)
+        for ip in node_ips:
+            self.add_node_ip(ip)
+        if flags is not None:
+            self.flags = flags
+
+    @property
+    def handle(self):
+        if self._handle is None:
+            raise ValueError("proxy is closed")
+        return self._handle
+
+    def _check(self, rc):
+        return check(rc, self._ctx.handle)
+
+    def close(self):
+        if getattr(self, "_handle", None) is not None:
+            _proxy_free(self._handle)
+            self._handle = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        self.close()
+
+    # settings
+    def _get_str(self, attr):
+        return _lib.decode(_proxy_get_str(self.handle, attr))
+
+    @property
+    def node_name(self):
+        return self._get_str(PROXY_NODE_NAME)
+
+    @node_name.setter
+    def node_name(self, value):
+        self._check(_proxy_set_str(self.handle, PROXY_NODE_NAME, _lib.encode(value)))
+
+    @property
+    def table(self):
+        return self._get_str(PROXY_TABLE)
+
+    @table.setter
+    def table(self, value):
+        self._check(_proxy_set_str(self.handle, PROXY_TABLE, _lib.encode(value)))
+
+    def add_node_ip(self, ip):
+        self._check(_proxy_add_str(self.handle, PROXY_NODE_IP, _lib.encode(ip)))
+
+    def add_cluster_cidr(self, cidr):
+        self._check(_proxy_add_str(self.handle, PROXY_CLUSTER_CIDR, _lib.encode(cidr)))
+
+    def add_nodeport_address(self, cidr):
+        self._check(_proxy_add_str(self.handle, PROXY_NODEPORT_ADDRESS, _lib.encode(cidr)))
+
+    def _u32(name, attr):  # noqa: N805 - property factory
+        def get(self):
+            return _proxy_get_u32(self.handle, attr)
+
+        def put(self, value):
+            self._check(_proxy_set_u32(self.handle, attr, value))
+        return property(get, put, doc=name)
+
+    mark_bit = _u32("masquerade mark bit", PROXY_MARK_BIT)
+    nodeport_min = _u32("lowest NodePort", PROXY_NODEPORT_MIN)
+    nodeport_max = _u32("highest NodePort", PROXY_NODEPORT_MAX)
+    flags = _u32("F_MASQUERADE_ALL | F_ROUND_ROBIN", PROXY_FLAGS)
+    del _u32
+
+    # services
+    def load_json(self, doc):
+        """Add or replace Services and EndpointSlices from a JSON document
+        (str, bytes, or a dict as json.load gives it). All or nothing;
+        returns the number of objects taken."""
+        if isinstance(doc, dict):
+            doc = _json.dumps(doc)
+        data = doc.encode("utf-8") if isinstance(doc, str) else bytes(doc)
+        return self._check(_proxy_load_json(self.handle, data, len(data)))
+
+    def add_service(self, svc):
+        self._check(_proxy_add_service(self.handle, svc.handle))
+
+    def remove_service(self, namespace, name):
+        self._check(_proxy_remove_service(self.handle, _lib.encode(namespace), _lib.encode(name)))
+
+    def remove_slice(self, namespace, name):
+        self._check(_proxy_remove_slice(self.handle, _lib.encode(namespace), _lib.encode(name)))
+
+    def sync(self):
+        """Program the kernel (one atomic batch); returns the messages sent."""
+        return self._check(_proxy_sync(self.handle))
+
+    def render(self):
+        """The ruleset as nft text."""
+        out = ctypes.c_void_p()
+        self._check(_proxy_render(self.handle, ctypes.byref(out)))
+        return _lib.take_string(out.value)

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libk8snet Service NAT: kube-proxy's job in nftables.
+ *
+ * A proxy (struct k8snet_proxy) is bound to a context, that is to a network
+ * namespace, and owns one nftables table per address family ("ip" and "ip6",
+ * both named after K8SNET_PROXY_TABLE, default "k8snet").  Services and their
+ * endpoints come from Kubernetes JSON (Service v1, EndpointSlice
+ * discovery.k8s.io/v1, alone or in a List) or from the C API.
+ * k8snet_proxy_sync() sends what changed since the last sync as one atomic
+ * netlink batch; k8snet_proxy_render() prints the same ruleset as nft text.
+ *
+ * A proxy is used by one thread at a time, like its context.
+ */
+#ifndef K8SNET_NAT_H
+#define K8SNET_NAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <k8snet/common.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct k8snet_proxy;
+struct k8snet_service;
+
+/* Proxy attributes.  Strings: K8SNET_PROXY_NODE_NAME, K8SNET_PROXY_TABLE are
+ * set (replaced); NODE_IP, CLUSTER_CIDR, NODEPORT_ADDRESS are lists and are
+ * added to with k8snet_proxy_add_str().  Numbers: k8snet_proxy_set_u32(). */
+#define K8SNET_PROXY_NODE_NAME        0  /* str: spec.nodeName of local endpoints */
+#define K8SNET_PROXY_TABLE            1  /* str: table name, default "k8snet" */
+#define K8SNET_PROXY_NODE_IP          2  /* str list: the node's addresses */
+#define K8SNET_PROXY_CLUSTER_CIDR     3  /* str list: pod CIDRs; others are masqueraded */
+#define K8SNET_PROXY_NODEPORT_ADDRESS 4  /* str list: NodePorts answer only here (CIDRs) */
+#define K8SNET_PROXY_MARK_BIT         5  /* u32: bit number of the masquerade mark, default 14 */
+#define K8SNET_PROXY_NODEPORT_MIN     6  /* u32: default 30000 */
+#define K8SNET_PROXY_NODEPORT_MAX     7  /* u32: default 32767 */
+#define K8SNET_PROXY_FLAGS            8  /* u32: K8SNET_PROXY_F_* */
+
+#define K8SNET_PROXY_F_MASQUERADE_ALL 0x1u  /* masquerade all service traffic */
+#define K8SNET_PROXY_F_ROUND_ROBIN    0x2u  /* numgen inc instead of numgen random */
+
+/* Service attributes (k8snet_service_set_str / set_u32). */
+#define K8SNET_SERVICE_NAMESPACE        0  /* str, default "default" */
+#define K8SNET_SERVICE_NAME             1  /* str, required */
+#define K8SNET_SERVICE_TYPE             2  /* u32: K8SNET_SERVICE_TYPE_* */
+#define K8SNET_SERVICE_FLAGS            3  /* u32: K8SNET_SERVICE_F_* */
+#define K8SNET_SERVICE_AFFINITY_TIMEOUT 4  /* u32 seconds, default 10800 */
+
+#define K8SNET_SERVICE_TYPE_CLUSTER_IP    0u
+#define K8SNET_SERVICE_TYPE_NODE_PORT     1u
+#define K8SNET_SERVICE_TYPE_LOAD_BALANCER 2u
+#define K8SNET_SERVICE_TYPE_EXTERNAL_NAME 3u
+
+#define K8SNET_SERVICE_F_AFFINITY  0x1u  /* sessionAffinity: ClientIP */
+#define K8SNET_SERVICE_F_ETP_LOCAL 0x2u  /* externalTrafficPolicy: Local */
+#define K8SNET_SERVICE_F_ITP_LOCAL 0x4u  /* internalTrafficPolicy: Local */
+
+/* Address kinds for k8snet_service_add_ip(). */
+#define K8SNET_SERVICE_IP_CLUSTER      0u  /* spec.clusterIPs */
+#define K8SNET_SERVICE_IP_EXTERNAL     1u  /* spec.externalIPs */
+#define K8SNET_SERVICE_IP_LB_INGRESS   2u  /* status.loadBalancer.ingress[].ip */
+#define K8SNET_SERVICE_IP_SOURCE_RANGE 3u  /* spec.loadBalancerSourceRanges (CIDR) */
+
+/* Endpoint conditions for k8snet_service_add_endpoint(). */
+#define K8SNET_ENDPOINT_F_READY       0x1u
+#define K8SNET_ENDPOINT_F_SERVING     0x2u
+#define K8SNET_ENDPOINT_F_TERMINATING 0x4u
+
+K8SNET_EXPORT int k8snet_proxy_new(struct k8snet_ctx *ctx, struct k8snet_proxy **ret);
+K8SNET_EXPORT struct k8snet_proxy *k8snet_proxy_free(struct k8snet_proxy *proxy);
+K8SNET_EXPORT int k8snet_proxy_set_str(struct k8snet_proxy *proxy, uint32_t attr, const char *value);
+K8SNET_EXPORT int k8snet_proxy_add_str(struct k8snet_proxy *proxy, uint32_t attr, const char *value);
+K8SNET_EXPORT int k8snet_proxy_set_u32(struct k8snet_proxy *proxy, uint32_t attr, uint32_t value);
+/* The first (or only) value of a string attribute, NULL when unset. */
+K8SNET_EXPORT const char *k8snet_proxy_get_str(const struct k8snet_proxy *proxy, uint32_t attr);
+K8SNET_EXPORT uint32_t k8snet_proxy_get_u32(const struct k8snet_proxy *proxy, uint32_t attr);
+
+/* Add or replace Services and EndpointSlices from a JSON document; all or
+ * nothing.  Returns the number of objects taken. */
+K8SNET_EXPORT int k8snet_proxy_load_json(struct k8snet_proxy *proxy, const char *json, size_t len);
+/* Add or replace a service (copied; the caller still owns svc). */
+K8SNET_EXPORT int k8snet_proxy_add_service(struct k8snet_proxy *proxy, const struct k8snet_service *svc);
+/* Remove a service and all its endpoints. */
+K8SNET_EXPORT int k8snet_proxy_remove_service(struct k8snet_proxy *proxy, const char *ns, const char *name);
+/* Remove one EndpointSlice by its own name. */
+K8SNET_EXPORT int k8snet_proxy_remove_slice(struct k8snet_proxy *proxy, const char *ns, const char *name);
+/* Program the kernel: one atomic batch with what changed. */
+K8SNET_EXPORT int k8snet_proxy_sync(struct k8snet_proxy *proxy);
+/* The ruleset as nft text (free with k8snet_free()). */
+K8SNET_EXPORT int k8snet_proxy_render(struct k8snet_proxy *proxy, char **ret_text);
+
+K8SNET_EXPORT int k8snet_service_new(struct k8snet_service **ret);
+K8SNET_EXPORT struct k8snet_service *k8snet_service_free(struct k8snet_service *svc);
+K8SNET_EXPORT int k8snet_service_set_str(struct k8snet_service *svc, uint32_t attr, const char *value);
+K8SNET_EXPORT const char *k8snet_service_get_str(const struct k8snet_service *svc, uint32_t attr);
+K8SNET_EXPORT int k8snet_service_set_u32(struct k8snet_service *svc, uint32_t attr, uint32_t value);
+K8SNET_EXPORT uint32_t k8snet_service_get_u32(const struct k8snet_service *svc, uint32_t attr);
+K8SNET_EXPORT int k8snet_service_add_ip(struct k8snet_service *svc, uint32_t kind, const char *addr);
+/* protocol: 6 (TCP), 17 (UDP) or 132 (SCTP); node_port 0 for none. */
+K8SNET_EXPORT int k8snet_service_add_port(struct k8snet_service *svc, const char *name, uint32_t protocol,
+					  uint32_t port, uint32_t node_port);
+/* An endpoint address serving the service port called port_name on port. */
+K8SNET_EXPORT int k8snet_service_add_endpoint(struct k8snet_service *svc, const char *addr,
+					      const char *port_name, uint32_t port,
+					      const char *node_name, uint32_t flags);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Service NAT internals.  Data flows one way:
+ *   model.c, json.c   services and endpoint slices (what Kubernetes says)
+ *   plan.c            per-service fragments: chains, rules, set elements
+ *   render.c          fragments -> nft text
+ *   nft.c             fragments -> libnftnl messages, batch I/O (libmnl)
+ *   sync.c            diff of fragments against what was programmed
+ */
+#ifndef K8SNET_NAT_INTERNAL_H
+#define K8SNET_NAT_INTERNAL_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <k8snet/nat.h>
+
+#include "core/internal.h"
+
+/* ---- small containers ---- */
+
+/* A growable array of pointers. */
+struct ptrvec {
+	void **v;
+	size_t n, cap;
+};
+int nat_ptrvec_push(struct ptrvec *pv, void *p);
+void nat_ptrvec_free(struct ptrvec *pv, void (*fn)(void *));
+
+/* A string-keyed hash map (chained); keys are copied. */
+struct hmap_node {
+	struct hmap_node *next;
+	char *key;
+	void *val;
+};
+struct hmap {
+	struct hmap_node **b;
+	size_t nb, n;
+};
+void *nat_hmap_get(const struct hmap *m, const char *key);
+int nat_hmap_put(struct hmap *m, const char *key, void *val);   /* replaces */
+void *nat_hmap_del(struct hmap *m, const char *key);             /* returns old value */
+void nat_hmap_free(struct hmap *m, void (*fn)(void *));
+#define nat_hmap_for_each(m, i, node)                                              \
+	for ((i) = 0; (i) < (m)->nb; (i)++)                                    \
+		for ((node) = (m)->b[i]; (node); (node) = (node)->next)
+
+/* Text buffer for render and names. */
+struct sbuf {
+	char *s;
+	size_t len, cap;
+	int err;
+};
+void nat_sbuf_printf(struct sbuf *b, const char *fmt, ...) _printf_(2, 3);
+char *nat_sbuf_steal(struct sbuf *b);
+
+/* ---- model ---- */
+
+struct nat_addr {
+	int family;              /* AF_INET or AF_INET6 */
+	uint8_t a[16];
+	uint8_t plen;            /* prefix length for CIDRs */
+};
+int nat_parse_addr(const char *s, struct nat_addr *ret);
+int nat_parse_cidr(const char *s, struct nat_addr *ret);
+void nat_addr_str(const struct nat_addr *a, char *buf, size_t len);
+
+struct nat_port {
+	char *name;
+	uint8_t proto;
+	uint16_t port, node_port;
+};
+
+struct nat_ep {              /* one address serving one named port */
+	struct nat_addr addr;
+	char *port_name;
+	uint8_t proto;           /* 0: any (C API) */
+	uint16_t port;
+	char *node;
+	uint32_t flags;
+};
+
+struct k8snet_service {
+	char *ns, *name;
+	uint32_t type, flags, affinity_timeout;
+	struct nat_addr *ips[4];   /* by K8SNET_SERVICE_IP_* */
+	size_t nips[4];
+	struct nat_port *ports;
+	size_t nports;
+	struct nat_ep *eps;        /* C API endpoints */
+	size_t neps;
+};
+int nat_service_copy(const struct k8snet_service *src, struct k8snet_service **ret);
+void nat_service_free(void *svc);
+
+struct nat_slice {
+	char *name;
+	struct nat_ep *eps;
+	size_t neps;
+};
+void nat_slice_free(void *sl);
+int nat_grow(void **arr, size_t n, size_t size);
+
+struct nat_frag;
+
+/* Everything known about one service: the Service (may be absent while only
+ * slices arrived) and its slices, plus what was last programmed for it. */
+struct nat_entry {
+	char *key;                     /* "ns/name" */
+	struct k8snet_service *svc;
+	struct hmap slices;            /* slice name -> nat_slice; "" = C API */
+	bool dirty;
+	struct nat_frag *frag[2];      /* programmed, [0] ip, [1] ip6 */
+};
+
+struct nat_config {
+	char *node_name, *table;
+	struct nat_addr *node_ips, *cluster_cidrs, *nodeport_addrs;
+	size_t n_node_ips, n_cluster_cidrs, n_nodeport_addrs;
+	uint32_t mark_bit, np_min, np_max, flags;
+};
+
+struct k8snet_proxy {
+	struct k8snet_ctx *ctx;
+	struct nat_config cfg;
+	struct hmap entries;           /* "ns/name" -> nat_entry */
+	struct ptrvec dirty;           /* entries changed since the last sync */
+	struct hmap slice_owner;       /* "ns/slice" -> "ns/service" */
+	struct hmap hairpin[2];        /* address text -> refcount (as pointer) */
+	bool programmed;               /* the tables exist as we made them */
+	struct hmap picks[2];          /* shared pick chain name -> refcount */
+};
+
+bool nat_masq_outside(const struct nat_config *cfg, int fam);
+const struct nat_addr *nat_nodeport_addrs(const struct nat_config *cfg, int fam, size_t *ret_n);
+void nat_mark_dirty(struct k8snet_proxy *p, struct nat_entry *e);
+struct nat_entry *nat_entry_get(struct k8snet_proxy *p, const char *ns, const char *name,
+				bool create);
+int nat_set_slice(struct k8snet_proxy *p, const char *ns, const char *svc_name,
+		  struct nat_slice *sl);
+int nat_load_json(struct k8snet_proxy *p, const char *json, size_t len);
+
+/* ---- plan ---- */
+
+/* Register-level building blocks of our rules.  Each rule is also its nft
+ * text, which serves as its identity for the diff. */
+enum nat_rule_kind {
+	R_GOTO,          /* [match] goto chain */
+	R_JUMP,          /* jump chain */
+	R_MARK_GOTO,     /* [match] meta mark |= bit, goto chain */
+	R_MARK,          /* [match] meta mark |= bit */
+	R_PICK,          /* pick chain: dnat to daddr . proto . dport . numgen mod n map */
+	R_DROP,
+	R_AFF_CHECK,     /* ip saddr @set goto chain */
+	R_AFF_DNAT,      /* update @set { ip saddr } dnat to addr:port */
+	R_AFF_PICK,      /* numgen mod n vmap { i : goto chain_i } */
+};
+enum nat_match {
+	M_NONE,
+	M_SADDR_CIDR,    /* ip saddr CIDR */
+	M_FIB_SADDR_LOCAL,
+};
+
+struct nat_rule {
+	enum nat_rule_kind kind;
+	enum nat_match match;
+	struct nat_addr cidr;
+	char *target;             /* chain for goto / set for aff */
+	char *target2;            /* second name (chain for R_AFF_CHECK) */
+	uint32_t n;               /* numgen modulus */
+	bool nodeport;            /* R_PICK: keyed by port only */
+	struct nat_addr addr;     /* R_AFF_DNAT */
+	uint16_t port;
+	uint8_t proto;            /* R_AFF_DNAT: a port mapping needs a protocol match */
+	char **targets;           /* R_AFF_PICK chains */
+	char *text;
+};
+
+struct nat_chain {
+	char *name;
+	struct nat_rule **rules;
+	size_t nrules;
+};
+
+enum nat_set_id { S_SERVICE_IPS, S_NODEPORTS, S_ENDPOINTS, S_NP_ENDPOINTS, S_CLUSTER_IPS, S_HAIRPIN,
+		  S_NSETS };
+
+struct nat_elem {
+	enum nat_set_id set;
+	uint8_t key[40];
+	uint8_t klen;
+	uint8_t data[20];          /* for S_*ENDPOINTS: addr . port */
+	uint8_t dlen;
+	char *chain;               /* verdict goto, for vmaps */
+};
+
+struct nat_aset {              /* affinity set of one endpoint */
+	char *name;
+	uint32_t timeout;
+};
+
+/* What one service contributes to one family's table. */
+struct nat_frag {
+	char *what;                /* "service default/web" for errors */
+	struct nat_chain **chains;
+	size_t nchains;
+	struct nat_elem **elems;
+	size_t nelems;
+	struct nat_aset **asets;
+	size_t nasets;
+	char **picks;              /* shared pick chains used ("pick-5", "pick-np-2") */
+	size_t npicks;
+	struct nat_addr *hairpin;  /* endpoint addresses (for the hairpin set) */
+	size_t nhairpin;
+};
+
+int nat_plan_entry(struct k8snet_proxy *p, const struct nat_entry *e, int fam,
+		   struct nat_frag **ret);
+void nat_frag_free(struct nat_frag *f);
+/* A shared pick chain's name says all about it: "pick-N" (keyed by
+ * destination address, masquerades traffic from outside the cluster),
+ * "pick-local-N" (the same without masquerade) or "pick-np-N" (NodePorts,
+ * keyed by port).  Its rules, in order, into rules[4]; returns their count
+ * (0: not a pick chain name). */
+size_t nat_pick_rules(const struct k8snet_proxy *p, int fam, const char *name,
+		      struct nat_rule rules[4]);
+
+/* Names of the fixed objects. */
+#define NAT_SET_NAME(s) (nat_set_names[s])
+extern const char *const nat_set_names[S_NSETS];
+
+/* ---- render ---- */
+int nat_render(struct k8snet_proxy *p, char **ret);
+/* The nft text of an element ("10.96.0.1 . tcp . 80 : goto pick-2"). */
+void nat_render_elem_text(int fam, const struct nat_elem *e, struct sbuf *b);
+/* Elements compare by set, key, data and target: the identity for diffs. */
+int nat_elem_cmp(const struct nat_elem *a, const struct nat_elem *b);
+void nat_render_rule_text(const struct k8snet_proxy *p, int fam, struct nat_rule *r,
+			  struct sbuf *b);
+
+/* ---- nft ---- */
+struct nat_batch;
+int nat_batch_new(struct k8snet_proxy *p, struct nat_batch **ret);
+void nat_batch_free(struct nat_batch *b);
+/* Each call records what object the following messages belong to. */
+void nat_batch_what(struct nat_batch *b, const char *what);
+int nat_batch_table_replace(struct nat_batch *b, int fam);
+int nat_batch_table_delete(struct nat_batch *b, int fam);
+int nat_batch_chain(struct nat_batch *b, int fam, const char *name, bool add);
+int nat_batch_flush_chain(struct nat_batch *b, int fam, const char *name);
+int nat_batch_rule(struct nat_batch *b, int fam, const char *chain, const struct nat_rule *r);
+int nat_batch_aset(struct nat_batch *b, int fam, const struct nat_aset *s, bool add);
+int nat_batch_elems(struct nat_batch *b, int fam, struct nat_elem **elems, size_t n, bool add);
+int nat_batch_hairpin(struct nat_batch *b, int fam, const struct nat_addr *a, size_t n, bool add);
+int nat_batch_base(struct nat_batch *b, int fam);
+int nat_batch_pick_chain(struct nat_batch *b, int fam, const char *name, bool add);
+size_t nat_batch_count(const struct nat_batch *b);
+size_t nat_batch_len(const struct nat_batch *b);
+int nat_batch_send(struct nat_batch *b);
+
+#endif

@@ -1,0 +1,709 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The Service NAT model: proxy settings, services, endpoint slices. */
+#include <stdio.h>
+#include <string.h>
+
+#include "nat/internal.h"
+
+static int strset(char **dst, const char *src)
+{
+	char *s = strdup(src);
+
+	if (!s)
+		return -ENOMEM;
+	free(*dst);
+	*dst = s;
+	return 0;
+}
+
+/* ---------------- services ---------------- */
+
+K8SNET_EXPORT int k8snet_service_new(struct k8snet_service **ret)
+{
+	struct k8snet_service *svc;
+
+	if (!ret)
+		return -EINVAL;
+	svc = calloc(1, sizeof(*svc));
+	if (!svc)
+		return -ENOMEM;
+	svc->affinity_timeout = 10800;
+	if (strset(&svc->ns, "default") < 0) {
+		free(svc);
+		return -ENOMEM;
+	}
+	*ret = svc;
+	return 0;
+}
+
+static void ep_clear(struct nat_ep *e)
+{
+	free(e->port_name);
+	free(e->node);
+}
+
+void nat_service_free(void *p)
+{
+	struct k8snet_service *svc = p;
+	size_t i;
+
+	if (!svc)
+		return;
+	free(svc->ns);
+	free(svc->name);
+	for (i = 0; i < ARRAY_SIZE(svc->ips); i++)
+		free(svc->ips[i]);
+	for (i = 0; i < svc->nports; i++)
+		free(svc->ports[i].name);
+	free(svc->ports);
+	for (i = 0; i < svc->neps; i++)
+		ep_clear(&svc->eps[i]);
+	free(svc->eps);
+	free(svc);
+}
+
+K8SNET_EXPORT struct k8snet_service *k8snet_service_free(struct k8snet_service *svc)
+{
+	nat_service_free(svc);
+	return NULL;
+}
+
+/* A DNS label (RFC 1123), which is what namespaces and service names are, and
+ * what keeps our chain names valid nft identifiers. */
+static bool is_dns_label(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
+		return false;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return false;
+	return true;
+}
+
+K8SNET_EXPORT int k8snet_service_set_str(struct k8snet_service *svc, uint32_t attr,
+					 const char *value)
+{
+	if (!svc || !value)
+		return -EINVAL;
+	switch (attr) {
+	case K8SNET_SERVICE_NAMESPACE:
+		return is_dns_label(value) ? strset(&svc->ns, value) : -EINVAL;
+	case K8SNET_SERVICE_NAME:
+		return is_dns_label(value) ? strset(&svc->name, value) : -EINVAL;
+	default:
+		return -EINVAL;
+	}
+}
+
+K8SNET_EXPORT const char *k8snet_service_get_str(const struct k8snet_service *svc, uint32_t attr)
+{
+	if (!svc)
+		return NULL;
+	switch (attr) {
+	case K8SNET_SERVICE_NAMESPACE:
+		return svc->ns;
+	case K8SNET_SERVICE_NAME:
+		return svc->name;
+	default:
+		return NULL;
+	}
+}
+
+K8SNET_EXPORT int k8snet_service_set_u32(struct k8snet_service *svc, uint32_t attr, uint32_t value)
+{
+	if (!svc)
+		return -EINVAL;
+	switch (attr) {
+	case K8SNET_SERVICE_TYPE:
+		if (value > K8SNET_SERVICE_TYPE_EXTERNAL_NAME)
+			return -EINVAL;
+		svc->type = value;
+		return 0;
+	case K8SNET_SERVICE_FLAGS:
+		if (value & ~(K8SNET_SERVICE_F_AFFINITY | K8SNET_SERVICE_F_ETP_LOCAL |
+			      K8SNET_SERVICE_F_ITP_LOCAL))
+			return -EINVAL;
+		svc->flags = value;
+		return 0;
+	case K8SNET_SERVICE_AFFINITY_TIMEOUT:
+		if (value < 1 || value > 86400)
+			return -EINVAL;
+		svc->affinity_timeout = value;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+K8SNET_EXPORT uint32_t k8snet_service_get_u32(const struct k8snet_service *svc, uint32_t attr)
+{
+	if (!svc)
+		return 0;
+	switch (attr) {
+	case K8SNET_SERVICE_TYPE:
+		return svc->type;
+	case K8SNET_SERVICE_FLAGS:
+		return svc->flags;
+	case K8SNET_SERVICE_AFFINITY_TIMEOUT:
+		return svc->affinity_timeout;
+	default:
+		return 0;
+	}
+}
+
+/* Arrays here grow one item at a time; their capacity is the next power of
+ * two, so a realloc is due when n is 0 or a power of two. */
+int nat_grow(void **arr, size_t n, size_t size)
+{
+	void *v;
+
+	if (n != 0 && (n & (n - 1)) != 0)
+		return 0;
+	v = realloc(*arr, (n ? n * 2 : 1) * size);
+	if (!v)
+		return -ENOMEM;
+	*arr = v;
+	return 0;
+}
+
+K8SNET_EXPORT int k8snet_service_add_ip(struct k8snet_service *svc, uint32_t kind, const char *addr)
+{
+	struct nat_addr a;
+	int r;
+
+	if (!svc || !addr || kind > K8SNET_SERVICE_IP_SOURCE_RANGE)
+		return -EINVAL;
+	r = kind == K8SNET_SERVICE_IP_SOURCE_RANGE ? nat_parse_cidr(addr, &a) : nat_parse_addr(addr, &a);
+	if (r < 0)
+		return r;
+	r = nat_grow((void **)&svc->ips[kind], svc->nips[kind], sizeof(a));
+	if (r < 0)
+		return r;
+	svc->ips[kind][svc->nips[kind]++] = a;
+	return 0;
+}
+
+static bool valid_proto(uint32_t p)
+{
+	return p == IPPROTO_TCP || p == IPPROTO_UDP || p == IPPROTO_SCTP;
+}
+
+K8SNET_EXPORT int k8snet_service_add_port(struct k8snet_service *svc, const char *name,
+					  uint32_t protocol, uint32_t port, uint32_t node_port)
+{
+	struct nat_port *p;
+	int r;
+
+	if (!svc || !valid_proto(protocol) || port < 1 || port > 65535 || node_port > 65535)
+		return -EINVAL;
+	r = nat_grow((void **)&svc->ports, svc->nports, sizeof(*p));
+	if (r < 0)
+		return r;
+	p = &svc->ports[svc->nports];
+	*p = (struct nat_port){ .proto = (uint8_t)protocol, .port = (uint16_t)port,
+				.node_port = (uint16_t)node_port };
+	p->name = strdup(name ? name : "");
+	if (!p->name)
+		return -ENOMEM;
+	svc->nports++;
+	return 0;
+}
+
+static int ep_fill(struct nat_ep *e, const char *addr, const char *port_name, uint32_t port,
+		   const char *node, uint32_t flags)
+{
+	*e = (struct nat_ep){ .port = (uint16_t)port, .flags = flags };
+	if (nat_parse_addr(addr, &e->addr) < 0)
+		return -EINVAL;
+	e->port_name = strdup(port_name ? port_name : "");
+	e->node = node ? strdup(node) : NULL;
+	if (!e->port_name || (node && !e->node)) {
+		ep_clear(e);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+K8SNET_EXPORT int k8snet_service_add_endpoint(struct k8snet_service *svc, const char *addr,
+					      const char *port_name, uint32_t port,
+					      const char *node_name, uint32_t flags)
+{
+	int r;
+
+	if (!svc || !addr || port < 1 || port > 65535 ||
+	    flags & ~(K8SNET_ENDPOINT_F_READY | K8SNET_ENDPOINT_F_SERVING |
+		      K8SNET_ENDPOINT_F_TERMINATING))
+		return -EINVAL;
+	r = nat_grow((void **)&svc->eps, svc->neps, sizeof(*svc->eps));
+	if (r < 0)
+		return r;
+	r = ep_fill(&svc->eps[svc->neps], addr, port_name, port, node_name, flags);
+	if (r < 0)
+		return r;
+	svc->neps++;
+	return 0;
+}
+
+int nat_service_copy(const struct k8snet_service *src, struct k8snet_service **ret)
+{
+	struct k8snet_service *d;
+	size_t i, k;
+	int r;
+
+	r = k8snet_service_new(&d);
+	if (r < 0)
+		return r;
+	d->type = src->type;
+	d->flags = src->flags;
+	d->affinity_timeout = src->affinity_timeout;
+	r = strset(&d->ns, src->ns);
+	if (r >= 0 && src->name)
+		r = strset(&d->name, src->name);
+	for (k = 0; r >= 0 && k < ARRAY_SIZE(src->ips); k++)
+		for (i = 0; r >= 0 && i < src->nips[k]; i++) {
+			r = nat_grow((void **)&d->ips[k], d->nips[k], sizeof(struct nat_addr));
+			if (r >= 0)
+				d->ips[k][d->nips[k]++] = src->ips[k][i];
+		}
+	for (i = 0; r >= 0 && i < src->nports; i++) {
+		const struct nat_port *p = &src->ports[i];
+
+		r = k8snet_service_add_port(d, p->name, p->proto, p->port, p->node_port);
+	}
+	for (i = 0; r >= 0 && i < src->neps; i++) {
+		r = nat_grow((void **)&d->eps, d->neps, sizeof(*d->eps));
+		if (r >= 0) {
+			char buf[INET6_ADDRSTRLEN];
+			const struct nat_ep *e = &src->eps[i];
+
+			nat_addr_str(&e->addr, buf, sizeof(buf));
+			r = ep_fill(&d->eps[d->neps], buf, e->port_name, e->port, e->node, e->flags);
+			if (r >= 0)
+				d->eps[d->neps++].proto = e->proto;
+		}
+	}
+	if (r < 0) {
+		nat_service_free(d);
+		return r;
+	}
+	*ret = d;
+	return 0;
+}
+
+void nat_slice_free(void *p)
+{
+	struct nat_slice *sl = p;
+	size_t i;
+
+	if (!sl)
+		return;
+	for (i = 0; i < sl->neps; i++)
+		ep_clear(&sl->eps[i]);
+	free(sl->eps);
+	free(sl->name);
+	free(sl);
+}
+
+/* ---------------- proxy ---------------- */
+
+K8SNET_EXPORT int k8snet_proxy_new(struct k8snet_ctx *ctx, struct k8snet_proxy **ret)
+{
+	struct k8snet_proxy *p;
+
+	if (!ctx)
+		return -EINVAL;
+	K8S_CHECK_ARG(ctx, ret);
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return k8s_error(ctx, -ENOMEM, "out of memory");
+	p->ctx = ctx;
+	p->cfg.mark_bit = 14;
+	p->cfg.np_min = 30000;
+	p->cfg.np_max = 32767;
+	if (strset(&p->cfg.table, "k8snet") < 0) {
+		free(p);
+		return k8s_error(ctx, -ENOMEM, "out of memory");
+	}
+	*ret = p;
+	return 0;
+}
+
+static void entry_free(void *v)
+{
+	struct nat_entry *e = v;
+
+	nat_service_free(e->svc);
+	nat_hmap_free(&e->slices, nat_slice_free);
+	nat_frag_free(e->frag[0]);
+	nat_frag_free(e->frag[1]);
+	free(e->key);
+	free(e);
+}
+
+K8SNET_EXPORT struct k8snet_proxy *k8snet_proxy_free(struct k8snet_proxy *p)
+{
+	if (!p)
+		return NULL;
+	nat_hmap_free(&p->entries, entry_free);
+	nat_ptrvec_free(&p->dirty, NULL);
+	nat_hmap_free(&p->slice_owner, free);
+	nat_hmap_free(&p->hairpin[0], NULL);
+	nat_hmap_free(&p->hairpin[1], NULL);
+	free(p->cfg.node_name);
+	free(p->cfg.table);
+	free(p->cfg.node_ips);
+	free(p->cfg.cluster_cidrs);
+	free(p->cfg.nodeport_addrs);
+	nat_hmap_free(&p->picks[0], NULL);
+	nat_hmap_free(&p->picks[1], NULL);
+	free(p);
+	return NULL;
+}
+
+/* Settings shape the whole table; after the first sync they would need a
+ * rebuild, which we do by replacing the tables at the next sync. */
+static void config_changed(struct k8snet_proxy *p)
+{
+	struct hmap_node *n;
+	size_t i;
+
+	if (!p->programmed)
+		return;
+	p->programmed = false;
+	nat_hmap_for_each(&p->entries, i, n)
+		nat_mark_dirty(p, n->val);
+}
+
+static bool valid_table_name(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (n == 0 || n > 64 || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
+		return false;
+	for (i = 0; i < n; i++)
+		if (!(s[i] == '-' || s[i] == '_' || (s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9')))
+			return false;
+	return true;
+}
+
+K8SNET_EXPORT int k8snet_proxy_set_str(struct k8snet_proxy *p, uint32_t attr, const char *value)
+{
+	if (!p)
+		return -EINVAL;
+	K8S_CHECK_ARG(p->ctx, value);
+	switch (attr) {
+	case K8SNET_PROXY_NODE_NAME:
+		config_changed(p);
+		return strset(&p->cfg.node_name, value);
+	case K8SNET_PROXY_TABLE:
+		if (!valid_table_name(value))
+			return k8s_error(p->ctx, -EINVAL, "table name '%s': must be letters, "
+					 "digits, '-' or '_', starting with a letter", value);
+		if (p->programmed)
+			return k8s_error(p->ctx, -EBUSY, "table name cannot change after sync");
+		return strset(&p->cfg.table, value);
+	default:
+		return k8s_error(p->ctx, -EINVAL, "unknown string attribute %u", attr);
+	}
+}
+
+static int add_addr(struct nat_addr **arr, size_t *n, const struct nat_addr *a)
+{
+	int r = nat_grow((void **)arr, *n, sizeof(**arr));
+
+	if (r < 0)
+		return r;
+	(*arr)[(*n)++] = *a;
+	return 0;
+}
+
+K8SNET_EXPORT int k8snet_proxy_add_str(struct k8snet_proxy *p, uint32_t attr, const char *value)
+{
+	struct nat_addr a;
+
+	if (!p)
+		return -EINVAL;
+	K8S_CHECK_ARG(p->ctx, value);
+	switch (attr) {
+	case K8SNET_PROXY_NODE_IP:
+		if (nat_parse_addr(value, &a) < 0)
+			return k8s_error(p->ctx, -EINVAL, "node IP '%s': not an IP address", value);
+		config_changed(p);
+		return add_addr(&p->cfg.node_ips, &p->cfg.n_node_ips, &a);
+	case K8SNET_PROXY_CLUSTER_CIDR:
+	case K8SNET_PROXY_NODEPORT_ADDRESS:
+		if (nat_parse_cidr(value, &a) < 0)
+			return k8s_error(p->ctx, -EINVAL, "'%s': not a CIDR", value);
+		config_changed(p);
+		if (attr == K8SNET_PROXY_CLUSTER_CIDR)
+			return add_addr(&p->cfg.cluster_cidrs, &p->cfg.n_cluster_cidrs, &a);
+		return add_addr(&p->cfg.nodeport_addrs, &p->cfg.n_nodeport_addrs, &a);
+	case K8SNET_PROXY_NODE_NAME:
+	case K8SNET_PROXY_TABLE:
+		return k8snet_proxy_set_str(p, attr, value);
+	default:
+		return k8s_error(p->ctx, -EINVAL, "unknown list attribute %u", attr);
+	}
+}
+
+K8SNET_EXPORT int k8snet_proxy_set_u32(struct k8snet_proxy *p, uint32_t attr, uint32_t value)
+{
+	if (!p)
+		return -EINVAL;
+	switch (attr) {
+	case K8SNET_PROXY_MARK_BIT:
+		if (value > 31)
+			return k8s_error(p->ctx, -EINVAL, "mark bit %u: must be 0..31", value);
+		p->cfg.mark_bit = value;
+		break;
+	case K8SNET_PROXY_NODEPORT_MIN:
+	case K8SNET_PROXY_NODEPORT_MAX:
+		if (value < 1 || value > 65535)
+			return k8s_error(p->ctx, -EINVAL, "NodePort bound %u: must be 1..65535", value);
+		*(attr == K8SNET_PROXY_NODEPORT_MIN ? &p->cfg.np_min : &p->cfg.np_max) = value;
+		break;
+	case K8SNET_PROXY_FLAGS:
+		if (value & ~(K8SNET_PROXY_F_MASQUERADE_ALL | K8SNET_PROXY_F_ROUND_ROBIN))
+			return k8s_error(p->ctx, -EINVAL, "unknown proxy flags 0x%x", value);
+		p->cfg.flags = value;
+		break;
+	default:
+		return k8s_error(p->ctx, -EINVAL, "unknown number attribute %u", attr);
+	}
+	config_changed(p);
+	return 0;
+}
+
+K8SNET_EXPORT const char *k8snet_proxy_get_str(const struct k8snet_proxy *p, uint32_t attr)
+{
+	static __thread char buf[INET6_ADDRSTRLEN + 8];
+	const struct nat_addr *a = NULL;
+
+	if (!p)
+		return NULL;
+	switch (attr) {
+	case K8SNET_PROXY_NODE_NAME:
+		return p->cfg.node_name;
+	case K8SNET_PROXY_TABLE:
+		return p->cfg.table;
+	case K8SNET_PROXY_NODE_IP:
+		a = p->cfg.n_node_ips ? p->cfg.node_ips : NULL;
+		break;
+	case K8SNET_PROXY_CLUSTER_CIDR:
+		a = p->cfg.n_cluster_cidrs ? p->cfg.cluster_cidrs : NULL;
+		break;
+	case K8SNET_PROXY_NODEPORT_ADDRESS:
+		a = p->cfg.n_nodeport_addrs ? p->cfg.nodeport_addrs : NULL;
+		break;
+	}
+	if (!a)
+		return NULL;
+	nat_addr_str(a, buf, sizeof(buf) - 5);
+	if (attr != K8SNET_PROXY_NODE_IP)
+		snprintf(buf + strlen(buf), 5, "/%u", a->plen);
+	return buf;
+}
+
+K8SNET_EXPORT uint32_t k8snet_proxy_get_u32(const struct k8snet_proxy *p, uint32_t attr)
+{
+	if (!p)
+		return 0;
+	switch (attr) {
+	case K8SNET_PROXY_MARK_BIT:
+		return p->cfg.mark_bit;
+	case K8SNET_PROXY_NODEPORT_MIN:
+		return p->cfg.np_min;
+	case K8SNET_PROXY_NODEPORT_MAX:
+		return p->cfg.np_max;
+	case K8SNET_PROXY_FLAGS:
+		return p->cfg.flags;
+	default:
+		return 0;
+	}
+}
+
+/* The entries to plan at the next sync: a sync costs what changed, not what
+ * exists.  Entries are freed only by a sync that empties this list. */
+void nat_mark_dirty(struct k8snet_proxy *p, struct nat_entry *e)
+{
+	if (e->dirty)
+		return;
+	if (nat_ptrvec_push(&p->dirty, e) < 0) {
+		p->programmed = false;   /* out of memory: the next sync does all */
+		return;
+	}
+	e->dirty = true;
+}
+
+struct nat_entry *nat_entry_get(struct k8snet_proxy *p, const char *ns, const char *name,
+				bool create)
+{
+	struct nat_entry *e;
+	char *key;
+
+	if (asprintf(&key, "%s/%s", ns, name) < 0)
+		return NULL;
+	e = nat_hmap_get(&p->entries, key);
+	if (e || !create) {
+		free(key);
+		return e;
+	}
+	e = calloc(1, sizeof(*e));
+	if (!e || nat_hmap_put(&p->entries, key, e) < 0) {
+		free(e);
+		free(key);
+		return NULL;
+	}
+	e->key = key;
+	return e;
+}
+
+K8SNET_EXPORT int k8snet_proxy_add_service(struct k8snet_proxy *p, const struct k8snet_service *svc)
+{
+	struct k8snet_service *copy;
+	struct nat_entry *e;
+	int r;
+
+	if (!p)
+		return -EINVAL;
+	K8S_CHECK_ARG(p->ctx, svc);
+	if (!svc->name)
+		return k8s_error_at(p->ctx, -EINVAL, "metadata.name", "required");
+	r = nat_service_copy(svc, &copy);
+	if (r < 0)
+		return k8s_error(p->ctx, r, "out of memory");
+	e = nat_entry_get(p, svc->ns, svc->name, true);
+	if (!e) {
+		nat_service_free(copy);
+		return k8s_error(p->ctx, -ENOMEM, "out of memory");
+	}
+	nat_service_free(e->svc);
+	e->svc = copy;
+	nat_mark_dirty(p, e);
+	return 0;
+}
+
+K8SNET_EXPORT int k8snet_proxy_remove_service(struct k8snet_proxy *p, const char *ns,
+					      const char *name)
+{
+	struct nat_entry *e;
+
+	if (!p)
+		return -EINVAL;
+	K8S_CHECK_ARG(p->ctx, ns && name);
+	e = nat_entry_get(p, ns, name, false);
+	if (!e || (!e->svc && !e->slices.n))
+		return k8s_error(p->ctx, -ENOENT, "service %s/%s: not found", ns, name);
+	e->svc = k8snet_service_free(e->svc);
+	nat_hmap_free(&e->slices, nat_slice_free);
+	nat_mark_dirty(p, e);
+	return 0;
+}
+
+int nat_set_slice(struct k8snet_proxy *p, const char *ns, const char *svc_name,
+		  struct nat_slice *sl)
+{
+	struct nat_entry *e, *old_e = NULL;
+	char *owner_key = NULL, *svc_key = NULL, *old;
+
+	if (asprintf(&owner_key, "%s/%s", ns, sl->name) < 0 ||
+	    asprintf(&svc_key, "%s/%s", ns, svc_name) < 0)
+		goto oom;
+	/* A slice that moved to another service leaves the old one. */
+	old = nat_hmap_get(&p->slice_owner, owner_key);
+	if (old && strcmp(old, svc_key) != 0) {
+		old_e = nat_hmap_get(&p->entries, old);
+		if (old_e) {
+			nat_slice_free(nat_hmap_del(&old_e->slices, sl->name));
+			nat_mark_dirty(p, old_e);
+		}
+	}
+	e = nat_entry_get(p, ns, svc_name, true);
+	if (!e)
+		goto oom;
+	nat_slice_free(nat_hmap_del(&e->slices, sl->name));
+	if (nat_hmap_put(&e->slices, sl->name, sl) < 0)
+		goto oom;
+	nat_mark_dirty(p, e);
+	if (!old || strcmp(old, svc_key) != 0) {
+		free(nat_hmap_del(&p->slice_owner, owner_key));
+		if (nat_hmap_put(&p->slice_owner, owner_key, svc_key) < 0)
+			goto oom;
+		svc_key = NULL;
+	}
+	free(owner_key);
+	free(svc_key);
+	return 0;
+oom:
+	free(owner_key);
+	free(svc_key);
+	return -ENOMEM;
+}
+
+K8SNET_EXPORT int k8snet_proxy_remove_slice(struct k8snet_proxy *p, const char *ns,
+					    const char *name)
+{
+	struct nat_entry *e;
+	char *owner_key, *svc_key;
+
+	if (!p)
+		return -EINVAL;
+	K8S_CHECK_ARG(p->ctx, ns && name);
+	if (asprintf(&owner_key, "%s/%s", ns, name) < 0)
+		return k8s_error(p->ctx, -ENOMEM, "out of memory");
+	svc_key = nat_hmap_del(&p->slice_owner, owner_key);
+	free(owner_key);
+	if (!svc_key)
+		return k8s_error(p->ctx, -ENOENT, "EndpointSlice %s/%s: not found", ns, name);
+	e = nat_hmap_get(&p->entries, svc_key);
+	free(svc_key);
+	if (e) {
+		nat_slice_free(nat_hmap_del(&e->slices, name));
+		nat_mark_dirty(p, e);
+	}
+	return 0;
+}
+
+/* Traffic from outside the cluster is masqueraded when we know what the
+ * cluster is (a CIDR of this family), or always with masquerade-all. */
+bool nat_masq_outside(const struct nat_config *cfg, int fam)
+{
+	size_t i;
+
+	if (cfg->flags & K8SNET_PROXY_F_MASQUERADE_ALL)
+		return true;
+	for (i = 0; i < cfg->n_cluster_cidrs; i++)
+		if (cfg->cluster_cidrs[i].family == fam)
+			return true;
+	return false;
+}
+
+static bool has_family(const struct nat_addr *v, size_t n, int fam)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i].family == fam)
+			return true;
+	return false;
+}
+
+/* The addresses NodePorts answer on, per family: the configured CIDRs, else
+ * the node's IPs (kube-proxy's "primary" default), else (NULL) every local
+ * address. */
+const struct nat_addr *nat_nodeport_addrs(const struct nat_config *cfg, int fam, size_t *ret_n)
+{
+	if (has_family(cfg->nodeport_addrs, cfg->n_nodeport_addrs, fam)) {
+		*ret_n = cfg->n_nodeport_addrs;
+		return cfg->nodeport_addrs;
+	}
+	if (has_family(cfg->node_ips, cfg->n_node_ips, fam)) {
+		*ret_n = cfg->n_node_ips;
+		return cfg->node_ips;
+	}
+	*ret_n = 0;
+	return NULL;
+}

@@ -1,0 +1,496 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * sync: plan the services that changed, diff each one's fragment against
+ * what was programmed for it, and send everything as one batch.  The
+ * kernel applies a batch whole or not at all; we adopt the new fragments
+ * only when it said yes, so our record always matches the kernel.
+ *
+ * Order inside the batch (references must exist before they are used and
+ * be gone before their target goes):
+ *   A  new affinity sets, new chains
+ *   B  rules of new and changed chains (a changed chain is flushed first)
+ *   C  element deletions, then additions; hairpin set
+ *   D  deleted chains (with their rules), then deleted affinity sets
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <time.h>
+
+#include "nat/internal.h"
+
+static double nat_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+struct pending {
+	struct nat_entry *e;
+	int fi;                      /* 0 ip, 1 ip6 */
+	const struct nat_frag *old;  /* what the kernel has (NULL after a table replace) */
+	struct nat_frag *new;
+};
+
+static int fam_of(int fi)
+{
+	return fi ? AF_INET6 : AF_INET;
+}
+
+static const struct nat_chain *find_chain(const struct nat_frag *f, const char *name)
+{
+	size_t i;
+
+	for (i = 0; f && i < f->nchains; i++)
+		if (strcmp(f->chains[i]->name, name) == 0)
+			return f->chains[i];
+	return NULL;
+}
+
+static bool aset_in(const struct nat_frag *f, const struct nat_aset *a)
+{
+	size_t i;
+
+	for (i = 0; f && i < f->nasets; i++)
+		if (strcmp(f->asets[i]->name, a->name) == 0 && f->asets[i]->timeout == a->timeout)
+			return true;
+	return false;
+}
+
+static bool same_rules(const struct nat_chain *a, const struct nat_chain *b)
+{
+	size_t i;
+
+	if (a->nrules != b->nrules)
+		return false;
+	for (i = 0; i < a->nrules; i++)
+		if (strcmp(a->rules[i]->text, b->rules[i]->text) != 0)
+			return false;
+	return true;
+}
+
+static void phase_a(struct nat_batch *b, const struct pending *pd)
+{
+	int fam = fam_of(pd->fi);
+	size_t i;
+
+	if (!pd->new)
+		return;
+	for (i = 0; i < pd->new->nasets; i++)
+		if (!aset_in(pd->old, pd->new->asets[i]))
+			nat_batch_aset(b, fam, pd->new->asets[i], true);
+	for (i = 0; i < pd->new->nchains; i++)
+		if (!find_chain(pd->old, pd->new->chains[i]->name))
+			nat_batch_chain(b, fam, pd->new->chains[i]->name, true);
+}
+
+static void phase_b(struct nat_batch *b, const struct pending *pd)
+{
+	int fam = fam_of(pd->fi);
+	size_t i, j;
+
+	for (i = 0; pd->new && i < pd->new->nchains; i++) {
+		const struct nat_chain *c = pd->new->chains[i], *o = find_chain(pd->old, c->name);
+
+		if (o && same_rules(o, c))
+			continue;
+		if (o)
+			nat_batch_flush_chain(b, fam, c->name);
+		for (j = 0; j < c->nrules; j++)
+			nat_batch_rule(b, fam, c->name, c->rules[j]);
+	}
+}
+
+static int cmp_elem_text(const void *x, const void *y)
+{
+	return nat_elem_cmp(*(struct nat_elem *const *)x, *(struct nat_elem *const *)y);
+}
+
+/* Elements in a but not in b (both sorted), in set order. */
+static int elem_minus(struct nat_elem **a, size_t na, struct nat_elem **b, size_t nb,
+		      struct ptrvec *out)
+{
+	size_t i = 0, j = 0;
+
+	while (i < na) {
+		int c = j < nb ? cmp_elem_text(&a[i], &b[j]) : -1;
+
+		if (c < 0) {
+			if (nat_ptrvec_push(out, a[i++]) < 0)
+				return -ENOMEM;
+		} else if (c == 0) {
+			i++;
+			j++;
+		} else {
+			j++;
+		}
+	}
+	return 0;
+}
+
+static struct nat_elem **sorted_elems(const struct nat_frag *f)
+{
+	struct nat_elem **v;
+
+	if (!f || !f->nelems)
+		return NULL;
+	v = malloc(f->nelems * sizeof(*v));
+	if (!v)
+		return NULL;
+	memcpy(v, f->elems, f->nelems * sizeof(*v));
+	qsort(v, f->nelems, sizeof(*v), cmp_elem_text);
+	return v;
+}
+
+static int phase_c(struct nat_batch *b, const struct pending *pd, bool add)
+{
+	struct nat_elem **o = sorted_elems(pd->old), **n = sorted_elems(pd->new);
+	size_t no = pd->old ? pd->old->nelems : 0, nn = pd->new ? pd->new->nelems : 0;
+	struct ptrvec d = { 0 };
+	int r = 0;
+
+	if ((no && !o) || (nn && !n))
+		r = -ENOMEM;
+	if (r >= 0)
+		r = add ? elem_minus(n, nn, o, no, &d) : elem_minus(o, no, n, nn, &d);
+	if (r >= 0 && d.n)
+		r = nat_batch_elems(b, fam_of(pd->fi), (struct nat_elem **)d.v, d.n, add);
+	nat_ptrvec_free(&d, NULL);
+	free(o);
+	free(n);
+	return r;
+}
+
+static void phase_d(struct nat_batch *b, const struct pending *pd)
+{
+	int fam = fam_of(pd->fi);
+	size_t i;
+
+	for (i = 0; pd->old && i < pd->old->nchains; i++)
+		if (!find_chain(pd->new, pd->old->chains[i]->name))
+			nat_batch_chain(b, fam, pd->old->chains[i]->name, false);
+	for (i = 0; pd->old && i < pd->old->nasets; i++)
+		if (!aset_in(pd->new, pd->old->asets[i]))
+			nat_batch_aset(b, fam, pd->old->asets[i], false);
+}
+
+/* ---------------- shared objects: hairpin elements, pick chains ----------------
+ * Several services may need the same one; the proxy counts users per family
+ * and the batch adds an object when its count leaves zero and deletes it when
+ * the count returns there. */
+
+enum shared_kind { SH_HAIRPIN, SH_PICK };
+
+struct delta {
+	struct hmap m[2][2];         /* [kind][family]: key -> change (INTPTR_MIN for 0) */
+};
+
+static intptr_t hget(const struct hmap *m, const char *k)
+{
+	intptr_t v = (intptr_t)nat_hmap_get(m, k);
+
+	return v == INTPTR_MIN ? 0 : v;
+}
+
+static int bump(struct hmap *m, const char *key, intptr_t by)
+{
+	intptr_t v = hget(m, key) + by;
+
+	/* Zero is stored as a marker: nat_hmap_get() cannot tell 0 from absent. */
+	return nat_hmap_put(m, key, (void *)(v ? v : INTPTR_MIN));
+}
+
+static int count_frag(struct delta *d, int fi, const struct nat_frag *f, intptr_t by)
+{
+	char buf[INET6_ADDRSTRLEN];
+	size_t i;
+
+	for (i = 0; f && i < f->nhairpin; i++) {
+		nat_addr_str(&f->hairpin[i], buf, sizeof(buf));
+		if (bump(&d->m[SH_HAIRPIN][fi], buf, by) < 0)
+			return -ENOMEM;
+	}
+	for (i = 0; f && i < f->npicks; i++)
+		if (bump(&d->m[SH_PICK][fi], f->picks[i], by) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+static int shared_delta(struct pending *pds, size_t n, struct delta *d)
+{
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < n && r >= 0; i++) {
+		r = count_frag(d, pds[i].fi, pds[i].old, -1);
+		if (r >= 0)
+			r = count_frag(d, pds[i].fi, pds[i].new, +1);
+	}
+	return r;
+}
+
+/* Emit additions (add) or deletions of shared objects of one kind. */
+static int shared_batch(struct k8snet_proxy *p, struct nat_batch *b, struct delta *d,
+			enum shared_kind kind, bool add)
+{
+	struct nat_addr *addrs = NULL;
+	struct hmap_node *n;
+	size_t i, na;
+	int fi, r = 0;
+
+	nat_batch_what(b, kind == SH_HAIRPIN ? "hairpin set" : "pick chains");
+	for (fi = 0; fi < 2 && r >= 0; fi++) {
+		struct hmap *have = kind == SH_HAIRPIN ? &p->hairpin[fi] : &p->picks[fi];
+
+		na = 0;
+		nat_hmap_for_each(&d->m[kind][fi], i, n) {
+			intptr_t cur = hget(have, n->key), ch = hget(&d->m[kind][fi], n->key);
+
+			if (add ? !(cur == 0 && cur + ch > 0) : !(cur > 0 && cur + ch == 0))
+				continue;
+			if (kind == SH_PICK) {
+				nat_batch_pick_chain(b, fam_of(fi), n->key, add);
+				continue;
+			}
+			if (nat_grow((void **)&addrs, na, sizeof(*addrs)) < 0) {
+				r = -ENOMEM;
+				break;
+			}
+			if (nat_parse_addr(n->key, &addrs[na]) == 0)
+				na++;
+		}
+		if (r >= 0 && na)
+			r = nat_batch_hairpin(b, fam_of(fi), addrs, na, add);
+		free(addrs);
+		addrs = NULL;
+	}
+	return r;
+}
+
+static int shared_apply(struct k8snet_proxy *p, struct delta *d)
+{
+	struct hmap_node *n;
+	size_t i;
+	int fi, k;
+
+	for (k = 0; k < 2; k++)
+		for (fi = 0; fi < 2; fi++) {
+			struct hmap *have = k == SH_HAIRPIN ? &p->hairpin[fi] : &p->picks[fi];
+
+			nat_hmap_for_each(&d->m[k][fi], i, n) {
+				intptr_t v = hget(have, n->key) + hget(&d->m[k][fi], n->key);
+
+				if (v <= 0)
+					nat_hmap_del(have, n->key);
+				else if (nat_hmap_put(have, n->key, (void *)v) < 0)
+					return -ENOMEM;
+			}
+		}
+	return 0;
+}
+
+static void delta_free(struct delta *d)
+{
+	int k, fi;
+
+	for (k = 0; k < 2; k++)
+		for (fi = 0; fi < 2; fi++)
+			nat_hmap_free(&d->m[k][fi], NULL);
+}
+
+/* ---------------- sync ---------------- */
+
+static int plan_entry(struct k8snet_proxy *p, struct nat_entry *e, bool fresh,
+		      struct pending **pds, size_t *np, size_t *cap)
+{
+	int fi, r;
+
+	for (fi = 0; fi < 2; fi++) {
+		struct nat_frag *f = NULL;
+
+		r = nat_plan_entry(p, e, fam_of(fi), &f);
+		if (r < 0)
+			return r;
+		if (!f && fresh && e->frag[fi]) {
+			/* Gone with the replaced table. */
+			nat_frag_free(e->frag[fi]);
+			e->frag[fi] = NULL;
+		}
+		if (!f && (fresh || !e->frag[fi]))
+			continue;
+		if (*np == *cap) {
+			size_t ncap = *cap ? *cap * 2 : 256;
+			struct pending *v = realloc(*pds, ncap * sizeof(*v));
+
+			if (!v) {
+				nat_frag_free(f);
+				return -ENOMEM;
+			}
+			*pds = v;
+			*cap = ncap;
+		}
+		(*pds)[(*np)++] = (struct pending){ e, fi, fresh ? NULL : e->frag[fi], f };
+	}
+	return 0;
+}
+
+/* Everything after a table replace; otherwise only what changed. */
+static int plan_all(struct k8snet_proxy *p, bool fresh, struct pending **ret, size_t *ret_n)
+{
+	struct hmap_node *n;
+	size_t i, cap = 0;
+	int r = 0;
+
+	*ret = NULL;
+	*ret_n = 0;
+	if (fresh) {
+		nat_hmap_for_each(&p->entries, i, n)
+			if ((r = plan_entry(p, n->val, true, ret, ret_n, &cap)) < 0)
+				return r;
+		return 0;
+	}
+	for (i = 0; i < p->dirty.n && r >= 0; i++)
+		r = plan_entry(p, p->dirty.v[i], false, ret, ret_n, &cap);
+	return r;
+}
+
+static void finish(struct k8snet_proxy *p, struct pending *pds, size_t n, bool ok)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct nat_entry *e = pds[i].e;
+		int fi = pds[i].fi;
+
+		if (ok) {
+			nat_frag_free(e->frag[fi]);
+			e->frag[fi] = pds[i].new;
+		} else {
+			nat_frag_free(pds[i].new);
+		}
+	}
+}
+
+/* Entries with nothing left can go once the kernel forgot them too. */
+static void drop_empty_entries(struct k8snet_proxy *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->dirty.n; i++) {
+		struct nat_entry *e = p->dirty.v[i];
+
+		e->dirty = false;
+		if (e->svc || e->slices.n || e->frag[0] || e->frag[1])
+			continue;
+		nat_hmap_del(&p->entries, e->key);
+		nat_hmap_free(&e->slices, NULL);
+		free(e->key);
+		free(e);
+	}
+	p->dirty.n = 0;
+}
+
+static const char *what_of(const struct pending *pd)
+{
+	return (pd->new ? pd->new : pd->old)->what;
+}
+
+static int build(struct k8snet_proxy *p, struct nat_batch *b, struct pending *pds, size_t n,
+		 bool fresh, struct delta *d)
+{
+	size_t i;
+	int fi, r;
+
+	for (fi = 0; fresh && fi < 2; fi++) {
+		nat_batch_what(b, "table");
+		nat_batch_table_replace(b, fam_of(fi));
+		nat_batch_base(b, fam_of(fi));
+	}
+	r = shared_delta(pds, n, d);
+	if (r < 0)
+		return r;
+	shared_batch(p, b, d, SH_PICK, true);
+	for (i = 0; i < n; i++) {
+		nat_batch_what(b, what_of(&pds[i]));
+		phase_a(b, &pds[i]);
+	}
+	for (i = 0; i < n; i++) {
+		nat_batch_what(b, what_of(&pds[i]));
+		phase_b(b, &pds[i]);
+	}
+	for (i = 0; i < n && r >= 0; i++) {
+		nat_batch_what(b, what_of(&pds[i]));
+		r = phase_c(b, &pds[i], false);
+	}
+	for (i = 0; i < n && r >= 0; i++) {
+		nat_batch_what(b, what_of(&pds[i]));
+		r = phase_c(b, &pds[i], true);
+	}
+	if (r >= 0)
+		r = shared_batch(p, b, d, SH_HAIRPIN, false);
+	if (r >= 0)
+		r = shared_batch(p, b, d, SH_HAIRPIN, true);
+	for (i = 0; i < n; i++) {
+		nat_batch_what(b, what_of(&pds[i]));
+		phase_d(b, &pds[i]);
+	}
+	shared_batch(p, b, d, SH_PICK, false);
+	return r;
+}
+
+int nat_sync(struct k8snet_proxy *p);
+int nat_sync(struct k8snet_proxy *p)
+{
+	struct delta delta = { 0 };
+	bool fresh = !p->programmed;
+	struct nat_batch *b = NULL;
+	struct pending *pds = NULL;
+	size_t n = 0;
+	int r;
+
+	double t0 = nat_now(), t1 = 0, t2 = 0;
+
+	r = plan_all(p, fresh, &pds, &n);
+	t1 = t2 = nat_now();
+	if (r >= 0)
+		r = nat_batch_new(p, &b);
+	if (r >= 0 && fresh) {
+		/* The kernel's table is replaced: our record starts from zero. */
+		nat_hmap_free(&p->hairpin[0], NULL);
+		nat_hmap_free(&p->hairpin[1], NULL);
+		nat_hmap_free(&p->picks[0], NULL);
+		nat_hmap_free(&p->picks[1], NULL);
+	}
+	if (r >= 0)
+		r = build(p, b, pds, n, fresh, &delta);
+	if (r < 0 && !k8snet_ctx_get_errno(p->ctx))
+		r = k8s_error(p->ctx, r, "sync: %s", k8snet_strerror(r));
+	else if (r >= 0) {
+		t2 = nat_now();
+		r = nat_batch_send(b);
+	}
+	k8s_log(p->ctx, LOG_DEBUG, "nat sync: plan %.2f ms, build %.2f ms, send+commit %.2f ms, "
+		"%zu messages, %zu bytes", (t1 - t0) * 1e3, (t2 - t1) * 1e3, (nat_now() - t2) * 1e3,
+		b ? nat_batch_count(b) : 0, b ? nat_batch_len(b) : 0);
+	finish(p, pds, n, r >= 0);
+	if (r >= 0) {
+		shared_apply(p, &delta);
+		p->programmed = true;
+		drop_empty_entries(p);
+		r = (int)(nat_batch_count(b) > INT32_MAX ? INT32_MAX : nat_batch_count(b));
+	}
+	delta_free(&delta);
+	nat_batch_free(b);
+	free(pds);
+	return r;
+}
+
+K8SNET_EXPORT int k8snet_proxy_sync(struct k8snet_proxy *p)
+{
+	if (!p)
+		return -EINVAL;
+	k8snet_ctx_clear_error(p->ctx);
+	return nat_sync(p);
+}

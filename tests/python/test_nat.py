@@ -1,0 +1,105 @@
+"""Tests of the Service NAT bindings: services in Python and from JSON,
+render, errors naming the field, sync into a throwaway namespace."""
+import os
+import subprocess
+import unittest
+import uuid
+
+import k8snet
+from k8snet import nat
+
+WEB = {
+    "apiVersion": "v1", "kind": "List", "items": [
+        {"apiVersion": "v1", "kind": "Service",
+         "metadata": {"name": "web", "namespace": "default"},
+         "spec": {"clusterIP": "10.96.0.10", "ports": [{"port": 80, "protocol": "TCP"}]}},
+        {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+         "metadata": {"name": "web-1", "namespace": "default",
+                      "labels": {"kubernetes.io/service-name": "web"}},
+         "addressType": "IPv4",
+         "endpoints": [{"addresses": ["10.244.0.5"]}, {"addresses": ["10.244.0.6"]}],
+         "ports": [{"port": 8080}]},
+    ]}
+
+
+class ProxyTest(unittest.TestCase):
+    def setUp(self):
+        self.ctx = k8snet.Context()
+        self.addCleanup(self.ctx.close)
+        self.proxy = nat.Proxy(self.ctx, node_name="n1", cluster_cidrs=["10.244.0.0/16"])
+        self.addCleanup(self.proxy.close)
+
+    def test_settings(self):
+        p = self.proxy
+        self.assertEqual(p.node_name, "n1")
+        self.assertEqual(p.table, "k8snet")
+        p.mark_bit = 3
+        self.assertEqual(p.mark_bit, 3)
+        p.flags = nat.F_ROUND_ROBIN
+        self.assertEqual(p.flags, nat.F_ROUND_ROBIN)
+        with self.assertRaises(k8snet.InvalidArgument) as cm:
+            p.add_cluster_cidr("10.0.0.0/40")
+        self.assertIn("not a CIDR", str(cm.exception))
+        with self.assertRaises(k8snet.InvalidArgument):
+            p.mark_bit = 40
+
+    def test_json_and_render(self):
+        self.assertEqual(self.proxy.load_json(WEB), 2)
+        text = self.proxy.render()
+        self.assertIn("10.96.0.10 . tcp . 80 : goto pick-2", text)
+        self.assertIn("10.96.0.10 . tcp . 80 . 1 : 10.244.0.6 . 8080", text)
+        self.assertEqual(text, self.proxy.render())
+
+    def test_bad_json_names_field(self):
+        bad = {"kind": "Service", "metadata": {"name": "x"},
+               "spec": {"clusterIP": "10.96.0.9", "ports": [{"port": 80, "protocol": "IP"}]}}
+        with self.assertRaises(k8snet.InvalidArgument) as cm:
+            self.proxy.load_json(bad)
+        self.assertEqual(cm.exception.path, "spec.ports[0].protocol")
+        self.assertNotIn("10.96.0.9", self.proxy.render())
+
+    def test_service_object(self):
+        with nat.Service("api", namespace="kube-system", flags=nat.F_AFFINITY,
+                         affinity_timeout=30) as s:
+            s.add_ip("10.96.0.1").add_port(443, "TCP", node_port=0)
+            s.add_endpoint("10.244.0.9", 6443, node="n1")
+            self.assertEqual((s.name, s.namespace, s.affinity_timeout), ("api", "kube-system", 30))
+            self.proxy.add_service(s)
+        text = self.proxy.render()
+        self.assertIn("svc-kube-system/api/tcp/443", text)
+        self.assertIn("timeout 30s", text)
+        self.proxy.remove_service("kube-system", "api")
+        self.assertNotIn("api", self.proxy.render())
+        with self.assertRaises(k8snet.NotFound):
+            self.proxy.remove_service("kube-system", "api")
+        with self.assertRaises(k8snet.InvalidArgument):
+            nat.Service("Not_A_Label")
+        with nat.Service("x") as s, self.assertRaises(k8snet.InvalidArgument):
+            s.add_ip("999.1.1.1")
+
+
+@unittest.skipUnless(os.geteuid() == 0, "needs root")
+class SyncTest(unittest.TestCase):
+    def setUp(self):
+        self.ns = "k8st-pynat-%s" % uuid.uuid4().hex[:8]
+        subprocess.run(["ip", "netns", "add", self.ns], check=True)
+        self.addCleanup(subprocess.run, ["ip", "netns", "del", self.ns])
+
+    def nft_list(self):
+        return subprocess.run(["ip", "netns", "exec", self.ns, "nft", "list", "ruleset"],
+                              check=True, capture_output=True, text=True).stdout
+
+    def test_sync(self):
+        with k8snet.Context(netns="/run/netns/" + self.ns) as ctx:
+            with nat.Proxy(ctx, cluster_cidrs=["10.244.0.0/16"]) as p:
+                p.load_json(WEB)
+                self.assertGreater(p.sync(), 0)
+                self.assertIn("10.96.0.10 . tcp . 80 : goto pick-2", self.nft_list())
+                self.assertEqual(p.sync(), 0)
+                p.remove_service("default", "web")
+                p.sync()
+                self.assertNotIn("10.96.0.10", self.nft_list())
+
+
+if __name__ == "__main__":
+    unittest.main()
