@@ -137,6 +137,45 @@ static double connect_time(int nsfd, int count)
 	return med;
 }
 
+/* Connection setup with 10 services and with n, in the same namespace and
+ * interleaved (10, n, 10, n, ...), so that both see the same machine. */
+static void connect_rounds(struct k8snet_ctx *ctx, struct k8snet_proxy *p, unsigned n, unsigned e,
+			   int conns)
+{
+	pid_t srv = serve(k8snet_ctx_get_netns_fd(ctx));
+	double best_small = 1e9, best_big = 1e9, ct;
+	char name[32];
+	unsigned s;
+	int round;
+
+	usleep(200000);
+	for (round = 0; round < 3; round++) {
+		for (s = 10; s < n; s++) {   /* down to 10 services */
+			snprintf(name, sizeof(name), "svc-%u", s);
+			k8snet_proxy_remove_service(p, "bench", name);
+		}
+		if (k8snet_proxy_sync(p) < 0)
+			die(ctx, -1, "sync");
+		ct = connect_time(k8snet_ctx_get_netns_fd(ctx), conns);
+		best_small = ct >= 0 && ct < best_small ? ct : best_small;
+		for (s = 10; s < n; s++) {   /* back up to n */
+			struct k8snet_service *svc = make_service(s, e, s * e);
+
+			k8snet_proxy_add_service(p, svc);
+			k8snet_service_free(svc);
+		}
+		if (k8snet_proxy_sync(p) < 0)
+			die(ctx, -1, "sync");
+		ct = connect_time(k8snet_ctx_get_netns_fd(ctx), conns);
+		best_big = ct >= 0 && ct < best_big ? ct : best_big;
+	}
+	kill(srv, SIGKILL);
+	waitpid(srv, NULL, 0);
+	printf("connection setup via ClusterIP: %.1f us with 10 services, %.1f us with %u "
+	       "(best of 3 interleaved rounds of the median of %d)\n",
+	       best_small * 1e6, best_big * 1e6, n, conns);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -220,20 +259,8 @@ int main(int argc, char **argv)
 		fclose(f);
 		k8snet_free(text);
 	}
-	if (conns > 0) {
-		pid_t srv = serve(k8snet_ctx_get_netns_fd(ctx));
-		double ct;
-
-		usleep(200000);
-		ct = connect_time(k8snet_ctx_get_netns_fd(ctx), conns);
-		kill(srv, SIGKILL);
-		waitpid(srv, NULL, 0);
-		if (ct < 0)
-			printf("connection setup: FAILED\n");
-		else
-			printf("connection setup via ClusterIP with %u services: %.1f us (median of %d)\n",
-			       n, ct * 1e6, conns);
-	}
+	if (conns > 0)
+		connect_rounds(ctx, p, n, e, conns);
 	k8snet_proxy_free(p);
 	k8snet_ctx_free(ctx);
 	return 0;

@@ -25,8 +25,8 @@ struct ptrvec {
 	void **v;
 	size_t n, cap;
 };
-int ptrvec_push(struct ptrvec *pv, void *p);
-void ptrvec_free(struct ptrvec *pv, void (*fn)(void *));
+int nat_ptrvec_push(struct ptrvec *pv, void *p);
+void nat_ptrvec_free(struct ptrvec *pv, void (*fn)(void *));
 
 /* A string-keyed hash map (chained); keys are copied. */
 struct hmap_node {
@@ -38,11 +38,11 @@ struct hmap {
 	struct hmap_node **b;
 	size_t nb, n;
 };
-void *hmap_get(const struct hmap *m, const char *key);
-int hmap_put(struct hmap *m, const char *key, void *val);   /* replaces */
-void *hmap_del(struct hmap *m, const char *key);             /* returns old value */
-void hmap_free(struct hmap *m, void (*fn)(void *));
-#define hmap_for_each(m, i, node)                                              \
+void *nat_hmap_get(const struct hmap *m, const char *key);
+int nat_hmap_put(struct hmap *m, const char *key, void *val);   /* replaces */
+void *nat_hmap_del(struct hmap *m, const char *key);             /* returns old value */
+void nat_hmap_free(struct hmap *m, void (*fn)(void *));
+#define nat_hmap_for_each(m, i, node)                                              \
 	for ((i) = 0; (i) < (m)->nb; (i)++)                                    \
 		for ((node) = (m)->b[i]; (node); (node) = (node)->next)
 
@@ -52,8 +52,8 @@ struct sbuf {
 	size_t len, cap;
 	int err;
 };
-void sbuf_printf(struct sbuf *b, const char *fmt, ...) _printf_(2, 3);
-char *sbuf_steal(struct sbuf *b);
+void nat_sbuf_printf(struct sbuf *b, const char *fmt, ...) _printf_(2, 3);
+char *nat_sbuf_steal(struct sbuf *b);
 
 /* ---- model ---- */
 
@@ -133,6 +133,7 @@ struct k8snet_proxy {
 };
 
 bool nat_masq_outside(const struct nat_config *cfg, int fam);
+const struct nat_addr *nat_nodeport_addrs(const struct nat_config *cfg, int fam, size_t *ret_n);
 void nat_mark_dirty(struct k8snet_proxy *p, struct nat_entry *e);
 struct nat_entry *nat_entry_get(struct k8snet_proxy *p, const char *ns, const char *name,
 				bool create);

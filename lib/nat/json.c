@@ -228,7 +228,7 @@ static int read_service(struct k8snet_ctx *ctx, const k8s_jref *obj, const struc
 	if (r > 0 && (r = k8s_json_get_object(ctx, &status, "loadBalancer", K8S_OPTIONAL, &lb)) > 0 &&
 	    (r = k8s_json_get_array(ctx, &lb, "ingress", K8S_OPTIONAL, &ing)) > 0)
 		r = k8s_json_for_each_item(ctx, &ing, lb_ingress, svc);
-	if (r >= 0 && ptrvec_push(&st->svcs, svc) < 0)
+	if (r >= 0 && nat_ptrvec_push(&st->svcs, svc) < 0)
 		r = oom(ctx);
 	if (r < 0)
 		nat_service_free(svc);
@@ -338,7 +338,7 @@ static int read_slice(struct k8snet_ctx *ctx, const k8s_jref *obj, const struct 
 	ss->ns = strdup(meta->namespace_ ? meta->namespace_ : "default");
 	ss->svc = strdup(svcname->valuestring);
 	if (!ss->sl || !ss->ns || !ss->svc || !(ss->sl->name = strdup(meta->name)) ||
-	    ptrvec_push(&st->slices, ss) < 0) {
+	    nat_ptrvec_push(&st->slices, ss) < 0) {
 		staged_slice_free(ss);
 		return oom(ctx);
 	}
@@ -394,8 +394,8 @@ int nat_load_json(struct k8snet_proxy *p, const char *json, size_t len)
 	}
 	if (r >= 0)
 		r = (int)(st.svcs.n + st.slices.n);
-	ptrvec_free(&st.svcs, nat_service_free);
-	ptrvec_free(&st.slices, staged_slice_free);
+	nat_ptrvec_free(&st.svcs, nat_service_free);
+	nat_ptrvec_free(&st.slices, staged_slice_free);
 	return r;
 }
 

@@ -335,7 +335,7 @@ static void entry_free(void *v)
 	struct nat_entry *e = v;
 
 	nat_service_free(e->svc);
-	hmap_free(&e->slices, nat_slice_free);
+	nat_hmap_free(&e->slices, nat_slice_free);
 	nat_frag_free(e->frag[0]);
 	nat_frag_free(e->frag[1]);
 	free(e->key);
@@ -346,18 +346,18 @@ K8SNET_EXPORT struct k8snet_proxy *k8snet_proxy_free(struct k8snet_proxy *p)
 {
 	if (!p)
 		return NULL;
-	hmap_free(&p->entries, entry_free);
-	ptrvec_free(&p->dirty, NULL);
-	hmap_free(&p->slice_owner, free);
-	hmap_free(&p->hairpin[0], NULL);
-	hmap_free(&p->hairpin[1], NULL);
+	nat_hmap_free(&p->entries, entry_free);
+	nat_ptrvec_free(&p->dirty, NULL);
+	nat_hmap_free(&p->slice_owner, free);
+	nat_hmap_free(&p->hairpin[0], NULL);
+	nat_hmap_free(&p->hairpin[1], NULL);
 	free(p->cfg.node_name);
 	free(p->cfg.table);
 	free(p->cfg.node_ips);
 	free(p->cfg.cluster_cidrs);
 	free(p->cfg.nodeport_addrs);
-	hmap_free(&p->picks[0], NULL);
-	hmap_free(&p->picks[1], NULL);
+	nat_hmap_free(&p->picks[0], NULL);
+	nat_hmap_free(&p->picks[1], NULL);
 	free(p);
 	return NULL;
 }
@@ -372,7 +372,7 @@ static void config_changed(struct k8snet_proxy *p)
 	if (!p->programmed)
 		return;
 	p->programmed = false;
-	hmap_for_each(&p->entries, i, n)
+	nat_hmap_for_each(&p->entries, i, n)
 		nat_mark_dirty(p, n->val);
 }
 
@@ -531,7 +531,7 @@ void nat_mark_dirty(struct k8snet_proxy *p, struct nat_entry *e)
 {
 	if (e->dirty)
 		return;
-	if (ptrvec_push(&p->dirty, e) < 0) {
+	if (nat_ptrvec_push(&p->dirty, e) < 0) {
 		p->programmed = false;   /* out of memory: the next sync does all */
 		return;
 	}
@@ -546,13 +546,13 @@ struct nat_entry *nat_entry_get(struct k8snet_proxy *p, const char *ns, const ch
 
 	if (asprintf(&key, "%s/%s", ns, name) < 0)
 		return NULL;
-	e = hmap_get(&p->entries, key);
+	e = nat_hmap_get(&p->entries, key);
 	if (e || !create) {
 		free(key);
 		return e;
 	}
 	e = calloc(1, sizeof(*e));
-	if (!e || hmap_put(&p->entries, key, e) < 0) {
+	if (!e || nat_hmap_put(&p->entries, key, e) < 0) {
 		free(e);
 		free(key);
 		return NULL;
@@ -598,7 +598,7 @@ K8SNET_EXPORT int k8snet_proxy_remove_service(struct k8snet_proxy *p, const char
 	if (!e || (!e->svc && !e->slices.n))
 		return k8s_error(p->ctx, -ENOENT, "service %s/%s: not found", ns, name);
 	e->svc = k8snet_service_free(e->svc);
-	hmap_free(&e->slices, nat_slice_free);
+	nat_hmap_free(&e->slices, nat_slice_free);
 	nat_mark_dirty(p, e);
 	return 0;
 }
@@ -613,24 +613,24 @@ int nat_set_slice(struct k8snet_proxy *p, const char *ns, const char *svc_name,
 	    asprintf(&svc_key, "%s/%s", ns, svc_name) < 0)
 		goto oom;
 	/* A slice that moved to another service leaves the old one. */
-	old = hmap_get(&p->slice_owner, owner_key);
+	old = nat_hmap_get(&p->slice_owner, owner_key);
 	if (old && strcmp(old, svc_key) != 0) {
-		old_e = hmap_get(&p->entries, old);
+		old_e = nat_hmap_get(&p->entries, old);
 		if (old_e) {
-			nat_slice_free(hmap_del(&old_e->slices, sl->name));
+			nat_slice_free(nat_hmap_del(&old_e->slices, sl->name));
 			nat_mark_dirty(p, old_e);
 		}
 	}
 	e = nat_entry_get(p, ns, svc_name, true);
 	if (!e)
 		goto oom;
-	nat_slice_free(hmap_del(&e->slices, sl->name));
-	if (hmap_put(&e->slices, sl->name, sl) < 0)
+	nat_slice_free(nat_hmap_del(&e->slices, sl->name));
+	if (nat_hmap_put(&e->slices, sl->name, sl) < 0)
 		goto oom;
 	nat_mark_dirty(p, e);
 	if (!old || strcmp(old, svc_key) != 0) {
-		free(hmap_del(&p->slice_owner, owner_key));
-		if (hmap_put(&p->slice_owner, owner_key, svc_key) < 0)
+		free(nat_hmap_del(&p->slice_owner, owner_key));
+		if (nat_hmap_put(&p->slice_owner, owner_key, svc_key) < 0)
 			goto oom;
 		svc_key = NULL;
 	}
@@ -654,14 +654,14 @@ K8SNET_EXPORT int k8snet_proxy_remove_slice(struct k8snet_proxy *p, const char *
 	K8S_CHECK_ARG(p->ctx, ns && name);
 	if (asprintf(&owner_key, "%s/%s", ns, name) < 0)
 		return k8s_error(p->ctx, -ENOMEM, "out of memory");
-	svc_key = hmap_del(&p->slice_owner, owner_key);
+	svc_key = nat_hmap_del(&p->slice_owner, owner_key);
 	free(owner_key);
 	if (!svc_key)
 		return k8s_error(p->ctx, -ENOENT, "EndpointSlice %s/%s: not found", ns, name);
-	e = hmap_get(&p->entries, svc_key);
+	e = nat_hmap_get(&p->entries, svc_key);
 	free(svc_key);
 	if (e) {
-		nat_slice_free(hmap_del(&e->slices, name));
+		nat_slice_free(nat_hmap_del(&e->slices, name));
 		nat_mark_dirty(p, e);
 	}
 	return 0;
@@ -679,4 +679,31 @@ bool nat_masq_outside(const struct nat_config *cfg, int fam)
 		if (cfg->cluster_cidrs[i].family == fam)
 			return true;
 	return false;
+}
+
+static bool has_family(const struct nat_addr *v, size_t n, int fam)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i].family == fam)
+			return true;
+	return false;
+}
+
+/* The addresses NodePorts answer on, per family: the configured CIDRs, else
+ * the node's IPs (kube-proxy's "primary" default), else (NULL) every local
+ * address. */
+const struct nat_addr *nat_nodeport_addrs(const struct nat_config *cfg, int fam, size_t *ret_n)
+{
+	if (has_family(cfg->nodeport_addrs, cfg->n_nodeport_addrs, fam)) {
+		*ret_n = cfg->n_nodeport_addrs;
+		return cfg->nodeport_addrs;
+	}
+	if (has_family(cfg->node_ips, cfg->n_node_ips, fam)) {
+		*ret_n = cfg->n_node_ips;
+		return cfg->node_ips;
+	}
+	*ret_n = 0;
+	return NULL;
 }

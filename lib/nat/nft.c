@@ -815,7 +815,8 @@ static void base_services(struct nat_batch *b, int fam)
 	uint32_t r0 = NFT_REG32_00, l4 = fam == AF_INET ? NFT_REG32_01 : NFT_REG32_04;
 	struct nat_addr lo = { .family = fam, .plen = fam == AF_INET ? 8 : 128 };
 	struct rb rb = rule_begin(b, fam, "services");
-	size_t i;
+	const struct nat_addr *np;
+	size_t i, nnp;
 
 	e_addr(&rb, false, r0);
 	e_meta_get(&rb, NFT_META_L4PROTO, l4);
@@ -827,12 +828,13 @@ static void base_services(struct nat_batch *b, int fam)
 		lo.a[0] = 127;
 	else
 		lo.a[15] = 1;
-	for (i = 0; i == 0 || i < cfg->n_nodeport_addrs; i++) {
-		if (cfg->n_nodeport_addrs && cfg->nodeport_addrs[i].family != fam)
+	np = nat_nodeport_addrs(cfg, fam, &nnp);
+	for (i = 0; i == 0 || i < nnp; i++) {
+		if (np && np[i].family != fam)
 			continue;
 		rb = rule_begin(b, fam, "services");
-		if (cfg->n_nodeport_addrs) {
-			e_cidr(&rb, false, &cfg->nodeport_addrs[i], NFT_CMP_EQ);
+		if (np) {
+			e_cidr(&rb, false, &np[i], NFT_CMP_EQ);
 		} else {
 			e_fib_local(&rb, NFTA_FIB_F_DADDR);
 			e_cidr(&rb, false, &lo, NFT_CMP_NEQ);

@@ -154,7 +154,7 @@ static void add_rule(struct builder *b, struct nat_chain *c, struct nat_rule *r)
 		return;
 	}
 	nat_render_rule_text(b->p, b->fam, r, &t);
-	r->text = sbuf_steal(&t);
+	r->text = nat_sbuf_steal(&t);
 	if (!r->text || nat_grow((void **)&c->rules, c->nrules, sizeof(r)) < 0) {
 		rule_free(r);
 		fail(b, -ENOMEM);
@@ -333,7 +333,7 @@ static void collect_eps(struct builder *b, const struct nat_entry *e, const stru
 	for (i = 0; e->svc && i < e->svc->neps; i++)
 		if (ep_matches(&e->svc->eps[i], sp, b->fam))
 			eps_push(b, all, &e->svc->eps[i]);
-	hmap_for_each(&e->slices, i, n) {
+	nat_hmap_for_each(&e->slices, i, n) {
 		const struct nat_slice *sl = n->val;
 
 		for (j = 0; j < sl->neps; j++)

@@ -16,21 +16,21 @@ static void addr_text(const struct nat_addr *a, struct sbuf *b, bool prefix)
 	char buf[INET6_ADDRSTRLEN];
 
 	nat_addr_str(a, buf, sizeof(buf));
-	sbuf_printf(b, "%s", buf);
+	nat_sbuf_printf(b, "%s", buf);
 	if (prefix)
-		sbuf_printf(b, "/%u", a->plen);
+		nat_sbuf_printf(b, "/%u", a->plen);
 }
 
 static void match_text(const struct nat_rule *r, int fam, struct sbuf *b)
 {
 	switch (r->match) {
 	case M_SADDR_CIDR:
-		sbuf_printf(b, "%s saddr ", ipfam(fam));
+		nat_sbuf_printf(b, "%s saddr ", ipfam(fam));
 		addr_text(&r->cidr, b, true);
-		sbuf_printf(b, " ");
+		nat_sbuf_printf(b, " ");
 		break;
 	case M_FIB_SADDR_LOCAL:
-		sbuf_printf(b, "fib saddr type local ");
+		nat_sbuf_printf(b, "fib saddr type local ");
 		break;
 	case M_NONE:
 		break;
@@ -54,41 +54,41 @@ void nat_render_rule_text(const struct k8snet_proxy *p, int fam, struct nat_rule
 	match_text(r, fam, b);
 	switch (r->kind) {
 	case R_GOTO:
-		sbuf_printf(b, "goto %s", r->target);
+		nat_sbuf_printf(b, "goto %s", r->target);
 		break;
 	case R_JUMP:
-		sbuf_printf(b, "jump %s", r->target);
+		nat_sbuf_printf(b, "jump %s", r->target);
 		break;
 	case R_MARK_GOTO:
-		sbuf_printf(b, "meta mark set meta mark | 0x%08x goto %s", bit, r->target);
+		nat_sbuf_printf(b, "meta mark set meta mark | 0x%08x goto %s", bit, r->target);
 		break;
 	case R_MARK:
-		sbuf_printf(b, "meta mark set meta mark | 0x%08x", bit);
+		nat_sbuf_printf(b, "meta mark set meta mark | 0x%08x", bit);
 		break;
 	case R_PICK:
-		sbuf_printf(b, "meta l4proto %s dnat %s to %s%smeta l4proto . th dport . numgen %s mod %u "
+		nat_sbuf_printf(b, "meta l4proto %s dnat %s to %s%smeta l4proto . th dport . numgen %s mod %u "
 			    "map @%s", proto_text(r->proto), ipfam(fam), r->nodeport ? "" : ipfam(fam),
 			    r->nodeport ? "" : " daddr . ", numgen_mode(p), r->n,
 			    r->nodeport ? "nodeport-endpoints" : "endpoints");
 		break;
 	case R_DROP:
-		sbuf_printf(b, "drop");
+		nat_sbuf_printf(b, "drop");
 		break;
 	case R_AFF_CHECK:
-		sbuf_printf(b, "%s saddr @%s goto %s", ipfam(fam), r->target, r->target2);
+		nat_sbuf_printf(b, "%s saddr @%s goto %s", ipfam(fam), r->target, r->target2);
 		break;
 	case R_AFF_DNAT:
-		sbuf_printf(b, "meta l4proto %s update @%s { %s saddr } dnat %s to %s",
+		nat_sbuf_printf(b, "meta l4proto %s update @%s { %s saddr } dnat %s to %s",
 			    proto_text(r->proto),
 			    r->target, ipfam(fam), ipfam(fam), fam == AF_INET6 ? "[" : "");
 		addr_text(&r->addr, b, false);
-		sbuf_printf(b, "%s:%u", fam == AF_INET6 ? "]" : "", r->port);
+		nat_sbuf_printf(b, "%s:%u", fam == AF_INET6 ? "]" : "", r->port);
 		break;
 	case R_AFF_PICK:
-		sbuf_printf(b, "numgen %s mod %u vmap { ", numgen_mode(p), r->n);
+		nat_sbuf_printf(b, "numgen %s mod %u vmap { ", numgen_mode(p), r->n);
 		for (i = 0; i < r->n; i++)
-			sbuf_printf(b, "%s%u : goto %s", i ? ", " : "", i, r->targets[i]);
-		sbuf_printf(b, " }");
+			nat_sbuf_printf(b, "%s%u : goto %s", i ? ", " : "", i, r->targets[i]);
+		nat_sbuf_printf(b, " }");
 		break;
 	}
 }
@@ -112,19 +112,19 @@ void nat_render_elem_text(int fam, const struct nat_elem *e, struct sbuf *b)
 	if (e->set == S_SERVICE_IPS || e->set == S_ENDPOINTS) {
 		memcpy(a.a, e->key, al);
 		addr_text(&a, b, false);
-		sbuf_printf(b, " . ");
+		nat_sbuf_printf(b, " . ");
 		off = al;
 	}
-	sbuf_printf(b, "%s . %u", proto_text(e->key[off]), be16(e->key + off + 4));
+	nat_sbuf_printf(b, "%s . %u", proto_text(e->key[off]), be16(e->key + off + 4));
 	if (e->chain) {
-		sbuf_printf(b, " : goto %s", e->chain);
+		nat_sbuf_printf(b, " : goto %s", e->chain);
 		return;
 	}
 	memcpy(&idx, e->key + off + 8, 4);
 	memcpy(a.a, e->data, al);
-	sbuf_printf(b, " . %u : ", idx);
+	nat_sbuf_printf(b, " . %u : ", idx);
 	addr_text(&a, b, false);
-	sbuf_printf(b, " . %u", be16(e->data + al));
+	nat_sbuf_printf(b, " . %u", be16(e->data + al));
 }
 
 int nat_elem_cmp(const struct nat_elem *a, const struct nat_elem *b)
@@ -177,13 +177,13 @@ static void render_pick(const struct k8snet_proxy *p, int fam, const char *name,
 	struct nat_rule rules[4];
 	size_t i, n = nat_pick_rules(p, fam, name, rules);
 
-	sbuf_printf(b, "\n\tchain %s {\n", name);
+	nat_sbuf_printf(b, "\n\tchain %s {\n", name);
 	for (i = 0; i < n; i++) {
-		sbuf_printf(b, "\t\t");
+		nat_sbuf_printf(b, "\t\t");
 		nat_render_rule_text(p, fam, &rules[i], b);
-		sbuf_printf(b, "\n");
+		nat_sbuf_printf(b, "\n");
 	}
-	sbuf_printf(b, "\t}\n");
+	nat_sbuf_printf(b, "\t}\n");
 }
 
 static int cmp_aset(const void *x, const void *y)
@@ -207,16 +207,16 @@ static int collect(struct collected *c, struct nat_frag *f)
 	size_t i;
 
 	for (i = 0; i < f->nchains; i++)
-		if (ptrvec_push(&c->chains, f->chains[i]) < 0)
+		if (nat_ptrvec_push(&c->chains, f->chains[i]) < 0)
 			return -ENOMEM;
 	for (i = 0; i < f->nelems; i++)
-		if (ptrvec_push(&c->elems, f->elems[i]) < 0)
+		if (nat_ptrvec_push(&c->elems, f->elems[i]) < 0)
 			return -ENOMEM;
 	for (i = 0; i < f->nasets; i++)
-		if (ptrvec_push(&c->asets, f->asets[i]) < 0)
+		if (nat_ptrvec_push(&c->asets, f->asets[i]) < 0)
 			return -ENOMEM;
 	for (i = 0; i < f->npicks; i++)
-		if (ptrvec_push(&c->picks, f->picks[i]) < 0)
+		if (nat_ptrvec_push(&c->picks, f->picks[i]) < 0)
 			return -ENOMEM;
 	for (i = 0; i < f->nhairpin; i++) {
 		if (nat_grow((void **)&c->hairpin, c->nhairpin, sizeof(*c->hairpin)) < 0)
@@ -236,12 +236,12 @@ static void render_elems(struct sbuf *b, int fam, const struct collected *c, enu
 
 		if (el->set != set)
 			continue;
-		sbuf_printf(b, "%s\n\t\t\t", first ? "\t\telements = {" : ",");
+		nat_sbuf_printf(b, "%s\n\t\t\t", first ? "\t\telements = {" : ",");
 		nat_render_elem_text(fam, el, b);
 		first = false;
 	}
 	if (!first)
-		sbuf_printf(b, "\n\t\t}\n");
+		nat_sbuf_printf(b, "\n\t\t}\n");
 }
 
 static void render_sets(struct k8snet_proxy *p, int fam, struct sbuf *b, const struct collected *c)
@@ -249,33 +249,33 @@ static void render_sets(struct k8snet_proxy *p, int fam, struct sbuf *b, const s
 	const char *at = fam == AF_INET ? "ipv4_addr" : "ipv6_addr";
 	size_t i;
 
-	sbuf_printf(b, "\tmap service-ips {\n\t\ttype %s . inet_proto . inet_service : verdict\n", at);
+	nat_sbuf_printf(b, "\tmap service-ips {\n\t\ttype %s . inet_proto . inet_service : verdict\n", at);
 	render_elems(b, fam, c, S_SERVICE_IPS);
-	sbuf_printf(b, "\t}\n\n\tmap service-nodeports {\n\t\ttype inet_proto . inet_service : verdict\n");
+	nat_sbuf_printf(b, "\t}\n\n\tmap service-nodeports {\n\t\ttype inet_proto . inet_service : verdict\n");
 	render_elems(b, fam, c, S_NODEPORTS);
 	/* nft's language has no sized integer type: typeof gives the same key. */
-	sbuf_printf(b, "\t}\n\n\tmap endpoints {\n\t\ttypeof %s daddr . meta l4proto . th dport . "
+	nat_sbuf_printf(b, "\t}\n\n\tmap endpoints {\n\t\ttypeof %s daddr . meta l4proto . th dport . "
 		    "numgen inc mod 1 : %s daddr . tcp dport\n", ipfam(fam), ipfam(fam));
 	render_elems(b, fam, c, S_ENDPOINTS);
-	sbuf_printf(b, "\t}\n\n\tmap nodeport-endpoints {\n\t\ttypeof meta l4proto . th dport . "
+	nat_sbuf_printf(b, "\t}\n\n\tmap nodeport-endpoints {\n\t\ttypeof meta l4proto . th dport . "
 		    "numgen inc mod 1 : %s daddr . tcp dport\n", ipfam(fam));
 	render_elems(b, fam, c, S_NP_ENDPOINTS);
-	sbuf_printf(b, "\t}\n\n\tset cluster-ips {\n\t\ttype %s\n", at);
+	nat_sbuf_printf(b, "\t}\n\n\tset cluster-ips {\n\t\ttype %s\n", at);
 	render_elems(b, fam, c, S_CLUSTER_IPS);
-	sbuf_printf(b, "\t}\n\n\tset hairpin {\n\t\ttype %s . %s\n", at, at);
+	nat_sbuf_printf(b, "\t}\n\n\tset hairpin {\n\t\ttype %s . %s\n", at, at);
 	for (i = 0; i < c->nhairpin; i++) {
 		if (i && cmp_addr(&c->hairpin[i], &c->hairpin[i - 1]) == 0)
 			continue;
-		sbuf_printf(b, "%s\n\t\t\t", i ? "," : "\t\telements = {");
+		nat_sbuf_printf(b, "%s\n\t\t\t", i ? "," : "\t\telements = {");
 		addr_text(&c->hairpin[i], b, false);
-		sbuf_printf(b, " . ");
+		nat_sbuf_printf(b, " . ");
 		addr_text(&c->hairpin[i], b, false);
 	}
-	sbuf_printf(b, "%s\t}\n", c->nhairpin ? "\n\t\t}\n" : "");
+	nat_sbuf_printf(b, "%s\t}\n", c->nhairpin ? "\n\t\t}\n" : "");
 	for (i = 0; i < c->asets.n; i++) {
 		const struct nat_aset *s = c->asets.v[i];
 
-		sbuf_printf(b, "\n\tset %s {\n\t\ttype %s\n\t\tflags dynamic,timeout\n"
+		nat_sbuf_printf(b, "\n\tset %s {\n\t\ttype %s\n\t\tflags dynamic,timeout\n"
 			    "\t\ttimeout %us\n\t}\n", s->name, at, s->timeout);
 	}
 }
@@ -285,39 +285,41 @@ static void render_base_chains(struct k8snet_proxy *p, int fam, struct sbuf *b)
 	const struct nat_config *cfg = &p->cfg;
 	const char *f = ipfam(fam);
 	uint32_t bit = 1u << cfg->mark_bit;
-	size_t i;
+	const struct nat_addr *np;
+	size_t i, nnp;
 
-	sbuf_printf(b, "\n\tchain nat-prerouting {\n\t\ttype nat hook prerouting priority -100; policy accept;\n"
+	nat_sbuf_printf(b, "\n\tchain nat-prerouting {\n\t\ttype nat hook prerouting priority -100; policy accept;\n"
 		    "\t\tjump services\n\t}\n");
-	sbuf_printf(b, "\n\tchain nat-output {\n\t\ttype nat hook output priority -100; policy accept;\n"
+	nat_sbuf_printf(b, "\n\tchain nat-output {\n\t\ttype nat hook output priority -100; policy accept;\n"
 		    "\t\tjump services\n\t}\n");
-	sbuf_printf(b, "\n\tchain nat-postrouting {\n\t\ttype nat hook postrouting priority 100; policy accept;\n"
+	nat_sbuf_printf(b, "\n\tchain nat-postrouting {\n\t\ttype nat hook postrouting priority 100; policy accept;\n"
 		    "\t\tmeta mark & 0x%08x == 0x%08x meta mark set meta mark ^ 0x%08x masquerade\n"
 		    "\t\t%s saddr . %s daddr @hairpin masquerade\n\t}\n", bit, bit, bit, f, f);
-	sbuf_printf(b, "\n\tchain services {\n\t\t%s daddr . meta l4proto . th dport vmap @service-ips\n", f);
-	if (!cfg->n_nodeport_addrs)
-		sbuf_printf(b, "\t\tfib daddr type local %s daddr != %s "
+	nat_sbuf_printf(b, "\n\tchain services {\n\t\t%s daddr . meta l4proto . th dport vmap @service-ips\n", f);
+	np = nat_nodeport_addrs(cfg, fam, &nnp);
+	if (!np)
+		nat_sbuf_printf(b, "\t\tfib daddr type local %s daddr != %s "
 			    "meta l4proto . th dport vmap @service-nodeports\n",
 			    f, fam == AF_INET ? "127.0.0.0/8" : "::1");
-	for (i = 0; i < cfg->n_nodeport_addrs; i++) {
-		if (cfg->nodeport_addrs[i].family != fam)
+	for (i = 0; i < nnp; i++) {
+		if (np[i].family != fam)
 			continue;
-		sbuf_printf(b, "\t\t%s daddr ", f);
-		addr_text(&cfg->nodeport_addrs[i], b, true);
-		sbuf_printf(b, " meta l4proto . th dport vmap @service-nodeports\n");
+		nat_sbuf_printf(b, "\t\t%s daddr ", f);
+		addr_text(&np[i], b, true);
+		nat_sbuf_printf(b, " meta l4proto . th dport vmap @service-nodeports\n");
 	}
-	sbuf_printf(b, "\t\t%s daddr @cluster-ips goto no-endpoints\n", f);
-	sbuf_printf(b, "\t}\n\n\tchain masq-outside {\n");
+	nat_sbuf_printf(b, "\t\t%s daddr @cluster-ips goto no-endpoints\n", f);
+	nat_sbuf_printf(b, "\t}\n\n\tchain masq-outside {\n");
 	for (i = 0; !(cfg->flags & K8SNET_PROXY_F_MASQUERADE_ALL) && i < cfg->n_cluster_cidrs; i++) {
 		if (cfg->cluster_cidrs[i].family != fam)
 			continue;
-		sbuf_printf(b, "\t\t%s saddr ", f);
+		nat_sbuf_printf(b, "\t\t%s saddr ", f);
 		addr_text(&cfg->cluster_cidrs[i], b, true);
-		sbuf_printf(b, " return\n");
+		nat_sbuf_printf(b, " return\n");
 	}
 	if (nat_masq_outside(cfg, fam))
-		sbuf_printf(b, "\t\tmeta mark set meta mark | 0x%08x\n", bit);
-	sbuf_printf(b, "\t}\n\n\tchain no-endpoints {\n\t\tmeta l4proto tcp reject with tcp reset\n"
+		nat_sbuf_printf(b, "\t\tmeta mark set meta mark | 0x%08x\n", bit);
+	nat_sbuf_printf(b, "\t}\n\n\tchain no-endpoints {\n\t\tmeta l4proto tcp reject with tcp reset\n"
 		    "\t\treject\n\t}\n\n\tchain no-local-endpoints {\n\t\tdrop\n\t}\n");
 }
 
@@ -329,7 +331,7 @@ static int render_family(struct k8snet_proxy *p, int fam, struct sbuf *b)
 	size_t i, j;
 	int r = 0;
 
-	hmap_for_each(&p->entries, i, n) {
+	nat_hmap_for_each(&p->entries, i, n) {
 		struct nat_entry *e = n->val;
 		struct nat_frag *f;
 
@@ -338,7 +340,7 @@ static int render_family(struct k8snet_proxy *p, int fam, struct sbuf *b)
 			break;
 		if (!f)
 			continue;
-		if (ptrvec_push(&planned, f) < 0) {
+		if (nat_ptrvec_push(&planned, f) < 0) {
 			nat_frag_free(f);
 			r = -ENOMEM;
 			break;
@@ -358,7 +360,7 @@ static int render_family(struct k8snet_proxy *p, int fam, struct sbuf *b)
 			qsort(c.picks.v, c.picks.n, sizeof(void *), cmp_str);
 		if (c.nhairpin)
 			qsort(c.hairpin, c.nhairpin, sizeof(*c.hairpin), cmp_addr);
-		sbuf_printf(b, "table %s %s {\n", ipfam(fam), p->cfg.table);
+		nat_sbuf_printf(b, "table %s %s {\n", ipfam(fam), p->cfg.table);
 		render_sets(p, fam, b, &c);
 		render_base_chains(p, fam, b);
 		for (i = 0; i < c.picks.n; i++)
@@ -367,20 +369,20 @@ static int render_family(struct k8snet_proxy *p, int fam, struct sbuf *b)
 		for (i = 0; i < c.chains.n; i++) {
 			const struct nat_chain *ch = c.chains.v[i];
 
-			sbuf_printf(b, "\n\tchain %s {\n", ch->name);
+			nat_sbuf_printf(b, "\n\tchain %s {\n", ch->name);
 			for (j = 0; j < ch->nrules; j++)
-				sbuf_printf(b, "\t\t%s\n", ch->rules[j]->text);
-			sbuf_printf(b, "\t}\n");
+				nat_sbuf_printf(b, "\t\t%s\n", ch->rules[j]->text);
+			nat_sbuf_printf(b, "\t}\n");
 		}
-		sbuf_printf(b, "}\n");
+		nat_sbuf_printf(b, "}\n");
 	}
 	for (i = 0; i < planned.n; i++)
 		nat_frag_free(planned.v[i]);
-	ptrvec_free(&planned, NULL);
-	ptrvec_free(&c.picks, NULL);
-	ptrvec_free(&c.chains, NULL);
-	ptrvec_free(&c.elems, NULL);
-	ptrvec_free(&c.asets, NULL);
+	nat_ptrvec_free(&planned, NULL);
+	nat_ptrvec_free(&c.picks, NULL);
+	nat_ptrvec_free(&c.chains, NULL);
+	nat_ptrvec_free(&c.elems, NULL);
+	nat_ptrvec_free(&c.asets, NULL);
 	free(c.hairpin);
 	return r;
 }
@@ -392,18 +394,18 @@ int nat_render(struct k8snet_proxy *p, char **ret)
 
 	r = render_family(p, AF_INET, &b);
 	if (r >= 0)
-		sbuf_printf(&b, "\n");
+		nat_sbuf_printf(&b, "\n");
 	if (r >= 0)
 		r = render_family(p, AF_INET6, &b);
 	if (r < 0) {
-		free(sbuf_steal(&b));
+		free(nat_sbuf_steal(&b));
 		return r;
 	}
 	if (b.err) {
-		free(sbuf_steal(&b));
+		free(nat_sbuf_steal(&b));
 		return -ENOMEM;
 	}
-	*ret = sbuf_steal(&b);
+	*ret = nat_sbuf_steal(&b);
 	return 0;
 }
 

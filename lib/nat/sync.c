@@ -118,7 +118,7 @@ static int elem_minus(struct nat_elem **a, size_t na, struct nat_elem **b, size_
 		int c = j < nb ? cmp_elem_text(&a[i], &b[j]) : -1;
 
 		if (c < 0) {
-			if (ptrvec_push(out, a[i++]) < 0)
+			if (nat_ptrvec_push(out, a[i++]) < 0)
 				return -ENOMEM;
 		} else if (c == 0) {
 			i++;
@@ -157,7 +157,7 @@ static int phase_c(struct nat_batch *b, const struct pending *pd, bool add)
 		r = add ? elem_minus(n, nn, o, no, &d) : elem_minus(o, no, n, nn, &d);
 	if (r >= 0 && d.n)
 		r = nat_batch_elems(b, fam_of(pd->fi), (struct nat_elem **)d.v, d.n, add);
-	ptrvec_free(&d, NULL);
+	nat_ptrvec_free(&d, NULL);
 	free(o);
 	free(n);
 	return r;
@@ -189,7 +189,7 @@ struct delta {
 
 static intptr_t hget(const struct hmap *m, const char *k)
 {
-	intptr_t v = (intptr_t)hmap_get(m, k);
+	intptr_t v = (intptr_t)nat_hmap_get(m, k);
 
 	return v == INTPTR_MIN ? 0 : v;
 }
@@ -198,8 +198,8 @@ static int bump(struct hmap *m, const char *key, intptr_t by)
 {
 	intptr_t v = hget(m, key) + by;
 
-	/* Zero is stored as a marker: hmap_get() cannot tell 0 from absent. */
-	return hmap_put(m, key, (void *)(v ? v : INTPTR_MIN));
+	/* Zero is stored as a marker: nat_hmap_get() cannot tell 0 from absent. */
+	return nat_hmap_put(m, key, (void *)(v ? v : INTPTR_MIN));
 }
 
 static int count_frag(struct delta *d, int fi, const struct nat_frag *f, intptr_t by)
@@ -245,7 +245,7 @@ static int shared_batch(struct k8snet_proxy *p, struct nat_batch *b, struct delt
 		struct hmap *have = kind == SH_HAIRPIN ? &p->hairpin[fi] : &p->picks[fi];
 
 		na = 0;
-		hmap_for_each(&d->m[kind][fi], i, n) {
+		nat_hmap_for_each(&d->m[kind][fi], i, n) {
 			intptr_t cur = hget(have, n->key), ch = hget(&d->m[kind][fi], n->key);
 
 			if (add ? !(cur == 0 && cur + ch > 0) : !(cur > 0 && cur + ch == 0))
@@ -279,12 +279,12 @@ static int shared_apply(struct k8snet_proxy *p, struct delta *d)
 		for (fi = 0; fi < 2; fi++) {
 			struct hmap *have = k == SH_HAIRPIN ? &p->hairpin[fi] : &p->picks[fi];
 
-			hmap_for_each(&d->m[k][fi], i, n) {
+			nat_hmap_for_each(&d->m[k][fi], i, n) {
 				intptr_t v = hget(have, n->key) + hget(&d->m[k][fi], n->key);
 
 				if (v <= 0)
-					hmap_del(have, n->key);
-				else if (hmap_put(have, n->key, (void *)v) < 0)
+					nat_hmap_del(have, n->key);
+				else if (nat_hmap_put(have, n->key, (void *)v) < 0)
 					return -ENOMEM;
 			}
 		}
@@ -297,7 +297,7 @@ static void delta_free(struct delta *d)
 
 	for (k = 0; k < 2; k++)
 		for (fi = 0; fi < 2; fi++)
-			hmap_free(&d->m[k][fi], NULL);
+			nat_hmap_free(&d->m[k][fi], NULL);
 }
 
 /* ---------------- sync ---------------- */
@@ -346,7 +346,7 @@ static int plan_all(struct k8snet_proxy *p, bool fresh, struct pending **ret, si
 	*ret = NULL;
 	*ret_n = 0;
 	if (fresh) {
-		hmap_for_each(&p->entries, i, n)
+		nat_hmap_for_each(&p->entries, i, n)
 			if ((r = plan_entry(p, n->val, true, ret, ret_n, &cap)) < 0)
 				return r;
 		return 0;
@@ -384,8 +384,8 @@ static void drop_empty_entries(struct k8snet_proxy *p)
 		e->dirty = false;
 		if (e->svc || e->slices.n || e->frag[0] || e->frag[1])
 			continue;
-		hmap_del(&p->entries, e->key);
-		hmap_free(&e->slices, NULL);
+		nat_hmap_del(&p->entries, e->key);
+		nat_hmap_free(&e->slices, NULL);
 		free(e->key);
 		free(e);
 	}
@@ -458,10 +458,10 @@ int nat_sync(struct k8snet_proxy *p)
 		r = nat_batch_new(p, &b);
 	if (r >= 0 && fresh) {
 		/* The kernel's table is replaced: our record starts from zero. */
-		hmap_free(&p->hairpin[0], NULL);
-		hmap_free(&p->hairpin[1], NULL);
-		hmap_free(&p->picks[0], NULL);
-		hmap_free(&p->picks[1], NULL);
+		nat_hmap_free(&p->hairpin[0], NULL);
+		nat_hmap_free(&p->hairpin[1], NULL);
+		nat_hmap_free(&p->picks[0], NULL);
+		nat_hmap_free(&p->picks[1], NULL);
 	}
 	if (r >= 0)
 		r = build(p, b, pds, n, fresh, &delta);

@@ -7,7 +7,7 @@
 
 #include "nat/internal.h"
 
-int ptrvec_push(struct ptrvec *pv, void *p)
+int nat_ptrvec_push(struct ptrvec *pv, void *p)
 {
 	if (pv->n == pv->cap) {
 		size_t cap = pv->cap ? pv->cap * 2 : 8;
@@ -22,7 +22,7 @@ int ptrvec_push(struct ptrvec *pv, void *p)
 	return 0;
 }
 
-void ptrvec_free(struct ptrvec *pv, void (*fn)(void *))
+void nat_ptrvec_free(struct ptrvec *pv, void (*fn)(void *))
 {
 	size_t i;
 
@@ -54,7 +54,7 @@ static struct hmap_node **hmap_slot(const struct hmap *m, const char *key)
 	return pn;
 }
 
-void *hmap_get(const struct hmap *m, const char *key)
+void *nat_hmap_get(const struct hmap *m, const char *key)
 {
 	struct hmap_node **pn = hmap_slot(m, key);
 
@@ -82,7 +82,7 @@ static int hmap_grow(struct hmap *m)
 	return 0;
 }
 
-int hmap_put(struct hmap *m, const char *key, void *val)
+int nat_hmap_put(struct hmap *m, const char *key, void *val)
 {
 	struct hmap_node **pn, *n;
 
@@ -104,7 +104,7 @@ int hmap_put(struct hmap *m, const char *key, void *val)
 	return 0;
 }
 
-void *hmap_del(struct hmap *m, const char *key)
+void *nat_hmap_del(struct hmap *m, const char *key)
 {
 	struct hmap_node **pn = hmap_slot(m, key), *n;
 	void *val;
@@ -120,7 +120,7 @@ void *hmap_del(struct hmap *m, const char *key)
 	return val;
 }
 
-void hmap_free(struct hmap *m, void (*fn)(void *))
+void nat_hmap_free(struct hmap *m, void (*fn)(void *))
 {
 	struct hmap_node *n, *next;
 	size_t i;
@@ -137,7 +137,7 @@ void hmap_free(struct hmap *m, void (*fn)(void *))
 	*m = (struct hmap){ 0 };
 }
 
-void sbuf_printf(struct sbuf *b, const char *fmt, ...)
+void nat_sbuf_printf(struct sbuf *b, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -170,7 +170,7 @@ void sbuf_printf(struct sbuf *b, const char *fmt, ...)
 	}
 }
 
-char *sbuf_steal(struct sbuf *b)
+char *nat_sbuf_steal(struct sbuf *b)
 {
 	char *s = b->s;
 

@@ -330,6 +330,19 @@ START_TEST(test_masquerade_all_range_cluster_ips)
 	ck_assert(has(t, "set cluster-ips {\n\t\ttype ipv4_addr\n\t\telements = {\n\t\t\t10.96.0.10\n"));
 	ck_assert(has(t, "ip daddr @cluster-ips goto no-endpoints"));
 	ck_assert(has(t, "ip6 daddr @cluster-ips goto no-endpoints"));
+	ck_assert(has(t, "fib daddr type local ip daddr != 127.0.0.0/8 meta l4proto . th dport vmap"));
+	free(t);
+	/* With node IPs, NodePorts answer there only (kube-proxy's "primary"). */
+	ck_assert_int_eq(k8snet_proxy_add_str(p, K8SNET_PROXY_NODE_IP, "192.168.1.10"), 0);
+	t = render();
+	ck_assert(has(t, "ip daddr 192.168.1.10/32 meta l4proto . th dport vmap @service-nodeports"));
+	ck_assert(!has(t, "fib daddr type local ip daddr"));
+	ck_assert(has(t, "fib daddr type local ip6 daddr != ::1"));
+	free(t);
+	ck_assert_int_eq(k8snet_proxy_add_str(p, K8SNET_PROXY_NODEPORT_ADDRESS, "10.0.0.0/8"), 0);
+	t = render();
+	ck_assert(has(t, "ip daddr 10.0.0.0/8 meta l4proto . th dport vmap @service-nodeports"));
+	ck_assert(!has(t, "192.168.1.10/32"));
 	free(t);
 }
 END_TEST

@@ -70,6 +70,35 @@ _get_error_path = fn("k8snet_ctx_get_error_path", ctypes.c_char_p, c_ctx_p)
 free = fn("k8snet_free", None, ctypes.c_void_p)
 
 
+class Handle:
+    """A C object owned by a Python object: ``close()`` frees it, and so do
+    leaving a ``with`` block and garbage collection.  Subclasses set ``_free``
+    to the C free function and store the pointer in ``_handle``."""
+
+    _free = None
+    _handle = None
+
+    @property
+    def handle(self):
+        if self._handle is None:
+            raise ValueError("%s is closed" % type(self).__name__)
+        return self._handle
+
+    def close(self):
+        if self._handle is not None:
+            type(self)._free(self._handle)
+            self._handle = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        self.close()
+
+
 def strerror(code):
     """Description of an errno code (either sign)."""
     return decode(_strerror(code))

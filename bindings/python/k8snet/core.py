@@ -36,12 +36,14 @@ def version_num():
     return _version_num()
 
 
-class Context:
+class Context(_lib.Handle):
     """A libk8snet context (``struct k8snet_ctx``).
 
     ``Context(netns="/run/netns/x")`` binds it to a namespace at once. Use it
     from one thread at a time; close it, or use it as a context manager.
     """
+
+    _free = _free
 
     def __init__(self, netns=None):
         handle = c_ctx_p()
@@ -51,28 +53,8 @@ class Context:
         if netns is not None:
             self.set_netns(netns)
 
-    @property
-    def handle(self):
-        if self._handle is None:
-            raise ValueError("context is closed")
-        return self._handle
-
     def _check(self, rc):
         return check(rc, self.handle)
-
-    def close(self):
-        if getattr(self, "_handle", None) is not None:
-            _free(self._handle)
-            self._handle = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        self.close()
 
     def set_netns(self, where):
         """Bind to a namespace given as a path or an open file descriptor."""

@@ -164,37 +164,14 @@ def candidates(name, resolv_conf=None, ctx=None):
     return _lib.take_string(out.value).splitlines()
 
 
-class _Object:
+class _Object(_lib.Handle):
     """An object that keeps its context (for messages) alive."""
-
-    _free = None
 
     def __init__(self, ctx):
         self.ctx = ctx or Context()
-        self._handle = None
-
-    @property
-    def handle(self):
-        if self._handle is None:
-            raise ValueError("%s is closed" % type(self).__name__)
-        return self._handle
 
     def _check(self, rc):
         return check(rc, self.ctx.handle)
-
-    def close(self):
-        if getattr(self, "_handle", None) is not None:
-            type(self)._free(self._handle)
-            self._handle = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        self.close()
 
 
 class ResolvConf(_Object):

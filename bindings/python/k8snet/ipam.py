@@ -74,13 +74,15 @@ def _range_args(r):
             _enc(r.get("gateway")))
 
 
-class Pool:
+class Pool(_lib.Handle):
     """An address pool (``struct k8snet_ipam_pool``).
 
     ranges: CIDR strings or dicts (subnet, rangeStart, rangeEnd, gateway).
     prefixes=True makes a prefix pool (node CIDRs of block_len bits,
     default /24 or /64).  strategy: NEXT_FREE (default) or LOWEST_FREE.
     """
+
+    _free = _pool_free
 
     def __init__(self, ctx, ranges=(), exclude=(), strategy=None, prefixes=False,
                  block_len=None, state_file=None, name=None, _handle=None):
@@ -108,28 +110,8 @@ class Pool:
             self.close()
             raise
 
-    @property
-    def handle(self):
-        if self._handle is None:
-            raise ValueError("pool is closed")
-        return self._handle
-
     def _check(self, rc):
         return check(rc, self._ctx.handle)
-
-    def close(self):
-        if getattr(self, "_handle", None) is not None:
-            _pool_free(self._handle)
-            self._handle = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        self.close()
 
     def alloc(self, owner, ifname="", want=None):
         """The address (prefix form) for (owner, ifname); the same one when
@@ -182,9 +164,11 @@ class Pool:
         return _dec(buf.value) if has else None
 
 
-class Config:
+class Config(_lib.Handle):
     """host-local's "ipam" configuration (the object, or a whole CNI network
     configuration holding it).  ``Config(ctx, text_or_dict)``."""
+
+    _free = _cfg_free
 
     def __init__(self, ctx, config):
         import json
@@ -194,26 +178,6 @@ class Config:
         check(_cfg_parse(ctx.handle, data, len(data), ctypes.byref(handle)), ctx.handle)
         self._ctx = ctx
         self._handle = handle
-
-    def close(self):
-        if getattr(self, "_handle", None) is not None:
-            _cfg_free(self._handle)
-            self._handle = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        self.close()
-
-    @property
-    def handle(self):
-        if self._handle is None:
-            raise ValueError("config is closed")
-        return self._handle
 
     def __len__(self):
         return check(_cfg_pool_count(self.handle), self._ctx.handle)

@@ -101,13 +101,15 @@ def host_ifname(container_id, ifname="eth0"):
     return _lib.take_string(out.value)
 
 
-class Pod:
+class Pod(_lib.Handle):
     """What to attach (``struct k8snet_link_pod``).
 
     ``addresses`` is a list of CIDR strings or (cidr, gateway) pairs;
     ``routes`` a list of dst CIDRs or (dst, gateway) pairs; ``netns`` a path
     or an open descriptor.
     """
+
+    _free = _pod_free
 
     def __init__(self, netns=None, container_id=None, ifname=None, bridge=None, mac=None,
                  mtu=0, hairpin=False, default_route=True, addresses=(), routes=()):
@@ -131,26 +133,6 @@ class Pod:
         for r in routes:
             dst, gw = (r, None) if isinstance(r, str) else r
             self.add_route(dst, gw)
-
-    @property
-    def handle(self):
-        if self._handle is None:
-            raise ValueError("pod is closed")
-        return self._handle
-
-    def close(self):
-        if getattr(self, "_handle", None) is not None:
-            _pod_free(self._handle)
-            self._handle = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        self.close()
 
     @property
     def netns(self):
@@ -177,20 +159,14 @@ class Pod:
         _arg_check(_pod_add_route(self.handle, _enc(dst), _enc(gateway)), "routes")
 
 
-class Result:
+class Result(_lib.Handle):
     """The result of attach(): ``interfaces``, ``ips`` and ``routes`` as lists
     of dicts in CNI's shape; ``to_json()`` is the C renderer's output."""
 
+    _free = _result_free
+
     def __init__(self, handle):
         self._handle = handle
-
-    def close(self):
-        if getattr(self, "_handle", None) is not None:
-            _result_free(self._handle)
-            self._handle = None
-
-    def __del__(self):
-        self.close()
 
     def _count(self, what):
         return check(_result_count(self._handle, what))

@@ -81,9 +81,11 @@ def _proto(p):
     return PROTOCOLS[p.upper()] if isinstance(p, str) else int(p)
 
 
-class Service:
+class Service(_lib.Handle):
     """A Service built in Python (``struct k8snet_service``); hand it to
     :meth:`Proxy.add_service`, which copies it."""
+
+    _free = _svc_free
 
     def __init__(self, name, namespace="default", type=TYPE_CLUSTER_IP, flags=0,
                  affinity_timeout=None):
@@ -96,12 +98,6 @@ class Service:
         self._set_u32(SERVICE_FLAGS, flags)
         if affinity_timeout is not None:
             self._set_u32(SERVICE_AFFINITY_TIMEOUT, affinity_timeout)
-
-    @property
-    def handle(self):
-        if self._handle is None:
-            raise ValueError("service is freed")
-        return self._handle
 
     def _rc(self, rc, what):
         if rc < 0:
@@ -154,24 +150,12 @@ class Service:
             raise _lib.InvalidArgument(-rc, "bad endpoint %r:%r" % (addr, port))
         return self
 
-    def close(self):
-        if getattr(self, "_handle", None) is not None:
-            _svc_free(self._handle)
-            self._handle = None
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        self.close()
-
-
-class Proxy:
+class Proxy(_lib.Handle):
     """A Service NAT proxy (``struct k8snet_proxy``) bound to a
     :class:`k8snet.Context`. Keep the context open while the proxy lives."""
+
+    _free = _proxy_free
 
     def __init__(self, ctx, node_name=None, cluster_cidrs=(), node_ips=(), flags=None):
         handle = c_proxy_p()
@@ -187,28 +171,8 @@ class Proxy:
         if flags is not None:
             self.flags = flags
 
-    @property
-    def handle(self):
-        if self._handle is None:
-            raise ValueError("proxy is closed")
-        return self._handle
-
     def _check(self, rc):
         return check(rc, self._ctx.handle)
-
-    def close(self):
-        if getattr(self, "_handle", None) is not None:
-            _proxy_free(self._handle)
-            self._handle = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        self.close()
 
     # settings
     def _get_str(self, attr):

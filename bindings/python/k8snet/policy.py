@@ -58,12 +58,14 @@ def selector_match(ctx, selector, labels):
                                       _lib.encode(_labels(labels) or "")), ctx.handle))
 
 
-class PolicyDB:
+class PolicyDB(_lib.Handle):
     """A NetworkPolicy database (``struct k8snet_policy_db``) on a Context.
 
     Use it from one thread at a time, with its context; close it, or use it
     as a context manager.  The context must stay open while it is used.
     """
+
+    _free = _free
 
     def __init__(self, ctx):
         handle = c_db_p()
@@ -71,28 +73,8 @@ class PolicyDB:
         self._ctx = ctx
         self._handle = handle
 
-    @property
-    def handle(self):
-        if self._handle is None:
-            raise ValueError("policy database is closed")
-        return self._handle
-
     def _check(self, rc):
         return check(rc, self._ctx.handle)
-
-    def close(self):
-        if getattr(self, "_handle", None) is not None:
-            _free(self._handle)
-            self._handle = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        self.close()
 
     def load_json(self, doc):
         """Add Namespace, Pod and NetworkPolicy objects: JSON text, bytes, or
