@@ -62,7 +62,12 @@ host=$(echo "$json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["i
 [ ${#host} -le 15 ] || fail "host name $host too long"
 ip -n $N -d link show "$host" | grep -q "hairpin on" || fail "hairpin not set on $host"
 ip -n $N -d link show "$host" | grep -q "master cni0" || fail "$host not on cni0"
-ok "attach: result JSON, host end $host on the bridge with hairpin"
+# One queue per end, asked at creation (no per-CPU queues trimmed afterwards).
+ip -n $N -d link show "$host" | grep -q "numtxqueues 1 numrxqueues 1" ||
+	fail "$host not created single-queue"
+ip -n $A -d link show eth0 | grep -q "numtxqueues 1 numrxqueues 1" ||
+	fail "pod eth0 not created single-queue"
+ok "attach: result JSON, host end $host on the bridge with hairpin, single-queue veth"
 
 serve $B 10.244.1.3 8080
 serve $B fd00:244:1::3 8081
