@@ -8,7 +8,6 @@
 
 #include "ipam-local.h"
 
-#if __has_include(<k8snet/ipam.h>)
 #include <errno.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -330,78 +329,3 @@ int cni_ipam_local_status(const struct cni_env *env, const struct cni_conf *conf
 		cni_fail_set_code(CNI_ERR_NOT_AVAILABLE);
 	return r;
 }
-#else
-static int missing(void)
-{
-	return cni_fail(CNI_ERR_INTERNAL, "not supported by this build",
-			"libk8snet was built without its IPAM layer (k8snet/ipam.h)");
-}
-
-int cni_ipam_local_add(const struct cni_env *env, const struct cni_conf *conf,
-		       struct cni_result *res)
-{
-	(void)env; (void)conf; (void)res;
-	return missing();
-}
-
-int cni_ipam_local_del(const struct cni_env *env, const struct cni_conf *conf)
-{
-	(void)env; (void)conf;
-	return 0;
-}
-
-int cni_ipam_local_check(const struct cni_env *env, const struct cni_conf *conf,
-			 const struct cni_result *prev)
-{
-	(void)env; (void)conf; (void)prev;
-	return missing();
-}
-
-struct live {
-	char **addrs;
-	size_t n;
-};
-
-static int collect(void *userdata, const char *cidr, const char *owner, const char *ifname)
-{
-	struct live *l = userdata;
-
-	(void)owner;
-	(void)ifname;
-	l->addrs = cni_xrealloc_array(l->addrs, l->n + 1, sizeof(char *));
-	l->addrs[l->n++] = cni_strdup(cidr);
-	return 0;
-}
-
-static int gc_hostports(const struct cni_conf *conf, struct ipam *ip)
-{
-	struct live l = { 0 };
-	size_t j;
-	int r = 0, i;
-
-	for (i = 0; r >= 0 && i < ip->n_pools; i++) {
-		r = k8snet_ipam_pool_foreach(ip->pools[i], collect, &l);
-		if (r < 0)
-			lib_fail(ip->ctx, r, "cannot read the IPAM state");
-	}
-	if (r >= 0)
-		r = cni_nft_gc(conf, (const char *const *)l.addrs, l.n);
-	for (j = 0; j < l.n; j++)
-		free(l.addrs[j]);
-	free(l.addrs);
-	return r < 0 ? -1 : 0;
-}
-
-int cni_ipam_local_gc(const struct cni_env *env, const struct cni_conf *conf)
-{
-	(void)env; (void)conf;
-	return 0;
-}
-
-int cni_ipam_local_status(const struct cni_env *env, const struct cni_conf *conf)
-{
-	(void)env; (void)conf;
-	return cni_fail(CNI_ERR_NOT_AVAILABLE, "plugin not available",
-			"libk8snet was built without its IPAM layer");
-}
-#endif

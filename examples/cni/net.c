@@ -14,7 +14,6 @@
 
 #include "cni.h"
 
-#if __has_include(<k8snet/link.h>)
 #include <k8snet/link.h>
 
 static int lib_fail(int code, const char *msg, struct k8snet_ctx *ctx, int r)
@@ -289,36 +288,3 @@ int cni_net_gc(const struct cni_env *env, const struct cni_conf *conf)
 	return 0;
 }
 
-#else /* no link layer in this build */
-
-static int missing(void)
-{
-	return cni_fail(CNI_ERR_INTERNAL, "not supported by this build",
-			"libk8snet was built without its link layer (k8snet/link.h)");
-}
-
-int cni_net_add(const struct cni_env *env, const struct cni_conf *conf, struct cni_result *res)
-{
-	(void)env; (void)conf; (void)res;
-	return missing();
-}
-
-int cni_net_del(const struct cni_env *env, const struct cni_conf *conf)
-{
-	(void)env; (void)conf;
-	return 0;
-}
-
-int cni_net_check(const struct cni_env *env, const struct cni_conf *conf,
-		  const struct cni_result *prev)
-{
-	(void)env; (void)conf; (void)prev;
-	return missing();
-}
-
-int cni_net_gc(const struct cni_env *env, const struct cni_conf *conf)
-{
-	(void)env; (void)conf;
-	return 0;
-}
-#endif

@@ -31,7 +31,8 @@ PODS=""          # "name node netns ip" lines, in $tmp/pods
 bold() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 good() { printf '   ok    %s\n' "$*"; }
 bad() { printf '   FAIL  %s\n' "$*"; FAILED=1; }
-skip() { printf '   skip  %s\n' "$*"; }
+# Every layer is part of the build: a piece that is missing is a failure.
+missing() { bad "missing: $*"; }
 has() { "$K8SNET" --help 2>&1 | grep -q "k8snet $1 "; }
 
 cleanup() {
@@ -245,7 +246,7 @@ if has proxy; then
 	echo "   web           ClusterIP $WEB_IP:80 -> web-1, web-2 :8080"
 	echo "   web-nodeport  NodePort  *:30080 (ClusterIP $WEBNP_IP) -> web-1, web-2 :8080"
 else
-	skip "the NAT layer is not in this build: no Services (k8snet proxy missing)"
+	missing "the NAT layer is not in this build: no Services (k8snet proxy missing)"
 fi
 
 # ---- 5. cluster DNS ---------------------------------------------------
@@ -290,7 +291,7 @@ EOF
 	[ -n "$srv" ] && good "SRV _http._tcp.web.default.svc.cluster.local -> $srv" ||
 		bad "no SRV record for web"
 else
-	skip "the DNS layer or bind9 (named) is not available"
+	missing "the DNS layer or bind9 (named) is not available"
 fi
 
 # ---- 6. load spread ---------------------------------------------------
@@ -320,7 +321,7 @@ EOF
 	case "$got" in *failed*) bad "some NodePort connections failed" ;; *web-*) good "NodePort answers from outside" ;;
 		*) bad "NodePort did not answer" ;; esac
 else
-	skip "needs the NAT layer"
+	missing "needs the NAT layer"
 fi
 
 # ---- 7. NetworkPolicy -------------------------------------------------
@@ -346,7 +347,7 @@ if has policy; then
 		fi
 	fi
 else
-	skip "the policy layer is not in this build (k8snet policy missing)"
+	missing "the policy layer is not in this build (k8snet policy missing)"
 fi
 
 # ---- 8. teardown through CNI DEL --------------------------------------
