@@ -8,7 +8,7 @@ set -eu
 [ -n "${ABIDW:-}" ] && [ -n "${ABIDIFF:-}" ] || { echo "SKIP: abigail-tools not installed"; exit 77; }
 base="$top_srcdir/abi/libk8snet.abi"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-"$ABIDW" --no-corpus-path --no-comp-dir-path --no-show-locs --drop-private-types \
+"$ABIDW" --no-corpus-path --no-comp-dir-path --no-show-locs --drop-private-types --drop-undefined-syms \
 	--headers-dir "$top_srcdir/include/k8snet" --headers-dir "$top_builddir/include/k8snet" \
 	"$top_builddir/lib/.libs/libk8snet.so" > "$tmp/current.abi"
 if [ "${1:-}" = --refresh ]; then
