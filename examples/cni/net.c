@@ -158,17 +158,6 @@ static int fill_result(const struct cni_conf *conf, const struct k8snet_link_res
 	return 0;
 }
 
-static int open_pod_netns(const struct cni_env *env)
-{
-	int fd = open(env->netns, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return cni_fail(CNI_ERR_UNKNOWN_CONTAINER, "container unknown or does not exist",
-				"CNI_NETNS=%s: %s", env->netns, strerror(errno));
-	close(fd);
-	return 0;
-}
-
 int cni_net_add(const struct cni_env *env, const struct cni_conf *conf, struct cni_result *res)
 {
 	struct k8snet_ctx *ctx = NULL;
@@ -178,7 +167,8 @@ int cni_net_add(const struct cni_env *env, const struct cni_conf *conf, struct c
 	uint32_t n = 0, i;
 	int r;
 
-	if (open_pod_netns(env) < 0 || ctx_open(&ctx) < 0)
+	/* main.c has already checked CNI_NETNS, before IPAM did any work. */
+	if (ctx_open(&ctx) < 0)
 		return -1;
 	bridge_addresses(conf, res, &addrs, &n);
 	r = k8snet_link_bridge_ensure(ctx, conf->bridge, (uint32_t)conf->mtu,
@@ -252,7 +242,7 @@ int cni_net_check(const struct cni_env *env, const struct cni_conf *conf,
 	size_t i;
 	int r;
 
-	if (open_pod_netns(env) < 0 || ctx_open(&ctx) < 0)
+	if (ctx_open(&ctx) < 0)
 		return -1;
 	/* Only the addresses on our interface in the container. */
 	for (i = 0; i < prev->n_ips; i++) {
