@@ -204,6 +204,19 @@ static void addr_key(const struct pl_addr *a, uint8_t *key)
 	memcpy(key, a->a, a->family == AF_INET ? 4 : 16);
 }
 
+/* The element of a named-port set: address . protocol . port, each field
+ * padded to nft's 32-bit register boundary. */
+static void named_port_key(const struct pl_addr *a, uint8_t proto, uint16_t port, uint8_t key[24])
+{
+	size_t off = a->family == AF_INET ? 4 : 16;
+	uint16_t be_port = htons(port);
+
+	memset(key, 0, 24);
+	addr_key(a, key);
+	key[off] = proto;
+	memcpy(key + off + 4, &be_port, 2);
+}
+
 static char *hex_name(const char *prefix, const char *id)
 {
 	char *s = NULL;
@@ -314,14 +327,10 @@ static int named_sets(struct builder *b, const char *name, uint8_t proto, const 
 				if (!cp->name || cp->proto != proto || strcmp(cp->name, name))
 					continue;
 				for (k = 0; k < pod->nips; k++) {
-					uint8_t key[24] = { 0 };
+					uint8_t key[24];
 					bool v4 = pod->ips[k].family == AF_INET;
-					size_t off = v4 ? 4 : 16;
-					uint16_t port = htons(cp->port);
 
-					addr_key(&pod->ips[k], key);
-					key[off] = proto;
-					memcpy(key + off + 4, &port, 2);
+					named_port_key(&pod->ips[k], proto, cp->port, key);
 					if (add_elem(&b->p->sets[idx + (v4 ? 0 : 1)], key, NULL) < 0)
 						return -ENOMEM;
 				}
@@ -1302,16 +1311,11 @@ static int add_pod_elems(struct k8snet_policy_db *db, struct pl_plan *p, const s
 				if (!cp->name || cp->proto != s->port_proto || strcmp(cp->name, s->port_name))
 					continue;
 				for (k = 0; k < pod->nips; k++) {
-					uint8_t key[24] = { 0 };
-					bool v4 = pod->ips[k].family == AF_INET;
-					size_t off = v4 ? 4 : 16;
-					uint16_t port = htons(cp->port);
+					uint8_t key[24];
 
-					if (kind_is_v4(s->kind) != v4)
+					if (kind_is_v4(s->kind) != (pod->ips[k].family == AF_INET))
 						continue;
-					addr_key(&pod->ips[k], key);
-					key[off] = cp->proto;
-					memcpy(key + off + 4, &port, 2);
+					named_port_key(&pod->ips[k], cp->proto, cp->port, key);
 					r = insert_elem(s, key, NULL, ops);
 					if (r < 0)
 						return r;
