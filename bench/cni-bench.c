@@ -1,14 +1,19 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* cni-bench: ADD then DEL latency of a CNI plugin over N pods, measured
- * around the plugin's whole exec (what a runtime pays), as a runtime calls it.
+/* cni-bench: ADD then DEL latency of CNI plugins over N pods, measured
+ * around each plugin's whole exec (what a runtime pays), as a runtime calls it.
  *
- *   cni-bench NAME PLUGIN CONFIG NETNS-PREFIX N [CNI_PATH]
+ *   cni-bench N NAME PLUGIN CONFIG NODE-NETNS POD-PREFIX [NAME PLUGIN ...]
  *
- * Pod i's namespace is /run/netns/NETNS-PREFIX-i (made by the caller); the
- * plugin runs in the caller's namespace (the node).  Prints one line per
- * command: "NAME ADD median X ms p90 Y ms (N pods)". */
+ * Each plugin runs in its own node namespace (a path such as
+ * /run/netns/x-node); its pod i's namespace is /run/netns/POD-PREFIX-i, made by
+ * the caller.  The plugins take turns, pod by pod, and which goes first
+ * alternates, so both see the same machine: background kernel work (say,
+ * namespaces being torn down) or a noisy neighbour slows them alike instead
+ * of whichever ran second.  Prints one line per plugin and command:
+ * "NAME ADD median X ms p90 Y ms (N pods)". */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,9 +55,7 @@ static int run(const char *plugin, const char *config, const char *cmd, const ch
 	    asprintf(&envp[n++], "CNI_CONTAINERID=%s", id) < 0 ||
 	    asprintf(&envp[n++], "CNI_NETNS=%s", netns) < 0 ||
 	    asprintf(&envp[n++], "CNI_IFNAME=eth0") < 0 ||
-	    asprintf(&envp[n++], "CNI_PATH=%s", cni_path) < 0 ||
-	    asprintf(&envp[n++], "LD_LIBRARY_PATH=%s", getenv("LD_LIBRARY_PATH") ?
-		     getenv("LD_LIBRARY_PATH") : "") < 0)
+	    asprintf(&envp[n++], "CNI_PATH=%s", cni_path) < 0)
 		return -ENOMEM;
 	envp[n] = NULL;
 	posix_spawn_file_actions_init(&fa);
@@ -80,49 +83,73 @@ static void report(const char *name, const char *cmd, double *v, int n)
 	       v[n / 2], v[(n * 9) / 10 < n ? (n * 9) / 10 : n - 1], n);
 }
 
+struct plugin {
+	const char *name, *path, *config, *prefix;
+	int node_fd;            /* the node namespace it runs in */
+	double *ms[2];          /* ADD, DEL */
+};
+
+#define MAX_PLUGINS 4
+
+static int run_pod(struct plugin *p, int pass, int i)
+{
+	char id[64], netns[512];
+
+	if (setns(p->node_fd, CLONE_NEWNET) < 0) {
+		fprintf(stderr, "cni-bench: setns into %s's node: %s\n", p->name, strerror(errno));
+		return -1;
+	}
+	snprintf(id, sizeof(id), "bench-%d", i + 1);
+	snprintf(netns, sizeof(netns), "/run/netns/%s-%d", p->prefix, i + 1);
+	if (run(p->path, p->config, pass ? "DEL" : "ADD", id, netns, "/usr/lib/cni",
+		&p->ms[pass][i]) < 0) {
+		fprintf(stderr, "cni-bench: %s %s %s failed\n", p->name, pass ? "DEL" : "ADD", id);
+		return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	const char *name, *plugin, *config, *prefix, *cni_path;
-	double *add, *del;
-	char id[64], netns[512];
-	int n, i, pass;
+	struct plugin plugins[MAX_PLUGINS];
+	int n, np = 0, i, k, pass;
 
-	if (argc < 6) {
-		fprintf(stderr, "usage: cni-bench NAME PLUGIN CONFIG NETNS-PREFIX N [CNI_PATH]\n");
+	if (argc < 7 || (argc - 2) % 5 != 0 || (argc - 2) / 5 > MAX_PLUGINS) {
+		fprintf(stderr, "usage: cni-bench N NAME PLUGIN CONFIG NODE-NETNS POD-PREFIX "
+			"[NAME PLUGIN CONFIG NODE-NETNS POD-PREFIX ...]\n");
 		return 2;
 	}
-	name = argv[1];
-	plugin = argv[2];
-	config = argv[3];
-	prefix = argv[4];
-	n = atoi(argv[5]);
-	cni_path = argc > 6 ? argv[6] : "/usr/lib/cni";
+	n = atoi(argv[1]);
 	if (n <= 0 || n > 100000) {
 		fprintf(stderr, "cni-bench: N must be 1..100000\n");
 		return 2;
 	}
-	add = calloc((size_t)n, sizeof(double));
-	del = calloc((size_t)n, sizeof(double));
-	if (!add || !del)
-		return 1;
-	for (pass = 0; pass < 2; pass++) {
-		for (i = 0; i < n; i++) {
-			int r;
+	for (k = 2; k < argc; k += 5, np++) {
+		struct plugin *p = &plugins[np];
 
-			snprintf(id, sizeof(id), "bench-%d", i + 1);
-			snprintf(netns, sizeof(netns), "/run/netns/%s-%d", prefix, i + 1);
-			r = run(plugin, config, pass ? "DEL" : "ADD", id, netns, cni_path,
-				pass ? &del[i] : &add[i]);
-			if (r < 0) {
-				fprintf(stderr, "cni-bench: %s %s %s failed\n", name,
-					pass ? "DEL" : "ADD", id);
-				return 1;
-			}
+		p->name = argv[k];
+		p->path = argv[k + 1];
+		p->config = argv[k + 2];
+		p->prefix = argv[k + 4];
+		p->node_fd = open(argv[k + 3], O_RDONLY | O_CLOEXEC);
+		p->ms[0] = calloc((size_t)n, sizeof(double));
+		p->ms[1] = calloc((size_t)n, sizeof(double));
+		if (p->node_fd < 0 || !p->ms[0] || !p->ms[1]) {
+			fprintf(stderr, "cni-bench: %s: %s\n", argv[k + 3], strerror(errno));
+			return 1;
 		}
 	}
-	report(name, "ADD", add, n);
-	report(name, "DEL", del, n);
-	free(add);
-	free(del);
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < n; i++)
+			for (k = 0; k < np; k++)
+				if (run_pod(&plugins[i % 2 ? np - 1 - k : k], pass, i) < 0)
+					return 1;
+	for (k = 0; k < np; k++) {
+		report(plugins[k].name, "ADD", plugins[k].ms[0], n);
+		report(plugins[k].name, "DEL", plugins[k].ms[1], n);
+		free(plugins[k].ms[0]);
+		free(plugins[k].ms[1]);
+		close(plugins[k].node_fd);
+	}
 	return 0;
 }

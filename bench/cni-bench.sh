@@ -1,6 +1,7 @@
 #!/bin/sh
 # ADD and DEL latency of k8snet-cni and of Debian's bridge + host-local, in
-# the same run, over the same number of pods, one node namespace each.
+# the same run, over the same number of pods, one node namespace each; the
+# two take turns pod by pod (see cni-bench.c).
 # Bar (issue 8): k8snet-cni ADD median <= 5 ms and >= 4x faster.
 set -eu
 : "${top_srcdir:=.}" "${top_builddir:=.}"
@@ -8,8 +9,7 @@ N=${N:-50}
 [ "$(id -u)" = 0 ] || { echo "cni-bench: needs root, skipped"; exit 0; }
 [ -x /usr/lib/cni/bridge ] || { echo "cni-bench: no /usr/lib/cni/bridge, skipped"; exit 0; }
 BENCH="$top_builddir/bench/cni-bench"
-PLUGIN="$top_builddir/examples/.libs/k8snet-cni"
-export LD_LIBRARY_PATH="$top_builddir/lib/.libs"
+PLUGIN="$top_builddir/examples/k8snet-cni"
 TMP=$(mktemp -d /tmp/k8st-cnibench.XXXXXX)
 tag="k8st-cb-$$"
 cleanup() {
@@ -28,9 +28,11 @@ for who in ref k8snet; do
  "ipam": {"type": "host-local", "ranges": [[{"subnet": "10.93.0.0/24"}]], "dataDir": "$TMP/ipam-$who"}}
 EOC
 done
-run() { nsenter --net="/run/netns/$tag-$1-node" "$BENCH" "$2" "$3" "$TMP/$1.json" "$tag-$1" "$N"; }
-ref=$(run ref "bridge+host-local" /usr/lib/cni/bridge)
-ours=$(run k8snet k8snet-cni "$PLUGIN")
+ns=/run/netns/$tag
+out=$("$BENCH" "$N" "bridge+host-local" /usr/lib/cni/bridge "$TMP/ref.json" "$ns-ref-node" "$tag-ref" \
+	k8snet-cni "$PLUGIN" "$TMP/k8snet.json" "$ns-k8snet-node" "$tag-k8snet")
+ref=$(echo "$out" | grep '^bridge')
+ours=$(echo "$out" | grep '^k8snet')
 echo "$ref"
 echo "$ours"
 med() { echo "$1" | awk -v c="$2" '$2 == c { print $4 }'; }

@@ -13,8 +13,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 : "${top_srcdir:=$(cd "$here/../.." && pwd)}" "${top_builddir:=$top_srcdir}"
 K8SNET="$top_builddir/examples/k8snet"
-CNI="$top_builddir/examples/.libs/k8snet-cni"
-[ -x "$CNI" ] || CNI="$top_builddir/examples/k8snet-cni"
+CNI="$top_builddir/examples/k8snet-cni"
 export LD_LIBRARY_PATH="$top_builddir/lib/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 
 [ "$(id -u)" = 0 ] || { echo "cluster-in-a-box: run me as root" >&2; exit 1; }

@@ -4,8 +4,7 @@
 #   json EXPR < file         evaluate a Python expression over the JSON (as j)
 . "$top_srcdir/tests/netns/lib.sh"
 
-CNI_BIN="$top_builddir/examples/.libs/k8snet-cni"
-[ -x "$CNI_BIN" ] || CNI_BIN="$top_builddir/examples/k8snet-cni"
+CNI_BIN="$top_builddir/examples/k8snet-cni"
 LD_LIBRARY_PATH="$top_builddir/lib/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export LD_LIBRARY_PATH
 REF_CNI_DIR=/usr/lib/cni
