@@ -131,7 +131,7 @@ while read -r name node kns labels; do
 		ms=$(( ($(date +%s%N) - t1) / 1000000 ))
 		ip=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ips"][0]["address"].split("/")[0])' "$tmp/$name.result")
 		echo "$name $node $kns $ip $labels" >>"$tmp/pods"
-		printf '   %-9s %-6s %-12s %-16s %-18s (ADD %d ms)\n' "$name" "$node" "$kns" "$ip" "$labels" "$ms"
+		printf '   %-9s %-6s %-12s %-16s %-18s (ADD %d ms, with nsenter)\n' "$name" "$node" "$kns" "$ip" "$labels" "$ms"
 	else
 		bad "CNI ADD $name: $(cat "$tmp/$name.result")"
 	fi
