@@ -6,12 +6,14 @@ so="$top_builddir/lib/.libs/libk8snet.so"
 map="$top_srcdir/lib/libk8snet.map"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 
-nm -D --defined-only "$so" | awk '$3 !~ /^K8SNET_/ {print $3}' | sort > "$tmp/exported"
+# Nothing else either: no version node symbol (K8SNET_0.1, which GNU ld would
+# add; configure links with lld).
+nm -D --defined-only "$so" | awk '{print $3}' | sort > "$tmp/exported"
 sed -n '/global:/,/local:/p' "$map" | sed 's,/\*.*\*/,,' | tr -d ' \t;' | \
 	grep '^k8snet_' | sort > "$tmp/listed"
 
 status=0
-if grep -v '^k8snet_' "$tmp/exported" | grep -v '@@*K8SNET_' | grep .; then
+if grep -v '^k8snet_' "$tmp/exported" | grep .; then
 	echo "FAIL: exported symbols without the k8snet_ prefix (above)"; status=1
 fi
 if grep -v '@@K8SNET_' "$tmp/exported" | grep .; then
