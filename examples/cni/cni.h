@@ -177,8 +177,6 @@ int cni_net_add(const struct cni_env *env, const struct cni_conf *conf, struct c
 int cni_net_del(const struct cni_env *env, const struct cni_conf *conf);
 int cni_net_check(const struct cni_env *env, const struct cni_conf *conf,
 		  const struct cni_result *prev);
-/* GC: remove host-side links left by attachments not in the valid list. */
-int cni_net_gc(const struct cni_env *env, const struct cni_conf *conf);
 
 /* nftables: hostPort mappings and ipMasq, one atomic batch each call. */
 int cni_nft_add(const struct cni_env *env, const struct cni_conf *conf,

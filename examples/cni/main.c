@@ -253,8 +253,9 @@ static int dispatch(struct cni_env *env, struct cni_conf *conf)
 	if (strcmp(env->command, "GC") == 0) {
 		if (need_version(conf, "GC") < 0)
 			return -1;
-		/* Keep going so one stale piece does not hold back the others. */
-		return (cni_net_gc(env, conf) < 0) | (cni_ipam_gc(env, conf) < 0) ? -1 : 0;
+		/* Only IPAM state (and its hostPort entries) outlives a sandbox:
+		 * a veth pair disappears with the pod's namespace. */
+		return cni_ipam_gc(env, conf);
 	}
 	return cni_fail(CNI_ERR_INVALID_ENV, "unknown CNI_COMMAND", "%s", env->command);
 }

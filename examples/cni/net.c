@@ -267,14 +267,3 @@ int cni_net_check(const struct cni_env *env, const struct cni_conf *conf,
 	k8snet_ctx_free(ctx);
 	return r < 0 ? -1 : 0;
 }
-
-/* GC: a veth pair disappears with the pod's namespace, so a lost DEL leaves
- * no link once the runtime has removed the sandbox; what does outlive it,
- * the address and its hostPort entries, is collected by cni_ipam_gc(). */
-int cni_net_gc(const struct cni_env *env, const struct cni_conf *conf)
-{
-	(void)env;
-	(void)conf;
-	return 0;
-}
-
