@@ -2,11 +2,13 @@
 /*
  * k8snet proxy sync|render [--netns PATH] [--node-name N] [--node-ip IP]...
  *     [--cluster-cidr CIDR]... [--nodeport-address CIDR]... [--table NAME]
- *     [--mark-bit N] [--masquerade-all] [--round-robin] FILE.json
+ *     [--mark-bit N] [--masquerade-all] [--round-robin] [--full] FILE.json
  *
  * sync programs the namespace (replacing what a previous run left) from the
  * Services and EndpointSlices in FILE.json ("-": standard input); render
  * prints the same ruleset as nft text.  Bad input: exit 2, nothing changed.
+ * Services left out because an older one holds their address are named on
+ * standard error.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -20,11 +22,12 @@
 #define PROXY_USAGE                                                                        \
 	"usage: k8snet proxy sync|render [--netns PATH] [--node-name N] [--node-ip IP]... "  \
 	"[--cluster-cidr CIDR]... [--nodeport-address CIDR]... [--table NAME] [--mark-bit N] " \
-	"[--masquerade-all] [--round-robin] FILE.json"
+	"[--masquerade-all] [--round-robin] [--full] FILE.json"
 
 struct proxy_opts {
 	const char *netns, *file;
 	uint32_t flags;
+	bool full;
 };
 
 static int apply_opt(struct k8snet_proxy *p, int c, const char *arg, struct proxy_opts *o)
@@ -57,9 +60,21 @@ static int apply_opt(struct k8snet_proxy *p, int c, const char *arg, struct prox
 	case 'R':
 		o->flags |= K8SNET_PROXY_F_ROUND_ROBIN;
 		return k8snet_proxy_set_u32(p, K8SNET_PROXY_FLAGS, o->flags);
+	case 'F':
+		o->full = true;
+		return 0;
 	default:
 		return -EINVAL;
 	}
+}
+
+static void report_skipped(const struct k8snet_proxy *p)
+{
+	const char *object, *reason;
+	uint32_t i;
+
+	for (i = 0; k8snet_proxy_get_skipped(p, i, &object, &reason) == 0; i++)
+		fprintf(stderr, "k8snet: warning: %s left out: %s\n", object, reason);
 }
 
 static int proxy_run(int argc, char **argv, bool sync)
@@ -74,6 +89,7 @@ static int proxy_run(int argc, char **argv, bool sync)
 		{ "mark-bit", required_argument, NULL, 'b' },
 		{ "masquerade-all", no_argument, NULL, 'M' },
 		{ "round-robin", no_argument, NULL, 'R' },
+		{ "full", no_argument, NULL, 'F' },
 		{ 0 }
 	};
 	struct proxy_opts o = { 0 };
@@ -122,11 +138,15 @@ static int proxy_run(int argc, char **argv, bool sync)
 		r = cli_report(ctx, r, argv[optind]);
 		goto out;
 	}
-	r = sync ? k8snet_proxy_sync(p) : k8snet_proxy_render(p, &text);
+	/* A new process knows nothing of the kernel: its first sync replaces
+	 * the tables whole anyway, --full or not. */
+	r = !sync ? k8snet_proxy_render(p, &text) : o.full ? k8snet_proxy_sync_full(p) :
+	    k8snet_proxy_sync(p);
 	if (r < 0) {
 		r = cli_report(ctx, r, sync ? "sync" : "render");
 		goto out;
 	}
+	report_skipped(p);
 	if (text)
 		fputs(text, stdout);
 	r = CLI_OK;

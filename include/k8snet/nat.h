@@ -10,6 +10,18 @@
  * k8snet_proxy_sync() sends what changed since the last sync as one atomic
  * netlink batch; k8snet_proxy_render() prints the same ruleset as nft text.
  *
+ * Failures: a sync returns success only when the kernel acknowledged the
+ * whole batch.  After a failure the proxy treats what the kernel holds as
+ * unknown and its next sync replaces the tables in one transaction.  When
+ * another program changed the namespace's ruleset since the last sync, the
+ * tables are read back first and replaced if they differ from what was
+ * programmed.  k8snet_proxy_sync_full() replaces them regardless.
+ *
+ * Conflicts: two services claiming the same address, port and protocol (or
+ * NodePort, or ClusterIP) cannot both be programmed.  The older one keeps
+ * the claim (metadata.creationTimestamp, then namespace/name), the other is
+ * programmed without it and listed by k8snet_proxy_get_skipped().
+ *
  * A proxy is used by one thread at a time, like its context.
  */
 #ifndef K8SNET_NAT_H
@@ -49,6 +61,7 @@ struct k8snet_service;
 #define K8SNET_SERVICE_TYPE             2  /* u32: K8SNET_SERVICE_TYPE_* */
 #define K8SNET_SERVICE_FLAGS            3  /* u32: K8SNET_SERVICE_F_* */
 #define K8SNET_SERVICE_AFFINITY_TIMEOUT 4  /* u32 seconds, default 10800 */
+#define K8SNET_SERVICE_CREATION_TIMESTAMP 5 /* str: RFC 3339 UTC, decides conflicts */
 
 #define K8SNET_SERVICE_TYPE_CLUSTER_IP    0u
 #define K8SNET_SERVICE_TYPE_NODE_PORT     1u
@@ -88,8 +101,17 @@ K8SNET_EXPORT int k8snet_proxy_add_service(struct k8snet_proxy *proxy, const str
 K8SNET_EXPORT int k8snet_proxy_remove_service(struct k8snet_proxy *proxy, const char *ns, const char *name);
 /* Remove one EndpointSlice by its own name. */
 K8SNET_EXPORT int k8snet_proxy_remove_slice(struct k8snet_proxy *proxy, const char *ns, const char *name);
-/* Program the kernel: one atomic batch with what changed. */
+/* Program the kernel: one atomic batch with what changed.  Returns the
+ * number of messages sent. */
 K8SNET_EXPORT int k8snet_proxy_sync(struct k8snet_proxy *proxy);
+/* The same, replacing the tables whole (kube-proxy's periodic full sync). */
+K8SNET_EXPORT int k8snet_proxy_sync_full(struct k8snet_proxy *proxy);
+/* What the last sync or render left out because of a conflict: the object
+ * ("service NS/NAME") and the reason; strings valid until the next sync,
+ * render or free.  -ENOENT past the end. */
+K8SNET_EXPORT int k8snet_proxy_get_skipped_count(const struct k8snet_proxy *proxy);
+K8SNET_EXPORT int k8snet_proxy_get_skipped(const struct k8snet_proxy *proxy, uint32_t index,
+					   const char **ret_object, const char **ret_reason);
 /* The ruleset as nft text (free with k8snet_free()). */
 K8SNET_EXPORT int k8snet_proxy_render(struct k8snet_proxy *proxy, char **ret_text);
 

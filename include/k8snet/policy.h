@@ -77,8 +77,13 @@ K8SNET_EXPORT int k8snet_policy_db_check(struct k8snet_policy_db *db, const char
 K8SNET_EXPORT int k8snet_policy_db_render(struct k8snet_policy_db *db, const char *node,
 					  char **ret_text);
 /* Program that ruleset into the context's namespace in one atomic batch;
- * after the first call, only the difference is sent. */
+ * after the first call, only the difference is sent.  Success means the
+ * kernel acknowledged the whole batch.  After a failure, or when the table
+ * was changed by another program (read back when someone else committed),
+ * the next sync replaces the table in one transaction. */
 K8SNET_EXPORT int k8snet_policy_db_sync(struct k8snet_policy_db *db, const char *node);
+/* The same, replacing the table whole (a periodic full resync). */
+K8SNET_EXPORT int k8snet_policy_db_sync_full(struct k8snet_policy_db *db, const char *node);
 
 /* Does a label set ("a=b,c=d") match a selector in kubectl syntax
  * ("a=b,c!=d,e in (x,y),!f")?  1 yes, 0 no, negative on a bad selector. */

@@ -59,6 +59,11 @@ void k8s_ctx_disconnect(struct k8snet_ctx *ctx)
 		mnl_socket_close(ctx->nfnl);
 		ctx->nfnl = NULL;
 	}
+	/* A new socket, perhaps in another namespace: nothing carries over. */
+	ctx->nfnl_acks_set = false;
+	ctx->nfnl_unread = false;
+	ctx->nfnl_sndbuf = ctx->nfnl_rcvbuf = 0;
+	ctx->nft_own_n = ctx->nft_own_pos = 0;
 }
 
 static int check_is_netns(struct k8snet_ctx *ctx, int fd, const char *what)

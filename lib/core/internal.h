@@ -22,6 +22,14 @@ struct k8snet_ctx {
 	struct mnl_socket *nfnl;   /* opened inside netns_fd, lazily */
 	uint32_t nfnl_portid;
 	uint32_t seq;
+	/* lib/nft's settings of the nfnetlink socket, and the ruleset
+	 * generations this context's own commits produced (see lib/nft/gen.c) */
+	bool nfnl_acks_set;
+	bool nfnl_unread;          /* answers may be left queued: drain first */
+	int nfnl_sndbuf, nfnl_rcvbuf;
+	int nfnl_rcvbuf_cap;       /* tests: a fixed receive buffer; 0 = sized per batch */
+	uint32_t nft_own_gens[32];
+	unsigned nft_own_n, nft_own_pos;
 
 	k8snet_log_fn log_fn;
 	void *log_userdata;

@@ -4,7 +4,9 @@
  *   model.c, json.c   services and endpoint slices (what Kubernetes says)
  *   plan.c            per-service fragments: chains, rules, set elements
  *   render.c          fragments -> nft text
- *   nft.c             fragments -> libnftnl messages, batch I/O (libmnl)
+ *   claims.c          who owns an address, port and protocol when services
+ *                     conflict (the older one)
+ *   nft.c             fragments -> nftables messages (through lib/nft)
  *   sync.c            diff of fragments against what was programmed
  */
 #ifndef K8SNET_NAT_INTERNAL_H
@@ -17,6 +19,7 @@
 #include <k8snet/nat.h>
 
 #include "core/internal.h"
+#include "nft/nft.h"
 
 /* ---- small containers ---- */
 
@@ -83,6 +86,8 @@ struct nat_ep {              /* one address serving one named port */
 
 struct k8snet_service {
 	char *ns, *name;
+	char *created;             /* metadata.creationTimestamp as given */
+	int64_t created_s;         /* ... in seconds since the epoch, -1 when unset */
 	uint32_t type, flags, affinity_timeout;
 	struct nat_addr *ips[4];   /* by K8SNET_SERVICE_IP_* */
 	size_t nips[4];
@@ -112,6 +117,8 @@ struct nat_entry {
 	struct hmap slices;            /* slice name -> nat_slice; "" = C API */
 	bool dirty;
 	struct nat_frag *frag[2];      /* programmed, [0] ip, [1] ip6 */
+	char **claims;                 /* claim keys (claims.c), sorted */
+	size_t nclaims;
 };
 
 struct nat_config {
@@ -121,15 +128,27 @@ struct nat_config {
 	uint32_t mark_bit, np_min, np_max, flags;
 };
 
+/* An object left out because it conflicts with an older one. */
+struct nat_skip {
+	char *object;                  /* "service ns/name" */
+	char *reason;
+};
+
 struct k8snet_proxy {
 	struct k8snet_ctx *ctx;
 	struct nat_config cfg;
+	char *first_str[5];            /* k8snet_proxy_get_str() of list attributes */
 	struct hmap entries;           /* "ns/name" -> nat_entry */
 	struct ptrvec dirty;           /* entries changed since the last sync */
 	struct hmap slice_owner;       /* "ns/slice" -> "ns/service" */
 	struct hmap hairpin[2];        /* address text -> refcount (as pointer) */
-	bool programmed;               /* the tables exist as we made them */
+	struct nft_track track;        /* is our record of the kernel right? */
 	struct hmap picks[2];          /* shared pick chain name -> refcount */
+	struct hmap claims;            /* claim key -> struct ptrvec of contending entries */
+	struct nat_skip *skipped;      /* as of the last sync or render */
+	size_t nskipped;
+	struct hmap skipping;          /* "ns/name" -> entry whose fragments left something out */
+	bool synced;                   /* a sync was tried: the table name is fixed */
 };
 
 bool nat_masq_outside(const struct nat_config *cfg, int fam);
@@ -188,6 +207,7 @@ enum nat_set_id { S_SERVICE_IPS, S_NODEPORTS, S_ENDPOINTS, S_NP_ENDPOINTS, S_CLU
 
 struct nat_elem {
 	enum nat_set_id set;
+	uint32_t owner;            /* batch owner id while a batch is built */
 	uint8_t key[40];
 	uint8_t klen;
 	uint8_t data[20];          /* for S_*ENDPOINTS: addr . port */
@@ -213,10 +233,39 @@ struct nat_frag {
 	size_t npicks;
 	struct nat_addr *hairpin;  /* endpoint addresses (for the hairpin set) */
 	size_t nhairpin;
+	char **skipped;            /* what was left out, and why (conflicts) */
+	size_t nskipped;
 };
 
 int nat_plan_entry(struct k8snet_proxy *p, const struct nat_entry *e, int fam,
 		   struct nat_frag **ret);
+
+/* Where one service port is reached in one family: its ClusterIPs, external
+ * and load-balancer addresses, and its NodePort (addr NULL). */
+struct nat_dest {
+	uint32_t kind;             /* K8SNET_SERVICE_IP_*, or NAT_DEST_NODEPORT */
+	const struct nat_addr *addr;
+	uint16_t port;
+};
+#define NAT_DEST_NODEPORT 100u
+size_t nat_port_dests(const struct k8snet_proxy *p, const struct k8snet_service *svc,
+		      const struct nat_port *sp, int fam, struct nat_dest dests[], size_t max);
+size_t nat_port_dests_max(const struct k8snet_service *svc);
+
+/* ---- claims ---- */
+/* The claim key of a destination, or of a ClusterIP (the cluster-ips set). */
+char *nat_claim_key(int fam, const struct nat_dest *d, uint8_t proto);
+char *nat_claim_key_cluster_ip(const struct nat_addr *a);
+/* Recompute the claims of the entries marked dirty; contenders of a key
+ * whose holder may change are marked dirty too. */
+int nat_claims_update(struct k8snet_proxy *p);
+void nat_claims_drop(struct k8snet_proxy *p, struct nat_entry *e);
+/* The entry that holds the key (NULL when nobody claims it). */
+const struct nat_entry *nat_claim_holder(const struct k8snet_proxy *p, const char *key);
+void nat_claims_free(struct k8snet_proxy *p);
+/* The skipped list from the given fragments (both families of every entry). */
+int nat_skipped_collect(struct k8snet_proxy *p, struct nat_frag *const *frags, size_t n);
+void nat_skipped_clear(struct k8snet_proxy *p);
 void nat_frag_free(struct nat_frag *f);
 /* A shared pick chain's name says all about it: "pick-N" (keyed by
  * destination address, masquerades traffic from outside the cluster),
@@ -242,6 +291,10 @@ void nat_render_rule_text(const struct k8snet_proxy *p, int fam, struct nat_rule
 /* ---- nft ---- */
 struct nat_batch;
 int nat_batch_new(struct k8snet_proxy *p, struct nat_batch **ret);
+/* A batch that only fills want[0] (ip) and want[1] (ip6) with what it
+ * would create (see lib/nft/inventory.c). */
+int nat_batch_new_expect(struct k8snet_proxy *p, struct nft_inv want[2], struct nat_batch **ret);
+uint32_t nat_batch_owner(struct nat_batch *b, const char *what);
 void nat_batch_free(struct nat_batch *b);
 /* Each call records what object the following messages belong to. */
 void nat_batch_what(struct nat_batch *b, const char *what);
@@ -251,12 +304,15 @@ int nat_batch_chain(struct nat_batch *b, int fam, const char *name, bool add);
 int nat_batch_flush_chain(struct nat_batch *b, int fam, const char *name);
 int nat_batch_rule(struct nat_batch *b, int fam, const char *chain, const struct nat_rule *r);
 int nat_batch_aset(struct nat_batch *b, int fam, const struct nat_aset *s, bool add);
-int nat_batch_elems(struct nat_batch *b, int fam, struct nat_elem **elems, size_t n, bool add);
+/* Elements sorted by set, each with its owner id from nat_batch_owner(). */
+int nat_batch_elems(struct nat_batch *b, int fam, struct nat_elem *const *elems, size_t n,
+		    bool add);
 int nat_batch_hairpin(struct nat_batch *b, int fam, const struct nat_addr *a, size_t n, bool add);
 int nat_batch_base(struct nat_batch *b, int fam);
 int nat_batch_pick_chain(struct nat_batch *b, int fam, const char *name, bool add);
 size_t nat_batch_count(const struct nat_batch *b);
 size_t nat_batch_len(const struct nat_batch *b);
-int nat_batch_send(struct nat_batch *b);
+int nat_batch_send(struct nat_batch *b, uint32_t genid);
+uint32_t nat_batch_commit_gen(const struct nat_batch *b);
 
 #endif

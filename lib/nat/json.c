@@ -201,6 +201,24 @@ static int svc_spec(struct k8snet_ctx *ctx, const k8s_jref *spec, struct k8snet_
 	return r < 0 ? r : 0;
 }
 
+/* metadata.creationTimestamp decides which of two conflicting services
+ * keeps an address (the older). */
+static int read_created(struct k8snet_ctx *ctx, const k8s_jref *obj, struct k8snet_service *svc)
+{
+	k8s_jref md = k8s_jref_member(obj, "metadata"), ts;
+	const char *text;
+	int r = k8s_json_get_str(ctx, &md, "creationTimestamp", K8S_OPTIONAL, &text);
+
+	if (r <= 0)
+		return r;
+	if (k8snet_service_set_str(svc, K8SNET_SERVICE_CREATION_TIMESTAMP, text) < 0) {
+		ts = k8s_jref_member(&md, "creationTimestamp");
+		return k8s_jerror(ctx, &ts, -EINVAL, "'%s': not an RFC 3339 UTC time "
+				  "(2006-01-02T15:04:05Z)", text);
+	}
+	return 0;
+}
+
 static int read_service(struct k8snet_ctx *ctx, const k8s_jref *obj, const struct k8s_meta *meta,
 			struct staging *st)
 {
@@ -220,7 +238,9 @@ static int read_service(struct k8snet_ctx *ctx, const k8s_jref *obj, const struc
 		nat_service_free(svc);
 		return k8s_jerror(ctx, &md, -EINVAL, "name and namespace must be DNS labels");
 	}
-	r = k8s_json_get_object(ctx, obj, "spec", K8S_REQUIRED, &spec);
+	r = read_created(ctx, obj, svc);
+	if (r >= 0)
+		r = k8s_json_get_object(ctx, obj, "spec", K8S_REQUIRED, &spec);
 	if (r > 0)
 		r = svc_spec(ctx, &spec, svc);
 	if (r >= 0 && svc->type == K8SNET_SERVICE_TYPE_LOAD_BALANCER)

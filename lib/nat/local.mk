@@ -5,6 +5,7 @@ lib_libk8snet_internal_la_SOURCES += \
 	lib/nat/model.c \
 	lib/nat/json.c \
 	lib/nat/plan.c \
+	lib/nat/claims.c \
 	lib/nat/render.c \
 	lib/nat/nft.c \
 	lib/nat/sync.c

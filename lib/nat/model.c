@@ -2,6 +2,7 @@
 /* The Service NAT model: proxy settings, services, endpoint slices. */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "nat/internal.h"
 
@@ -28,6 +29,7 @@ K8SNET_EXPORT int k8snet_service_new(struct k8snet_service **ret)
 	if (!svc)
 		return -ENOMEM;
 	svc->affinity_timeout = 10800;
+	svc->created_s = -1;
 	if (strset(&svc->ns, "default") < 0) {
 		free(svc);
 		return -ENOMEM;
@@ -51,6 +53,7 @@ void nat_service_free(void *p)
 		return;
 	free(svc->ns);
 	free(svc->name);
+	free(svc->created);
 	for (i = 0; i < ARRAY_SIZE(svc->ips); i++)
 		free(svc->ips[i]);
 	for (i = 0; i < svc->nports; i++)
@@ -82,6 +85,45 @@ static bool is_dns_label(const char *s)
 	return true;
 }
 
+/* metadata.creationTimestamp: RFC 3339 in UTC, as the API server writes it
+ * ("2024-05-01T12:00:00Z"); fractional seconds are accepted and ignored. */
+static int parse_timestamp(const char *s, int64_t *ret)
+{
+	struct tm tm = { 0 };
+	const char *end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	time_t t;
+
+	if (!end)
+		return -EINVAL;
+	if (*end == '.') {
+		end++;
+		if (*end < '0' || *end > '9')
+			return -EINVAL;
+		while (*end >= '0' && *end <= '9')
+			end++;
+	}
+	if (strcmp(end, "Z") != 0)
+		return -EINVAL;
+	t = timegm(&tm);
+	if (t == (time_t)-1)
+		return -EINVAL;
+	*ret = (int64_t)t;
+	return 0;
+}
+
+static int set_created(struct k8snet_service *svc, const char *value)
+{
+	int64_t t;
+	int r = parse_timestamp(value, &t);
+
+	if (r < 0)
+		return r;
+	r = strset(&svc->created, value);
+	if (r >= 0)
+		svc->created_s = t;
+	return r;
+}
+
 K8SNET_EXPORT int k8snet_service_set_str(struct k8snet_service *svc, uint32_t attr,
 					 const char *value)
 {
@@ -92,6 +134,8 @@ K8SNET_EXPORT int k8snet_service_set_str(struct k8snet_service *svc, uint32_t at
 		return is_dns_label(value) ? strset(&svc->ns, value) : -EINVAL;
 	case K8SNET_SERVICE_NAME:
 		return is_dns_label(value) ? strset(&svc->name, value) : -EINVAL;
+	case K8SNET_SERVICE_CREATION_TIMESTAMP:
+		return set_created(svc, value);
 	default:
 		return -EINVAL;
 	}
@@ -106,6 +150,8 @@ K8SNET_EXPORT const char *k8snet_service_get_str(const struct k8snet_service *sv
 		return svc->ns;
 	case K8SNET_SERVICE_NAME:
 		return svc->name;
+	case K8SNET_SERVICE_CREATION_TIMESTAMP:
+		return svc->created;
 	default:
 		return NULL;
 	}
@@ -261,6 +307,8 @@ int nat_service_copy(const struct k8snet_service *src, struct k8snet_service **r
 	r = strset(&d->ns, src->ns);
 	if (r >= 0 && src->name)
 		r = strset(&d->name, src->name);
+	if (r >= 0 && src->created)
+		r = set_created(d, src->created);
 	for (k = 0; r >= 0 && k < ARRAY_SIZE(src->ips); k++)
 		for (i = 0; r >= 0 && i < src->nips[k]; i++) {
 			r = nat_grow((void **)&d->ips[k], d->nips[k], sizeof(struct nat_addr));
@@ -334,16 +382,23 @@ static void entry_free(void *v)
 {
 	struct nat_entry *e = v;
 
+	size_t i;
+
 	nat_service_free(e->svc);
 	nat_hmap_free(&e->slices, nat_slice_free);
 	nat_frag_free(e->frag[0]);
 	nat_frag_free(e->frag[1]);
+	for (i = 0; i < e->nclaims; i++)
+		free(e->claims[i]);
+	free(e->claims);
 	free(e->key);
 	free(e);
 }
 
 K8SNET_EXPORT struct k8snet_proxy *k8snet_proxy_free(struct k8snet_proxy *p)
 {
+	size_t i;
+
 	if (!p)
 		return NULL;
 	nat_hmap_free(&p->entries, entry_free);
@@ -358,20 +413,23 @@ K8SNET_EXPORT struct k8snet_proxy *k8snet_proxy_free(struct k8snet_proxy *p)
 	free(p->cfg.nodeport_addrs);
 	nat_hmap_free(&p->picks[0], NULL);
 	nat_hmap_free(&p->picks[1], NULL);
+	nat_claims_free(p);
+	nat_skipped_clear(p);
+	nat_hmap_free(&p->skipping, NULL);
+	for (i = 0; i < ARRAY_SIZE(p->first_str); i++)
+		free(p->first_str[i]);
 	free(p);
 	return NULL;
 }
 
-/* Settings shape the whole table; after the first sync they would need a
- * rebuild, which we do by replacing the tables at the next sync. */
+/* Settings shape the whole table: the next sync replaces it, and every
+ * service is planned again (its claims too: a NodePort range moved). */
 static void config_changed(struct k8snet_proxy *p)
 {
 	struct hmap_node *n;
 	size_t i;
 
-	if (!p->programmed)
-		return;
-	p->programmed = false;
+	p->track.valid = false;
 	nat_hmap_for_each(&p->entries, i, n)
 		nat_mark_dirty(p, n->val);
 }
@@ -402,7 +460,7 @@ K8SNET_EXPORT int k8snet_proxy_set_str(struct k8snet_proxy *p, uint32_t attr, co
 		if (!valid_table_name(value))
 			return k8s_error(p->ctx, -EINVAL, "table name '%s': must be letters, "
 					 "digits, '-' or '_', starting with a letter", value);
-		if (p->programmed)
+		if (p->synced)
 			return k8s_error(p->ctx, -EBUSY, "table name cannot change after sync");
 		return strset(&p->cfg.table, value);
 	default:
@@ -420,9 +478,25 @@ static int add_addr(struct nat_addr **arr, size_t *n, const struct nat_addr *a)
 	return 0;
 }
 
+/* k8snet_proxy_get_str() returns the first value of a list attribute; its
+ * text is kept here, so that it stays valid until the attribute changes
+ * (and no buffer is shared between callers or threads). */
+static int keep_first(struct k8snet_proxy *p, uint32_t attr, const struct nat_addr *a, bool cidr)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+
+	if (p->first_str[attr])
+		return 0;
+	nat_addr_str(a, buf, INET6_ADDRSTRLEN);
+	if (cidr)
+		snprintf(buf + strlen(buf), 5, "/%u", a->plen);
+	return strset(&p->first_str[attr], buf);
+}
+
 K8SNET_EXPORT int k8snet_proxy_add_str(struct k8snet_proxy *p, uint32_t attr, const char *value)
 {
 	struct nat_addr a;
+	int r;
 
 	if (!p)
 		return -EINVAL;
@@ -431,12 +505,17 @@ K8SNET_EXPORT int k8snet_proxy_add_str(struct k8snet_proxy *p, uint32_t attr, co
 	case K8SNET_PROXY_NODE_IP:
 		if (nat_parse_addr(value, &a) < 0)
 			return k8s_error(p->ctx, -EINVAL, "node IP '%s': not an IP address", value);
+		if (keep_first(p, attr, &a, false) < 0)
+			return k8s_error(p->ctx, -ENOMEM, "out of memory");
 		config_changed(p);
 		return add_addr(&p->cfg.node_ips, &p->cfg.n_node_ips, &a);
 	case K8SNET_PROXY_CLUSTER_CIDR:
 	case K8SNET_PROXY_NODEPORT_ADDRESS:
 		if (nat_parse_cidr(value, &a) < 0)
 			return k8s_error(p->ctx, -EINVAL, "'%s': not a CIDR", value);
+		r = keep_first(p, attr, &a, true);
+		if (r < 0)
+			return k8s_error(p->ctx, -ENOMEM, "out of memory");
 		config_changed(p);
 		if (attr == K8SNET_PROXY_CLUSTER_CIDR)
 			return add_addr(&p->cfg.cluster_cidrs, &p->cfg.n_cluster_cidrs, &a);
@@ -479,9 +558,6 @@ K8SNET_EXPORT int k8snet_proxy_set_u32(struct k8snet_proxy *p, uint32_t attr, ui
 
 K8SNET_EXPORT const char *k8snet_proxy_get_str(const struct k8snet_proxy *p, uint32_t attr)
 {
-	static __thread char buf[INET6_ADDRSTRLEN + 8];
-	const struct nat_addr *a = NULL;
-
 	if (!p)
 		return NULL;
 	switch (attr) {
@@ -490,21 +566,11 @@ K8SNET_EXPORT const char *k8snet_proxy_get_str(const struct k8snet_proxy *p, uin
 	case K8SNET_PROXY_TABLE:
 		return p->cfg.table;
 	case K8SNET_PROXY_NODE_IP:
-		a = p->cfg.n_node_ips ? p->cfg.node_ips : NULL;
-		break;
 	case K8SNET_PROXY_CLUSTER_CIDR:
-		a = p->cfg.n_cluster_cidrs ? p->cfg.cluster_cidrs : NULL;
-		break;
 	case K8SNET_PROXY_NODEPORT_ADDRESS:
-		a = p->cfg.n_nodeport_addrs ? p->cfg.nodeport_addrs : NULL;
-		break;
+		return p->first_str[attr];
 	}
-	if (!a)
-		return NULL;
-	nat_addr_str(a, buf, sizeof(buf) - 5);
-	if (attr != K8SNET_PROXY_NODE_IP)
-		snprintf(buf + strlen(buf), 5, "/%u", a->plen);
-	return buf;
+	return NULL;
 }
 
 K8SNET_EXPORT uint32_t k8snet_proxy_get_u32(const struct k8snet_proxy *p, uint32_t attr)
@@ -532,7 +598,7 @@ void nat_mark_dirty(struct k8snet_proxy *p, struct nat_entry *e)
 	if (e->dirty)
 		return;
 	if (nat_ptrvec_push(&p->dirty, e) < 0) {
-		p->programmed = false;   /* out of memory: the next sync does all */
+		p->track.valid = false;   /* out of memory: the next sync does all */
 		return;
 	}
 	e->dirty = true;
@@ -706,4 +772,25 @@ const struct nat_addr *nat_nodeport_addrs(const struct nat_config *cfg, int fam,
 	}
 	*ret_n = 0;
 	return NULL;
+}
+
+/* ---------------- what the last sync left out ---------------- */
+
+K8SNET_EXPORT int k8snet_proxy_get_skipped_count(const struct k8snet_proxy *p)
+{
+	if (!p)
+		return -EINVAL;
+	return p->nskipped > INT32_MAX ? INT32_MAX : (int)p->nskipped;
+}
+
+K8SNET_EXPORT int k8snet_proxy_get_skipped(const struct k8snet_proxy *p, uint32_t index,
+					   const char **ret_object, const char **ret_reason)
+{
+	if (!p || !ret_object || !ret_reason)
+		return -EINVAL;
+	if (index >= p->nskipped)
+		return -ENOENT;
+	*ret_object = p->skipped[index].object;
+	*ret_reason = p->skipped[index].reason;
+	return 0;
 }

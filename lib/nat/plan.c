@@ -46,9 +46,12 @@ static const char *proto_name(uint8_t p)
 
 struct builder {
 	struct k8snet_proxy *p;
+	const struct nat_entry *e;
 	int fam;                       /* AF_INET / AF_INET6 */
 	const char *ipfam;             /* "ip" / "ip6" */
 	struct nat_frag *f;
+	char **used;                   /* claim keys this fragment took */
+	size_t nused;
 	int err;
 };
 
@@ -101,6 +104,9 @@ void nat_frag_free(struct nat_frag *f)
 		free(f->picks[i]);
 	free(f->picks);
 	free(f->hairpin);
+	for (i = 0; i < f->nskipped; i++)
+		free(f->skipped[i]);
+	free(f->skipped);
 	free(f->what);
 	free(f);
 }
@@ -570,52 +576,177 @@ static bool has_ranges(const struct k8snet_service *svc, int fam)
 	return false;
 }
 
-static void dispatch(struct builder *b, struct sp_plan *s, const char *internal,
-		     const char *np_chain, bool reject)
+/* ---------------- destinations and their claims ---------------- */
+
+size_t nat_port_dests_max(const struct k8snet_service *svc)
 {
-	const struct k8snet_service *svc = s->svc;
+	return svc->nips[K8SNET_SERVICE_IP_CLUSTER] + svc->nips[K8SNET_SERVICE_IP_EXTERNAL] +
+	       svc->nips[K8SNET_SERVICE_IP_LB_INGRESS] + 1;
+}
+
+size_t nat_port_dests(const struct k8snet_proxy *p, const struct k8snet_service *svc,
+		      const struct nat_port *sp, int fam, struct nat_dest dests[], size_t max)
+{
+	static const uint32_t kinds[] = { K8SNET_SERVICE_IP_CLUSTER, K8SNET_SERVICE_IP_EXTERNAL,
+					  K8SNET_SERVICE_IP_LB_INGRESS };
+	size_t k, i, n = 0;
+
+	for (k = 0; k < ARRAY_SIZE(kinds); k++) {
+		if (kinds[k] == K8SNET_SERVICE_IP_LB_INGRESS &&
+		    svc->type != K8SNET_SERVICE_TYPE_LOAD_BALANCER)
+			continue;
+		for (i = 0; i < svc->nips[kinds[k]] && n < max; i++)
+			if (svc->ips[kinds[k]][i].family == fam)
+				dests[n++] = (struct nat_dest){ kinds[k], &svc->ips[kinds[k]][i],
+								sp->port };
+	}
+	/* NodePorts outside the configured range are not ours to answer. */
+	if (sp->node_port && svc->type != K8SNET_SERVICE_TYPE_CLUSTER_IP &&
+	    sp->node_port >= p->cfg.np_min && sp->node_port <= p->cfg.np_max && n < max)
+		dests[n++] = (struct nat_dest){ NAT_DEST_NODEPORT, NULL, sp->node_port };
+	return n;
+}
+
+static void skip(struct builder *b, const char *fmt, ...) _printf_(2, 3);
+static void skip(struct builder *b, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0 || nat_grow((void **)&b->f->skipped, b->f->nskipped, sizeof(s)) < 0) {
+		if (n >= 0)
+			free(s);
+		fail(b, -ENOMEM);
+		return;
+	}
+	b->f->skipped[b->f->nskipped++] = s;
+}
+
+static const char *dest_kind(uint32_t kind)
+{
+	switch (kind) {
+	case K8SNET_SERVICE_IP_CLUSTER: return "clusterIP";
+	case K8SNET_SERVICE_IP_EXTERNAL: return "externalIP";
+	case K8SNET_SERVICE_IP_LB_INGRESS: return "load-balancer IP";
+	}
+	return "nodePort";
+}
+
+static void dest_text(const struct nat_dest *d, uint8_t proto, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN] = "";
+
+	if (d->addr)
+		nat_addr_str(d->addr, a, sizeof(a));
+	snprintf(buf, len, "%s %s%s%s/%u", dest_kind(d->kind), a, *a ? " " : "",
+		 proto == IPPROTO_TCP ? "TCP" : proto == IPPROTO_UDP ? "UDP" : "SCTP", d->port);
+}
+
+/* Does this fragment get the key?  Its service must hold it, and must not
+ * have used it already (a port or address listed twice). */
+static bool take_claim(struct builder *b, char *key, const char *what)
+{
+	const struct nat_entry *holder;
+	size_t i;
+
+	if (!key) {
+		fail(b, -ENOMEM);
+		return false;
+	}
+	for (i = 0; i < b->nused; i++)
+		if (strcmp(b->used[i], key) == 0) {
+			skip(b, "%s: listed twice", what);
+			free(key);
+			return false;
+		}
+	holder = nat_claim_holder(b->p, key);
+	if (holder && holder != b->e) {
+		skip(b, "%s: held by service %s, which is older", what, holder->key);
+		free(key);
+		return false;
+	}
+	if (nat_grow((void **)&b->used, b->nused, sizeof(key)) < 0) {
+		free(key);
+		fail(b, -ENOMEM);
+		return false;
+	}
+	b->used[b->nused++] = key;
+	return true;
+}
+
+/* The destinations of one service port this fragment may program. */
+static size_t kept_dests(struct builder *b, const struct nat_port *sp, struct nat_dest *dests)
+{
+	size_t n = nat_port_dests(b->p, b->e->svc, sp, b->fam, dests, nat_port_dests_max(b->e->svc));
+	size_t i, k = 0;
+	char what[96];
+
+	for (i = 0; i < n; i++) {
+		dest_text(&dests[i], sp->proto, what, sizeof(what));
+		if (take_claim(b, nat_claim_key(b->fam, &dests[i], sp->proto), what))
+			dests[k++] = dests[i];
+	}
+	return k;
+}
+
+static void dispatch(struct builder *b, struct sp_plan *s, const struct nat_dest *dests, size_t n,
+		     const char *internal, const char *np_chain, bool reject)
+{
 	const char *ext = reject ? "no-endpoints" : s->ext_chain;
 	const char *lb = reject ? "no-endpoints" : s->fw_chain ? s->fw_chain : s->ext_chain;
 	size_t i;
 
-	for (i = 0; i < svc->nips[K8SNET_SERVICE_IP_CLUSTER]; i++)
-		if (svc->ips[K8SNET_SERVICE_IP_CLUSTER][i].family == b->fam)
-			add_dispatch(b, &svc->ips[K8SNET_SERVICE_IP_CLUSTER][i], s->sp, s->sp->port,
-				     internal);
-	for (i = 0; i < svc->nips[K8SNET_SERVICE_IP_EXTERNAL]; i++)
-		if (svc->ips[K8SNET_SERVICE_IP_EXTERNAL][i].family == b->fam)
-			add_dispatch(b, &svc->ips[K8SNET_SERVICE_IP_EXTERNAL][i], s->sp, s->sp->port, ext);
-	for (i = 0; svc->type == K8SNET_SERVICE_TYPE_LOAD_BALANCER &&
-		    i < svc->nips[K8SNET_SERVICE_IP_LB_INGRESS]; i++)
-		if (svc->ips[K8SNET_SERVICE_IP_LB_INGRESS][i].family == b->fam)
-			add_dispatch(b, &svc->ips[K8SNET_SERVICE_IP_LB_INGRESS][i], s->sp,
-				     s->sp->port, lb);
-	if (np_chain)
-		add_dispatch(b, NULL, s->sp, s->sp->node_port, reject ? "no-endpoints" : np_chain);
+	for (i = 0; i < n; i++) {
+		switch (dests[i].kind) {
+		case K8SNET_SERVICE_IP_CLUSTER:
+			add_dispatch(b, dests[i].addr, s->sp, s->sp->port, internal);
+			break;
+		case K8SNET_SERVICE_IP_EXTERNAL:
+			add_dispatch(b, dests[i].addr, s->sp, s->sp->port, ext);
+			break;
+		case K8SNET_SERVICE_IP_LB_INGRESS:
+			add_dispatch(b, dests[i].addr, s->sp, s->sp->port, lb);
+			break;
+		default:
+			add_dispatch(b, NULL, s->sp, s->sp->node_port,
+				     reject ? "no-endpoints" : np_chain);
+		}
+	}
 }
 
-/* The addresses of some kinds, for one family, as a small array. */
-static struct nat_addr *addrs_of(struct builder *b, const struct k8snet_service *svc,
-				 const uint32_t *kinds, size_t nkinds, size_t *ret_n)
+/* The kept addresses of some kinds, as a small array. */
+static struct nat_addr *addrs_of(struct builder *b, const struct nat_dest *dests, size_t n,
+				 bool internal, size_t *ret_n)
 {
 	struct nat_addr *v = NULL;
-	size_t k, i, n = 0;
+	size_t i, k = 0;
 
-	for (k = 0; k < nkinds; k++)
-		for (i = 0; i < svc->nips[kinds[k]]; i++) {
-			if (kinds[k] == K8SNET_SERVICE_IP_LB_INGRESS &&
-			    svc->type != K8SNET_SERVICE_TYPE_LOAD_BALANCER)
-				continue;
-			if (svc->ips[kinds[k]][i].family != b->fam)
-				continue;
-			if (nat_grow((void **)&v, n, sizeof(*v)) < 0) {
-				fail(b, -ENOMEM);
-				break;
-			}
-			v[n++] = svc->ips[kinds[k]][i];
+	for (i = 0; i < n; i++) {
+		if (dests[i].kind == NAT_DEST_NODEPORT ||
+		    (dests[i].kind == K8SNET_SERVICE_IP_CLUSTER) != internal)
+			continue;
+		if (nat_grow((void **)&v, k, sizeof(*v)) < 0) {
+			fail(b, -ENOMEM);
+			break;
 		}
-	*ret_n = n;
+		v[k++] = *dests[i].addr;
+	}
+	*ret_n = k;
 	return v;
+}
+
+static bool has_kind(const struct nat_dest *dests, size_t n, uint32_t kind)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (dests[i].kind == kind)
+			return true;
+	return false;
 }
 
 /* Where ClusterIP traffic goes: straight to a shared pick chain when it
@@ -639,30 +770,30 @@ static char *internal_target(struct builder *b, struct sp_plan *s)
 
 static void plan_port(struct builder *b, const struct nat_entry *e, const struct nat_port *sp)
 {
-	static const uint32_t internal_kinds[] = { K8SNET_SERVICE_IP_CLUSTER };
-	static const uint32_t external_kinds[] = { K8SNET_SERVICE_IP_EXTERNAL,
-						   K8SNET_SERVICE_IP_LB_INGRESS };
 	const struct k8snet_service *svc = e->svc;
 	struct eplist all = { 0 };
 	struct sp_plan s = { .svc = svc, .sp = sp };
+	struct nat_dest *dests = calloc(nat_port_dests_max(svc), sizeof(*dests));
 	struct nat_addr *cips = NULL, *eips = NULL;
-	size_t ncips = 0, neips = 0, i;
+	size_t ncips = 0, neips = 0, ndests = 0, i;
 	char *np_chain = NULL, *internal = NULL;
 	bool local = svc->flags & K8SNET_SERVICE_F_ETP_LOCAL;
 
 	s.base = xasprintf(b, "%s/%s/%s/%u", svc->ns, svc->name, proto_name(sp->proto), sp->port);
-	if (!s.base)
-		return;
+	if (!s.base || !dests) {
+		fail(b, -ENOMEM);
+		goto out;
+	}
+	ndests = kept_dests(b, sp, dests);
 	s.svc_chain = xasprintf(b, "svc-%s", s.base);
-	cips = addrs_of(b, svc, internal_kinds, 1, &ncips);
-	eips = addrs_of(b, svc, external_kinds, 2, &neips);
+	cips = addrs_of(b, dests, ndests, true, &ncips);
+	eips = addrs_of(b, dests, ndests, false, &neips);
 	if (neips)
 		s.ext_chain = xasprintf(b, "ext-%s", s.base);
-	if (s.ext_chain && svc->type == K8SNET_SERVICE_TYPE_LOAD_BALANCER && has_ranges(svc, b->fam))
+	if (s.ext_chain && svc->type == K8SNET_SERVICE_TYPE_LOAD_BALANCER && has_ranges(svc, b->fam) &&
+	    has_kind(dests, ndests, K8SNET_SERVICE_IP_LB_INGRESS))
 		s.fw_chain = xasprintf(b, "fw-%s", s.base);
-	/* NodePorts outside the configured range are not ours to answer. */
-	if (sp->node_port && svc->type != K8SNET_SERVICE_TYPE_CLUSTER_IP &&
-	    sp->node_port >= b->p->cfg.np_min && sp->node_port <= b->p->cfg.np_max)
+	if (has_kind(dests, ndests, NAT_DEST_NODEPORT))
 		np_chain = xasprintf(b, "np-%s", s.base);
 	collect_eps(b, e, sp, &all);
 	usable_eps(b, &all, NULL, &s.cluster);
@@ -674,17 +805,17 @@ static void plan_port(struct builder *b, const struct nat_entry *e, const struct
 		goto out;
 	if (!s.cluster.n) {
 		/* No endpoints at all: reject at once, never a silent timeout. */
-		dispatch(b, &s, "no-endpoints", np_chain, true);
+		dispatch(b, &s, dests, ndests, "no-endpoints", np_chain, true);
 		goto out;
 	}
 	s.addrs = cips;
 	s.naddrs = ncips;
-	internal = internal_target(b, &s);
+	internal = ncips ? internal_target(b, &s) : strdup("no-endpoints");
 	if (!internal) {
 		fail(b, -ENOMEM);
 		goto out;
 	}
-	dispatch(b, &s, internal, np_chain, false);
+	dispatch(b, &s, dests, ndests, internal, np_chain, false);
 	s.addrs = eips;
 	s.naddrs = neips;
 	s.pick_kind = local ? "local-" : "";
@@ -707,6 +838,7 @@ out:
 	free(np_chain);
 	free(cips);
 	free(eips);
+	free(dests);
 }
 
 static bool applies(const struct k8snet_service *svc, int fam)
@@ -721,10 +853,40 @@ static bool applies(const struct k8snet_service *svc, int fam)
 	return false;
 }
 
+/* Traffic to a ClusterIP on a port the service does not have is rejected,
+ * like kube-proxy does: the address goes into cluster-ips. */
+static void plan_cluster_ips(struct builder *b)
+{
+	const struct k8snet_service *svc = b->e->svc;
+	char what[64], a[INET6_ADDRSTRLEN];
+	size_t i;
+
+	for (i = 0; i < svc->nips[K8SNET_SERVICE_IP_CLUSTER] && !b->err; i++) {
+		const struct nat_addr *ip = &svc->ips[K8SNET_SERVICE_IP_CLUSTER][i];
+		struct nat_elem *el;
+
+		if (ip->family != b->fam)
+			continue;
+		nat_addr_str(ip, a, sizeof(a));
+		snprintf(what, sizeof(what), "clusterIP %s", a);
+		if (!take_claim(b, nat_claim_key_cluster_ip(ip), what))
+			continue;
+		el = calloc(1, sizeof(*el));
+		if (!el) {
+			fail(b, -ENOMEM);
+			break;
+		}
+		el->set = S_CLUSTER_IPS;
+		memcpy(el->key, ip->a, addr_len(b->fam));
+		el->klen = (uint8_t)addr_len(b->fam);
+		add_elem(b, el);
+	}
+}
+
 int nat_plan_entry(struct k8snet_proxy *p, const struct nat_entry *e, int fam,
 		   struct nat_frag **ret)
 {
-	struct builder b = { .p = p, .fam = fam, .ipfam = fam == AF_INET ? "ip" : "ip6" };
+	struct builder b = { .p = p, .e = e, .fam = fam, .ipfam = fam == AF_INET ? "ip" : "ip6" };
 	size_t i;
 
 	*ret = NULL;
@@ -736,24 +898,10 @@ int nat_plan_entry(struct k8snet_proxy *p, const struct nat_entry *e, int fam,
 	b.f->what = xasprintf(&b, "service %s", e->key);
 	for (i = 0; i < e->svc->nports && !b.err; i++)
 		plan_port(&b, e, &e->svc->ports[i]);
-	/* Traffic to a ClusterIP on a port the service does not have is
-	 * rejected, like kube-proxy does. */
-	for (i = 0; i < e->svc->nips[K8SNET_SERVICE_IP_CLUSTER] && !b.err; i++) {
-		const struct nat_addr *a = &e->svc->ips[K8SNET_SERVICE_IP_CLUSTER][i];
-		struct nat_elem *el;
-
-		if (a->family != fam)
-			continue;
-		el = calloc(1, sizeof(*el));
-		if (!el) {
-			fail(&b, -ENOMEM);
-			break;
-		}
-		el->set = S_CLUSTER_IPS;
-		memcpy(el->key, a->a, addr_len(fam));
-		el->klen = (uint8_t)addr_len(fam);
-		add_elem(&b, el);
-	}
+	plan_cluster_ips(&b);
+	for (i = 0; i < b.nused; i++)
+		free(b.used[i]);
+	free(b.used);
 	if (b.err) {
 		nat_frag_free(b.f);
 		return b.err;
@@ -761,4 +909,3 @@ int nat_plan_entry(struct k8snet_proxy *p, const struct nat_entry *e, int fam,
 	*ret = b.f;
 	return 0;
 }
-

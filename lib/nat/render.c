@@ -323,10 +323,9 @@ static void render_base_chains(struct k8snet_proxy *p, int fam, struct sbuf *b)
 		    "\t\treject\n\t}\n\n\tchain no-local-endpoints {\n\t\tdrop\n\t}\n");
 }
 
-static int render_family(struct k8snet_proxy *p, int fam, struct sbuf *b)
+static int render_family(struct k8snet_proxy *p, int fam, struct sbuf *b, struct ptrvec *planned)
 {
 	struct collected c = { 0 };
-	struct ptrvec planned = { 0 };
 	struct hmap_node *n;
 	size_t i, j;
 	int r = 0;
@@ -340,7 +339,7 @@ static int render_family(struct k8snet_proxy *p, int fam, struct sbuf *b)
 			break;
 		if (!f)
 			continue;
-		if (nat_ptrvec_push(&planned, f) < 0) {
+		if (nat_ptrvec_push(planned, f) < 0) {
 			nat_frag_free(f);
 			r = -ENOMEM;
 			break;
@@ -376,9 +375,6 @@ static int render_family(struct k8snet_proxy *p, int fam, struct sbuf *b)
 		}
 		nat_sbuf_printf(b, "}\n");
 	}
-	for (i = 0; i < planned.n; i++)
-		nat_frag_free(planned.v[i]);
-	nat_ptrvec_free(&planned, NULL);
 	nat_ptrvec_free(&c.picks, NULL);
 	nat_ptrvec_free(&c.chains, NULL);
 	nat_ptrvec_free(&c.elems, NULL);
@@ -389,14 +385,24 @@ static int render_family(struct k8snet_proxy *p, int fam, struct sbuf *b)
 
 int nat_render(struct k8snet_proxy *p, char **ret)
 {
+	struct ptrvec planned = { 0 };
 	struct sbuf b = { 0 };
+	size_t i;
 	int r;
 
-	r = render_family(p, AF_INET, &b);
+	r = nat_claims_update(p);
+	if (r >= 0)
+		r = render_family(p, AF_INET, &b, &planned);
 	if (r >= 0)
 		nat_sbuf_printf(&b, "\n");
 	if (r >= 0)
-		r = render_family(p, AF_INET6, &b);
+		r = render_family(p, AF_INET6, &b, &planned);
+	/* The same plan as a sync: report what it leaves out. */
+	if (r >= 0)
+		r = nat_skipped_collect(p, (struct nat_frag *const *)planned.v, planned.n);
+	for (i = 0; i < planned.n; i++)
+		nat_frag_free(planned.v[i]);
+	nat_ptrvec_free(&planned, NULL);
 	if (r < 0) {
 		free(nat_sbuf_steal(&b));
 		return r;

@@ -3,7 +3,12 @@
  * sync: plan the services that changed, diff each one's fragment against
  * what was programmed for it, and send everything as one batch.  The
  * kernel applies a batch whole or not at all; we adopt the new fragments
- * only when it said yes, so our record always matches the kernel.
+ * only when it acknowledged all of it.
+ *
+ * Our record is trusted only while nobody else committed since it was made
+ * (lib/nft/gen.c); otherwise the tables are read back and compared with it
+ * (lib/nft/inventory.c), and replaced whole when they differ.  After any
+ * failure the record is unknown and the next sync replaces the tables.
  *
  * Order inside the batch (references must exist before they are used and
  * be gone before their target goes):
@@ -18,6 +23,8 @@
 #include <time.h>
 
 #include "nat/internal.h"
+
+#include <linux/netfilter.h>
 
 static double nat_now(void)
 {
@@ -37,6 +44,11 @@ struct pending {
 static int fam_of(int fi)
 {
 	return fi ? AF_INET6 : AF_INET;
+}
+
+static const char *what_of(const struct pending *pd)
+{
+	return (pd->new ? pd->new : pd->old)->what;
 }
 
 static const struct nat_chain *find_chain(const struct nat_frag *f, const char *name)
@@ -144,22 +156,52 @@ static struct nat_elem **sorted_elems(const struct nat_frag *f)
 	return v;
 }
 
-static int phase_c(struct nat_batch *b, const struct pending *pd, bool add)
+static int cmp_elem_set(const void *x, const void *y)
+{
+	const struct nat_elem *a = *(struct nat_elem *const *)x, *b = *(struct nat_elem *const *)y;
+
+	return (int)a->set - (int)b->set;
+}
+
+/* The element changes of one fragment, each marked with its owner. */
+static int frag_elems(struct nat_batch *b, const struct pending *pd, bool add, struct ptrvec *out)
 {
 	struct nat_elem **o = sorted_elems(pd->old), **n = sorted_elems(pd->new);
-	size_t no = pd->old ? pd->old->nelems : 0, nn = pd->new ? pd->new->nelems : 0;
-	struct ptrvec d = { 0 };
+	size_t no = pd->old ? pd->old->nelems : 0, nn = pd->new ? pd->new->nelems : 0, i, first;
+	uint32_t owner;
 	int r = 0;
 
 	if ((no && !o) || (nn && !n))
 		r = -ENOMEM;
+	first = out->n;
 	if (r >= 0)
-		r = add ? elem_minus(n, nn, o, no, &d) : elem_minus(o, no, n, nn, &d);
-	if (r >= 0 && d.n)
-		r = nat_batch_elems(b, fam_of(pd->fi), (struct nat_elem **)d.v, d.n, add);
-	nat_ptrvec_free(&d, NULL);
+		r = add ? elem_minus(n, nn, o, no, out) : elem_minus(o, no, n, nn, out);
+	if (r >= 0 && out->n > first) {
+		owner = nat_batch_owner(b, what_of(pd));
+		for (i = first; i < out->n; i++)
+			((struct nat_elem *)out->v[i])->owner = owner;
+	}
 	free(o);
 	free(n);
+	return r;
+}
+
+/* Element deletions (add false) or additions of every fragment of one
+ * family, gathered per set: thousands of services share a few messages. */
+static int phase_c(struct nat_batch *b, const struct pending *pds, size_t n, int fi, bool add)
+{
+	struct ptrvec all = { 0 };
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < n && r >= 0; i++)
+		if (pds[i].fi == fi)
+			r = frag_elems(b, &pds[i], add, &all);
+	if (r >= 0 && all.n) {
+		qsort(all.v, all.n, sizeof(*all.v), cmp_elem_set);
+		r = nat_batch_elems(b, fam_of(fi), (struct nat_elem *const *)all.v, all.n, add);
+	}
+	nat_ptrvec_free(&all, NULL);
 	return r;
 }
 
@@ -231,8 +273,14 @@ static int shared_delta(struct pending *pds, size_t n, struct delta *d)
 	return r;
 }
 
+/* What the kernel holds of the shared objects: the proxy's counts, or
+ * nothing (a replaced table, an expectation built from scratch). */
+struct have {
+	struct hmap *hairpin, *picks;   /* [2] each */
+};
+
 /* Emit additions (add) or deletions of shared objects of one kind. */
-static int shared_batch(struct k8snet_proxy *p, struct nat_batch *b, struct delta *d,
+static int shared_batch(struct nat_batch *b, const struct have *have, struct delta *d,
 			enum shared_kind kind, bool add)
 {
 	struct nat_addr *addrs = NULL;
@@ -242,11 +290,11 @@ static int shared_batch(struct k8snet_proxy *p, struct nat_batch *b, struct delt
 
 	nat_batch_what(b, kind == SH_HAIRPIN ? "hairpin set" : "pick chains");
 	for (fi = 0; fi < 2 && r >= 0; fi++) {
-		struct hmap *have = kind == SH_HAIRPIN ? &p->hairpin[fi] : &p->picks[fi];
+		struct hmap *h = kind == SH_HAIRPIN ? &have->hairpin[fi] : &have->picks[fi];
 
 		na = 0;
 		nat_hmap_for_each(&d->m[kind][fi], i, n) {
-			intptr_t cur = hget(have, n->key), ch = hget(&d->m[kind][fi], n->key);
+			intptr_t cur = hget(h, n->key), ch = hget(&d->m[kind][fi], n->key);
 
 			if (add ? !(cur == 0 && cur + ch > 0) : !(cur > 0 && cur + ch == 0))
 				continue;
@@ -300,7 +348,32 @@ static void delta_free(struct delta *d)
 			nat_hmap_free(&d->m[k][fi], NULL);
 }
 
-/* ---------------- sync ---------------- */
+static void shared_forget(struct k8snet_proxy *p)
+{
+	int fi;
+
+	for (fi = 0; fi < 2; fi++) {
+		nat_hmap_free(&p->hairpin[fi], NULL);
+		nat_hmap_free(&p->picks[fi], NULL);
+	}
+}
+
+/* ---------------- planning ---------------- */
+
+static int push_pending(struct pending **pds, size_t *np, size_t *cap, struct pending pd)
+{
+	if (*np == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 256;
+		struct pending *v = realloc(*pds, ncap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		*pds = v;
+		*cap = ncap;
+	}
+	(*pds)[(*np)++] = pd;
+	return 0;
+}
 
 static int plan_entry(struct k8snet_proxy *p, struct nat_entry *e, bool fresh,
 		      struct pending **pds, size_t *np, size_t *cap)
@@ -320,18 +393,11 @@ static int plan_entry(struct k8snet_proxy *p, struct nat_entry *e, bool fresh,
 		}
 		if (!f && (fresh || !e->frag[fi]))
 			continue;
-		if (*np == *cap) {
-			size_t ncap = *cap ? *cap * 2 : 256;
-			struct pending *v = realloc(*pds, ncap * sizeof(*v));
-
-			if (!v) {
-				nat_frag_free(f);
-				return -ENOMEM;
-			}
-			*pds = v;
-			*cap = ncap;
+		r = push_pending(pds, np, cap, (struct pending){ e, fi, fresh ? NULL : e->frag[fi], f });
+		if (r < 0) {
+			nat_frag_free(f);
+			return r;
 		}
-		(*pds)[(*np)++] = (struct pending){ e, fi, fresh ? NULL : e->frag[fi], f };
 	}
 	return 0;
 }
@@ -356,7 +422,7 @@ static int plan_all(struct k8snet_proxy *p, bool fresh, struct pending **ret, si
 	return r;
 }
 
-static void finish(struct k8snet_proxy *p, struct pending *pds, size_t n, bool ok)
+static void finish(struct pending *pds, size_t n, bool ok)
 {
 	size_t i;
 
@@ -373,6 +439,49 @@ static void finish(struct k8snet_proxy *p, struct pending *pds, size_t n, bool o
 	}
 }
 
+static bool leaves_out(const struct nat_entry *e)
+{
+	return (e->frag[0] && e->frag[0]->nskipped) || (e->frag[1] && e->frag[1]->nskipped);
+}
+
+/* Keep the set of entries that leave something out, so that listing them
+ * costs what they are, not what all services are. */
+static int note_skipping(struct k8snet_proxy *p, struct nat_entry *e, bool log)
+{
+	size_t i;
+	int fi;
+
+	if (!leaves_out(e)) {
+		nat_hmap_del(&p->skipping, e->key);
+		return 0;
+	}
+	for (fi = 0; log && fi < 2; fi++)
+		for (i = 0; e->frag[fi] && i < e->frag[fi]->nskipped; i++)
+			k8s_log(p->ctx, LOG_WARNING, "%s left out: %s", e->frag[fi]->what,
+				e->frag[fi]->skipped[i]);
+	return nat_hmap_put(&p->skipping, e->key, e);
+}
+
+static int update_skipping(struct k8snet_proxy *p, const struct pending *pds, size_t n,
+			   bool fresh)
+{
+	struct hmap_node *node;
+	size_t i;
+	int r = 0;
+
+	if (fresh) {
+		nat_hmap_free(&p->skipping, NULL);
+		nat_hmap_for_each(&p->entries, i, node)
+			if (r >= 0)
+				r = note_skipping(p, node->val, false);
+	}
+	for (i = 0; i < n && r >= 0; i++)
+		r = note_skipping(p, pds[i].e, true);
+	for (i = 0; i < p->dirty.n && r >= 0; i++)
+		r = note_skipping(p, p->dirty.v[i], false);
+	return r;
+}
+
 /* Entries with nothing left can go once the kernel forgot them too. */
 static void drop_empty_entries(struct k8snet_proxy *p)
 {
@@ -384,6 +493,8 @@ static void drop_empty_entries(struct k8snet_proxy *p)
 		e->dirty = false;
 		if (e->svc || e->slices.n || e->frag[0] || e->frag[1])
 			continue;
+		nat_claims_drop(p, e);
+		nat_hmap_del(&p->skipping, e->key);
 		nat_hmap_del(&p->entries, e->key);
 		nat_hmap_free(&e->slices, NULL);
 		free(e->key);
@@ -392,13 +503,8 @@ static void drop_empty_entries(struct k8snet_proxy *p)
 	p->dirty.n = 0;
 }
 
-static const char *what_of(const struct pending *pd)
-{
-	return (pd->new ? pd->new : pd->old)->what;
-}
-
-static int build(struct k8snet_proxy *p, struct nat_batch *b, struct pending *pds, size_t n,
-		 bool fresh, struct delta *d)
+static int build(struct nat_batch *b, struct pending *pds, size_t n, bool fresh,
+		 const struct have *have, struct delta *d)
 {
 	size_t i;
 	int fi, r;
@@ -411,7 +517,7 @@ static int build(struct k8snet_proxy *p, struct nat_batch *b, struct pending *pd
 	r = shared_delta(pds, n, d);
 	if (r < 0)
 		return r;
-	shared_batch(p, b, d, SH_PICK, true);
+	shared_batch(b, have, d, SH_PICK, true);
 	for (i = 0; i < n; i++) {
 		nat_batch_what(b, what_of(&pds[i]));
 		phase_a(b, &pds[i]);
@@ -420,66 +526,159 @@ static int build(struct k8snet_proxy *p, struct nat_batch *b, struct pending *pd
 		nat_batch_what(b, what_of(&pds[i]));
 		phase_b(b, &pds[i]);
 	}
-	for (i = 0; i < n && r >= 0; i++) {
-		nat_batch_what(b, what_of(&pds[i]));
-		r = phase_c(b, &pds[i], false);
-	}
-	for (i = 0; i < n && r >= 0; i++) {
-		nat_batch_what(b, what_of(&pds[i]));
-		r = phase_c(b, &pds[i], true);
-	}
+	for (fi = 0; fi < 2 && r >= 0; fi++)
+		r = phase_c(b, pds, n, fi, false);
+	for (fi = 0; fi < 2 && r >= 0; fi++)
+		r = phase_c(b, pds, n, fi, true);
 	if (r >= 0)
-		r = shared_batch(p, b, d, SH_HAIRPIN, false);
+		r = shared_batch(b, have, d, SH_HAIRPIN, false);
 	if (r >= 0)
-		r = shared_batch(p, b, d, SH_HAIRPIN, true);
+		r = shared_batch(b, have, d, SH_HAIRPIN, true);
 	for (i = 0; i < n; i++) {
 		nat_batch_what(b, what_of(&pds[i]));
 		phase_d(b, &pds[i]);
 	}
-	shared_batch(p, b, d, SH_PICK, false);
+	shared_batch(b, have, d, SH_PICK, false);
 	return r;
 }
 
-int nat_sync(struct k8snet_proxy *p);
-int nat_sync(struct k8snet_proxy *p)
+/* ---------------- is our record still right? ---------------- */
+
+/* What the kernel should hold by our record: the full build of every
+ * recorded fragment, made by an expectation batch. */
+static int expect_record(struct k8snet_proxy *p, struct nft_inv want[2])
 {
+	struct hmap empty[2][2] = { { { 0 } } };
+	struct have nothing = { empty[0], empty[1] };
 	struct delta delta = { 0 };
-	bool fresh = !p->programmed;
 	struct nat_batch *b = NULL;
 	struct pending *pds = NULL;
+	struct hmap_node *node;
+	size_t i, n = 0, cap = 0;
+	int fi, r = nat_batch_new_expect(p, want, &b);
+
+	nat_hmap_for_each(&p->entries, i, node) {
+		struct nat_entry *e = node->val;
+
+		for (fi = 0; fi < 2 && r >= 0; fi++)
+			if (e->frag[fi])
+				r = push_pending(&pds, &n, &cap,
+						 (struct pending){ e, fi, NULL, e->frag[fi] });
+	}
+	if (r >= 0)
+		r = build(b, pds, n, true, &nothing, &delta);
+	delta_free(&delta);
+	nat_batch_free(b);
+	free(pds);
+	return r;
+}
+
+/* 1: delta at gen is safe; 0: replace; negative errno. */
+static int record_holds(struct k8snet_proxy *p, uint32_t *gen)
+{
+	struct nft_inv want[2] = { { 0 } };
+	struct nft_table_ref refs[2] = {
+		{ NFPROTO_IPV4, p->cfg.table, &want[0] },
+		{ NFPROTO_IPV6, p->cfg.table, &want[1] },
+	};
+	int r = nft_track_check(p->ctx, &p->track, gen);
+
+	if (r != 0 || !p->track.valid)
+		return r;
+	/* Someone else committed: read our tables back. */
+	r = expect_record(p, want);
+	if (r >= 0)
+		r = nft_inv_verify(p->ctx, refs, 2, *gen);
+	nft_inv_clear(&want[0]);
+	nft_inv_clear(&want[1]);
+	return r;
+}
+
+/* ---------------- sync ---------------- */
+
+static int collect_skipped(struct k8snet_proxy *p)
+{
+	struct ptrvec frags = { 0 };
+	struct hmap_node *n;
+	size_t i;
+	int fi, r = 0;
+
+	nat_hmap_for_each(&p->skipping, i, n) {
+		struct nat_entry *e = n->val;
+
+		for (fi = 0; fi < 2 && r >= 0; fi++)
+			if (e->frag[fi] && e->frag[fi]->nskipped)
+				r = nat_ptrvec_push(&frags, e->frag[fi]);
+	}
+	if (r >= 0)
+		r = nat_skipped_collect(p, (struct nat_frag *const *)frags.v, frags.n);
+	nat_ptrvec_free(&frags, NULL);
+	return r;
+}
+
+/* One attempt: plan, build and send at a generation the record is right
+ * for.  A delta goes optimistically at the generation of our last commit:
+ * if anyone committed since, the kernel refuses it (-ERESTART, nothing
+ * adopted) and the next attempt checks first (check).  An idle sync checks
+ * at once, so drift is repaired even when nothing changed here. */
+static int sync_once(struct k8snet_proxy *p, bool full, bool check, size_t *ret_count)
+{
+	struct delta delta = { 0 };
+	struct nat_batch *b = NULL;
+	struct pending *pds = NULL;
+	struct hmap none[2] = { { 0 } };
+	struct have have = { p->hairpin, p->picks };
+	uint32_t gen = 0;
 	size_t n = 0;
+	bool fresh = full || !p->track.valid;
+	double t0 = nat_now(), t1, t2;
 	int r;
 
-	double t0 = nat_now(), t1 = 0, t2 = 0;
+	if (fresh)
+		r = nft_gen_get(p->ctx, &gen);
+	else if (!check && p->dirty.n)
+		gen = p->track.gen, r = 1;
+	else
+		r = record_holds(p, &gen);
 
-	r = plan_all(p, fresh, &pds, &n);
+	if (r == 0 && !fresh) {
+		k8s_log(p->ctx, LOG_NOTICE, "nat: tables changed behind our back, replacing them");
+		fresh = true;
+	}
+	if (r >= 0)
+		r = plan_all(p, fresh, &pds, &n);
 	t1 = t2 = nat_now();
 	if (r >= 0)
 		r = nat_batch_new(p, &b);
 	if (r >= 0 && fresh) {
-		/* The kernel's table is replaced: our record starts from zero. */
-		nat_hmap_free(&p->hairpin[0], NULL);
-		nat_hmap_free(&p->hairpin[1], NULL);
-		nat_hmap_free(&p->picks[0], NULL);
-		nat_hmap_free(&p->picks[1], NULL);
+		/* The tables are replaced: nothing of them is shared yet. */
+		have.hairpin = none;
+		have.picks = none;
 	}
 	if (r >= 0)
-		r = build(p, b, pds, n, fresh, &delta);
+		r = build(b, pds, n, fresh, &have, &delta);
 	if (r < 0 && !k8snet_ctx_get_errno(p->ctx))
 		r = k8s_error(p->ctx, r, "sync: %s", k8snet_strerror(r));
 	else if (r >= 0) {
 		t2 = nat_now();
-		r = nat_batch_send(b);
+		r = nat_batch_send(b, gen);
 	}
-	k8s_log(p->ctx, LOG_DEBUG, "nat sync: plan %.2f ms, build %.2f ms, send+commit %.2f ms, "
-		"%zu messages, %zu bytes", (t1 - t0) * 1e3, (t2 - t1) * 1e3, (nat_now() - t2) * 1e3,
-		b ? nat_batch_count(b) : 0, b ? nat_batch_len(b) : 0);
-	finish(p, pds, n, r >= 0);
+	k8s_log(p->ctx, LOG_DEBUG, "nat sync%s: check+plan %.2f ms, build %.2f ms, send+commit "
+		"%.2f ms, %zu messages, %zu bytes", fresh ? " (full)" : "", (t1 - t0) * 1e3,
+		(t2 - t1) * 1e3, (nat_now() - t2) * 1e3, b ? nat_batch_count(b) : 0,
+		b ? nat_batch_len(b) : 0);
+	finish(pds, n, r >= 0);
 	if (r >= 0) {
-		shared_apply(p, &delta);
-		p->programmed = true;
-		drop_empty_entries(p);
-		r = (int)(nat_batch_count(b) > INT32_MAX ? INT32_MAX : nat_batch_count(b));
+		if (fresh)
+			shared_forget(p);
+		r = shared_apply(p, &delta);
+	}
+	if (r >= 0)
+		r = update_skipping(p, pds, n, fresh);
+	if (r >= 0) {
+		p->track.valid = true;
+		p->track.gen = nat_batch_commit_gen(b) ? nat_batch_commit_gen(b) : gen;
+		*ret_count = nat_batch_count(b);
 	}
 	delta_free(&delta);
 	nat_batch_free(b);
@@ -487,10 +686,47 @@ int nat_sync(struct k8snet_proxy *p)
 	return r;
 }
 
+static int nat_sync(struct k8snet_proxy *p, bool full)
+{
+	size_t count = 0;
+	int attempt, r;
+
+	p->synced = true;
+	r = nat_claims_update(p);
+	if (r < 0)
+		return k8s_error(p->ctx, r, "sync: %s", k8snet_strerror(r));
+	for (attempt = 0; attempt < 3; attempt++) {
+		r = sync_once(p, full, attempt > 0, &count);
+		if (r != -ERESTART)
+			break;
+		k8s_log(p->ctx, LOG_INFO, "nat: the ruleset changed while we synced; again");
+		k8snet_ctx_clear_error(p->ctx);
+	}
+	if (r < 0) {
+		/* Whatever the kernel holds now, it is not what we know: the
+		 * next sync replaces the tables. */
+		p->track.valid = false;
+		return r;
+	}
+	drop_empty_entries(p);
+	r = collect_skipped(p);
+	if (r < 0)
+		return k8s_error(p->ctx, r, "sync: %s", k8snet_strerror(r));
+	return count > INT32_MAX ? INT32_MAX : (int)count;
+}
+
 K8SNET_EXPORT int k8snet_proxy_sync(struct k8snet_proxy *p)
 {
 	if (!p)
 		return -EINVAL;
 	k8snet_ctx_clear_error(p->ctx);
-	return nat_sync(p);
+	return nat_sync(p, false);
+}
+
+K8SNET_EXPORT int k8snet_proxy_sync_full(struct k8snet_proxy *p)
+{
+	if (!p)
+		return -EINVAL;
+	k8snet_ctx_clear_error(p->ctx);
+	return nat_sync(p, true);
 }

@@ -18,6 +18,7 @@
 #include <k8snet/policy.h>
 
 #include "core/internal.h"
+#include "nft/nft.h"
 
 #define PL_TCP 6
 #define PL_UDP 17
@@ -128,6 +129,7 @@ struct k8snet_policy_db {
 	struct pl_policy *pol;
 	struct pl_map ns_by_name, pod_by_name, pol_by_name, pod_by_ip;
 	struct pl_plan *last;     /* what we last programmed (sync) */
+	struct nft_track track;   /* ... and whether the kernel still holds it */
 	char *last_node;
 	/* Changes since the last sync: pods by key, anything else as a flag. */
 	struct pl_map dirty_map;
@@ -201,10 +203,10 @@ void pl_plan_free(struct pl_plan *p);
 int pl_plan_render(const struct pl_plan *p, FILE *f);
 
 /* nft.c */
-int pl_nft_sync(struct k8snet_policy_db *db, struct pl_plan *plan);
 struct pl_eops;
-/* ops: element changes only; else old -> plan diff; else the whole plan. */
+/* ops: element changes only; else old -> plan diff; else the whole plan,
+ * sent at generation gen (0: unchecked). */
 int pl_nft_send(struct k8snet_policy_db *db, const struct pl_plan *old, const struct pl_plan *plan,
-		const struct pl_eops *ops);
+		const struct pl_eops *ops, uint32_t gen);
 
 #endif

@@ -6,7 +6,10 @@
 
 /* ---- string -> index map (open addressing; deleted keys are tombstones) ---- */
 
-static char tombstone[1];
+/* A deleted slot: an address no key can have.  Read-only, never written
+ * through: no state is shared between threads. */
+static const char tombstone_mark[1];
+#define tombstone ((char *)tombstone_mark)
 
 void pl_map_free(struct pl_map *m)
 {

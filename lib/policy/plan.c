@@ -721,11 +721,13 @@ static int base_chains(struct builder *b)
 
 /* ---- finishing: sort, dedupe, render chain text ---- */
 
-static size_t cmp_len;
-
+/* Keys are zero past their length (add_elem, insert_elem), so comparing
+ * the whole array orders a set as comparing its key length would, and the
+ * comparison needs no state shared between threads. */
 static int cmp_elem(const void *a, const void *b)
 {
-	return memcmp(((const struct pl_elem *)a)->key, ((const struct pl_elem *)b)->key, cmp_len);
+	return memcmp(((const struct pl_elem *)a)->key, ((const struct pl_elem *)b)->key,
+		      sizeof(((const struct pl_elem *)a)->key));
 }
 
 static int cmp_set(const void *a, const void *b)
@@ -788,11 +790,10 @@ static int finish(struct pl_plan *p)
 	for (i = 0; i < p->nsets; i++) {
 		struct pl_pset *s = &p->sets[i];
 
-		cmp_len = pl_key_len(s->kind);
 		if (s->n)
 			qsort(s->e, s->n, sizeof(*s->e), cmp_elem);
 		for (j = 0, n = 0; j < s->n; j++)
-			if (n == 0 || memcmp(s->e[n - 1].key, s->e[j].key, cmp_len) != 0)
+			if (n == 0 || cmp_elem(&s->e[n - 1], &s->e[j]) != 0)
 				s->e[n++] = s->e[j];
 		s->n = n;
 	}

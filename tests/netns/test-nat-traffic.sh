@@ -97,8 +97,9 @@ eps() {  # eps PORTNAME PORT NODE ADDR... : an EndpointSlice's endpoints+ports
 slice() {  # slice NAME SERVICE BODY
 	printf '{"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice","metadata":{"name":"%s","namespace":"default","labels":{"kubernetes.io/service-name":"%s"}},"addressType":"%s",%s}' "$1" "$2" "${AT:-IPv4}" "$3"
 }
-svc() {  # svc NAME SPEC
-	printf '{"apiVersion":"v1","kind":"Service","metadata":{"name":"%s","namespace":"default"},"spec":%s}' "$1" "$2"
+svc() {  # svc NAME SPEC [CREATION_TIMESTAMP]
+	printf '{"apiVersion":"v1","kind":"Service","metadata":{"name":"%s","namespace":"default"%s},"spec":%s}' \
+		"$1" "${3:+,\"creationTimestamp\":\"$3\"}" "$2"
 }
 world() {  # world ECHO_ENDPOINTS... : the whole cluster as a List
 	local echo_eps="$*"
@@ -241,17 +242,24 @@ in_ns cl sh -c 'for i in $(seq 20); do timeout 2 socat -T1 - TCP:10.96.0.14:90 <
 	> "$WORK/echo" 2>/dev/null
 check "new connections avoid the removed endpoint $gone" not grep -q "^$gone\$" "$WORK/echo"
 
-# A batch the kernel rejects (two services claim one external IP and port)
-# leaves the previous rules in force and names the object.
-EXTRA="$(svc clash1 '{"clusterIP":"10.96.0.20","externalIPs":["192.168.50.1"],"ports":[{"port":7000}]}'),$(slice clash1-a clash1 "$(eps "" 8080 n1 $IP_b1)"),$(svc clash2 '{"clusterIP":"10.96.0.21","externalIPs":["192.168.50.1"],"ports":[{"port":7000}]}'),$(slice clash2-a clash2 "$(eps "" 8080 n1 $IP_b2)")"
-before=$(in_ns node nft list ruleset | md5sum)
+# Two services claim one external IP and port.  The older (clash2, by its
+# creationTimestamp, though its name sorts later) keeps it; clash1 is
+# programmed without it and named; every other service goes on working.
+EXTRA="$(svc clash1 '{"clusterIP":"10.96.0.20","externalIPs":["192.168.50.1"],"ports":[{"port":7000}]}' 2024-05-01T10:00:00Z),$(slice clash1-a clash1 "$(eps "" 8080 n1 $IP_b1)"),$(svc clash2 '{"clusterIP":"10.96.0.21","externalIPs":["192.168.50.1"],"ports":[{"port":7000}]}' 2023-01-01T10:00:00Z),$(slice clash2-a clash2 "$(eps "" 8080 n1 $IP_b2)")"
 EXTRA=$EXTRA sync_world "$keep" $IP_b3 2>"$WORK/err"
 rc=$?
-check "rejected batch: non-zero exit ($rc)" [ $rc -ne 0 ]
-check "rejected batch: message names the object ($(cat "$WORK/err"))" grep -q "service default/clash" "$WORK/err"
-check "rejected batch: ruleset unchanged" [ "$(in_ns node nft list ruleset | md5sum)" = "$before" ]
+check "conflict: the sync succeeds ($rc)" [ $rc -eq 0 ]
+check "conflict: the newer service is named ($(cat "$WORK/err"))" \
+	grep -q "service default/clash1 left out: externalIP 192.168.50.1 TCP/7000: held by service default/clash2" "$WORK/err"
+out=$(tcp out 192.168.50.1:7000)
+check "conflict: the older service gets the address ($out)" [ "${out%% *}" = b2 ]
+out=$(tcp cl 10.96.0.20:7000)
+check "conflict: the newer one keeps its ClusterIP ($out)" [ "${out%% *}" = b1 ]
 out=$(tcp cl 10.96.0.10:80)
-check "rejected batch: traffic flows as before ($out)" [ "${out#* }" = "$IP_cl" ]
+check "conflict: other services answer ($out)" [ "${out#* }" = "$IP_cl" ]
+out=$(udp cl 10.96.0.10:53)
+check "conflict: UDP (a DNS-like service) answers ($out)" [ -n "$out" ]
+before=$(in_ns node nft list ruleset | md5sum)
 
 unset EXTRA
 
