@@ -30,5 +30,6 @@ int cli_dns(int argc, char **argv);
 int cli_ipam(int argc, char **argv);
 int cli_proxy(int argc, char **argv);
 int cli_policy(int argc, char **argv);
+int cli_hostport(int argc, char **argv);
 
 #endif

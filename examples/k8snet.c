@@ -26,6 +26,7 @@ static const struct {
 	{ "ipam", cli_ipam, "ipam alloc|release|list --state FILE ... (see k8snet ipam --help)" },
 	{ "proxy", cli_proxy, "proxy sync|render [--netns PATH] [--node-name N] [--node-ip IP] [--cluster-cidr CIDR] [--masquerade-all] [--round-robin] FILE.json" },
 	{ "policy", cli_policy, "policy check|sync|render ... (see k8snet-policy(1))" },
+	{ "hostport", cli_hostport, "hostport set|check|remove|gc|network --owner OWNER ... (see k8snet(1))" },
 };
 
 static int usage(FILE *f)

@@ -16,6 +16,7 @@ examples_k8snet_SOURCES += examples/cli-ipam.c
 examples_k8snet_SOURCES += examples/cli-dns.c
 examples_k8snet_SOURCES += examples/cli-policy.c
 examples_k8snet_SOURCES += examples/cli-nat.c
+examples_k8snet_SOURCES += examples/cli-hostport.c
 
 # The CNI plugin: the protocol in the binary, the work through the library
 # (IPAM, link), hostPort/ipMasq through its own nftables table.

@@ -9,6 +9,7 @@
 #include <k8snet/dns.h>
 #include <k8snet/ipam.h>
 #include <k8snet/nat.h>
+#include <k8snet/hostport.h>
 #include <k8snet/policy.h>
 
 #endif

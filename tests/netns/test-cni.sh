@@ -137,7 +137,15 @@ s.bind(("", 8080)); s.listen(1); s.settimeout(5); c, a = s.accept(); c.sendall(a
 srv=$!
 sleep 0.3
 seen=$(nsenter --net=/run/netns/$POD1 python3 -c '
-import socket, sys; c = socket.create_connection((sys.argv[1], 8080), timeout=3); print(c.recv(64).decode())' "$ADDR2")
+import socket, sys, time
+# The server may still be starting (python under load): retry a refusal.
+for i in range(100):
+    try:
+        c = socket.create_connection((sys.argv[1], 8080), timeout=3); break
+    except ConnectionRefusedError:
+        if i == 99: raise
+        time.sleep(0.05)
+print(c.recv(64).decode())' "$ADDR2")
 wait $srv
 [ "$seen" = "$ADDR1" ] || fail "TCP pod1 -> pod2: server saw '$seen', not $ADDR1"
 ok "ADD 0.4.0/1.0.0/1.1.0, ping and TCP between pods"
@@ -242,15 +250,25 @@ s.bind(("", 80)); s.listen(1); s.settimeout(5); c, a = s.accept(); c.sendall(b"h
 srv=$!
 sleep 0.3
 got=$(nsenter --net=/run/netns/$CLIENT python3 -c '
-import socket; c = socket.create_connection(("192.168.77.1", 8081), timeout=3); print(c.recv(64).decode())')
+import socket, sys, time
+# The server may still be starting (python under load): retry a refusal.
+for i in range(100):
+    try:
+        c = socket.create_connection(("192.168.77.1", 8081), timeout=3); break
+    except ConnectionRefusedError:
+        if i == 99: raise
+        time.sleep(0.05)
+print(c.recv(64).decode())')
 wait $srv
 [ "$got" = hello ] || fail "hostPort 8081 did not reach the pod's port 80 (got '$got')"
 withprev "$TMP/pm.json" "$TMP/pm-r.json" "$TMP/pm-chk.json"
 cni "$NODE" CHECK pm1 "$POD4" eth0 "$TMP/pm-chk.json" >"$out" || fail "CHECK with hostPort: $(cat "$out")"
-ip netns exec "$NODE" nft flush map ip k8snet-cni hostports
+ip netns exec "$NODE" nft flush map inet k8snet-hostports hp4-any
 cni "$NODE" CHECK pm1 "$POD4" eth0 "$TMP/pm-chk.json" >"$out" && fail "CHECK passed with the hostPort gone"
 expect_code 103 "$out"
-ip netns exec "$NODE" nft add element ip k8snet-cni hostports "{ tcp . 8081 : $(json 'j["ips"][0]["address"].split("/")[0]' <"$TMP/pm-r.json") . 80 }"
+# Put it back as its owner had it (the owner is the element's comment).
+ip netns exec "$NODE" nft add element inet k8snet-hostports hp4-any "{ tcp . 8081 comment \"testnet/pm1/eth0\" : $(json 'j["ips"][0]["address"].split("/")[0]' <"$TMP/pm-r.json") . 80 }"
+cni "$NODE" CHECK pm1 "$POD4" eth0 "$TMP/pm-chk.json" >"$out" || fail "CHECK after the hostPort is back: $(cat "$out")"
 # The same host port for another pod is refused, and leaves nothing.
 netns_add pod; POD6=$NETNS
 cni "$NODE" ADD pm2 "$POD6" eth0 "$TMP/pm.json" >"$out" && fail "one hostPort given twice"
@@ -258,7 +276,13 @@ expect_code 101 "$out"
 ip -n "$POD6" -o link show eth0 >/dev/null 2>&1 && fail "refused hostPort left eth0"
 cni "$NODE" DEL pm1 "$POD4" eth0 "$TMP/pm.json" >/dev/null || fail "hostPort DEL"
 cni "$NODE" DEL pm1 "$POD4" eth0 "$TMP/pm.json" >/dev/null || fail "hostPort DEL again"
-ip netns exec "$NODE" nft -j list map ip k8snet-cni hostports | grep -q '"elem"' && fail "hostPort element left after DEL"
+ip netns exec "$NODE" nft -j list map inet k8snet-hostports hp4-any | grep -q '"elem"' && fail "hostPort element left after DEL"
+# The loser of the conflict (pm2) is deleted too: nothing of pm1's may go.
+cni "$NODE" ADD pm1 "$POD4" eth0 "$TMP/pm.json" >/dev/null 2>&1 || fail "hostPort ADD again"
+cni "$NODE" DEL pm2 "$POD6" eth0 "$TMP/pm.json" >/dev/null || fail "DEL of the conflict's loser"
+ip netns exec "$NODE" nft list map inet k8snet-hostports hp4-any | grep -q 'tcp . 8081' ||
+	fail "the loser's DEL removed the winner's hostPort"
+cni "$NODE" DEL pm1 "$POD4" eth0 "$TMP/pm.json" >/dev/null || fail "hostPort DEL (2)"
 ok "hostPort 8081 -> pod:80 from another namespace; CHECK sees it and its loss; conflict refused; DEL removes it"
 
 # ---- ipMasq: a pod reaches a network with no route back to pods -----------
@@ -272,7 +296,15 @@ s.bind(("", 9000)); s.listen(1); s.settimeout(5); c, a = s.accept(); c.sendall(a
 srv=$!
 sleep 0.3
 seen=$(nsenter --net=/run/netns/$POD9 python3 -c '
-import socket; c = socket.create_connection(("192.168.77.2", 9000), timeout=3); print(c.recv(64).decode())')
+import socket, sys, time
+# The server may still be starting (python under load): retry a refusal.
+for i in range(100):
+    try:
+        c = socket.create_connection(("192.168.77.2", 9000), timeout=3); break
+    except ConnectionRefusedError:
+        if i == 99: raise
+        time.sleep(0.05)
+print(c.recv(64).decode())')
 wait $srv
 [ "$seen" = 192.168.77.1 ] || fail "ipMasq: the outside saw '$seen', not the node's 192.168.77.1"
 cni "$NODE" DEL mq1 "$POD9" eth0 "$TMP/mq.json" >/dev/null || fail "ipMasq DEL"
@@ -313,7 +345,7 @@ if "$K8SNET" ipam list --state "$state" >"$TMP/list" 2>/dev/null; then
 	grep -q ' g1 eth0' "$TMP/list" || fail "GC released a valid attachment: $(cat "$TMP/list")"
 	grep -q ' g2 ' "$TMP/list" && fail "GC kept a stale attachment: $(cat "$TMP/list")"
 fi
-ip netns exec "$NODE" nft list map ip k8snet-cni hostports >"$TMP/map"
+ip netns exec "$NODE" nft list map inet k8snet-hostports hp4-any >"$TMP/map"
 grep -q 'tcp . 8091' "$TMP/map" || fail "GC removed the valid pod's hostPort: $(cat "$TMP/map")"
 grep -q 'tcp . 8092' "$TMP/map" && fail "GC kept the stale pod's hostPort: $(cat "$TMP/map")"
 # STATUS is "not available" (50) when the state cannot be used.
