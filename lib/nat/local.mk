@@ -26,6 +26,9 @@ dist_man3_MANS += \
 	man/man3/k8snet_proxy_set_str.3 \
 	man/man3/k8snet_proxy_set_u32.3 \
 	man/man3/k8snet_proxy_sync.3 \
+	man/man3/k8snet_proxy_sync_full.3 \
+	man/man3/k8snet_proxy_get_skipped.3 \
+	man/man3/k8snet_proxy_get_skipped_count.3 \
 	man/man3/k8snet_service_add_endpoint.3 \
 	man/man3/k8snet_service_add_ip.3 \
 	man/man3/k8snet_service_add_port.3 \
