@@ -36,6 +36,7 @@ APISERVER_FILES = \
 	tests/apiserver/labelsel.py \
 	tests/apiserver/k8sclient.py \
 	tests/apiserver/gen-objects.py \
+	tests/apiserver/bench-apiserver.py \
 	tests/apiserver/test_units.py \
 	tests/apiserver/test_protocol.py \
 	tests/apiserver/test-units.sh \

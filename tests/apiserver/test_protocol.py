@@ -599,6 +599,37 @@ class History(unittest.TestCase):
             other.stop()
 
 
+class Streams(unittest.TestCase):
+    def test_events_split_across_chunks(self):
+        server = Server("chunks", "--chunk-size", "7")
+        try:
+            c = server.client
+            rv = c.must("GET", "/api/v1/pods")["metadata"]["resourceVersion"]
+            for n in "ab":
+                c.must("POST", "/api/v1/namespaces/default/pods", pod(n))
+            with c.watch("/api/v1/pods", resourceVersion=rv, timeoutSeconds="1") as w:
+                self.assertEqual([e["object"]["metadata"]["name"] for e in w], ["a", "b"])
+                self.assertTrue(w.clean_end)
+        finally:
+            server.stop()
+
+    def test_sigterm_ends_watches_cleanly(self):
+        server = Server("sigterm")
+        c = server.client
+        rv = c.must("GET", "/api/v1/pods")["metadata"]["resourceVersion"]
+        w = c.watch("/api/v1/pods", resourceVersion=rv, allowWatchBookmarks="true")
+        try:
+            time.sleep(0.3)
+            self.assertEqual(server.stop(), 0)
+            w.settimeout(10)
+            events = list(w)
+            self.assertTrue(w.clean_end, "a stopping server ends its streams with the last chunk")
+            self.assertEqual([e["type"] for e in events], ["BOOKMARK"])
+            self.assertEqual(events[0]["object"]["metadata"]["resourceVersion"], rv)
+        finally:
+            w.close()
+
+
 class Persistence(unittest.TestCase):
     def test_restart_keeps_objects_versions_and_history(self):
         state = os.path.join(TMP, "state.json")
