@@ -48,7 +48,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import apimodel  # noqa: E402
 import apipatch as patchlib  # noqa: E402
-from apistore import ApiError, Store, BY_NAME, parse_rv  # noqa: E402
+from apistore import ApiError, Store, parse_rv  # noqa: E402
 from labelsel import FieldSelector, LabelSelector, SelectorError  # noqa: E402
 
 JSON = "application/json"
@@ -576,7 +576,6 @@ class WatchStream:
         self.prefix = ns + "/" if ns and res.namespaced else None
         self.plain = lsel is None and fsel is None and fmt == "json"
         self.include = handler.query.get("includeObject", "Metadata")
-        self.headers_done = False
         self.table_headers = True
 
     # -- filtering and encoding --
@@ -646,7 +645,6 @@ class WatchStream:
         h.send_header("Transfer-Encoding", "chunked")
         h.send_header("Cache-Control", "no-cache, private")
         h.end_headers()
-        self.headers_done = True
 
     def write(self, lines):
         if lines:
@@ -713,11 +711,7 @@ class WatchStream:
 
     def initial_entries(self):
         """Under the lock: the current matching objects, key order."""
-        store = self.store
-        keys = store._sorted_keys(self.res)
-        objs = store.objects[self.res.name]
-        return [e for e in store._range(self.res, self.ns, objs, keys, {})
-                if self.passes(e.obj)]
+        return [e for e in self.store.current(self.res, self.ns) if self.passes(e.obj)]
 
     def run(self):
         store = self.store

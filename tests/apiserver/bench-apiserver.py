@@ -17,8 +17,6 @@ for Debian.
 import argparse
 import json
 import os
-import socket
-import ssl
 import subprocess
 import sys
 import tempfile
@@ -28,7 +26,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from k8sclient import Client, read_kubeconfig  # noqa: E402
+from k8sclient import Client  # noqa: E402
 
 
 def pct(values, p):
