@@ -730,15 +730,14 @@ class WatchStream:
             raise list_options_invalid("resourceVersionMatch", "resourceVersionMatch is "
                                        "forbidden for watch unless sendInitialEvents is "
                                        "provided")
-        t = q.get("timeoutSeconds")
-        if t:
-            try:
-                self.timeout = max(0, int(t))
-            except ValueError:
-                raise ApiError(400, 'invalid timeoutSeconds: "%s"' % t)
-        else:
-            m = self.opts.min_request_timeout
-            self.timeout = m * (1 + random.random())
+        t = q.get("timeoutSeconds") or "0"
+        try:
+            self.timeout = max(0, int(t))
+        except ValueError:
+            raise ApiError(400, 'invalid timeoutSeconds: "%s"' % t)
+        if self.timeout == 0:
+            # Unset or 0: between the minimum request timeout and twice it.
+            self.timeout = self.opts.min_request_timeout * (1 + random.random())
 
     def initial_entries(self):
         """Under the lock: the current matching objects, key order."""
