@@ -46,6 +46,13 @@ class LabelSelectorTest(unittest.TestCase):
                            ("", True), ("example.com/role", False), ("app=", False)]:
             self.check(text, want)
 
+    def test_kube_proxy_selector(self):
+        sel = LabelSelector("!service.kubernetes.io/service-proxy-name,"
+                            "!service.kubernetes.io/headless")
+        self.assertTrue(sel.matches({"app": "x"}))
+        self.assertFalse(sel.matches({"service.kubernetes.io/headless": ""}))
+        self.assertFalse(sel.matches({"service.kubernetes.io/service-proxy-name": "other"}))
+
     def test_errors(self):
         for text in ("app in ()", "app=web,", "app in (a", "a b", "n>x", "=web", "a/b/c=d",
                      "app=-bad-", "x" * 64 + "=1"):
