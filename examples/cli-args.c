@@ -149,6 +149,13 @@ static int lookup_long(const char *path, const char *name, const struct cli_alia
 	return -1;
 }
 
+int cli_lookup_option(const char *path, const char *name)
+{
+	const struct cli_alias *alias;
+
+	return lookup_long(path, name, &alias);
+}
+
 static bool known_anywhere(const char *name)
 {
 	for (int i = 0; i < OPT__COUNT; i++)

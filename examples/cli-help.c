@@ -87,9 +87,11 @@ static void sb_add(struct sbuf *s, const char *fmt, ...)
  * man page. */
 struct style {
 	const char *bold, *italic, *roman, *dash;
+	const char *nobreak;   /* before a name: no hyphenation inside it */
+	const char *space;     /* between an option and its argument */
 };
-static const struct style plain = { "", "", "", "-" };
-static const struct style roff = { "\\fB", "\\fI", "\\fR", "\\-" };
+static const struct style plain = { "", "", "", "-", "", " " };
+static const struct style roff = { "\\fB", "\\fI", "\\fR", "\\-", "\\%", "\\ " };
 
 /* "foo-bar" with each dash in the style's spelling. */
 static void sb_name(struct sbuf *s, const struct style *st, const char *name)
@@ -105,12 +107,12 @@ static void sb_option(struct sbuf *s, const struct style *st, enum cli_opt id, b
 {
 	const struct cli_option *o = &cli_options[id];
 
-	sb_add(s, "%c%s%s", TOKEN_SEP, required ? "" : "[", st->bold);
+	sb_add(s, "%c%s%s%s", TOKEN_SEP, st->nobreak, required ? "" : "[", st->bold);
 	sb_name(s, st, "--");
 	sb_name(s, st, o->name);
 	sb_add(s, "%s", st->roman);
 	if (o->arg) {
-		sb_add(s, " %s", st->italic);
+		sb_add(s, "%s%s", st->space, st->italic);
 		sb_name(s, st, o->arg);
 		sb_add(s, "%s", st->roman);
 	}
@@ -304,11 +306,12 @@ static void roff_commands(FILE *f, const char *list)
 static void man_option(FILE *f, enum cli_opt id)
 {
 	const struct cli_option *o = &cli_options[id];
+	bool old = false;
 
 	fputs(".TP\n", f);
 	if (o->short_name)
 		fprintf(f, "\\fB\\-%c\\fR, ", o->short_name);
-	fputs("\\fB\\-\\-", f);
+	fputs("\\fB\\%\\-\\-", f);
 	roff_text(f, o->name);
 	fputs("\\fR", f);
 	if (o->arg) {
@@ -333,16 +336,18 @@ static void man_option(FILE *f, enum cli_opt id)
 
 		if (a->target != id)
 			continue;
-		fputs("Old name, still taken until after release 0.2: \\fB\\-\\-", f);
+		fputs(old ? ";\n" : "Old name, taken until after release 0.2:\n", f);
+		fputs("\\fB\\%\\-\\-", f);
 		roff_text(f, a->name);
 		fputs("\\fR", f);
 		if (a->commands) {
-			fputs(" (in ", f);
+			fputs(" in ", f);
 			roff_commands(f, a->commands);
-			fputs(")", f);
 		}
-		fputs(".\n", f);
+		old = true;
 	}
+	if (old)
+		fputs(".\n", f);
 }
 
 /* `k8snet __man options`: what k8snet(1) holds between ".SH OPTIONS" and the
@@ -481,19 +486,31 @@ static bool walk(int n, char **words, const struct cli_command **ret_cmd, int *r
 
 static int complete_tree(int n, char **words, const char *cur);
 
+/* The options of cmd not given yet (repeatable ones always), under their
+ * own names. */
 static void complete_options(const struct cli_command *cmd, int n, char **words, const char *cur)
 {
+	bool given[OPT__COUNT] = { false };
+
+	for (int j = 0; j < n; j++) {
+		char name[64];
+		int id;
+
+		if (strncmp(words[j], "--", 2) != 0)
+			continue;
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(words[j] + 2, "="), words[j] + 2);
+		id = cli_lookup_option(cmd->path, name);
+		if (id >= 0)
+			given[id] = true;
+	}
 	for (int i = 0; i < OPT__COUNT; i++) {
 		const struct cli_option *o = &cli_options[i];
 		char name[64];
-		bool given = false;
 
-		if (!cli_takes(i, cmd->path))
+		if (!cli_takes(i, cmd->path) || (given[i] && !(o->flags & CLI_OPT_REPEAT)))
 			continue;
 		snprintf(name, sizeof(name), "--%s", o->name);
-		for (int j = 0; j < n && !(o->flags & CLI_OPT_REPEAT); j++)
-			given |= strcmp(words[j], name) == 0;
-		if (!given && starts_with(name, cur))
+		if (starts_with(name, cur))
 			printf("%s\n", name);
 	}
 }

@@ -4,7 +4,8 @@
  * alloc prints the address in prefix form ("10.244.1.5/24"); list prints
  * "ADDRESS OWNER IFNAME" per allocation, in address order.  With -o json,
  * an allocation is {"cidr", "ip", "owner", "ifname"} and list prints
- * {"allocations": [...]}.  Every error is one line on stderr and a non-zero
+ * {"allocations": [...]} ("cidr" only with --pool: the state file keeps
+ * addresses, not the prefix length).  Every error is one line on stderr and a non-zero
  * exit; the state file is then unchanged.
  */
 #include <stdio.h>
@@ -51,13 +52,17 @@ static int pool_open(const struct cli_call *call, struct k8snet_ctx *ctx,
 	return CLI_OK;
 }
 
-static cJSON *allocation_json(const char *cidr, const char *owner, const char *ifname)
+/* with_cidr: whether cidr's prefix length means something (the state file
+ * keeps addresses only: list knows the length when given --pool). */
+static cJSON *allocation_json(const char *cidr, bool with_cidr, const char *owner,
+			      const char *ifname)
 {
 	cJSON *j = cJSON_CreateObject();
 	char ip[64];
 
 	snprintf(ip, sizeof(ip), "%.*s", (int)strcspn(cidr, "/"), cidr);
-	cJSON_AddStringToObject(j, "cidr", cidr);
+	if (with_cidr)
+		cJSON_AddStringToObject(j, "cidr", cidr);
 	cJSON_AddStringToObject(j, "ip", ip);
 	cJSON_AddStringToObject(j, "owner", owner);
 	cJSON_AddStringToObject(j, "ifname", ifname);
@@ -90,7 +95,7 @@ static int alloc_op(const struct cli_call *call, struct k8snet_ctx *ctx,
 	if (r < 0)
 		return cli_report(ctx, r, "ipam alloc");
 	if (call->json)
-		return cli_print_json(allocation_json(buf, owner, ifname));
+		return cli_print_json(allocation_json(buf, true, owner, ifname));
 	return cli_print_text(buf);
 }
 
@@ -121,12 +126,17 @@ int cli_ipam_release(const struct cli_call *call)
 	return run(call, release_op);
 }
 
+struct list_out {
+	cJSON *list;      /* NULL: text */
+	bool with_cidr;
+};
+
 static int print_one(void *userdata, const char *cidr, const char *owner, const char *ifname)
 {
-	cJSON *list = userdata;
+	struct list_out *o = userdata;
 
-	if (list)
-		cJSON_AddItemToArray(list, allocation_json(cidr, owner, ifname));
+	if (o->list)
+		cJSON_AddItemToArray(o->list, allocation_json(cidr, o->with_cidr, owner, ifname));
 	else
 		printf("%.*s %s %s\n", (int)strcspn(cidr, "/"), cidr, owner, ifname);
 	return 0;
@@ -136,14 +146,17 @@ static int list_op(const struct cli_call *call, struct k8snet_ctx *ctx,
 		   struct k8snet_ipam_pool *pool)
 {
 	cJSON *root = call->json ? cJSON_CreateObject() : NULL;
-	cJSON *list = root ? cJSON_AddArrayToObject(root, "allocations") : NULL;
+	struct list_out o = {
+		.list = root ? cJSON_AddArrayToObject(root, "allocations") : NULL,
+		.with_cidr = cli_flag(call, OPT_POOL),
+	};
 	int r;
 
-	if (call->json && !list) {
+	if (call->json && !o.list) {
 		cJSON_Delete(root);
 		return cli_usage_error("out of memory");
 	}
-	r = k8snet_ipam_pool_foreach(pool, print_one, list);
+	r = k8snet_ipam_pool_foreach(pool, print_one, &o);
 	if (r < 0) {
 		cJSON_Delete(root);
 		return cli_report(ctx, r, "ipam list");

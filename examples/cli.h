@@ -43,7 +43,6 @@ enum cli_opt {
 	OPT_POD_NETNS,
 	/* pod plumbing */
 	OPT_CONTAINER_ID,
-	OPT_IFNAME,
 	OPT_BRIDGE,
 	OPT_ADDRESS,
 	OPT_GATEWAY,
@@ -73,6 +72,7 @@ enum cli_opt {
 	OPT_STRATEGY,
 	OPT_PREFIX_LEN,
 	OPT_OWNER,
+	OPT_IFNAME,
 	OPT_IP,
 	/* Services */
 	OPT_NODE_NAME,
@@ -208,6 +208,8 @@ bool cli_list_has(const char *list, const char *path);
 const struct cli_command *cli_find_command(const char *path);
 /* The option's alias for a command, or NULL. */
 const struct cli_alias *cli_find_alias(const char *name, const char *path);
+/* The option --name (or an old name of it) stands for in a command, or -1. */
+int cli_lookup_option(const char *path, const char *name);
 /* Whether an option applies to a command. */
 bool cli_takes(enum cli_opt id, const char *path);
 

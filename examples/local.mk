@@ -22,6 +22,13 @@ examples_k8snet_SOURCES += examples/cli-nat.c
 # pkg-config file, else $(datadir)/bash-completion/completions).
 dist_bashcompletion_DATA = examples/bash-completion/k8snet
 
+# The command line's tests: help, mistakes and -o json; k8snet(1) against
+# the tables; completion; and, as root, gateways, forwarding and warnings.
+TESTS += tests/cli/test-cli-help.sh tests/cli/test-cli-man.sh \
+	tests/cli/test-cli-completion.sh tests/netns/test-cli-netns.sh
+EXTRA_DIST += tests/cli/test-cli-help.sh tests/cli/test-cli-man.sh \
+	tests/cli/test-cli-completion.sh tests/netns/test-cli-netns.sh
+
 # The CNI plugin: the protocol in the binary, the work through the library
 # (IPAM, link), hostPort/ipMasq through its own nftables table.
 bin_PROGRAMS += examples/k8snet-cni
