@@ -216,35 +216,54 @@ static const char *or_dash(const char *s)
 	return s && *s ? s : "-";
 }
 
+/* The widest of an attribute over a list, for a table's column. */
+static int column(const struct k8snet_link_result *res, uint32_t list, uint32_t attr, int min)
+{
+	int n = k8snet_link_result_count(res, list), w = min;
+
+	for (int i = 0; i < n; i++) {
+		const char *v = k8snet_link_result_get_str(res, (uint32_t)i, attr);
+
+		if (v && (int)strlen(v) > w)
+			w = (int)strlen(v);
+	}
+	return w;
+}
+
 static void print_result(const struct k8snet_link_result *res)
 {
-	int n = k8snet_link_result_count(res, K8SNET_LINK_RESULT_INTERFACES);
+	const uint32_t IFACES = K8SNET_LINK_RESULT_INTERFACES, ADDRS = K8SNET_LINK_RESULT_ADDRESSES;
+	const uint32_t ROUTES = K8SNET_LINK_RESULT_ROUTES;
+	int n = k8snet_link_result_count(res, IFACES);
+	int wi = column(res, IFACES, K8SNET_LINK_IFACE_NAME, 9);
+	int wa = column(res, ADDRS, K8SNET_LINK_ADDR_ADDRESS, 7);
+	int wg = column(res, ADDRS, K8SNET_LINK_ADDR_GATEWAY, 7);
+	int wr = column(res, ROUTES, K8SNET_LINK_ROUTE_DST, 5);
 
-	printf("%-16s %-18s %-6s %s\n", "INTERFACE", "MAC", "MTU", "NAMESPACE");
+	printf("%-*s  %-17s  %-5s  %s\n", wi, "INTERFACE", "MAC", "MTU", "NAMESPACE");
 	for (int i = 0; i < n; i++)
-		printf("%-16s %-18s %-6d %s\n",
+		printf("%-*s  %-17s  %-5d  %s\n", wi,
 		       k8snet_link_result_get_str(res, (uint32_t)i, K8SNET_LINK_IFACE_NAME),
 		       or_dash(k8snet_link_result_get_str(res, (uint32_t)i, K8SNET_LINK_IFACE_MAC)),
 		       k8snet_link_result_get_int(res, (uint32_t)i, K8SNET_LINK_IFACE_MTU),
 		       or_dash(k8snet_link_result_get_str(res, (uint32_t)i,
 							  K8SNET_LINK_IFACE_SANDBOX)));
-	n = k8snet_link_result_count(res, K8SNET_LINK_RESULT_ADDRESSES);
-	printf("\n%-42s %-28s %s\n", "ADDRESS", "GATEWAY", "INTERFACE");
+	n = k8snet_link_result_count(res, ADDRS);
+	printf("\n%-*s  %-*s  %s\n", wa, "ADDRESS", wg, "GATEWAY", "INTERFACE");
 	for (int i = 0; i < n; i++) {
 		int ifc = k8snet_link_result_get_int(res, (uint32_t)i, K8SNET_LINK_ADDR_INTERFACE);
 
-		printf("%-42s %-28s %s\n",
-		       k8snet_link_result_get_str(res, (uint32_t)i, K8SNET_LINK_ADDR_ADDRESS),
+		printf("%-*s  %-*s  %s\n", wa,
+		       k8snet_link_result_get_str(res, (uint32_t)i, K8SNET_LINK_ADDR_ADDRESS), wg,
 		       or_dash(k8snet_link_result_get_str(res, (uint32_t)i, K8SNET_LINK_ADDR_GATEWAY)),
 		       or_dash(ifc >= 0 ? k8snet_link_result_get_str(res, (uint32_t)ifc,
 								     K8SNET_LINK_IFACE_NAME) : NULL));
 	}
-	n = k8snet_link_result_count(res, K8SNET_LINK_RESULT_ROUTES);
-	printf("\n%-42s %s\n", "ROUTE", "GATEWAY");
+	n = k8snet_link_result_count(res, ROUTES);
+	printf("\n%-*s  %s\n", wr, "ROUTE", "GATEWAY");
 	for (int i = 0; i < n; i++)
-		printf("%-42s %s\n", k8snet_link_result_get_str(res, (uint32_t)i, K8SNET_LINK_ROUTE_DST),
-		       or_dash(k8snet_link_result_get_str(res, (uint32_t)i,
-							  K8SNET_LINK_ROUTE_GATEWAY)));
+		printf("%-*s  %s\n", wr, k8snet_link_result_get_str(res, (uint32_t)i, K8SNET_LINK_ROUTE_DST),
+		       or_dash(k8snet_link_result_get_str(res, (uint32_t)i, K8SNET_LINK_ROUTE_GATEWAY)));
 }
 
 static int attach_output(const struct cli_call *call, struct k8snet_ctx *ctx,
@@ -280,8 +299,8 @@ int cli_pod_attach(const struct cli_call *call)
 		for (int i = 0; i < 2; i++)
 			if (fam[i].has_address)
 				cli_warn_forwarding(ctx, fam[i].family, fam[i].family == AF_INET ?
-						    "this pod's IPv4 traffic" :
-						    "this pod's IPv6 traffic");
+						    "this pod's IPv4 traffic will stay on the bridge" :
+						    "this pod's IPv6 traffic will stay on the bridge");
 		r = attach_output(call, ctx, res);
 	}
 	k8snet_link_result_free(res);
@@ -389,9 +408,11 @@ int cli_bridge_ensure(const struct cli_call *call)
 		for (size_t i = 0; i < n; i++)
 			*(strchr(addrs[i], ':') ? &v6 : &v4) = true;
 		if (v4)
-			cli_warn_forwarding(ctx, AF_INET, "IPv4 traffic of the pods on this bridge");
+			cli_warn_forwarding(ctx, AF_INET, "the IPv4 traffic of this bridge's pods will "
+					    "stay on it");
 		if (v6)
-			cli_warn_forwarding(ctx, AF_INET6, "IPv6 traffic of the pods on this bridge");
+			cli_warn_forwarding(ctx, AF_INET6, "the IPv6 traffic of this bridge's pods will "
+					    "stay on it");
 		r = CLI_OK;
 	}
 	free(cidrs);
@@ -493,7 +514,8 @@ static int node_peer(const struct cli_call *call, bool add)
 	} else {
 		if (add)
 			cli_warn_forwarding(ctx, strchr(o.cidr, ':') ? AF_INET6 : AF_INET,
-					    "traffic between this node's pods and the peer's");
+					    "traffic between this node's pods and the peer's will "
+					    "not be routed");
 		r = CLI_OK;
 	}
 	k8snet_ctx_free(ctx);

@@ -237,7 +237,7 @@ int cli_forwarding(struct k8snet_ctx *ctx, int family)
 void cli_warn_forwarding(struct k8snet_ctx *ctx, int family, const char *what)
 {
 	if (cli_forwarding(ctx, family) == 0)
-		cli_warn("%s forwarding is off in the node's namespace: %s will not be routed "
-			 "off the node's bridge ('k8snet node setup%s' turns it on)",
-			 cli_family_name(family), what, family == AF_INET6 ? " --ipv6" : "");
+		cli_warn("%s forwarding is off in the node's namespace: %s ('k8snet node "
+			 "setup%s' turns it on)", cli_family_name(family), what,
+			 family == AF_INET6 ? " --ipv6" : "");
 }

@@ -265,7 +265,8 @@ int cli_link_addrs(struct k8snet_ctx *ctx, struct cli_link_addr **ret, size_t *r
 /* Whether forwarding is on for a family in the context's namespace:
  * 1 on, 0 off, -1 unknown. */
 int cli_forwarding(struct k8snet_ctx *ctx, int family);
-/* Warn when forwarding of family is off: WHAT is what it would strand. */
+/* Warn when forwarding of family is off: WHAT says what that strands
+ * ("this pod's IPv6 traffic will stay on the bridge"). */
 void cli_warn_forwarding(struct k8snet_ctx *ctx, int family, const char *what);
 /* A file under /proc as the context's namespace shows it (/proc/sys/net,
  * /proc/thread-self/net); NULL when it cannot be read. */
