@@ -94,6 +94,23 @@ struct pod_cidr {
 	char source[48];
 };
 
+/* Add net to out (once: a bridge often shows a --pod-cidr again). */
+static size_t add_pod_cidr(struct pod_cidr *out, size_t k, size_t max,
+			   const struct cli_prefix *p, const char *source)
+{
+	struct cli_prefix net = cli_prefix_network(p);
+
+	for (size_t i = 0; i < k; i++)
+		if (out[i].net.family == net.family && out[i].net.len == net.len &&
+		    memcmp(out[i].net.addr, net.addr, sizeof(net.addr)) == 0)
+			return k;
+	if (k == max)
+		return k;
+	out[k].net = net;
+	snprintf(out[k].source, sizeof(out[k].source), "%s", source);
+	return k + 1;
+}
+
 static size_t node_pod_cidrs(const struct cli_call *call, struct k8snet_ctx *ctx,
 			     struct pod_cidr *out, size_t max)
 {
@@ -101,18 +118,18 @@ static size_t node_pod_cidrs(const struct cli_call *call, struct k8snet_ctx *ctx
 	size_t n = cli_list(call, OPT_POD_CIDR, &v), k = 0;
 	struct cli_link_addr *addrs = NULL;
 	size_t n_addrs = 0;
+	struct cli_prefix p;
+	char source[48];
 
-	for (size_t i = 0; i < n && k < max; i++)
-		if (cli_prefix_parse(v[i], true, &out[k].net) == 0) {
-			out[k].net = cli_prefix_network(&out[k].net);
-			snprintf(out[k++].source, sizeof(out->source), "--pod-cidr");
-		}
+	for (size_t i = 0; i < n; i++)
+		if (cli_prefix_parse(v[i], true, &p) == 0)
+			k = add_pod_cidr(out, k, max, &p, "--pod-cidr");
 	if (!ctx || cli_link_addrs(ctx, &addrs, &n_addrs) < 0)
 		return k;
-	for (size_t i = 0; i < n_addrs && k < max; i++)
+	for (size_t i = 0; i < n_addrs; i++)
 		if (strcmp(addrs[i].kind, "bridge") == 0) {
-			out[k].net = cli_prefix_network(&addrs[i].prefix);
-			snprintf(out[k++].source, sizeof(out->source), "bridge %s", addrs[i].link);
+			snprintf(source, sizeof(source), "bridge %s", addrs[i].link);
+			k = add_pod_cidr(out, k, max, &addrs[i].prefix, source);
 		}
 	free(addrs);
 	return k;

@@ -12,7 +12,11 @@
  *   [OPT_FULL] = { "full", 0, NULL, "recompute everything, not only what changed",
  *                  "proxy sync, policy sync" },
  *
- * and in the command: `if (cli_flag(call, OPT_FULL)) ...`.
+ * and in the command: `if (cli_flag(call, OPT_FULL)) ...`.  A command is an
+ * entry in cli_commands (and its group's in cli_groups when the group is
+ * new).  Then `top_builddir=. sh tests/cli/test-cli-man.sh --update` writes
+ * the new synopses and OPTIONS into k8snet(1); add the prose for a new
+ * command there (the test says what is missing).
  *
  * The tool uses the library's public API only (<k8snet/k8snet.h>).
  */
