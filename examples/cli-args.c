@@ -115,7 +115,6 @@ struct parse {
 	const char *path;
 	char err[512];
 	bool help;
-	int n_pos;
 };
 
 static void parse_error(struct parse *p, const char *fmt, ...)

@@ -62,9 +62,11 @@ static enum cli_opt option_at(int k)
 	return k < OPT__COUNT - 2 ? (enum cli_opt)(k + 2) : k == OPT__COUNT - 2 ? OPT_OUTPUT : OPT_HELP;
 }
 
+/* A growing string.  Help text comes from the tables, so running out of
+ * memory is the only way to lose some; then the text stays as it was. */
 struct sbuf {
-	char buf[2048];
-	size_t len;
+	char *buf;
+	size_t len, cap;
 };
 
 static void sb_add(struct sbuf *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -73,14 +75,36 @@ static void sb_add(struct sbuf *s, const char *fmt, ...)
 	va_list ap;
 	int n;
 
-	if (s->len >= sizeof(s->buf))
-		return;
 	va_start(ap, fmt);
-	n = vsnprintf(s->buf + s->len, sizeof(s->buf) - s->len, fmt, ap);
+	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
-	s->len += n > 0 ? (size_t)n : 0;
-	if (s->len >= sizeof(s->buf))
-		s->len = sizeof(s->buf) - 1;
+	if (n < 0)
+		return;
+	if (s->len + (size_t)n + 1 > s->cap) {
+		size_t cap = 2 * (s->len + (size_t)n + 1);
+		char *nb = realloc(s->buf, cap);
+
+		if (!nb)
+			return;
+		s->buf = nb;
+		s->cap = cap;
+	}
+	va_start(ap, fmt);
+	vsnprintf(s->buf + s->len, s->cap - s->len, fmt, ap);
+	va_end(ap);
+	s->len += (size_t)n;
+}
+
+/* The text ("" when empty), valid until the next sb_add or sb_free. */
+static const char *sb_str(const struct sbuf *s)
+{
+	return s->buf ? s->buf : "";
+}
+
+static void sb_free(struct sbuf *s)
+{
+	free(s->buf);
+	*s = (struct sbuf){ 0 };
 }
 
 /* How each piece of a synopsis looks: plain text for --help, roff for the
@@ -155,7 +179,7 @@ static void notes(struct sbuf *s, enum cli_opt id, const char *path)
 	bool old = false;
 
 	if (paren)
-		s->buf[--s->len] = '\0';
+		s->buf[--s->len] = '\0';  /* reopen the help's own parentheses */
 	start = s->len;
 	if (cli_list_has(o->required, path))
 		sb_add(s, "%srequired", paren ? "; " : " (");
@@ -177,7 +201,7 @@ static void notes(struct sbuf *s, enum cli_opt id, const char *path)
 static void option_help(FILE *f, enum cli_opt id, const char *path)
 {
 	const struct cli_option *o = &cli_options[id];
-	struct sbuf head = { .len = 0 }, text = { .len = 0 };
+	struct sbuf head = { 0 }, text = { 0 };
 	int col;
 
 	if (o->short_name)
@@ -188,23 +212,26 @@ static void option_help(FILE *f, enum cli_opt id, const char *path)
 		sb_add(&head, " %s", o->arg);
 	sb_add(&text, "%s", o->help);
 	notes(&text, id, path);
-	fputs(head.buf, f);
+	fputs(sb_str(&head), f);
 	col = (int)head.len;
 	if (col >= HELP_COLUMN - 1) {
 		fprintf(f, "\n%*s", HELP_COLUMN, "");
 		col = HELP_COLUMN;
 	}
 	fprintf(f, "%*s", HELP_COLUMN - col, "");
-	wrap(f, text.buf, HELP_COLUMN, HELP_COLUMN);
+	wrap(f, sb_str(&text), HELP_COLUMN, HELP_COLUMN);
+	sb_free(&head);
+	sb_free(&text);
 }
 
 static int command_help(const struct cli_command *cmd, FILE *f)
 {
-	struct sbuf s = { .len = 0 };
+	struct sbuf s = { 0 };
 
 	synopsis(&s, &plain, cmd);
 	fputs("Usage: ", f);
-	wrap_at(f, s.buf, TOKEN_SEP, 7, 9);
+	wrap_at(f, sb_str(&s), TOKEN_SEP, 7, 9);
+	sb_free(&s);
 	fprintf(f, "\n%c%s.\n\nOptions:\n", toupper((unsigned char)cmd->summary[0]),
 		cmd->summary + 1);
 	for (int pass = 0; pass < 2; pass++)
@@ -362,12 +389,14 @@ int cli_man(int argc, char **argv)
 	}
 	if (argc == 1 && strcmp(argv[0], "commands") == 0) {
 		for (size_t i = 0; i < cli_n_commands; i++) {
-			struct sbuf s = { .len = 0 };
+			struct sbuf s = { 0 };
 
 			synopsis(&s, &roff, &cli_commands[i]);
-			for (char *p = strchr(s.buf, TOKEN_SEP); p; p = strchr(p, TOKEN_SEP))
+			for (char *p = s.buf ? strchr(s.buf, TOKEN_SEP) : NULL; p;
+			     p = strchr(p, TOKEN_SEP))
 				*p = ' ';
-			printf(".TP\n%s\n", s.buf);
+			printf(".TP\n%s\n", sb_str(&s));
+			sb_free(&s);
 		}
 		return fflush(stdout) == 0 ? CLI_OK : CLI_FAIL;
 	}

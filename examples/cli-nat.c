@@ -94,75 +94,84 @@ struct pod_cidr {
 	char source[48];
 };
 
-/* Add net to out (once: a bridge often shows a --pod-cidr again). */
-static size_t add_pod_cidr(struct pod_cidr *out, size_t k, size_t max,
-			   const struct cli_prefix *p, const char *source)
+struct pod_cidrs {
+	struct pod_cidr *v;
+	size_t n;
+};
+
+/* Add p's network (once: a bridge often shows a --pod-cidr again). */
+static void add_pod_cidr(struct pod_cidrs *c, const struct cli_prefix *p, const char *source)
 {
 	struct cli_prefix net = cli_prefix_network(p);
+	struct pod_cidr *nv;
 
-	for (size_t i = 0; i < k; i++)
-		if (out[i].net.family == net.family && out[i].net.len == net.len &&
-		    memcmp(out[i].net.addr, net.addr, sizeof(net.addr)) == 0)
-			return k;
-	if (k == max)
-		return k;
-	out[k].net = net;
-	snprintf(out[k].source, sizeof(out[k].source), "%s", source);
-	return k + 1;
+	for (size_t i = 0; i < c->n; i++)
+		if (c->v[i].net.family == net.family && c->v[i].net.len == net.len &&
+		    memcmp(c->v[i].net.addr, net.addr, sizeof(net.addr)) == 0)
+			return;
+	nv = realloc(c->v, (c->n + 1) * sizeof(*nv));
+	if (!nv)
+		return;  /* a warning fewer */
+	c->v = nv;
+	nv[c->n].net = net;
+	snprintf(nv[c->n].source, sizeof(nv->source), "%s", source);
+	c->n++;
 }
 
-static size_t node_pod_cidrs(const struct cli_call *call, struct k8snet_ctx *ctx,
-			     struct pod_cidr *out, size_t max)
+/* This node's pod CIDRs: the --pod-cidr values and, with a namespace, the
+ * subnets of its bridges' addresses. */
+static struct pod_cidrs node_pod_cidrs(const struct cli_call *call, struct k8snet_ctx *ctx)
 {
+	struct pod_cidrs c = { NULL, 0 };
 	const char *const *v;
-	size_t n = cli_list(call, OPT_POD_CIDR, &v), k = 0;
+	size_t n = cli_list(call, OPT_POD_CIDR, &v), n_addrs = 0;
 	struct cli_link_addr *addrs = NULL;
-	size_t n_addrs = 0;
 	struct cli_prefix p;
 	char source[48];
 
 	for (size_t i = 0; i < n; i++)
 		if (cli_prefix_parse(v[i], true, &p) == 0)
-			k = add_pod_cidr(out, k, max, &p, "--pod-cidr");
+			add_pod_cidr(&c, &p, "--pod-cidr");
 	if (!ctx || cli_link_addrs(ctx, &addrs, &n_addrs) < 0)
-		return k;
+		return c;
 	for (size_t i = 0; i < n_addrs; i++)
 		if (strcmp(addrs[i].kind, "bridge") == 0) {
 			snprintf(source, sizeof(source), "bridge %s", addrs[i].link);
-			k = add_pod_cidr(out, k, max, &addrs[i].prefix, source);
+			add_pod_cidr(&c, &addrs[i].prefix, source);
 		}
 	free(addrs);
-	return k;
+	return c;
 }
 
 static void warn_cluster_cidr(const struct cli_call *call, struct k8snet_ctx *ctx)
 {
 	const char *const *v;
 	size_t n = cli_list(call, OPT_CLUSTER_CIDR, &v);
-	struct pod_cidr pods[32];
-	size_t n_pods;
+	struct pod_cidrs pods;
 	char buf[64];
 
 	if (!n || cli_flag(call, OPT_MASQUERADE_ALL))
 		return;
-	n_pods = node_pod_cidrs(call, ctx, pods, sizeof(pods) / sizeof(pods[0]));
-	for (size_t i = 0; i < n_pods; i++) {
+	pods = node_pod_cidrs(call, ctx);
+	for (size_t i = 0; i < pods.n; i++) {
+		const struct cli_prefix *pod = &pods.v[i].net;
 		bool family = false, covered = false;
 
 		for (size_t j = 0; j < n; j++) {
 			struct cli_prefix c;
 
-			if (cli_prefix_parse(v[j], true, &c) < 0 || c.family != pods[i].net.family)
+			if (cli_prefix_parse(v[j], true, &c) < 0 || c.family != pod->family)
 				continue;
 			family = true;
-			covered |= c.len <= pods[i].net.len && cli_prefix_contains(&c, &pods[i].net);
+			covered |= c.len <= pod->len && cli_prefix_contains(&c, pod);
 		}
 		/* No cluster CIDR of the family: nothing of it is masqueraded. */
 		if (family && !covered)
 			cli_warn("no --cluster-cidr covers this node's pod CIDR %s (%s): Service "
 				 "traffic from its pods will be masqueraded",
-				 cli_prefix_str(&pods[i].net, true, buf), pods[i].source);
+				 cli_prefix_str(pod, true, buf), pods.v[i].source);
 	}
+	free(pods.v);
 }
 
 /* Ports with a listening socket in the node's namespace, from one of
