@@ -12,8 +12,8 @@ PACKAGES="build-essential autoconf automake libtool pkg-config
 	libnl-3-dev libnl-route-3-dev libmnl-dev libnftnl-dev libcjson-dev check
 	mandoc abigail-tools valgrind clang libclang-rt-14-dev lld python3
 	iproute2 nftables util-linux procps
-	containernetworking-plugins bind9 bind9-utils dnsutils socat time
-	podman runc busybox-static iputils-ping"
+	containernetworking-plugins bind9 bind9-utils dnsutils socat time bash-completion
+	podman runc busybox-static iputils-ping openssl"
 
 log() { printf '==> %s\n' "$*"; }
 

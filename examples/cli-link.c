@@ -1,362 +1,533 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Pod plumbing from the command line:
- *   k8snet pod attach|check --netns PATH --container-id ID --ifname IF --bridge BR
- *          --address CIDR [--address CIDR6] --gateway IP [--gateway IP6]
- *          [--route DST[,GW]] [--mtu N] [--mac MAC] [--hairpin] [--in-netns PATH]
- *   k8snet pod detach --netns PATH --container-id ID --ifname IF [--in-netns PATH]
- *   k8snet bridge ensure --name BR --address CIDR [--address CIDR6] [--mtu N] [--in-netns PATH]
- *   k8snet node setup [--ipv6] [--bridge-nf] [--in-netns PATH]
- *   k8snet node peer add|del --mode host-gw|vxlan --pod-cidr CIDR --node-ip IP
- *          [--vni N --dev IF --local-ip IP [--port N] [--vtep-mac MAC]] [--in-netns PATH]
- * attach prints the CNI-shaped result JSON; exit codes as every subcommand.
+ * Pod plumbing from the command line: k8snet pod attach|check|detach,
+ * k8snet bridge ensure, k8snet node setup, k8snet node peer add|del.
+ *
+ * A dual-stack pod gets a default route in each family it has an address
+ * in: through that family's --gateway, or else through the bridge's address
+ * in the pod's subnet; with neither, attach refuses (exit 2) rather than
+ * leave a family without a route.  --no-default-route opts out.
  */
-#include <getopt.h>
-#include <stdbool.h>
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "cli.h"
 
-#define MAX_LIST 8
+/* ---- pod attach | check | detach --------------------------------------- */
 
-struct pod_opts {
-	const char *in_netns;
-	const char *addresses[MAX_LIST];
-	int n_addresses;
-	const char *gateways[MAX_LIST];
-	int n_gateways;
-	const char *routes[MAX_LIST];
-	int n_routes;
+/* What the command line says about the pod's addresses, by family. */
+struct pod_family {
+	int family;
+	bool has_address;
+	const char *gateway;        /* --gateway of this family, or derived */
+	char derived[64];
+	const char *first_address;  /* for messages */
 };
 
-static const char pod_usage[] =
-	"usage: k8snet pod attach|check|detach --netns PATH --container-id ID --ifname IF "
-	"--bridge BR --address CIDR [--address CIDR6] --gateway IP [--route DST[,GW]] "
-	"[--mtu N] [--mac MAC] [--hairpin] [--in-netns PATH]";
-
-static int parse_u32(const char *s, uint32_t max, uint32_t *ret)
+static struct pod_family *family_slot(struct pod_family fam[2], int family)
 {
-	char *end;
-	unsigned long v = strtoul(s, &end, 10);
-
-	if (!*s || *end || v > max)
-		return -1;
-	*ret = (uint32_t)v;
-	return 0;
+	return &fam[family == AF_INET ? 0 : 1];
 }
 
-static int list_add(const char **list, int *n, const char *v)
+static int pod_set_str(const struct cli_call *call, struct k8snet_link_pod *pod, enum cli_opt id,
+		       uint32_t attr)
 {
-	if (*n >= MAX_LIST)
-		return -1;
-	list[(*n)++] = v;
-	return 0;
+	const char *v = cli_str(call, id);
+
+	if (v && k8snet_link_pod_set_str(pod, attr, v) < 0)
+		return cli_usage(call, "--%s %s: invalid", call->opt[id].spelled, v);
+	return CLI_OK;
 }
 
-/* The gateway given for the address's family (":" marks IPv6). */
-static const char *gateway_for(const struct pod_opts *o, const char *cidr)
+static int pod_scalars(const struct cli_call *call, struct k8snet_link_pod *pod)
 {
-	bool v6 = strchr(cidr, ':') != NULL;
+	uint32_t mtu = 0, flags = 0;
+	int r = pod_set_str(call, pod, OPT_POD_NETNS, K8SNET_LINK_POD_NETNS_PATH);
 
-	for (int i = 0; i < o->n_gateways; i++)
-		if ((strchr(o->gateways[i], ':') != NULL) == v6)
-			return o->gateways[i];
-	return NULL;
+	if (!r)
+		r = pod_set_str(call, pod, OPT_CONTAINER_ID, K8SNET_LINK_POD_CONTAINER_ID);
+	if (!r)
+		r = pod_set_str(call, pod, OPT_IFNAME, K8SNET_LINK_POD_IFNAME);
+	if (!r)
+		r = pod_set_str(call, pod, OPT_BRIDGE, K8SNET_LINK_POD_BRIDGE);
+	if (!r)
+		r = pod_set_str(call, pod, OPT_MAC, K8SNET_LINK_POD_MAC);
+	if (!r)
+		r = cli_u32(call, OPT_MTU, 68, 65535, &mtu);
+	if (!r && mtu)
+		k8snet_link_pod_set_u32(pod, K8SNET_LINK_POD_MTU, mtu);
+	if (cli_flag(call, OPT_HAIRPIN))
+		flags |= K8SNET_LINK_POD_F_HAIRPIN;
+	if (cli_flag(call, OPT_NO_DEFAULT_ROUTE))
+		flags |= K8SNET_LINK_POD_F_NO_DEFAULT_ROUTE;
+	if (!r)
+		k8snet_link_pod_set_u32(pod, K8SNET_LINK_POD_FLAGS, flags);
+	return r;
 }
 
-static int pod_fill(struct k8snet_link_pod *pod, const struct pod_opts *o)
+/* --address and --gateway: well formed, at most one gateway per family and
+ * none for a family without an address. */
+static int pod_families(const struct cli_call *call, struct pod_family fam[2])
 {
-	for (int i = 0; i < o->n_addresses; i++)
-		if (k8snet_link_pod_add_address(pod, o->addresses[i], gateway_for(o, o->addresses[i])) < 0)
-			return cli_usage_error("--address %s: not an address/prefix (or its --gateway is bad)",
-					       o->addresses[i]);
-	for (int i = 0; i < o->n_gateways; i++)
-		if (!gateway_for(o, o->gateways[i]) || !o->n_addresses)
-			return cli_usage_error("--gateway %s: no --address of its family", o->gateways[i]);
-	for (int i = 0; i < o->n_routes; i++) {
-		char *dst = strdup(o->routes[i]), *gw = strchr(dst, ',');
+	const char *const *v;
+	size_t n = cli_list(call, OPT_ADDRESS, &v);
+	struct cli_prefix p;
+
+	fam[0] = (struct pod_family){ .family = AF_INET };
+	fam[1] = (struct pod_family){ .family = AF_INET6 };
+	for (size_t i = 0; i < n; i++) {
+		struct pod_family *f;
+
+		if (cli_prefix_parse(v[i], true, &p) < 0)
+			return cli_usage(call, "--address %s: not an address with its prefix length "
+					 "(e.g. 10.244.1.5/24)", v[i]);
+		f = family_slot(fam, p.family);
+		if (!f->has_address)
+			f->first_address = v[i];
+		f->has_address = true;
+	}
+	n = cli_list(call, OPT_GATEWAY, &v);
+	for (size_t i = 0; i < n; i++) {
+		struct pod_family *f;
+
+		if (cli_prefix_parse(v[i], false, &p) < 0)
+			return cli_usage(call, "--gateway %s: not an IP address", v[i]);
+		f = family_slot(fam, p.family);
+		if (f->gateway)
+			return cli_usage(call, "--gateway %s and %s: one gateway per family",
+					 f->gateway, v[i]);
+		if (!f->has_address)
+			return cli_usage(call, "--gateway %s: no --address of its family (%s)", v[i],
+					 cli_family_name(p.family));
+		f->gateway = v[i];
+	}
+	return CLI_OK;
+}
+
+/* The bridge's address in the subnet of the pod's address of this family. */
+static bool bridge_gateway(struct k8snet_ctx *ctx, const char *bridge, const char *pod_cidr,
+			   char *buf)
+{
+	struct cli_link_addr *addrs = NULL;
+	struct cli_prefix pod;
+	size_t n = 0;
+	bool found = false;
+
+	if (cli_prefix_parse(pod_cidr, true, &pod) < 0 || cli_link_addrs(ctx, &addrs, &n) < 0)
+		return false;
+	for (size_t i = 0; i < n && !found; i++)
+		if (strcmp(addrs[i].link, bridge) == 0 &&
+		    cli_prefix_contains(&addrs[i].prefix, &pod)) {
+			cli_prefix_str(&addrs[i].prefix, false, buf);
+			found = true;
+		}
+	free(addrs);
+	return found;
+}
+
+/* A gateway for every family the pod has an address in, or a clear error. */
+static int pod_gateways(const struct cli_call *call, struct k8snet_ctx *ctx,
+			struct pod_family fam[2])
+{
+	const char *bridge = cli_str(call, OPT_BRIDGE);
+
+	if (cli_flag(call, OPT_NO_DEFAULT_ROUTE))
+		return CLI_OK;
+	for (int i = 0; i < 2; i++) {
+		struct pod_family *f = &fam[i];
+
+		if (!f->has_address || f->gateway)
+			continue;
+		if (bridge && bridge_gateway(ctx, bridge, f->first_address, f->derived)) {
+			f->gateway = f->derived;
+			continue;
+		}
+		return cli_usage(call, "--address %s: no %s gateway: give --gateway for it, put "
+				 "an address of its subnet on bridge %s, or pass --no-default-route",
+				 f->first_address, cli_family_name(f->family), bridge ? bridge : "");
+	}
+	return CLI_OK;
+}
+
+static int pod_addresses(const struct cli_call *call, struct k8snet_link_pod *pod,
+			 const struct pod_family fam[2])
+{
+	const char *const *v;
+	size_t n = cli_list(call, OPT_ADDRESS, &v);
+
+	for (size_t i = 0; i < n; i++) {
+		bool v6 = strchr(v[i], ':') != NULL;
+
+		if (k8snet_link_pod_add_address(pod, v[i], fam[v6].gateway) < 0)
+			return cli_usage(call, "--address %s: invalid", v[i]);
+	}
+	n = cli_list(call, OPT_ROUTE, &v);
+	for (size_t i = 0; i < n; i++) {
+		char *dst = strdup(v[i]), *gw;
 		int r;
 
+		if (!dst)
+			return cli_usage_error("out of memory");
+		gw = strchr(dst, ',');
 		if (gw)
 			*gw++ = '\0';
 		r = k8snet_link_pod_add_route(pod, dst, gw);
 		free(dst);
 		if (r < 0)
-			return cli_usage_error("--route %s: expected DST-CIDR[,GATEWAY]", o->routes[i]);
+			return cli_usage(call, "--route %s: expected DST-CIDR[,GATEWAY]", v[i]);
 	}
-	return 0;
+	return CLI_OK;
 }
 
-static int pod_set(struct k8snet_link_pod *pod, uint32_t attr, const char *v, const char *opt)
+/* The pod object and the node context, everything checked. */
+static int pod_prepare(const struct cli_call *call, struct k8snet_link_pod **ret_pod,
+		       struct k8snet_ctx **ret_ctx, struct pod_family fam[2])
 {
-	if (k8snet_link_pod_set_str(pod, attr, v) < 0)
-		return cli_usage_error("--%s %s: invalid", opt, v);
-	return 0;
-}
+	struct k8snet_link_pod *pod = NULL;
+	int r;
 
-static int pod_parse(int argc, char **argv, struct k8snet_link_pod *pod, struct pod_opts *o)
-{
-	static const struct option opts[] = {
-		{ "netns", required_argument, NULL, 'n' },
-		{ "container-id", required_argument, NULL, 'c' },
-		{ "ifname", required_argument, NULL, 'i' },
-		{ "bridge", required_argument, NULL, 'b' },
-		{ "address", required_argument, NULL, 'a' },
-		{ "gateway", required_argument, NULL, 'g' },
-		{ "route", required_argument, NULL, 'r' },
-		{ "mtu", required_argument, NULL, 'm' },
-		{ "mac", required_argument, NULL, 'M' },
-		{ "hairpin", no_argument, NULL, 'h' },
-		{ "in-netns", required_argument, NULL, 'N' },
-		{ 0 }
-	};
-	uint32_t u;
-	int c, r = 0;
-
-	while (r == 0 && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'n': r = pod_set(pod, K8SNET_LINK_POD_NETNS_PATH, optarg, "netns"); break;
-		case 'c': r = pod_set(pod, K8SNET_LINK_POD_CONTAINER_ID, optarg, "container-id"); break;
-		case 'i': r = pod_set(pod, K8SNET_LINK_POD_IFNAME, optarg, "ifname"); break;
-		case 'b': r = pod_set(pod, K8SNET_LINK_POD_BRIDGE, optarg, "bridge"); break;
-		case 'M': r = pod_set(pod, K8SNET_LINK_POD_MAC, optarg, "mac"); break;
-		case 'N': o->in_netns = optarg; break;
-		case 'h':
-			k8snet_link_pod_set_u32(pod, K8SNET_LINK_POD_FLAGS, K8SNET_LINK_POD_F_HAIRPIN);
-			break;
-		case 'm':
-			if (parse_u32(optarg, 65535, &u) < 0 ||
-			    k8snet_link_pod_set_u32(pod, K8SNET_LINK_POD_MTU, u) < 0)
-				r = cli_usage_error("--mtu %s: must be 68..65535", optarg);
-			break;
-		case 'a': r = list_add(o->addresses, &o->n_addresses, optarg) ? CLI_USAGE : 0; break;
-		case 'g': r = list_add(o->gateways, &o->n_gateways, optarg) ? CLI_USAGE : 0; break;
-		case 'r': r = list_add(o->routes, &o->n_routes, optarg) ? CLI_USAGE : 0; break;
-		default: r = cli_usage_error("%s", pod_usage);
-		}
+	*ret_ctx = NULL;
+	if (k8snet_link_pod_new(&pod) < 0)
+		return cli_usage_error("out of memory");
+	r = pod_scalars(call, pod);
+	if (!r)
+		r = pod_families(call, fam);
+	if (!r)
+		r = cli_ctx_new(cli_str(call, OPT_NODE_NETNS), ret_ctx);
+	if (!r && strcmp(call->cmd->path, "pod detach") != 0)
+		r = pod_gateways(call, *ret_ctx, fam);
+	if (!r)
+		r = pod_addresses(call, pod, fam);
+	if (r) {
+		k8snet_link_pod_free(pod);
+		*ret_ctx = k8snet_ctx_free(*ret_ctx);
+		return r;
 	}
-	if (r == 0 && optind != argc)
-		r = cli_usage_error("%s", pod_usage);
-	return r ? r : pod_fill(pod, o);
+	*ret_pod = pod;
+	return CLI_OK;
 }
 
-static int pod_run(const char *verb, struct k8snet_ctx *ctx, struct k8snet_link_pod *pod)
+static const char *or_dash(const char *s)
 {
-	struct k8snet_link_result *res = NULL;
+	return s && *s ? s : "-";
+}
+
+/* The widest of an attribute over a list, for a table's column. */
+static int column(const struct k8snet_link_result *res, uint32_t list, uint32_t attr, int min)
+{
+	int n = k8snet_link_result_count(res, list), w = min;
+
+	for (int i = 0; i < n; i++) {
+		const char *v = k8snet_link_result_get_str(res, (uint32_t)i, attr);
+
+		if (v && (int)strlen(v) > w)
+			w = (int)strlen(v);
+	}
+	return w;
+}
+
+static void print_result(const struct k8snet_link_result *res)
+{
+	const uint32_t IFACES = K8SNET_LINK_RESULT_INTERFACES, ADDRS = K8SNET_LINK_RESULT_ADDRESSES;
+	const uint32_t ROUTES = K8SNET_LINK_RESULT_ROUTES;
+	int n = k8snet_link_result_count(res, IFACES);
+	int wi = column(res, IFACES, K8SNET_LINK_IFACE_NAME, 9);
+	int wa = column(res, ADDRS, K8SNET_LINK_ADDR_ADDRESS, 7);
+	int wg = column(res, ADDRS, K8SNET_LINK_ADDR_GATEWAY, 7);
+	int wr = column(res, ROUTES, K8SNET_LINK_ROUTE_DST, 5);
+
+	printf("%-*s  %-17s  %-5s  %s\n", wi, "INTERFACE", "MAC", "MTU", "NAMESPACE");
+	for (int i = 0; i < n; i++)
+		printf("%-*s  %-17s  %-5d  %s\n", wi,
+		       k8snet_link_result_get_str(res, (uint32_t)i, K8SNET_LINK_IFACE_NAME),
+		       or_dash(k8snet_link_result_get_str(res, (uint32_t)i, K8SNET_LINK_IFACE_MAC)),
+		       k8snet_link_result_get_int(res, (uint32_t)i, K8SNET_LINK_IFACE_MTU),
+		       or_dash(k8snet_link_result_get_str(res, (uint32_t)i,
+							  K8SNET_LINK_IFACE_SANDBOX)));
+	n = k8snet_link_result_count(res, ADDRS);
+	printf("\n%-*s  %-*s  %s\n", wa, "ADDRESS", wg, "GATEWAY", "INTERFACE");
+	for (int i = 0; i < n; i++) {
+		int ifc = k8snet_link_result_get_int(res, (uint32_t)i, K8SNET_LINK_ADDR_INTERFACE);
+
+		printf("%-*s  %-*s  %s\n", wa,
+		       k8snet_link_result_get_str(res, (uint32_t)i, K8SNET_LINK_ADDR_ADDRESS), wg,
+		       or_dash(k8snet_link_result_get_str(res, (uint32_t)i, K8SNET_LINK_ADDR_GATEWAY)),
+		       or_dash(ifc >= 0 ? k8snet_link_result_get_str(res, (uint32_t)ifc,
+								     K8SNET_LINK_IFACE_NAME) : NULL));
+	}
+	n = k8snet_link_result_count(res, ROUTES);
+	printf("\n%-*s  %s\n", wr, "ROUTE", "GATEWAY");
+	for (int i = 0; i < n; i++)
+		printf("%-*s  %s\n", wr, k8snet_link_result_get_str(res, (uint32_t)i, K8SNET_LINK_ROUTE_DST),
+		       or_dash(k8snet_link_result_get_str(res, (uint32_t)i, K8SNET_LINK_ROUTE_GATEWAY)));
+}
+
+static int attach_output(const struct cli_call *call, struct k8snet_ctx *ctx,
+			 const struct k8snet_link_result *res)
+{
 	char *json = NULL;
 	int r;
 
-	if (strcmp(verb, "detach") == 0) {
-		r = k8snet_link_pod_detach(ctx, pod);
-		return r < 0 ? cli_report(ctx, r, "pod detach") : CLI_OK;
+	if (!call->json) {
+		print_result(res);
+		return fflush(stdout) == 0 ? CLI_OK : CLI_FAIL;
 	}
-	if (strcmp(verb, "check") == 0) {
-		r = k8snet_link_pod_check(ctx, pod);
-		return r < 0 ? cli_report(ctx, r, "pod check") : CLI_OK;
-	}
-	r = k8snet_link_pod_attach(ctx, pod, &res);
-	if (r < 0)
-		return cli_report(ctx, r, "pod attach");
 	r = k8snet_link_result_to_json(res, NULL, &json);
-	if (r < 0)
-		r = cli_report(ctx, r, "pod attach");
-	else
-		printf("%s\n", json);
+	r = r < 0 ? cli_report(ctx, r, "pod attach") : cli_print_text(json);
 	k8snet_free(json);
-	k8snet_link_result_free(res);
 	return r;
 }
 
-int cli_pod(int argc, char **argv)
+int cli_pod_attach(const struct cli_call *call)
+{
+	struct k8snet_link_result *res = NULL;
+	struct k8snet_link_pod *pod = NULL;
+	struct k8snet_ctx *ctx = NULL;
+	struct pod_family fam[2];
+	int r = pod_prepare(call, &pod, &ctx, fam);
+
+	if (r)
+		return r;
+	r = k8snet_link_pod_attach(ctx, pod, &res);
+	if (r < 0) {
+		r = cli_report(ctx, r, "pod attach");
+	} else {
+		for (int i = 0; i < 2; i++)
+			if (fam[i].has_address)
+				cli_warn_forwarding(ctx, fam[i].family, fam[i].family == AF_INET ?
+						    "this pod's IPv4 traffic will stay on the bridge" :
+						    "this pod's IPv6 traffic will stay on the bridge");
+		r = attach_output(call, ctx, res);
+	}
+	k8snet_link_result_free(res);
+	k8snet_link_pod_free(pod);
+	k8snet_ctx_free(ctx);
+	return r;
+}
+
+static int pod_simple(const struct cli_call *call, bool check)
 {
 	struct k8snet_link_pod *pod = NULL;
 	struct k8snet_ctx *ctx = NULL;
-	struct pod_opts o = { 0 };
-	const char *verb;
+	struct pod_family fam[2];
+	int r = pod_prepare(call, &pod, &ctx, fam);
+
+	if (r)
+		return r;
+	r = check ? k8snet_link_pod_check(ctx, pod) : k8snet_link_pod_detach(ctx, pod);
+	r = r < 0 ? cli_report(ctx, r, call->cmd->path) : CLI_OK;
+	k8snet_link_pod_free(pod);
+	k8snet_ctx_free(ctx);
+	return r;
+}
+
+int cli_pod_check(const struct cli_call *call)
+{
+	return pod_simple(call, true);
+}
+
+int cli_pod_detach(const struct cli_call *call)
+{
+	return pod_simple(call, false);
+}
+
+/* ---- bridge ensure ------------------------------------------------------ */
+
+/* --pod-cidr values, checked. */
+static int pod_cidrs(const struct cli_call *call, struct cli_prefix *ret, size_t *ret_n)
+{
+	const char *const *v;
+	size_t n = cli_list(call, OPT_POD_CIDR, &v);
+
+	for (size_t i = 0; i < n; i++)
+		if (cli_prefix_parse(v[i], true, &ret[i]) < 0)
+			return cli_usage(call, "--pod-cidr %s: not a CIDR", v[i]);
+	*ret_n = n;
+	return CLI_OK;
+}
+
+/* A bridge address outside the node's pod CIDR: the pods' gateway would
+ * not be in their subnet. */
+static void warn_outside_pod_cidr(const struct cli_call *call, const struct cli_prefix *cidrs,
+				  size_t n_cidrs)
+{
+	const char *const *v;
+	size_t n = cli_list(call, OPT_ADDRESS, &v);
+	char buf[64];
+
+	for (size_t i = 0; i < n; i++) {
+		struct cli_prefix a;
+		const struct cli_prefix *same = NULL;
+		bool inside = false;
+
+		if (cli_prefix_parse(v[i], true, &a) < 0)
+			continue;  /* the library names it */
+		for (size_t j = 0; j < n_cidrs; j++)
+			if (cidrs[j].family == a.family) {
+				same = &cidrs[j];
+				inside |= cli_prefix_contains(&cidrs[j], &a);
+			}
+		if (same && !inside)
+			cli_warn("--address %s is outside this node's pod CIDR %s: the bridge would "
+				 "not be a gateway in its pods' subnet", v[i],
+				 cli_prefix_str(same, true, buf));
+	}
+}
+
+int cli_bridge_ensure(const struct cli_call *call)
+{
+	const char *const *addrs, *const *pod_v;
+	size_t n = cli_list(call, OPT_ADDRESS, &addrs), n_cidrs = 0;
+	struct cli_prefix *cidrs = calloc(cli_list(call, OPT_POD_CIDR, &pod_v) + 1, sizeof(*cidrs));
+	struct k8snet_ctx *ctx = NULL;
+	uint32_t mtu = 0;
 	int r;
 
-	if (argc < 2 || (strcmp(argv[1], "attach") && strcmp(argv[1], "detach") &&
-			 strcmp(argv[1], "check")))
-		return cli_usage_error("%s", pod_usage);
-	verb = argv[1];
-	if (k8snet_link_pod_new(&pod) < 0)
-		return CLI_FAIL;
-	r = pod_parse(argc - 1, argv + 1, pod, &o);
-	if (r == 0)
-		r = cli_ctx_new(o.in_netns, &ctx);
-	if (r == 0)
-		r = pod_run(verb, ctx, pod);
-	k8snet_ctx_free(ctx);
-	k8snet_link_pod_free(pod);
-	return r;
-}
-
-static const char bridge_usage[] =
-	"usage: k8snet bridge ensure --name BR [--address CIDR]... [--mtu N] [--in-netns PATH]";
-
-int cli_bridge(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "name", required_argument, NULL, 'n' },
-		{ "address", required_argument, NULL, 'a' },
-		{ "mtu", required_argument, NULL, 'm' },
-		{ "in-netns", required_argument, NULL, 'N' },
-		{ 0 }
-	};
-	const char *name = NULL, *in_netns = NULL, *addrs[MAX_LIST];
-	struct k8snet_ctx *ctx = NULL;
-	int n = 0, c, r;
-	uint32_t mtu = 0;
-
-	if (argc < 2 || strcmp(argv[1], "ensure") != 0)
-		return cli_usage_error("%s", bridge_usage);
-	argc--, argv++;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'n')
-			name = optarg;
-		else if (c == 'N')
-			in_netns = optarg;
-		else if (c == 'a' && list_add(addrs, &n, optarg) == 0)
-			continue;
-		else if (c != 'm' || parse_u32(optarg, 65535, &mtu) < 0)
-			return cli_usage_error("%s", bridge_usage);
-	}
-	if (!name || optind != argc)
-		return cli_usage_error("%s", bridge_usage);
-	r = cli_ctx_new(in_netns, &ctx);
-	if (r)
+	if (!cidrs)
+		return cli_usage_error("out of memory");
+	r = pod_cidrs(call, cidrs, &n_cidrs);
+	if (!r)
+		r = cli_u32(call, OPT_MTU, 68, 65535, &mtu);
+	if (!r)
+		r = cli_ctx_new(cli_str(call, OPT_NODE_NETNS), &ctx);
+	if (r) {
+		free(cidrs);
 		return r;
-	r = k8snet_link_bridge_ensure(ctx, name, mtu, addrs, (uint32_t)n);
-	r = r < 0 ? cli_report(ctx, r, "bridge ensure") : CLI_OK;
-	k8snet_ctx_free(ctx);
-	return r;
-}
-
-static const char node_usage[] =
-	"usage: k8snet node setup [--ipv6] [--bridge-nf] [--in-netns PATH]\n"
-	"       k8snet node peer add|del --mode host-gw|vxlan --pod-cidr CIDR --node-ip IP "
-	"[--vni N --dev IF --local-ip IP [--port N] [--vtep-mac MAC]] [--in-netns PATH]";
-
-struct peer_opts {
-	const char *in_netns, *cidr, *node_ip, *dev, *local_ip, *vtep_mac;
-	uint32_t mode, vni, port;
-	int have_vni;
-};
-
-static int peer_parse(int argc, char **argv, struct peer_opts *o)
-{
-	static const struct option opts[] = {
-		{ "mode", required_argument, NULL, 'm' },
-		{ "pod-cidr", required_argument, NULL, 'c' },
-		{ "node-ip", required_argument, NULL, 'n' },
-		{ "vni", required_argument, NULL, 'v' },
-		{ "dev", required_argument, NULL, 'd' },
-		{ "local-ip", required_argument, NULL, 'l' },
-		{ "port", required_argument, NULL, 'p' },
-		{ "vtep-mac", required_argument, NULL, 'M' },
-		{ "in-netns", required_argument, NULL, 'N' },
-		{ 0 }
-	};
-	int c;
-
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'm':
-			o->mode = strcmp(optarg, "host-gw") == 0 ? K8SNET_LINK_PEER_HOST_GW :
-				  strcmp(optarg, "vxlan") == 0 ? K8SNET_LINK_PEER_VXLAN : 0;
-			if (!o->mode)
-				return cli_usage_error("--mode %s: must be host-gw or vxlan", optarg);
-			break;
-		case 'c': o->cidr = optarg; break;
-		case 'n': o->node_ip = optarg; break;
-		case 'd': o->dev = optarg; break;
-		case 'l': o->local_ip = optarg; break;
-		case 'M': o->vtep_mac = optarg; break;
-		case 'N': o->in_netns = optarg; break;
-		case 'v':
-			if (parse_u32(optarg, (1u << 24) - 1, &o->vni) < 0)
-				return cli_usage_error("--vni %s: must be 0..16777215", optarg);
-			o->have_vni = 1;
-			break;
-		case 'p':
-			if (parse_u32(optarg, 65535, &o->port) < 0)
-				return cli_usage_error("--port %s: must be 0..65535", optarg);
-			break;
-		default:
-			return cli_usage_error("%s", node_usage);
-		}
 	}
-	if (!o->mode || !o->cidr || !o->node_ip || optind != argc)
-		return cli_usage_error("%s", node_usage);
-	if (o->mode == K8SNET_LINK_PEER_VXLAN && !o->dev)
-		return cli_usage_error("--mode vxlan needs --dev");
-	return 0;
-}
+	warn_outside_pod_cidr(call, cidrs, n_cidrs);
+	r = k8snet_link_bridge_ensure(ctx, cli_str(call, OPT_BRIDGE), mtu, addrs, (uint32_t)n);
+	if (r < 0) {
+		r = cli_report(ctx, r, "bridge ensure");
+	} else {
+		bool v4 = false, v6 = false;
 
-static int node_peer(const char *verb, int argc, char **argv)
-{
-	struct peer_opts o = { 0 };
-	struct k8snet_ctx *ctx = NULL;
-	int r = peer_parse(argc, argv, &o);
-
-	if (r == 0)
-		r = cli_ctx_new(o.in_netns, &ctx);
-	if (r)
-		return r;
-	/* With --vni and --local-ip, add also makes sure the device exists. */
-	if (strcmp(verb, "add") == 0 && o.mode == K8SNET_LINK_PEER_VXLAN && o.have_vni && o.local_ip)
-		r = k8snet_link_vxlan_ensure(ctx, o.dev, o.vni, o.port, o.local_ip, 0);
-	if (r >= 0)
-		r = strcmp(verb, "add") == 0 ?
-			k8snet_link_peer_add(ctx, o.mode, o.cidr, o.node_ip, o.dev, o.vtep_mac) :
-			k8snet_link_peer_del(ctx, o.mode, o.cidr, o.node_ip, o.dev, o.vtep_mac);
-	r = r < 0 ? cli_report(ctx, r, "node peer") : CLI_OK;
+		for (size_t i = 0; i < n; i++)
+			*(strchr(addrs[i], ':') ? &v6 : &v4) = true;
+		if (v4)
+			cli_warn_forwarding(ctx, AF_INET, "the IPv4 traffic of this bridge's pods will "
+					    "stay on it");
+		if (v6)
+			cli_warn_forwarding(ctx, AF_INET6, "the IPv6 traffic of this bridge's pods will "
+					    "stay on it");
+		r = CLI_OK;
+	}
+	free(cidrs);
 	k8snet_ctx_free(ctx);
 	return r;
 }
 
-static int node_setup(int argc, char **argv)
+/* ---- node setup --------------------------------------------------------- */
+
+/* Whether the node has a global IPv6 address: then IPv6 forwarding is part
+ * of setting it up, as IPv4's is. */
+static int node_has_ipv6(struct k8snet_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{ "ipv6", no_argument, NULL, '6' },
-		{ "bridge-nf", no_argument, NULL, 'b' },
-		{ "in-netns", required_argument, NULL, 'N' },
-		{ 0 }
-	};
-	const char *in_netns = NULL;
+	struct cli_link_addr *addrs = NULL;
+	size_t n = 0;
+	int found = 0;
+
+	if (cli_link_addrs(ctx, &addrs, &n) < 0)
+		return -1;
+	for (size_t i = 0; i < n && !found; i++)
+		found = addrs[i].prefix.family == AF_INET6;
+	free(addrs);
+	return found;
+}
+
+int cli_node_setup(const struct cli_call *call)
+{
 	struct k8snet_ctx *ctx = NULL;
 	uint32_t flags = 0;
-	int c, r;
+	int r = cli_ctx_new(cli_str(call, OPT_NODE_NETNS), &ctx);
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == '6')
-			flags |= K8SNET_LINK_NODE_F_IPV6;
-		else if (c == 'b')
-			flags |= K8SNET_LINK_NODE_F_BRIDGE_NF;
-		else if (c == 'N')
-			in_netns = optarg;
-		else
-			return cli_usage_error("%s", node_usage);
-	}
-	if (optind != argc)
-		return cli_usage_error("%s", node_usage);
-	r = cli_ctx_new(in_netns, &ctx);
 	if (r)
 		return r;
+	if (cli_flag(call, OPT_BRIDGE_NF))
+		flags |= K8SNET_LINK_NODE_F_BRIDGE_NF;
+	if (cli_flag(call, OPT_IPV6)) {
+		flags |= K8SNET_LINK_NODE_F_IPV6;
+	} else {
+		int v6 = node_has_ipv6(ctx);
+
+		if (v6 > 0)
+			flags |= K8SNET_LINK_NODE_F_IPV6;
+		else if (v6 < 0)
+			cli_warn("cannot list the node's addresses (%s): IPv6 forwarding is left as it "
+				 "is; --ipv6 turns it on", k8snet_ctx_get_error(ctx));
+	}
 	r = k8snet_link_node_setup(ctx, flags);
 	r = r < 0 ? cli_report(ctx, r, "node setup") : CLI_OK;
 	k8snet_ctx_free(ctx);
 	return r;
 }
 
-int cli_node(int argc, char **argv)
+/* ---- node peer add | del ------------------------------------------------ */
+
+struct peer_opts {
+	uint32_t mode, vni, port;
+	const char *cidr, *peer_ip, *dev, *local_ip, *vtep_mac;
+};
+
+static int peer_parse(const struct cli_call *call, struct peer_opts *o)
 {
-	if (argc >= 2 && strcmp(argv[1], "setup") == 0)
-		return node_setup(argc - 1, argv + 1);
-	if (argc >= 3 && strcmp(argv[1], "peer") == 0 &&
-	    (strcmp(argv[2], "add") == 0 || strcmp(argv[2], "del") == 0))
-		return node_peer(argv[2], argc - 2, argv + 2);
-	return cli_usage_error("%s", node_usage);
+	const char *mode = cli_str(call, OPT_MODE);
+	int r;
+
+	*o = (struct peer_opts){
+		.mode = strcmp(mode, "vxlan") == 0 ? K8SNET_LINK_PEER_VXLAN : K8SNET_LINK_PEER_HOST_GW,
+		.cidr = cli_str(call, OPT_PEER_POD_CIDR),
+		.peer_ip = cli_str(call, OPT_PEER_IP),
+		.dev = cli_str(call, OPT_VXLAN_DEV),
+		.local_ip = cli_str(call, OPT_LOCAL_IP),
+		.vtep_mac = cli_str(call, OPT_VTEP_MAC),
+	};
+	r = cli_u32(call, OPT_VNI, 0, (1u << 24) - 1, &o->vni);
+	if (!r)
+		r = cli_u32(call, OPT_VXLAN_PORT, 0, 65535, &o->port);
+	if (!r && o->mode == K8SNET_LINK_PEER_VXLAN && !o->dev)
+		r = cli_usage(call, "--mode vxlan needs --vxlan-dev");
+	return r;
+}
+
+static int node_peer(const struct cli_call *call, bool add)
+{
+	struct k8snet_ctx *ctx = NULL;
+	struct peer_opts o;
+	int r = peer_parse(call, &o);
+
+	if (!r)
+		r = cli_ctx_new(cli_str(call, OPT_NODE_NETNS), &ctx);
+	if (r)
+		return r;
+	/* With --vni and --local-ip, add also makes sure the device exists. */
+	if (add && o.mode == K8SNET_LINK_PEER_VXLAN && cli_flag(call, OPT_VNI) && o.local_ip)
+		r = k8snet_link_vxlan_ensure(ctx, o.dev, o.vni, o.port, o.local_ip, 0);
+	if (r >= 0)
+		r = add ? k8snet_link_peer_add(ctx, o.mode, o.cidr, o.peer_ip, o.dev, o.vtep_mac) :
+			  k8snet_link_peer_del(ctx, o.mode, o.cidr, o.peer_ip, o.dev, o.vtep_mac);
+	if (r < 0) {
+		r = cli_report(ctx, r, call->cmd->path);
+	} else {
+		if (add)
+			cli_warn_forwarding(ctx, strchr(o.cidr, ':') ? AF_INET6 : AF_INET,
+					    "traffic between this node's pods and the peer's will "
+					    "not be routed");
+		r = CLI_OK;
+	}
+	k8snet_ctx_free(ctx);
+	return r;
+}
+
+int cli_node_peer_add(const struct cli_call *call)
+{
+	return node_peer(call, true);
+}
+
+int cli_node_peer_del(const struct cli_call *call)
+{
+	return node_peer(call, false);
 }

@@ -1,69 +1,33 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * k8snet policy check FILE.json --from NS/POD|IP --to NS/POD|IP --port PORT --protocol P
- *   prints "allow" or "deny" alone on its first line, then the reasons;
+ *   prints "allow" or "deny" alone on its first line, then the reasons
+ *   (-o json: {"verdict": "allow"|"deny", "reasons": [...]});
  *   exit 0 allow, 1 deny, 2 bad input.
- * k8snet policy sync --netns PATH --node-name N FILE.json
+ * k8snet policy sync --node-netns PATH --node-name N FILE.json
  * k8snet policy render --node-name N FILE.json
  */
-#include <getopt.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "cli.h"
 
-#define USAGE_CHECK "usage: k8snet policy check FILE.json --from NS/POD|IP --to NS/POD|IP " \
-	"--port PORT --protocol TCP|UDP|SCTP"
-#define USAGE_SYNC "usage: k8snet policy sync --netns PATH --node-name N FILE.json"
-#define USAGE_RENDER "usage: k8snet policy render --node-name N FILE.json"
-
-struct opts {
-	const char *from, *to, *port, *protocol, *netns, *node, *file;
-};
-
-static int parse(int argc, char **argv, struct opts *o, const char *usage)
+/* A context (in the node's namespace when given) and a database loaded from
+ * the file. */
+static int open_db(const struct cli_call *call, struct k8snet_ctx **ctx,
+		   struct k8snet_policy_db **db)
 {
-	static const struct option longopts[] = {
-		{ "from", required_argument, NULL, 'f' },
-		{ "to", required_argument, NULL, 't' },
-		{ "port", required_argument, NULL, 'p' },
-		{ "protocol", required_argument, NULL, 'P' },
-		{ "netns", required_argument, NULL, 'n' },
-		{ "node-name", required_argument, NULL, 'N' },
-		{ 0 }
-	};
-	int c;
-
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'f': o->from = optarg; break;
-		case 't': o->to = optarg; break;
-		case 'p': o->port = optarg; break;
-		case 'P': o->protocol = optarg; break;
-		case 'n': o->netns = optarg; break;
-		case 'N': o->node = optarg; break;
-		default: return cli_usage_error("%s", usage);
-		}
-	}
-	if (optind != argc - 1)
-		return cli_usage_error("%s", usage);
-	o->file = argv[optind];
-	return 0;
-}
-
-/* A context (in netns when given) and a database loaded from the file. */
-static int open_db(const struct opts *o, struct k8snet_ctx **ctx, struct k8snet_policy_db **db)
-{
+	const char *file = call->args[0];
 	size_t len = 0;
-	char *json = cli_read_file(o->file, &len);
+	char *json = cli_read_file(file, &len);
 	int r;
 
 	if (!json)
 		return CLI_USAGE;
-	r = cli_ctx_new(o->netns, ctx);
+	r = cli_ctx_new(cli_str(call, OPT_NODE_NETNS), ctx);
 	if (r) {
 		free(json);
 		return r;
@@ -73,35 +37,58 @@ static int open_db(const struct opts *o, struct k8snet_ctx **ctx, struct k8snet_
 		r = k8snet_policy_db_load_json(*db, json, len);
 	free(json);
 	if (r < 0)
-		return cli_report(*ctx, r, o->file);
+		return cli_report(*ctx, r, file);
 	return 0;
 }
 
-static int policy_check(int argc, char **argv)
+static int print_verdict(const struct cli_call *call, bool allow, const char *why)
 {
-	struct opts o = { 0 };
+	cJSON *root, *reasons;
+
+	if (!call->json) {
+		printf("%s\n%s", allow ? "allow" : "deny", why);
+		return fflush(stdout) == 0 ? CLI_OK : CLI_FAIL;
+	}
+	root = cJSON_CreateObject();
+	cJSON_AddStringToObject(root, "verdict", allow ? "allow" : "deny");
+	reasons = cJSON_AddArrayToObject(root, "reasons");
+	for (const char *p = why; *p;) {
+		size_t n = strcspn(p, "\n");
+		char *line = strndup(p, n);
+
+		if (line && *line)
+			cJSON_AddItemToArray(reasons, cJSON_CreateString(line));
+		free(line);
+		p += n;
+		if (*p)
+			p++;
+	}
+	return cli_print_json(root);
+}
+
+int cli_policy_check(const struct cli_call *call)
+{
 	struct k8snet_ctx *ctx = NULL;
 	struct k8snet_policy_db *db = NULL;
-	char *why = NULL, *end = NULL;
-	unsigned long port;
-	int r = parse(argc, argv, &o, USAGE_CHECK);
+	char *why = NULL;
+	uint32_t port = 0;
+	int r = cli_u32(call, OPT_PORT, 1, 65535, &port);
 
 	if (r)
 		return r;
-	if (!o.from || !o.to || !o.port || !o.protocol)
-		return cli_usage_error("%s", USAGE_CHECK);
-	port = strtoul(o.port, &end, 10);
-	if (!*o.port || *end || port < 1 || port > 65535)
-		return cli_usage_error("--port: '%s': must be 1..65535", o.port);
-	r = open_db(&o, &ctx, &db);
+	r = open_db(call, &ctx, &db);
 	if (r == 0) {
-		r = k8snet_policy_db_check(db, o.from, o.to, o.protocol, (uint32_t)port, &why);
+		r = k8snet_policy_db_check(db, cli_str(call, OPT_FROM), cli_str(call, OPT_TO),
+					   cli_str(call, OPT_PROTOCOL), port, &why);
 		if (r < 0) {
-			r = cli_report(ctx, r, "check");
+			cli_report(ctx, r, "policy check");
 			r = CLI_USAGE;
 		} else {
-			printf("%s\n%s", r == K8SNET_POLICY_ALLOW ? "allow" : "deny", why ? why : "");
-			r = r == K8SNET_POLICY_ALLOW ? CLI_OK : CLI_FAIL;
+			bool allow = r == K8SNET_POLICY_ALLOW;
+
+			r = print_verdict(call, allow, why ? why : "");
+			if (r == CLI_OK && !allow)
+				r = CLI_FAIL;
 		}
 	}
 	k8snet_free(why);
@@ -110,25 +97,22 @@ static int policy_check(int argc, char **argv)
 	return r;
 }
 
-static int policy_render_or_sync(int argc, char **argv, bool sync)
+static int policy_render_or_sync(const struct cli_call *call, bool sync)
 {
-	struct opts o = { 0 };
 	struct k8snet_ctx *ctx = NULL;
 	struct k8snet_policy_db *db = NULL;
+	const char *node = cli_str(call, OPT_NODE_NAME);
 	char *text = NULL;
-	int r = parse(argc, argv, &o, sync ? USAGE_SYNC : USAGE_RENDER);
+	int r = open_db(call, &ctx, &db);
 
-	if (r)
-		return r;
-	if (!o.node || (sync && !o.netns) || (!sync && o.netns))
-		return cli_usage_error("%s", sync ? USAGE_SYNC : USAGE_RENDER);
-	r = open_db(&o, &ctx, &db);
 	if (r == 0) {
-		r = sync ? k8snet_policy_db_sync(db, o.node) : k8snet_policy_db_render(db, o.node, &text);
+		r = !sync ? k8snet_policy_db_render(db, node, &text) :
+		    cli_flag(call, OPT_FULL) ? k8snet_policy_db_sync_full(db, node) :
+		    k8snet_policy_db_sync(db, node);
 		if (r < 0)
-			r = cli_report(ctx, r, sync ? "sync" : "render");
-		else if (text)
-			fputs(text, stdout);
+			r = cli_report(ctx, r, call->cmd->path);
+		else
+			r = text ? cli_print_text(text) : CLI_OK;
 	}
 	k8snet_free(text);
 	k8snet_policy_db_free(db);
@@ -136,13 +120,12 @@ static int policy_render_or_sync(int argc, char **argv, bool sync)
 	return r;
 }
 
-int cli_policy(int argc, char **argv)
+int cli_policy_sync(const struct cli_call *call)
 {
-	if (argc >= 2 && strcmp(argv[1], "check") == 0)
-		return policy_check(argc - 1, argv + 1);
-	if (argc >= 2 && strcmp(argv[1], "sync") == 0)
-		return policy_render_or_sync(argc - 1, argv + 1, true);
-	if (argc >= 2 && strcmp(argv[1], "render") == 0)
-		return policy_render_or_sync(argc - 1, argv + 1, false);
-	return cli_usage_error("usage: k8snet policy check|sync|render ...");
+	return policy_render_or_sync(call, true);
+}
+
+int cli_policy_render(const struct cli_call *call)
+{
+	return policy_render_or_sync(call, false);
 }

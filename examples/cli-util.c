@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "cli.h"
 
 int cli_report(const struct k8snet_ctx *ctx, int r, const char *what)
@@ -25,6 +27,17 @@ int cli_usage_error(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	return CLI_USAGE;
+}
+
+void cli_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("k8snet: warning: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
 }
 
 int cli_ctx_new(const char *netns_path, struct k8snet_ctx **ret)
@@ -84,4 +97,31 @@ char *cli_read_file(const char *path, size_t *ret_len)
 			*ret_len = len;
 	}
 	return buf;
+}
+
+int cli_print_text(const char *text)
+{
+	fputs(text, stdout);
+	if (*text && text[strlen(text) - 1] != '\n')
+		putchar('\n');
+	if (fflush(stdout) != 0) {
+		fprintf(stderr, "k8snet: standard output: %s\n", strerror(errno));
+		return CLI_FAIL;
+	}
+	return CLI_OK;
+}
+
+int cli_print_json(void *cjson)
+{
+	char *text = cjson ? cJSON_Print(cjson) : NULL;
+	int r;
+
+	cJSON_Delete(cjson);
+	if (!text) {
+		fprintf(stderr, "k8snet: out of memory\n");
+		return CLI_FAIL;
+	}
+	r = cli_print_text(text);
+	cJSON_free(text);
+	return r;
 }

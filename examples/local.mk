@@ -1,11 +1,11 @@
-# The k8snet command line tool.  Each layer appends its subcommand file with
-# one `examples_k8snet_SOURCES +=` line and one line to the table in
-# examples/k8snet.c.
+# The k8snet command line tool.  Its commands and options are the tables of
+# examples/cli-table.c; each layer's commands live in examples/cli-LAYER.c.
 bin_PROGRAMS += examples/k8snet
-examples_k8snet_SOURCES = examples/k8snet.c examples/cli.h examples/cli-util.c \
+examples_k8snet_SOURCES = examples/k8snet.c examples/cli.h examples/cli-table.c \
+	examples/cli-args.c examples/cli-help.c examples/cli-util.c examples/cli-net.c \
 	examples/cli-netns.c
-examples_k8snet_CFLAGS = $(AM_CFLAGS)
-examples_k8snet_LDADD = $(EXAMPLE_LDADD)
+examples_k8snet_CFLAGS = $(AM_CFLAGS) $(CJSON_CFLAGS)
+examples_k8snet_LDADD = $(EXAMPLE_LDADD) $(CJSON_LIBS)
 
 noinst_PROGRAMS += examples/netns-describe
 examples_netns_describe_SOURCES = examples/netns-describe.c
@@ -17,6 +17,18 @@ examples_k8snet_SOURCES += examples/cli-dns.c
 examples_k8snet_SOURCES += examples/cli-policy.c
 examples_k8snet_SOURCES += examples/cli-nat.c
 examples_k8snet_SOURCES += examples/cli-hostport.c
+
+# bash completion: the script asks `k8snet __complete`, so it never goes
+# stale.  bashcompletiondir comes from configure (bash-completion's
+# pkg-config file, else $(datadir)/bash-completion/completions).
+dist_bashcompletion_DATA = examples/bash-completion/k8snet
+
+# The command line's tests: help, mistakes and -o json; k8snet(1) against
+# the tables; completion; and, as root, gateways, forwarding and warnings.
+TESTS += tests/cli/test-cli-help.sh tests/cli/test-cli-man.sh \
+	tests/cli/test-cli-completion.sh tests/netns/test-cli-netns.sh
+EXTRA_DIST += tests/cli/test-cli-help.sh tests/cli/test-cli-man.sh \
+	tests/cli/test-cli-completion.sh tests/netns/test-cli-netns.sh
 
 # The CNI plugin: the protocol in the binary, the work through the library
 # (IPAM, link), hostPort/ipMasq through its own nftables table.

@@ -32,7 +32,7 @@ good() { printf '   ok    %s\n' "$*"; }
 bad() { printf '   FAIL  %s\n' "$*"; FAILED=1; }
 # Every layer is part of the build: a piece that is missing is a failure.
 missing() { bad "missing: $*"; }
-has() { "$K8SNET" --help 2>&1 | grep -q "k8snet $1 "; }
+has() { "$K8SNET" help "$1" >/dev/null 2>&1; }
 
 cleanup() {
 	trap - EXIT INT TERM HUP
@@ -89,7 +89,7 @@ for n in n1 n2; do
 	ip -n "$(ns $n)" link set lo up
 	ip -n "$(ns $n)" addr add "192.168.50.$i/24" dev ul0
 	ip -n "$(ns $n)" link set ul0 up
-	"$K8SNET" node setup --bridge-nf --in-netns "/run/netns/$(ns $n)" >/dev/null ||
+	"$K8SNET" node setup --bridge-nf --node-netns "/run/netns/$(ns $n)" >/dev/null ||
 		bad "k8snet node setup on $n"
 	cidr=$("$K8SNET" ipam alloc --state "$tmp/node-cidrs.state" --pool 10.244.0.0/16 \
 		--prefix-len 24 --owner "node$i" --ifname "") || bad "node CIDR for node$i"
@@ -97,10 +97,10 @@ for n in n1 n2; do
 	echo "   node$i  underlay 192.168.50.$i  pod CIDR $cidr"
 	i=$((i + 1))
 done
-"$K8SNET" node peer add --mode host-gw --pod-cidr "$CIDR_n2" --node-ip 192.168.50.2 \
-	--in-netns "/run/netns/$(ns n1)" >/dev/null || bad "peer route node1 -> node2"
-"$K8SNET" node peer add --mode host-gw --pod-cidr "$CIDR_n1" --node-ip 192.168.50.1 \
-	--in-netns "/run/netns/$(ns n2)" >/dev/null || bad "peer route node2 -> node1"
+"$K8SNET" node peer add --mode host-gw --peer-pod-cidr "$CIDR_n2" --peer-ip 192.168.50.2 \
+	--node-netns "/run/netns/$(ns n1)" >/dev/null || bad "peer route node1 -> node2"
+"$K8SNET" node peer add --mode host-gw --peer-pod-cidr "$CIDR_n1" --peer-ip 192.168.50.1 \
+	--node-netns "/run/netns/$(ns n2)" >/dev/null || bad "peer route node2 -> node1"
 good "node1 routes $CIDR_n2 via 192.168.50.2; node2 routes $CIDR_n1 via 192.168.50.1"
 
 # ---- 2. pods through k8snet-cni ---------------------------------------
@@ -236,7 +236,7 @@ if has proxy; then
 	i=1
 	for n in n1 n2; do
 		eval "cidr=\$CIDR_$n"
-		"$K8SNET" proxy sync --netns "/run/netns/$(ns $n)" --node-name "node$i" \
+		"$K8SNET" proxy sync --node-netns "/run/netns/$(ns $n)" --node-name "node$i" \
 			--node-ip "192.168.50.$i" --cluster-cidr 10.244.0.0/16 "$tmp/cluster.json" \
 			>"$tmp/proxy.$n" 2>&1 || { bad "k8snet proxy sync on node$i: $(cat "$tmp/proxy.$n")"; NAT=0; }
 		i=$((i + 1))
@@ -270,7 +270,7 @@ EOF
 	if [ $NAT = 1 ]; then server=$DNS_IP; else server=$(ip_of dns); fi
 	for name in web-1 web-2 frontend intruder; do
 		mkdir -p "/etc/netns/$(ns "$name")"
-		"$K8SNET" dns resolv-conf --policy ClusterFirst --namespace default \
+		"$K8SNET" dns resolv-conf --dns-policy ClusterFirst --namespace default \
 			--cluster-dns "$server" --cluster-domain cluster.local \
 			--dns-config '{"options":[{"name":"timeout","value":"1"},{"name":"attempts","value":"2"}]}' \
 			>"/etc/netns/$(ns "$name")/resolv.conf" || bad "k8snet dns resolv-conf"
@@ -329,7 +329,7 @@ if has policy; then
 	i=1
 	pol_ok=1
 	for n in n1 n2; do
-		"$K8SNET" policy sync --netns "/run/netns/$(ns $n)" --node-name "node$i" \
+		"$K8SNET" policy sync --node-netns "/run/netns/$(ns $n)" --node-name "node$i" \
 			"$tmp/cluster-policy.json" >"$tmp/policy.$n" 2>&1 ||
 			{ bad "k8snet policy sync on node$i: $(cat "$tmp/policy.$n")"; pol_ok=0; }
 		i=$((i + 1))

@@ -163,7 +163,7 @@ echo "ok: unknown service -> NXDOMAIN"
 # --- a pod resolving through the generated resolv.conf --------------------
 [ -d /etc/netns ] || made_etc_netns=1
 mkdir -p "/etc/netns/$pod_ns"
-"$k8snet" dns resolv-conf --policy ClusterFirst --namespace default \
+"$k8snet" dns resolv-conf --dns-policy ClusterFirst --namespace default \
 	--cluster-dns 10.96.0.10 --cluster-domain cluster.local \
 	--dns-config '{"options":[{"name":"timeout","value":"1"},{"name":"attempts","value":"1"}]}' \
 	> "/etc/netns/$pod_ns/resolv.conf" || fail "k8snet dns resolv-conf"

@@ -37,7 +37,7 @@ check() {
 	local name=$1; shift
 	if "$@"; then echo "PASS: $name"; else echo "FAIL: $name"; fails=$((fails + 1)); fi
 }
-hp() { "$K8SNET" hostport "$@" --netns "/run/netns/$(ns node)"; }
+hp() { "$K8SNET" hostport "$@" --node-netns "/run/netns/$(ns node)"; }
 tcp() { in_ns "$1" timeout 3 socat -T2 - "TCP:$2" </dev/null 2>/dev/null; }
 tcp6() { in_ns "$1" timeout 3 socat -T2 - "TCP6:$2" </dev/null 2>/dev/null; }
 udp() { echo x | in_ns "$1" timeout 3 socat -T2 - "UDP:$2" 2>/dev/null; }
@@ -88,7 +88,7 @@ sleep 0.5
 
 # ---------------------------------------------------------------- mappings
 check "A publishes TCP and UDP" hp set --owner net1/A tcp:18080:$P1:80 udp:18053:$P1:53
-check "the pod network: hairpin masquerading" hp network --name net1 10.250.0.0/24 fd00:250::/64
+check "the pod network: hairpin masquerading" hp network --network net1 10.250.0.0/24 fd00:250::/64
 out=$(tcp out 192.168.77.1:18080)
 check "from outside, the client address kept ($out)" [ "$out" = "p1 192.168.77.2" ]
 out=$(udp out 192.168.77.1:18053)
@@ -150,7 +150,7 @@ check "another network's mapping stays ($out)" [ "${out%% *}" = p2 ]
 # Too many mappings: a clear error, nothing sent.
 before=$(in_ns node nft list table inet k8snet-hostports | md5sum)
 seq 1 100000 | awk -v p=$P1 '{ printf "tcp:%d:%s:80\n", $1 % 60000 + 1, p }' > "$WORK/many"
-hp set --owner net1/many --from "$WORK/many" 2>"$WORK/err" >/dev/null
+hp set --owner net1/many --mappings "$WORK/many" 2>"$WORK/err" >/dev/null
 rc=$?
 check "100,000 mappings: refused ($rc: $(head -c 200 "$WORK/err"))" \
 	grep -q "more than 65536 mappings" "$WORK/err"

@@ -48,9 +48,9 @@ bad "already held by owner c2" $p --pool 10.244.1.0/29 --ip 10.244.1.5
 bad "reserved" $p --pool 10.244.1.0/29 --ip 10.244.1.7
 bad "not an IP address" $p --pool 10.244.1.0/29 --ip 10.244.1.300
 bad "owner" alloc --state "$st" --pool 10.244.1.0/29 --owner "a b" --ifname eth0
-bad "needs --pool" alloc --state "$st" --owner c9 --ifname eth0
+bad "--pool is required" alloc --state "$st" --owner c9 --ifname eth0
 bad "state is required" list
-bad "usage" frobnicate --state "$st"
+bad "unknown command .ipam frobnicate." frobnicate --state "$st"
 
 # A foreign file is refused and left alone.
 echo "not ours" > "$tmp/foreign"

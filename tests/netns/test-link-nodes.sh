@@ -25,14 +25,14 @@ world() { # world MODE: fresh underlay, nodes and pods
 		ip -n $LINK_NS addr add fd00:50::$i/64 dev ul0 nodad
 		ip -n $LINK_NS link set ul0 up
 		ip -n $LINK_NS link set lo up
-		IN="--in-netns /run/netns/$LINK_NS"
+		IN="--node-netns /run/netns/$LINK_NS"
 		$K8SNET node setup --ipv6 $IN || fail "node setup"
-		$K8SNET bridge ensure --name cni0 --address 10.244.$i.1/24 \
+		$K8SNET bridge ensure --bridge cni0 --address 10.244.$i.1/24 \
 			--address fd00:244:$i::1/64 $IN || fail "bridge"
 		mtu=1500; [ $mode = vxlan ] && mtu=1450
 		for p in $PODS; do
 			link_ns p$i$p; eval "P$i$p=$LINK_NS"
-			$K8SNET pod attach --netns /run/netns/$LINK_NS --container-id c$i$p --ifname eth0 \
+			$K8SNET pod attach --pod-netns /run/netns/$LINK_NS --container-id c$i$p --ifname eth0 \
 				--bridge cni0 --address 10.244.$i.$p/24 --gateway 10.244.$i.1 --mtu $mtu \
 				--address fd00:244:$i::$p/64 --gateway fd00:244:$i::1 \
 				$IN >/dev/null || fail "attach pod $i.$p"
@@ -48,13 +48,13 @@ peers() { # peers MODE add|del
 	for i in $NODES; do for j in $NODES; do
 		[ $i = $j ] && continue
 		extra=""
-		[ $1 = vxlan ] && extra="--vni 42 --dev vxlan0 --local-ip 192.168.50.$i"
-		$K8SNET node peer $2 --mode $1 --pod-cidr 10.244.$j.0/24 --node-ip 192.168.50.$j \
-			$extra --in-netns /run/netns/$(ns_of N$i) || fail "peer $2 $i->$j"
+		[ $1 = vxlan ] && extra="--vni 42 --vxlan-dev vxlan0 --local-ip 192.168.50.$i"
+		$K8SNET node peer $2 --mode $1 --peer-pod-cidr 10.244.$j.0/24 --peer-ip 192.168.50.$j \
+			$extra --node-netns /run/netns/$(ns_of N$i) || fail "peer $2 $i->$j"
 		# IPv6 pods: host-gw through the IPv6 underlay, VXLAN over the IPv4 one.
 		node6=fd00:50::$j; [ $1 = vxlan ] && node6=192.168.50.$j
-		$K8SNET node peer $2 --mode $1 --pod-cidr fd00:244:$j::/64 --node-ip $node6 \
-			$extra --in-netns /run/netns/$(ns_of N$i) || fail "peer6 $2 $i->$j"
+		$K8SNET node peer $2 --mode $1 --peer-pod-cidr fd00:244:$j::/64 --peer-ip $node6 \
+			$extra --node-netns /run/netns/$(ns_of N$i) || fail "peer6 $2 $i->$j"
 	done; done
 }
 
@@ -90,10 +90,10 @@ for mode in host-gw vxlan; do
 	fi
 	ok "$mode: 6 dual-stack pods on 3 nodes, all 30 pairs connect over IPv4 and IPv6, servers see client pod IPs"
 	# Remove one peer at a time: node 1 loses node 2 only.
-	$K8SNET node peer del --mode $mode --pod-cidr 10.244.2.0/24 --node-ip 192.168.50.2 \
-		--dev vxlan0 --in-netns /run/netns/$N1 || fail "peer del"
-	$K8SNET node peer del --mode $mode --pod-cidr 10.244.2.0/24 --node-ip 192.168.50.2 \
-		--dev vxlan0 --in-netns /run/netns/$N1 || fail "peer del twice"
+	$K8SNET node peer del --mode $mode --peer-pod-cidr 10.244.2.0/24 --peer-ip 192.168.50.2 \
+		--vxlan-dev vxlan0 --node-netns /run/netns/$N1 || fail "peer del"
+	$K8SNET node peer del --mode $mode --peer-pod-cidr 10.244.2.0/24 --peer-ip 192.168.50.2 \
+		--vxlan-dev vxlan0 --node-netns /run/netns/$N1 || fail "peer del twice"
 	expect_no_connect $(ns_of P12) 10.244.2.2 8080
 	expect_peer $(ns_of P12) 10.244.3.2 8080 10.244.1.2
 	ip -n $N1 route | grep -q "^10.244.2.0/24" && fail "peer del left the route"

@@ -13,41 +13,41 @@ expect_usage() {
 	out=$("$@" 2>&1); rc=$?
 	[ $rc = 2 ] || fail "exit $rc (want 2) for: $* ($out)"
 }
-expect_usage $K8SNET pod attach --address 10.0.0.1 --in-netns /nonexistent
-expect_usage $K8SNET pod attach --mtu 12 --in-netns /nonexistent
+expect_usage $K8SNET pod attach --address 10.0.0.1 --node-netns /nonexistent
+expect_usage $K8SNET pod attach --mtu 12 --node-netns /nonexistent
 expect_usage $K8SNET pod frobnicate
 expect_usage $K8SNET bridge ensure --address 10.0.0.1/24
-expect_usage $K8SNET node peer add --mode bgp --pod-cidr 10.0.0.0/24 --node-ip 1.1.1.1
-expect_usage $K8SNET node peer add --mode vxlan --pod-cidr 10.0.0.0/24 --node-ip 1.1.1.1
+expect_usage $K8SNET node peer add --mode bgp --peer-pod-cidr 10.0.0.0/24 --peer-ip 1.1.1.1
+expect_usage $K8SNET node peer add --mode vxlan --peer-pod-cidr 10.0.0.0/24 --peer-ip 1.1.1.1
 ok "usage errors exit 2"
 
 link_ns node; N=$LINK_NS
 link_ns poda; A=$LINK_NS
 link_ns podb; B=$LINK_NS
-IN="--in-netns /run/netns/$N"
+IN="--node-netns /run/netns/$N"
 
 $K8SNET node setup --ipv6 $IN || fail "node setup"
 [ "$(inns $N cat /proc/sys/net/ipv4/ip_forward)" = 1 ] || fail "ip_forward not set in the node"
-$K8SNET bridge ensure --name cni0 --address 10.244.1.1/24 --address fd00:244:1::1/64 $IN ||
+$K8SNET bridge ensure --bridge cni0 --address 10.244.1.1/24 --address fd00:244:1::1/64 $IN ||
 	fail "bridge ensure"
-$K8SNET bridge ensure --name cni0 --address 10.244.1.1/24 $IN || fail "bridge ensure is not idempotent"
+$K8SNET bridge ensure --bridge cni0 --address 10.244.1.1/24 $IN || fail "bridge ensure is not idempotent"
 [ "$(ip -n $N -o addr show dev cni0 | grep -c 10.244.1.1/24)" = 1 ] || fail "bridge address duplicated"
 
 # A link of another kind with the bridge's name is refused, not taken over.
 ip -n $N link add cni1 type veth peer name cni1p
-out=$($K8SNET bridge ensure --name cni1 --address 10.9.0.1/24 $IN 2>&1) && fail "took over a veth"
-out2=$($K8SNET bridge ensure --name cni0 --address 10.9.0.1/33 $IN 2>&1); rc=$?
+out=$($K8SNET bridge ensure --bridge cni1 --address 10.9.0.1/24 $IN 2>&1) && fail "took over a veth"
+out2=$($K8SNET bridge ensure --bridge cni0 --address 10.9.0.1/33 $IN 2>&1); rc=$?
 [ $rc = 2 ] && echo "$out2" | grep -q "bridge.addresses" || fail "bad address: exit $rc: $out2"
 echo "$out" | grep -q "kind veth" || fail "unclear error: $out"
 ok "bridge ensure: idempotent, refuses a veth named like it"
 
 pod() { # pod NS ID LAST-OCTET [extra args]
 	_ns=$1 _id=$2 _o=$3; shift 3
-	$K8SNET pod attach --netns /run/netns/$_ns --container-id $_id --ifname eth0 --bridge cni0 \
+	$K8SNET pod attach --pod-netns /run/netns/$_ns --container-id $_id --ifname eth0 --bridge cni0 \
 		--address 10.244.1.$_o/24 --address fd00:244:1::$_o/64 \
 		--gateway 10.244.1.1 --gateway fd00:244:1::1 $IN "$@"
 }
-json=$(pod $A ctr-a 2 --hairpin) || fail "attach A"
+json=$(pod $A ctr-a 2 --hairpin -o json) || fail "attach A"
 pod $B ctr-b 3 >/dev/null || fail "attach B"
 echo "$json" | python3 -c '
 import json, sys
@@ -85,7 +85,7 @@ serve $A 127.0.0.1 9000
 expect_peer $A 127.0.0.1 9000 127.0.0.1
 ok "two processes in one pod namespace over localhost"
 
-CHK="--netns /run/netns/$A --container-id ctr-a --ifname eth0 --bridge cni0 --address 10.244.1.2/24 --address fd00:244:1::2/64 --gateway 10.244.1.1 --gateway fd00:244:1::1 $IN"
+CHK="--pod-netns /run/netns/$A --container-id ctr-a --ifname eth0 --bridge cni0 --address 10.244.1.2/24 --address fd00:244:1::2/64 --gateway 10.244.1.1 --gateway fd00:244:1::1 $IN"
 $K8SNET pod check $CHK --hairpin || fail "check of an intact pod"
 ip -n $N link set "$host" type bridge_slave hairpin off
 out=$($K8SNET pod check $CHK --hairpin 2>&1) && fail "check missed hairpin off"
@@ -123,7 +123,7 @@ out=$(pod $D ctr-d 6 --route 10.50.0.0/16,192.0.2.1 2>&1) && fail "attach with a
 [ "$(veth_count $D)" = 0 ] || fail "failed attach (bad route) left an interface in the pod"
 ok "failed attaches leave no link behind"
 
-DET="--netns /run/netns/$A --container-id ctr-a --ifname eth0 $IN"
+DET="--pod-netns /run/netns/$A --container-id ctr-a --ifname eth0 $IN"
 $K8SNET pod detach $DET || fail "detach"
 $K8SNET pod detach $DET || fail "second detach"
 ip -n $N link show "$host" >/dev/null 2>&1 && fail "$host still there after detach"
@@ -138,7 +138,7 @@ _link_pids="$_link_pids $pin"
 sleep 0.2
 hostb=$(ip -n $N -o link show master cni0 | awk -F': ' '{print $2}' | cut -d@ -f1)
 ip netns del $B
-$K8SNET pod detach --netns /run/netns/$B --container-id ctr-b --ifname eth0 $IN || fail "detach after netns delete"
+$K8SNET pod detach --pod-netns /run/netns/$B --container-id ctr-b --ifname eth0 $IN || fail "detach after netns delete"
 ip -n $N link show "$hostb" >/dev/null 2>&1 && fail "$hostb survived detach"
 $K8SNET pod detach --container-id ctr-b --ifname eth0 $IN || fail "detach without netns"
 ok "detach after the namespace was deleted"

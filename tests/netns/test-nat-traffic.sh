@@ -127,7 +127,7 @@ world() {  # world ECHO_ENDPOINTS... : the whole cluster as a List
 }
 sync_world() {
 	world "$@" > "$WORK/world.json"
-	"$K8SNET" proxy sync --netns "/run/netns/$(ns node)" --node-name n1 --node-ip 192.168.50.1 \
+	"$K8SNET" proxy sync --node-netns "/run/netns/$(ns node)" --node-name n1 --node-ip 192.168.50.1 \
 		--cluster-cidr 10.244.0.0/16 ${SYNC_FLAGS:-} "$WORK/world.json"
 }
 sync_world $IP_b1 $IP_b2 || { echo "FAIL: sync"; exit 1; }
@@ -265,7 +265,7 @@ unset EXTRA
 
 # Bad input changes nothing either.
 echo '{"kind":"Service","metadata":{"name":"x"},"spec":{"ports":[{"port":70000}]}}' > "$WORK/bad.json"
-"$K8SNET" proxy sync --netns "/run/netns/$(ns node)" "$WORK/bad.json" 2>"$WORK/err"
+"$K8SNET" proxy sync --node-netns "/run/netns/$(ns node)" "$WORK/bad.json" 2>"$WORK/err"
 rc=$?
 check "bad input: exit 2 with the field ($(cat "$WORK/err"))" \
 	[ $rc = 2 ] && grep -q "spec.ports\[0\].port" "$WORK/err"

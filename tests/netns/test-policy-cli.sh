@@ -39,12 +39,12 @@ require_root
 netns_add() { _k8st_n=$((_k8st_n + 1)); NETNS="k8st-$1-$$-$_k8st_n"; ip netns add "$NETNS"; _k8st_ns="$_k8st_ns $NETNS"; }
 netns_add pcli; ns=$NETNS
 ip netns exec "$ns" nft -c -f "$tmp/r.nft" || fail "nft refuses the rendered text"
-"$k8snet" policy sync --netns "/run/netns/$ns" --node-name node1 "$tmp/c.json" || fail "sync"
+"$k8snet" policy sync --node-netns "/run/netns/$ns" --node-name node1 "$tmp/c.json" || fail "sync"
 ip netns exec "$ns" nft list table inet k8snet-policy > "$tmp/k.nft"
 for c in $(grep -o 'chain [^ ]*' "$tmp/r.nft" | sort -u | cut -d' ' -f2); do
 	grep -q "chain $c {" "$tmp/k.nft" || fail "chain $c missing in the kernel"
 done
 grep -q "10.244.1.22 : jump gin-" "$tmp/k.nft" || fail "map element missing"
 # A second sync of the same input is a no-op; sync replaces a stale table.
-"$k8snet" policy sync --netns "/run/netns/$ns" --node-name node1 "$tmp/c.json" || fail "resync"
+"$k8snet" policy sync --node-netns "/run/netns/$ns" --node-name node1 "$tmp/c.json" || fail "resync"
 echo "PASS: policy CLI"

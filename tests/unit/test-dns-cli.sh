@@ -35,7 +35,7 @@ check 1 "" "prefix part must not be empty" -- validate label-key /name
 check 0 "" "" -- validate label-value ""
 check 1 "" "consecutive hyphens" -- validate port-name a--b
 check 2 "" "unknown kind 'colour'" -- validate colour x
-check 2 "" "usage:" -- validate label
+check 2 "" "dns validate: expected KIND NAME" -- validate label
 
 check 0 "api.default.svc.cluster.local" "" -- fqdn service api default
 check 0 "api.prod.svc.k8s.example" "" -- fqdn service api prod --zone k8s.example.
@@ -58,34 +58,34 @@ check 0 "api.default.default.svc.cluster.local${nl}api.default.svc.cluster.local
 	"" -- candidates api.default --resolv-conf "$tmp/resolv.conf"
 check 0 "api.default.svc.cluster.local" "" -- candidates api.default.svc.cluster.local. \
 	--resolv-conf "$tmp/resolv.conf"
-check 2 "" "usage:" -- candidates api.default
+check 2 "" "--resolv-conf is required" -- candidates api.default
 
 printf 'nameserver 192.0.2.1\nsearch corp.example\noptions timeout:2\n' > "$tmp/node.conf"
 check 0 "search web.svc.cluster.local svc.cluster.local cluster.local corp.example x.example${nl}nameserver 10.96.0.10${nl}nameserver 192.0.2.53${nl}options ndots:2 edns0" \
-	"" -- resolv-conf --policy ClusterFirst --namespace web --cluster-dns 10.96.0.10 \
+	"" -- resolv-conf --dns-policy ClusterFirst --namespace web --cluster-dns 10.96.0.10 \
 	--cluster-domain cluster.local --host-resolv-conf "$tmp/node.conf" \
 	--dns-config '{"nameservers":["192.0.2.53"],"searches":["x.example"],"options":[{"name":"ndots","value":"2"},{"name":"edns0"}]}'
 check 0 "search corp.example${nl}nameserver 192.0.2.1${nl}options timeout:2" "" -- \
-	resolv-conf --policy ClusterFirst --host-network --namespace web --cluster-dns 10.96.0.10 \
+	resolv-conf --dns-policy ClusterFirst --host-network --namespace web --cluster-dns 10.96.0.10 \
 	--cluster-domain cluster.local --host-resolv-conf "$tmp/node.conf"
 check 0 "search corp.example${nl}nameserver 192.0.2.1${nl}options timeout:2" \
-	"warning: no cluster DNS address" -- resolv-conf --policy ClusterFirst --namespace web \
+	"warning: no cluster DNS address" -- resolv-conf --dns-policy ClusterFirst --namespace web \
 	--cluster-dns "" --cluster-domain cluster.local --host-resolv-conf "$tmp/node.conf"
 check 0 "search d0 d1 d2 d3 d4 d5${nl}nameserver 127.0.0.1" "more than 6 search paths" -- \
-	resolv-conf --policy None --namespace web --cluster-dns 10.96.0.10 \
+	resolv-conf --dns-policy None --namespace web --cluster-dns 10.96.0.10 \
 	--cluster-domain cluster.local --legacy-limits \
 	--dns-config '{"nameservers":["127.0.0.1"],"searches":["d0","d1","d2","d3","d4","d5","d6"]}'
-check 2 "" "dnsPolicy: 'Sometimes' must be" -- resolv-conf --policy Sometimes --namespace web \
+check 2 "" "dnsPolicy: 'Sometimes' must be" -- resolv-conf --dns-policy Sometimes --namespace web \
 	--cluster-dns 10.96.0.10 --cluster-domain cluster.local
-check 2 "" "dnsConfig.nameservers[0]: 'x'" -- resolv-conf --policy Default --namespace web \
+check 2 "" "dnsConfig.nameservers[0]: 'x'" -- resolv-conf --dns-policy Default --namespace web \
 	--cluster-dns 10.96.0.10 --cluster-domain cluster.local --dns-config '{"nameservers":["x"]}'
-check 2 "" "must provide at least one nameserver" -- resolv-conf --policy None --namespace web \
+check 2 "" "must provide at least one nameserver" -- resolv-conf --dns-policy None --namespace web \
 	--cluster-dns 10.96.0.10 --cluster-domain cluster.local
 printf 'nameserver\n' > "$tmp/bad.conf"
-check 2 "" "bad.conf: line 1: nameserver without an address" -- resolv-conf --policy Default \
+check 2 "" "bad.conf: line 1: nameserver without an address" -- resolv-conf --dns-policy Default \
 	--namespace web --cluster-dns 10.96.0.10 --cluster-domain cluster.local \
 	--host-resolv-conf "$tmp/bad.conf"
-check 2 "" "usage:" -- resolv-conf --namespace web --cluster-dns 10.96.0.10 \
+check 2 "" "--dns-policy is required" -- resolv-conf --namespace web --cluster-dns 10.96.0.10 \
 	--cluster-domain cluster.local
 
 cat > "$tmp/svc.json" <<'JSON'
@@ -99,5 +99,5 @@ grep -qx "api.default.svc	IN	A	10.96.1.1" "$tmp/zone" &&
 printf '{"kind":"Service","metadata":{"name":"api","namespace":"default"},"spec":{"ports":[{"port":0}]}}' \
 	> "$tmp/bad.json"
 check 2 "" "spec.ports[0].port: 0 out of range" -- zone --zone cluster.local "$tmp/bad.json"
-check 2 "" "usage:" -- zone "$tmp/svc.json"
+check 2 "" "--zone is required" -- zone "$tmp/svc.json"
 exit $status
