@@ -3,18 +3,21 @@
 # netns tests listed by each layer.
 TESTS += \
 	tests/check-symbols.sh \
+	tests/check-globals.sh \
 	tests/check-man.sh \
 	tests/check-headers.sh \
 	tests/check-abi.sh \
 	tests/python/run.sh \
 	tests/valgrind-unit.sh \
 	tests/fuzz/run.sh \
+	tests/sanitize/run.sh \
 	tests/apiserver/test-units.sh \
 	tests/apiserver/test-protocol.sh \
 	tests/apiserver/test-kubectl.sh
 
 EXTRA_DIST += \
 	tests/check-symbols.sh \
+	tests/check-globals.sh \
 	tests/check-man.sh \
 	tests/check-headers.sh \
 	tests/check-abi.sh \
@@ -45,5 +48,7 @@ APISERVER_FILES = \
 
 AM_TESTS_ENVIRONMENT += FUZZ_TARGETS='$(FUZZ_TARGETS)'; export FUZZ_TARGETS;
 
+EXTRA_DIST += tests/sanitize/run.sh tests/sanitize/lib.sh tests/sanitize/test-threads.c
+
 clean-local:
-	rm -rf tests/fuzz/build tests/python/__pycache__ tests/apiserver/__pycache__
+	rm -rf tests/fuzz/build tests/sanitize/build tests/python/__pycache__ tests/apiserver/__pycache__

@@ -199,14 +199,14 @@ static struct nlmsghdr *msg_begin(struct nft_batch *b, size_t bound, uint16_t ty
 
 	if (b->err)
 		return NULL;
-	if (bound > NFT_MSG_MAX) {
+	if (bound > NFT_BATCH_MSG_MAX) {
 		fail(b, -E2BIG);
 		return NULL;
 	}
 	if (!pg || pg->cap - pg->len < bound) {
 		struct nft_page *v = realloc(b->pages, (b->npages + 1) * sizeof(*v));
 		/* A delta is small: start with a small page, go big after. */
-		size_t page = b->npages ? NFT_PAGE_SIZE : NFT_FIRST_PAGE_SIZE;
+		size_t page = b->npages ? NFT_BATCH_PAGE : NFT_BATCH_FIRST_PAGE;
 		size_t cap = bound > page ? bound : page;
 
 		if (!v) {
@@ -768,7 +768,7 @@ void nft_batch_elems(struct nft_batch *b, uint16_t type, int nfproto, const char
 			break;
 		}
 		if (b->pend.set && (!pending_matches(b, type, nfproto, table, set, set_id) ||
-				    b->pend.bound + bound > NFT_ELEMS_MAX))
+				    b->pend.bound + bound > NFT_BATCH_ELEMS_MAX))
 			nft_batch_flush_pending(b);
 		if (!b->pend.set)
 			pending_start(b, type, nfproto, table, set, set_id);

@@ -8,13 +8,13 @@
 struct nftnl_set;
 
 /* Pages of 1 MiB: a full sync of 10,000 services is about a dozen. */
-#define NFT_PAGE_SIZE (1u << 20)
-#define NFT_FIRST_PAGE_SIZE (64u << 10)
+#define NFT_BATCH_PAGE (1u << 20)
+#define NFT_BATCH_FIRST_PAGE (64u << 10)
 /* No message we build may be larger: rules have a bounded number of
- * expressions, element lists are cut at NFT_ELEMS_MAX. */
-#define NFT_MSG_MAX (256u << 10)
+ * expressions, element lists are cut at NFT_BATCH_ELEMS_MAX. */
+#define NFT_BATCH_MSG_MAX (256u << 10)
 /* An element list is one netlink attribute, whose length is 16 bits. */
-#define NFT_ELEMS_MAX 60000u
+#define NFT_BATCH_ELEMS_MAX 60000u
 
 struct nft_page {
 	char *buf;

@@ -10,3 +10,16 @@ lib_libk8snet_internal_la_SOURCES += \
 	lib/nft/gen.c \
 	lib/nft/dump.c \
 	lib/nft/inventory.c
+
+# The kernel path against a real kernel, as a long-lived embedder uses it.
+check_PROGRAMS += tests/netns/test-nft-core
+TESTS += tests/netns/test-nft-core
+tests_netns_test_nft_core_SOURCES = tests/netns/test-nft-core.c
+tests_netns_test_nft_core_CFLAGS = $(UNIT_CFLAGS)
+tests_netns_test_nft_core_LDADD = $(UNIT_LDADD) tests/netns/libharness.la
+
+check_PROGRAMS += tests/netns/test-nft-kill
+TESTS += tests/netns/test-nft-kill
+tests_netns_test_nft_kill_SOURCES = tests/netns/test-nft-kill.c
+tests_netns_test_nft_kill_CFLAGS = $(UNIT_CFLAGS)
+tests_netns_test_nft_kill_LDADD = $(UNIT_LDADD) tests/netns/libharness.la

@@ -1,19 +1,21 @@
 #!/bin/sh
 # Builds each libFuzzer target (tests/fuzz/fuzz-NAME.c) with clang, ASan and
-# UBSan against the library sources, then fuzzes it briefly from its seed
-# corpus.  FUZZ_SECONDS (default 10) per target; skipped without clang.
+# UBSan against the library sources (compiled once, see tests/sanitize/lib.sh),
+# then fuzzes it briefly from its seed corpus.  FUZZ_SECONDS (default 10) per
+# target; skipped without clang.
 set -eu
 [ -n "${CLANG:-}" ] || { echo "SKIP: clang not installed"; exit 77; }
+. "$top_srcdir/tests/sanitize/lib.sh"
 out="$top_builddir/tests/fuzz/build"
 mkdir -p "$out"
-srcs=""
-for s in $LIB_SOURCES; do srcs="$srcs $top_srcdir/$s"; done
+lib=$(sanitize_lib fuzz "-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all") ||
+	{ echo "FAIL: cannot build the library for fuzzing"; exit 1; }
 status=0
 for t in $FUZZ_TARGETS; do
 	bin="$out/fuzz-$t"
 	# shellcheck disable=SC2086
 	if ! "$CLANG" -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		-include "$top_builddir/config.h" $FUZZ_CFLAGS "$top_srcdir/tests/fuzz/fuzz-$t.c" $srcs \
+		-include "$top_builddir/config.h" $FUZZ_CFLAGS "$top_srcdir/tests/fuzz/fuzz-$t.c" "$lib" \
 		$FUZZ_LIBS -o "$bin"; then
 		echo "FAIL: cannot build fuzz-$t"; status=1; continue
 	fi
