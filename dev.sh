@@ -10,6 +10,7 @@ cd "$(dirname "$0")"
 # Debian packages: build, test and demo dependencies.
 PACKAGES="build-essential autoconf automake libtool pkg-config
 	libnl-3-dev libnl-route-3-dev libmnl-dev libnftnl-dev libcjson-dev check
+	libcurl4-openssl-dev
 	mandoc abigail-tools valgrind clang libclang-rt-14-dev lld python3
 	iproute2 nftables util-linux procps
 	containernetworking-plugins bind9 bind9-utils dnsutils socat time

@@ -1,0 +1,12 @@
+# k8snet-agent: the node agent (examples/agent/), its tests and benchmark.
+# libcurl is the agent's alone; the library never links it.
+bin_PROGRAMS += examples/k8snet-agent
+AGENT_CORE_SOURCES = examples/agent/agent.h examples/agent/util.c examples/agent/yaml.c \
+	examples/agent/kubeconfig.c examples/agent/kinds.c examples/agent/informer.c
+examples_k8snet_agent_SOURCES = $(AGENT_CORE_SOURCES) examples/agent/main.c \
+	examples/agent/api.c examples/agent/model.c examples/agent/node.c \
+	examples/agent/stopgap.c examples/agent/zone.c examples/agent/metrics.c \
+	examples/agent/serve.c examples/agent/sync.c
+examples_k8snet_agent_CFLAGS = $(AM_CFLAGS) $(CJSON_CFLAGS) $(LIBCURL_CFLAGS) -pthread
+examples_k8snet_agent_LDADD = $(EXAMPLE_LDADD) $(CJSON_LIBS) $(LIBCURL_LIBS) -lm
+examples_k8snet_agent_LDFLAGS = $(AM_LDFLAGS) -pthread
