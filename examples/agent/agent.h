@@ -426,6 +426,8 @@ struct runner {
 	double pending_since;            /* mono time */
 	double retry_at;                 /* after a failure; 0: none */
 	unsigned failures;
+	double node_retry_at;            /* peers, bridge or CNI file failed */
+	unsigned node_failures;
 	double next_full;                /* mono time of the next periodic resync */
 	double zone_due;                 /* the zone is rewritten at most once a second */
 	bool synced_once;

@@ -10,3 +10,10 @@ examples_k8snet_agent_SOURCES = $(AGENT_CORE_SOURCES) examples/agent/main.c \
 examples_k8snet_agent_CFLAGS = $(AM_CFLAGS) $(CJSON_CFLAGS) $(LIBCURL_CFLAGS) -pthread
 examples_k8snet_agent_LDADD = $(EXAMPLE_LDADD) $(CJSON_LIBS) $(LIBCURL_LIBS) -lm
 examples_k8snet_agent_LDFLAGS = $(AM_LDFLAGS) -pthread
+
+# The agent's pure logic (kubeconfig, YAML, informer) against fixtures.
+check_PROGRAMS += tests/agent/test-agent-unit
+TESTS += tests/agent/test-agent-unit
+tests_agent_test_agent_unit_SOURCES = tests/agent/test-agent-unit.c $(AGENT_CORE_SOURCES)
+tests_agent_test_agent_unit_CFLAGS = $(AM_CFLAGS) $(CJSON_CFLAGS) $(CHECK_CFLAGS)
+tests_agent_test_agent_unit_LDADD = $(CJSON_LIBS) $(CHECK_LIBS) -lm

@@ -169,9 +169,17 @@ static void do_sync(struct agent *a, bool full, double now)
 		a->node.self_changed = false;
 		a->model.proxy_full = true;
 	}
+	/* The node's own part (peers, bridge, CNI file) is retried on its own
+	 * schedule: one unreachable peer must not hold back Service updates,
+	 * nor make the proxy unhealthy (kube-proxy's healthz is about rules). */
 	if (node_sync(a) < 0) {
 		a->metrics.node_sync_failures++;
-		ok = false;
+		r->node_retry_at = mono_now() + backoff_delay(r->node_failures++, RETRY_BASE, RETRY_CAP);
+		log_warn("node sync failed (%u in a row); retrying in %.1f s", r->node_failures,
+			 r->node_retry_at - mono_now());
+	} else {
+		r->node_failures = 0;
+		r->node_retry_at = 0;
 	}
 	if (sync_proxy(a) < 0)
 		ok = false;
@@ -208,32 +216,38 @@ double runner_tick(struct agent *a, double now)
 {
 	struct runner *r = &a->runner;
 	bool full_due = r->max_interval > 0 && now >= r->next_full;
-	bool zone_due = a->opt.zone_file && a->model.zone_dirty;
+	bool want;
 	double next;
 
 	if (!agent_all_synced(a))
 		return 0;
-	if (!r->pending && !full_due && !r->retry_at && r->synced_once && !zone_due)
-		return r->next_full;
-	if (r->retry_at && now < r->retry_at && !full_due)
-		return earliest(r->retry_at, r->next_full);
-	if (!r->pending && !full_due && !r->retry_at && r->synced_once) {
-		/* Only the zone waits. */
-		if (now >= r->zone_due)
-			sync_zone(a, now);
-		return earliest(a->model.zone_dirty ? r->zone_due : 0, r->next_full);
+	if (r->node_retry_at && now >= r->node_retry_at) {
+		r->node_retry_at = 0;
+		r->pending = true;
 	}
-	refill(r, now);
-	if (r->tokens < 1)
-		return now + (1 - r->tokens) * r->min_interval;
-	r->tokens -= 1;
-	if (full_due)
-		log_info("periodic full resync (--sync-period %.0f s)", r->max_interval);
-	do_sync(a, full_due, now);
-	if (full_due)
-		r->next_full = now + r->max_interval;
-	next = earliest(r->retry_at, r->next_full);
-	if (a->model.zone_dirty && a->opt.zone_file)
+	if (r->retry_at && now >= r->retry_at)
+		r->pending = true;
+	want = r->pending || full_due || !r->synced_once;
+	/* After a failure the next attempt waits for its retry time: a
+	 * kernel that refuses is not hammered with every event. */
+	if (want && r->retry_at && now < r->retry_at && !full_due)
+		want = false;
+	if (want) {
+		refill(r, now);
+		if (r->tokens < 1)
+			return now + (1 - r->tokens) * r->min_interval;
+		r->tokens -= 1;
+		if (full_due)
+			log_info("periodic full resync (--sync-period %g s)", r->max_interval);
+		do_sync(a, full_due, now);
+		if (full_due)
+			r->next_full = now + r->max_interval;
+	} else if (a->opt.zone_file && a->model.zone_dirty && now >= r->zone_due) {
+		sync_zone(a, now);
+	}
+	next = earliest(r->max_interval > 0 ? r->next_full : 0, r->retry_at);
+	next = earliest(next, r->node_retry_at);
+	if (a->opt.zone_file && a->model.zone_dirty)
 		next = earliest(next, r->zone_due);
 	return next;
 }
