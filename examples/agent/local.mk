@@ -17,3 +17,7 @@ TESTS += tests/agent/test-agent-unit
 tests_agent_test_agent_unit_SOURCES = tests/agent/test-agent-unit.c $(AGENT_CORE_SOURCES)
 tests_agent_test_agent_unit_CFLAGS = $(AM_CFLAGS) $(CJSON_CFLAGS) $(CHECK_CFLAGS)
 tests_agent_test_agent_unit_LDADD = $(CJSON_LIBS) $(CHECK_LIBS) -lm
+
+# Real kernel, real traffic (root): agents against the test API server.
+TESTS += tests/netns/test-agent-cluster.sh
+EXTRA_DIST += tests/netns/agent-lib.sh tests/netns/test-agent-cluster.sh
