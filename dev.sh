@@ -14,7 +14,7 @@ PACKAGES="build-essential autoconf automake libtool pkg-config
 	mandoc abigail-tools valgrind clang libclang-rt-14-dev lld python3
 	iproute2 nftables util-linux procps
 	containernetworking-plugins bind9 bind9-utils dnsutils socat time
-	podman runc busybox-static iputils-ping"
+	podman runc busybox-static iputils-ping openssl"
 
 log() { printf '==> %s\n' "$*"; }
 

@@ -8,7 +8,10 @@ TESTS += \
 	tests/check-abi.sh \
 	tests/python/run.sh \
 	tests/valgrind-unit.sh \
-	tests/fuzz/run.sh
+	tests/fuzz/run.sh \
+	tests/apiserver/test-units.sh \
+	tests/apiserver/test-protocol.sh \
+	tests/apiserver/test-kubectl.sh
 
 EXTRA_DIST += \
 	tests/check-symbols.sh \
@@ -20,9 +23,27 @@ EXTRA_DIST += \
 	tests/valgrind-unit.sh \
 	tests/fuzz/run.sh \
 	tests/netns/lib.sh \
+	$(APISERVER_FILES) \
 	bindings/python
+
+# The test API server (k8snet-agent's tests and the demo talk to it).
+APISERVER_FILES = \
+	tests/apiserver/README.md \
+	tests/apiserver/apiserver.py \
+	tests/apiserver/apimodel.py \
+	tests/apiserver/apistore.py \
+	tests/apiserver/apipatch.py \
+	tests/apiserver/labelsel.py \
+	tests/apiserver/k8sclient.py \
+	tests/apiserver/gen-objects.py \
+	tests/apiserver/bench-apiserver.py \
+	tests/apiserver/test_units.py \
+	tests/apiserver/test_protocol.py \
+	tests/apiserver/test-units.sh \
+	tests/apiserver/test-protocol.sh \
+	tests/apiserver/test-kubectl.sh
 
 AM_TESTS_ENVIRONMENT += FUZZ_TARGETS='$(FUZZ_TARGETS)'; export FUZZ_TARGETS;
 
 clean-local:
-	rm -rf tests/fuzz/build tests/python/__pycache__
+	rm -rf tests/fuzz/build tests/python/__pycache__ tests/apiserver/__pycache__

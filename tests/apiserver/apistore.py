@@ -108,14 +108,27 @@ def encode(res, obj):
 
 
 class Entry:
-    __slots__ = ("obj", "raw", "rv")
+    """One stored version of an object: its bytes, and the dict decoded from
+    them (given, or decoded on first use: a restart loads ten thousand
+    objects without decoding those no selector ever looks at)."""
 
-    def __init__(self, res, obj, rv):
-        obj["apiVersion"] = res.api_version
-        obj["kind"] = res.kind
-        self.obj = obj
-        self.raw = encode(res, obj)
+    __slots__ = ("_obj", "raw", "rv")
+
+    def __init__(self, res, obj, rv, raw=None):
+        if obj is not None:
+            obj["apiVersion"] = res.api_version
+            obj["kind"] = res.kind
+        self._obj = obj
+        self.raw = raw if raw is not None and raw.startswith(res.head) else encode(res, obj)
         self.rv = rv
+
+    @property
+    def obj(self):
+        obj = self._obj
+        if obj is None:
+            # Two threads may both decode; either result is the same value.
+            obj = self._obj = json.loads(self.raw)
+        return obj
 
     def copy(self):
         return json.loads(self.raw)
@@ -134,6 +147,15 @@ class Event:
         if self._line is None:
             self._line = b'{"type":"%s","object":%s}\n' % (self.type.encode(), self.entry.raw)
         return self._line
+
+
+def new_uid():
+    """A random (version 4) UUID; uuid.uuid4() reads os.urandom each time,
+    which dominates creating ten thousand objects."""
+    n = (random.getrandbits(128) & ~(0xF000 << 64) | (0x4000 << 64)) \
+        & ~(0xC000 << 48) | (0x8000 << 48)
+    h = "%032x" % n
+    return "%s-%s-%s-%s-%s" % (h[:8], h[8:12], h[12:16], h[16:20], h[20:])
 
 
 def continue_token(rv, last_key):
@@ -256,7 +278,9 @@ class Store:
         with self.cond:
             return self._create_locked(res, ns, obj, dry_run)
 
-    def _create_locked(self, res, ns, obj, dry_run=False):
+    def _create_locked(self, res, ns, obj, dry_run=False, keep_status=False):
+        """keep_status: the object is installed as a controller or kubelet
+        would have left it (preload), rather than as a client creates it."""
         meta = obj.get("metadata")
         if not isinstance(meta, dict):
             meta = obj["metadata"] = {}
@@ -290,18 +314,21 @@ class Store:
         for k in ("uid", "selfLink", "deletionTimestamp", "deletionGracePeriodSeconds",
                   "managedFields"):
             meta.pop(k, None)
-        meta["uid"] = str(uuid.uuid4())
+        meta["uid"] = new_uid()
         meta["creationTimestamp"] = apimodel.now_rfc3339()
         if res.generation:
             meta["generation"] = 1
         else:
             meta.pop("generation", None)
+        status = obj.get("status") if keep_status else None
         if res.status and not res.status_on_create:
             obj.pop("status", None)
         key = res.key(ns, name)
         try:
             if res.default:
                 res.default(obj, None, self.ctx)
+            if status is not None:
+                obj["status"] = status
             errs = apimodel.validate_metadata(res, obj)
             if res.validate:
                 errs += res.validate(obj, None, key, self.ctx)
@@ -691,15 +718,85 @@ class Store:
 
     # ---- persistence and preload ----------------------------------------------
 
-    def _install(self, res, obj, rv):
-        """Puts a loaded object in place (no event)."""
+    # The state file is line-oriented so loading reuses each object's bytes:
+    #   {"kind":"K8sTestApiserverState","resourceVersion":"N","floor":F,
+    #    "objects":C,"history":H}
+    #   C lines: RESOURCE <tab> KEY <tab> RV <tab> the stored object
+    #   H times: {"rv":..,"type":..,"resource":..,"key":..}, then the object
+    #            and the previous one (or null), each as RV <tab> bytes
+    # The journal (FILE.journal) has one line per change after the snapshot:
+    #   {"rv":..,"type":..,"resource":..,"object":{...}}
+
+    @staticmethod
+    def _entry_from(res, text):
+        rv, _, raw = text.rstrip(b"\n").partition(b"\t")
+        if raw == b"null":
+            return None
+        return Entry(res, None, int(rv), raw)
+
+    def _load_snapshot(self, f):
+        head = json.loads(f.readline())
+        if head.get("kind") != "K8sTestApiserverState":
+            raise ValueError("%s is not a state file of apiserver.py" % self.state_path)
+        self.rv = int(head["resourceVersion"])
+        self.floor = int(head.get("floor", self.rv))
+        by_rv = {}
+        for _ in range(head["objects"]):
+            name, key, rest = f.readline().split(b"\t", 2)
+            res, key = BY_NAME[name.decode()], key.decode()
+            entry = self._entry_from(res, rest)
+            self.objects[res.name][key] = entry
+            if res.name == "services":
+                self.allocator.hold(key, entry.obj)
+            by_rv[(res.name, key, entry.rv)] = entry
+        for res in RESOURCES:
+            self._sorted[res.name] = None
+        for _ in range(head["history"]):
+            ev = json.loads(f.readline())
+            res = BY_NAME[ev["resource"]]
+            entries = []
+            for line in (f.readline(), f.readline()):
+                # Objects still current share their entry with the store.
+                entry = self._entry_from(res, line)
+                if entry is not None:
+                    entry = by_rv.get((res.name, ev["key"], entry.rv), entry)
+                entries.append(entry)
+            self.events.append(Event(ev["rv"], ev["type"], res, ev["key"], entries[0],
+                                     entries[1]))
+            self.event_rvs.append(ev["rv"])
+
+    def _replay_journal(self, f):
+        replayed = False
+        for line in f:
+            try:
+                ev = json.loads(line)
+            except ValueError:
+                break        # a line cut short by a kill: that change never completed
+            if ev["rv"] <= self.rv:
+                continue
+            res = BY_NAME[ev["resource"]]
+            obj = ev["object"]
+            key = res.key(obj["metadata"].get("namespace"), obj["metadata"]["name"])
+            entry = Entry(res, obj, ev["rv"])
+            if ev["type"] == "DELETED":
+                prev = self._remove(res, key)
+            else:
+                prev = self._remove(res, key)
+                self._install_entry(res, entry)
+            self.rv = ev["rv"]
+            self.events.append(Event(ev["rv"], ev["type"], res, key, entry, prev))
+            self.event_rvs.append(ev["rv"])
+            replayed = True
+        return replayed
+
+    def _install_entry(self, res, entry):
+        obj = entry.obj
         key = res.key(obj["metadata"].get("namespace"), obj["metadata"]["name"])
-        entry = Entry(res, obj, rv)
         self.objects[res.name][key] = entry
         self._sorted[res.name] = None
         if res.name == "services":
             self.allocator.hold(key, obj)
-        return key, entry
+        return key
 
     def _remove(self, res, key):
         prev = self.objects[res.name].pop(key, None)
@@ -709,60 +806,26 @@ class Store:
         return prev
 
     def load_state(self):
-        """Loads the snapshot and replays the journal after it."""
+        """Loads the snapshot and replays the journal after it; False when
+        there was no state."""
         path = self.state_path
         if not path:
             return False
         loaded = False
-        if os.path.exists(path):
-            with open(path, "rb") as f:
-                doc = json.load(f)
-            self.rv = int(doc.get("resourceVersion", "0"))
-            for obj in doc.get("objects", []):
-                res = BY_KIND[(obj["apiVersion"], obj["kind"])]
-                self._install(res, obj, int(obj["metadata"]["resourceVersion"]))
-            for ev in doc.get("history", []):
-                res = BY_NAME[ev["resource"]]
-                entry = Entry(res, ev["object"], ev["rv"])
-                prev = Entry(res, ev["prev"], int(ev["prev"]["metadata"]["resourceVersion"])) \
-                    if ev.get("prev") else None
-                self.events.append(Event(ev["rv"], ev["type"], res, ev["key"], entry, prev))
-                self.event_rvs.append(ev["rv"])
-            self.floor = int(doc.get("floor", self.rv))
-            loaded = True
-        jpath = path + ".journal"
-        if os.path.exists(jpath):
-            with open(jpath, "rb") as f:
-                for line in f:
-                    try:
-                        ev = json.loads(line)
-                    except ValueError:
-                        break        # a line cut short by a kill: the rest never happened
-                    if ev["rv"] <= self.rv:
-                        continue
-                    res = BY_NAME[ev["resource"]]
-                    obj = ev["object"]
-                    key = res.key(obj["metadata"].get("namespace"), obj["metadata"]["name"])
-                    if ev["type"] == "DELETED":
-                        prev = self._remove(res, key)
-                        entry = Entry(res, obj, ev["rv"])
-                    else:
-                        prev = self.objects[res.name].get(key)
-                        if prev is not None and res.name == "services":
-                            self.allocator.release(key, prev.obj)
-                        _, entry = self._install(res, obj, ev["rv"])
-                    self.rv = ev["rv"]
-                    self.events.append(Event(ev["rv"], ev["type"], res, key, entry, prev))
-                    self.event_rvs.append(ev["rv"])
-                    loaded = True
-        if len(self.events) > self.history_max:
-            drop = len(self.events) - self.history_max
-            self.floor = max(self.floor, self.events[drop - 1].rv)
-            del self.events[:drop]
-            del self.event_rvs[:drop]
-        if not loaded:
-            return False
-        return True
+        with self.cond:
+            if os.path.exists(path):
+                with open(path, "rb") as f:
+                    self._load_snapshot(f)
+                loaded = True
+            if os.path.exists(path + ".journal"):
+                with open(path + ".journal", "rb") as f:
+                    loaded = self._replay_journal(f) or loaded
+            if len(self.events) > self.history_max:
+                drop = len(self.events) - self.history_max
+                self.floor = max(self.floor, self.events[drop - 1].rv)
+                del self.events[:drop]
+                del self.event_rvs[:drop]
+        return loaded
 
     def write_snapshot(self):
         """Writes the state file (atomically) and starts a new journal."""
@@ -770,25 +833,22 @@ class Store:
             return
         with self.cond:
             tmp = self.state_path + ".tmp"
+            count = sum(len(self.objects[r.name]) for r in RESOURCES)
             with open(tmp, "wb") as f:
                 f.write(b'{"kind":"K8sTestApiserverState","resourceVersion":"%d","floor":%d,'
-                        b'"objects":[' % (self.rv, self.floor))
-                first = True
+                        b'"objects":%d,"history":%d}\n' % (self.rv, self.floor, count,
+                                                             len(self.events)))
                 for res in RESOURCES:
-                    for entry in self.objects[res.name].values():
-                        if not first:
-                            f.write(b",")
-                        f.write(entry.raw)
-                        first = False
-                f.write(b'],"history":[')
-                for i, ev in enumerate(self.events):
-                    if i:
-                        f.write(b",")
-                    f.write(b'{"rv":%d,"type":"%s","resource":"%s","key":%s,"object":%s,'
-                            b'"prev":%s}' % (ev.rv, ev.type.encode(), ev.res.name.encode(),
-                                             json.dumps(ev.key).encode(), ev.entry.raw,
-                                             ev.prev.raw if ev.prev else b"null"))
-                f.write(b"]}\n")
+                    name = res.name.encode()
+                    for key, entry in self.objects[res.name].items():
+                        f.write(b"%s\t%s\t%d\t%s\n" % (name, key.encode(), entry.rv,
+                                                         entry.raw))
+                for ev in self.events:
+                    f.write(b'{"rv":%d,"type":"%s","resource":"%s","key":%s}\n%d\t%s\n'
+                            % (ev.rv, ev.type.encode(), ev.res.name.encode(),
+                               json.dumps(ev.key).encode(), ev.entry.rv, ev.entry.raw))
+                    f.write(b"%d\t%s\n" % (ev.prev.rv, ev.prev.raw) if ev.prev
+                            else b"0\tnull\n")
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, self.state_path)
@@ -827,7 +887,7 @@ class Store:
                     skipped += 1
                     continue
                 try:
-                    self._create_locked(res, ns, obj)
+                    self._create_locked(res, ns, obj, keep_status=True)
                 except ApiError as e:
                     raise ValueError("preload: %s %s: %s" % (res.kind, meta.get("name"),
                                                               e.message))

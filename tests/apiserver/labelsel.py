@@ -12,7 +12,7 @@ Field selectors: comma-separated key=v, key==v, key!=v; backslash escapes
 
 import re
 
-__all__ = ["SelectorError", "LabelSelector", "FieldSelector"]
+__all__ = ["SelectorError", "LabelSelector", "FieldSelector", "check_key", "check_value"]
 
 
 class SelectorError(ValueError):
@@ -24,7 +24,7 @@ _NAME_RE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$")
 _PREFIX_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
 
-def _check_key(key):
+def check_key(key):
     prefix, _, name = key.rpartition("/")
     if "/" in key and (not prefix or len(prefix) > 253 or not _PREFIX_RE.match(prefix)):
         raise SelectorError("unable to parse requirement: invalid label key %r: prefix part "
@@ -35,7 +35,7 @@ def _check_key(key):
                             "start and end with an alphanumeric character" % key)
 
 
-def _check_value(value):
+def check_value(value):
     if len(value) > 63 or not _NAME_RE.match(value):
         raise SelectorError("unable to parse requirement: invalid label value: %r: a valid label "
                             "must be an empty string or consist of alphanumeric characters, '-', "
@@ -92,11 +92,11 @@ class LabelSelector:
                 if not isinstance(key, tuple):
                     raise SelectorError("unable to parse requirement: expected a key after '!'")
                 pos += 1
-                _check_key(key[1])
+                check_key(key[1])
                 reqs.append((key[1], "!", ()))
             elif isinstance(tok, tuple):
                 key = tok[1]
-                _check_key(key)
+                check_key(key)
                 op = peek()
                 if op is None or op == ",":
                     reqs.append((key, "exists", ()))
@@ -108,7 +108,7 @@ class LabelSelector:
                         val = val[1]
                     else:
                         val = ""
-                    _check_value(val)
+                    check_value(val)
                     reqs.append((key, "!=" if op == "!=" else "=", (val,)))
                 elif op in ("<", ">"):
                     pos += 1
@@ -131,7 +131,7 @@ class LabelSelector:
                             pos += 1
                             break
                         if isinstance(t, tuple):
-                            _check_value(t[1])
+                            check_value(t[1])
                             values.append(t[1])
                             pos += 1
                         elif t == ",":
