@@ -186,6 +186,21 @@ struct informer_ops {
 
 enum informer_phase { INF_IDLE, INF_LISTING, INF_WATCHING };
 
+/* A list response read as it arrives: each element of "items" is parsed
+ * and applied as soon as its closing brace is in, "metadata" is kept for
+ * the end; the page is never held whole, whatever its size. */
+struct list_scan {
+	int depth;
+	bool in_str, esc, expect_key, key_str, in_items;
+	char key[16], cur_key[16];
+	size_t klen;
+	int cap;                          /* 0, CAP_META or CAP_ITEM */
+	int cap_depth;
+	struct buf item, meta;
+	int error;                        /* negative errno: stop reading */
+	unsigned items;
+};
+
 struct informer_stats {
 	uint64_t lists, relists, watches, watch_restarts, expired, events, bookmarks, errors;
 	uint64_t decode_errors;
@@ -208,8 +223,10 @@ struct informer {
 	bool got_event;                   /* the current watch delivered something */
 	bool expired;                     /* the current watch reported 410 */
 	long http_status;
-	struct buf body;                  /* a list page, or an error body */
+	struct buf body;                  /* an error body */
+	struct list_scan scan;            /* the list page being received */
 	struct buf line;                  /* the watch event being received */
+	unsigned page_items;              /* items seen in the current list page */
 	struct smap objects;              /* key -> struct object */
 	struct informer_stats stats;
 	/* Tunables (tests shorten them). */
@@ -242,8 +259,11 @@ void api_cancel(struct api *api, struct informer *inf);
 /* Wait for API sockets or the extra fds, at most timeout_ms; then do the
  * transfers and report finished requests to their informers. */
 int api_poll(struct api *api, struct pollfd *extra, unsigned n_extra, int timeout_ms);
-/* One GET, synchronously, for start-up checks: body in *ret (free it). */
-int api_get(struct api *api, const char *path, long *ret_status, char **ret_body);
+/* One GET in the loop; done gets the status and body (err: the transfer
+ * failed). */
+typedef void (*api_done_fn)(void *ud, long status, const char *body, size_t len,
+			    const char *err);
+int api_get_async(struct api *api, const char *path, api_done_fn done, void *ud);
 
 
 /* ---- the agent ---------------------------------------------------------- */
@@ -315,6 +335,7 @@ struct health_svc {
 struct health {
 	struct smap svcs;                /* "ns/name" -> struct health_svc */
 	struct smap slices;              /* slice key -> struct health_slice */
+	bool ports_dirty;                /* health-check ports to open or close */
 };
 void health_service(struct agent *a, const char *key, const cJSON *svc, bool selected);
 void health_service_gone(struct agent *a, const char *key);
@@ -430,7 +451,8 @@ struct runner {
 	unsigned node_failures;
 	double next_full;                /* mono time of the next periodic resync */
 	double zone_due;                 /* the zone is rewritten at most once a second */
-	bool synced_once;
+	unsigned layers;                 /* layers synced at least once */
+	bool synced_once;                /* every layer has been */
 	bool last_ok;
 	double last_ok_mono;
 };
@@ -453,6 +475,7 @@ struct agent {
 	struct server *server;
 	struct runner runner;
 	bool stopping;
+	double start_mono;               /* when main() began */
 };
 
 bool agent_all_synced(const struct agent *a);

@@ -24,7 +24,10 @@
 
 struct xfer {
 	struct api *api;
-	struct informer *inf;
+	struct informer *inf;            /* or a one-shot GET: */
+	api_done_fn done;
+	void *ud;
+	struct buf body;
 	CURL *h;
 	struct curl_slist *headers;
 	char errbuf[CURL_ERROR_SIZE];
@@ -63,6 +66,7 @@ static void xfer_free(struct xfer *x)
 		curl_easy_cleanup(x->h);
 	}
 	curl_slist_free_all(x->headers);
+	buf_free(&x->body);
 	free(x);
 }
 
@@ -87,6 +91,9 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
 	long status = 0;
 
 	curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
+	if (!x->inf)
+		return x->body.len > (1u << 20) || buf_append(&x->body, data, size * nmemb) < 0 ?
+		       0 : size * nmemb;
 	/* A short return makes curl end the transfer with CURLE_WRITE_ERROR:
 	 * the informer wants this stream no more (410, a broken event). */
 	return informer_feed(x->inf, status, data, size * nmemb) < 0 ? 0 : size * nmemb;
@@ -159,7 +166,8 @@ static int setup_handle(struct api *api, CURL *h, const char *url, struct curl_s
 	return 0;
 }
 
-int api_start(struct api *api, struct informer *inf, const char *path_query)
+static int start_xfer(struct api *api, struct informer *inf, api_done_fn done, void *ud,
+		      const char *path_query)
 {
 	struct xfer *x = calloc(1, sizeof(*x));
 	char *url = xasprintf("%s%s", api->cfg->server, path_query);
@@ -168,6 +176,8 @@ int api_start(struct api *api, struct informer *inf, const char *path_query)
 	if (r >= 0) {
 		x->api = api;
 		x->inf = inf;
+		x->done = done;
+		x->ud = ud;
 		x->h = curl_easy_init();
 		r = x->h ? setup_handle(api, x->h, url, &x->headers, x->errbuf) : -ENOMEM;
 	}
@@ -177,7 +187,8 @@ int api_start(struct api *api, struct informer *inf, const char *path_query)
 		curl_easy_setopt(x->h, CURLOPT_PRIVATE, x);
 		/* A list page must come in a minute; a watch ends by itself
 		 * within timeoutSeconds (at most 10 minutes): 15 is a hang. */
-		curl_easy_setopt(x->h, CURLOPT_TIMEOUT, inf->phase == INF_WATCHING ? 900L : 60L);
+		curl_easy_setopt(x->h, CURLOPT_TIMEOUT,
+				 inf && inf->phase == INF_WATCHING ? 900L : inf ? 60L : 10L);
 		if (curl_multi_add_handle(api->multi, x->h) != CURLM_OK)
 			r = -EIO;
 	}
@@ -193,6 +204,16 @@ int api_start(struct api *api, struct informer *inf, const char *path_query)
 	x->next = api->xfers;
 	api->xfers = x;
 	return 0;
+}
+
+int api_start(struct api *api, struct informer *inf, const char *path_query)
+{
+	return start_xfer(api, inf, NULL, NULL, path_query);
+}
+
+int api_get_async(struct api *api, const char *path, api_done_fn done, void *ud)
+{
+	return start_xfer(api, NULL, done, ud, path);
 }
 
 static void unlink_xfer(struct api *api, struct xfer *x)
@@ -233,8 +254,12 @@ static void finish(struct api *api, CURLMsg *msg)
 	snprintf(err, sizeof(err), "%s", x->errbuf[0] ? x->errbuf : curl_easy_strerror(res));
 	inf = x->inf;
 	unlink_xfer(api, x);
+	if (!inf)
+		x->done(x->ud, status, x->body.p ? x->body.p : "", x->body.len,
+			res == CURLE_OK ? NULL : err);
 	xfer_free(x);
-	informer_done(inf, status, res == CURLE_OK, err);
+	if (inf)
+		informer_done(inf, status, res == CURLE_OK, err);
 }
 
 int api_poll(struct api *api, struct pollfd *extra, unsigned n_extra, int timeout_ms)
@@ -265,43 +290,4 @@ int api_poll(struct api *api, struct pollfd *extra, unsigned n_extra, int timeou
 		if (msg->msg == CURLMSG_DONE)
 			finish(api, msg);
 	return 0;
-}
-
-static size_t collect(char *data, size_t size, size_t nmemb, void *ud)
-{
-	return buf_append(ud, data, size * nmemb) < 0 ? 0 : size * nmemb;
-}
-
-int api_get(struct api *api, const char *path, long *ret_status, char **ret_body)
-{
-	char errbuf[CURL_ERROR_SIZE] = "";
-	struct curl_slist *headers = NULL;
-	struct buf body = { 0 };
-	char *url = xasprintf("%s%s", api->cfg->server, path);
-	CURL *h = curl_easy_init();
-	CURLcode res = CURLE_OUT_OF_MEMORY;
-	int r = url && h ? setup_handle(api, h, url, &headers, errbuf) : -ENOMEM;
-
-	*ret_status = 0;
-	*ret_body = NULL;
-	if (r >= 0) {
-		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
-		curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
-		curl_easy_setopt(h, CURLOPT_TIMEOUT, 10L);
-		res = curl_easy_perform(h);
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, ret_status);
-		if (res != CURLE_OK) {
-			log_warn("GET %s: %s", url, errbuf[0] ? errbuf : curl_easy_strerror(res));
-			r = -EIO;
-		}
-	}
-	if (r >= 0) {
-		*ret_body = body.p ? body.p : strdup("");
-		body.p = NULL;
-	}
-	buf_free(&body);
-	curl_slist_free_all(headers);
-	curl_easy_cleanup(h);
-	free(url);
-	return r;
 }

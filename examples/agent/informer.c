@@ -10,7 +10,11 @@
  *
  * The watch body is a stream of JSON objects, one per line; each line is
  * parsed as soon as it is complete, so a watch is never held in memory
- * beyond one event.  List pages (limit=500) are parsed whole.
+ * beyond one event.  A list page is read the same way: each item is parsed
+ * when its closing brace arrives.  Holding one item at a time, the page
+ * size is only a matter of round trips: pages of 10,000 (client-go asks for
+ * 500 but its first list, resourceVersion=0, is answered whole from the
+ * watch cache, whatever the limit).
  *
  * The informer knows nothing of HTTP: a transport (api.c) runs the requests
  * and feeds the bytes in, so tests can drive it with fixtures.
@@ -48,11 +52,26 @@ void informer_init(struct informer *inf, enum kind k, const char *label_selector
 		.label_selector = label_selector,
 		.ops = ops,
 		.ud = ud,
-		.page_limit = 500,
+		.page_limit = 10000,
 		.watch_timeout = 0,       /* 0: client-go's 5-10 min, drawn per watch */
 		.backoff_base = 0.25,
 		.backoff_cap = 30,
 	};
+}
+
+static void scan_reset(struct list_scan *sc)
+{
+	struct buf item = sc->item, meta = sc->meta;
+
+	item.len = meta.len = 0;
+	*sc = (struct list_scan){ .item = item, .meta = meta };
+}
+
+static void scan_free(struct list_scan *sc)
+{
+	buf_free(&sc->item);
+	buf_free(&sc->meta);
+	scan_reset(sc);
 }
 
 void informer_clear(struct informer *inf)
@@ -60,6 +79,7 @@ void informer_clear(struct informer *inf)
 	free(inf->rv);
 	free(inf->cont);
 	buf_free(&inf->body);
+	scan_free(&inf->scan);
 	buf_free(&inf->line);
 	smap_free(&inf->objects, object_free);
 	inf->rv = inf->cont = NULL;
@@ -163,6 +183,7 @@ double informer_tick(struct informer *inf, double now)
 		return inf->next_start;
 	buf_free(&inf->body);
 	buf_free(&inf->line);
+	scan_reset(&inf->scan);
 	inf->http_status = 0;
 	inf->got_event = inf->expired = false;
 	if (!inf->rv) {
@@ -380,17 +401,143 @@ static int handle_line(struct informer *inf, const char *line, size_t len)
 	return r;
 }
 
+/* ---- the list stream ---- */
+
+enum { CAP_META = 1, CAP_ITEM = 2 };
+
+static int list_item(struct informer *inf, const char *text, size_t len)
+{
+	cJSON *item = cJSON_ParseWithLength(text, len);
+	int r;
+
+	if (!item || !cJSON_IsObject(item)) {
+		cJSON_Delete(item);
+		inf->stats.decode_errors++;
+		return -EBADMSG;
+	}
+	r = upsert(inf, item);
+	cJSON_Delete(item);
+	inf->scan.items++;
+	return r;
+}
+
+/* Close the byte span [from, to) of the capture into its buffer. */
+static int cap_flush(struct list_scan *sc, const char *data, size_t from, size_t to)
+{
+	if (!sc->cap || to <= from)
+		return 0;
+	return buf_append(sc->cap == CAP_META ? &sc->meta : &sc->item, data + from, to - from);
+}
+
+static int scan_list(struct informer *inf, const char *data, size_t len)
+{
+	struct list_scan *sc = &inf->scan;
+	size_t i, from = 0;
+
+	for (i = 0; i < len && sc->error >= 0; i++) {
+		char c = data[i];
+
+		if (sc->in_str) {
+			if (sc->esc) {
+				sc->esc = false;
+			} else if (c == '\\') {
+				sc->esc = true;
+			} else if (c == '"') {
+				sc->in_str = false;
+				if (sc->key_str) {
+					memcpy(sc->cur_key, sc->key, sc->klen);
+					sc->cur_key[sc->klen] = '\0';
+				}
+			} else if (sc->key_str) {
+				if (sc->klen < sizeof(sc->key) - 1)
+					sc->key[sc->klen++] = c;
+				else
+					sc->key_str = false;   /* a long key: not one we want */
+			}
+			continue;
+		}
+		switch (c) {
+		case '"':
+			sc->in_str = true;
+			sc->esc = false;
+			sc->key_str = sc->depth == 1 && sc->expect_key;
+			sc->klen = 0;
+			if (sc->key_str)
+				sc->cur_key[0] = '\0';
+			break;
+		case '{':
+		case '[':
+			sc->depth++;
+			if (sc->depth == 1)
+				sc->expect_key = true;
+			if (sc->cap)
+				break;
+			if (sc->depth == 2 && c == '{' && strcmp(sc->cur_key, "metadata") == 0) {
+				sc->cap = CAP_META;
+				sc->meta.len = 0;
+			} else if (sc->depth == 2 && c == '[' && strcmp(sc->cur_key, "items") == 0) {
+				sc->in_items = true;
+			} else if (sc->depth == 3 && sc->in_items && c == '{') {
+				sc->cap = CAP_ITEM;
+				sc->item.len = 0;
+			}
+			if (sc->cap) {
+				sc->cap_depth = sc->depth;
+				from = i;
+			}
+			break;
+		case '}':
+		case ']':
+			if (sc->cap && sc->depth == sc->cap_depth) {
+				int was = sc->cap;
+
+				sc->error = cap_flush(sc, data, from, i + 1);
+				sc->cap = 0;
+				if (was == CAP_ITEM && sc->error >= 0)
+					sc->error = list_item(inf, sc->item.p, sc->item.len);
+			}
+			if (sc->depth == 2 && sc->in_items && c == ']')
+				sc->in_items = false;
+			sc->depth--;
+			if (sc->depth < 0)
+				sc->error = -EBADMSG;
+			break;
+		case ':':
+			if (sc->depth == 1)
+				sc->expect_key = false;
+			break;
+		case ',':
+			if (sc->depth == 1)
+				sc->expect_key = true;
+			break;
+		default:
+			break;
+		}
+	}
+	if (sc->error >= 0)
+		sc->error = cap_flush(sc, data, from, len);
+	if (sc->error < 0) {
+		inf->stats.decode_errors++;
+		return sc->error;
+	}
+	return 0;
+}
+
 int informer_feed(struct informer *inf, long status, const char *data, size_t len)
 {
 	size_t start = 0, i;
 	int r;
 
 	inf->http_status = status;
-	if (inf->phase != INF_WATCHING || status != 200) {
-		if (status != 200 && inf->body.len + len > ERROR_BODY_MAX)
+	if (status != 200) {
+		if (inf->body.len + len > ERROR_BODY_MAX)
 			return 0;   /* enough of an error body to report it */
 		return buf_append(&inf->body, data, len);
 	}
+	if (inf->phase == INF_LISTING)
+		return scan_list(inf, data, len);
+	if (inf->phase != INF_WATCHING)
+		return 0;
 	/* Complete lines are parsed straight from the transport's buffer; only
 	 * a partial line is kept for the next call. */
 	for (i = 0; i < len; i++) {
@@ -426,28 +573,24 @@ static const char *status_message(struct informer *inf)
 
 static int list_page(struct informer *inf, double now)
 {
-	cJSON *root = cJSON_ParseWithLength(inf->body.p, inf->body.len), *item;
+	struct list_scan *sc = &inf->scan;
+	cJSON *meta = NULL;
 	const char *rv, *cont;
 	int r = 0;
 
-	if (!root || !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(root, "items"))) {
+	if (sc->error < 0 || sc->depth != 0 || !sc->meta.len ||
+	    !(meta = cJSON_ParseWithLength(sc->meta.p, sc->meta.len))) {
 		inf->stats.decode_errors++;
-		cJSON_Delete(root);
 		return -EBADMSG;
 	}
-	cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(root, "items"))
-		if (cJSON_IsObject(item) && (r = upsert(inf, item)) < 0)
-			break;
-	rv = json_str(root, "metadata.resourceVersion");
-	cont = json_str(root, "metadata.continue");
-	if (r >= 0 && cont && *cont) {
+	rv = json_str(meta, "resourceVersion");
+	cont = json_str(meta, "continue");
+	if (cont && *cont) {
 		set_str(&inf->cont, cont);
-	} else if (r >= 0) {
-		if (!rv || !*rv) {
-			cJSON_Delete(root);
-			inf->stats.decode_errors++;
-			return -EBADMSG;
-		}
+	} else if (!rv || !*rv) {
+		inf->stats.decode_errors++;
+		r = -EBADMSG;
+	} else {
 		r = drop_stale(inf);
 		set_str(&inf->rv, rv);
 		set_str(&inf->cont, NULL);
@@ -461,7 +604,7 @@ static int list_page(struct informer *inf, double now)
 			inf->ops->synced(inf->ud, inf->kind);
 		}
 	}
-	cJSON_Delete(root);
+	cJSON_Delete(meta);
 	inf->next_start = now;
 	return r;
 }
@@ -529,4 +672,8 @@ void informer_done(struct informer *inf, long status, bool curl_ok, const char *
 		watch_done(inf, status, curl_ok, curl_error, now);
 	buf_free(&inf->body);
 	buf_free(&inf->line);
+	if (!inf->cont)
+		scan_free(&inf->scan);    /* between pages the buffers are reused */
+	else
+		scan_reset(&inf->scan);
 }

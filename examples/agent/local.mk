@@ -19,5 +19,16 @@ tests_agent_test_agent_unit_CFLAGS = $(AM_CFLAGS) $(CJSON_CFLAGS) $(CHECK_CFLAGS
 tests_agent_test_agent_unit_LDADD = $(CJSON_LIBS) $(CHECK_LIBS) -lm
 
 # Real kernel, real traffic (root): agents against the test API server.
-TESTS += tests/netns/test-agent-cluster.sh
-EXTRA_DIST += tests/netns/agent-lib.sh tests/netns/test-agent-cluster.sh
+TESTS += tests/netns/test-agent-cluster.sh tests/netns/test-agent-features.sh
+EXTRA_DIST += tests/netns/agent-lib.sh tests/netns/test-agent-cluster.sh \
+	tests/netns/test-agent-features.sh
+
+# Benchmark: start to first sync, change-to-kernel latency, memory and idle
+# CPU with 10,000 services (bench/agent-bench.sh runs it, with the peers).
+noinst_PROGRAMS += bench/agent-bench
+bench_agent_bench_SOURCES = bench/agent-bench.c examples/agent/agent.h examples/agent/util.c \
+	examples/agent/yaml.c examples/agent/kubeconfig.c
+bench_agent_bench_CFLAGS = $(AM_CFLAGS) $(CJSON_CFLAGS) $(LIBCURL_CFLAGS)
+bench_agent_bench_LDADD = $(CJSON_LIBS) $(LIBCURL_LIBS) -lm
+BENCH_RUNNERS += bench/agent-bench.sh
+EXTRA_DIST += bench/agent-bench.sh

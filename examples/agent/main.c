@@ -215,7 +215,8 @@ static void on_synced(void *ud, enum kind k)
 
 	a->synced_kinds |= 1u << k;
 	if (agent_all_synced(a))
-		log_info("every initial list is in: first sync");
+		log_info("every initial list is in, %.0f ms after start",
+			 (mono_now() - a->start_mono) * 1e3);
 	runner_queue(a);
 }
 
@@ -230,24 +231,31 @@ static const struct informer_ops ops = { on_upsert, on_remove, on_synced, on_req
 
 /* ---- start and stop ---- */
 
-static void check_own_node(struct agent *a)
+static void own_node_checked(void *ud, long status, const char *body, size_t len, const char *err)
 {
-	char *path = xasprintf("/api/v1/nodes/%s", a->opt.node_name), *body = NULL;
-	long status = 0;
+	struct agent *a = ud;
 
 	/* Early and explicit about credentials; the informers retry anyway. */
-	if (path && api_get(a->api, path, &status, &body) >= 0) {
-		if (status == 200)
-			log_info("API server %s: node %s found", a->kcfg.server, a->opt.node_name);
-		else if (status == 401 || status == 403)
-			log_err("API server %s: GET %s: HTTP %ld (check the credentials and RBAC)",
-				a->kcfg.server, path, status);
-		else if (status == 404)
-			log_warn("API server %s: no Node %s yet", a->kcfg.server, a->opt.node_name);
-		else
-			log_warn("API server %s: GET %s: HTTP %ld", a->kcfg.server, path, status);
-	}
-	free(body);
+	if (err)
+		log_warn("API server %s: %s", a->kcfg.server, err);
+	else if (status == 200)
+		log_info("API server %s: node %s found", a->kcfg.server, a->opt.node_name);
+	else if (status == 401 || status == 403)
+		log_err("API server %s: GET node %s: HTTP %ld (check the credentials and RBAC)",
+			a->kcfg.server, a->opt.node_name, status);
+	else if (status == 404)
+		log_warn("API server %s: no Node %s yet", a->kcfg.server, a->opt.node_name);
+	else
+		log_warn("API server %s: GET node %s: HTTP %ld", a->kcfg.server, a->opt.node_name,
+			 status);
+}
+
+static void check_own_node(struct agent *a)
+{
+	char *path = xasprintf("/api/v1/nodes/%s", a->opt.node_name);
+
+	if (path)
+		api_get_async(a->api, path, own_node_checked, a);
 	free(path);
 }
 
@@ -397,6 +405,7 @@ int main(int argc, char **argv)
 	int sfd, r;
 	size_t i;
 
+	a.start_mono = mono_now();
 	if (parse_args(argc, argv, &a.opt) < 0)
 		return 2;
 	srand48((long)getpid() ^ (long)time(NULL));

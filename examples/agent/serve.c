@@ -247,6 +247,9 @@ void server_update_health_ports(struct server *s)
 	struct smap_node *n;
 	size_t i;
 
+	if (!a->health.ports_dirty)
+		return;
+	a->health.ports_dirty = false;
 	/* Close listeners whose service no longer wants one (or moved). */
 	for (i = 0; i < s->nls;) {
 		struct listener *l = &s->ls[i];
@@ -277,6 +280,7 @@ void server_update_health_ports(struct server *s)
 		if (fd < 0) {
 			log_warn("health check node port %u (%s): %s; retrying at the next sync",
 				 h->hc_node_port, n->key, strerror(-fd));
+			a->health.ports_dirty = true;
 			continue;
 		}
 		log_info("health check node port %u (%s) open", h->hc_node_port, n->key);

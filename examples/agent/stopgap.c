@@ -70,15 +70,21 @@ void health_service(struct agent *a, const char *key, const cJSON *svc, bool sel
 	const cJSON *port = json_at(svc, "spec.healthCheckNodePort");
 	const char *etp = json_str(svc, "spec.externalTrafficPolicy");
 	const char *itp = json_str(svc, "spec.internalTrafficPolicy");
+	uint16_t old_port;
+	bool old_selected;
 
 	if (!e)
 		return;
+	old_port = e->s.hc_node_port;
+	old_selected = e->s.selected;
 	e->has_service = true;
 	e->s.selected = selected;
 	e->s.etp_local = etp && strcmp(etp, "Local") == 0;
 	e->s.itp_local = itp && strcmp(itp, "Local") == 0;
 	e->s.hc_node_port = cJSON_IsNumber(port) && port->valueint > 0 && port->valueint < 65536 &&
 			    e->s.etp_local ? (uint16_t)port->valueint : 0;
+	if (e->s.hc_node_port != old_port || (e->s.hc_node_port && selected != old_selected))
+		a->health.ports_dirty = true;
 }
 
 void health_service_gone(struct agent *a, const char *key)
@@ -87,6 +93,8 @@ void health_service_gone(struct agent *a, const char *key)
 
 	if (!e)
 		return;
+	if (e->s.hc_node_port)
+		a->health.ports_dirty = true;
 	e->has_service = false;
 	e->s.hc_node_port = 0;
 	e->s.selected = false;

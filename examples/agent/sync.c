@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The sync loop, kube-proxy's bounded-frequency runner: nothing before every
- * initial list is in; then a sync whenever something changed, at most one
+ * The sync loop, kube-proxy's bounded-frequency runner: no layer is synced
+ * before the initial lists it reads are in (the node: Nodes; Service NAT:
+ * Services, EndpointSlices and Nodes, as kube-proxy; NetworkPolicy:
+ * Namespaces, Pods and NetworkPolicies; the zone: Services, EndpointSlices,
+ * Pods), so one layer's long list does not hold back another's first sync; then a sync whenever something changed, at most one
  * per --min-sync-period on average with a burst of 2 (a token bucket), so a
  * single change goes to the kernel at once while a storm of changes is
  * coalesced; a full resync every --sync-period and after any failure; a
@@ -35,6 +38,19 @@ void runner_init(struct runner *r, double min_interval, double max_interval, dou
 		.refilled = now,
 		.next_full = max_interval > 0 ? now + max_interval : 0,
 	};
+}
+
+#define KB(k) (1u << (k))
+#define NEED_NODE   KB(K_NODE)
+#define NEED_NAT    (KB(K_SERVICE) | KB(K_SLICE) | KB(K_NODE))
+#define NEED_POLICY (KB(K_NAMESPACE) | KB(K_POD) | KB(K_POLICY))
+#define NEED_ZONE   (KB(K_SERVICE) | KB(K_SLICE) | KB(K_POD))
+
+enum { L_NODE = 1, L_NAT = 2, L_POLICY = 4, L_ALL = 7 };
+
+static bool lists_in(const struct agent *a, unsigned need)
+{
+	return (a->synced_kinds & need) == need;
 }
 
 bool agent_all_synced(const struct agent *a)
@@ -97,7 +113,7 @@ static int sync_proxy(struct agent *a)
 
 	if (full && (r = stopgap_proxy_rebuild(a)) < 0)
 		return r;
-	if (!a->model.proxy_dirty && !full)
+	if (!a->model.proxy_dirty && !full && (a->runner.layers & L_NAT))
 		return 0;
 	r = k8snet_proxy_sync(a->model.proxy);
 	d = mono_now() - t0;
@@ -110,7 +126,7 @@ static int sync_proxy(struct agent *a)
 	}
 	histogram_observe(&a->metrics.sync_all, d);
 	/* The first sync of a proxy replaces the table: a full one too. */
-	full = full || !a->runner.synced_once;
+	full = full || !(a->runner.layers & L_NAT);
 	histogram_observe(full ? &a->metrics.sync_full : &a->metrics.sync_partial, d);
 	log_debug("Service NAT %s sync: %.2f ms, %d messages", full ? "full" : "partial", d * 1e3, r);
 	a->model.proxy_dirty = a->model.proxy_full = false;
@@ -126,7 +142,7 @@ static int sync_policy(struct agent *a)
 
 	if (full && (r = stopgap_policy_rebuild(a)) < 0)
 		return r;
-	if (!a->model.policy_dirty && !full)
+	if (!a->model.policy_dirty && !full && (a->runner.layers & L_POLICY))
 		return 0;
 	r = k8snet_policy_db_sync(a->model.pdb, a->opt.node_name);
 	d = mono_now() - t0;
@@ -147,17 +163,58 @@ static void sync_zone(struct agent *a, double now)
 {
 	struct runner *r = &a->runner;
 
-	if (!a->opt.zone_file || !a->model.zone_dirty || now < r->zone_due)
+	if (!a->opt.zone_file || !a->model.zone_dirty || now < r->zone_due ||
+	    !lists_in(a, NEED_ZONE))
 		return;
 	if (zone_sync(a) >= 0)
 		a->model.zone_dirty = false;
 	r->zone_due = now + (r->min_interval > ZONE_MIN_PERIOD ? r->min_interval : ZONE_MIN_PERIOD);
 }
 
-static void do_sync(struct agent *a, bool full, double now)
+static void first_layer_sync(struct agent *a, unsigned layer, const char *what, double took)
+{
+	struct runner *r = &a->runner;
+
+	if (r->layers & layer)
+		return;
+	r->layers |= layer;
+	log_info("%s: first sync in %.1f ms, %.0f ms after start", what, took * 1e3,
+		 (mono_now() - a->start_mono) * 1e3);
+	if (r->layers != L_ALL)
+		return;
+	r->synced_once = true;
+	log_info("first complete sync, %.0f ms after start: %zu services, %zu endpointslices, "
+		 "%zu pods, %zu namespaces, %zu networkpolicies, %zu nodes",
+		 (mono_now() - a->start_mono) * 1e3, informer_count(&a->inf[K_SERVICE]),
+		 informer_count(&a->inf[K_SLICE]), informer_count(&a->inf[K_POD]),
+		 informer_count(&a->inf[K_NAMESPACE]), informer_count(&a->inf[K_POLICY]),
+		 informer_count(&a->inf[K_NODE]));
+}
+
+/* The node's own part (peers, bridge, CNI file) is retried on its own
+ * schedule: one unreachable peer must not hold back Service updates, nor
+ * make the proxy unhealthy (kube-proxy's healthz is about its rules). */
+static void sync_node_layer(struct agent *a)
 {
 	struct runner *r = &a->runner;
 	double t0 = mono_now();
+
+	if (node_sync(a) < 0) {
+		a->metrics.node_sync_failures++;
+		r->node_retry_at = mono_now() + backoff_delay(r->node_failures++, RETRY_BASE, RETRY_CAP);
+		log_warn("node sync failed (%u in a row); retrying in %.1f s", r->node_failures,
+			 r->node_retry_at - mono_now());
+		return;
+	}
+	r->node_failures = 0;
+	r->node_retry_at = 0;
+	first_layer_sync(a, L_NODE, "node (routes, bridge, CNI configuration)", mono_now() - t0);
+}
+
+static void do_sync(struct agent *a, bool full, double now)
+{
+	struct runner *r = &a->runner;
+	double t;
 	bool ok = true;
 
 	r->pending = false;
@@ -169,40 +226,34 @@ static void do_sync(struct agent *a, bool full, double now)
 		a->node.self_changed = false;
 		a->model.proxy_full = true;
 	}
-	/* The node's own part (peers, bridge, CNI file) is retried on its own
-	 * schedule: one unreachable peer must not hold back Service updates,
-	 * nor make the proxy unhealthy (kube-proxy's healthz is about rules). */
-	if (node_sync(a) < 0) {
-		a->metrics.node_sync_failures++;
-		r->node_retry_at = mono_now() + backoff_delay(r->node_failures++, RETRY_BASE, RETRY_CAP);
-		log_warn("node sync failed (%u in a row); retrying in %.1f s", r->node_failures,
-			 r->node_retry_at - mono_now());
-	} else {
-		r->node_failures = 0;
-		r->node_retry_at = 0;
+	if (lists_in(a, NEED_NODE))
+		sync_node_layer(a);
+	t = mono_now();
+	if (lists_in(a, NEED_NAT)) {
+		if (sync_proxy(a) < 0)
+			ok = false;
+		else
+			first_layer_sync(a, L_NAT, "Service NAT", mono_now() - t);
 	}
-	if (sync_proxy(a) < 0)
-		ok = false;
-	if (sync_policy(a) < 0)
-		ok = false;
+	t = mono_now();
+	if (lists_in(a, NEED_POLICY)) {
+		if (sync_policy(a) < 0)
+			ok = false;
+		else
+			first_layer_sync(a, L_POLICY, "NetworkPolicy", mono_now() - t);
+	}
 	if (a->server)
 		server_update_health_ports(a->server);
 	sync_zone(a, now);
 	if (ok) {
-		if (!r->synced_once)
-			log_info("first sync done in %.1f ms: %zu services, %zu endpointslices, "
-				 "%zu pods, %zu networkpolicies, %zu nodes",
-				 (mono_now() - t0) * 1e3, informer_count(&a->inf[K_SERVICE]),
-				 informer_count(&a->inf[K_SLICE]), informer_count(&a->inf[K_POD]),
-				 informer_count(&a->inf[K_POLICY]), informer_count(&a->inf[K_NODE]));
-		else if (r->failures)
+		if (r->failures)
 			log_info("sync succeeded again after %u failures", r->failures);
-		r->synced_once = true;
 		r->last_ok = true;
 		r->failures = 0;
 		r->retry_at = 0;
 		r->last_ok_mono = now;
-		a->metrics.last_sync_ts = wall_now();
+		if (lists_in(a, NEED_NAT))
+			a->metrics.last_sync_ts = wall_now();
 	} else {
 		r->last_ok = false;
 		r->retry_at = mono_now() + backoff_delay(r->failures, RETRY_BASE, RETRY_CAP);
@@ -219,7 +270,7 @@ double runner_tick(struct agent *a, double now)
 	bool want;
 	double next;
 
-	if (!agent_all_synced(a))
+	if (!a->synced_kinds)
 		return 0;
 	if (r->node_retry_at && now >= r->node_retry_at) {
 		r->node_retry_at = 0;
@@ -227,7 +278,7 @@ double runner_tick(struct agent *a, double now)
 	}
 	if (r->retry_at && now >= r->retry_at)
 		r->pending = true;
-	want = r->pending || full_due || !r->synced_once;
+	want = r->pending || full_due;
 	/* After a failure the next attempt waits for its retry time: a
 	 * kernel that refuses is not hammered with every event. */
 	if (want && r->retry_at && now < r->retry_at && !full_due)

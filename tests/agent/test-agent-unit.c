@@ -343,7 +343,7 @@ START_TEST(test_informer_list_pages_then_watch)
 	const struct object *o;
 
 	start_list(&inf, &r);
-	ck_assert_str_eq(r.last_url, "/api/v1/services?limit=500&labelSelector="
+	ck_assert_str_eq(r.last_url, "/api/v1/services?limit=10000&labelSelector="
 			 "%21service.kubernetes.io%2Fservice-proxy-name%2C%21service.kubernetes.io%2Fheadless");
 	feed(&inf, "{\"kind\":\"ServiceList\",\"metadata\":{\"resourceVersion\":\"7\",\"continue\":\"c 1\"},"
 		   "\"items\":[" SVC("a", "3") "]}");
@@ -367,6 +367,62 @@ START_TEST(test_informer_list_pages_then_watch)
 	ck_assert_str_eq(r.last_url, "/api/v1/services?watch=1&resourceVersion=7&allowWatchBookmarks=true"
 			 "&timeoutSeconds=300&labelSelector=%21service.kubernetes.io%2Fservice-proxy-name"
 			 "%2C%21service.kubernetes.io%2Fheadless");
+	informer_clear(&inf);
+}
+END_TEST
+
+START_TEST(test_informer_list_stream_cut)
+{
+	/* Strings with braces, brackets, escaped quotes and keys named like
+	 * the ones the scanner looks for; metadata after the items. */
+	static const char *page =
+		"{\"kind\":\"ServiceList\",\"apiVersion\":\"v1\",\"items\":[ "
+		"{\"metadata\":{\"name\":\"a\",\"namespace\":\"d\",\"resourceVersion\":\"3\","
+		"\"labels\":{\"x\":\"}]\\\"{[\"}},\"spec\":{\"items\":[{\"metadata\":1}]}},\n"
+		"{\"metadata\":{\"name\":\"b\",\"namespace\":\"d\",\"resourceVersion\":\"5\"},"
+		"\"spec\":{\"ports\":[{\"port\":80}]}}],"
+		"\"metadata\":{\"resourceVersion\":\"9\",\"note\":\"{items}\"}}";
+	size_t cut, len = strlen(page);
+
+	for (cut = 1; cut <= len; cut++) {
+		struct informer inf;
+		struct recorder r = { 0 };
+		const struct object *o;
+
+		start_list(&inf, &r);
+		ck_assert_int_eq(feed_cut(&inf, page, cut), 0);
+		informer_done(&inf, 200, true, NULL);
+		ck_assert_msg(strcmp(r.log, "ADD d/a@3 ADD d/b@5 ") == 0, "cut %zu: %s", cut, r.log);
+		ck_assert_int_eq(r.synced, 1);
+		ck_assert_str_eq(inf.rv, "9");
+		o = informer_get(&inf, "d/a");
+		ck_assert_ptr_nonnull(strstr(o->json, "\"x\":\"}]\\\"{[\""));
+		informer_clear(&inf);
+	}
+}
+END_TEST
+
+START_TEST(test_informer_list_truncated)
+{
+	struct informer inf;
+	struct recorder r = { 0 };
+
+	start_list(&inf, &r);
+	feed(&inf, "{\"metadata\":{\"resourceVersion\":\"9\"},\"items\":[" SVC("a", "3") ",{\"meta");
+	informer_done(&inf, 200, false, "transfer closed");
+	ck_assert_int_eq(r.synced, 0);
+	ck_assert_ptr_null(inf.rv);
+	ck_assert(inf.next_start > mono_now());
+	/* A complete body with a broken item: not synced, retried. */
+	informer_tick(&inf, inf.next_start);
+	{
+		const char *bad = "{\"metadata\":{\"resourceVersion\":\"9\"},\"items\":[{\"a\":tru}]}";
+
+		ck_assert_int_lt(informer_feed(&inf, 200, bad, strlen(bad)), 0);
+	}
+	informer_done(&inf, 200, false, "aborted");
+	ck_assert_int_eq(r.synced, 0);
+	ck_assert_uint_ge(inf.stats.decode_errors, 1);
 	informer_clear(&inf);
 }
 END_TEST
@@ -574,6 +630,8 @@ static Suite *suite(void)
 	tcase_add_test(t, test_kubeconfig_json_and_token_file);
 	tcase_add_test(t, test_kubeconfig_errors);
 	tcase_add_test(t, test_informer_list_pages_then_watch);
+	tcase_add_test(t, test_informer_list_stream_cut);
+	tcase_add_test(t, test_informer_list_truncated);
 	tcase_add_test(t, test_informer_watch_stream);
 	tcase_add_test(t, test_informer_expired_relists_and_replaces);
 	tcase_add_test(t, test_informer_http_410_and_continue_expiry);

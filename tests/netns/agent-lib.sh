@@ -63,6 +63,8 @@ _ns_new() {
 }
 
 track() { _agent_pids="$_agent_pids $1"; }
+# A name usable in a shell variable (node-1 -> node_1).
+_var() { echo "$1" | tr -c 'A-Za-z0-9_\n' '_'; }
 untrack() {
 	_n=""
 	for p in $_agent_pids; do [ "$p" = "$1" ] || _n="$_n $p"; done
@@ -124,13 +126,13 @@ node_ns_add() {
 		ip -n "$_underlay" link set br0 up
 	fi
 	_ns_new "$1"
-	eval "NODE_NS_$1=\$NETNS"
+	eval "NODE_NS_$(_var "$1")=\$NETNS"
 	ip -n "$_underlay" link add "ul-$1" type veth peer name ul0 netns "$NETNS"
 	ip -n "$_underlay" link set "ul-$1" master br0 up
 	ip -n "$NETNS" addr add "$2/24" dev ul0
 	ip -n "$NETNS" link set ul0 up
 }
-node_ns() { eval "echo \$NODE_NS_$1"; }
+node_ns() { eval "echo \$NODE_NS_$(_var "$1")"; }
 
 # A Node object: NAME POD_CIDR INTERNAL_IP [LABELS-JSON]
 node_object() {
@@ -160,10 +162,10 @@ agent_start() {
 		--kubeconfig "$KCFG" --netns "/run/netns/$(node_ns "$_node")" \
 		--cni-conf-dir "$TMP/cni-$_name" --state-dir "$TMP/state-$_name" \
 		--cluster-cidr 10.244.0.0/16 "$@" >>"$TMP/agent-$_name.log" 2>&1 &
-	eval "AGENT_PID_$_name=$!"
+	eval "AGENT_PID_$(_var "$_name")=$!"
 	track $!
 }
-agent_pid() { eval "echo \$AGENT_PID_$1"; }
+agent_pid() { eval "echo \$AGENT_PID_$(_var "$1")"; }
 agent_kill() {
 	_p=$(agent_pid "$1")
 	kill "-${2:-TERM}" "$_p" 2>/dev/null
@@ -191,7 +193,7 @@ metric() {
 # does), in a mount namespace whose /var/lib/cni is the node's own.
 pod_add() {
 	_ns_new "$1"
-	eval "POD_NS_$1=\$NETNS"
+	eval "POD_NS_$(_var "$1")=\$NETNS"
 	_conf="$TMP/cni-$2/10-k8snet.conflist"
 	[ -f "$_conf" ] || fail "no CNI configuration from the agent of $2"
 	[ "$_conf" -ot "$TMP/plugin-$2.conf" ] ||
@@ -204,10 +206,10 @@ pod_add() {
 		unshare -m sh -c 'mount --bind "$1" /var/lib/cni && exec "$2"' sh "$TMP/varlib-$2" "$CNI_BIN" \
 		<"$TMP/pod-$1.conf" >"$TMP/pod-$1.result" 2>&1 || fail "CNI ADD $1: $(cat "$TMP/pod-$1.result")"
 	POD_IP=$(sed -n 's#.*"address":[[:space:]]*"\([0-9.]*\)/.*#\1#p' "$TMP/pod-$1.result" | head -n 1)
-	eval "POD_IP_$1=\$POD_IP"
+	eval "POD_IP_$(_var "$1")=\$POD_IP"
 }
-pod_ns() { eval "echo \$POD_NS_$1"; }
-pod_ip() { eval "echo \$POD_IP_$1"; }
+pod_ns() { eval "echo \$POD_NS_$(_var "$1")"; }
+pod_ip() { eval "echo \$POD_IP_$(_var "$1")"; }
 
 cat_server_py() {
 	cat <<'EOF'
