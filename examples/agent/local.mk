@@ -19,9 +19,11 @@ tests_agent_test_agent_unit_CFLAGS = $(AM_CFLAGS) $(CJSON_CFLAGS) $(CHECK_CFLAGS
 tests_agent_test_agent_unit_LDADD = $(CJSON_LIBS) $(CHECK_LIBS) -lm
 
 # Real kernel, real traffic (root): agents against the test API server.
-TESTS += tests/netns/test-agent-cluster.sh tests/netns/test-agent-features.sh
+TESTS += tests/netns/test-agent-cluster.sh tests/netns/test-agent-features.sh \
+	tests/netns/test-agent-valgrind.sh
 EXTRA_DIST += tests/netns/agent-lib.sh tests/netns/test-agent-cluster.sh \
-	tests/netns/test-agent-features.sh
+	tests/netns/test-agent-features.sh tests/netns/test-agent-valgrind.sh \
+	tests/netns/agent-valgrind.supp
 
 # Benchmark: start to first sync, change-to-kernel latency, memory and idle
 # CPU with 10,000 services (bench/agent-bench.sh runs it, with the peers).
