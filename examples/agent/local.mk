@@ -34,3 +34,6 @@ bench_agent_bench_CFLAGS = $(AM_CFLAGS) $(CJSON_CFLAGS) $(LIBCURL_CFLAGS)
 bench_agent_bench_LDADD = $(CJSON_LIBS) $(LIBCURL_LIBS) -lm
 BENCH_RUNNERS += bench/agent-bench.sh
 EXTRA_DIST += bench/agent-bench.sh
+
+dist_man8_MANS = man/man8/k8snet-agent.8
+EXTRA_DIST += deploy/k8snet-agent.yaml deploy/k8snet-agent.service

@@ -432,6 +432,36 @@ static int reconcile_peers(struct agent *a, bool *changed)
 	return failed;
 }
 
+/* In an unprivileged container /proc/sys is mounted read-only; the
+ * DaemonSet's privileged init container sets the sysctls instead.  Only our
+ * own namespace can be read here (no --netns). */
+static bool sysctls_already_set(uint32_t flags)
+{
+	static const struct { uint32_t flag; const char *path; } files[] = {
+		{ 0, "/proc/sys/net/ipv4/ip_forward" },
+		{ K8SNET_LINK_NODE_F_IPV6, "/proc/sys/net/ipv6/conf/all/forwarding" },
+		{ K8SNET_LINK_NODE_F_BRIDGE_NF, "/proc/sys/net/bridge/bridge-nf-call-iptables" },
+		{ K8SNET_LINK_NODE_F_BRIDGE_NF, "/proc/sys/net/bridge/bridge-nf-call-ip6tables" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char *v;
+		bool one;
+
+		if (files[i].flag && !(flags & files[i].flag))
+			continue;
+		v = read_file(files[i].path, NULL);
+		one = v && v[0] == '1';
+		free(v);
+		if (!one) {
+			log_err("node setup: %s is read-only and not 1", files[i].path);
+			return false;
+		}
+	}
+	return true;
+}
+
 int node_sync(struct agent *a)
 {
 	struct node_state *n = &a->node;
@@ -450,6 +480,11 @@ int node_sync(struct agent *a)
 			flags |= K8SNET_LINK_NODE_F_IPV6;
 	if (!n->setup_done || (flags & ~n->setup_flags)) {
 		r = k8snet_link_node_setup(a->model.ctx, flags);
+		if (r == -EROFS && !a->opt.netns && sysctls_already_set(flags)) {
+			log_info("node setup: /proc/sys is read-only here (an unprivileged container); "
+				 "the forwarding sysctls are already 1");
+			r = 0;
+		}
 		if (r < 0) {
 			log_err("node setup: %s", k8snet_ctx_get_error(a->model.ctx));
 			return r;
