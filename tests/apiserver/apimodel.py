@@ -267,6 +267,27 @@ def _default_ports(ports, default_target=True):
                 p["targetPort"] = p["port"]
 
 
+def _drop_type_dependent(spec, ospec):
+    """A Service leaving NodePort/LoadBalancer loses the node ports, health
+    check port and traffic policy it still carries unchanged from before
+    (kube-apiserver's dropTypeDependentFields), so they are freed."""
+    node_types = ("NodePort", "LoadBalancer")
+    if ospec.get("type") == "LoadBalancer" and spec.get("type") != "LoadBalancer" and \
+            spec.get("allocateLoadBalancerNodePorts") == ospec.get("allocateLoadBalancerNodePorts"):
+        spec.pop("allocateLoadBalancerNodePorts", None)
+    if ospec.get("type") not in node_types or spec.get("type") in node_types:
+        return
+    olds = {(p.get("port"), p.get("protocol", "TCP")): p.get("nodePort")
+            for p in ospec.get("ports") or [] if isinstance(p, dict)}
+    for p in spec.get("ports") or []:
+        if isinstance(p, dict) and p.get("nodePort") and \
+                p["nodePort"] == olds.get((p.get("port"), p.get("protocol", "TCP"))):
+            del p["nodePort"]
+    for k in ("healthCheckNodePort", "externalTrafficPolicy", "allocateLoadBalancerNodePorts"):
+        if k in spec and spec[k] == ospec.get(k):
+            del spec[k]
+
+
 def default_service(svc, old, ctx):
     if old is None:
         svc["status"] = {"loadBalancer": {}}
@@ -282,9 +303,10 @@ def default_service(svc, old, ctx):
     if spec["type"] == "LoadBalancer":
         spec.setdefault("allocateLoadBalancerNodePorts", True)
     if old is not None:
+        ospec = old.get("spec") or {}
+        _drop_type_dependent(spec, ospec)
         # Service updates keep what was allocated when the new object leaves
         # it out (the REST storage's patchAllocatedValues).
-        ospec = old.get("spec") or {}
         if not spec.get("clusterIP") and ospec.get("clusterIP"):
             spec["clusterIP"] = ospec["clusterIP"]
             spec.setdefault("clusterIPs", ospec.get("clusterIPs"))
@@ -512,10 +534,23 @@ def validate_node(node, old, key, ctx):
     return errs
 
 
+_NODE_INFO = ("machineID", "systemUUID", "bootID", "kernelVersion", "osImage",
+              "containerRuntimeVersion", "kubeletVersion", "kubeProxyVersion", "operatingSystem",
+              "architecture")
+
+
 def default_node(node, old, ctx):
-    spec = node.get("spec")
+    spec = node.setdefault("spec", {})
     if isinstance(spec, dict) and spec.get("podCIDR") and not spec.get("podCIDRs"):
         spec["podCIDRs"] = [spec["podCIDR"]]
+    # Structs are never omitted by Go's encoder: a Node always shows these.
+    status = node.setdefault("status", {})
+    if isinstance(status, dict):
+        status.setdefault("daemonEndpoints", {"kubeletEndpoint": {"Port": 0}})
+        info = status.setdefault("nodeInfo", {})
+        if isinstance(info, dict):
+            for k in _NODE_INFO:
+                info.setdefault(k, "")
 
 
 def default_namespace(ns, old, ctx):
@@ -527,6 +562,13 @@ def default_namespace(ns, old, ctx):
 
 
 def default_endpointslice(eps, old, ctx):
+    # endpoints and ports have no omitempty in the Go type: an empty one is
+    # null on the wire; conditions is a struct, so always an object.
+    eps.setdefault("endpoints", None)
+    eps.setdefault("ports", None)
+    for ep in eps.get("endpoints") or []:
+        if isinstance(ep, dict):
+            ep.setdefault("conditions", {})
     for p in eps.get("ports") or []:
         if isinstance(p, dict):
             p.setdefault("protocol", "TCP")
@@ -542,8 +584,6 @@ def validate_endpointslice(eps, old, key, ctx):
         errs.append(FieldError("NotSupported", "addressType", at,
                                'supported values: "FQDN", "IPv4", "IPv6"'))
     endpoints = eps.get("endpoints")
-    if endpoints is None:
-        errs.append(FieldError("Required", "endpoints"))
     for i, ep in enumerate(endpoints or []):
         f = "endpoints[%d].addresses" % i
         addrs = ep.get("addresses") if isinstance(ep, dict) else None

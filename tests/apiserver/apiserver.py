@@ -41,6 +41,7 @@ import sys
 import threading
 import time
 import traceback
+import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -48,7 +49,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import apimodel  # noqa: E402
 import apipatch as patchlib  # noqa: E402
-from apistore import ApiError, Store, BY_NAME, parse_rv  # noqa: E402
+from apistore import ApiError, Store, parse_rv  # noqa: E402
 from labelsel import FieldSelector, LabelSelector, SelectorError  # noqa: E402
 
 JSON = "application/json"
@@ -61,6 +62,7 @@ PB_V2 = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
 PATCH_TYPES = ("application/json-patch+json", "application/merge-patch+json",
                "application/strategic-merge-patch+json")
 WRITE_BATCH = 256 * 1024
+GZIP_MIN = 128 * 1024
 
 
 def truthy(v):
@@ -427,20 +429,46 @@ class Handler(BaseHTTPRequestHandler):
                              "metadata": meta,
                              "items": [apimodel.partial_metadata(e.obj) for e in entries]})
 
+    def wants_gzip(self):
+        for part in self.headers.get("Accept-Encoding", "").split(","):
+            bits = part.strip().split(";")
+            if bits[0].strip().lower() == "gzip" and not any(
+                    b.strip().replace(" ", "") in ("q=0", "q=0.0") for b in bits[1:]):
+                return True
+        return False
+
     def stream_list(self, res, meta, entries):
         """The list body from the stored bytes of each object: items lose
-        their apiVersion and kind, as in kube-apiserver's typed lists."""
+        their apiVersion and kind, as in kube-apiserver's typed lists.  Above
+        128 KiB and when the client accepts it, gzip (level 1) in chunks, as
+        kube-apiserver's APIResponseCompression does."""
         head = b'{"kind":"%s","apiVersion":"%s","metadata":%s,"items":[' % (
             res.list_kind.encode(), res.api_version.encode(),
             json.dumps(meta, separators=(",", ":")).encode())
         cut = len(res.head)
         size = len(head) + 2 + sum(len(e.raw) - cut + 1 for e in entries) + \
             max(0, len(entries) - 1)
+        gz = None
+        if size > GZIP_MIN and not self.server.opts.no_gzip and self.wants_gzip():
+            gz = zlib.compressobj(1, zlib.DEFLATED, 31)
         self.send_response(200)
         self.send_header("Content-Type", JSON)
-        self.send_header("Content-Length", str(size))
+        if gz:
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Content-Length", str(size))
         self.send_header("Cache-Control", "no-cache, private")
         self.end_headers()
+
+        def out(data):
+            if gz:
+                data = gz.compress(data)
+                if data:
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+            else:
+                self.wfile.write(data)
+
         buf = [head]
         used = len(head)
         for i, e in enumerate(entries):
@@ -450,10 +478,13 @@ class Handler(BaseHTTPRequestHandler):
             buf.append(memoryview(e.raw)[cut:])
             used += len(e.raw) - cut + 2
             if used >= WRITE_BATCH:
-                self.wfile.write(b"".join(buf))
+                out(b"".join(buf))
                 buf, used = [], 0
         buf.append(b"]}")
-        self.wfile.write(b"".join(buf))
+        out(b"".join(buf))
+        if gz:
+            tail = gz.flush()
+            self.wfile.write(b"%x\r\n%s\r\n0\r\n\r\n" % (len(tail), tail))
 
     # ---- writes ---------------------------------------------------------------
 
@@ -576,7 +607,6 @@ class WatchStream:
         self.prefix = ns + "/" if ns and res.namespaced else None
         self.plain = lsel is None and fsel is None and fmt == "json"
         self.include = handler.query.get("includeObject", "Metadata")
-        self.headers_done = False
         self.table_headers = True
 
     # -- filtering and encoding --
@@ -646,7 +676,6 @@ class WatchStream:
         h.send_header("Transfer-Encoding", "chunked")
         h.send_header("Cache-Control", "no-cache, private")
         h.end_headers()
-        self.headers_done = True
 
     def write(self, lines):
         if lines:
@@ -701,23 +730,18 @@ class WatchStream:
             raise list_options_invalid("resourceVersionMatch", "resourceVersionMatch is "
                                        "forbidden for watch unless sendInitialEvents is "
                                        "provided")
-        t = q.get("timeoutSeconds")
-        if t:
-            try:
-                self.timeout = max(0, int(t))
-            except ValueError:
-                raise ApiError(400, 'invalid timeoutSeconds: "%s"' % t)
-        else:
-            m = self.opts.min_request_timeout
-            self.timeout = m * (1 + random.random())
+        t = q.get("timeoutSeconds") or "0"
+        try:
+            self.timeout = max(0, int(t))
+        except ValueError:
+            raise ApiError(400, 'invalid timeoutSeconds: "%s"' % t)
+        if self.timeout == 0:
+            # Unset or 0: between the minimum request timeout and twice it.
+            self.timeout = self.opts.min_request_timeout * (1 + random.random())
 
     def initial_entries(self):
         """Under the lock: the current matching objects, key order."""
-        store = self.store
-        keys = store._sorted_keys(self.res)
-        objs = store.objects[self.res.name]
-        return [e for e in store._range(self.res, self.ns, objs, keys, {})
-                if self.passes(e.obj)]
+        return [e for e in self.store.current(self.res, self.ns) if self.passes(e.obj)]
 
     def run(self):
         store = self.store
@@ -1015,6 +1039,8 @@ def main(argv=None):
                    "event)")
     p.add_argument("--min-request-timeout", type=float, default=1800.0,
                    help="watches without timeoutSeconds last between this and twice this")
+    p.add_argument("--no-gzip", action="store_true", help="never compress lists (default: "
+                   "gzip above 128 KiB for clients that accept it, as kube-apiserver)")
     p.add_argument("--verbose", action="store_true")
     opts = p.parse_args(argv)
     # Many watch threads wake for each event; a shorter GIL switch interval

@@ -15,10 +15,8 @@ import heapq
 import json
 import os
 import random
-import string
 import threading
 import time
-import uuid
 
 import apimodel
 from apimodel import RESOURCES, FieldError, InvalidError
@@ -574,6 +572,11 @@ class Store:
             entry = overlay[key] if key in overlay else objs.get(key)
             if entry is not None:
                 yield entry
+
+    def current(self, res, ns):
+        """Under the lock: the entries of res (in namespace ns, when given)
+        in key order."""
+        return self._range(res, ns, self.objects[res.name], self._sorted_keys(res), {})
 
     def _overlay(self, res, rv):
         """The keys of `res` changed after `rv`, each with its entry at rv."""

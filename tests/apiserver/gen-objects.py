@@ -89,7 +89,12 @@ def main(argv=None):
                                                "ports": [{"containerPort": 8080}]}]},
                       "status": {"phase": "Running", "podIP": ip, "podIPs": [{"ip": ip}],
                                  "hostIP": "192.168.0.1",
-                                 "conditions": [{"type": "Ready", "status": "True"}]}})
+                                 "conditions": [{"type": "Ready", "status": "True"}],
+                                 "containerStatuses": [{"name": "c", "ready": True,
+                                                        "started": True, "restartCount": 0,
+                                                        "image": "busybox:1.36", "imageID": "",
+                                                        "state": {"running": {
+                                                            "startedAt": a.timestamp}}}]}})
     for k in range(a.services):
         ip = str(svc_net.network_address + 16 + k)
         items.append({"apiVersion": "v1", "kind": "Service",

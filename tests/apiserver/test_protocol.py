@@ -6,6 +6,7 @@ status subresources, Status errors, persistence across restarts.
 Run by test-protocol.sh inside a throwaway network namespace.
 """
 
+import gzip
 import json
 import os
 import signal
@@ -273,7 +274,10 @@ class Shared(unittest.TestCase):
                 "spec": {"podCIDR": "10.244.7.0/24"},
                 "status": {"addresses": [{"type": "InternalIP", "address": "192.0.2.7"}]}}
         got = c.must("POST", "/api/v1/nodes", node)
-        self.assertEqual(got["status"], node["status"], "nodes keep status on create")
+        self.assertEqual(got["status"]["addresses"], node["status"]["addresses"],
+                         "nodes keep status on create")
+        self.assertEqual(got["status"]["nodeInfo"]["kubeletVersion"], "",
+                         "struct fields Go never omits are there")
         self.assertEqual(got["spec"]["podCIDRs"], ["10.244.7.0/24"])
         c.must("DELETE", "/api/v1/nodes/" + node["metadata"]["name"])
 
@@ -667,7 +671,7 @@ class Persistence(unittest.TestCase):
         data = os.path.join(TMP, "objects.json")
         with open(data, "wb") as f:
             subprocess.run([sys.executable, os.path.join(HERE, "gen-objects.py"), "50", "60",
-                            "70", "5"], stdout=f, check=True)
+                            "400", "5"], stdout=f, check=True)
         state = os.path.join(TMP, "preload-state.json")
         server = Server("preload", "--preload", data, "--state", state)
         try:
@@ -675,12 +679,20 @@ class Persistence(unittest.TestCase):
             count = lambda path: len(c.must("GET", path)["items"])  # noqa: E731
             self.assertEqual(count("/api/v1/services"), 50)
             self.assertEqual(count("/apis/discovery.k8s.io/v1/endpointslices"), 60)
-            self.assertEqual(count("/api/v1/pods"), 70)
+            self.assertEqual(count("/api/v1/pods"), 400)
             self.assertEqual(count("/apis/networking.k8s.io/v1/networkpolicies"), 5)
+            status, headers, plain = c.raw("GET", "/api/v1/pods")
+            self.assertGreater(len(plain), 128 * 1024)
+            self.assertIsNone(headers.get("Content-Encoding"))
+            status, headers, packed = c.raw("GET", "/api/v1/pods",
+                                            headers={"Accept-Encoding": "gzip"})
+            self.assertEqual((status, headers["Content-Encoding"]), (200, "gzip"))
+            self.assertLess(len(packed), len(plain) // 4)
+            self.assertEqual(gzip.decompress(packed), plain, "large lists are gzipped on request")
             rv = c.must("GET", "/api/v1/pods")["metadata"]["resourceVersion"]
             server.restart()
             c = server.client
-            self.assertEqual(count("/api/v1/pods"), 70, "a restart with the same --preload "
+            self.assertEqual(count("/api/v1/pods"), 400, "a restart with the same --preload "
                              "creates nothing twice")
             self.assertEqual(c.must("GET", "/api/v1/pods")["metadata"]["resourceVersion"], rv)
         finally:

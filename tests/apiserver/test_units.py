@@ -46,6 +46,13 @@ class LabelSelectorTest(unittest.TestCase):
                            ("", True), ("example.com/role", False), ("app=", False)]:
             self.check(text, want)
 
+    def test_kube_proxy_selector(self):
+        sel = LabelSelector("!service.kubernetes.io/service-proxy-name,"
+                            "!service.kubernetes.io/headless")
+        self.assertTrue(sel.matches({"app": "x"}))
+        self.assertFalse(sel.matches({"service.kubernetes.io/headless": ""}))
+        self.assertFalse(sel.matches({"service.kubernetes.io/service-proxy-name": "other"}))
+
     def test_errors(self):
         for text in ("app in ()", "app=web,", "app in (a", "a b", "n>x", "=web", "a/b/c=d",
                      "app=-bad-", "x" * 64 + "=1"):
@@ -267,6 +274,13 @@ class StoreTest(unittest.TestCase):
                                                              "type": "NodePort"}})
         self.assertEqual(kept["spec"]["clusterIP"], ip)
         self.assertEqual(kept["spec"]["ports"][0]["nodePort"], a["spec"]["ports"][0]["nodePort"])
+        port = a["spec"]["ports"][0]["nodePort"]
+        plain = self.s.patch(SVCS, "default", "a", lambda o: apipatch.strategic_merge_patch(
+            o, {"spec": {"type": "ClusterIP"}}, apimodel.SERVICE_SMP))
+        self.assertNotIn("nodePort", plain["spec"]["ports"][0], "ClusterIP drops node ports")
+        self.assertNotIn("externalTrafficPolicy", plain["spec"])
+        self.s.create(SVCS, "default", {"metadata": {"name": "c"}, "spec": {
+            "type": "NodePort", "ports": [{"port": 80, "nodePort": port}]}})
         self.s.delete(SVCS, "default", "a")
         self.s.create(SVCS, "default", {"metadata": {"name": "b"},
                                         "spec": {"clusterIP": ip, "ports": [{"port": 80}]}})
