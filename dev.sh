@@ -24,6 +24,10 @@ deps() {
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
 			missing="$missing $p"
 	done
+	# kubectl (the demo and the agent's tests): this machine image may have
+	# one from google-cloud-cli, which conflicts with Debian's
+	# kubernetes-client; install that one only when there is none.
+	command -v kubectl >/dev/null || missing="$missing kubernetes-client"
 	[ -z "$missing" ] && return 0
 	log "installing Debian packages:$missing"
 	if [ "$(id -u)" != 0 ]; then
