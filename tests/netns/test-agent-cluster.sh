@@ -185,7 +185,7 @@ ok "dropped stream: node1 resumed from its resourceVersion and applied the misse
 # ---- kill -9 and restart: no gap ---------------------------------------------------
 cat >"$TMP/hammer.py" <<'EOF'
 import socket, sys, time
-host, port, secs = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+host, port, secs, started = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
 ok = bad = 0
 end = time.time() + secs
 while time.time() < end:
@@ -193,19 +193,25 @@ while time.time() < end:
         c = socket.create_connection((host, port), timeout=1); c.settimeout(1)
         if c.recv(64): ok += 1
         else: bad += 1
+        if ok == 1: open(started, "w").close()
         c.close()
     except Exception:
         bad += 1
     time.sleep(0.01)
 print(ok, bad)
 EOF
-nsenter --net="/run/netns/$(pod_ns client1)" python3 "$TMP/hammer.py" "$SVC_IP" 80 5 >"$TMP/hammer.out" &
+nsenter --net="/run/netns/$(pod_ns client1)" python3 "$TMP/hammer.py" "$SVC_IP" 80 12 "$TMP/hammer.started" >"$TMP/hammer.out" &
 hammer=$!
-sleep 1
+wait_until 10 test -e "$TMP/hammer.started" || fail "the traffic did not start"
+sleep 0.5
 agent_kill node1 KILL
 nsenter --net="/run/netns/$N1" nft list table ip k8snet >/dev/null || fail "the NAT table is gone after kill -9"
 sleep 0.5
 agent_start node1 node1 --min-sync-period 0 --healthz-address $H1 --metrics-address $M1
+two_syncs() { [ "$(grep -c 'first complete sync' "$TMP/agent-node1.log")" -ge 2 ]; }
+wait_until 10 two_syncs || fail "the restarted agent did not sync"
+# The new agent's first sync (it replaces the tables) happened under load.
+kill -0 "$hammer" 2>/dev/null || fail "the traffic ended before the restarted agent's first sync"
 wait "$hammer"
 read -r good bad <"$TMP/hammer.out"
 [ "$bad" = 0 ] && [ "$good" -gt 50 ] || fail "service traffic across kill -9 and restart: $good answered, $bad failed"
