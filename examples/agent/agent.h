@@ -219,6 +219,7 @@ struct informer {
 	unsigned gen;
 	unsigned failures;                /* consecutive, for the backoff */
 	double next_start;                /* mono time of the next request when idle */
+	double not_before;                /* the first list waits until then (0: no wait) */
 	double started;                   /* mono time the current request began */
 	bool got_event;                   /* the current watch delivered something */
 	bool expired;                     /* the current watch reported 410 */

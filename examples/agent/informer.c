@@ -179,6 +179,8 @@ double informer_tick(struct informer *inf, double now)
 
 	if (inf->phase != INF_IDLE)
 		return 0;
+	if (now < inf->not_before)
+		return inf->not_before;
 	if (now < inf->next_start)
 		return inf->next_start;
 	buf_free(&inf->body);

@@ -209,11 +209,34 @@ static void on_remove(void *ud, enum kind k, const struct object *old)
 	model_remove(ud, k, old);
 }
 
+/* Service NAT's lists go first; NetworkPolicy's start when they are in (or
+ * after POLICY_LIST_DELAY): one API server then serves the NAT lists alone,
+ * and the NAT layer's first sync runs while the pods are being listed
+ * instead of both layers queuing behind every list.  At a restart the
+ * policy tables of the previous run stay in force meanwhile. */
+#define POLICY_LIST_DELAY 2.0
+static const enum kind nat_kinds[] = { K_NODE, K_SERVICE, K_SLICE };
+static const enum kind policy_kinds[] = { K_NAMESPACE, K_POD, K_POLICY };
+
+static void release_policy_lists(struct agent *a)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(policy_kinds) / sizeof(policy_kinds[0]); i++)
+		a->inf[policy_kinds[i]].not_before = 0;
+}
+
 static void on_synced(void *ud, enum kind k)
 {
 	struct agent *a = ud;
+	size_t i;
+	bool nat_in = true;
 
 	a->synced_kinds |= 1u << k;
+	for (i = 0; i < sizeof(nat_kinds) / sizeof(nat_kinds[0]); i++)
+		nat_in = nat_in && (a->synced_kinds & (1u << nat_kinds[i]));
+	if (nat_in)
+		release_policy_lists(a);
 	if (agent_all_synced(a))
 		log_info("every initial list is in, %.0f ms after start",
 			 (mono_now() - a->start_mono) * 1e3);
@@ -293,6 +316,8 @@ static int agent_start(struct agent *a)
 
 		informer_init(&a->inf[k], (enum kind)k, sel, &ops, a);
 	}
+	for (k = 0; k < (int)(sizeof(policy_kinds) / sizeof(policy_kinds[0])); k++)
+		a->inf[policy_kinds[k]].not_before = mono_now() + POLICY_LIST_DELAY;
 	runner_init(&a->runner, a->opt.min_sync_period, a->opt.sync_period, mono_now());
 	log_info("node %s%s%s, API server %s, %s mode, min sync period %g s, sync period %g s",
 		 a->opt.node_name, a->opt.netns ? " in " : "", a->opt.netns ? a->opt.netns : "",

@@ -21,6 +21,8 @@
 . "$top_srcdir/tests/netns/lib.sh"
 
 AGENT="$top_builddir/examples/k8snet-agent"
+# The binary, not libtool's wrapper script (a shell start per agent start).
+[ -x "$top_builddir/examples/.libs/k8snet-agent" ] && AGENT="$top_builddir/examples/.libs/k8snet-agent"
 CNI_BIN="$top_builddir/examples/k8snet-cni"
 APISERVER="$top_srcdir/tests/apiserver/apiserver.py"
 LD_LIBRARY_PATH="$top_builddir/lib/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
