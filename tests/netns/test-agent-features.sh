@@ -137,6 +137,17 @@ grep -q "$LB_IP" "$TMP/map" || fail "lb is not in node1's service map"
 grep -q "$OTHER_IP" "$TMP/map" && fail "a service of another proxy ($OTHER_IP) is programmed"
 ok "a Service labelled service-proxy-name is left to its proxy; the headless one has no rules"
 
+# ---- a full resync (SIGHUP; --sync-period does the same periodically) --------------
+full_count() { metric 127.0.0.1:10249 kubeproxy_sync_full_proxy_rules_duration_seconds_count; }
+before=$(full_count)
+kill -HUP "$(agent_pid node1)"
+full_done() { [ "$(full_count)" -gt "$before" ]; }
+wait_until 10 full_done || fail "SIGHUP did not make a full resync ($before -> $(full_count))"
+probe_is web1 client2 "$LB_IP" 80 || fail "the lb ClusterIP stopped answering after a full resync"
+nsenter --net="/run/netns/$N1" nft list map ip k8snet service-ips | grep -q "$LB_IP" ||
+	fail "lb left node1's service map after a full resync"
+ok "a full resync (SIGHUP) replaced the tables: the service still answers"
+
 # ---- the DNS zone ----------------------------------------------------------------------
 zone_has() { grep -q "$1" "$TMP/cluster.local.zone" 2>/dev/null; }
 wait_until 10 zone_has "^lb.default.svc" || fail "no zone record for lb: $(head -30 "$TMP/cluster.local.zone" 2>&1)"
