@@ -161,10 +161,11 @@ for n in n1 n2; do
 	mkdir -p "$tmp/varlib-$n"
 done
 # Each node keeps host-local IPAM state in its own /var/lib/cni: a mount
-# namespace per plugin run gives it the node's, as a real node would have.
+# namespace per plugin run gives it the node's, as a real node would have
+# (a tmpfs over /var/lib first, so nothing is made on this machine's disk).
 cni() { # COMMAND NAME NODE
 	CNI_COMMAND=$1 CNI_CONTAINERID="$2" CNI_NETNS="/run/netns/$(ns "$2")" CNI_IFNAME=eth0 \
-		CNI_PATH=/usr/lib/cni in_ns "$3" unshare -m sh -c 'mount --bind "$1" /var/lib/cni && exec "$2"' \
+		CNI_PATH=/usr/lib/cni in_ns "$3" unshare -m sh -c 'mount -t tmpfs k8snet /var/lib && mkdir /var/lib/cni && mount --bind "$1" /var/lib/cni && exec "$2"' \
 		sh "$tmp/varlib-$3" "$CNI" <"$tmp/$3.conf"
 }
 # name node namespace labels

@@ -205,7 +205,7 @@ pod_add() {
 	mkdir -p "$TMP/varlib-$2"
 	CNI_COMMAND=ADD CNI_CONTAINERID="$1" CNI_NETNS="/run/netns/$NETNS" CNI_IFNAME=eth0 \
 		CNI_PATH=/usr/lib/cni nsenter --net="/run/netns/$(node_ns "$2")" \
-		unshare -m sh -c 'mount --bind "$1" /var/lib/cni && exec "$2"' sh "$TMP/varlib-$2" "$CNI_BIN" \
+		unshare -m sh -c 'mount -t tmpfs k8snet /var/lib && mkdir /var/lib/cni && mount --bind "$1" /var/lib/cni && exec "$2"' sh "$TMP/varlib-$2" "$CNI_BIN" \
 		<"$TMP/pod-$1.conf" >"$TMP/pod-$1.result" 2>&1 || fail "CNI ADD $1: $(cat "$TMP/pod-$1.result")"
 	POD_IP=$(sed -n 's#.*"address":[[:space:]]*"\([0-9.]*\)/.*#\1#p' "$TMP/pod-$1.result" | head -n 1)
 	eval "POD_IP_$(_var "$1")=\$POD_IP"
