@@ -255,8 +255,6 @@ struct api;
 int api_new(struct kube_config *cfg, struct api **ret);
 struct api *api_free(struct api *api);
 int api_start(struct api *api, struct informer *inf, const char *path_query);
-/* Stop the informer's running request, if any (no informer_done call). */
-void api_cancel(struct api *api, struct informer *inf);
 /* Wait for API sockets or the extra fds, at most timeout_ms; then do the
  * transfers and report finished requests to their informers. */
 int api_poll(struct api *api, struct pollfd *extra, unsigned n_extra, int timeout_ms);
@@ -305,8 +303,6 @@ struct histogram {
 int histogram_init(struct histogram *h, const double *bounds, size_t n);
 void histogram_observe(struct histogram *h, double v);
 void histogram_free(struct histogram *h);
-/* The value under which fraction q of the observations fall (bucket bound). */
-double histogram_quantile(const struct histogram *h, double q);
 
 struct metrics {
 	struct histogram sync_all, sync_full, sync_partial, netprog, policy_sync;
@@ -445,7 +441,6 @@ struct runner {
 	unsigned burst;
 	double refilled;                 /* mono time of the last refill */
 	bool pending;                    /* a change waits for a sync */
-	double pending_since;            /* mono time */
 	double retry_at;                 /* after a failure; 0: none */
 	unsigned failures;
 	double node_retry_at;            /* peers, bridge or CNI file failed */
@@ -455,7 +450,6 @@ struct runner {
 	unsigned layers;                 /* layers synced at least once */
 	bool synced_once;                /* every layer has been */
 	bool last_ok;
-	double last_ok_mono;
 };
 void runner_init(struct runner *r, double min_interval, double max_interval, double now);
 void runner_queue(struct agent *a);

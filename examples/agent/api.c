@@ -227,18 +227,6 @@ static void unlink_xfer(struct api *api, struct xfer *x)
 		}
 }
 
-void api_cancel(struct api *api, struct informer *inf)
-{
-	struct xfer *x;
-
-	for (x = api->xfers; x; x = x->next)
-		if (x->inf == inf) {
-			unlink_xfer(api, x);
-			xfer_free(x);
-			return;
-		}
-}
-
 static void finish(struct api *api, CURLMsg *msg)
 {
 	struct xfer *x = NULL;

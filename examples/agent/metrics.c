@@ -54,19 +54,6 @@ void histogram_free(struct histogram *h)
 	h->counts = NULL;
 }
 
-double histogram_quantile(const struct histogram *h, double q)
-{
-	uint64_t want = (uint64_t)(q * (double)h->count + 0.999999), seen = 0;
-	size_t i;
-
-	for (i = 0; i <= h->nbounds; i++) {
-		seen += h->counts[i];
-		if (seen >= want && seen)
-			return i < h->nbounds ? h->bounds[i] : h->bounds[h->nbounds - 1] * 2;
-	}
-	return 0;
-}
-
 int metrics_init(struct metrics *m)
 {
 	*m = (struct metrics){ 0 };
@@ -222,6 +209,8 @@ int metrics_render(struct agent *a, struct buf *b)
 		buf_printf(b, "k8snet_agent_objects_refused_total{resource=\"%s\"} %llu\n",
 			   kind_infos[k].resource, (unsigned long long)m->load_errors[k]);
 	counter(b, "k8snet_agent_zone_writes_total", "DNS zone files written.", m->zone_writes);
+	counter(b, "k8snet_agent_zone_reloads_total", "Zone reload commands that succeeded.",
+		m->zone_reloads);
 	counter(b, "k8snet_agent_zone_failures_total", "DNS zone writes or reloads that failed.",
 		m->zone_failures);
 	process_metrics(b);

@@ -67,10 +67,7 @@ void runner_queue(struct agent *a)
 {
 	struct runner *r = &a->runner;
 
-	if (!r->pending) {
-		r->pending = true;
-		r->pending_since = mono_now();
-	}
+	r->pending = true;
 	a->metrics.last_queued_ts = wall_now();
 }
 
@@ -251,7 +248,6 @@ static void do_sync(struct agent *a, bool full, double now)
 		r->last_ok = true;
 		r->failures = 0;
 		r->retry_at = 0;
-		r->last_ok_mono = now;
 		if (lists_in(a, NEED_NAT))
 			a->metrics.last_sync_ts = wall_now();
 	} else {
