@@ -99,17 +99,18 @@ for t in sys.argv[2:]: print(t, out[t])
 EOF
 
 # ---- 0. the control plane ------------------------------------------------
-bold "0. The API server (the project's test server, tests/apiserver) and kubectl"
+bold "0. The API server (the project's test server, tests/apiserver), driven with kubectl"
 ip netns add "$(ns api)" && ip -n "$(ns api)" link set lo up || { bad "cannot create namespaces"; exit 1; }
 # Started with nsenter itself, not a shell function, so $! is the server.
 nsenter --net="/run/netns/$(ns api)" python3 "$APISERVER" --listen 127.0.0.1:0 --tls-dir "$tmp/tls" --kubeconfig-out "$tmp/kubeconfig" \
 	--ready-file "$tmp/api.ready" --bookmark-interval 5 >"$tmp/apiserver.log" 2>&1 &
 PIDS="$PIDS $!"
-until_ok 20 test -s "$tmp/api.ready" || { bad "the API server did not start: $(tail -3 "$tmp/apiserver.log")"; exit 1; }
-good "API server at $(cat "$tmp/api.ready") (HTTPS, a bearer token in $tmp/kubeconfig)"
+api_ready() { # the server starts while the nodes are set up
+	until_ok 20 test -s "$tmp/api.ready" ||
+		{ bad "the API server did not start: $(tail -3 "$tmp/apiserver.log")"; exit 1; }
+}
 
 # ---- 1. nodes ----------------------------------------------------------
-bold "1. Two nodes: Node objects in the API, one k8snet-agent each (host-gw)"
 ip netns add "$(ns n1)" && ip netns add "$(ns n2)" || { bad "cannot create namespaces"; exit 1; }
 ip -n "$(ns n1)" link add ul0 type veth peer name ul0 netns "$(ns n2)"
 i=1
@@ -128,6 +129,9 @@ for n in n1 n2; do
 EOF
 	i=$((i + 1))
 done
+api_ready
+good "API server at $(cat "$tmp/api.ready") (HTTPS, a bearer token in $tmp/kubeconfig)"
+bold "1. Two nodes: Node objects in the API, one k8snet-agent each (host-gw)"
 kc apply -f "$tmp/nodes.json" >/dev/null || bad "kubectl apply the Nodes"
 kc get nodes -o custom-columns=NODE:.metadata.name,POD-CIDR:.spec.podCIDR,INTERNAL-IP:.status.addresses[0].address |
 	sed 's/^/   /'
@@ -154,12 +158,15 @@ good "and wrote the CNI configuration: $(grep -o '"subnet":[^}]*' "$tmp/cni-n1/1
 
 # ---- 2. pods through k8snet-cni ---------------------------------------
 bold "2. Pods attached by the k8snet-cni plugin with the agents' configuration (CNI ADD)"
-for n in n1 n2; do
-	# A runtime gives each plugin of the list its entry, with name and cniVersion.
-	python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); p=dict(c["plugins"][0]); p["name"]=c["name"]; p["cniVersion"]=c["cniVersion"]; print(json.dumps(p))' \
-		"$tmp/cni-$n/10-k8snet.conflist" >"$tmp/$n.conf"
-	mkdir -p "$tmp/varlib-$n"
-done
+# A runtime gives each plugin of the list its entry, with name and cniVersion.
+python3 - "$tmp" <<'EOF'
+import json, sys
+for n in ("n1", "n2"):
+    c = json.load(open("%s/cni-%s/10-k8snet.conflist" % (sys.argv[1], n)))
+    p = dict(c["plugins"][0], name=c["name"], cniVersion=c["cniVersion"])
+    json.dump(p, open("%s/%s.conf" % (sys.argv[1], n), "w"))
+EOF
+mkdir -p "$tmp/varlib-n1" "$tmp/varlib-n2"
 # Each node keeps host-local IPAM state in its own /var/lib/cni: a mount
 # namespace per plugin run gives it the node's, as a real node would have
 # (a tmpfs over /var/lib first, so nothing is made on this machine's disk).
@@ -205,11 +212,16 @@ matrix() { # TITLE EXPECTED-FUNCTION
 	printf '   %-10s' "from\\to"
 	for d in $APPS; do printf ' %-9s' "$d"; done
 	echo
-	for s in $APPS; do
+	probes=""
+	for s in $APPS; do      # every pod probes at once
 		targets=""
 		for d in $APPS; do [ "$d" = "$s" ] || targets="$targets $(ip_of "$d"):8080"; done
 		# shellcheck disable=SC2086
-		in_ns "$s" python3 "$tmp/probe.py" 1 $targets >"$tmp/probe.$s"
+		in_ns "$s" python3 "$tmp/probe.py" 1 $targets >"$tmp/probe.$s" &
+		probes="$probes $!"
+	done
+	for p in $probes; do wait "$p"; done
+	for s in $APPS; do
 		printf '   %-10s' "$s"
 		for d in $APPS; do
 			if [ "$d" = "$s" ]; then printf ' %-9s' "."; continue; fi
@@ -281,7 +293,13 @@ DNS_IP=10.96.0.10
 kc get services -A >"$tmp/services.txt"
 sed 's/^/   /' "$tmp/services.txt"
 WEB_IP=$(awk '$2 == "web" { print $4 }' "$tmp/services.txt")
-answers() { in_ns "$1" python3 "$tmp/probe.py" 1 "$2:80" | grep -q " web-"; }
+# One connection, the answer's first word ("-" when none): socat, as an
+# interpreter start would cost more than the connection.
+first_word() { # FROM HOST:PORT
+	_w=$(in_ns "$1" timeout 2 socat -T 1 -u "TCP:$2,connect-timeout=1" - 2>/dev/null | head -n 1)
+	echo "${_w%% *}" | grep . || echo -
+}
+answers() { first_word "$1" "$2:80" | grep -q "^web-"; }
 until_ok 10 answers frontend "$WEB_IP" && until_ok 5 answers intruder "$WEB_IP" ||
 	bad "ClusterIP $WEB_IP does not answer on both nodes: $(tail -3 "$tmp/agent-n1.log")"
 good "web $WEB_IP:80 answers on node1 (frontend) and node2 (intruder); the API server allocated the ClusterIPs"
@@ -355,13 +373,13 @@ case "$got" in *failed*) bad "some NodePort connections failed" ;; *web-*) good 
 # ---- 7. NetworkPolicy -------------------------------------------------
 bold "7. NetworkPolicy web-from-frontend (kubectl apply): pods app=web accept TCP 8080 only from role=frontend"
 kc apply -f "$tmp/policy.json" | sed 's/^/   kubectl apply: /'
-refused() { in_ns intruder python3 "$tmp/probe.py" 1 "$(ip_of web-1):8080" | grep -q ' -$'; }
+refused() { [ "$(first_word intruder "$(ip_of web-1):8080")" = - ]; }
 until_ok 10 refused || bad "the agents did not enforce the policy"
 web_from_frontend() { case "$2" in web-*) [ "$1" = frontend ] && echo yes || echo no ;; *) echo yes ;; esac; }
 echo "   after the policy (no = refused; (!) = not what the policy says):"
 matrix "after" web_from_frontend
-a=$(in_ns frontend python3 "$tmp/probe.py" 1 "$WEB_IP:80" | awk '{print $2}')
-b=$(in_ns intruder python3 "$tmp/probe.py" 1 "$WEB_IP:80" | awk '{print $2}')
+a=$(first_word frontend "$WEB_IP:80")
+b=$(first_word intruder "$WEB_IP:80")
 case "$a/$b" in web-*/-) good "through the Service too: frontend gets $a, intruder is refused" ;;
 	*) bad "through the Service: frontend got '$a', intruder got '$b'" ;; esac
 for i in 1 2; do
@@ -387,7 +405,7 @@ left=$( (ip -n "$(ns n1)" -o link show type veth; ip -n "$(ns n2)" -o link show 
 allocs=$(for n in n1 n2; do "$K8SNET" ipam list --state "$tmp/varlib-$n/networks/k8snet/k8snet-0.state"; done | grep -c .)
 [ "$allocs" = 0 ] && good "no pod address left allocated" || bad "$allocs pod addresses still allocated"
 
-t=$(python3 -c "import sys; print('%.1f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$t0" "$(date +%s.%N)")
+t=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 if [ $FAILED = 0 ]; then bold "All shown steps worked, in $t s. Removing everything."
 else bold "Some steps FAILED (see above), in $t s. Removing everything."; fi
 exit $FAILED
