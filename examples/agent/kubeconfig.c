@@ -102,6 +102,9 @@ static int read_cluster(const char *path, const cJSON *cl, int idx, struct kube_
 		cfg->ca_file = resolve(path, s);
 	cfg->insecure = get_bool(cl, "insecure-skip-tls-verify");
 	cfg->tls_server_name = xstrdup(get_str(cl, "tls-server-name"));
+	if (cfg->tls_server_name)
+		log_warn("kubeconfig %s: %s.tls-server-name is not supported: the server's "
+			 "certificate must name the host of the server URL", path, field);
 	if (get_str(cl, "proxy-url"))
 		log_warn("kubeconfig %s: %s.proxy-url is ignored (curl honours https_proxy)", path,
 			 field);
