@@ -10,6 +10,7 @@ cd "$(dirname "$0")"
 # Debian packages: build, test and demo dependencies.
 PACKAGES="build-essential autoconf automake libtool pkg-config
 	libnl-3-dev libnl-route-3-dev libmnl-dev libnftnl-dev libcjson-dev check
+	libcurl4-openssl-dev
 	mandoc abigail-tools valgrind clang libclang-rt-14-dev lld python3
 	iproute2 nftables util-linux procps
 	containernetworking-plugins bind9 bind9-utils dnsutils socat time bash-completion
@@ -23,6 +24,10 @@ deps() {
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
 			missing="$missing $p"
 	done
+	# kubectl (the demo and the agent's tests): this machine image may have
+	# one from google-cloud-cli, which conflicts with Debian's
+	# kubernetes-client; install that one only when there is none.
+	command -v kubectl >/dev/null || missing="$missing kubernetes-client"
 	[ -z "$missing" ] && return 0
 	log "installing Debian packages:$missing"
 	if [ "$(id -u)" != 0 ]; then

@@ -12,7 +12,7 @@ for sym in $(nm -D --defined-only "$so" | awk '{print $3}' | sed 's/@.*//' | gre
 		echo "FAIL: man/man3/$sym.3 does not mention $sym"; status=1
 	fi
 done
-for page in "$top_srcdir"/man/man*/*.[137]; do
+for page in "$top_srcdir"/man/man*/*.[1378]; do
 	# .so links are resolved relative to the man root.
 	if ! out=$(cd "$top_srcdir/man" && "$MANDOC" -T lint -W warning "$page" 2>&1) || [ -n "$out" ]; then
 		echo "FAIL: mandoc -T lint $page"; echo "$out"; status=1

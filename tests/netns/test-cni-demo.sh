@@ -3,7 +3,7 @@
 # and require success, the 30 s budget, and nothing left behind.
 set -u
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
-for t in named dig python3 nsenter; do
+for t in named dig python3 nsenter kubectl; do
 	command -v $t >/dev/null || { echo "SKIP: $t not installed"; exit 77; }
 done
 log=$(mktemp /tmp/k8st-demo.XXXXXX)
@@ -17,4 +17,7 @@ cat "$log"
 [ $took -le 30 ] || { echo "FAIL: the demo took $took s (budget 30 s)"; exit 1; }
 if ip netns list | grep -q '^kd-'; then echo "FAIL: the demo left namespaces"; exit 1; fi
 ls -d /tmp/k8snet-demo.* >/dev/null 2>&1 && { echo "FAIL: the demo left its temporary directory"; exit 1; }
+# Its API server and agents run with the temporary directory in their
+# command lines: none may outlive the demo.
+ps -eo args | grep -q '[k]8snet-demo\.' && { echo "FAIL: the demo left processes: $(ps -eo pid,args | grep '[k]8snet-demo\.')"; exit 1; }
 echo "PASS: cluster-in-a-box in $took s, nothing left"
