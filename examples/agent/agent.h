@@ -345,7 +345,6 @@ void health_no_local(struct agent *a, uint64_t *internal, uint64_t *external);
 /* Replace the proxy / policy database with fresh objects loaded from the
  * informers' objects: their first sync replaces the tables whole. */
 int stopgap_proxy_rebuild(struct agent *a);
-int stopgap_policy_rebuild(struct agent *a);
 /* The peers installed by an earlier run (read at start, written after
  * each change), so that peers deleted while the agent was down go. */
 int stopgap_peers_load(struct agent *a);
@@ -358,7 +357,8 @@ struct model {
 	struct k8snet_proxy *proxy;
 	struct k8snet_policy_db *pdb;
 	bool proxy_dirty, policy_dirty, zone_dirty;
-	bool proxy_full, policy_full;    /* rebuild before the next sync */
+	bool proxy_full, policy_full;    /* the next sync replaces the tables */
+	bool proxy_rebuild;              /* node addresses went: a new proxy first */
 	struct smap in_proxy;            /* service keys loaded into the proxy */
 	struct smap slice_svc;           /* slice key -> its service key */
 	struct smap svc_slices;          /* service key -> struct strset of slice keys */

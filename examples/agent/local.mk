@@ -22,8 +22,7 @@ tests_agent_test_agent_unit_LDADD = $(CJSON_LIBS) $(CHECK_LIBS) -lm
 TESTS += tests/netns/test-agent-cluster.sh tests/netns/test-agent-features.sh \
 	tests/netns/test-agent-valgrind.sh
 EXTRA_DIST += tests/netns/agent-lib.sh tests/netns/test-agent-cluster.sh \
-	tests/netns/test-agent-features.sh tests/netns/test-agent-valgrind.sh \
-	tests/netns/agent-valgrind.supp
+	tests/netns/test-agent-features.sh tests/netns/test-agent-valgrind.sh
 
 # Benchmark: start to first sync, change-to-kernel latency, memory and idle
 # CPU with 10,000 services (bench/agent-bench.sh runs it, with the peers).

@@ -136,9 +136,9 @@ static void self_update(struct agent *a, const cJSON *obj)
 			for (i = 0; i < na && r >= 0; i++)
 				r = k8snet_proxy_add_str(a->model.proxy, K8SNET_PROXY_NODE_IP, addrs[i]);
 			if (r < 0)
-				a->model.proxy_full = true;
+				a->model.proxy_rebuild = true;
 		} else {
-			a->model.proxy_full = true;
+			a->model.proxy_rebuild = true;
 		}
 		a->model.proxy_dirty = true;
 		free_list(n->addrs, n->n_addrs);

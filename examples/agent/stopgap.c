@@ -6,10 +6,10 @@
  *  - health data per Service (healthCheckNodePort, local endpoint counts):
  *    computed here from the objects the agent holds.  Replaced by the NAT
  *    layer's health data (issue 15), which counts what it programmed.
- *  - a full resync: here, a new proxy / policy database loaded from the
- *    informers, whose first sync replaces the tables in one batch.
- *    Replaced by k8snet_proxy_sync_full() and k8snet_policy_db_sync_full(),
- *    which keep the objects and compare with the kernel.
+ *  - node addresses that went away: a new proxy loaded from the informers
+ *    (a proxy's address lists only grow).  Replaced by a call that clears
+ *    a list attribute.  (Full resyncs are k8snet_proxy_sync_full() and
+ *    k8snet_policy_db_sync_full().)
  *  - peers installed by an earlier run: here, a small state file under
  *    --state-dir (a tmpfs: peer routes do not outlive a reboot either).
  *    Replaced by the link layer listing the routes, neighbours and FDB
@@ -217,26 +217,6 @@ int stopgap_proxy_rebuild(struct agent *a)
 	if (r >= 0)
 		r = model_reload_kind(a, K_SLICE);
 	a->model.proxy_dirty = true;
-	return r;
-}
-
-int stopgap_policy_rebuild(struct agent *a)
-{
-	struct k8snet_policy_db *db = NULL;
-	int r = k8snet_policy_db_new(a->model.ctx, &db);
-
-	if (r < 0) {
-		log_err("policy: %s", k8snet_ctx_get_error(a->model.ctx));
-		return r;
-	}
-	k8snet_policy_db_free(a->model.pdb);
-	a->model.pdb = db;
-	r = model_reload_kind(a, K_NAMESPACE);
-	if (r >= 0)
-		r = model_reload_kind(a, K_POD);
-	if (r >= 0)
-		r = model_reload_kind(a, K_POLICY);
-	a->model.policy_dirty = true;
 	return r;
 }
 

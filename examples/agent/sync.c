@@ -104,15 +104,18 @@ static void observe_programming(struct agent *a)
 
 static int sync_proxy(struct agent *a)
 {
-	bool full = a->model.proxy_full;
+	bool full = a->model.proxy_full || a->model.proxy_rebuild;
 	double t0 = mono_now(), d;
 	int r = 0;
 
-	if (full && (r = stopgap_proxy_rebuild(a)) < 0)
+	if (a->model.proxy_rebuild && (r = stopgap_proxy_rebuild(a)) < 0)
 		return r;
+	a->model.proxy_rebuild = false;
 	if (!a->model.proxy_dirty && !full && (a->runner.layers & L_NAT))
 		return 0;
-	r = k8snet_proxy_sync(a->model.proxy);
+	/* A full sync replaces the tables whole (kube-proxy's periodic resync);
+	 * after a failure the library does so by itself anyway. */
+	r = full ? k8snet_proxy_sync_full(a->model.proxy) : k8snet_proxy_sync(a->model.proxy);
 	d = mono_now() - t0;
 	if (r < 0) {
 		log_err("Service NAT sync failed (%.1f ms): %s", d * 1e3,
@@ -137,11 +140,10 @@ static int sync_policy(struct agent *a)
 	double t0 = mono_now(), d;
 	int r = 0;
 
-	if (full && (r = stopgap_policy_rebuild(a)) < 0)
-		return r;
 	if (!a->model.policy_dirty && !full && (a->runner.layers & L_POLICY))
 		return 0;
-	r = k8snet_policy_db_sync(a->model.pdb, a->opt.node_name);
+	r = full ? k8snet_policy_db_sync_full(a->model.pdb, a->opt.node_name) :
+	    k8snet_policy_db_sync(a->model.pdb, a->opt.node_name);
 	d = mono_now() - t0;
 	if (r < 0) {
 		log_err("NetworkPolicy sync failed (%.1f ms): %s", d * 1e3,

@@ -9,7 +9,7 @@ agent_world_init valgrind
 VALGRIND=${VALGRIND:-valgrind}
 command -v "$VALGRIND" >/dev/null || { echo "SKIP: no valgrind"; exit 77; }
 command -v kubectl >/dev/null || { echo "SKIP: no kubectl"; exit 77; }
-VG="$VALGRIND --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect --suppressions=$top_srcdir/tests/netns/agent-valgrind.supp"
+VG="$VALGRIND --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect"
 
 CK_FORK=no $VG --log-file="$TMP/vg-unit.log" "$top_builddir/tests/agent/test-agent-unit" >"$TMP/unit.out" 2>&1 ||
 	fail "the unit tests under valgrind: $(tail -20 "$TMP/vg-unit.log")"
