@@ -100,6 +100,39 @@ class SyncTest(unittest.TestCase):
                 p.sync()
                 self.assertNotIn("10.96.0.10", self.nft_list())
 
+    def test_drift_and_full(self):
+        with k8snet.Context(netns="/run/netns/" + self.ns) as ctx:
+            with nat.Proxy(ctx, cluster_cidrs=["10.244.0.0/16"]) as p:
+                p.load_json(WEB)
+                p.sync()
+                subprocess.run(["ip", "netns", "exec", self.ns, "nft", "delete", "table", "ip",
+                                "k8snet"], check=True)
+                # Nothing changed here: the sync still sees the drift.
+                self.assertGreater(p.sync(), 0)
+                self.assertIn("10.96.0.10 . tcp . 80 : goto pick-2", self.nft_list())
+                self.assertGreater(p.sync(full=True), 0)
+                self.assertEqual(p.sync(), 0)
+
+    def test_conflict_skipped(self):
+        with k8snet.Context(netns="/run/netns/" + self.ns) as ctx:
+            with nat.Proxy(ctx) as p:
+                for name, ts in (("new", "2025-01-01T00:00:00Z"), ("old", "2020-01-01T00:00:00Z")):
+                    with nat.Service(name, creation_timestamp=ts) as s:
+                        s.add_ip("10.96.0.%d" % (20 if name == "new" else 21))
+                        s.add_ip("192.0.2.7", nat.IP_EXTERNAL).add_port(80)
+                        s.add_endpoint("10.244.0.5", 8080)
+                        self.assertEqual(s.creation_timestamp, ts)
+                        p.add_service(s)
+                p.sync()
+                skipped = list(p.skipped())
+                self.assertEqual(len(skipped), 1)
+                self.assertEqual(skipped[0][0], "service default/new")
+                self.assertIn("held by service default/old", skipped[0][1])
+                self.assertIn("192.0.2.7 . tcp . 80 : goto ext-default/old/tcp/80",
+                              self.nft_list())
+        with self.assertRaises(k8snet.InvalidArgument):
+            nat.Service("x", creation_timestamp="yesterday")
+
 
 if __name__ == "__main__":
     unittest.main()

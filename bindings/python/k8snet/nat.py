@@ -37,6 +37,7 @@ SERVICE_NAME = 1
 SERVICE_TYPE = 2
 SERVICE_FLAGS = 3
 SERVICE_AFFINITY_TIMEOUT = 4
+SERVICE_CREATION_TIMESTAMP = 5
 TYPE_CLUSTER_IP, TYPE_NODE_PORT, TYPE_LOAD_BALANCER, TYPE_EXTERNAL_NAME = range(4)
 F_AFFINITY = 0x1
 F_ETP_LOCAL = 0x2
@@ -62,6 +63,10 @@ _proxy_remove_service = fn("k8snet_proxy_remove_service", ctypes.c_int, c_proxy_
 _proxy_remove_slice = fn("k8snet_proxy_remove_slice", ctypes.c_int, c_proxy_p,
                          ctypes.c_char_p, ctypes.c_char_p)
 _proxy_sync = fn("k8snet_proxy_sync", ctypes.c_int, c_proxy_p)
+_proxy_sync_full = fn("k8snet_proxy_sync_full", ctypes.c_int, c_proxy_p)
+_proxy_get_skipped_count = fn("k8snet_proxy_get_skipped_count", ctypes.c_int, c_proxy_p)
+_proxy_get_skipped = fn("k8snet_proxy_get_skipped", ctypes.c_int, c_proxy_p, u32,
+                        ctypes.POINTER(ctypes.c_char_p), ctypes.POINTER(ctypes.c_char_p))
 _proxy_render = fn("k8snet_proxy_render", ctypes.c_int, c_proxy_p,
                    ctypes.POINTER(ctypes.c_void_p))
 
@@ -88,7 +93,7 @@ class Service(_lib.Handle):
     _free = _svc_free
 
     def __init__(self, name, namespace="default", type=TYPE_CLUSTER_IP, flags=0,
-                 affinity_timeout=None):
+                 affinity_timeout=None, creation_timestamp=None):
         handle = c_svc_p()
         check(_svc_new(ctypes.byref(handle)))
         self._handle = handle
@@ -98,6 +103,8 @@ class Service(_lib.Handle):
         self._set_u32(SERVICE_FLAGS, flags)
         if affinity_timeout is not None:
             self._set_u32(SERVICE_AFFINITY_TIMEOUT, affinity_timeout)
+        if creation_timestamp is not None:
+            self.creation_timestamp = creation_timestamp
 
     def _rc(self, rc, what):
         if rc < 0:
@@ -119,6 +126,19 @@ class Service(_lib.Handle):
     @property
     def namespace(self):
         return _lib.decode(_svc_get_str(self.handle, SERVICE_NAMESPACE))
+
+    @property
+    def creation_timestamp(self):
+        """metadata.creationTimestamp (RFC 3339, UTC): the older of two
+        services claiming one address keeps it."""
+        return _lib.decode(_svc_get_str(self.handle, SERVICE_CREATION_TIMESTAMP))
+
+    @creation_timestamp.setter
+    def creation_timestamp(self, value):
+        rc = _svc_set_str(self.handle, SERVICE_CREATION_TIMESTAMP, _lib.encode(value))
+        if rc < 0:
+            raise _lib.InvalidArgument(-rc, "%r: not an RFC 3339 UTC time "
+                                       "(2006-01-02T15:04:05Z)" % value)
 
     @property
     def flags(self):
@@ -236,9 +256,21 @@ class Proxy(_lib.Handle):
     def remove_slice(self, namespace, name):
         self._check(_proxy_remove_slice(self.handle, _lib.encode(namespace), _lib.encode(name)))
 
-    def sync(self):
-        """Program the kernel (one atomic batch); returns the messages sent."""
-        return self._check(_proxy_sync(self.handle))
+    def sync(self, full=False):
+        """Program the kernel (one atomic batch); returns the messages sent.
+        Success means the kernel acknowledged all of it; after a failure the
+        next sync replaces the tables.  ``full=True`` replaces them now
+        (a periodic full resync)."""
+        return self._check((_proxy_sync_full if full else _proxy_sync)(self.handle))
+
+    def skipped(self):
+        """What the last sync or render left out because an older service
+        holds the address: an iterator of (object, reason) pairs."""
+        obj, why = ctypes.c_char_p(), ctypes.c_char_p()
+        i = 0
+        while _proxy_get_skipped(self.handle, i, ctypes.byref(obj), ctypes.byref(why)) == 0:
+            yield _lib.decode(obj.value), _lib.decode(why.value)
+            i += 1
 
     def render(self):
         """The ruleset as nft text."""

@@ -36,6 +36,7 @@ _check = fn("k8snet_policy_db_check", ctypes.c_int, c_db_p, ctypes.c_char_p, cty
 _render = fn("k8snet_policy_db_render", ctypes.c_int, c_db_p, ctypes.c_char_p,
              ctypes.POINTER(ctypes.c_void_p))
 _sync = fn("k8snet_policy_db_sync", ctypes.c_int, c_db_p, ctypes.c_char_p)
+_sync_full = fn("k8snet_policy_db_sync_full", ctypes.c_int, c_db_p, ctypes.c_char_p)
 _selector_match = fn("k8snet_policy_selector_match", ctypes.c_int, c_ctx_p, ctypes.c_char_p,
                      ctypes.c_char_p)
 
@@ -116,6 +117,9 @@ class PolicyDB(_lib.Handle):
         self._check(_render(self.handle, _lib.encode(node), ctypes.byref(out)))
         return _lib.take_string(out.value)
 
-    def sync(self, node):
-        """Program that ruleset in the context's namespace (incrementally)."""
-        self._check(_sync(self.handle, _lib.encode(node)))
+    def sync(self, node, full=False):
+        """Program that ruleset in the context's namespace (incrementally).
+        Success means the kernel acknowledged all of it; after a failure,
+        or a table changed behind our back, the next sync replaces it.
+        ``full=True`` replaces it now."""
+        self._check((_sync_full if full else _sync)(self.handle, _lib.encode(node)))
