@@ -59,18 +59,26 @@ void nft_rule_free(struct nft_rule *r)
 	free(r);
 }
 
+/* Comments only inform (`nft list` shows them): one too long for the
+ * kernel's 256 bytes of user data is cut, at a character boundary. */
 void nft_rule_comment(struct nft_rule *r, const char *comment)
 {
 	struct nftnl_udata_buf *ud;
+	char cut[NFT_USERDATA_MAXLEN - 3];
+	size_t n;
 
 	if (!r || r->err)
 		return;
-	if (strlen(comment) >= NFTNL_UDATA_COMMENT_MAXLEN) {
-		r->err = -E2BIG;
-		return;
+	n = strlen(comment);
+	if (n >= sizeof(cut)) {
+		n = sizeof(cut) - 1;
+		while (n > 0 && ((unsigned char)comment[n] & 0xc0) == 0x80)
+			n--;
 	}
+	memcpy(cut, comment, n);
+	cut[n] = '\0';
 	ud = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
-	if (!ud || !nftnl_udata_put_strz(ud, NFTNL_UDATA_RULE_COMMENT, comment)) {
+	if (!ud || !nftnl_udata_put_strz(ud, NFTNL_UDATA_RULE_COMMENT, cut)) {
 		nftnl_udata_buf_free(ud);
 		r->err = -ENOMEM;
 		return;

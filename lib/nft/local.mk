@@ -23,3 +23,9 @@ TESTS += tests/netns/test-nft-kill
 tests_netns_test_nft_kill_SOURCES = tests/netns/test-nft-kill.c
 tests_netns_test_nft_kill_CFLAGS = $(UNIT_CFLAGS)
 tests_netns_test_nft_kill_LDADD = $(UNIT_LDADD) tests/netns/libharness.la
+
+# What acknowledging every message costs a full sync (bench/nat-bench.sh).
+noinst_PROGRAMS += bench/nft-ack-bench
+bench_nft_ack_bench_SOURCES = bench/nft-ack-bench.c
+bench_nft_ack_bench_CFLAGS = $(UNIT_CFLAGS)
+bench_nft_ack_bench_LDADD = lib/libk8snet-internal.la $(DEPS_LIBS)
