@@ -152,7 +152,7 @@ ok "a full resync (SIGHUP) replaced the tables: the service still answers"
 zone_has() { grep -q "$1" "$TMP/cluster.local.zone" 2>/dev/null; }
 wait_until 10 zone_has "^lb.default.svc" || fail "no zone record for lb: $(head -30 "$TMP/cluster.local.zone" 2>&1)"
 grep "^lb.default.svc" "$TMP/cluster.local.zone" | grep -q "$LB_IP" || fail "lb's record lacks $LB_IP"
-zone_has "^db-0.db.default.svc.*10.244.1.77" || fail "no record for the headless endpoint db-0"
+wait_until 10 zone_has "^db-0.db.default.svc.*10.244.1.77" || fail "no record for the headless endpoint db-0"
 zone_has "^other.default.svc" || fail "the zone lacks the service of another proxy"
 wait_until 5 test -s "$TMP/reloads" || fail "the zone reload command did not run"
 serial1=$(awk '/SOA/ { for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+$/ && length($i) >= 8) { print $i; exit } }' "$TMP/cluster.local.zone")
