@@ -18,6 +18,9 @@ k8snetinclude_HEADERS += include/k8snet/link.h
 
 TESTS += tests/netns/test-link-pods.sh tests/netns/test-link-nodes.sh
 EXTRA_DIST += tests/netns/test-link-pods.sh tests/netns/test-link-nodes.sh tests/netns/link-lib.sh
+# Concurrent k8snet_link_bridge_ensure() calls on a fresh node (issue 13).
+TESTS += tests/netns/test-bridge-race.sh
+EXTRA_DIST += tests/netns/test-bridge-race.sh
 
 noinst_PROGRAMS += bench/link-bench
 bench_link_bench_SOURCES = bench/link-bench.c
