@@ -7,6 +7,7 @@ lib_libk8snet_internal_la_SOURCES += \
 	lib/ipam/pool.c \
 	lib/ipam/pool-config.c \
 	lib/ipam/alloc.c \
+	lib/ipam/base.c \
 	lib/ipam/store.c \
 	lib/ipam/config.c
 
