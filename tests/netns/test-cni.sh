@@ -183,13 +183,14 @@ cni "$NODE" ADD ip2 "$POD8" eth0 "$TMP/rq.json" >"$out" || fail "runtimeConfig.i
 cni "$NODE" DEL ip2 "$POD8" eth0 "$TMP/rq.json" >/dev/null || fail "DEL ip2"
 ok "requested addresses: CNI_ARGS IP and runtimeConfig.ips; taken -> 101"
 
-# ---- code 5: the IPAM state cannot be written ------------------------------
+# ---- code 999: the IPAM state cannot be written (the system's reason) ------
 : >"$TMP/notadir"
 conf "$TMP/io.json" 1.0.0 '' '{"type": "host-local", "ranges": [[{"subnet": "10.82.0.0/24"}]], "dataDir": "'$TMP/notadir'"}'
 cni "$NODE" ADD io1 "$POD8" eth0 "$TMP/io.json" >"$out" && fail "ADD with a file as dataDir"
-expect_code 5 "$out"
+expect_code 999 "$out"
+grep -q "Not a directory" "$out" || fail "the system's reason is missing: $(cat "$out")"
 ip -n "$POD8" -o link show eth0 >/dev/null 2>&1 && fail "I/O failure left eth0"
-ok "code 5 (IPAM state I/O)"
+ok "code 999 (IPAM state I/O, with the system's reason)"
 
 # ---- DEL: repeated, and with the namespace gone --------------------------
 cni "$NODE" DEL s1 "$POD4" eth0 "$TMP/s.json" >"$out" || fail "DEL: $(cat "$out")"
