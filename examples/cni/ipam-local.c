@@ -52,24 +52,40 @@ static int lib_fail(struct k8snet_ctx *ctx, int r, const char *what)
 
 /* Create what is missing of path, 0700 whatever the umask (container IDs
  * are nobody else's business).  Directories already there are left as they
- * are: the library refuses the unsafe ones. */
-static int mkdir_p(const char *path)
+ * are: the library refuses the unsafe ones.  *ret_created gets how many
+ * components (the last ones) this call created. */
+static int mkdir_p(const char *path, int *ret_created)
 {
 	char *p = cni_strdup(path), *s;
 	mode_t old = umask(077);
 	int r = 0;
 
-	for (s = p + 1; r == 0 && (s = strchr(s, '/')); s++) {
-		*s = '\0';
-		if (mkdir(p, 0700) < 0 && errno != EEXIST)
+	*ret_created = 0;
+	for (s = p + 1; r == 0; s++) {
+		s = strchr(s, '/');
+		if (s)
+			*s = '\0';
+		if (mkdir(p, 0700) == 0)
+			(*ret_created)++;
+		else if (errno != EEXIST)
 			r = -errno;
+		if (!s)
+			break;
 		*s = '/';
 	}
-	if (r == 0 && mkdir(p, 0700) < 0 && errno != EEXIST)
-		r = -errno;
 	umask(old);
 	free(p);
 	return r;
+}
+
+/* Undo mkdir_p(): a refused place keeps nothing of ours. */
+static void rmdir_created(const char *path, int created)
+{
+	char *p = cni_strdup(path), *slash;
+
+	while (created-- > 0 && rmdir(p) == 0 && (slash = strrchr(p, '/')) && slash != p)
+		*slash = '\0';
+	free(p);
 }
 
 static void ipam_close(struct ipam *ip)
@@ -95,7 +111,7 @@ static char *state_path(const struct ipam *ip, int i)
  * DATADIR/NETWORK/ (host-local's directory, our own file names). */
 static int ipam_open(const struct cni_conf *conf, struct ipam *ip)
 {
-	int r, i, n;
+	int r, i, n, created = 0;
 
 	memset(ip, 0, sizeof(*ip));
 	r = k8snet_ctx_new(&ip->ctx);
@@ -108,10 +124,12 @@ static int ipam_open(const struct cni_conf *conf, struct ipam *ip)
 	/* conf.c made an empty dataDir none: the default, as host-local does. */
 	ip->dir = cni_asprintf("%s/%s", conf->data_dir ? conf->data_dir : DEFAULT_DATA_DIR,
 			       conf->name);
-	r = mkdir_p(ip->dir);
-	if (r < 0)
+	r = mkdir_p(ip->dir, &created);
+	if (r < 0) {
+		rmdir_created(ip->dir, created);
 		return cni_fail(CNI_ERR_SYSTEM, "cannot create the IPAM state directory", "%s: %s",
 				ip->dir, strerror(-r));
+	}
 	n = k8snet_ipam_config_get_pool_count(ip->cfg);
 	ip->pools = cni_xcalloc((size_t)(n > 0 ? n : 1), sizeof(*ip->pools));
 	ip->fresh = cni_xcalloc((size_t)(n > 0 ? n : 1), sizeof(*ip->fresh));
@@ -126,6 +144,8 @@ static int ipam_open(const struct cni_conf *conf, struct ipam *ip)
 			lib_fail(ip->ctx, r, "cannot open the IPAM state");
 		free(state);
 	}
+	if (r < 0)
+		rmdir_created(ip->dir, created);
 	return r < 0 ? -1 : 0;
 }
 

@@ -362,6 +362,7 @@ static int write_temp(struct k8s_store *s, const uint8_t *data, size_t len, char
 		close(fd);
 		unlinkat(s->dfd, *ret_name, 0);
 		free(*ret_name);
+		*ret_name = NULL;
 		return io_error(s, "writing a snapshot", err);
 	}
 	return fd;
