@@ -235,8 +235,10 @@ static int cmd_add(struct cni_env *env, struct cni_conf *conf)
 
 	if (need_netns(env) < 0)
 		return -1;
-	if (conf->prev_result && cni_result_from_json(&out, conf->prev_result, "prevResult") < 0)
+	if (conf->prev_result && cni_result_from_json(&out, conf->prev_result, "prevResult") < 0) {
+		cni_result_done(&out);
 		return -1;
+	}
 	/* Held until exit: GC must not run between our address and our mappings. */
 	r = cni_ipam_lock(conf, false);
 	if (r >= 0)
@@ -275,8 +277,10 @@ static int cmd_del(struct cni_env *env, struct cni_conf *conf)
 
 	/* DEL must succeed when repeated or when the namespace is gone, so each
 	 * step is idempotent and all of them run even if one fails. */
-	if (conf->prev_result && cni_result_from_json(&prev, conf->prev_result, "prevResult") < 0)
+	if (conf->prev_result && cni_result_from_json(&prev, conf->prev_result, "prevResult") < 0) {
+		cni_result_done(&prev);
 		return -1;
+	}
 	if (cni_ipam_lock(conf, false) < 0)
 		r = -1;
 	if (cni_nft_del(env, conf, conf->prev_result ? &prev : NULL) < 0)

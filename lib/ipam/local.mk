@@ -60,3 +60,6 @@ dist_man3_MANS += \
 
 EXTRA_DIST += tests/fuzz/fuzz-ipam.c tests/fuzz/corpus/ipam
 FUZZ_TARGETS += ipam
+# The state file reader: snapshots and journals.
+EXTRA_DIST += tests/fuzz/fuzz-ipam-state.c tests/fuzz/corpus/ipam-state
+FUZZ_TARGETS += ipam-state
