@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <linux/nsfs.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,12 +24,18 @@ static struct {
 	char *msg, *details;
 } failure;
 
+/* DEL deletes the veth in a second thread, which may fail too. */
+static pthread_mutex_t failure_lock = PTHREAD_MUTEX_INITIALIZER;
+
 int cni_fail(int code, const char *msg, const char *details_fmt, ...)
 {
 	va_list ap;
 
-	if (failure.code)
+	pthread_mutex_lock(&failure_lock);
+	if (failure.code) {
+		pthread_mutex_unlock(&failure_lock);
 		return -1;
+	}
 	failure.code = code;
 	failure.msg = cni_strdup(msg);
 	if (details_fmt) {
@@ -37,6 +44,7 @@ int cni_fail(int code, const char *msg, const char *details_fmt, ...)
 			failure.details = NULL;
 		va_end(ap);
 	}
+	pthread_mutex_unlock(&failure_lock);
 	return -1;
 }
 
@@ -193,6 +201,16 @@ static const char *file_kind(mode_t mode)
 	       "not a namespace file";
 }
 
+/* The type of the namespace fd refers to; CLONE_NEWNET as well on kernels
+ * before 4.11, which cannot tell (ENOTTY).  (/proc/self/fd/N would name a
+ * bind mount by its path, not its type.) */
+static int netns_type(int fd)
+{
+	int type = ioctl(fd, NS_GET_NSTYPE);
+
+	return type >= 0 ? type : errno == ENOTTY ? CLONE_NEWNET : -1;
+}
+
 /* ADD and CHECK need the container's namespace: open it once, before any
  * work, without blocking (a FIFO would hang a plain open forever), and make
  * sure it is a network namespace, whether /proc/PID/ns/net or a bind mount
@@ -202,7 +220,7 @@ static int need_netns(struct cni_env *env)
 {
 	struct statfs sfs;
 	struct stat st;
-	int fd = open(env->netns, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC), type;
+	int fd = open(env->netns, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 
 	if (fd < 0)
 		return cni_fail(errno == ENOENT || errno == ENOTDIR ? CNI_ERR_UNKNOWN_CONTAINER :
@@ -217,9 +235,8 @@ static int need_netns(struct cni_env *env)
 		return r;
 	}
 	/* Every namespace type lives in nsfs: /proc/PID/ns/mnt would pass the
-	 * check above.  (Kernels before 4.11 cannot tell: ENOTTY.) */
-	type = ioctl(fd, NS_GET_NSTYPE);
-	if ((type < 0 && errno != ENOTTY) || (type >= 0 && type != CLONE_NEWNET)) {
+	 * check above. */
+	if (netns_type(fd) != CLONE_NEWNET) {
 		close(fd);
 		return cni_fail(CNI_ERR_INVALID_ENV, "CNI_NETNS is not a network namespace",
 				"CNI_NETNS=%s: a namespace of another type", env->netns);
@@ -270,6 +287,20 @@ static int cmd_add(struct cni_env *env, struct cni_conf *conf)
 	return r;
 }
 
+struct link_del {
+	const struct cni_env *env;
+	const struct cni_conf *conf;
+	int r;
+};
+
+static void *link_del_thread(void *userdata)
+{
+	struct link_del *ld = userdata;
+
+	ld->r = cni_net_del(ld->env, ld->conf);
+	return NULL;
+}
+
 static int cmd_del(struct cni_env *env, struct cni_conf *conf)
 {
 	struct cni_result prev = { 0 };
@@ -281,13 +312,27 @@ static int cmd_del(struct cni_env *env, struct cni_conf *conf)
 		cni_result_done(&prev);
 		return -1;
 	}
+	/* Most of a DEL is the kernel unregistering the veth (about 15 ms of
+	 * RCU grace periods, which RTM_DELLINK waits out in the caller's own
+	 * time): it starts first, in a thread, and the lock, the mappings and
+	 * the address are done meanwhile in this one.  The veth is no business
+	 * of GC's, so it needs no lock; the reference plugin, too, releases the
+	 * address before the veth is gone. */
+	struct link_del ld = { env, conf, 0 };
+	pthread_t t;
+	bool threaded = pthread_create(&t, NULL, link_del_thread, &ld) == 0;
+
+	if (!threaded)
+		link_del_thread(&ld);
 	if (cni_ipam_lock(conf, false) < 0)
 		r = -1;
 	if (cni_nft_del(env, conf, conf->prev_result ? &prev : NULL) < 0)
 		r = -1;
-	if (cni_net_del(env, conf) < 0)
-		r = -1;
 	if (cni_ipam_del(env, conf) < 0)
+		r = -1;
+	if (threaded)
+		pthread_join(t, NULL);
+	if (ld.r < 0)
 		r = -1;
 	cni_result_done(&prev);
 	return r;
