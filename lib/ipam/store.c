@@ -682,16 +682,24 @@ static int open_file(struct k8s_store *s, bool exclusive)
 	return k8s_error(s->ctx, -EAGAIN, "%s: keeps disappearing", s->path);
 }
 
+/* What we read of a file is ours to keep only while we hold it open: once
+ * closed, its inode number can come back on the file that replaced it, and
+ * (dev, ino) would take that for the file we know. */
+static void close_file(struct k8s_store *s)
+{
+	close(s->fd);
+	s->fd = -1;
+	s->loaded = false;
+}
+
 static int open_locked(struct k8s_store *s, bool exclusive, struct stat *st)
 {
 	struct stat now;
 	int tries, r;
 
 	for (tries = 0; tries < 1000; tries++) {
-		if (s->fd >= 0 && exclusive && s->read_only) {
-			close(s->fd);
-			s->fd = -1;
-		}
+		if (s->fd >= 0 && exclusive && s->read_only)
+			close_file(s);
 		if (s->fd < 0) {
 			r = open_file(s, exclusive);
 			if (r <= 0)
@@ -708,8 +716,7 @@ static int open_locked(struct k8s_store *s, bool exclusive, struct stat *st)
 			return 1;
 		}
 		/* Replaced (compacted) or removed while we waited: start over. */
-		close(s->fd);
-		s->fd = -1;
+		close_file(s);
 	}
 	return k8s_error(s->ctx, -EAGAIN, "%s: keeps being replaced", s->path);
 }
