@@ -136,8 +136,7 @@ import socket; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_RE
 s.bind(("", 8080)); s.listen(1); s.settimeout(5); c, a = s.accept(); c.sendall(a[0].encode()); c.close()' &
 srv=$!
 sleep 0.3
-seen=$(nsenter --net=/run/netns/$POD1 python3 -c '
-import socket, sys; c = socket.create_connection((sys.argv[1], 8080), timeout=3); print(c.recv(64).decode())' "$ADDR2")
+seen=$(tcp_get "$POD1" "$ADDR2" 8080)
 wait $srv
 [ "$seen" = "$ADDR1" ] || fail "TCP pod1 -> pod2: server saw '$seen', not $ADDR1"
 ok "ADD 0.4.0/1.0.0/1.1.0, ping and TCP between pods"
@@ -242,8 +241,7 @@ import socket; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_RE
 s.bind(("", 80)); s.listen(1); s.settimeout(5); c, a = s.accept(); c.sendall(b"hello"); c.close()' &
 srv=$!
 sleep 0.3
-got=$(nsenter --net=/run/netns/$CLIENT python3 -c '
-import socket; c = socket.create_connection(("192.168.77.1", 8081), timeout=3); print(c.recv(64).decode())')
+got=$(tcp_get "$CLIENT" 192.168.77.1 8081)
 wait $srv
 [ "$got" = hello ] || fail "hostPort 8081 did not reach the pod's port 80 (got '$got')"
 withprev "$TMP/pm.json" "$TMP/pm-r.json" "$TMP/pm-chk.json"
@@ -272,8 +270,7 @@ import socket; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_RE
 s.bind(("", 9000)); s.listen(1); s.settimeout(5); c, a = s.accept(); c.sendall(a[0].encode()); c.close()' &
 srv=$!
 sleep 0.3
-seen=$(nsenter --net=/run/netns/$POD9 python3 -c '
-import socket; c = socket.create_connection(("192.168.77.2", 9000), timeout=3); print(c.recv(64).decode())')
+seen=$(tcp_get "$POD9" 192.168.77.2 9000)
 wait $srv
 [ "$seen" = 192.168.77.1 ] || fail "ipMasq: the outside saw '$seen', not the node's 192.168.77.1"
 cni "$NODE" DEL mq1 "$POD9" eth0 "$TMP/mq.json" >/dev/null || fail "ipMasq DEL"
