@@ -17,8 +17,9 @@
  * without, to tell the kernel's time from the plugin's:
  *   exec      posix_spawn + wait of /bin/true, set up as a plugin is
  *   startup   the last plugin's VERSION command: its exec, loading, parsing
- *   dellink   one RTM_DELLINK of a veth whose peer is in a pod namespace, as
- *             the DEL's own (the kernel's unregister, synchronous)
+ *   dellink   one RTM_DELLINK of a veth as a DEL finds one (host end on a
+ *             bridge, pod end with an address and a default route): the
+ *             kernel's unregister, which the caller waits out
  * printed as "baseline exec median X ms p90 Y ms (N pods)" and so on. */
 #include <errno.h>
 #include <fcntl.h>
@@ -134,17 +135,26 @@ static int dellink(int ifindex, double *ms)
 	return r;
 }
 
-/* Pod i's raw veth: made untimed with ip(8), then deleted, timed. */
+/* Pod i's raw veth, made untimed with ip(8) as a DEL finds a pod's: its
+ * host end up on a bridge with a gateway address, its pod end up with an
+ * address and a default route; then deleted, timed. */
 static int baseline_dellink(struct baseline *b, int i)
 {
-	char cmd[512], name[32];
+	char cmd[1024], name[32];
 	int ifindex;
 
 	if (setns(b->node_fd, CLONE_NEWNET) < 0)
 		return -1;
 	snprintf(name, sizeof(name), "rawv%d", i + 1);
-	snprintf(cmd, sizeof(cmd), "ip link add %s type veth peer name eth0 netns %s-%d && "
-		 "ip link set %s up", name, b->prefix, i + 1, name);
+	snprintf(cmd, sizeof(cmd),
+		 "{ ip link show rawbr0 >/dev/null 2>&1 || { ip link add rawbr0 type bridge && "
+		 "ip addr add 10.94.0.1/16 dev rawbr0 && ip link set rawbr0 up; }; } && "
+		 "ip link add %s type veth peer name eth0 netns %s-%d && "
+		 "ip link set %s master rawbr0 up && "
+		 "ip -n %s-%d addr add 10.94.%d.%d/16 dev eth0 && ip -n %s-%d link set eth0 up && "
+		 "ip -n %s-%d route add default via 10.94.0.1",
+		 name, b->prefix, i + 1, name, b->prefix, i + 1, (i + 2) / 250, (i + 2) % 250 + 1,
+		 b->prefix, i + 1, b->prefix, i + 1);
 	if (system(cmd) != 0 || !(ifindex = (int)if_nametoindex(name)) ||
 	    dellink(ifindex, &b->ms[2][i]) < 0) {
 		fprintf(stderr, "cni-bench: baseline veth %s failed\n", name);
