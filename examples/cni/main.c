@@ -287,23 +287,33 @@ static int cmd_add(struct cni_env *env, struct cni_conf *conf)
 	return r;
 }
 
-struct link_del {
+/* What DEL does besides the veth: the lock, the mappings, the address. */
+struct del_state {
 	const struct cni_env *env;
 	const struct cni_conf *conf;
+	const struct cni_result *prev;
 	int r;
 };
 
-static void *link_del_thread(void *userdata)
+static void *del_state_thread(void *userdata)
 {
-	struct link_del *ld = userdata;
+	struct del_state *ds = userdata;
 
-	ld->r = cni_net_del(ld->env, ld->conf);
+	if (cni_ipam_lock(ds->conf, false) < 0)
+		ds->r = -1;
+	if (cni_nft_del(ds->env, ds->conf, ds->prev) < 0)
+		ds->r = -1;
+	if (cni_ipam_del(ds->env, ds->conf) < 0)
+		ds->r = -1;
 	return NULL;
 }
 
 static int cmd_del(struct cni_env *env, struct cni_conf *conf)
 {
 	struct cni_result prev = { 0 };
+	struct del_state ds = { env, conf, NULL, 0 };
+	pthread_t t;
+	bool threaded;
 	int r = 0;
 
 	/* DEL must succeed when repeated or when the namespace is gone, so each
@@ -312,27 +322,22 @@ static int cmd_del(struct cni_env *env, struct cni_conf *conf)
 		cni_result_done(&prev);
 		return -1;
 	}
-	/* Most of a DEL is the kernel unregistering the veth (about 15 ms of
-	 * RCU grace periods, which RTM_DELLINK waits out in the caller's own
-	 * time): it starts first, in a thread, and the lock, the mappings and
-	 * the address are done meanwhile in this one.  The veth is no business
-	 * of GC's, so it needs no lock; the reference plugin, too, releases the
-	 * address before the veth is gone. */
-	struct link_del ld = { env, conf, 0 };
-	pthread_t t;
-	bool threaded = pthread_create(&t, NULL, link_del_thread, &ld) == 0;
-
-	if (!threaded)
-		link_del_thread(&ld);
-	if (cni_ipam_lock(conf, false) < 0)
-		r = -1;
-	if (cni_nft_del(env, conf, conf->prev_result ? &prev : NULL) < 0)
-		r = -1;
-	if (cni_ipam_del(env, conf) < 0)
+	ds.prev = conf->prev_result ? &prev : NULL;
+	/* Most of a DEL is the kernel unregistering the veth: about 15 ms of
+	 * RCU grace periods, which RTM_DELLINK waits out asleep in the
+	 * caller's own time.  This thread starts it at once; the rest (the
+	 * network lock, the mappings, the address and its fdatasync) runs in a
+	 * second thread meanwhile, on the CPU the first leaves idle.  The veth
+	 * is no business of GC's, so it needs no lock; the reference plugin,
+	 * too, releases the address before the veth is gone. */
+	threaded = pthread_create(&t, NULL, del_state_thread, &ds) == 0;
+	if (cni_net_del(env, conf) < 0)
 		r = -1;
 	if (threaded)
 		pthread_join(t, NULL);
-	if (ld.r < 0)
+	else
+		del_state_thread(&ds);
+	if (ds.r < 0)
 		r = -1;
 	cni_result_done(&prev);
 	return r;
