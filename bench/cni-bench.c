@@ -20,7 +20,9 @@
  *   dellink   one RTM_DELLINK of a veth as a DEL finds one (host end on a
  *             bridge, pod end with an address and a default route): the
  *             kernel's unregister, which the caller waits out
- * printed as "baseline exec median X ms p90 Y ms (N pods)" and so on. */
+ * printed as "baseline exec median X ms p90 Y ms (N pods)" and so on, and,
+ * pod by pod, the last plugin's DEL less the raw delete that followed it
+ * ("NAME DEL-raw ..."). */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/netlink.h>
@@ -135,13 +137,13 @@ static int dellink(int ifindex, double *ms)
 	return r;
 }
 
-/* Pod i's raw veth, made untimed with ip(8) as a DEL finds a pod's: its
- * host end up on a bridge with a gateway address, its pod end up with an
- * address and a default route; then deleted, timed. */
-static int baseline_dellink(struct baseline *b, int i)
+/* Pod i's raw veth, made untimed with ip(8) in the ADD pass, as the
+ * plugins' are: its host end up on a bridge with a gateway address, its pod
+ * end up with an address and a default route.  So in the DEL pass the bridge
+ * holds as many ports as the plugins' bridges do. */
+static int baseline_addlink(struct baseline *b, int i)
 {
 	char cmd[1024], name[32];
-	int ifindex;
 
 	if (setns(b->node_fd, CLONE_NEWNET) < 0)
 		return -1;
@@ -155,9 +157,24 @@ static int baseline_dellink(struct baseline *b, int i)
 		 "ip -n %s-%d route add default via 10.94.0.1",
 		 name, b->prefix, i + 1, name, b->prefix, i + 1, (i + 2) / 250, (i + 2) % 250 + 1,
 		 b->prefix, i + 1, b->prefix, i + 1);
-	if (system(cmd) != 0 || !(ifindex = (int)if_nametoindex(name)) ||
-	    dellink(ifindex, &b->ms[2][i]) < 0) {
-		fprintf(stderr, "cni-bench: baseline veth %s failed\n", name);
+	if (system(cmd) != 0) {
+		fprintf(stderr, "cni-bench: baseline veth %s: cannot create\n", name);
+		return -1;
+	}
+	return 0;
+}
+
+/* ... and in the DEL pass deleted, timed. */
+static int baseline_dellink(struct baseline *b, int i)
+{
+	char name[32];
+	int ifindex;
+
+	if (setns(b->node_fd, CLONE_NEWNET) < 0)
+		return -1;
+	snprintf(name, sizeof(name), "rawv%d", i + 1);
+	if (!(ifindex = (int)if_nametoindex(name)) || dellink(ifindex, &b->ms[2][i]) < 0) {
+		fprintf(stderr, "cni-bench: baseline veth %s: cannot delete\n", name);
 		return -1;
 	}
 	return 0;
@@ -194,6 +211,8 @@ static int run_baseline(struct baseline *b, const struct plugin *last, int pass,
 {
 	if (pass)
 		return baseline_dellink(b, i);
+	if (baseline_addlink(b, i) < 0)
+		return -1;
 	if (setns(b->node_fd, CLONE_NEWNET) < 0 ||
 	    run("/bin/true", last->config, "VERSION", "x", "", "", &b->ms[0][i]) < 0 ||
 	    run(last->path, last->config, "VERSION", "x", "", "", &b->ms[1][i]) < 0) {
@@ -257,6 +276,17 @@ int main(int argc, char **argv)
 			if (base.node_fd >= 0 && run_baseline(&base, &plugins[np - 1], pass, i) < 0)
 				return 1;
 		}
+	if (base.node_fd >= 0) {
+		/* DEL less the raw delete of the same pod's veth, back to back:
+		 * pairs cancel much of a shared machine's drift. */
+		double *d = calloc((size_t)n, sizeof(double));
+
+		for (i = 0; d && i < n; i++)
+			d[i] = plugins[np - 1].ms[1][i] - base.ms[2][i];
+		if (d)
+			report(plugins[np - 1].name, "DEL-raw", d, n);
+		free(d);
+	}
 	for (k = 0; base.node_fd >= 0 && k < 3; k++) {
 		report("baseline", baseline_names[k], base.ms[k], n);
 		free(base.ms[k]);
