@@ -8,7 +8,8 @@
  *     already in the state file:
  *       - the library with its pool kept open (a daemon),
  *       - the library opening the state file afresh for each allocation,
- *       - the k8snet CLI, exec'd per allocation (as a CNI plugin would be),
+ *       - the k8snet CLI, exec'd per allocation (as a CNI plugin would be):
+ *         bar, 10,000 within 1.5x of 0 (the state file is used in place),
  *       - Debian's host-local, exec'd through the CNI protocol (CNI_COMMAND=ADD,
  *         config on stdin) with its dataDir pre-populated to the same occupancy.
  *
@@ -391,6 +392,13 @@ int main(int argc, char **argv)
 	printf("\nbar: 10,000 within 2x of 0 (pool kept open): %s (%.2fx)\n",
 	       lib.st[2].median <= 2 * lib.st[0].median ? "met" : "NOT met",
 	       lib.st[2].median / lib.st[0].median);
+	/* Issue 13: the state is read per exec, so its open must not cost more
+	 * as it grows (it was 3.3x at 10,000). */
+	if (k8snet_cli)
+		printf("bar: exec'd k8snet ipam alloc, 10,000 within 1.5x of 0: %s (%.2fx)\n",
+		       cli.st[2].median <= 1.5 * cli.st[0].median ? "met" : "NOT met",
+		       cli.st[2].median / cli.st[0].median);
+	printf("(the machine may be shared: compare ratios taken in one run)\n");
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "cannot remove %s\n", dir);

@@ -28,7 +28,31 @@ enum {
 	CNI_ERR_NO_ADDRESS = 101,        /* address pool exhausted or address taken */
 	CNI_ERR_IFACE_EXISTS = 102,      /* ADD: the interface is already in the container */
 	CNI_ERR_CHECK_FAILED = 103,      /* CHECK: the container's network differs */
+	CNI_ERR_SYSTEM = 999,            /* the system failed us (a full disk, an I/O
+					    error): details hold its reason */
 };
+
+/* The CNI code for a library error r, by cause: the system's failures (a
+ * full disk, I/O) are 999, transient ones 11 "try again later", bad input
+ * 7; anything else is fallback. */
+int cni_code_for_errno(int r, int fallback);
+
+/* Limits on everything a runtime, a configuration or a pod controls; each
+ * is refused with an error naming the field before any work is done (see
+ * k8snet-cni(1), LIMITS). */
+#define CNI_MAX_CONFIG_BYTES   (16u << 20)   /* the network configuration on stdin */
+#define CNI_MAX_PORTMAPS       1024          /* runtimeConfig.portMappings */
+#define CNI_MAX_ARGS_BYTES     8192          /* CNI_ARGS */
+#define CNI_MAX_CONTAINERID    256           /* CNI_CONTAINERID */
+#define CNI_MAX_PATH           4095          /* CNI_NETNS, ipam.dataDir */
+#define CNI_MAX_CNI_PATH       65536         /* CNI_PATH */
+#define CNI_MAX_NAME           128           /* name: a directory and a chain name too */
+#define CNI_MAX_PLUGIN_NAME    255           /* ipam.type */
+#define CNI_MAX_RANGE_SETS     16            /* ipam.ranges */
+#define CNI_MAX_RANGES         256           /* ipam.ranges[i] */
+#define CNI_MAX_ROUTES         1024          /* ipam.routes */
+#define CNI_MAX_REQUESTED_IPS  16            /* runtimeConfig.ips, args.cni.ips, CNI_ARGS IP */
+#define CNI_MAX_RESULT_ITEMS   1024          /* prevResult: interfaces, ips, routes each */
 
 #define CNI_VERSION_LATEST "1.1.0"
 
@@ -38,6 +62,14 @@ int cni_fail(int code, const char *msg, const char *details_fmt, ...)
 bool cni_failed(void);
 int cni_fail_code(void);
 void cni_fail_set_code(int code);
+void cni_fail_reset(void);
+
+struct cni_env;
+
+/* One invocation: the configuration raw (len bytes, owned from here on) run
+ * for the parsed environment; prints the result or the error and returns
+ * the exit status.  main() reads stdin into it; the fuzzer calls it. */
+int cni_run(struct cni_env *env, char *raw, size_t len);
 
 /* ---- the invocation ---------------------------------------------------- */
 
@@ -45,6 +77,7 @@ struct cni_env {
 	const char *command;
 	const char *container_id;
 	const char *netns;         /* may be NULL for DEL, GC, STATUS, VERSION */
+	int netns_fd;              /* ADD, CHECK: netns, opened and checked; else -1 */
 	const char *ifname;
 	const char *args;          /* CNI_ARGS, raw */
 	const char *path;          /* CNI_PATH */
@@ -158,9 +191,15 @@ void cni_route_done(struct cni_route *r);
 /* ---- pieces ------------------------------------------------------------ */
 
 /* IPAM: in-process through the library, or delegated through CNI_PATH.
- * cni_ipam_add() returns 1 when the container already held its addresses (a
- * runtime retrying ADD): a failing ADD must then not release them. */
+ * cni_ipam_lock() takes the network's lock until cni_ipam_unlock() (at
+ * exit): shared for ADD, DEL and CHECK, exclusive for GC, so that GC never
+ * sees an ADD or DEL half done.  cni_ipam_undo_add() releases what this
+ * ADD allocated, and only that: addresses an earlier ADD of the container
+ * holds (a runtime retrying ADD) stay. */
+int cni_ipam_lock(const struct cni_conf *conf, bool exclusive);
+void cni_ipam_unlock(void);
 int cni_ipam_add(const struct cni_env *env, const struct cni_conf *conf, struct cni_result *res);
+void cni_ipam_undo_add(const struct cni_env *env, const struct cni_conf *conf);
 int cni_ipam_del(const struct cni_env *env, const struct cni_conf *conf);
 int cni_ipam_check(const struct cni_env *env, const struct cni_conf *conf,
 		   const struct cni_result *prev);

@@ -103,9 +103,16 @@ static bool valid_ifname(const char *s)
 	if (n == 0 || n > 15 || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
 		return false;
 	for (; *s; s++)
-		if (*s == '/' || *s == ':' || isspace((unsigned char)*s))
+		if (*s == '/' || *s == ':' || isspace((unsigned char)*s) || iscntrl((unsigned char)*s))
 			return false;
 	return true;
+}
+
+/* An environment variable over its limit. */
+static int too_long(const char *var, size_t len, size_t max)
+{
+	return cni_fail(CNI_ERR_INVALID_ENV, "environment variable too long",
+			"%s: %zu bytes, more than the limit of %zu", var, len, max);
 }
 
 static int parse_cni_args(struct cni_env *env)
@@ -125,6 +132,10 @@ static int parse_cni_args(struct cni_env *env)
 			break;
 		}
 		*eq = '\0';
+		if (strcmp(tok, "IP") == 0 && env->arg_ip) {
+			r = cni_fail(CNI_ERR_INVALID_ENV, "invalid CNI_ARGS", "IP: given twice");
+			break;
+		}
 		/* Unknown keys are ignored, as with IgnoreUnknown=1: runtimes
 		 * pass Kubernetes keys to every plugin. */
 		if (strcmp(tok, "IP") == 0)
@@ -145,6 +156,7 @@ int cni_env_parse(struct cni_env *env)
 	bool add_check, del;
 	char *list = NULL;
 
+	env->netns_fd = -1;
 	env->command = getenv("CNI_COMMAND");
 	env->container_id = getenv("CNI_CONTAINERID");
 	env->netns = getenv("CNI_NETNS");
@@ -176,9 +188,23 @@ int cni_env_parse(struct cni_env *env)
 		free(list);
 		return -1;
 	}
+	if (env->container_id && (add_check || del) && strlen(env->container_id) > CNI_MAX_CONTAINERID)
+		return too_long("CNI_CONTAINERID", strlen(env->container_id), CNI_MAX_CONTAINERID);
 	if (env->container_id && (add_check || del) && !valid_container_id(env->container_id))
 		return cni_fail(CNI_ERR_INVALID_ENV, "invalid characters in containerID",
 				"CNI_CONTAINERID=%s", env->container_id);
+	if (env->netns && add_check && strlen(env->netns) > CNI_MAX_PATH)
+		return too_long("CNI_NETNS", strlen(env->netns), CNI_MAX_PATH);
+	if (env->path && strlen(env->path) > CNI_MAX_CNI_PATH)
+		return too_long("CNI_PATH", strlen(env->path), CNI_MAX_CNI_PATH);
+	if (env->args && strlen(env->args) > CNI_MAX_ARGS_BYTES) {
+		/* DEL never fails on a limit: ADD refused these, so no pod holds
+		 * anything they would name; CNI_ARGS only matters to ADD. */
+		if (del)
+			env->args = NULL;
+		else
+			return too_long("CNI_ARGS", strlen(env->args), CNI_MAX_ARGS_BYTES);
+	}
 	if (env->ifname && (add_check || del) && !valid_ifname(env->ifname))
 		return cni_fail(CNI_ERR_INVALID_ENV, "invalid interface name",
 				"CNI_IFNAME=%s: 1..15 characters, no '/', ':' or spaces",
@@ -305,8 +331,9 @@ static int parse_bridge(struct cni_conf *c)
 	c->bridge = "cni0";
 	if (get_str(c->root, "bridge", "bridge", false, &c->bridge) < 0)
 		return -1;
-	if (!*c->bridge || strlen(c->bridge) > 15 || strchr(c->bridge, '/'))
-		return bad("bridge", "must be an interface name of 1..15 characters");
+	if (!valid_ifname(c->bridge))
+		return bad("bridge", "must be an interface name: 1..15 characters, no '/', ':', "
+			   "spaces or control characters");
 	if (get_bool(c->root, "isGateway", &c->is_gateway) < 0 ||
 	    get_bool(c->root, "isDefaultGateway", &c->is_default_gateway) < 0 ||
 	    get_bool(c->root, "forceAddress", &c->force_address) < 0 ||
@@ -326,6 +353,16 @@ static int parse_bridge(struct cni_conf *c)
 }
 
 /* ---- ipam -------------------------------------------------------------- */
+
+/* An array over its limit. */
+static int too_many(const char *path, int n, int max, const char *what)
+{
+	char *m = cni_asprintf("%d %s, more than the limit of %d", n, what, max);
+
+	bad(path, m);
+	free(m);
+	return -1;
+}
 
 static int parse_range(const cJSON *o, const char *path, struct cni_range *r)
 {
@@ -371,14 +408,21 @@ static int parse_ranges(struct cni_conf *c, const cJSON *ipam)
 	}
 	if (!cJSON_IsArray(sets) || cJSON_GetArraySize(sets) == 0)
 		return bad("ipam.ranges", "missing: needs at least one range set");
+	if (cJSON_GetArraySize(sets) > CNI_MAX_RANGE_SETS)
+		return too_many("ipam.ranges", cJSON_GetArraySize(sets), CNI_MAX_RANGE_SETS,
+				"range sets");
 	c->range_sets = cni_xcalloc((size_t)cJSON_GetArraySize(sets), sizeof(*c->range_sets));
 	cJSON_ArrayForEach(set, sets) {
 		struct cni_range_set *rs = &c->range_sets[i];
 
 		c->n_range_sets = i + 1;
-		if (!cJSON_IsArray(set) || cJSON_GetArraySize(set) == 0) {
+		if (!cJSON_IsArray(set) || cJSON_GetArraySize(set) == 0 ||
+		    cJSON_GetArraySize(set) > CNI_MAX_RANGES) {
 			p = cni_asprintf("ipam.ranges[%zu]", i);
-			bad(p, "must be a non-empty array of ranges");
+			if (cJSON_IsArray(set) && cJSON_GetArraySize(set) > CNI_MAX_RANGES)
+				too_many(p, cJSON_GetArraySize(set), CNI_MAX_RANGES, "ranges");
+			else
+				bad(p, "must be a non-empty array of ranges");
 			free(p);
 			return -1;
 		}
@@ -411,6 +455,8 @@ static int parse_routes(const cJSON *arr, const char *path, struct cni_route **r
 		return 0;
 	if (!cJSON_IsArray(arr))
 		return bad(path, "must be an array");
+	if (cJSON_GetArraySize(arr) > CNI_MAX_ROUTES)
+		return too_many(path, cJSON_GetArraySize(arr), CNI_MAX_ROUTES, "routes");
 	*ret = cni_xcalloc((size_t)cJSON_GetArraySize(arr) + 1, sizeof(**ret));
 	cJSON_ArrayForEach(o, arr) {
 		struct cni_route *rt = &(*ret)[i];
@@ -449,6 +495,8 @@ static int add_requested_ips(struct cni_conf *c, const cJSON *arr, const char *p
 		return 0;
 	if (!cJSON_IsArray(arr))
 		return bad(path, "must be an array of addresses");
+	if (cJSON_GetArraySize(arr) > CNI_MAX_REQUESTED_IPS)
+		return too_many(path, cJSON_GetArraySize(arr), CNI_MAX_REQUESTED_IPS, "addresses");
 	cJSON_ArrayForEach(v, arr) {
 		char *p = cni_asprintf("%s[%zu]", path, i++);
 		char *ip;
@@ -475,6 +523,37 @@ static int add_requested_ips(struct cni_conf *c, const cJSON *arr, const char *p
 	return 0;
 }
 
+/* A plugin name found in CNI_PATH: a file name, no path. */
+static bool valid_plugin_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n > CNI_MAX_PLUGIN_NAME || *s == '.')
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("_.-", *s))
+			return false;
+	return true;
+}
+
+/* host-local's dataDir: "" (or none) means the default; otherwise an
+ * absolute path, since a relative one would follow the runtime's working
+ * directory. */
+static int check_data_dir(struct cni_conf *c)
+{
+	if (!c->data_dir)
+		return 0;
+	if (!*c->data_dir) {
+		c->data_dir = NULL;
+		return 0;
+	}
+	if (c->data_dir[0] != '/')
+		return bad("ipam.dataDir", "must be an absolute path");
+	if (strlen(c->data_dir) > CNI_MAX_PATH)
+		return too_many("ipam.dataDir", (int)strlen(c->data_dir), CNI_MAX_PATH, "bytes");
+	return 0;
+}
+
 static int parse_ipam(struct cni_conf *c, const struct cni_env *env)
 {
 	const cJSON *ipam = cJSON_GetObjectItemCaseSensitive(c->root, "ipam");
@@ -487,15 +566,17 @@ static int parse_ipam(struct cni_conf *c, const struct cni_env *env)
 		return bad("ipam", "must be an object");
 	if (get_str(ipam, "type", "ipam.type", true, &c->ipam_type) < 0)
 		return -1;
-	if (!*c->ipam_type || strchr(c->ipam_type, '/'))
-		return bad("ipam.type", "must be a plugin name");
+	if (!valid_plugin_name(c->ipam_type))
+		return bad("ipam.type", "must be a plugin name: 1..255 characters out of "
+			   "A-Z a-z 0-9 _ . -, not starting with '.'");
 	c->ipam_in_process = !strcmp(c->ipam_type, "host-local") || !strcmp(c->ipam_type, "k8snet");
 	if (!c->ipam_in_process)
 		return 0;     /* the delegate reads its own keys */
 	if (parse_ranges(c, ipam) < 0 ||
 	    parse_routes(cJSON_GetObjectItemCaseSensitive(ipam, "routes"), "ipam.routes",
 			 &c->ipam_routes, &c->n_ipam_routes) < 0 ||
-	    get_str(ipam, "dataDir", "ipam.dataDir", false, &c->data_dir) < 0)
+	    get_str(ipam, "dataDir", "ipam.dataDir", false, &c->data_dir) < 0 ||
+	    check_data_dir(c) < 0)
 		return -1;
 	/* Requested addresses, in host-local's order of precedence. */
 	args = cJSON_GetObjectItemCaseSensitive(c->root, "runtimeConfig");
@@ -509,6 +590,12 @@ static int parse_ipam(struct cni_conf *c, const struct cni_env *env)
 	if (!c->n_requested_ips && env->arg_ip) {
 		copy = cni_strdup(env->arg_ip);
 		for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+			if (c->n_requested_ips == CNI_MAX_REQUESTED_IPS) {
+				free(copy);
+				return cni_fail(CNI_ERR_INVALID_ENV, "invalid CNI_ARGS",
+						"IP: more than the limit of %d addresses",
+						CNI_MAX_REQUESTED_IPS);
+			}
 			if (check_ip(tok, "CNI_ARGS IP") < 0) {
 				free(copy);
 				return -1;
@@ -565,7 +652,7 @@ static int parse_portmap(const cJSON *o, size_t i, struct cni_portmap *pm)
 	return r;
 }
 
-static int parse_runtime_config(struct cni_conf *c)
+static int parse_runtime_config(struct cni_conf *c, const char *command)
 {
 	const cJSON *rc = cJSON_GetObjectItemCaseSensitive(c->root, "runtimeConfig");
 	const cJSON *pms = cJSON_GetObjectItemCaseSensitive(rc, "portMappings"), *o;
@@ -575,6 +662,14 @@ static int parse_runtime_config(struct cni_conf *c)
 		return 0;
 	if (!cJSON_IsArray(pms))
 		return bad("runtimeConfig.portMappings", "must be an array");
+	if (cJSON_GetArraySize(pms) > CNI_MAX_PORTMAPS) {
+		/* DEL never fails on a limit: ADD refused this list, so no pod
+		 * holds any of these mappings. */
+		if (!strcmp(command, "DEL"))
+			return 0;
+		return too_many("runtimeConfig.portMappings", cJSON_GetArraySize(pms),
+				CNI_MAX_PORTMAPS, "mappings");
+	}
 	c->portmaps = cni_xcalloc((size_t)cJSON_GetArraySize(pms) + 1, sizeof(*c->portmaps));
 	cJSON_ArrayForEach(o, pms) {
 		c->n_portmaps = i + 1;
@@ -586,6 +681,19 @@ static int parse_runtime_config(struct cni_conf *c)
 }
 
 /* ---- the whole config -------------------------------------------------- */
+
+/* The spec's network name: it names a directory and a chain here too. */
+static bool valid_network_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n > CNI_MAX_NAME || !isalnum((unsigned char)*s))
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("_.-", *s))
+			return false;
+	return true;
+}
 
 static int parse_top(struct cni_conf *c, const char *command)
 {
@@ -600,8 +708,9 @@ static int parse_top(struct cni_conf *c, const char *command)
 	if (get_str(c->root, "name", "name", true, &c->name) < 0 ||
 	    get_str(c->root, "type", "type", false, &c->type) < 0)
 		return -1;
-	if (!*c->name || strchr(c->name, '/') || !strcmp(c->name, ".") || !strcmp(c->name, ".."))
-		return bad("name", "must be a non-empty name without '/'");
+	if (!valid_network_name(c->name))
+		return bad("name", "must be 1..128 characters out of A-Z a-z 0-9 _ . -, starting "
+			   "with a letter or digit");
 	v = cJSON_GetObjectItemCaseSensitive(c->root, "dns");
 	if (v && !cJSON_IsNull(v) && !cJSON_IsObject(v))
 		return bad("dns", "must be an object");
@@ -635,7 +744,7 @@ int cni_conf_parse(struct cni_conf *c, char *raw, size_t len, const char *comman
 		return cni_fail(CNI_ERR_DECODE, "decoding failure",
 				"network configuration must be a JSON object");
 	if (parse_top(c, command) < 0 || parse_bridge(c) < 0 || parse_ipam(c, env) < 0 ||
-	    parse_runtime_config(c) < 0)
+	    parse_runtime_config(c, command) < 0)
 		return -1;
 	return 0;
 }

@@ -5,8 +5,11 @@
 
 #include "cni.h"
 
+int cni_ipam_local_lock(const struct cni_conf *conf, bool exclusive);
+void cni_ipam_local_unlock(void);
 int cni_ipam_local_add(const struct cni_env *env, const struct cni_conf *conf,
 		       struct cni_result *res);
+void cni_ipam_local_undo_add(const struct cni_env *env, const struct cni_conf *conf);
 int cni_ipam_local_del(const struct cni_env *env, const struct cni_conf *conf);
 int cni_ipam_local_check(const struct cni_env *env, const struct cni_conf *conf,
 			 const struct cni_result *prev);

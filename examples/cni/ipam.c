@@ -8,6 +8,29 @@
 #include "cni.h"
 #include "ipam-local.h"
 
+int cni_ipam_lock(const struct cni_conf *conf, bool exclusive)
+{
+	/* A delegate keeps its own state, under its own lock. */
+	if (!conf->ipam_type || !conf->ipam_in_process)
+		return 0;
+	return cni_ipam_local_lock(conf, exclusive);
+}
+
+void cni_ipam_unlock(void)
+{
+	cni_ipam_local_unlock();
+}
+
+void cni_ipam_undo_add(const struct cni_env *env, const struct cni_conf *conf)
+{
+	if (!conf->ipam_type)
+		return;
+	if (conf->ipam_in_process)
+		cni_ipam_local_undo_add(env, conf);
+	else
+		cni_delegate(env, conf, conf->ipam_type, "DEL", NULL);
+}
+
 int cni_ipam_add(const struct cni_env *env, const struct cni_conf *conf, struct cni_result *res)
 {
 	char *out = NULL;

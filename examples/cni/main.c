@@ -4,10 +4,17 @@
  * either the result or the spec's error object.  See k8snet-cni(1). */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
+#include <linux/nsfs.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "cni.h"
@@ -17,12 +24,18 @@ static struct {
 	char *msg, *details;
 } failure;
 
+/* DEL deletes the veth in a second thread, which may fail too. */
+static pthread_mutex_t failure_lock = PTHREAD_MUTEX_INITIALIZER;
+
 int cni_fail(int code, const char *msg, const char *details_fmt, ...)
 {
 	va_list ap;
 
-	if (failure.code)
+	pthread_mutex_lock(&failure_lock);
+	if (failure.code) {
+		pthread_mutex_unlock(&failure_lock);
 		return -1;
+	}
 	failure.code = code;
 	failure.msg = cni_strdup(msg);
 	if (details_fmt) {
@@ -31,6 +44,7 @@ int cni_fail(int code, const char *msg, const char *details_fmt, ...)
 			failure.details = NULL;
 		va_end(ap);
 	}
+	pthread_mutex_unlock(&failure_lock);
 	return -1;
 }
 
@@ -47,6 +61,38 @@ void cni_fail_set_code(int code)
 bool cni_failed(void)
 {
 	return failure.code != 0;
+}
+
+int cni_code_for_errno(int r, int fallback)
+{
+	switch (r) {
+	case -EINVAL:
+	case -ERANGE:
+		return CNI_ERR_INVALID_CONFIG;
+	case -EAGAIN:
+	case -EBUSY:
+	case -EINTR:
+	case -ENOMEM:
+	case -ENOBUFS:
+	case -ETIMEDOUT:
+		return CNI_ERR_TRY_AGAIN;      /* gone by the time the runtime retries */
+	case -EIO:
+	case -ENOSPC:
+	case -EDQUOT:
+	case -EROFS:
+	case -EFBIG:
+		return CNI_ERR_SYSTEM;
+	}
+	return fallback;
+}
+
+/* Back to no failure: the fuzzer runs many commands in one process. */
+void cni_fail_reset(void)
+{
+	free(failure.msg);
+	free(failure.details);
+	failure.msg = failure.details = NULL;
+	failure.code = 0;
 }
 
 static int print_json(cJSON *json)
@@ -82,6 +128,13 @@ static char *read_stdin(size_t *ret_len)
 	ssize_t n;
 
 	for (;;) {
+		if (len > CNI_MAX_CONFIG_BYTES) {
+			free(buf);
+			cni_fail(CNI_ERR_INVALID_CONFIG, "invalid network config",
+				 "network configuration: more than the limit of %u bytes",
+				 CNI_MAX_CONFIG_BYTES);
+			return NULL;
+		}
 		if (cap - len < 4096) {
 			char *p = realloc(buf, cap + 65536 + 1);
 
@@ -141,29 +194,72 @@ static int print_result(const struct cni_result *res, const char *version)
 	return r;
 }
 
-/* ADD and CHECK need the container's namespace: say so before doing work. */
-static int need_netns(const struct cni_env *env)
+static const char *file_kind(mode_t mode)
 {
-	int fd = open(env->netns, O_RDONLY | O_CLOEXEC);
+	return S_ISFIFO(mode) ? "a FIFO" : S_ISDIR(mode) ? "a directory" :
+	       S_ISCHR(mode) || S_ISBLK(mode) ? "a device" : S_ISSOCK(mode) ? "a socket" :
+	       "not a namespace file";
+}
+
+/* The type of the namespace fd refers to; CLONE_NEWNET as well on kernels
+ * before 4.11, which cannot tell (ENOTTY).  (/proc/self/fd/N would name a
+ * bind mount by its path, not its type.) */
+static int netns_type(int fd)
+{
+	int type = ioctl(fd, NS_GET_NSTYPE);
+
+	return type >= 0 ? type : errno == ENOTTY ? CLONE_NEWNET : -1;
+}
+
+/* ADD and CHECK need the container's namespace: open it once, before any
+ * work, without blocking (a FIFO would hang a plain open forever), and make
+ * sure it is a network namespace, whether /proc/PID/ns/net or a bind mount
+ * such as /run/netns/NAME.  The link layer then uses this descriptor, so
+ * the path cannot change to something else in between. */
+static int need_netns(struct cni_env *env)
+{
+	struct statfs sfs;
+	struct stat st;
+	int fd = open(env->netns, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 
 	if (fd < 0)
-		return cni_fail(CNI_ERR_UNKNOWN_CONTAINER, "container unknown or does not exist",
+		return cni_fail(errno == ENOENT || errno == ENOTDIR ? CNI_ERR_UNKNOWN_CONTAINER :
+				CNI_ERR_INVALID_ENV, "container unknown or does not exist",
 				"CNI_NETNS=%s: %s", env->netns, strerror(errno));
-	close(fd);
+	if (fstatfs(fd, &sfs) < 0 || sfs.f_type != NSFS_MAGIC) {
+		int r = cni_fail(CNI_ERR_INVALID_ENV, "CNI_NETNS is not a network namespace",
+				 "CNI_NETNS=%s: %s", env->netns,
+				 fstat(fd, &st) == 0 ? file_kind(st.st_mode) : strerror(errno));
+
+		close(fd);
+		return r;
+	}
+	/* Every namespace type lives in nsfs: /proc/PID/ns/mnt would pass the
+	 * check above. */
+	if (netns_type(fd) != CLONE_NEWNET) {
+		close(fd);
+		return cni_fail(CNI_ERR_INVALID_ENV, "CNI_NETNS is not a network namespace",
+				"CNI_NETNS=%s: a namespace of another type", env->netns);
+	}
+	env->netns_fd = fd;
 	return 0;
 }
 
 static int cmd_add(struct cni_env *env, struct cni_conf *conf)
 {
 	struct cni_result res = { 0 }, out = { 0 };
-	int r, held;
+	int r;
 
 	if (need_netns(env) < 0)
 		return -1;
-	if (conf->prev_result && cni_result_from_json(&out, conf->prev_result, "prevResult") < 0)
+	if (conf->prev_result && cni_result_from_json(&out, conf->prev_result, "prevResult") < 0) {
+		cni_result_done(&out);
 		return -1;
-	held = cni_ipam_add(env, conf, &res);
-	r = held < 0 ? -1 : 0;
+	}
+	/* Held until exit: GC must not run between our address and our mappings. */
+	r = cni_ipam_lock(conf, false);
+	if (r >= 0)
+		r = cni_ipam_add(env, conf, &res) < 0 ? -1 : 0;
 	if (r >= 0) {
 		/* The link layer is all or nothing itself: no cleanup after it. */
 		r = cni_net_add(env, conf, &res);
@@ -174,8 +270,8 @@ static int cmd_add(struct cni_env *env, struct cni_conf *conf)
 		}
 		/* A failed ADD leaves nothing behind, even before the runtime's
 		 * DEL, but never frees what an earlier ADD of this container holds. */
-		if (r < 0 && held == 0)
-			cni_ipam_del(env, conf);
+		if (r < 0)
+			cni_ipam_undo_add(env, conf);
 	}
 	if (r >= 0) {
 		if (conf->dns) {
@@ -191,20 +287,57 @@ static int cmd_add(struct cni_env *env, struct cni_conf *conf)
 	return r;
 }
 
+/* What DEL does besides the veth: the lock, the mappings, the address. */
+struct del_state {
+	const struct cni_env *env;
+	const struct cni_conf *conf;
+	const struct cni_result *prev;
+	int r;
+};
+
+static void *del_state_thread(void *userdata)
+{
+	struct del_state *ds = userdata;
+
+	if (cni_ipam_lock(ds->conf, false) < 0)
+		ds->r = -1;
+	if (cni_nft_del(ds->env, ds->conf, ds->prev) < 0)
+		ds->r = -1;
+	if (cni_ipam_del(ds->env, ds->conf) < 0)
+		ds->r = -1;
+	return NULL;
+}
+
 static int cmd_del(struct cni_env *env, struct cni_conf *conf)
 {
 	struct cni_result prev = { 0 };
+	struct del_state ds = { env, conf, NULL, 0 };
+	pthread_t t;
+	bool threaded;
 	int r = 0;
 
 	/* DEL must succeed when repeated or when the namespace is gone, so each
 	 * step is idempotent and all of them run even if one fails. */
-	if (conf->prev_result && cni_result_from_json(&prev, conf->prev_result, "prevResult") < 0)
+	if (conf->prev_result && cni_result_from_json(&prev, conf->prev_result, "prevResult") < 0) {
+		cni_result_done(&prev);
 		return -1;
-	if (cni_nft_del(env, conf, conf->prev_result ? &prev : NULL) < 0)
-		r = -1;
+	}
+	ds.prev = conf->prev_result ? &prev : NULL;
+	/* Most of a DEL is the kernel unregistering the veth: about 15 ms of
+	 * RCU grace periods, which RTM_DELLINK waits out asleep in the
+	 * caller's own time.  This thread starts it at once; the rest (the
+	 * network lock, the mappings, the address and its fdatasync) runs in a
+	 * second thread meanwhile, on the CPU the first leaves idle.  The veth
+	 * is no business of GC's, so it needs no lock; the reference plugin,
+	 * too, releases the address before the veth is gone. */
+	threaded = pthread_create(&t, NULL, del_state_thread, &ds) == 0;
 	if (cni_net_del(env, conf) < 0)
 		r = -1;
-	if (cni_ipam_del(env, conf) < 0)
+	if (threaded)
+		pthread_join(t, NULL);
+	else
+		del_state_thread(&ds);
+	if (ds.r < 0)
 		r = -1;
 	cni_result_done(&prev);
 	return r;
@@ -221,6 +354,8 @@ static int cmd_check(struct cni_env *env, struct cni_conf *conf)
 	r = need_netns(env);
 	if (r >= 0)
 		r = cni_result_from_json(&prev, conf->prev_result, "prevResult");
+	if (r >= 0)
+		r = cni_ipam_lock(conf, false);
 	if (r >= 0)
 		r = cni_ipam_check(env, conf, &prev);
 	if (r >= 0)
@@ -254,16 +389,44 @@ static int dispatch(struct cni_env *env, struct cni_conf *conf)
 		if (need_version(conf, "GC") < 0)
 			return -1;
 		/* Only IPAM state (and its hostPort entries) outlives a sandbox:
-		 * a veth pair disappears with the pod's namespace. */
-		return cni_ipam_gc(env, conf);
+		 * a veth pair disappears with the pod's namespace.  Alone on the
+		 * network: what is live must not change while GC looks. */
+		return cni_ipam_lock(conf, true) < 0 ? -1 : cni_ipam_gc(env, conf);
 	}
 	return cni_fail(CNI_ERR_INVALID_ENV, "unknown CNI_COMMAND", "%s", env->command);
 }
 
+/* One whole invocation, as main() runs it: the environment parsed in env,
+ * raw the configuration read from stdin (owned from here on).  Prints the
+ * result or the error; returns the exit status. */
+int cni_run(struct cni_env *env, char *raw, size_t len)
+{
+	struct cni_conf conf = { 0 };
+	const char *version = CNI_VERSION_LATEST;
+	int r;
+
+	r = cni_conf_parse(&conf, raw, len, env->command, env);
+	if (conf.version && cni_version_supported(conf.version))
+		version = conf.version;
+	if (r >= 0)
+		r = dispatch(env, &conf);
+	cni_ipam_unlock();
+	if (r < 0 || cni_failed()) {
+		if (!cni_failed())
+			cni_fail(CNI_ERR_INTERNAL, "internal error", NULL);
+		print_failure(version);
+	}
+	cni_conf_done(&conf);
+	if (env->netns_fd >= 0)
+		close(env->netns_fd);
+	env->netns_fd = -1;
+	return cni_failed() ? 1 : 0;
+}
+
+#ifndef CNI_NO_MAIN
 int main(void)
 {
 	struct cni_env env = { 0 };
-	struct cni_conf conf = { 0 };
 	const char *version = CNI_VERSION_LATEST;
 	char *raw = NULL;
 	size_t len = 0;
@@ -280,23 +443,21 @@ int main(void)
 	if (r >= 0)
 		raw = read_stdin(&len);
 	if (raw) {
-		r = cni_conf_parse(&conf, raw, len, env.command, &env);
-		raw = NULL;    /* owned by conf now */
-		if (conf.version && cni_version_supported(conf.version))
-			version = conf.version;
-	} else
-		r = -1;
-	if (r >= 0)
-		r = dispatch(&env, &conf);
+		r = cni_run(&env, raw, len);
+		cni_env_done(&env);
+		cni_fail_reset();
+		return r;
+	}
+	r = -1;
 out:
 	if (r < 0 || cni_failed()) {
 		if (!cni_failed())
 			cni_fail(CNI_ERR_INTERNAL, "internal error", NULL);
 		print_failure(version);
 	}
-	cni_conf_done(&conf);
 	cni_env_done(&env);
-	free(failure.msg);
-	free(failure.details);
-	return cni_failed() ? 1 : 0;
+	r = cni_failed() ? 1 : 0;
+	cni_fail_reset();
+	return r;
 }
+#endif

@@ -16,10 +16,14 @@
 
 #include <k8snet/link.h>
 
+/* code unless the cause says better: a transient failure is "try again
+ * later", a full disk or an I/O error the system's. */
 static int lib_fail(int code, const char *msg, struct k8snet_ctx *ctx, int r)
 {
 	const char *m = ctx ? k8snet_ctx_get_error(ctx) : "";
 
+	if (code == CNI_ERR_INTERNAL)
+		code = cni_code_for_errno(r, code);
 	return cni_fail(code, msg, "%s", *m ? m : k8snet_strerror(r));
 }
 
@@ -66,8 +70,12 @@ static int pod_build(const struct cni_env *env, const struct cni_conf *conf,
 	size_t i;
 	int r = k8snet_link_pod_new(&pod);
 
+	/* The path names the sandbox in the result; the descriptor main.c
+	 * opened and checked is what the link layer enters. */
 	if (r >= 0 && env->netns)
 		r = k8snet_link_pod_set_str(pod, K8SNET_LINK_POD_NETNS_PATH, env->netns);
+	if (r >= 0 && env->netns_fd >= 0)
+		r = k8snet_link_pod_set_netns_fd(pod, env->netns_fd);
 	if (r >= 0)
 		r = k8snet_link_pod_set_str(pod, K8SNET_LINK_POD_CONTAINER_ID, env->container_id);
 	if (r >= 0)

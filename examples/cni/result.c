@@ -66,6 +66,18 @@ static int num(const cJSON *o, const char *key, int dflt)
 	return cJSON_IsNumber(v) ? v->valueint : dflt;
 }
 
+/* Over CNI_MAX_RESULT_ITEMS: a result this plugin never wrote. */
+static int check_count(const cJSON *json, const char *what, const char *key)
+{
+	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(json, key);
+
+	if (cJSON_IsArray(arr) && cJSON_GetArraySize(arr) > CNI_MAX_RESULT_ITEMS)
+		return cni_fail(CNI_ERR_INVALID_CONFIG, "invalid network config",
+				"%s.%s: %d items, more than the limit of %d", what, key,
+				cJSON_GetArraySize(arr), CNI_MAX_RESULT_ITEMS);
+	return 0;
+}
+
 int cni_result_from_json(struct cni_result *res, const cJSON *json, const char *what)
 {
 	const cJSON *arr, *o;
@@ -73,6 +85,9 @@ int cni_result_from_json(struct cni_result *res, const cJSON *json, const char *
 
 	if (!cJSON_IsObject(json))
 		return cni_fail(CNI_ERR_DECODE, "decoding failure", "%s: not an object", what);
+	if (check_count(json, what, "interfaces") < 0 || check_count(json, what, "ips") < 0 ||
+	    check_count(json, what, "routes") < 0)
+		return -1;
 	i = 0;
 	arr = cJSON_GetObjectItemCaseSensitive(json, "interfaces");
 	cJSON_ArrayForEach(o, arr) {

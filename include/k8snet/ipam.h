@@ -89,7 +89,9 @@ K8SNET_EXPORT int k8snet_ipam_pool_set_strategy(struct k8snet_ipam_pool *pool, u
 K8SNET_EXPORT int k8snet_ipam_pool_set_block_len(struct k8snet_ipam_pool *pool,
 						 unsigned int len);
 /* Keep the allocations in this file (created at the first change).  Loads it
- * now: a corrupt or foreign file gives -EBADMSG and is left untouched. */
+ * now: a corrupt or foreign file gives -EBADMSG and is left untouched.  Its
+ * directory must be the caller's (or root's) and writable by nobody else,
+ * the file no symbolic link (-EPERM, -ELOOP otherwise). */
 K8SNET_EXPORT int k8snet_ipam_pool_set_state_file(struct k8snet_ipam_pool *pool,
 						  const char *path);
 
@@ -99,8 +101,9 @@ K8SNET_EXPORT int k8snet_ipam_pool_set_state_file(struct k8snet_ipam_pool *pool,
  * Writes the result in prefix form ("10.244.1.5/24") to buf, whose size must
  * be at least K8SNET_IPAM_CIDR_MAX (so for every call taking buf and size).
  * Returns 0 for a new allocation, 1 when the key already held it; -ENOSPC
- * when the pool is full, -EEXIST when want is taken, -EINVAL for bad input,
- * -EBADMSG for a corrupt state file.  Nothing changes on failure. */
+ * when the pool is full (and only then), -EEXIST when want is taken, -EINVAL
+ * for bad input, -EBADMSG for a corrupt state file, -EIO when the state file
+ * cannot be written (a full disk included).  Nothing changes on failure. */
 K8SNET_EXPORT int k8snet_ipam_pool_alloc(struct k8snet_ipam_pool *pool, const char *owner,
 					 const char *ifname, const char *want, char *buf,
 					 size_t size);

@@ -102,11 +102,13 @@ static int do_alloc(struct k8snet_ipam_pool *pool, const char *owner, const char
 		    const char *want, char *buf, size_t size)
 {
 	uint64_t h = k8s_pool_hash_key(owner, ifname);
-	struct k8s_alloc *a = k8s_pool_find_key_hashed(pool, owner, ifname, h);
+	struct k8s_alloc *a;
 	k8s_u128 addr;
-	int r;
+	int r = k8s_pool_lookup_key(pool, owner, ifname, h, &a);
 
-	if (a) {
+	if (r < 0)
+		return r;
+	if (r > 0) {
 		if (want && (parse_want(pool, want, &addr) < 0 || addr != a->addr))
 			return held_error(pool, a, "the key asks for another address: ");
 		k8s_pool_format(pool, a->addr, buf, size);
@@ -114,13 +116,19 @@ static int do_alloc(struct k8snet_ipam_pool *pool, const char *owner, const char
 	}
 	if (want) {
 		r = parse_want(pool, want, &addr);
+		if (r >= 0)
+			r = k8s_pool_lookup_addr(pool, addr, &a);
 		if (r < 0)
 			return r;
-		a = k8s_pool_find_addr(pool, addr);
-		if (a)
+		if (r > 0)
 			return held_error(pool, a, "");
-	} else if (!k8s_pool_pick(pool, &addr)) {
-		return k8s_error(pool->ctx, -ENOSPC, "pool %s is exhausted", k8s_pool_name(pool));
+	} else {
+		r = k8s_pool_pick(pool, &addr);
+		if (r < 0)
+			return r;
+		if (r == 0)
+			return k8s_error(pool->ctx, -ENOSPC, "pool %s is exhausted",
+					 k8s_pool_name(pool));
 	}
 	if (pool->store) {
 		r = k8s_store_append(pool->store, want ? K8S_REC_RESERVE : K8S_REC_ALLOC,
@@ -190,8 +198,9 @@ K8SNET_EXPORT int k8snet_ipam_pool_release(struct k8snet_ipam_pool *pool, const 
 	r = begin(pool, true);
 	if (r < 0)
 		return r;
-	a = k8s_pool_find_key(pool, owner, ifname);
-	r = a ? release_one(pool, a) : 0;
+	r = k8s_pool_lookup_key(pool, owner, ifname, k8s_pool_hash_key(owner, ifname), &a);
+	if (r > 0)
+		r = release_one(pool, a);
 	end(pool);
 	return r;
 }
@@ -211,8 +220,12 @@ K8SNET_EXPORT int k8snet_ipam_pool_release_addr(struct k8snet_ipam_pool *pool, c
 	r = begin(pool, true);
 	if (r < 0)
 		return r;
-	a = k8s_pool_find_addr(pool, ip.v);
-	r = a && (!pool->family || ip.family == pool->family) ? release_one(pool, a) : 0;
+	if (pool->family && ip.family != pool->family)
+		r = 0;
+	else
+		r = k8s_pool_lookup_addr(pool, ip.v, &a);
+	if (r > 0)
+		r = release_one(pool, a);
 	end(pool);
 	return r;
 }
@@ -232,13 +245,13 @@ K8SNET_EXPORT int k8snet_ipam_pool_lookup(struct k8snet_ipam_pool *pool, const c
 	r = begin(pool, false);
 	if (r < 0)
 		return r;
-	a = k8s_pool_find_key(pool, owner, ifname);
-	if (a)
+	r = k8s_pool_lookup_key(pool, owner, ifname, k8s_pool_hash_key(owner, ifname), &a);
+	if (r > 0)
 		k8s_pool_format(pool, a->addr, buf, size);
 	else
 		buf[0] = '\0';
 	end(pool);
-	return a ? 1 : 0;
+	return r;
 }
 
 K8SNET_EXPORT int k8snet_ipam_pool_count(struct k8snet_ipam_pool *pool)
@@ -250,7 +263,7 @@ K8SNET_EXPORT int k8snet_ipam_pool_count(struct k8snet_ipam_pool *pool)
 	r = begin(pool, false);
 	if (r < 0)
 		return r;
-	r = pool->n_allocs > INT32_MAX ? INT32_MAX : (int)pool->n_allocs;
+	r = k8s_pool_live(pool) > INT32_MAX ? INT32_MAX : (int)k8s_pool_live(pool);
 	end(pool);
 	return r;
 }
@@ -273,7 +286,7 @@ K8SNET_EXPORT int k8snet_ipam_pool_foreach(struct k8snet_ipam_pool *pool,
 	r = k8s_pool_sorted(pool, &v, &n);
 	if (r < 0) {
 		end(pool);
-		return k8s_error(pool->ctx, r, "out of memory");
+		return r;
 	}
 	for (i = 0; i < n && r >= 0; i++) {
 		k8s_pool_format(pool, v[i]->addr, buf, sizeof(buf));
@@ -393,7 +406,9 @@ K8SNET_EXPORT int k8snet_ipam_pool_gc(struct k8snet_ipam_pool *pool,
 		return r;
 	r = begin(pool, true);
 	if (r >= 0) {
-		r = collect_dead(pool, &ls, &dead, &n_dead);
+		r = k8s_pool_detach_base(pool);
+		if (r >= 0)
+			r = collect_dead(pool, &ls, &dead, &n_dead);
 		/* One atomic snapshot, so a kill leaves all or none released. */
 		if (r >= 0 && n_dead && pool->store)
 			r = k8s_store_snapshot(pool->store, pool, live_contains, &ls);

@@ -7,6 +7,7 @@ lib_libk8snet_internal_la_SOURCES += \
 	lib/ipam/pool.c \
 	lib/ipam/pool-config.c \
 	lib/ipam/alloc.c \
+	lib/ipam/base.c \
 	lib/ipam/store.c \
 	lib/ipam/config.c
 
@@ -59,3 +60,6 @@ dist_man3_MANS += \
 
 EXTRA_DIST += tests/fuzz/fuzz-ipam.c tests/fuzz/corpus/ipam
 FUZZ_TARGETS += ipam
+# The state file reader: snapshots and journals.
+EXTRA_DIST += tests/fuzz/fuzz-ipam-state.c tests/fuzz/corpus/ipam-state
+FUZZ_TARGETS += ipam-state

@@ -56,6 +56,7 @@ K8SNET_EXPORT struct k8snet_ipam_pool *k8snet_ipam_pool_free(struct k8snet_ipam_
 	free(pool->by_key);
 	free(pool->by_addr);
 	k8s_runs_clear(&pool->used);
+	k8s_runs_clear(&pool->base_freed);
 	free(pool->ranges);
 	free(pool->exclusions);
 	free(pool->reserved);

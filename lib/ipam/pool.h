@@ -38,24 +38,36 @@ struct k8snet_ipam_pool {
 	size_t n_reserved;
 	bool frozen;
 
-	struct k8s_runs used;
+	/* Allocations in memory: read from the journal, made by this process,
+	 * or copied from the snapshot when first asked about. */
+	struct k8s_runs used;       /* reserved slots and in-memory allocations
+				       whose slot is not the snapshot's */
 	struct k8s_alloc **by_key, **by_addr;
 	size_t n_buckets, n_allocs;
 	bool has_cursor;
 	k8s_u128 cursor;
+
+	/* The state file's snapshot, consulted in place (NULL: everything is in
+	 * memory).  A slot is used when the runs tree holds it, or the
+	 * snapshot's runs do and it has not been released since. */
+	const struct k8s_base *base;
+	struct k8s_runs base_freed; /* snapshot slots released since */
+	size_t base_copied;         /* snapshot entries copied into memory */
 
 	struct k8s_store *store;
 };
 
 /* Keys and the two hash tables. */
 uint64_t k8s_pool_hash_key(const char *owner, const char *ifname);
-struct k8s_alloc *k8s_pool_find_key_hashed(const struct k8snet_ipam_pool *pool,
-					   const char *owner, const char *ifname, uint64_t h);
-struct k8s_alloc *k8s_pool_find_key(const struct k8snet_ipam_pool *pool, const char *owner,
-				    const char *ifname);
 int k8s_pool_grow_tables(struct k8snet_ipam_pool *pool);
 void k8s_pool_free_allocs(struct k8snet_ipam_pool *pool);
-/* Record an allocation whose key hash is h (-EEXIST, -ENOMEM). */
+/* What (owner, ifname) (key hash h) or addr holds, wherever it is: 1 and
+ * *ret, 0 when nothing; -EBADMSG (a damaged snapshot), -ENOMEM. */
+int k8s_pool_lookup_key(struct k8snet_ipam_pool *pool, const char *owner, const char *ifname,
+			uint64_t h, struct k8s_alloc **ret);
+int k8s_pool_lookup_addr(struct k8snet_ipam_pool *pool, k8s_u128 addr, struct k8s_alloc **ret);
+/* Record an allocation after checking key and address are free (-EEXIST,
+ * -ENOMEM, -EBADMSG). */
 int k8s_pool_add_hashed(struct k8snet_ipam_pool *pool, k8s_u128 addr, const char *owner,
 			const char *ifname, uint64_t h, bool move_cursor);
 
@@ -71,8 +83,9 @@ bool k8s_pool_is_reserved(const struct k8snet_ipam_pool *pool, k8s_u128 a);
 /* a in prefix form into buf (K8SNET_IPAM_CIDR_MAX bytes). */
 void k8s_pool_format(const struct k8snet_ipam_pool *pool, k8s_u128 a, char *buf, size_t size);
 const char *k8s_pool_name(const struct k8snet_ipam_pool *pool);
-/* A free slot per the pool's strategy; false when the pool is full. */
-bool k8s_pool_pick(const struct k8snet_ipam_pool *pool, k8s_u128 *ret);
+/* A free slot per the pool's strategy: 1 and *ret, 0 when the pool is
+ * full, -EBADMSG. */
+int k8s_pool_pick(struct k8snet_ipam_pool *pool, k8s_u128 *ret);
 
 /* Configuration: fix slots and reservations at first use. */
 int k8s_pool_freeze(struct k8snet_ipam_pool *pool);

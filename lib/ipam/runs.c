@@ -145,6 +145,15 @@ const struct k8s_run *k8s_runs_find(const struct k8s_runs *runs, k8s_u128 x)
 	return r && x <= r->last ? r : NULL;
 }
 
+const struct k8s_run *k8s_runs_next(const struct k8s_runs *runs, k8s_u128 x)
+{
+	struct k8s_run *r = floor_run(runs->root, x);
+
+	if (r && x <= r->last)
+		return r;
+	return x == ~(k8s_u128)0 ? NULL : ceil_run(runs->root, x + 1);
+}
+
 static struct k8s_run *run_new(k8s_u128 first, k8s_u128 last)
 {
 	struct k8s_run *n = malloc(sizeof(*n));

@@ -40,6 +40,11 @@ static int bridge_create(struct k8snet_ctx *ctx, struct nl_sock *sk, const char 
 	if (r >= 0)
 		r = rtnl_link_add(sk, l, NLM_F_CREATE | NLM_F_EXCL);
 	rtnl_link_put(l);
+	/* Another process (a parallel CNI ADD on a fresh node) created it
+	 * between our lookup and our request: theirs will do, once looked up
+	 * again and found to be a bridge. */
+	if (r == -NLE_EXIST)
+		return 0;
 	if (r < 0)
 		return k8s_error_at(ctx, link_nlerr(r), "bridge", "%s: cannot create: %s", name,
 				    nl_geterror(r));
@@ -133,6 +138,8 @@ K8SNET_EXPORT int k8snet_link_bridge_ensure(struct k8snet_ctx *ctx, const char *
 		created = bridge_create(ctx, sk, name, mtu);
 		if (created < 0)
 			return created;
+		/* Ours or a concurrent creator's: the checks below apply to both
+		 * (theirs may not be a bridge, or not be up yet). */
 		r = rtnl_link_get_kernel(sk, 0, name, &cur);
 	}
 	if (r < 0)

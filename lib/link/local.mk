@@ -18,6 +18,11 @@ k8snetinclude_HEADERS += include/k8snet/link.h
 
 TESTS += tests/netns/test-link-pods.sh tests/netns/test-link-nodes.sh
 EXTRA_DIST += tests/netns/test-link-pods.sh tests/netns/test-link-nodes.sh tests/netns/link-lib.sh
+# Concurrent k8snet_link_bridge_ensure() calls on a fresh node (issue 13).
+check_PROGRAMS += tests/netns/test-bridge-race
+TESTS += tests/netns/test-bridge-race
+tests_netns_test_bridge_race_SOURCES = tests/netns/test-bridge-race.c
+tests_netns_test_bridge_race_LDADD = $(NETNS_LDADD)
 
 noinst_PROGRAMS += bench/link-bench
 bench_link_bench_SOURCES = bench/link-bench.c

@@ -4,6 +4,7 @@
  * an address, a range and an exclusion, and as a state file.  Must never
  * crash or leak. */
 #include <stdint.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -63,15 +64,29 @@ static void try_strings(struct k8snet_ctx *ctx, const char *s)
 	}
 }
 
+static char dir[64], path[96];
+
+static void remove_dir(void)
+{
+	unlink(path);
+	rmdir(dir);
+}
+
 static void try_state_file(struct k8snet_ctx *ctx, const uint8_t *data, size_t size)
 {
-	static char path[64];
 	struct k8snet_ipam_pool *pool;
 	char buf[K8SNET_IPAM_CIDR_MAX];
 	FILE *f;
 
-	if (!path[0])
-		snprintf(path, sizeof(path), "/tmp/k8snet-fuzz-ipam-%d.state", (int)getpid());
+	/* A private directory: the library refuses /tmp itself (others may
+	 * write there).  fuzz-ipam-state reads state files at length. */
+	if (!dir[0]) {
+		strcpy(dir, "/tmp/k8snet-fuzz-ipam-XXXXXX");
+		if (!mkdtemp(dir))
+			return;
+		snprintf(path, sizeof(path), "%s/pool.state", dir);
+		atexit(remove_dir);
+	}
 	f = fopen(path, "we");
 	if (!f)
 		return;

@@ -13,9 +13,14 @@ lib=$(sanitize_lib fuzz "-fsanitize=fuzzer-no-link,address,undefined -fno-saniti
 status=0
 for t in $FUZZ_TARGETS; do
 	bin="$out/fuzz-$t"
+	# A target may build more sources with it, and flags: comment lines
+	# "fuzz-sources: FILE..." (from the source tree) and "fuzz-cflags: ...".
+	target="$top_srcdir/tests/fuzz/fuzz-$t.c"
+	extra="" cflags=$(sed -n 's/^ *\** *fuzz-cflags: *//p' "$target")
+	for f in $(sed -n 's/^ *\** *fuzz-sources: *//p' "$target"); do extra="$extra $top_srcdir/$f"; done
 	# shellcheck disable=SC2086
 	if ! "$CLANG" -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		-include "$top_builddir/config.h" $FUZZ_CFLAGS "$top_srcdir/tests/fuzz/fuzz-$t.c" "$lib" \
+		-include "$top_builddir/config.h" $FUZZ_CFLAGS $cflags "$target" $extra "$lib" \
 		$FUZZ_LIBS -o "$bin"; then
 		echo "FAIL: cannot build fuzz-$t"; status=1; continue
 	fi

@@ -41,6 +41,23 @@ json() {
 	python3 -c 'import json,sys; j=json.load(sys.stdin); r=eval(sys.argv[1]); print(r if not isinstance(r,(dict,list)) else json.dumps(r))' "$1"
 }
 
+# tcp_get NETNS HOST PORT: what a TCP server there sends, "" on failure.
+# The server is started just before, in the background: connections
+# refused are tried again for 5 s, since a loaded machine may start it late.
+tcp_get() {
+	nsenter --net="/run/netns/$1" python3 -c '
+import socket, sys, time
+for attempt in range(50):
+    try:
+        c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3)
+        break
+    except ConnectionRefusedError:
+        time.sleep(0.1)
+else:
+    sys.exit(1)
+print(c.recv(64).decode())' "$2" "$3"
+}
+
 fail() { echo "FAIL: $*"; exit 1; }
 ok() { echo "ok: $*"; }
 

@@ -50,16 +50,7 @@ import socket; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_RE
 s.bind(("", 9000)); s.listen(1); s.settimeout(5); c, a = s.accept(); c.sendall(a[0].encode()); c.close()' &
 		srv=$!
 		sleep 0.3
-		seen=$(nsenter --net=/run/netns/$p1 python3 -c '
-import socket, sys, time
-# The server may still be starting (python under load): retry a refusal.
-for i in range(100):
-    try:
-        c = socket.create_connection((sys.argv[1], 9000), timeout=3); break
-    except ConnectionRefusedError:
-        if i == 99: raise
-        time.sleep(0.05)
-print(c.recv(64).decode())' "$a2")
+		seen=$(tcp_get "$p1" "$a2" 9000)
 		wait $srv
 		a1=$(json 'j["ips"][0]["address"].split("/")[0]' <"$TMP/$who-1.json")
 		[ "$seen" = "$a1" ] || fail "$who: TCP pod1 -> pod2 saw '$seen'"

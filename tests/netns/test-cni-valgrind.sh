@@ -25,6 +25,9 @@ vg() { # EXPECTED-STATUS COMMAND CONFIG [VAR=VALUE...]
 	_rc=$?
 	[ $_rc != 99 ] || { cat "$TMP/vg.log"; fail "valgrind: $_cmd"; }
 	[ $_rc = "$_want" ] || fail "$_cmd exited $_rc, want $_want: $(cat "$TMP/out")"
+	# NS_GET_NSTYPE (ioctl 0xb703, which CNI_NETNS is checked with) takes
+	# no argument, so valgrind cannot know its size and says so: not an error.
+	sed -i '/unhandled ioctl 0xb703 with no size/,+2d' "$TMP/vg.log"
 	[ ! -s "$TMP/vg.log" ] || { cat "$TMP/vg.log"; fail "valgrind output for $_cmd"; }
 }
 # cni() runs "${PLUGIN:-$CNI_BIN}" as one word: wrap valgrind in a script.

@@ -136,16 +136,7 @@ import socket; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_RE
 s.bind(("", 8080)); s.listen(1); s.settimeout(5); c, a = s.accept(); c.sendall(a[0].encode()); c.close()' &
 srv=$!
 sleep 0.3
-seen=$(nsenter --net=/run/netns/$POD1 python3 -c '
-import socket, sys, time
-# The server may still be starting (python under load): retry a refusal.
-for i in range(100):
-    try:
-        c = socket.create_connection((sys.argv[1], 8080), timeout=3); break
-    except ConnectionRefusedError:
-        if i == 99: raise
-        time.sleep(0.05)
-print(c.recv(64).decode())' "$ADDR2")
+seen=$(tcp_get "$POD1" "$ADDR2" 8080)
 wait $srv
 [ "$seen" = "$ADDR1" ] || fail "TCP pod1 -> pod2: server saw '$seen', not $ADDR1"
 ok "ADD 0.4.0/1.0.0/1.1.0, ping and TCP between pods"
@@ -191,13 +182,14 @@ cni "$NODE" ADD ip2 "$POD8" eth0 "$TMP/rq.json" >"$out" || fail "runtimeConfig.i
 cni "$NODE" DEL ip2 "$POD8" eth0 "$TMP/rq.json" >/dev/null || fail "DEL ip2"
 ok "requested addresses: CNI_ARGS IP and runtimeConfig.ips; taken -> 101"
 
-# ---- code 5: the IPAM state cannot be written ------------------------------
+# ---- code 999: the IPAM state cannot be written (the system's reason) ------
 : >"$TMP/notadir"
 conf "$TMP/io.json" 1.0.0 '' '{"type": "host-local", "ranges": [[{"subnet": "10.82.0.0/24"}]], "dataDir": "'$TMP/notadir'"}'
 cni "$NODE" ADD io1 "$POD8" eth0 "$TMP/io.json" >"$out" && fail "ADD with a file as dataDir"
-expect_code 5 "$out"
+expect_code 999 "$out"
+grep -q "Not a directory" "$out" || fail "the system's reason is missing: $(cat "$out")"
 ip -n "$POD8" -o link show eth0 >/dev/null 2>&1 && fail "I/O failure left eth0"
-ok "code 5 (IPAM state I/O)"
+ok "code 999 (IPAM state I/O, with the system's reason)"
 
 # ---- DEL: repeated, and with the namespace gone --------------------------
 cni "$NODE" DEL s1 "$POD4" eth0 "$TMP/s.json" >"$out" || fail "DEL: $(cat "$out")"
@@ -249,16 +241,7 @@ import socket; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_RE
 s.bind(("", 80)); s.listen(1); s.settimeout(5); c, a = s.accept(); c.sendall(b"hello"); c.close()' &
 srv=$!
 sleep 0.3
-got=$(nsenter --net=/run/netns/$CLIENT python3 -c '
-import socket, sys, time
-# The server may still be starting (python under load): retry a refusal.
-for i in range(100):
-    try:
-        c = socket.create_connection(("192.168.77.1", 8081), timeout=3); break
-    except ConnectionRefusedError:
-        if i == 99: raise
-        time.sleep(0.05)
-print(c.recv(64).decode())')
+got=$(tcp_get "$CLIENT" 192.168.77.1 8081)
 wait $srv
 [ "$got" = hello ] || fail "hostPort 8081 did not reach the pod's port 80 (got '$got')"
 withprev "$TMP/pm.json" "$TMP/pm-r.json" "$TMP/pm-chk.json"
@@ -295,16 +278,7 @@ import socket; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_RE
 s.bind(("", 9000)); s.listen(1); s.settimeout(5); c, a = s.accept(); c.sendall(a[0].encode()); c.close()' &
 srv=$!
 sleep 0.3
-seen=$(nsenter --net=/run/netns/$POD9 python3 -c '
-import socket, sys, time
-# The server may still be starting (python under load): retry a refusal.
-for i in range(100):
-    try:
-        c = socket.create_connection(("192.168.77.2", 9000), timeout=3); break
-    except ConnectionRefusedError:
-        if i == 99: raise
-        time.sleep(0.05)
-print(c.recv(64).decode())')
+seen=$(tcp_get "$POD9" 192.168.77.2 9000)
 wait $srv
 [ "$seen" = 192.168.77.1 ] || fail "ipMasq: the outside saw '$seen', not the node's 192.168.77.1"
 cni "$NODE" DEL mq1 "$POD9" eth0 "$TMP/mq.json" >/dev/null || fail "ipMasq DEL"

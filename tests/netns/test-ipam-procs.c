@@ -136,7 +136,8 @@ static void load(struct table *t)
 	t->n = 0;
 	CHECK(k8snet_ipam_pool_foreach(pool, list_one, t) == 0, "foreach: %s",
 	      k8snet_ctx_get_error(ctx));
-	qsort(t->v, t->n, sizeof(*t->v), cmp_addr);
+	if (t->n)   /* qsort(NULL, 0, ...) is undefined */
+		qsort(t->v, t->n, sizeof(*t->v), cmp_addr);
 	for (i = 1; i < t->n; i++)
 		CHECK(strcmp(t->v[i - 1].addr, t->v[i].addr) != 0, "%s held twice", t->v[i].addr);
 	k8snet_ipam_pool_free(pool);

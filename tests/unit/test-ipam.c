@@ -674,13 +674,373 @@ START_TEST(test_state_gc_is_a_snapshot)
 	alloc(pool, "b");
 	alloc(pool, "c");
 	ck_assert_int_eq(k8snet_ipam_pool_gc(pool, owners, ifnames, 1), 2);
+	/* One snapshot holding b alone, and no journal records after it. */
 	text = slurp(state, &len);
-	ck_assert_ptr_nonnull(strstr(text, "\tb\teth0\t"));
-	ck_assert_ptr_null(strstr(text, "\ta\teth0\t"));
-	ck_assert_ptr_null(strstr(text, "\td\t"));
+	ck_assert_int_eq(memcmp(text, "k8snet-ipam\t2\n", 14), 0);
+	ck_assert_ptr_nonnull(memmem(text, len, "beth0", 5));
+	ck_assert_ptr_null(memmem(text, len, "aeth0", 5));
+	ck_assert_ptr_null(memmem(text, len, "\td\t", 3));
+	ck_assert_ptr_null(memmem(text, len, "\ta\t", 3));
 	free(text);
 	ck_assert_str_eq(alloc(pool, "d"), "10.0.0.4/24");
 	k8snet_ipam_pool_free(pool);
+}
+END_TEST
+
+/* ---- the snapshot, used in place -------------------------------------------------------- */
+
+struct twin {
+	uint32_t flags, strategy;
+	const char *subnet, *start, *end, *gw, *exclude;
+	unsigned block;
+	int family;
+	unsigned span;      /* addresses (or blocks) a random request picks from */
+	unsigned shift;     /* host bits of a block */
+};
+
+static struct k8snet_ipam_pool *twin_pool(const struct twin *t, bool with_state)
+{
+	struct k8snet_ipam_pool *pool = pool_of(t->flags, t->subnet, t->start, t->end, t->gw);
+
+	if (t->exclude)
+		ck_assert_int_eq(k8snet_ipam_pool_add_exclusion(pool, t->exclude), 0);
+	if (t->block)
+		ck_assert_int_eq(k8snet_ipam_pool_set_block_len(pool, t->block), 0);
+	ck_assert_int_eq(k8snet_ipam_pool_set_strategy(pool, t->strategy), 0);
+	if (with_state)
+		ck_assert_msg(k8snet_ipam_pool_set_state_file(pool, state) == 0, "%s",
+			      k8snet_ctx_get_error(ctx));
+	return pool;
+}
+
+/* A request for a random address of the twin's subnet (or nearby). */
+static void random_want(const struct twin *t, char *buf, size_t size)
+{
+	struct k8s_ip ip;
+	unsigned len;
+
+	ck_assert_int_eq(k8s_cidr_parse(t->subnet, false, &ip, &len), 0);
+	ip.v += (k8s_u128)((unsigned)rand() % t->span) << t->shift;
+	k8s_ip_format(&ip, buf);
+	if (t->block)
+		snprintf(buf + strlen(buf), size - strlen(buf), "/%u", t->block);
+}
+
+struct listing {
+	char text[1 << 16];
+	size_t len;
+};
+
+static int list_into(void *userdata, const char *cidr, const char *owner, const char *ifname)
+{
+	struct listing *l = userdata;
+
+	l->len += (size_t)snprintf(l->text + l->len, sizeof(l->text) - l->len, "%s %s %s\n",
+				   cidr, owner, ifname);
+	ck_assert_uint_lt(l->len, sizeof(l->text));
+	return 0;
+}
+
+static void same_listing(struct k8snet_ipam_pool *a, struct k8snet_ipam_pool *b)
+{
+	static struct listing la, lb;
+
+	la.len = lb.len = 0;
+	ck_assert_int_eq(k8snet_ipam_pool_foreach(a, list_into, &la), 0);
+	ck_assert_int_eq(k8snet_ipam_pool_foreach(b, list_into, &lb), 0);
+	la.text[la.len] = lb.text[lb.len] = '\0';
+	ck_assert_str_eq(la.text, lb.text);
+}
+
+/* Random allocations, requests, releases, lookups and GC, each done on a pool
+ * kept in memory and on one of two pools sharing a state file, which are
+ * reopened now and then: answered from the snapshot in place and the
+ * journal, every result must be the same as from memory. */
+static void run_twin(const struct twin *t, unsigned seed)
+{
+	struct k8snet_ipam_pool *mem, *disk[2];
+	char key[16], want[64], b1[K8SNET_IPAM_CIDR_MAX], b2[K8SNET_IPAM_CIDR_MAX];
+	int step, r1, r2;
+
+	unlink(state);
+	srand(seed);
+	mem = twin_pool(t, false);
+	disk[0] = twin_pool(t, true);
+	disk[1] = twin_pool(t, true);
+	for (step = 0; step < 5000; step++) {
+		struct k8snet_ipam_pool *d = disk[rand() % 2];
+		int op = rand() % 12;
+
+		snprintf(key, sizeof(key), "k%d", rand() % 700);
+		b1[0] = b2[0] = '\0';
+		if (op <= 4) {
+			r1 = k8snet_ipam_pool_alloc(mem, key, "eth0", NULL, b1, sizeof(b1));
+			r2 = k8snet_ipam_pool_alloc(d, key, "eth0", NULL, b2, sizeof(b2));
+		} else if (op == 5) {
+			random_want(t, want, sizeof(want));
+			r1 = k8snet_ipam_pool_alloc(mem, key, "eth0", want, b1, sizeof(b1));
+			r2 = k8snet_ipam_pool_alloc(d, key, "eth0", want, b2, sizeof(b2));
+		} else if (op <= 8) {
+			r1 = k8snet_ipam_pool_release(mem, key, "eth0");
+			r2 = k8snet_ipam_pool_release(d, key, "eth0");
+		} else if (op == 9) {
+			random_want(t, want, sizeof(want));
+			r1 = k8snet_ipam_pool_release_addr(mem, want);
+			r2 = k8snet_ipam_pool_release_addr(d, want);
+		} else if (op == 10) {
+			r1 = k8snet_ipam_pool_lookup(mem, key, "eth0", b1, sizeof(b1));
+			r2 = k8snet_ipam_pool_lookup(d, key, "eth0", b2, sizeof(b2));
+		} else {
+			r1 = k8snet_ipam_pool_count(mem);
+			r2 = k8snet_ipam_pool_count(d);
+		}
+		ck_assert_msg(r1 == r2 && !strcmp(b1, b2), "%s step %d op %d key %s: memory %d %s, "
+			      "state file %d %s (%s)", t->subnet, step, op, key, r1, b1, r2, b2,
+			      k8snet_ctx_get_error(ctx));
+		if (step % 97 == 96) {
+			k8snet_ipam_pool_free(disk[step % 2]);
+			disk[step % 2] = twin_pool(t, true);
+		}
+		if (step % 1500 == 1499) {
+			/* GC keeps the keys below k300. */
+			const char *owners[300], *ifnames[300];
+			static char names[300][8];
+			int i;
+
+			for (i = 0; i < 300; i++) {
+				snprintf(names[i], sizeof(names[i]), "k%d", i);
+				owners[i] = names[i];
+				ifnames[i] = "eth0";
+			}
+			r1 = k8snet_ipam_pool_gc(mem, owners, ifnames, 300);
+			ck_assert_int_eq(k8snet_ipam_pool_gc(d, owners, ifnames, 300), r1);
+			same_listing(mem, disk[0]);
+			same_listing(mem, disk[1]);
+		}
+	}
+	same_listing(mem, disk[0]);
+	same_listing(mem, disk[1]);
+	k8snet_ipam_pool_free(mem);
+	k8snet_ipam_pool_free(disk[0]);
+	k8snet_ipam_pool_free(disk[1]);
+}
+
+START_TEST(test_snapshot_in_place_matches_memory)
+{
+	static const struct twin twins[] = {
+		{ 0, K8SNET_IPAM_NEXT_FREE, "10.0.0.0/22", NULL, NULL, "10.0.0.1", "10.0.1.0/25",
+		  0, AF_INET, 1024, 0 },
+		{ 0, K8SNET_IPAM_LOWEST_FREE, "10.0.0.0/22", "10.0.0.10", "10.0.3.200", NULL, NULL,
+		  0, AF_INET, 1100, 0 },
+		{ K8SNET_IPAM_POOL_PREFIXES, K8SNET_IPAM_NEXT_FREE, "10.128.0.0/12", NULL, NULL, NULL,
+		  "10.130.0.0/16", 22, AF_INET, 1024, 10 },
+		{ 0, K8SNET_IPAM_LOWEST_FREE, "fd00::/118", NULL, NULL, NULL, "fd00::100/124", 0,
+		  AF_INET6, 1024, 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(twins) / sizeof(twins[0]); i++)
+		run_twin(&twins[i], 1000 + (unsigned)i);
+}
+END_TEST
+
+START_TEST(test_state_version_1_upgraded)
+{
+	struct k8snet_ipam_pool *pool;
+	char buf[K8SNET_IPAM_CIDR_MAX], *text;
+	size_t len;
+
+	put(state, "k8snet-ipam\t1\na\t10.0.0.1\tc1\teth0\tf76c0270\n");
+	pool = persistent("10.0.0.0/24");
+	ck_assert_int_eq(k8snet_ipam_pool_count(pool), 1);
+	ck_assert_str_eq(alloc(pool, "c2"), "10.0.0.2/24");   /* the cursor came from 'a' */
+	k8snet_ipam_pool_free(pool);
+	text = slurp(state, &len);
+	ck_assert_int_eq(memcmp(text, "k8snet-ipam\t2\n", 14), 0);
+	free(text);
+	pool = persistent("10.0.0.0/24");
+	ck_assert_int_eq(k8snet_ipam_pool_lookup(pool, "c1", "eth0", buf, sizeof(buf)), 1);
+	ck_assert_str_eq(buf, "10.0.0.1/24");
+	ck_assert_str_eq(alloc(pool, "c3"), "10.0.0.3/24");
+	k8snet_ipam_pool_free(pool);
+}
+END_TEST
+
+/* Three allocations written to a snapshot, then byte `at` of the file
+ * changed: every use of what it damaged is refused, the file left alone. */
+static void damage_at(size_t at, int (*use)(struct k8snet_ipam_pool *), const char *msg)
+{
+	const char *owners[] = { "a", "b", "c" }, *ifnames[] = { "eth0", "eth0", "eth0" };
+	struct k8snet_ipam_pool *pool;
+	char *before, *after;
+	size_t len, len2;
+	FILE *f;
+	int r;
+
+	unlink(state);
+	pool = persistent("10.0.0.0/24");
+	alloc(pool, "a");
+	alloc(pool, "b");
+	alloc(pool, "c");
+	ck_assert_int_eq(k8snet_ipam_pool_gc(pool, owners, ifnames, 3), 0);
+	alloc(pool, "d");    /* a GC that releases nothing writes nothing: force a snapshot */
+	ck_assert_int_eq(k8snet_ipam_pool_gc(pool, owners, ifnames, 3), 1);
+	k8snet_ipam_pool_free(pool);
+	before = slurp(state, &len);
+	ck_assert_uint_gt(len, at);
+	before[at] ^= 0x40;
+	f = fopen(state, "we");
+	ck_assert_uint_eq(fwrite(before, 1, len, f), len);
+	fclose(f);
+	pool = pool_of(0, "10.0.0.0/24", NULL, NULL, NULL);
+	r = k8snet_ipam_pool_set_state_file(pool, state);
+	if (r == 0)
+		r = use(pool);
+	ck_assert_int_eq(r, -EBADMSG);
+	ERR_HAS(msg);
+	k8snet_ipam_pool_free(pool);
+	after = slurp(state, &len2);
+	ck_assert_uint_eq(len, len2);
+	ck_assert_int_eq(memcmp(before, after, len), 0);
+	free(before);
+	free(after);
+}
+
+static int use_lookup_a(struct k8snet_ipam_pool *pool)
+{
+	char buf[K8SNET_IPAM_CIDR_MAX];
+
+	return k8snet_ipam_pool_lookup(pool, "a", "eth0", buf, sizeof(buf));
+}
+
+static int use_alloc_a(struct k8snet_ipam_pool *pool)
+{
+	char buf[K8SNET_IPAM_CIDR_MAX];
+
+	return k8snet_ipam_pool_alloc(pool, "a", "eth0", NULL, buf, sizeof(buf));
+}
+
+static int nop_visit(void *u, const char *c, const char *o, const char *i)
+{
+	(void)u, (void)c, (void)o, (void)i;
+	return 0;
+}
+
+static int use_foreach(struct k8snet_ipam_pool *pool)
+{
+	return k8snet_ipam_pool_foreach(pool, nop_visit, NULL);
+}
+
+START_TEST(test_state_snapshot_damaged)
+{
+	damage_at(20, use_lookup_a, "corrupt snapshot: header checksum");   /* flags */
+	damage_at(128 + 3, use_lookup_a, "corrupt snapshot: entry checksum"); /* a's address */
+	damage_at(128 + 3, use_alloc_a, "corrupt snapshot: entry checksum");
+	damage_at(128 + 3, use_foreach, "corrupt snapshot: body checksum");
+}
+END_TEST
+
+/* ---- the state file's safety ------------------------------------------------------------ */
+
+static int open_state(const char *path)
+{
+	struct k8snet_ipam_pool *pool = pool_of(0, "10.0.0.0/24", NULL, NULL, NULL);
+	int r = k8snet_ipam_pool_set_state_file(pool, path);
+
+	if (r == 0)
+		r = try_alloc(pool, "x", NULL);
+	k8snet_ipam_pool_free(pool);
+	return r < 0 ? r : 0;
+}
+
+START_TEST(test_state_refuses_unsafe_places)
+{
+	char victim[160], link[160], sub[160], subsub[160], path[200], *text;
+	size_t len;
+
+	/* A symbolic link as the state file: never followed, never written. */
+	snprintf(victim, sizeof(victim), "%s/victim", dir);
+	put(victim, "root's own file\n");
+	ck_assert_int_eq(symlink(victim, state), 0);
+	ck_assert_int_eq(open_state(state), -ELOOP);
+	ERR_HAS("a symbolic link; refusing to follow it");
+	text = slurp(victim, &len);
+	ck_assert_str_eq(text, "root's own file\n");
+	free(text);
+	unlink(state);
+	/* Nor a FIFO (which would block a plain open) or a file others may write. */
+	ck_assert_int_eq(mkfifo(state, 0600), 0);
+	ck_assert_int_eq(open_state(state), -EPERM);
+	ERR_HAS("not a regular file");
+	unlink(state);
+	put(state, "");
+	ck_assert_int_eq(chmod(state, 0666), 0);
+	ck_assert_int_eq(open_state(state), -EPERM);
+	ERR_HAS("writable by group or others (mode 0666)");
+	unlink(state);
+	/* A directory others may write to: the state's own, or one above it. */
+	snprintf(sub, sizeof(sub), "%s/sub", dir);
+	snprintf(subsub, sizeof(subsub), "%s/sub/net", dir);
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	ck_assert_int_eq(mkdir(subsub, 0700), 0);
+	snprintf(path, sizeof(path), "%s/k.state", subsub);
+	ck_assert_int_eq(chmod(subsub, 0777), 0);
+	ck_assert_int_eq(open_state(path), -EPERM);
+	ERR_HAS("refusing to keep IPAM state in");
+	ERR_HAS("writable by group or others (mode 0777)");
+	ck_assert_int_eq(chmod(subsub, 0770), 0);
+	ck_assert_int_eq(open_state(path), -EPERM);
+	ck_assert_int_eq(chmod(subsub, 01777), 0);   /* sticky is not enough for the state's own */
+	ck_assert_int_eq(open_state(path), -EPERM);
+	ck_assert_int_eq(chmod(subsub, 0700), 0);
+	ck_assert_int_eq(chmod(sub, 0777), 0);
+	ck_assert_int_eq(open_state(path), -EPERM);
+	ERR_HAS("refusing to keep IPAM state under");
+	ck_assert_int_eq(access(path, F_OK), -1);    /* nothing was created */
+	ck_assert_int_eq(chmod(sub, 01777), 0);      /* above it, sticky is (as /tmp) */
+	ck_assert_int_eq(open_state(path), 0);
+	/* Through a symbolic link to the directory: what it leads to is checked. */
+	snprintf(link, sizeof(link), "%s/net-link", dir);
+	ck_assert_int_eq(symlink(subsub, link), 0);
+	snprintf(path, sizeof(path), "%s/k.state", link);
+	ck_assert_int_eq(open_state(path), 0);
+	ck_assert_int_eq(chmod(subsub, 0777), 0);
+	ck_assert_int_eq(open_state(path), -EPERM);
+	ck_assert_int_eq(chmod(subsub, 0700), 0);
+	if (geteuid() == 0) {
+		/* Links and files of other users. */
+		ck_assert_int_eq(lchown(link, 4321, 4321), 0);
+		ck_assert_int_eq(open_state(path), -EPERM);
+		ERR_HAS("a symbolic link owned by uid 4321");
+		snprintf(path, sizeof(path), "%s/k.state", subsub);
+		ck_assert_int_eq(chown(path, 4321, 4321), 0);
+		ck_assert_int_eq(open_state(path), -EPERM);
+		ERR_HAS("owned by uid 4321");
+	}
+}
+END_TEST
+
+/* Files 0600 whatever the umask, and no temporary file left behind. */
+START_TEST(test_state_files_private)
+{
+	struct k8snet_ipam_pool *pool;
+	mode_t old = umask(0);
+	struct stat st;
+	char owner[16], ls[300];
+	int i;
+
+	pool = persistent("10.0.0.0/16");
+	for (i = 0; i < 1200; i++) {    /* past a compaction */
+		snprintf(owner, sizeof(owner), "c%d", i);
+		alloc(pool, owner);
+		ck_assert_int_eq(k8snet_ipam_pool_release(pool, owner, "eth0"), 1);
+	}
+	k8snet_ipam_pool_free(pool);
+	umask(old);
+	ck_assert_int_eq(stat(state, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0600);
+	snprintf(ls, sizeof(ls), "test \"$(ls -A '%s')\" = pool.state", dir);
+	ck_assert_int_eq(system(ls), 0);
 }
 END_TEST
 
@@ -845,6 +1205,11 @@ static Suite *ipam_suite(void)
 	tcase_add_test(tc, test_state_torn_tail);
 	tcase_add_test(tc, test_bad_input_leaves_state_unchanged);
 	tcase_add_test(tc, test_state_gc_is_a_snapshot);
+	tcase_add_test(tc, test_snapshot_in_place_matches_memory);
+	tcase_add_test(tc, test_state_version_1_upgraded);
+	tcase_add_test(tc, test_state_snapshot_damaged);
+	tcase_add_test(tc, test_state_refuses_unsafe_places);
+	tcase_add_test(tc, test_state_files_private);
 	tcase_add_test(tc, test_config_host_local);
 	tcase_add_test(tc, test_config_errors_name_the_field);
 	tcase_add_test(tc, test_bad_arguments);
