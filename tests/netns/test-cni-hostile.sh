@@ -51,7 +51,7 @@ clean() {
 	[ -z "$(ip -n "$1" -o link show type veth 2>/dev/null)" ] || fail "$4: a veth is left on the node"
 	ip -n "$2" link show eth0 >/dev/null 2>&1 && fail "$4: eth0 is left in the pod"
 	[ -z "$(ipam_list "$3")" ] || fail "$4: the IPAM state still holds $(ipam_list "$3")"
-	if ip netns exec "$1" nft list table ip k8snet-cni >"$TMP/table" 2>/dev/null; then
+	if ip netns exec "$1" nft list table inet k8snet-hostports >"$TMP/table" 2>/dev/null; then
 		grep -q "elements" "$TMP/table" && fail "$4: hostPort mappings left: $(cat "$TMP/table")"
 	fi
 	return 0
@@ -219,7 +219,7 @@ clean "$NODE" "$POD" "$TMP/pm/pm/k8snet-0.state" "60,000 portMappings"
 cni "$NODE" DEL m1 "$POD" eth0 "$TMP/pm60k.json" >"$out" || fail "DEL with 60,000 portMappings: $(cat "$out")"
 pm "$TMP/pm1k.json" 1024
 cni "$NODE" ADD m2 "$POD" eth0 "$TMP/pm1k.json" >"$out" || fail "ADD with 1,024 portMappings: $(cat "$out")"
-n=$(ip netns exec "$NODE" nft -j list map ip k8snet-cni hostports |
+n=$(ip netns exec "$NODE" nft -j list map inet k8snet-hostports hp4-any |
 	python3 -c 'import json,sys; print(sum(len(x["map"].get("elem", [])) for x in json.load(sys.stdin)["nftables"] if "map" in x))')
 [ "$n" = 1024 ] || fail "1,024 portMappings: the kernel holds $n"
 cni "$NODE" DEL m2 "$POD" eth0 "$TMP/pm1k.json" >"$out" || fail "DEL with 1,024 portMappings: $(cat "$out")"
