@@ -15,7 +15,6 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 
-#define ATTEMPTS 8
 
 /* What the maps hold. */
 struct held {
@@ -234,11 +233,13 @@ K8SNET_EXPORT int k8snet_hostports_set(struct k8snet_hostports *hp, const char *
 	if (!skip)
 		return k8s_error(hp->ctx, -ENOMEM, "out of memory");
 	r = duplicates(hp, pm, skip);
-	for (attempt = 0; r >= 0 && attempt < ATTEMPTS; attempt++) {
+	for (attempt = 1; r >= 0; attempt++) {
 		r = set_once(hp, stored, pm, skip);
-		if (r != -ERESTART)
+		if (r != -ERESTART || attempt == NFT_RETRY_ATTEMPTS)
 			break;
 		k8snet_ctx_clear_error(hp->ctx);
+		nft_retry_pause(attempt);
+		r = 0;
 	}
 	free(skip);
 	return r;
@@ -253,14 +254,16 @@ static int delete_where(struct k8snet_hostports *hp,
 {
 	int r = 0, attempt;
 
-	for (attempt = 0; attempt < ATTEMPTS; attempt++) {
+	for (attempt = 0; attempt < NFT_RETRY_ATTEMPTS; attempt++) {
 		struct held h = { 0 };
 		struct nft_batch *b = NULL;
 		size_t n = 0;
 
 		r = read_held(hp, &h);
-		if (r == -EAGAIN)
+		if (r == -EAGAIN) {
+			nft_retry_pause(attempt + 1);
 			continue;
+		}
 		if (r >= 0)
 			r = nft_batch_new(hp->ctx, &b);
 		if (r >= 0)
@@ -273,6 +276,7 @@ static int delete_where(struct k8snet_hostports *hp,
 		if (r != -ERESTART)
 			return r < 0 ? r : (int)n;
 		k8snet_ctx_clear_error(hp->ctx);
+		nft_retry_pause(attempt + 1);
 	}
 	return r < 0 ? r : k8s_error(hp->ctx, -EAGAIN, "the ruleset kept changing");
 }
@@ -387,10 +391,12 @@ K8SNET_EXPORT int k8snet_hostports_check(struct k8snet_hostports *hp, const char
 	K8S_CHECK_ARG(hp->ctx, pm);
 	k8snet_ctx_clear_error(hp->ctx);
 	r = hp_owner_stored(hp->ctx, owner, stored);
-	for (attempt = 0; r >= 0 && attempt < ATTEMPTS; attempt++) {
+	for (attempt = 1; r >= 0; attempt++) {
 		r = read_held(hp, &h);
-		if (r != -EAGAIN)
+		if (r != -EAGAIN || attempt == NFT_RETRY_ATTEMPTS)
 			break;
+		nft_retry_pause(attempt);
+		r = 0;
 	}
 	if (r >= 0)
 		r = check_held(hp, &h, stored, pm);

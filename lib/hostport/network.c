@@ -139,7 +139,7 @@ K8SNET_EXPORT int k8snet_hostports_set_network(struct k8snet_hostports *hp, cons
 	r = parse_subnets(hp, subnets, n, &s);
 	if (r >= 0 && fingerprint(network, s, n, flags, want, sizeof(want)) < 0)
 		r = k8s_error(hp->ctx, -E2BIG, "too many subnets");
-	for (attempt = 0; r >= 0 && attempt < 8; attempt++) {
+	for (attempt = 1; r >= 0; attempt++) {
 		uint32_t gen;
 
 		r = nft_gen_get(hp->ctx, &gen);
@@ -151,9 +151,11 @@ K8SNET_EXPORT int k8snet_hostports_set_network(struct k8snet_hostports *hp, cons
 			break;
 		if (r >= 0)
 			r = send_network(hp, chain, s, n, flags, want, gen);
-		if (r != -ERESTART && r != -EAGAIN)
+		if ((r != -ERESTART && r != -EAGAIN) || attempt == NFT_RETRY_ATTEMPTS)
 			break;
 		k8snet_ctx_clear_error(hp->ctx);
+		nft_retry_pause(attempt);
+		r = 0;
 	}
 	free(s);
 	return r < 0 ? r : 0;

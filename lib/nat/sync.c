@@ -695,12 +695,13 @@ static int nat_sync(struct k8snet_proxy *p, bool full)
 	r = nat_claims_update(p);
 	if (r < 0)
 		return k8s_error(p->ctx, r, "sync: %s", k8snet_strerror(r));
-	for (attempt = 0; attempt < 3; attempt++) {
+	for (attempt = 0; attempt < NFT_RETRY_ATTEMPTS / 4; attempt++) {
 		r = sync_once(p, full, attempt > 0, &count);
-		if (r != -ERESTART)
+		if (r != -ERESTART || attempt + 1 == NFT_RETRY_ATTEMPTS / 4)
 			break;
 		k8s_log(p->ctx, LOG_INFO, "nat: the ruleset changed while we synced; again");
 		k8snet_ctx_clear_error(p->ctx);
+		nft_retry_pause(attempt + 1);
 	}
 	if (r < 0) {
 		/* Whatever the kernel holds now, it is not what we know: the

@@ -12,7 +12,10 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <libmnl/libmnl.h>
 #include <libnftnl/common.h>
@@ -117,4 +120,29 @@ bool nft_gen_only_own(const struct k8snet_ctx *ctx, uint32_t from, uint32_t to)
 			return false;
 	}
 	return true;
+}
+
+/*
+ * Writers that retry at once can keep beating each other: four CNI ADDs at a
+ * time, each reading the table and committing at that generation, lost eight
+ * times in a row.  So wait before trying again, longer each time (0.2 ms
+ * doubling up to 25 ms, about 0.25 s over all the attempts) and not in step
+ * with the others (a random share of the pause).
+ */
+void nft_retry_pause(unsigned attempt)
+{
+	unsigned shift = attempt > 8 ? 7 : attempt ? attempt - 1 : 0;
+	long base_us = 200L << shift, us;
+	struct timespec ts;
+	unsigned int noise;
+
+	if (base_us > 25000)
+		base_us = 25000;
+	if (getrandom(&noise, sizeof(noise), GRND_NONBLOCK) != (ssize_t)sizeof(noise))
+		noise = (unsigned int)getpid() * 2654435761u + attempt;
+	us = base_us / 2 + (long)(noise % (unsigned int)(base_us / 2 + 1));
+	ts.tv_sec = 0;
+	ts.tv_nsec = us * 1000L;
+	/* An interrupted pause is still a pause; we try again either way. */
+	(void)nanosleep(&ts, NULL);
 }

@@ -202,6 +202,11 @@ void nft_gen_note_own(struct k8snet_ctx *ctx, uint32_t gen);
  * context?  (Then nothing else changed the ruleset in between.) */
 bool nft_gen_only_own(const struct k8snet_ctx *ctx, uint32_t from, uint32_t to);
 
+/* How often a layer tries again when its commit lost the race to another
+ * writer (-ERESTART), and the pause before try number "attempt" (1, 2, ...). */
+#define NFT_RETRY_ATTEMPTS 16
+void nft_retry_pause(unsigned attempt);
+
 /* A layer's record of its tables: right as of generation gen. */
 struct nft_track {
 	bool valid;                /* false: unknown, the next sync replaces */

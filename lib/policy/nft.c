@@ -531,12 +531,13 @@ static int policy_sync(struct k8snet_policy_db *db, const char *node, bool full_
 	/* Another node's plan is no base for a diff. */
 	if (db->last && (!db->last_node || strcmp(db->last_node, node) != 0))
 		drop_record(db);
-	for (attempt = 0; attempt < 3; attempt++) {
+	for (attempt = 0; attempt < NFT_RETRY_ATTEMPTS / 4; attempt++) {
 		r = sync_once(db, node, full_sync, attempt > 0);
-		if (r != -ERESTART)
+		if (r != -ERESTART || attempt + 1 == NFT_RETRY_ATTEMPTS / 4)
 			break;
 		k8s_log(db->ctx, LOG_INFO, "policy: the ruleset changed while we synced; again");
 		k8snet_ctx_clear_error(db->ctx);
+		nft_retry_pause(attempt + 1);
 	}
 	if (r < 0) {
 		drop_record(db);

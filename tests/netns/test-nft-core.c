@@ -11,7 +11,9 @@
  *    refused batch is still a failure;
  *  - signals arriving all through syncs: no false failures;
  *  - the batch builder: element lists cut under the attribute length,
- *    100,000 elements in one batch, names the kernel would refuse.
+ *    100,000 elements in one batch, names the kernel would refuse;
+ *  - four processes publishing and withdrawing host ports at once, each
+ *    read-then-commit losing races to the others: every call succeeds.
  * It links the library's internals to read the kernel (nft_dump_set) and
  * to make the unseen change.
  */
@@ -22,6 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <k8snet/k8snet.h>
 
@@ -359,6 +363,63 @@ static void test_many_hostports(struct k8snet_ctx *ctx)
 	printf("ok: 100,000 host ports refused before sending; 60,000 published and withdrawn\n");
 }
 
+/* One writer: its own context in the namespace, its own owner and ports. */
+static int hostport_writer(unsigned id, unsigned rounds)
+{
+	struct k8snet_hostports *hp = NULL;
+	struct k8snet_portmap *pm = NULL;
+	struct k8snet_ctx *ctx = NULL;
+	char owner[64];
+	unsigned i;
+	int r;
+
+	snprintf(owner, sizeof(owner), "net/writer%u/eth0", id);
+	r = k8snet_ctx_new(&ctx);
+	if (r >= 0)
+		r = k8snet_ctx_set_netns_path(ctx, tns_path(ns));
+	if (r >= 0)
+		r = k8snet_hostports_new(ctx, &hp);
+	if (r >= 0)
+		r = k8snet_portmap_new(&pm);
+	for (i = 0; r >= 0 && i < 4; i++)
+		r = k8snet_portmap_add(pm, 6, NULL, 20000 + id * 10 + i, "10.88.0.9", 80);
+	for (i = 0; r >= 0 && i < rounds; i++) {
+		r = k8snet_hostports_set(hp, owner, pm);
+		if (r >= 0)
+			r = k8snet_hostports_remove(hp, owner);
+	}
+	if (r < 0)
+		fprintf(stderr, "writer %u, round %u: %s (%s)\n", id, i, strerror(-r),
+			ctx ? k8snet_ctx_get_error(ctx) : "");
+	k8snet_portmap_free(pm);
+	k8snet_hostports_free(hp);
+	k8snet_ctx_free(ctx);
+	return r < 0 ? 1 : 0;
+}
+
+static void test_concurrent_writers(void)
+{
+	enum { WRITERS = 4, ROUNDS = 150 };
+	pid_t pid[WRITERS];
+	unsigned i, failed = 0;
+	int status;
+
+	fflush(NULL);
+	for (i = 0; i < WRITERS; i++) {
+		pid[i] = fork();
+		TNS_ASSERT(pid[i] >= 0, "fork");
+		if (pid[i] == 0)
+			_exit(hostport_writer(i, ROUNDS));
+	}
+	for (i = 0; i < WRITERS; i++)
+		if (waitpid(pid[i], &status, 0) != pid[i] || !WIFEXITED(status) ||
+		    WEXITSTATUS(status) != 0)
+			failed++;
+	TNS_ASSERT(failed == 0, "%u of %d concurrent writers failed", failed, WRITERS);
+	printf("ok: %d processes x %d publish+withdraw rounds at once, none failed\n", WRITERS,
+	       ROUNDS);
+}
+
 int main(void)
 {
 	struct k8snet_policy_db *db;
@@ -385,6 +446,7 @@ int main(void)
 	test_signals(ctx, p, db);
 	test_builder(ctx);
 	test_many_hostports(ctx);
+	test_concurrent_writers();
 
 	k8snet_policy_db_free(db);
 	k8snet_proxy_free(p);
