@@ -23,7 +23,7 @@ K8SNET_EXPORT int k8snet_ipam_pool_new(struct k8snet_ctx *ctx, uint32_t flags,
 	pool = calloc(1, sizeof(*pool));
 	if (!pool)
 		return k8s_error(ctx, -ENOMEM, "out of memory");
-	pool->ctx = ctx;
+	pool->ctx = k8snet_ctx_ref(ctx);
 	pool->flags = flags;
 	pool->step = 1;
 	*ret = pool;
@@ -61,6 +61,7 @@ K8SNET_EXPORT struct k8snet_ipam_pool *k8snet_ipam_pool_free(struct k8snet_ipam_
 	free(pool->exclusions);
 	free(pool->reserved);
 	free(pool->name);
+	k8snet_ctx_unref(pool->ctx);
 	free(pool);
 	return NULL;
 }

@@ -56,6 +56,11 @@ class Context(_lib.Handle):
     def _check(self, rc):
         return check(rc, self.handle)
 
+    def retain(self):
+        """A reference of one's own to this context (objects made on it
+        hold one, so they outlive ``close()``)."""
+        return _lib.ContextRef(self.handle)
+
     def set_netns(self, where):
         """Bind to a namespace given as a path or an open file descriptor."""
         if isinstance(where, int):

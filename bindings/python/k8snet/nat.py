@@ -181,7 +181,7 @@ class Proxy(_lib.Handle):
         handle = c_proxy_p()
         check(_proxy_new(ctx.handle, ctypes.byref(handle)), ctx.handle)
         self._handle = handle
-        self._ctx = ctx
+        self._ctx = ctx.retain()
         if node_name is not None:
             self.node_name = node_name
         for c in cluster_cidrs:
