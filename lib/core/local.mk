@@ -1,5 +1,7 @@
 lib_libk8snet_internal_la_SOURCES += \
 	lib/core/internal.h \
+	lib/core/addr.h \
+	lib/core/addr.c \
 	lib/core/ctx.c \
 	lib/core/error.c \
 	lib/core/netns.c \
@@ -43,3 +45,9 @@ check_PROGRAMS += tests/netns/test-ctx-netns
 TESTS += tests/netns/test-ctx-netns
 tests_netns_test_ctx_netns_SOURCES = tests/netns/test-ctx-netns.c
 tests_netns_test_ctx_netns_LDADD = $(NETNS_LDADD)
+
+check_PROGRAMS += tests/unit/test-addr
+TESTS += tests/unit/test-addr
+tests_unit_test_addr_SOURCES = tests/unit/test-addr.c
+tests_unit_test_addr_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_addr_LDADD = $(UNIT_LDADD)

@@ -63,7 +63,7 @@ static int parse_want(struct k8snet_ipam_pool *pool, const char *want, k8s_u128 
 
 	if (k8s_ip_parse(want, &ip) < 0) {
 		if (!(pool->flags & K8SNET_IPAM_POOL_PREFIXES) ||
-		    k8s_cidr_parse(want, false, &ip, &len) < 0 || len != pool->block_len)
+		    k8s_cidr_parse(want, true, &ip, &len) < 0 || len != pool->block_len)
 			return k8s_error_at(pool->ctx, -EINVAL, "ip", "'%s' is not %s", want,
 					    pool->flags & K8SNET_IPAM_POOL_PREFIXES ?
 					    "a block of the pool" : "an IP address");
@@ -215,7 +215,7 @@ K8SNET_EXPORT int k8snet_ipam_pool_release_addr(struct k8snet_ipam_pool *pool, c
 	if (!pool)
 		return -EINVAL;
 	K8S_CHECK_ARG(pool->ctx, addr);
-	if (k8s_ip_parse(addr, &ip) < 0 && k8s_cidr_parse(addr, true, &ip, &len) < 0)
+	if (k8s_ip_parse(addr, &ip) < 0 && k8s_cidr_parse(addr, false, &ip, &len) < 0)
 		return k8s_error_at(pool->ctx, -EINVAL, "ip", "'%s' is not an IP address", addr);
 	r = begin(pool, true);
 	if (r < 0)
@@ -308,7 +308,7 @@ K8SNET_EXPORT int k8snet_ipam_pool_get_gateway(struct k8snet_ipam_pool *pool, co
 		return -EINVAL;
 	K8S_CHECK_ARG(pool->ctx, addr);
 	K8S_CHECK_ARG(pool->ctx, buf && size >= K8SNET_IPAM_CIDR_MAX);
-	if (k8s_ip_parse(addr, &ip) < 0 && k8s_cidr_parse(addr, true, &ip, &len) < 0)
+	if (k8s_ip_parse(addr, &ip) < 0 && k8s_cidr_parse(addr, false, &ip, &len) < 0)
 		return k8s_error_at(pool->ctx, -EINVAL, "ip", "'%s' is not an IP address", addr);
 	r = k8s_pool_freeze(pool);
 	if (r < 0)

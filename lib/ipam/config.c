@@ -45,7 +45,7 @@ static int default_gateway(const char *subnet, char **ret)
 	unsigned len;
 
 	*ret = NULL;
-	if (k8s_cidr_parse(subnet, false, &ip, &len) < 0 || len + 2 > k8s_ip_bits(ip.family))
+	if (k8s_cidr_parse(subnet, true, &ip, &len) < 0 || len + 2 > k8s_ip_bits(ip.family))
 		return 0;
 	ip.v++;
 	k8s_ip_format(&ip, buf);
