@@ -204,6 +204,27 @@ START_TEST(test_range_start_end)
 }
 END_TEST
 
+/* The caller's buffer is taken at its word: a short one that fits works,
+ * one that does not is -ENOBUFS before anything changes. */
+START_TEST(test_small_buffers)
+{
+	struct k8snet_ipam_pool *pool = pool_of(0, "10.0.0.16/28", NULL, NULL, "10.0.0.17");
+	char small[16], tiny[8];
+
+	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "a", "eth0", NULL, small, sizeof(small)), 0);
+	ck_assert_str_eq(small, "10.0.0.18/28");
+	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "b", "eth0", NULL, tiny, sizeof(tiny)), -ENOBUFS);
+	ERR_HAS("needs a buffer of 13 bytes, not 8");
+	ck_assert_int_eq(k8snet_ipam_pool_count(pool), 1);
+	ck_assert_int_eq(k8snet_ipam_pool_lookup(pool, "a", "eth0", tiny, sizeof(tiny)), -ENOBUFS);
+	ck_assert_int_eq(k8snet_ipam_pool_lookup(pool, "a", "eth0", small, sizeof(small)), 1);
+	ck_assert_int_eq(k8snet_ipam_pool_get_gateway(pool, "10.0.0.18", tiny, sizeof(tiny)), -ENOBUFS);
+	ck_assert_int_eq(k8snet_ipam_pool_get_gateway(pool, "10.0.0.18", small, 10), 1);
+	ck_assert_str_eq(small, "10.0.0.17");
+	k8snet_ipam_pool_free(pool);
+}
+END_TEST
+
 START_TEST(test_exclusions)
 {
 	struct k8snet_ipam_pool *pool = pool_of(0, "10.0.0.0/24", NULL, NULL, NULL);
@@ -278,7 +299,7 @@ START_TEST(test_keys_idempotent_and_specific)
 	ck_assert_int_eq(try_alloc(pool, "has space", NULL), -EINVAL);
 	ck_assert_int_eq(try_alloc(pool, "", NULL), -EINVAL);
 	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "c5", "e\t0", NULL, buf, sizeof(buf)), -EINVAL);
-	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "c5", "eth0", NULL, buf, 8), -EINVAL);
+	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "c5", "eth0", NULL, buf, 8), -ENOBUFS);
 	ck_assert_int_eq(k8snet_ipam_pool_count(pool), 4);
 	k8snet_ipam_pool_free(pool);
 }
@@ -1193,6 +1214,7 @@ static Suite *ipam_suite(void)
 	tcase_add_test(tc, test_never_network_broadcast_gateway);
 	tcase_add_test(tc, test_small_prefixes_and_ipv6);
 	tcase_add_test(tc, test_range_start_end);
+	tcase_add_test(tc, test_small_buffers);
 	tcase_add_test(tc, test_exclusions);
 	tcase_add_test(tc, test_several_ranges);
 	tcase_add_test(tc, test_keys_idempotent_and_specific);
