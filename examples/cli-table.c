@@ -34,7 +34,7 @@ const struct cli_option cli_options[OPT__COUNT] = {
 		.help = "print a human table (text, the default) or JSON (json, shapes in "
 		  "k8snet(1))",
 		.commands = "version, netns describe, ipam alloc, ipam list, pod attach, "
-			"policy check, dns candidates, dns parse",
+			"policy check, dns candidates, dns parse, trace",
 		.choices = "text json" },
 
 	[OPT_NODE_NETNS] = { .name = "node-netns", .arg = "PATH",
@@ -154,15 +154,15 @@ const struct cli_option cli_options[OPT__COUNT] = {
 
 	[OPT_NODE_NAME] = { .name = "node-name", .arg = "NAME",
 		.help = "this node's name (spec.nodeName of its pods and local endpoints)",
-		.commands = PROXY ", policy sync, policy render",
+		.commands = PROXY ", policy sync, policy render, trace",
 		.required = "policy sync, policy render" },
 	[OPT_NODE_IP] = { .name = "node-ip", .arg = "IP",
 		.help = "an address of this node (one per family)",
-		.commands = PROXY ", dns resolv-conf", .flags = CLI_OPT_REPEAT },
+		.commands = PROXY ", dns resolv-conf, trace", .flags = CLI_OPT_REPEAT },
 	[OPT_CLUSTER_CIDR] = { .name = "cluster-cidr", .arg = "CIDR",
 		.help = "the cluster's pod range; Service traffic from outside it is "
 		  "masqueraded",
-		.commands = PROXY, .flags = CLI_OPT_REPEAT },
+		.commands = PROXY ", trace", .flags = CLI_OPT_REPEAT },
 	[OPT_NODEPORT_CIDR] = { .name = "nodeport-cidr", .arg = "CIDR",
 		.help = "NodePorts answer only on this node's addresses in this range "
 		  "(default: the --node-ip addresses, else all)",
@@ -179,7 +179,7 @@ const struct cli_option cli_options[OPT__COUNT] = {
 		.commands = PROXY },
 	[OPT_MASQUERADE_ALL] = { .name = "masquerade-all",
 		.help = "masquerade all Service traffic",
-		.commands = PROXY },
+		.commands = PROXY ", trace" },
 	[OPT_ROUND_ROBIN] = { .name = "round-robin",
 		.help = "pick endpoints in turn rather than at random",
 		.commands = PROXY },
@@ -206,17 +206,18 @@ const struct cli_option cli_options[OPT__COUNT] = {
 
 	[OPT_FROM] = { .name = "from", .arg = "NS/POD|IP",
 		.help = "the connection's client",
-		.commands = "policy check", .required = "policy check" },
+		.commands = "policy check, trace", .required = "policy check, trace" },
 	[OPT_TO] = { .name = "to", .arg = "NS/POD|IP",
-		.help = "the connection's server",
-		.commands = "policy check", .required = "policy check" },
+		.help = "the connection's server (trace also takes svc:NS/NAME and a DNS name "
+		  "as the client pod would type it)",
+		.commands = "policy check, trace", .required = "policy check, trace" },
 	[OPT_PORT] = { .name = "port", .arg = "PORT",
 		.help = "the connection's destination port",
-		.commands = "policy check", .required = "policy check" },
+		.commands = "policy check, trace", .required = "policy check, trace" },
 	[OPT_PROTOCOL] = { .name = "protocol", .arg = "PROTO",
 		.help = "the connection's protocol: TCP, UDP or SCTP",
-		.commands = "policy check",
-		.required = "policy check",
+		.commands = "policy check, trace",
+		.required = "policy check, trace",
 		.flags = CLI_OPT_OPEN,
 		.choices = "TCP UDP SCTP" },
 
@@ -236,7 +237,7 @@ const struct cli_option cli_options[OPT__COUNT] = {
 		.commands = "dns resolv-conf", .required = "dns resolv-conf" },
 	[OPT_CLUSTER_DOMAIN] = { .name = "cluster-domain", .arg = "DOMAIN",
 		.help = "the cluster's DNS domain, as kubelet's --cluster-domain",
-		.commands = "dns resolv-conf", .required = "dns resolv-conf" },
+		.commands = "dns resolv-conf, trace", .required = "dns resolv-conf" },
 	[OPT_HOST_NETWORK] = { .name = "host-network",
 		.help = "the pod uses the node's network",
 		.commands = "dns resolv-conf" },
@@ -266,6 +267,9 @@ const struct cli_option cli_options[OPT__COUNT] = {
 	[OPT_NAMESERVER_IP] = { .name = "nameserver-ip", .arg = "IP",
 		.help = "the zone's name server address (its NS and A records)",
 		.commands = "dns zone" },
+	[OPT_JSON] = { .name = "json",
+		.help = "print one JSON object (the same as -o json)",
+		.commands = "trace" },
 };
 
 /* Today's spellings of renamed options, documented in k8snet(1) and taken
@@ -360,6 +364,11 @@ const struct cli_command cli_commands[] = {
 	{ .path = "policy render", .args = "FILE.json", .min_args = 1, .max_args = 1,
 		.summary = "print the ruleset policy sync would program",
 		.run = cli_policy_render, .complete = "@file" },
+
+	{ .path = "trace", .args = "FILE.json...", .min_args = 1, .max_args = -1,
+		.summary = "follow a connection hop by hop: name, Service, endpoints, policies, "
+		  "path",
+		.run = cli_trace, .complete = "@file" },
 
 	{ .path = "dns validate", .args = "KIND NAME", .min_args = 2, .max_args = 2,
 		.summary = "check a name against a Kubernetes naming rule",

@@ -114,6 +114,8 @@ enum cli_opt {
 	OPT_REVERSE,
 	OPT_TTL,
 	OPT_NAMESERVER_IP,
+	/* trace, observe */
+	OPT_JSON,
 	OPT__COUNT
 };
 
@@ -315,5 +317,6 @@ int cli_dns_zone(const struct cli_call *call);
 int cli_dns_fqdn(const struct cli_call *call);
 int cli_dns_parse(const struct cli_call *call);
 int cli_dns_ptr(const struct cli_call *call);
+int cli_trace(const struct cli_call *call);
 
 #endif

@@ -11,5 +11,6 @@
 #include <k8snet/nat.h>
 #include <k8snet/hostport.h>
 #include <k8snet/policy.h>
+#include <k8snet/trace.h>
 
 #endif
