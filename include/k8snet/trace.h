@@ -35,6 +35,8 @@
 #include <stdint.h>
 
 #include <k8snet/common.h>
+#include <k8snet/nat.h>
+#include <k8snet/policy.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -72,6 +74,13 @@ K8SNET_EXPORT int k8snet_trace_load_json(struct k8snet_trace *t, const char *jso
 K8SNET_EXPORT int k8snet_trace_set_str(struct k8snet_trace *t, uint32_t attr, const char *value);
 K8SNET_EXPORT int k8snet_trace_add_str(struct k8snet_trace *t, uint32_t attr, const char *value);
 K8SNET_EXPORT int k8snet_trace_set_u32(struct k8snet_trace *t, uint32_t attr, uint32_t value);
+
+/* Explain with a policy database or a proxy the caller keeps up to date
+ * (k8snet-agent's, a test's) instead of the trace's own: borrowed, it must
+ * outlive the trace and use the same context.  Documents loaded afterwards
+ * go into them.  A borrowed proxy's address index is rebuilt at every run. */
+K8SNET_EXPORT int k8snet_trace_use_policy_db(struct k8snet_trace *t, struct k8snet_policy_db *db);
+K8SNET_EXPORT int k8snet_trace_use_proxy(struct k8snet_trace *t, struct k8snet_proxy *proxy);
 
 /* Follow a new connection.  from: "NAMESPACE/POD" or an address.  to:
  * "NAMESPACE/POD", an address, "svc:NAMESPACE/NAME" or a DNS name as the

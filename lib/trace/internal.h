@@ -35,6 +35,7 @@ struct k8snet_trace {
 	struct k8snet_ctx *ctx;
 	struct k8snet_policy_db *db;
 	struct k8snet_proxy *proxy;
+	bool db_borrowed, proxy_borrowed;
 	char *domain, *node;
 	struct nat_addr *cidrs, *node_ips;
 	size_t ncidrs, nnode_ips;

@@ -42,8 +42,10 @@ K8SNET_EXPORT struct k8snet_trace *k8snet_trace_free(struct k8snet_trace *t)
 	if (!t)
 		return NULL;
 	index_clear(t);
-	k8snet_policy_db_free(t->db);
-	k8snet_proxy_free(t->proxy);
+	if (!t->db_borrowed)
+		k8snet_policy_db_free(t->db);
+	if (!t->proxy_borrowed)
+		k8snet_proxy_free(t->proxy);
 	free(t->domain);
 	free(t->node);
 	free(t->cidrs);
@@ -65,6 +67,35 @@ K8SNET_EXPORT int k8snet_trace_load_json(struct k8snet_trace *t, const char *jso
 	r = k8snet_proxy_load_json(t->proxy, json, len);
 	if (r < 0)
 		return r;
+	t->stale = true;
+	return 0;
+}
+
+K8SNET_EXPORT int k8snet_trace_use_policy_db(struct k8snet_trace *t, struct k8snet_policy_db *db)
+{
+	if (!t)
+		return -EINVAL;
+	K8S_CHECK_ARG(t->ctx, db);
+	if (db->ctx != t->ctx)
+		return k8s_error_at(t->ctx, -EINVAL, "db", "made with another context");
+	if (!t->db_borrowed)
+		k8snet_policy_db_free(t->db);
+	t->db = db;
+	t->db_borrowed = true;
+	return 0;
+}
+
+K8SNET_EXPORT int k8snet_trace_use_proxy(struct k8snet_trace *t, struct k8snet_proxy *proxy)
+{
+	if (!t)
+		return -EINVAL;
+	K8S_CHECK_ARG(t->ctx, proxy);
+	if (proxy->ctx != t->ctx)
+		return k8s_error_at(t->ctx, -EINVAL, "proxy", "made with another context");
+	if (!t->proxy_borrowed)
+		k8snet_proxy_free(t->proxy);
+	t->proxy = proxy;
+	t->proxy_borrowed = true;
 	t->stale = true;
 	return 0;
 }
@@ -209,7 +240,8 @@ int tr_index(struct k8snet_trace *t)
 	size_t i;
 	int r = 0;
 
-	if (!t->stale)
+	/* A borrowed proxy may have changed behind our back. */
+	if (!t->stale && !t->proxy_borrowed)
 		return 0;
 	index_clear(t);
 	nat_hmap_for_each(&t->proxy->entries, i, node) {
