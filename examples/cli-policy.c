@@ -97,6 +97,23 @@ int cli_policy_check(const struct cli_call *call)
 	return r;
 }
 
+/* --log-denied, --log-allowed, --log-group N */
+static int set_log(const struct cli_call *call, struct k8snet_ctx *ctx,
+		   struct k8snet_policy_db *db)
+{
+	uint32_t flags = (cli_flag(call, OPT_LOG_DENIED) ? K8SNET_POLICY_LOG_DENIED : 0) |
+			 (cli_flag(call, OPT_LOG_ALLOWED) ? K8SNET_POLICY_LOG_ALLOWED : 0);
+	uint32_t group = 0;
+	int r = cli_u32(call, OPT_LOG_GROUP, 1, 65535, &group);
+
+	if (r)
+		return r;
+	if (!flags && !group)
+		return 0;
+	r = k8snet_policy_db_set_log(db, flags, group, 0);
+	return r < 0 ? cli_report(ctx, r, "log") : 0;
+}
+
 static int policy_render_or_sync(const struct cli_call *call, bool sync)
 {
 	struct k8snet_ctx *ctx = NULL;
@@ -104,6 +121,9 @@ static int policy_render_or_sync(const struct cli_call *call, bool sync)
 	const char *node = cli_str(call, OPT_NODE_NAME);
 	char *text = NULL;
 	int r = open_db(call, &ctx, &db);
+
+	if (r == 0)
+		r = set_log(call, ctx, db);
 
 	if (r == 0) {
 		r = !sync ? k8snet_policy_db_render(db, node, &text) :

@@ -18,7 +18,7 @@
 /* Commands that act in the node's namespace. */
 #define HOSTPORT "hostport set, hostport check, hostport remove, hostport gc, hostport network"
 #define IN_NODE "netns describe, bridge ensure, pod attach, pod check, pod detach, node setup, " \
-	"node peer add, node peer del, proxy sync, policy sync, " HOSTPORT
+	"node peer add, node peer del, proxy sync, policy sync, observe, " HOSTPORT
 #define POD_CMDS "pod attach, pod check, pod detach"
 #define POD_SETUP "pod attach, pod check"
 #define PEER "node peer add, node peer del"
@@ -34,7 +34,7 @@ const struct cli_option cli_options[OPT__COUNT] = {
 		.help = "print a human table (text, the default) or JSON (json, shapes in "
 		  "k8snet(1))",
 		.commands = "version, netns describe, ipam alloc, ipam list, pod attach, "
-			"policy check, dns candidates, dns parse, trace",
+			"policy check, dns candidates, dns parse, trace, observe",
 		.choices = "text json" },
 
 	[OPT_NODE_NETNS] = { .name = "node-netns", .arg = "PATH",
@@ -267,9 +267,25 @@ const struct cli_option cli_options[OPT__COUNT] = {
 	[OPT_NAMESERVER_IP] = { .name = "nameserver-ip", .arg = "IP",
 		.help = "the zone's name server address (its NS and A records)",
 		.commands = "dns zone" },
+	[OPT_LOG_DENIED] = { .name = "log-denied",
+		.help = "log connections NetworkPolicy drops to NFLOG, rate limited (see k8snet "
+		  "observe)",
+		.commands = "policy sync, policy render" },
+	[OPT_LOG_ALLOWED] = { .name = "log-allowed",
+		.help = "log new connections a NetworkPolicy rule admits to NFLOG",
+		.commands = "policy sync, policy render" },
+	[OPT_LOG_GROUP] = { .name = "log-group", .arg = "N",
+		.help = "the NFLOG group of logged verdicts (default 100)",
+		.commands = "policy sync, policy render, observe" },
 	[OPT_JSON] = { .name = "json",
-		.help = "print one JSON object (the same as -o json)",
-		.commands = "trace" },
+		.help = "print JSON (the same as -o json): one object, or one per line for observe",
+		.commands = "trace, observe" },
+	[OPT_COUNT] = { .name = "count", .arg = "N",
+		.help = "stop after N events",
+		.commands = "observe" },
+	[OPT_TIMEOUT] = { .name = "timeout", .arg = "S",
+		.help = "stop after S seconds",
+		.commands = "observe" },
 };
 
 /* Today's spellings of renamed options, documented in k8snet(1) and taken
@@ -277,7 +293,7 @@ const struct cli_option cli_options[OPT__COUNT] = {
 const struct cli_alias cli_aliases[] = {
 	{ "in-netns", OPT_NODE_NETNS, NULL },
 	{ "netns", OPT_POD_NETNS, POD_CMDS },
-	{ "netns", OPT_NODE_NETNS, "netns describe, proxy sync, policy sync" },
+	{ "netns", OPT_NODE_NETNS, "netns describe, proxy sync, policy sync, observe" },
 	{ "name", OPT_BRIDGE, "bridge ensure" },
 	{ "pod-cidr", OPT_PEER_POD_CIDR, PEER },
 	{ "node-ip", OPT_PEER_IP, PEER },
@@ -369,6 +385,10 @@ const struct cli_command cli_commands[] = {
 		.summary = "follow a connection hop by hop: name, Service, endpoints, policies, "
 		  "path",
 		.run = cli_trace, .complete = "@file" },
+	{ .path = "observe", .args = "[FILE.json...]", .min_args = 0, .max_args = -1,
+		.summary = "print NetworkPolicy verdicts as they happen (see policy sync "
+		  "--log-denied)",
+		.run = cli_observe, .complete = "@file" },
 
 	{ .path = "dns validate", .args = "KIND NAME", .min_args = 2, .max_args = 2,
 		.summary = "check a name against a Kubernetes naming rule",

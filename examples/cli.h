@@ -116,6 +116,13 @@ enum cli_opt {
 	OPT_NAMESERVER_IP,
 	/* trace, observe */
 	OPT_JSON,
+	/* verdict logging */
+	OPT_LOG_DENIED,
+	OPT_LOG_ALLOWED,
+	OPT_LOG_GROUP,
+	/* observe */
+	OPT_COUNT,
+	OPT_TIMEOUT,
 	OPT__COUNT
 };
 
@@ -318,5 +325,6 @@ int cli_dns_fqdn(const struct cli_call *call);
 int cli_dns_parse(const struct cli_call *call);
 int cli_dns_ptr(const struct cli_call *call);
 int cli_trace(const struct cli_call *call);
+int cli_observe(const struct cli_call *call);
 
 #endif

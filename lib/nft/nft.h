@@ -172,6 +172,10 @@ void nft_e_nat(struct nft_rule *r, uint32_t type, int nfproto, uint32_t reg_addr
 void nft_e_masq(struct nft_rule *r);
 void nft_e_reject(struct nft_rule *r, uint32_t type, uint8_t code);
 void nft_e_counter(struct nft_rule *r);
+/* log group G prefix "..." (to NFLOG; the prefix is cut at 127 bytes) */
+void nft_e_log(struct nft_rule *r, uint16_t group, const char *prefix);
+/* limit rate N/second burst B packets */
+void nft_e_limit_pkts(struct nft_rule *r, uint64_t per_second, uint32_t burst);
 
 /* Composites used by every layer. */
 /* nfproto: NFPROTO_IPV4 or NFPROTO_IPV6 (the packet's, in an inet table). */

@@ -7,7 +7,8 @@ lib_libk8snet_internal_la_SOURCES += \
 	lib/policy/eval.c \
 	lib/policy/plan.h \
 	lib/policy/plan.c \
-	lib/policy/nft.c
+	lib/policy/nft.c \
+	lib/policy/log.c
 
 k8snetinclude_HEADERS += include/k8snet/policy.h
 
