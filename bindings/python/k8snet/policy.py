@@ -19,6 +19,8 @@ from ._lib import c_ctx_p, check, fn
 c_db_p = ctypes.c_void_p
 
 HOST_NETWORK = 0x1
+LOG_DENIED = 0x1
+LOG_ALLOWED = 0x2
 
 _new = fn("k8snet_policy_db_new", ctypes.c_int, c_ctx_p, ctypes.POINTER(c_db_p))
 _free = fn("k8snet_policy_db_free", c_db_p, c_db_p)
@@ -37,6 +39,8 @@ _render = fn("k8snet_policy_db_render", ctypes.c_int, c_db_p, ctypes.c_char_p,
              ctypes.POINTER(ctypes.c_void_p))
 _sync = fn("k8snet_policy_db_sync", ctypes.c_int, c_db_p, ctypes.c_char_p)
 _sync_full = fn("k8snet_policy_db_sync_full", ctypes.c_int, c_db_p, ctypes.c_char_p)
+_set_log = fn("k8snet_policy_db_set_log", ctypes.c_int, c_db_p, ctypes.c_uint32, ctypes.c_uint32,
+               ctypes.c_uint32)
 _selector_match = fn("k8snet_policy_selector_match", ctypes.c_int, c_ctx_p, ctypes.c_char_p,
                      ctypes.c_char_p)
 
@@ -123,3 +127,11 @@ class PolicyDB(_lib.Handle):
         or a table changed behind our back, the next sync replaces it.
         ``full=True`` replaces it now."""
         self._check((_sync_full if full else _sync)(self.handle, _lib.encode(node)))
+
+    def set_log(self, denied=True, allowed=False, group=0, rate=0):
+        """Verdict logging through NFLOG at the next sync: connections the
+        policies drop (at most ``rate`` per second, default 10), and new ones
+        a rule admits when ``allowed``; ``group`` 0 means NFLOG group 100.
+        Read them with :class:`k8snet.observe.Observer`."""
+        flags = (LOG_DENIED if denied else 0) | (LOG_ALLOWED if allowed else 0)
+        self._check(_set_log(self.handle, flags, group, rate))
