@@ -3,6 +3,18 @@ lib_libk8snet_internal_la_SOURCES += lib/observe/observe.c
 
 k8snetinclude_HEADERS += include/k8snet/observe.h
 
+dist_man3_MANS += \
+	man/man3/k8snet_observer_new.3 \
+	man/man3/k8snet_observer_free.3 \
+	man/man3/k8snet_observer_load_json.3 \
+	man/man3/k8snet_observer_next.3 \
+	man/man3/k8snet_observer_get_fd.3 \
+	man/man3/k8snet_observer_feed.3 \
+	man/man3/k8snet_observer_get_lost.3 \
+	man/man3/k8snet_observer_get_str.3 \
+	man/man3/k8snet_observer_get_u64.3
+dist_man1_MANS += man/man1/k8snet-observe.1
+
 TESTS += tests/netns/test-observe.sh
 EXTRA_DIST += tests/netns/test-observe.sh
 
