@@ -34,13 +34,14 @@ const struct cli_option cli_options[OPT__COUNT] = {
 		.help = "print a human table (text, the default) or JSON (json, shapes in "
 		  "k8snet(1))",
 		.commands = "version, netns describe, ipam alloc, ipam list, pod attach, "
-			"policy check, dns candidates, dns parse, trace, observe",
+			"policy check, dns candidates, dns parse, trace, observe, policy counters",
 		.choices = "text json" },
 
 	[OPT_NODE_NETNS] = { .name = "node-netns", .arg = "PATH",
 		.help = "the node's network namespace, e.g. /run/netns/node1 (default: the "
 		  "current one)",
-		.commands = IN_NODE, .required = "policy sync", .flags = CLI_OPT_FILE },
+		.commands = IN_NODE ", policy counters", .required = "policy sync, policy counters",
+		.flags = CLI_OPT_FILE },
 	[OPT_POD_NETNS] = { .name = "pod-netns", .arg = "PATH",
 		.help = "the pod's network namespace",
 		.commands = POD_CMDS, .required = POD_SETUP, .flags = CLI_OPT_FILE },
@@ -277,6 +278,10 @@ const struct cli_option cli_options[OPT__COUNT] = {
 	[OPT_LOG_GROUP] = { .name = "log-group", .arg = "N",
 		.help = "the NFLOG group of logged verdicts (default 100)",
 		.commands = "policy sync, policy render, observe" },
+	[OPT_COUNTERS] = { .name = "counters",
+		.help = "count the packets and bytes each policy admits and drops (read them "
+		  "with policy counters)",
+		.commands = "policy sync, policy render" },
 	[OPT_JSON] = { .name = "json",
 		.help = "print JSON (the same as -o json): one object, or one per line for observe",
 		.commands = "trace, observe" },
@@ -293,7 +298,8 @@ const struct cli_option cli_options[OPT__COUNT] = {
 const struct cli_alias cli_aliases[] = {
 	{ "in-netns", OPT_NODE_NETNS, NULL },
 	{ "netns", OPT_POD_NETNS, POD_CMDS },
-	{ "netns", OPT_NODE_NETNS, "netns describe, proxy sync, policy sync, observe" },
+	{ "netns", OPT_NODE_NETNS, "netns describe, proxy sync, policy sync, observe, "
+		"policy counters" },
 	{ "name", OPT_BRIDGE, "bridge ensure" },
 	{ "pod-cidr", OPT_PEER_POD_CIDR, PEER },
 	{ "node-ip", OPT_PEER_IP, PEER },
@@ -377,6 +383,9 @@ const struct cli_command cli_commands[] = {
 	{ .path = "policy sync", .args = "FILE.json", .min_args = 1, .max_args = 1,
 		.summary = "NetworkPolicies of this node's pods into nftables",
 		.run = cli_policy_sync, .complete = "@file" },
+	{ .path = "policy counters", .args = "FILE.json", .min_args = 1, .max_args = 1,
+		.summary = "what each policy admitted and dropped (policy sync --counters)",
+		.run = cli_policy_counters, .complete = "@file" },
 	{ .path = "policy render", .args = "FILE.json", .min_args = 1, .max_args = 1,
 		.summary = "print the ruleset policy sync would program",
 		.run = cli_policy_render, .complete = "@file" },

@@ -120,6 +120,7 @@ enum cli_opt {
 	OPT_LOG_DENIED,
 	OPT_LOG_ALLOWED,
 	OPT_LOG_GROUP,
+	OPT_COUNTERS,
 	/* observe */
 	OPT_COUNT,
 	OPT_TIMEOUT,
@@ -312,6 +313,7 @@ int cli_proxy_render(const struct cli_call *call);
 int cli_policy_check(const struct cli_call *call);
 int cli_policy_sync(const struct cli_call *call);
 int cli_policy_render(const struct cli_call *call);
+int cli_policy_counters(const struct cli_call *call);
 int cli_hostport_set(const struct cli_call *call);
 int cli_hostport_check(const struct cli_call *call);
 int cli_hostport_remove(const struct cli_call *call);

@@ -278,6 +278,13 @@ struct nft_dumped_set {
 	struct nft_dumped_elem *e;
 };
 void nft_dumped_set_clear(struct nft_dumped_set *s);
+/* Every rule of a table that has counters: fn gets its chain, its comment
+ * ("" for none) and the sums of its counters.  A negative return of fn
+ * ends the dump with it.  -ENOENT when the table is not there. */
+typedef int (*nft_rule_counter_fn)(void *data, const char *chain, const char *comment,
+				   uint64_t packets, uint64_t bytes);
+int nft_dump_rule_counters(struct k8snet_ctx *ctx, int nfproto, const char *table,
+			   nft_rule_counter_fn fn, void *data);
 /* A chain's comment at generation gen: 1 and the comment ("" when it has
  * none), 0 when there is no such chain, -EAGAIN when the generation moved. */
 int nft_chain_comment(struct k8snet_ctx *ctx, int nfproto, const char *table, const char *chain,

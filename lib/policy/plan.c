@@ -503,6 +503,7 @@ static int fill_group_chain(const struct k8snet_policy_db *db, struct pl_pchain 
 		if (!add_rule(c, &jr, NULL))
 			return -ENOMEM;
 	}
+	pl_log_drop(db, &dr);
 	if (pl_log_deny_rule(db, targets, n, ingress, policies, &lr, &log_comment) &&
 	    (!log_comment || !add_rule(c, &lr, log_comment)))
 		return -ENOMEM;
@@ -974,7 +975,7 @@ void pl_rule_render(const struct pl_prule *r, FILE *f)
 			fprintf(f, " th dport %u-%u", r->port_lo, r->port_hi);
 		sep = " ";
 	}
-	if (r->log) {
+	if (r->log || r->count) {
 		fputs(sep, f);
 		pl_log_render(r, f);
 		sep = " ";

@@ -94,6 +94,7 @@ struct pl_prule {
 	const char *target;
 	char *comment;
 	enum pl_log log;
+	bool count;               /* a counter (K8SNET_POLICY_COUNT) */
 	uint16_t log_group;
 	uint32_t log_rate;        /* PL_LOG_DENY: packets per second */
 };
@@ -133,6 +134,7 @@ bool pl_log_deny_rule(const struct k8snet_policy_db *db, const char *const *targ
 		      bool ingress, const char *policies, struct pl_prule *r, char **ret_comment);
 void pl_log_allow(const struct k8snet_policy_db *db, const struct pl_policy *pol,
 		  struct pl_prule *r);
+void pl_log_drop(const struct k8snet_policy_db *db, struct pl_prule *r);
 void pl_log_render(const struct pl_prule *r, FILE *f);
 void pl_log_exprs(struct nft_rule *nr, const struct pl_prule *r);
 

@@ -155,4 +155,16 @@ n=$(wc -l < "$tmp/obs")
 # At most 10 a second (over the flood and the pause after it) plus the burst of 5.
 [ "$n" -ge 5 ] && [ "$n" -le $((10 * dur + 5)) ] || fail "flood: $n events logged in about $dur s"
 echo "ok: a flood of 2,000 refused packets gave $n events in about $dur s (limit 10/s, burst 5)"
+# Counters: what the policy admitted and dropped, read back from the kernel.
+sync --counters || fail "sync --counters"
+connect "$ns_intruder" && fail "the intruder got in"
+connect "$ns_client" || fail "the client was refused"
+connect "$ns_client" || fail "the client was refused"
+out=$("$k8snet" policy counters --node-netns "/run/netns/$node" -o json "$tmp/world.json") || fail "counters: $out"
+echo "$out" | python3 -c '
+import json, sys
+c = json.load(sys.stdin)[0]
+assert c["name"] == "web-from-client" and c["allowed_packets"] == 2 and c["allowed_bytes"] > 0, c
+assert c["denied_packets"] >= 1 and c["denied_bytes"] >= 60 * c["denied_packets"], c' || fail "counters: $out"
+echo "ok: counters: $("$k8snet" policy counters --node-netns "/run/netns/$node" "$tmp/world.json")"
 echo "PASS: verdict logging and observe"
