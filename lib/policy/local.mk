@@ -39,7 +39,8 @@ dist_man3_MANS += \
 	man/man3/k8snet_policy_db_sync.3 \
 	man/man3/k8snet_policy_db_sync_full.3 \
 	man/man3/k8snet_policy_selector_match.3 \
-	man/man3/k8snet_policy_db_set_log.3
+	man/man3/k8snet_policy_db_set_log.3 \
+	man/man3/k8snet_policy_db_get_counters.3
 
 EXTRA_DIST += tests/fuzz/fuzz-policy.c tests/fuzz/corpus/policy \
 	tests/fuzz/fuzz-selector.c tests/fuzz/corpus/selector

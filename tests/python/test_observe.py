@@ -61,6 +61,10 @@ class ObserveTest(unittest.TestCase):
                           '"k8snet deny ingress x/closed"', text)
             with self.assertRaises(k8snet.Error):
                 db.set_log(group=70000)
+            db.set_log(denied=False, counters=True)
+            self.assertIn("counter drop comment", db.render("n1"))
+            with self.assertRaises(k8snet.NotFound):
+                db.counters("x", "nope")
 
     def test_annotation(self):
         with PolicyDB(self.ctx) as db:
