@@ -18,7 +18,7 @@
 /* Commands that act in the node's namespace. */
 #define HOSTPORT "hostport set, hostport check, hostport remove, hostport gc, hostport network"
 #define IN_NODE "netns describe, bridge ensure, pod attach, pod check, pod detach, node setup, " \
-	"node peer add, node peer del, proxy sync, policy sync, " HOSTPORT
+	"node peer add, node peer del, proxy sync, policy sync, observe, " HOSTPORT
 #define POD_CMDS "pod attach, pod check, pod detach"
 #define POD_SETUP "pod attach, pod check"
 #define PEER "node peer add, node peer del"
@@ -34,13 +34,14 @@ const struct cli_option cli_options[OPT__COUNT] = {
 		.help = "print a human table (text, the default) or JSON (json, shapes in "
 		  "k8snet(1))",
 		.commands = "version, netns describe, ipam alloc, ipam list, pod attach, "
-			"policy check, dns candidates, dns parse",
+			"policy check, dns candidates, dns parse, trace, observe, policy counters",
 		.choices = "text json" },
 
 	[OPT_NODE_NETNS] = { .name = "node-netns", .arg = "PATH",
 		.help = "the node's network namespace, e.g. /run/netns/node1 (default: the "
 		  "current one)",
-		.commands = IN_NODE, .required = "policy sync", .flags = CLI_OPT_FILE },
+		.commands = IN_NODE ", policy counters", .required = "policy sync, policy counters",
+		.flags = CLI_OPT_FILE },
 	[OPT_POD_NETNS] = { .name = "pod-netns", .arg = "PATH",
 		.help = "the pod's network namespace",
 		.commands = POD_CMDS, .required = POD_SETUP, .flags = CLI_OPT_FILE },
@@ -154,15 +155,15 @@ const struct cli_option cli_options[OPT__COUNT] = {
 
 	[OPT_NODE_NAME] = { .name = "node-name", .arg = "NAME",
 		.help = "this node's name (spec.nodeName of its pods and local endpoints)",
-		.commands = PROXY ", policy sync, policy render",
+		.commands = PROXY ", policy sync, policy render, trace",
 		.required = "policy sync, policy render" },
 	[OPT_NODE_IP] = { .name = "node-ip", .arg = "IP",
 		.help = "an address of this node (one per family)",
-		.commands = PROXY ", dns resolv-conf", .flags = CLI_OPT_REPEAT },
+		.commands = PROXY ", dns resolv-conf, trace", .flags = CLI_OPT_REPEAT },
 	[OPT_CLUSTER_CIDR] = { .name = "cluster-cidr", .arg = "CIDR",
 		.help = "the cluster's pod range; Service traffic from outside it is "
 		  "masqueraded",
-		.commands = PROXY, .flags = CLI_OPT_REPEAT },
+		.commands = PROXY ", trace", .flags = CLI_OPT_REPEAT },
 	[OPT_NODEPORT_CIDR] = { .name = "nodeport-cidr", .arg = "CIDR",
 		.help = "NodePorts answer only on this node's addresses in this range "
 		  "(default: the --node-ip addresses, else all)",
@@ -179,7 +180,7 @@ const struct cli_option cli_options[OPT__COUNT] = {
 		.commands = PROXY },
 	[OPT_MASQUERADE_ALL] = { .name = "masquerade-all",
 		.help = "masquerade all Service traffic",
-		.commands = PROXY },
+		.commands = PROXY ", trace" },
 	[OPT_ROUND_ROBIN] = { .name = "round-robin",
 		.help = "pick endpoints in turn rather than at random",
 		.commands = PROXY },
@@ -206,17 +207,18 @@ const struct cli_option cli_options[OPT__COUNT] = {
 
 	[OPT_FROM] = { .name = "from", .arg = "NS/POD|IP",
 		.help = "the connection's client",
-		.commands = "policy check", .required = "policy check" },
+		.commands = "policy check, trace", .required = "policy check, trace" },
 	[OPT_TO] = { .name = "to", .arg = "NS/POD|IP",
-		.help = "the connection's server",
-		.commands = "policy check", .required = "policy check" },
+		.help = "the connection's server (trace also takes svc:NS/NAME and a DNS name "
+		  "as the client pod would type it)",
+		.commands = "policy check, trace", .required = "policy check, trace" },
 	[OPT_PORT] = { .name = "port", .arg = "PORT",
 		.help = "the connection's destination port",
-		.commands = "policy check", .required = "policy check" },
+		.commands = "policy check, trace", .required = "policy check, trace" },
 	[OPT_PROTOCOL] = { .name = "protocol", .arg = "PROTO",
 		.help = "the connection's protocol: TCP, UDP or SCTP",
-		.commands = "policy check",
-		.required = "policy check",
+		.commands = "policy check, trace",
+		.required = "policy check, trace",
 		.flags = CLI_OPT_OPEN,
 		.choices = "TCP UDP SCTP" },
 
@@ -236,7 +238,7 @@ const struct cli_option cli_options[OPT__COUNT] = {
 		.commands = "dns resolv-conf", .required = "dns resolv-conf" },
 	[OPT_CLUSTER_DOMAIN] = { .name = "cluster-domain", .arg = "DOMAIN",
 		.help = "the cluster's DNS domain, as kubelet's --cluster-domain",
-		.commands = "dns resolv-conf", .required = "dns resolv-conf" },
+		.commands = "dns resolv-conf, trace", .required = "dns resolv-conf" },
 	[OPT_HOST_NETWORK] = { .name = "host-network",
 		.help = "the pod uses the node's network",
 		.commands = "dns resolv-conf" },
@@ -266,6 +268,29 @@ const struct cli_option cli_options[OPT__COUNT] = {
 	[OPT_NAMESERVER_IP] = { .name = "nameserver-ip", .arg = "IP",
 		.help = "the zone's name server address (its NS and A records)",
 		.commands = "dns zone" },
+	[OPT_LOG_DENIED] = { .name = "log-denied",
+		.help = "log connections NetworkPolicy drops to NFLOG, rate limited (see k8snet "
+		  "observe)",
+		.commands = "policy sync, policy render" },
+	[OPT_LOG_ALLOWED] = { .name = "log-allowed",
+		.help = "log new connections a NetworkPolicy rule admits to NFLOG",
+		.commands = "policy sync, policy render" },
+	[OPT_LOG_GROUP] = { .name = "log-group", .arg = "N",
+		.help = "the NFLOG group of logged verdicts (default 100)",
+		.commands = "policy sync, policy render, observe" },
+	[OPT_COUNTERS] = { .name = "counters",
+		.help = "count the packets and bytes each policy admits and drops (read them "
+		  "with policy counters)",
+		.commands = "policy sync, policy render" },
+	[OPT_JSON] = { .name = "json",
+		.help = "print JSON (the same as -o json): one object, or one per line for observe",
+		.commands = "trace, observe" },
+	[OPT_COUNT] = { .name = "count", .arg = "N",
+		.help = "stop after N events",
+		.commands = "observe" },
+	[OPT_TIMEOUT] = { .name = "timeout", .arg = "S",
+		.help = "stop after S seconds",
+		.commands = "observe" },
 };
 
 /* Today's spellings of renamed options, documented in k8snet(1) and taken
@@ -273,7 +298,8 @@ const struct cli_option cli_options[OPT__COUNT] = {
 const struct cli_alias cli_aliases[] = {
 	{ "in-netns", OPT_NODE_NETNS, NULL },
 	{ "netns", OPT_POD_NETNS, POD_CMDS },
-	{ "netns", OPT_NODE_NETNS, "netns describe, proxy sync, policy sync" },
+	{ "netns", OPT_NODE_NETNS, "netns describe, proxy sync, policy sync, observe, "
+		"policy counters" },
 	{ "name", OPT_BRIDGE, "bridge ensure" },
 	{ "pod-cidr", OPT_PEER_POD_CIDR, PEER },
 	{ "node-ip", OPT_PEER_IP, PEER },
@@ -357,9 +383,21 @@ const struct cli_command cli_commands[] = {
 	{ .path = "policy sync", .args = "FILE.json", .min_args = 1, .max_args = 1,
 		.summary = "NetworkPolicies of this node's pods into nftables",
 		.run = cli_policy_sync, .complete = "@file" },
+	{ .path = "policy counters", .args = "FILE.json", .min_args = 1, .max_args = 1,
+		.summary = "what each policy admitted and dropped (policy sync --counters)",
+		.run = cli_policy_counters, .complete = "@file" },
 	{ .path = "policy render", .args = "FILE.json", .min_args = 1, .max_args = 1,
 		.summary = "print the ruleset policy sync would program",
 		.run = cli_policy_render, .complete = "@file" },
+
+	{ .path = "trace", .args = "FILE.json...", .min_args = 1, .max_args = -1,
+		.summary = "follow a connection hop by hop: name, Service, endpoints, policies, "
+		  "path",
+		.run = cli_trace, .complete = "@file" },
+	{ .path = "observe", .args = "[FILE.json...]", .min_args = 0, .max_args = -1,
+		.summary = "print NetworkPolicy verdicts as they happen (see policy sync "
+		  "--log-denied)",
+		.run = cli_observe, .complete = "@file" },
 
 	{ .path = "dns validate", .args = "KIND NAME", .min_args = 2, .max_args = 2,
 		.summary = "check a name against a Kubernetes naming rule",

@@ -114,6 +114,16 @@ enum cli_opt {
 	OPT_REVERSE,
 	OPT_TTL,
 	OPT_NAMESERVER_IP,
+	/* trace, observe */
+	OPT_JSON,
+	/* verdict logging */
+	OPT_LOG_DENIED,
+	OPT_LOG_ALLOWED,
+	OPT_LOG_GROUP,
+	OPT_COUNTERS,
+	/* observe */
+	OPT_COUNT,
+	OPT_TIMEOUT,
 	OPT__COUNT
 };
 
@@ -303,6 +313,7 @@ int cli_proxy_render(const struct cli_call *call);
 int cli_policy_check(const struct cli_call *call);
 int cli_policy_sync(const struct cli_call *call);
 int cli_policy_render(const struct cli_call *call);
+int cli_policy_counters(const struct cli_call *call);
 int cli_hostport_set(const struct cli_call *call);
 int cli_hostport_check(const struct cli_call *call);
 int cli_hostport_remove(const struct cli_call *call);
@@ -315,5 +326,7 @@ int cli_dns_zone(const struct cli_call *call);
 int cli_dns_fqdn(const struct cli_call *call);
 int cli_dns_parse(const struct cli_call *call);
 int cli_dns_ptr(const struct cli_call *call);
+int cli_trace(const struct cli_call *call);
+int cli_observe(const struct cli_call *call);
 
 #endif

@@ -17,6 +17,8 @@ examples_k8snet_SOURCES += examples/cli-dns.c
 examples_k8snet_SOURCES += examples/cli-policy.c
 examples_k8snet_SOURCES += examples/cli-nat.c
 examples_k8snet_SOURCES += examples/cli-hostport.c
+examples_k8snet_SOURCES += examples/cli-trace.c
+examples_k8snet_SOURCES += examples/cli-observe.c
 
 # bash completion: the script asks `k8snet __complete`, so it never goes
 # stale.  bashcompletiondir comes from configure (bash-completion's

@@ -11,5 +11,7 @@
 #include <k8snet/nat.h>
 #include <k8snet/hostport.h>
 #include <k8snet/policy.h>
+#include <k8snet/trace.h>
+#include <k8snet/observe.h>
 
 #endif

@@ -459,3 +459,70 @@ int nft_dump_set(struct k8snet_ctx *ctx, int nfproto, const char *table, const c
 		nft_dumped_set_clear(ret);
 	return r;
 }
+
+/* ---------------- rule counters ---------------- */
+
+struct counters_req {
+	nft_rule_counter_fn fn;
+	void *data;
+};
+
+/* The packets and bytes of every counter expression of a rule. */
+static bool rule_counts(const struct nlmsghdr *nlh, uint64_t *packets, uint64_t *bytes)
+{
+	const struct nlattr *exprs = attr_of(nlh, NFTA_RULE_EXPRESSIONS), *el;
+	bool found = false;
+
+	*packets = *bytes = 0;
+	if (!exprs)
+		return false;
+	mnl_attr_for_each_nested(el, exprs) {
+		const struct nlattr *name = nested(el, NFTA_EXPR_NAME);
+		const struct nlattr *d = nested(el, NFTA_EXPR_DATA), *p, *b;
+
+		if (!name || !d || strcmp(mnl_attr_get_str(name), "counter") != 0)
+			continue;
+		p = nested(d, NFTA_COUNTER_PACKETS);
+		b = nested(d, NFTA_COUNTER_BYTES);
+		if (p)
+			*packets += be64toh(mnl_attr_get_u64(p));
+		if (b)
+			*bytes += be64toh(mnl_attr_get_u64(b));
+		found = true;
+	}
+	return found;
+}
+
+static int counters_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct counters_req *q = data;
+	const struct nlattr *ud = attr_of(nlh, NFTA_RULE_USERDATA);
+	const char *chain = str_of(nlh, NFTA_RULE_CHAIN);
+	char comment[NFT_USERDATA_MAXLEN] = "";
+	uint64_t packets, bytes;
+
+	if (!chain || !rule_counts(nlh, &packets, &bytes))
+		return 0;
+	if (ud) {
+		/* User data TLVs: type (1 byte), length (1), value; 0 is the comment. */
+		const uint8_t *u = mnl_attr_get_payload(ud);
+		uint16_t len = mnl_attr_get_payload_len(ud), i = 0;
+
+		while (i + 2 <= len && i + 2 + u[i + 1] <= len) {
+			if (u[i] == 0 && u[i + 1] && u[i + 2 + u[i + 1] - 1] == '\0')
+				snprintf(comment, sizeof(comment), "%s", (const char *)u + i + 2);
+			i = (uint16_t)(i + 2 + u[i + 1]);
+		}
+	}
+	return q->fn(q->data, chain, comment, packets, bytes);
+}
+
+int nft_dump_rule_counters(struct k8snet_ctx *ctx, int nfproto, const char *table,
+			   nft_rule_counter_fn fn, void *data)
+{
+	struct counters_req c = { fn, data };
+	struct dump_req q = { .type = NFT_MSG_GETRULE, .nfproto = nfproto, .table = table,
+			      .cb = counters_cb, .data = &c };
+
+	return run_dump(ctx, &q);
+}

@@ -289,6 +289,43 @@ void nft_e_counter(struct nft_rule *r)
 	ex(r, "counter", 0);
 }
 
+/* The kernel keeps at most NF_LOG_PREFIXLEN - 1 bytes of a prefix; cut it
+ * here (at a character boundary) rather than have the rule refused. */
+void nft_e_log(struct nft_rule *r, uint16_t group, const char *prefix)
+{
+	struct nftnl_expr *e = ex(r, "log", prefix ? strlen(prefix) + 8 : 0);
+	char cut[128];
+	size_t n;
+
+	if (!e)
+		return;
+	nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_GROUP, group);
+	if (!prefix)
+		return;
+	n = strlen(prefix);
+	if (n >= sizeof(cut)) {
+		n = sizeof(cut) - 1;
+		while (n > 0 && ((unsigned char)prefix[n] & 0xc0) == 0x80)
+			n--;
+	}
+	memcpy(cut, prefix, n);
+	cut[n] = '\0';
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOG_PREFIX, cut);
+}
+
+void nft_e_limit_pkts(struct nft_rule *r, uint64_t per_second, uint32_t burst)
+{
+	struct nftnl_expr *e = ex(r, "limit", 0);
+
+	if (!e)
+		return;
+	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_RATE, per_second);
+	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_UNIT, 1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_BURST, burst);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_FLAGS, 0);
+}
+
 /* ---------------- composites ---------------- */
 
 static uint32_t addr_len(int nfproto)

@@ -172,6 +172,10 @@ void nft_e_nat(struct nft_rule *r, uint32_t type, int nfproto, uint32_t reg_addr
 void nft_e_masq(struct nft_rule *r);
 void nft_e_reject(struct nft_rule *r, uint32_t type, uint8_t code);
 void nft_e_counter(struct nft_rule *r);
+/* log group G prefix "..." (to NFLOG; the prefix is cut at 127 bytes) */
+void nft_e_log(struct nft_rule *r, uint16_t group, const char *prefix);
+/* limit rate N/second burst B packets */
+void nft_e_limit_pkts(struct nft_rule *r, uint64_t per_second, uint32_t burst);
 
 /* Composites used by every layer. */
 /* nfproto: NFPROTO_IPV4 or NFPROTO_IPV6 (the packet's, in an inet table). */
@@ -274,6 +278,13 @@ struct nft_dumped_set {
 	struct nft_dumped_elem *e;
 };
 void nft_dumped_set_clear(struct nft_dumped_set *s);
+/* Every rule of a table that has counters: fn gets its chain, its comment
+ * ("" for none) and the sums of its counters.  A negative return of fn
+ * ends the dump with it.  -ENOENT when the table is not there. */
+typedef int (*nft_rule_counter_fn)(void *data, const char *chain, const char *comment,
+				   uint64_t packets, uint64_t bytes);
+int nft_dump_rule_counters(struct k8snet_ctx *ctx, int nfproto, const char *table,
+			   nft_rule_counter_fn fn, void *data);
 /* A chain's comment at generation gen: 1 and the comment ("" when it has
  * none), 0 when there is no such chain, -EAGAIN when the generation moved. */
 int nft_chain_comment(struct k8snet_ctx *ctx, int nfproto, const char *table, const char *chain,

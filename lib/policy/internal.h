@@ -107,6 +107,7 @@ struct pl_policy {
 	char *ns, *name;
 	struct pl_selector pod_sel;
 	bool ingress, egress;     /* policyTypes after defaulting */
+	uint32_t log;             /* K8SNET_POLICY_LOG_*: annotation k8snet.io/log-verdicts */
 	size_t nin, neg;
 	struct pl_rule *in, *eg;
 	bool dead;
@@ -136,6 +137,9 @@ struct k8snet_policy_db {
 	size_t ndirty, dirty_cap;
 	char **dirty;
 	bool struct_dirty;
+	/* Verdict logging (log.c) */
+	bool log_set;
+	uint32_t log_flags, log_group, log_rate;
 };
 
 /* labels.c */
@@ -201,6 +205,9 @@ struct pl_plan;
 int pl_plan_build(struct k8snet_policy_db *db, const char *node, struct pl_plan **ret);
 void pl_plan_free(struct pl_plan *p);
 int pl_plan_render(const struct pl_plan *p, FILE *f);
+
+/* log.c */
+int pl_log_parse_annotation(const char *value, uint32_t *ret);
 
 /* nft.c */
 struct pl_eops;

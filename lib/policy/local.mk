@@ -7,7 +7,8 @@ lib_libk8snet_internal_la_SOURCES += \
 	lib/policy/eval.c \
 	lib/policy/plan.h \
 	lib/policy/plan.c \
-	lib/policy/nft.c
+	lib/policy/nft.c \
+	lib/policy/log.c
 
 k8snetinclude_HEADERS += include/k8snet/policy.h
 
@@ -37,7 +38,9 @@ dist_man3_MANS += \
 	man/man3/k8snet_policy_db_render.3 \
 	man/man3/k8snet_policy_db_sync.3 \
 	man/man3/k8snet_policy_db_sync_full.3 \
-	man/man3/k8snet_policy_selector_match.3
+	man/man3/k8snet_policy_selector_match.3 \
+	man/man3/k8snet_policy_db_set_log.3 \
+	man/man3/k8snet_policy_db_get_counters.3
 
 EXTRA_DIST += tests/fuzz/fuzz-policy.c tests/fuzz/corpus/policy \
 	tests/fuzz/fuzz-selector.c tests/fuzz/corpus/selector

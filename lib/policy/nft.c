@@ -226,6 +226,8 @@ static void build_rule_exprs(struct nft_rule *r, const struct pl_prule *pr)
 			e_cidr(r, &pr->except[i], pr->cidr_is_src, NFT_CMP_NEQ);
 	}
 	e_ports(r, pr, v6);
+	if (pr->log || pr->count)
+		pl_log_exprs(r, pr);
 	if (pr->verdict == PL_V_ACCEPT)
 		nft_e_verdict(r, NF_ACCEPT, NULL);
 	else if (pr->verdict == PL_V_DROP)

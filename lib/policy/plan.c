@@ -410,6 +410,7 @@ static int emit(struct rule_ctx *rc, const struct pl_peer *peer, long pi,
 	comment = rule_comment(rc, pi, po);
 	if (!comment)
 		return -ENOMEM;
+	pl_log_allow(rc->b->db, rc->pol, &r);
 	return add_rule(rc->chain, &r, comment) ? 0 : -ENOMEM;
 }
 
@@ -486,11 +487,11 @@ static int policy_chain(struct builder *b, const struct pl_policy *pol, bool ing
 /* ---- per-pod dispatch ---- */
 
 /* A group chain: jump to each isolating policy's chain, then drop. */
-static int fill_group_chain(struct pl_pchain *c, const char *const *targets, size_t n,
-			    bool ingress, const char *policies)
+static int fill_group_chain(const struct k8snet_policy_db *db, struct pl_pchain *c,
+			    const char *const *targets, size_t n, bool ingress, const char *policies)
 {
-	struct pl_prule dr = { .verdict = PL_V_DROP };
-	_cleanup_(freep) char *comment = NULL;
+	struct pl_prule dr = { .verdict = PL_V_DROP }, lr;
+	_cleanup_(freep) char *comment = NULL, *log_comment = NULL;
 	size_t i;
 
 	if (asprintf(&comment, "isolated for %s by %s", ingress ? "ingress" : "egress",
@@ -502,6 +503,10 @@ static int fill_group_chain(struct pl_pchain *c, const char *const *targets, siz
 		if (!add_rule(c, &jr, NULL))
 			return -ENOMEM;
 	}
+	pl_log_drop(db, &dr);
+	if (pl_log_deny_rule(db, targets, n, ingress, policies, &lr, &log_comment) &&
+	    (!log_comment || !add_rule(c, &lr, log_comment)))
+		return -ENOMEM;
 	return add_rule(c, &dr, comment) ? 0 : -ENOMEM;
 }
 
@@ -572,7 +577,7 @@ static int group_chain(struct builder *b, const struct pl_pod *pod, bool ingress
 	if (r >= 0 && !c)
 		r = -ENOMEM;
 	if (r >= 0) {
-		r = fill_group_chain(c, targets, n, ingress, key);
+		r = fill_group_chain(b->db, c, targets, n, ingress, key);
 		*ret = c->name;
 	}
 	free(targets);
@@ -970,6 +975,11 @@ void pl_rule_render(const struct pl_prule *r, FILE *f)
 			fprintf(f, " th dport %u-%u", r->port_lo, r->port_hi);
 		sep = " ";
 	}
+	if (r->log || r->count) {
+		fputs(sep, f);
+		pl_log_render(r, f);
+		sep = " ";
+	}
 	switch (r->verdict) {
 	case PL_V_ACCEPT:
 		fprintf(f, "%saccept", sep);
@@ -1157,8 +1167,8 @@ static int group_of(struct k8snet_policy_db *db, const struct pl_pod *pod, bool 
 }
 
 /* Make group chain g in p, sorted in place; its name goes to ops. */
-static int create_group_chain(struct pl_plan *p, const struct group *g, bool ingress,
-			      struct pl_eops *ops)
+static int create_group_chain(const struct k8snet_policy_db *db, struct pl_plan *p,
+			      const struct group *g, bool ingress, struct pl_eops *ops)
 {
 	struct pl_pchain c = { .hook = -1 };
 	const char **targets = calloc(g->n, sizeof(*targets));
@@ -1171,7 +1181,7 @@ static int create_group_chain(struct pl_plan *p, const struct group *g, bool ing
 	for (i = 0; i < g->n; i++)
 		targets[i] = pl_plan_chain(p, g->targets[i])->name;
 	c.name = strdup(g->name);
-	r = c.name ? fill_group_chain(&c, targets, g->n, ingress, g->key) : -ENOMEM;
+	r = c.name ? fill_group_chain(db, &c, targets, g->n, ingress, g->key) : -ENOMEM;
 	free(targets);
 	f = r >= 0 ? open_memstream(&c.text, &size) : NULL;
 	if (f) {
@@ -1347,7 +1357,7 @@ static int add_pod_dispatch(struct k8snet_policy_db *db, struct pl_plan *p,
 		}
 		c = pl_plan_chain(p, g.name);
 		if (!c) {
-			r = create_group_chain(p, &g, dir == 1, ops);
+			r = create_group_chain(db, p, &g, dir == 1, ops);
 			c = r < 0 ? NULL : pl_plan_chain(p, g.name);
 		}
 		group_clear(&g);

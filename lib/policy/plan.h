@@ -74,6 +74,9 @@ struct pl_eops {
 
 enum pl_special { PL_R_PLAIN, PL_R_CT_ACCEPT, PL_R_VMAP, PL_R_ND_ACCEPT };
 enum pl_verdict { PL_V_NONE, PL_V_ACCEPT, PL_V_DROP, PL_V_JUMP };
+/* Verdict logging (log.c): a rate-limited rule of its own before a group
+ * chain's drop; or logging inside a policy rule that accepts. */
+enum pl_log { PL_LOG_NONE, PL_LOG_DENY, PL_LOG_ALLOW };
 
 struct pl_prule {
 	enum pl_special special;
@@ -90,6 +93,10 @@ struct pl_prule {
 	enum pl_verdict verdict;
 	const char *target;
 	char *comment;
+	enum pl_log log;
+	bool count;               /* a counter (K8SNET_POLICY_COUNT) */
+	uint16_t log_group;
+	uint32_t log_rate;        /* PL_LOG_DENY: packets per second */
 };
 
 struct pl_pchain {
@@ -121,5 +128,14 @@ void pl_rule_render(const struct pl_prule *r, FILE *f);
  * (p is then unusable). */
 int pl_plan_update_pods(struct k8snet_policy_db *db, struct pl_plan *p, const char *node,
 			char *const *keys, size_t nkeys, struct pl_eops *ops);
+
+/* log.c: what verdict logging adds to the plan */
+bool pl_log_deny_rule(const struct k8snet_policy_db *db, const char *const *targets, size_t n,
+		      bool ingress, const char *policies, struct pl_prule *r, char **ret_comment);
+void pl_log_allow(const struct k8snet_policy_db *db, const struct pl_policy *pol,
+		  struct pl_prule *r);
+void pl_log_drop(const struct k8snet_policy_db *db, struct pl_prule *r);
+void pl_log_render(const struct pl_prule *r, FILE *f);
+void pl_log_exprs(struct nft_rule *nr, const struct pl_prule *r);
 
 #endif

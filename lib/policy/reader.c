@@ -384,6 +384,25 @@ static int read_names(struct k8snet_ctx *ctx, const k8s_jref *obj, const struct 
 	return 0;
 }
 
+/* metadata.annotations["k8snet.io/log-verdicts"]: see log.c. */
+static int read_log_annotation(struct k8snet_ctx *ctx, const k8s_jref *obj, struct pl_policy *pol)
+{
+	k8s_jref md, ann;
+	const char *v = NULL;
+	int r = k8s_json_get_object(ctx, obj, "metadata", K8S_OPTIONAL, &md);
+
+	if (r > 0)
+		r = k8s_json_get_object(ctx, &md, "annotations", K8S_OPTIONAL, &ann);
+	if (r > 0)
+		r = k8s_json_get_str(ctx, &ann, "k8snet.io/log-verdicts", K8S_OPTIONAL, &v);
+	if (r <= 0 || !v)
+		return r < 0 ? r : 0;
+	if (pl_log_parse_annotation(v, &pol->log) < 0)
+		return k8s_jerror(ctx, &ann, -EINVAL, "k8snet.io/log-verdicts: '%s': must be "
+				  "denied, allowed, denied,allowed or none", v);
+	return 0;
+}
+
 static int read_policy(struct k8snet_ctx *ctx, const k8s_jref *obj, const struct k8s_meta *meta,
 		       struct pl_policy *pol)
 {
@@ -398,6 +417,9 @@ static int read_policy(struct k8snet_ctx *ctx, const k8s_jref *obj, const struct
 	pol->name = strdup(meta->name);
 	if (!pol->ns || !pol->name)
 		return oom(ctx);
+	r = read_log_annotation(ctx, obj, pol);
+	if (r < 0)
+		return r;
 	r = k8s_json_get_object(ctx, obj, "spec", K8S_REQUIRED, &spec);
 	if (r >= 0)
 		r = read_selector(ctx, &spec, "podSelector", &pol->pod_sel);

@@ -9,6 +9,9 @@
  * parallel, to the pod addresses and to Service ClusterIPs (DNAT at
  * prerouting, as the Service NAT layer does).  Every cell must match the evaluator, and the evaluator the
  * expected truth table (checked by the unit test for every probe listed).
+ * The trace (k8snet_trace_run()) must give the kernel's answer for every
+ * cell too: to the pod by name, to the ClusterIP by address, and to the
+ * Service by the DNS name the source pod would type (its search list).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -37,6 +40,8 @@ static const char *pod_ns[PC_NPODS];
 static const cJSON *doc;
 static struct k8snet_ctx *ctx;
 static int cells, mismatches;
+static struct k8snet_trace *trace;
+static int trace_cells, trace_mismatches;
 /* Each UDP probe of the whole run gets its own source port: conntrack keeps
  * a UDP flow allowed under an earlier policy alive (as any stateful
  * firewall does), and a reused port would ride on it. */
@@ -162,6 +167,54 @@ static int probe_all(void *arg)
 	return write(out, res, sizeof(res)) == sizeof(res) ? 0 : 1;
 }
 
+/* The Service in front of pod i: s-POD in the pod's namespace, as a DNS
+ * name from src: short in its own namespace, else NAME.NS or the FQDN. */
+static void service_name(int i, int src, char *buf, size_t len)
+{
+	const char *pod = pc_pods[i];
+
+	if (pod[0] == pc_pods[src][0])
+		snprintf(buf, len, "s-%s", pod + 2);
+	else if ((i + src) % 2)
+		snprintf(buf, len, "s-%s.%c", pod + 2, pod[0]);
+	else
+		snprintf(buf, len, "s-%s.%c.svc.cluster.local", pod + 2, pod[0]);
+}
+
+static void expect_trace(const char *case_name, int step, int src, const char *to, const char *proto,
+			 uint32_t port, int got)
+{
+	char *why = NULL;
+	int r = k8snet_trace_run(trace, pc_pods[src], to, proto, port, 0, &why);
+
+	TNS_ASSERT(r >= 0, "trace %s -> %s: %s", pc_pods[src], to, k8snet_ctx_get_error(ctx));
+	trace_cells++;
+	if ((r == K8SNET_TRACE_ALLOW) != got) {
+		trace_mismatches++;
+		fprintf(stderr, "TRACE MISMATCH %s (step %d) %s/%u %s -> %s: trace %s, kernel %s\n%s",
+			case_name, step, proto, port, pc_pods[src], to,
+			r == K8SNET_TRACE_ALLOW ? "allow" : "deny", got ? "allow" : "deny", why);
+	}
+	free(why);
+}
+
+static void trace_cell(const char *case_name, int step, int src, int k, int got)
+{
+	const char *proto = k & 2 ? "UDP" : "TCP";
+	uint32_t port = k & 1 ? 81 : 80;
+	int dst = (k % NPOD_PROBES) / 4;
+	char buf[128];
+
+	if (k < NPOD_PROBES) {
+		expect_trace(case_name, step, src, pc_pods[dst], proto, port, got);
+		return;
+	}
+	cluster_ip(dst, buf);
+	expect_trace(case_name, step, src, buf, proto, port, got);
+	service_name(dst, src, buf, sizeof(buf));
+	expect_trace(case_name, step, src, buf, proto, port, got);
+}
+
 static int on_step(void *userdata, struct k8snet_policy_db *db, const char *name, int step,
 		   const cJSON *probes)
 {
@@ -172,6 +225,7 @@ static int on_step(void *userdata, struct k8snet_policy_db *db, const char *name
 
 	(void)userdata;
 	(void)probes;
+	TNS_ASSERT(k8snet_trace_use_policy_db(trace, db) == 0, "trace: %s", k8snet_ctx_get_error(ctx));
 	if (k8snet_policy_db_sync(db, "node1") < 0)
 		TNS_FAIL("%s step %d: sync: %s", name, step,
 			 k8snet_ctx_get_error(ctx));
@@ -196,6 +250,7 @@ static int on_step(void *userdata, struct k8snet_policy_db *db, const char *name
 			 * which is the Service layer's business, not policy's. */
 			if (k >= NPOD_PROBES && dst == i)
 				continue;
+			trace_cell(name, step, i, k, got);
 			want = k8snet_policy_db_check(db, pc_pods[i], pc_pods[dst], proto, port, NULL);
 			cells++;
 			if (want != got) {
@@ -294,6 +349,86 @@ static void node_and_host_network(void)
 	fprintf(stderr, "ok node and hostNetwork decisions\n");
 }
 
+/* Services s-POD (ClusterIP 10.96.0.11 + i, ports 80 and 81 over TCP and
+ * UDP) and their EndpointSlices, for the trace. */
+static void load_services(void)
+{
+	cJSON *list = cJSON_CreateObject(), *items = cJSON_AddArrayToObject(list, "items");
+	char *text;
+	int i;
+
+	cJSON_AddStringToObject(list, "kind", "List");
+	for (i = 0; i < PC_NPODS; i++) {
+		char ns[2] = { pc_pods[i][0], 0 }, name[16], ip[16], json[2048];
+		cJSON *svc, *slice;
+
+		snprintf(name, sizeof(name), "s-%s", pc_pods[i] + 2);
+		cluster_ip(i, ip);
+		snprintf(json, sizeof(json),
+			 "{\"kind\":\"Service\",\"metadata\":{\"name\":\"%s\",\"namespace\":\"%s\"},"
+			 "\"spec\":{\"clusterIP\":\"%s\",\"ports\":["
+			 "{\"name\":\"t80\",\"port\":80,\"protocol\":\"TCP\"},"
+			 "{\"name\":\"t81\",\"port\":81,\"protocol\":\"TCP\"},"
+			 "{\"name\":\"u80\",\"port\":80,\"protocol\":\"UDP\"},"
+			 "{\"name\":\"u81\",\"port\":81,\"protocol\":\"UDP\"}]}}", name, ns, ip);
+		svc = cJSON_Parse(json);
+		snprintf(json, sizeof(json),
+			 "{\"kind\":\"EndpointSlice\",\"apiVersion\":\"discovery.k8s.io/v1\","
+			 "\"metadata\":{\"name\":\"%s-1\",\"namespace\":\"%s\","
+			 "\"labels\":{\"kubernetes.io/service-name\":\"%s\"}},\"addressType\":\"IPv4\","
+			 "\"endpoints\":[{\"addresses\":[\"%s\"],\"conditions\":{\"ready\":true},"
+			 "\"nodeName\":\"node1\"}],\"ports\":["
+			 "{\"name\":\"t80\",\"port\":80,\"protocol\":\"TCP\"},"
+			 "{\"name\":\"t81\",\"port\":81,\"protocol\":\"TCP\"},"
+			 "{\"name\":\"u80\",\"port\":80,\"protocol\":\"UDP\"},"
+			 "{\"name\":\"u81\",\"port\":81,\"protocol\":\"UDP\"}]}", name, ns, name,
+			 pc_pod_ip(doc, pc_pods[i]));
+		slice = cJSON_Parse(json);
+		TNS_ASSERT(svc && slice, "service JSON");
+		cJSON_AddItemToArray(items, svc);
+		cJSON_AddItemToArray(items, slice);
+	}
+	text = cJSON_PrintUnformatted(list);
+	TNS_ASSERT(k8snet_trace_new(ctx, &trace) == 0, "trace");
+	TNS_ASSERT(k8snet_trace_load_json(trace, text, strlen(text)) == 0, "services: %s",
+		   k8snet_ctx_get_error(ctx));
+	free(text);
+	cJSON_Delete(list);
+}
+
+/* A short name resolves in the source pod's own namespace first (its
+ * search list), a dotted one through the next suffix. */
+static void trace_names(struct k8snet_policy_db *db)
+{
+	static const struct {
+		const char *from, *to, *service;
+	} names[] = {
+		{ "x/a", "s-b", "\"service\":\"x/s-b\"" },
+		{ "y/a", "s-b", "\"service\":\"y/s-b\"" },
+		{ "y/a", "s-b.x", "\"service\":\"x/s-b\"" },
+		{ "z/c", "S-B.Y.svc.cluster.local.", "\"service\":\"y/s-b\"" },
+		{ "x/a", "s-b.x.svc", "\"service\":\"x/s-b\"" },
+		{ "x/a", "s-nope", "does not resolve" },
+	};
+	size_t i;
+
+	TNS_ASSERT(k8snet_trace_use_policy_db(trace, db) == 0, "trace");
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char *json = NULL;
+		int r = k8snet_trace_run(trace, names[i].from, names[i].to, "TCP", 80,
+					 K8SNET_TRACE_F_JSON, &json);
+
+		trace_cells++;
+		if (r < 0 || !strstr(json, names[i].service)) {
+			trace_mismatches++;
+			fprintf(stderr, "TRACE NAME %s -> %s: want %s, got %s\n", names[i].from,
+				names[i].to, names[i].service, r < 0 ? k8snet_ctx_get_error(ctx) : json);
+		}
+		free(json);
+	}
+	fprintf(stderr, "ok DNS names through the search list\n");
+}
+
 int main(void)
 {
 	char path[4096];
@@ -343,10 +478,24 @@ int main(void)
 	TNS_ASSERT(k8snet_ctx_new(&ctx) == 0, "ctx");
 	TNS_ASSERT(k8snet_ctx_set_netns_path(ctx, tns_path(node_ns)) == 0, "netns");
 	usleep(200000);
+	load_services();
 	TNS_ASSERT(pc_run(ctx, doc, on_step, NULL) == 0, "suite");
 	node_and_host_network();
+	{
+		struct k8snet_policy_db *db;
+		char *world = cJSON_PrintUnformatted(cJSON_GetObjectItem(doc, "world"));
+
+		TNS_ASSERT(k8snet_policy_db_new(ctx, &db) == 0, "db");
+		TNS_ASSERT(k8snet_policy_db_load_json(db, world, strlen(world)) == 0, "world");
+		trace_names(db);
+		k8snet_trace_free(trace);
+		k8snet_policy_db_free(db);
+		free(world);
+	}
 	fprintf(stderr, "conformance (kernel): %d cells, %d mismatches\n", cells, mismatches);
+	fprintf(stderr, "trace against the kernel: %d cells, %d mismatches\n", trace_cells,
+		trace_mismatches);
 	k8snet_ctx_free(ctx);
 	cJSON_Delete((cJSON *)doc);
-	return mismatches ? 1 : 0;
+	return mismatches || trace_mismatches ? 1 : 0;
 }

@@ -19,6 +19,9 @@ from ._lib import c_ctx_p, check, fn
 c_db_p = ctypes.c_void_p
 
 HOST_NETWORK = 0x1
+LOG_DENIED = 0x1
+LOG_ALLOWED = 0x2
+COUNT = 0x4
 
 _new = fn("k8snet_policy_db_new", ctypes.c_int, c_ctx_p, ctypes.POINTER(c_db_p))
 _free = fn("k8snet_policy_db_free", c_db_p, c_db_p)
@@ -37,6 +40,12 @@ _render = fn("k8snet_policy_db_render", ctypes.c_int, c_db_p, ctypes.c_char_p,
              ctypes.POINTER(ctypes.c_void_p))
 _sync = fn("k8snet_policy_db_sync", ctypes.c_int, c_db_p, ctypes.c_char_p)
 _sync_full = fn("k8snet_policy_db_sync_full", ctypes.c_int, c_db_p, ctypes.c_char_p)
+_set_log = fn("k8snet_policy_db_set_log", ctypes.c_int, c_db_p, ctypes.c_uint32, ctypes.c_uint32,
+               ctypes.c_uint32)
+_get_counters = fn("k8snet_policy_db_get_counters", ctypes.c_int, c_db_p, ctypes.c_char_p,
+                    ctypes.c_char_p, ctypes.POINTER(ctypes.c_uint64),
+                    ctypes.POINTER(ctypes.c_uint64), ctypes.POINTER(ctypes.c_uint64),
+                    ctypes.POINTER(ctypes.c_uint64))
 _selector_match = fn("k8snet_policy_selector_match", ctypes.c_int, c_ctx_p, ctypes.c_char_p,
                      ctypes.c_char_p)
 
@@ -123,3 +132,23 @@ class PolicyDB(_lib.Handle):
         or a table changed behind our back, the next sync replaces it.
         ``full=True`` replaces it now."""
         self._check((_sync_full if full else _sync)(self.handle, _lib.encode(node)))
+
+    def set_log(self, denied=True, allowed=False, group=0, rate=0, counters=False):
+        """Verdict logging through NFLOG at the next sync: connections the
+        policies drop (at most ``rate`` per second, default 10), and new ones
+        a rule admits when ``allowed``; ``group`` 0 means NFLOG group 100.
+        Read them with :class:`k8snet.observe.Observer`.  ``counters``
+        counts what each policy admits and drops (see :meth:`counters`)."""
+        flags = ((LOG_DENIED if denied else 0) | (LOG_ALLOWED if allowed else 0) |
+                 (COUNT if counters else 0))
+        self._check(_set_log(self.handle, flags, group, rate))
+
+    def counters(self, namespace, name):
+        """What the kernel counted for a policy (after a sync with
+        ``set_log(counters=True)``): a dict of allowed_packets,
+        allowed_bytes, denied_packets, denied_bytes."""
+        v = [ctypes.c_uint64() for _ in range(4)]
+        self._check(_get_counters(self.handle, _lib.encode(namespace), _lib.encode(name),
+                                  *[ctypes.byref(x) for x in v]))
+        return dict(zip(("allowed_packets", "allowed_bytes", "denied_packets", "denied_bytes"),
+                        (x.value for x in v)))
