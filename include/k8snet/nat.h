@@ -40,7 +40,7 @@ struct k8snet_proxy;
 struct k8snet_service;
 
 /* Proxy attributes.  Strings: K8SNET_PROXY_NODE_NAME, K8SNET_PROXY_TABLE are
- * set (replaced); NODE_IP, CLUSTER_CIDR, NODEPORT_ADDRESS are lists and are
+ * set (replaced); NODE_IP, CLUSTER_CIDR, NODEPORT_ADDRESS, SERVICE_CIDR are lists and are
  * added to with k8snet_proxy_add_str().  Numbers: k8snet_proxy_set_u32(). */
 #define K8SNET_PROXY_NODE_NAME        0  /* str: spec.nodeName of local endpoints */
 #define K8SNET_PROXY_TABLE            1  /* str: table name, default "k8snet" */
@@ -51,9 +51,18 @@ struct k8snet_service;
 #define K8SNET_PROXY_NODEPORT_MIN     6  /* u32: default 30000 */
 #define K8SNET_PROXY_NODEPORT_MAX     7  /* u32: default 32767 */
 #define K8SNET_PROXY_FLAGS            8  /* u32: K8SNET_PROXY_F_* */
+/* Read only (k8snet_proxy_get_u32): the conntrack cleanup of the last sync. */
+#define K8SNET_PROXY_CONNTRACK_DELETED 9  /* u32: entries deleted */
+#define K8SNET_PROXY_CONNTRACK_FILTERS 10 /* u32: filtered dumps made */
+/* str list (CIDR, v4 and v6): the service CIDRs; traffic to an address in
+ * them that no service has is dropped at the node. */
+#define K8SNET_PROXY_SERVICE_CIDR     11
 
 #define K8SNET_PROXY_F_MASQUERADE_ALL 0x1u  /* masquerade all service traffic */
 #define K8SNET_PROXY_F_ROUND_ROBIN    0x2u  /* numgen inc instead of numgen random */
+/* Leave stale UDP/SCTP conntrack entries alone after a sync (see
+ * k8snet_proxy_sync(3)); for tests and for nodes where another agent does it. */
+#define K8SNET_PROXY_F_NO_CONNTRACK_CLEANUP 0x4u
 
 /* Service attributes (k8snet_service_set_str / set_u32). */
 #define K8SNET_SERVICE_NAMESPACE        0  /* str, default "default" */

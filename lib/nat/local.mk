@@ -8,7 +8,8 @@ lib_libk8snet_internal_la_SOURCES += \
 	lib/nat/claims.c \
 	lib/nat/render.c \
 	lib/nat/nft.c \
-	lib/nat/sync.c
+	lib/nat/sync.c \
+	lib/nat/conntrack.c
 
 k8snetinclude_HEADERS += include/k8snet/nat.h
 
@@ -39,8 +40,8 @@ dist_man3_MANS += \
 	man/man3/k8snet_service_set_str.3 \
 	man/man3/k8snet_service_set_u32.3
 
-TESTS += tests/netns/test-nat-traffic.sh
-EXTRA_DIST += tests/netns/test-nat-traffic.sh
+TESTS += tests/netns/test-nat-traffic.sh tests/netns/test-nat-conntrack.sh
+EXTRA_DIST += tests/netns/test-nat-traffic.sh tests/netns/test-nat-conntrack.sh
 
 noinst_PROGRAMS += bench/bench-nat
 bench_bench_nat_SOURCES = bench/bench-nat.c

@@ -411,6 +411,7 @@ K8SNET_EXPORT struct k8snet_proxy *k8snet_proxy_free(struct k8snet_proxy *p)
 	free(p->cfg.node_ips);
 	free(p->cfg.cluster_cidrs);
 	free(p->cfg.nodeport_addrs);
+	free(p->cfg.service_cidrs);
 	nat_hmap_free(&p->picks[0], NULL);
 	nat_hmap_free(&p->picks[1], NULL);
 	nat_claims_free(p);
@@ -511,6 +512,7 @@ K8SNET_EXPORT int k8snet_proxy_add_str(struct k8snet_proxy *p, uint32_t attr, co
 		return add_addr(&p->cfg.node_ips, &p->cfg.n_node_ips, &a);
 	case K8SNET_PROXY_CLUSTER_CIDR:
 	case K8SNET_PROXY_NODEPORT_ADDRESS:
+	case K8SNET_PROXY_SERVICE_CIDR:
 		if (nat_parse_cidr(value, &a) < 0)
 			return k8s_error(p->ctx, -EINVAL, "'%s': not a CIDR", value);
 		r = keep_first(p, attr, &a, true);
@@ -519,6 +521,8 @@ K8SNET_EXPORT int k8snet_proxy_add_str(struct k8snet_proxy *p, uint32_t attr, co
 		config_changed(p);
 		if (attr == K8SNET_PROXY_CLUSTER_CIDR)
 			return add_addr(&p->cfg.cluster_cidrs, &p->cfg.n_cluster_cidrs, &a);
+		if (attr == K8SNET_PROXY_SERVICE_CIDR)
+			return add_addr(&p->cfg.service_cidrs, &p->cfg.n_service_cidrs, &a);
 		return add_addr(&p->cfg.nodeport_addrs, &p->cfg.n_nodeport_addrs, &a);
 	case K8SNET_PROXY_NODE_NAME:
 	case K8SNET_PROXY_TABLE:
@@ -545,8 +549,14 @@ K8SNET_EXPORT int k8snet_proxy_set_u32(struct k8snet_proxy *p, uint32_t attr, ui
 		*(attr == K8SNET_PROXY_NODEPORT_MIN ? &p->cfg.np_min : &p->cfg.np_max) = value;
 		break;
 	case K8SNET_PROXY_FLAGS:
-		if (value & ~(K8SNET_PROXY_F_MASQUERADE_ALL | K8SNET_PROXY_F_ROUND_ROBIN))
+		if (value & ~(K8SNET_PROXY_F_MASQUERADE_ALL | K8SNET_PROXY_F_ROUND_ROBIN |
+			      K8SNET_PROXY_F_NO_CONNTRACK_CLEANUP))
 			return k8s_error(p->ctx, -EINVAL, "unknown proxy flags 0x%x", value);
+		/* Conntrack cleanup is no part of the ruleset. */
+		if (!((value ^ p->cfg.flags) & ~K8SNET_PROXY_F_NO_CONNTRACK_CLEANUP)) {
+			p->cfg.flags = value;
+			return 0;
+		}
 		p->cfg.flags = value;
 		break;
 	default:
@@ -568,6 +578,7 @@ K8SNET_EXPORT const char *k8snet_proxy_get_str(const struct k8snet_proxy *p, uin
 	case K8SNET_PROXY_NODE_IP:
 	case K8SNET_PROXY_CLUSTER_CIDR:
 	case K8SNET_PROXY_NODEPORT_ADDRESS:
+	case K8SNET_PROXY_SERVICE_CIDR:
 		return p->first_str[attr];
 	}
 	return NULL;
@@ -586,6 +597,10 @@ K8SNET_EXPORT uint32_t k8snet_proxy_get_u32(const struct k8snet_proxy *p, uint32
 		return p->cfg.np_max;
 	case K8SNET_PROXY_FLAGS:
 		return p->cfg.flags;
+	case K8SNET_PROXY_CONNTRACK_DELETED:
+		return p->ct_deleted;
+	case K8SNET_PROXY_CONNTRACK_FILTERS:
+		return p->ct_filters;
 	default:
 		return 0;
 	}

@@ -107,6 +107,7 @@ void nat_frag_free(struct nat_frag *f)
 	for (i = 0; i < f->nskipped; i++)
 		free(f->skipped[i]);
 	free(f->skipped);
+	free(f->ctflows);
 	free(f->what);
 	free(f);
 }
@@ -768,6 +769,49 @@ static char *internal_target(struct builder *b, struct sp_plan *s)
 	return strdup(s->svc_chain);
 }
 
+static void add_ctflow(struct builder *b, const struct nat_dest *d, uint8_t proto,
+		       const struct nat_ep *ep)
+{
+	struct nat_ctflow *f;
+
+	if (nat_grow((void **)&b->f->ctflows, b->f->nctflows, sizeof(*f)) < 0) {
+		fail(b, -ENOMEM);
+		return;
+	}
+	f = &b->f->ctflows[b->f->nctflows++];
+	*f = (struct nat_ctflow){ .nodeport = !d->addr, .proto = proto, .port = d->port };
+	if (d->addr)
+		memcpy(f->daddr, d->addr->a, addr_len(b->fam));
+	if (ep) {
+		f->has_ep = true;
+		memcpy(f->ep, ep->addr.a, addr_len(b->fam));
+		f->ep_port = ep->port;
+	}
+}
+
+/* UDP and SCTP destinations and the endpoints behind each, as programmed:
+ * what conntrack cleanup compares between syncs. */
+static void record_ctflows(struct builder *b, const struct sp_plan *s, const struct nat_dest *dests,
+			   size_t n)
+{
+	uint32_t local_flag;
+	size_t i, k;
+
+	if (s->sp->proto != IPPROTO_UDP && s->sp->proto != IPPROTO_SCTP)
+		return;
+	for (i = 0; i < n; i++) {
+		const struct eplist *eps;
+
+		local_flag = dests[i].kind == K8SNET_SERVICE_IP_CLUSTER ? K8SNET_SERVICE_F_ITP_LOCAL :
+			     K8SNET_SERVICE_F_ETP_LOCAL;
+		eps = !s->cluster.n ? &s->cluster : (s->svc->flags & local_flag) ? &s->local : &s->cluster;
+		for (k = 0; k < eps->n; k++)
+			add_ctflow(b, &dests[i], s->sp->proto, eps->v[k]);
+		if (!eps->n)
+			add_ctflow(b, &dests[i], s->sp->proto, NULL);
+	}
+}
+
 static void plan_port(struct builder *b, const struct nat_entry *e, const struct nat_port *sp)
 {
 	const struct k8snet_service *svc = e->svc;
@@ -801,6 +845,7 @@ static void plan_port(struct builder *b, const struct nat_entry *e, const struct
 		usable_eps(b, &all, b->p->cfg.node_name, &s.local);
 	for (i = 0; i < s.cluster.n; i++)
 		add_hairpin(b, &s.cluster.v[i]->addr);
+	record_ctflows(b, &s, dests, ndests);
 	if (b->err || !s.svc_chain)
 		goto out;
 	if (!s.cluster.n) {
@@ -899,6 +944,8 @@ int nat_plan_entry(struct k8snet_proxy *p, const struct nat_entry *e, int fam,
 	for (i = 0; i < e->svc->nports && !b.err; i++)
 		plan_port(&b, e, &e->svc->ports[i]);
 	plan_cluster_ips(&b);
+	if (b.f->nctflows)
+		qsort(b.f->ctflows, b.f->nctflows, sizeof(*b.f->ctflows), nat_ctflow_cmp);
 	for (i = 0; i < b.nused; i++)
 		free(b.used[i]);
 	free(b.used);

@@ -1,0 +1,493 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Stale conntrack entries of UDP and SCTP services (kube-proxy's
+ * pkg/proxy/conntrack).  A UDP "connection" lives as long as packets keep
+ * coming: a client sending from a fixed port every second stays pinned to
+ * the endpoint its first packet was DNATed to, even after that endpoint is
+ * gone and the rules point elsewhere.  After a sync has committed, the
+ * entries that lead to removed endpoints are deleted, so the next packet
+ * goes through the new rules.
+ *
+ * What is deleted, per family, from the difference between the fragment the
+ * kernel had and the one it has now (nat_ct_diff()):
+ *  - a destination (ClusterIP, external or LB IP and port, or a NodePort)
+ *    whose endpoint (address and port) went away while others stay: entries
+ *    whose original destination is it and whose reply source is the endpoint;
+ *  - a destination left with no endpoint, or gone with its service: every
+ *    entry whose original destination is it.
+ * Nothing else: TCP, and endpoints that stay, are never touched.
+ *
+ * How: the kernel has no index by original destination, so each filter is
+ * one dump with the filter applied in the kernel (CTA_FILTER, Linux 5.8):
+ * only the matching entries cross to user space, then each is deleted by
+ * its exact tuple and id.  A kernel that ignored the filter would send
+ * everything; every entry is matched again here before it is deleted.
+ * The socket is our own (ctnetlink), opened in the context's namespace.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
+
+#include "nat/internal.h"
+
+/* The kernel's CTA_FILTER flag bits (net/netfilter/nf_conntrack_netlink.c;
+ * not in the uapi headers). */
+#define CT_FILTER_IP_SRC        (1u << 0)
+#define CT_FILTER_IP_DST        (1u << 1)
+#define CT_FILTER_PROTO_NUM     (1u << 3)
+#define CT_FILTER_PROTO_SRC_PORT (1u << 4)
+#define CT_FILTER_PROTO_DST_PORT (1u << 5)
+
+/* ---------------- what to delete ---------------- */
+
+static int cmp_dest(const struct nat_ctflow *a, const struct nat_ctflow *b)
+{
+	int c = (int)a->nodeport - (int)b->nodeport;
+
+	if (!c)
+		c = memcmp(a->daddr, b->daddr, 16);
+	if (!c)
+		c = (int)a->proto - (int)b->proto;
+	if (!c)
+		c = (int)a->port - (int)b->port;
+	return c;
+}
+
+int nat_ctflow_cmp(const void *x, const void *y)
+{
+	const struct nat_ctflow *a = x, *b = y;
+	int c = cmp_dest(a, b);
+
+	if (!c)
+		c = (int)a->has_ep - (int)b->has_ep;
+	if (!c)
+		c = memcmp(a->ep, b->ep, 16);
+	if (!c)
+		c = (int)a->ep_port - (int)b->ep_port;
+	return c;
+}
+
+static int push_del(struct nat_ctwork *w, int fam, const struct nat_ctflow *f, bool whole_dest)
+{
+	struct nat_ct_del *d;
+
+	if (nat_grow((void **)&w->v, w->n, sizeof(*w->v)) < 0)
+		return -ENOMEM;
+	d = &w->v[w->n++];
+	d->fam = fam;
+	d->f = *f;
+	if (whole_dest) {
+		d->f.has_ep = false;
+		memset(d->f.ep, 0, sizeof(d->f.ep));
+		d->f.ep_port = 0;
+	}
+	return 0;
+}
+
+static bool has_endpoints(const struct nat_ctflow *v, size_t n)
+{
+	return n && v[0].has_ep;   /* a destination lists "no endpoint" alone */
+}
+
+static bool flow_in(const struct nat_ctflow *f, const struct nat_ctflow *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (nat_ctflow_cmp(f, &v[i]) == 0)
+			return true;
+	return false;
+}
+
+/* One destination: o[no] what it had, n[nn] what it has (both sorted). */
+static int diff_dest(struct nat_ctwork *w, int fam, const struct nat_ctflow *o, size_t no,
+		     const struct nat_ctflow *n, size_t nn)
+{
+	size_t i;
+	int r = 0;
+
+	if (!has_endpoints(o, no))
+		return 0;
+	if (!has_endpoints(n, nn))
+		return push_del(w, fam, &o[0], true);
+	for (i = 0; i < no && r >= 0; i++)
+		if (!flow_in(&o[i], n, nn))
+			r = push_del(w, fam, &o[i], false);
+	return r;
+}
+
+static size_t dest_run(const struct nat_ctflow *v, size_t n, size_t i)
+{
+	size_t j = i;
+
+	while (j < n && cmp_dest(&v[i], &v[j]) == 0)
+		j++;
+	return j - i;
+}
+
+int nat_ct_diff(int fam, const struct nat_frag *old, const struct nat_frag *new,
+		struct nat_ctwork *w)
+{
+	const struct nat_ctflow *o = old ? old->ctflows : NULL, *n = new ? new->ctflows : NULL;
+	size_t no = old ? old->nctflows : 0, nn = new ? new->nctflows : 0, i = 0, j = 0;
+	int r = 0;
+
+	/* Both lists are sorted by destination: walk them side by side. */
+	while (i < no && r >= 0) {
+		size_t ro = dest_run(o, no, i), rn = 0;
+		int c = j < nn ? cmp_dest(&o[i], &n[j]) : -1;
+
+		if (c > 0) {
+			j += dest_run(n, nn, j);
+			continue;
+		}
+		if (c == 0)
+			rn = dest_run(n, nn, j);
+		r = diff_dest(w, fam, &o[i], ro, c == 0 ? &n[j] : NULL, rn);
+		i += ro;
+		j += rn;
+	}
+	return r;
+}
+
+void nat_ctwork_free(struct nat_ctwork *w)
+{
+	free(w->v);
+	*w = (struct nat_ctwork){ 0 };
+}
+
+/* ---------------- ctnetlink ---------------- */
+
+struct ct_sock {
+	struct mnl_socket *nl;
+	uint32_t portid, seq;
+};
+
+static int open_ct(struct k8snet_ctx *ctx, void *userdata)
+{
+	struct ct_sock *s = userdata;
+	int one = 1;
+
+	s->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	if (!s->nl)
+		return k8s_error(ctx, -errno, "conntrack: cannot open ctnetlink socket: %m");
+	if (mnl_socket_bind(s->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		int r = -errno;
+
+		mnl_socket_close(s->nl);
+		s->nl = NULL;
+		return k8s_error(ctx, r, "conntrack: cannot bind ctnetlink socket: %s",
+				 k8snet_strerror(r));
+	}
+	/* Errors come back as extended acks with the message that failed. */
+	mnl_socket_setsockopt(s->nl, NETLINK_CAP_ACK, &one, sizeof(one));
+	s->portid = mnl_socket_get_portid(s->nl);
+	return 0;
+}
+
+static struct nlmsghdr *ct_msg(char *buf, uint16_t type, uint16_t flags, int fam, uint32_t seq)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nfgenmsg *nfg;
+
+	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	nlh->nlmsg_seq = seq;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = (uint8_t)fam;
+	nfg->version = NFNETLINK_V0;
+	nfg->res_id = 0;
+	return nlh;
+}
+
+static size_t alen(int fam)
+{
+	return fam == AF_INET ? 4 : 16;
+}
+
+/* A tuple attribute: the given address as source or destination, protocol,
+ * and the ports that are non-zero. */
+static void put_tuple(struct nlmsghdr *nlh, uint16_t type, int fam, const uint8_t *src,
+		      const uint8_t *dst, uint8_t proto, uint16_t sport, uint16_t dport)
+{
+	struct nlattr *t = mnl_attr_nest_start(nlh, type), *n;
+
+	n = mnl_attr_nest_start(nlh, CTA_TUPLE_IP);
+	if (src)
+		mnl_attr_put(nlh, fam == AF_INET ? CTA_IP_V4_SRC : CTA_IP_V6_SRC, alen(fam), src);
+	if (dst)
+		mnl_attr_put(nlh, fam == AF_INET ? CTA_IP_V4_DST : CTA_IP_V6_DST, alen(fam), dst);
+	mnl_attr_nest_end(nlh, n);
+	n = mnl_attr_nest_start(nlh, CTA_TUPLE_PROTO);
+	mnl_attr_put_u8(nlh, CTA_PROTO_NUM, proto);
+	if (sport)
+		mnl_attr_put_u16(nlh, CTA_PROTO_SRC_PORT, htons(sport));
+	if (dport)
+		mnl_attr_put_u16(nlh, CTA_PROTO_DST_PORT, htons(dport));
+	mnl_attr_nest_end(nlh, n);
+	mnl_attr_nest_end(nlh, t);
+}
+
+/* An entry as the dump gives it: enough to match it and delete it. */
+struct ct_entry {
+	uint8_t osrc[16], odst[16], rsrc[16];
+	uint16_t osport, odport, rsport;
+	uint8_t proto;
+	bool has_zone, has_id;
+	uint16_t zone;
+	uint32_t id;
+};
+
+struct tuple_attrs {
+	const struct nlattr *a[CTA_TUPLE_MAX + 1], *ip[CTA_IP_MAX + 1], *pr[CTA_PROTO_MAX + 1];
+};
+
+static int nest_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = ((const struct nlattr **)data);
+	uint16_t type = mnl_attr_get_type(attr);
+
+	tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+static int parse_tuple(const struct nlattr *t, int fam, uint8_t *src, uint8_t *dst,
+		       uint16_t *sport, uint16_t *dport, uint8_t *proto)
+{
+	const struct nlattr *a[CTA_TUPLE_MAX + 1] = { 0 }, *ip[CTA_IP_MAX + 1] = { 0 };
+	const struct nlattr *pr[CTA_PROTO_MAX + 1] = { 0 };
+	uint16_t s = fam == AF_INET ? CTA_IP_V4_SRC : CTA_IP_V6_SRC;
+	uint16_t d = fam == AF_INET ? CTA_IP_V4_DST : CTA_IP_V6_DST;
+
+	if (!t || mnl_attr_parse_nested(t, nest_cb, a) < 0 || !a[CTA_TUPLE_IP] || !a[CTA_TUPLE_PROTO])
+		return -EINVAL;
+	if (mnl_attr_parse_nested(a[CTA_TUPLE_IP], nest_cb, ip) < 0 ||
+	    mnl_attr_parse_nested(a[CTA_TUPLE_PROTO], nest_cb, pr) < 0)
+		return -EINVAL;
+	if (!ip[s] || !ip[d] || mnl_attr_get_payload_len(ip[s]) != alen(fam) ||
+	    mnl_attr_get_payload_len(ip[d]) != alen(fam) || !pr[CTA_PROTO_NUM])
+		return -EINVAL;
+	memcpy(src, mnl_attr_get_payload(ip[s]), alen(fam));
+	memcpy(dst, mnl_attr_get_payload(ip[d]), alen(fam));
+	*proto = mnl_attr_get_u8(pr[CTA_PROTO_NUM]);
+	*sport = pr[CTA_PROTO_SRC_PORT] ? ntohs(mnl_attr_get_u16(pr[CTA_PROTO_SRC_PORT])) : 0;
+	*dport = pr[CTA_PROTO_DST_PORT] ? ntohs(mnl_attr_get_u16(pr[CTA_PROTO_DST_PORT])) : 0;
+	return 0;
+}
+
+struct dump_state {
+	int fam;
+	const struct nat_ct_del *want;
+	struct ct_entry *v;
+	size_t n;
+	size_t seen;                 /* entries the kernel sent */
+	int err;
+};
+
+/* The entry matches the deletion: checked here too, whatever the kernel did. */
+static bool entry_matches(const struct dump_state *st, const struct ct_entry *e)
+{
+	const struct nat_ctflow *f = &st->want->f;
+	size_t l = alen(st->fam);
+
+	if (e->proto != f->proto || e->odport != f->port)
+		return false;
+	if (!f->nodeport && memcmp(e->odst, f->daddr, l) != 0)
+		return false;
+	return !f->has_ep || (memcmp(e->rsrc, f->ep, l) == 0 && e->rsport == f->ep_port);
+}
+
+static int dump_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct dump_state *st = data;
+	const struct nlattr *tb[CTA_MAX + 1] = { 0 };
+	struct ct_entry e = { 0 };
+	uint8_t rdst[16];
+	uint16_t rdport;
+	uint8_t rproto;
+
+	st->seen++;
+	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), nest_cb, tb) < 0)
+		return MNL_CB_OK;
+	if (parse_tuple(tb[CTA_TUPLE_ORIG], st->fam, e.osrc, e.odst, &e.osport, &e.odport,
+			&e.proto) < 0 ||
+	    parse_tuple(tb[CTA_TUPLE_REPLY], st->fam, e.rsrc, rdst, &e.rsport, &rdport, &rproto) < 0)
+		return MNL_CB_OK;
+	if (tb[CTA_ZONE]) {
+		e.has_zone = true;
+		e.zone = ntohs(mnl_attr_get_u16(tb[CTA_ZONE]));
+	}
+	if (tb[CTA_ID]) {
+		e.has_id = true;
+		e.id = mnl_attr_get_u32(tb[CTA_ID]);
+	}
+	if (!entry_matches(st, &e))
+		return MNL_CB_OK;
+	if (nat_grow((void **)&st->v, st->n, sizeof(*st->v)) < 0) {
+		st->err = -ENOMEM;
+		return MNL_CB_ERROR;
+	}
+	st->v[st->n++] = e;
+	return MNL_CB_OK;
+}
+
+/* Receive until an answer is complete: a dump's DONE, or one ack. */
+static int ct_recv(struct ct_sock *s, mnl_cb_t cb, void *data)
+{
+	char buf[65536];
+	ssize_t len;
+	int r;
+
+	do {
+		len = mnl_socket_recvfrom(s->nl, buf, sizeof(buf));
+		if (len < 0)
+			return -errno;
+		r = mnl_cb_run(buf, (size_t)len, 0, s->portid, cb, data);
+	} while (r > MNL_CB_STOP);
+	return r < 0 ? -errno : 0;
+}
+
+static int ct_dump(struct ct_sock *s, struct dump_state *st)
+{
+	const struct nat_ctflow *f = &st->want->f;
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	uint32_t oflags, rflags = 0;
+	struct nlmsghdr *nlh = ct_msg(buf, IPCTNL_MSG_CT_GET, NLM_F_DUMP, st->fam, ++s->seq);
+	struct nlattr *n;
+
+	oflags = CT_FILTER_PROTO_NUM | CT_FILTER_PROTO_DST_PORT | (f->nodeport ? 0 : CT_FILTER_IP_DST);
+	put_tuple(nlh, CTA_TUPLE_ORIG, st->fam, NULL, f->nodeport ? NULL : f->daddr, f->proto, 0,
+		  f->port);
+	if (f->has_ep) {
+		rflags = CT_FILTER_IP_SRC | CT_FILTER_PROTO_NUM | CT_FILTER_PROTO_SRC_PORT;
+		put_tuple(nlh, CTA_TUPLE_REPLY, st->fam, f->ep, NULL, f->proto, f->ep_port, 0);
+	}
+	n = mnl_attr_nest_start(nlh, CTA_FILTER);
+	mnl_attr_put_u32(nlh, CTA_FILTER_ORIG_FLAGS, oflags);
+	mnl_attr_put_u32(nlh, CTA_FILTER_REPLY_FLAGS, rflags);
+	mnl_attr_nest_end(nlh, n);
+	if (mnl_socket_sendto(s->nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	return ct_recv(s, dump_cb, st);
+}
+
+/* Deletions of dumped entries, many to a send; an entry that expired
+ * meanwhile (ENOENT) is what we wanted anyway. */
+static int ack_cb(const struct nlmsghdr *nlh, void *data)
+{
+	(void)nlh;
+	(void)data;
+	return MNL_CB_OK;
+}
+
+static int ct_delete(struct ct_sock *s, int fam, const struct ct_entry *v, size_t n,
+		     size_t *ret_deleted)
+{
+	static const size_t per_send = 128;
+	char *buf = malloc(per_send * 256);
+	size_t i = 0, k, off;
+	int r = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	while (i < n && r >= 0) {
+		for (k = 0, off = 0; k < per_send && i < n; k++, i++) {
+			struct nlmsghdr *nlh = ct_msg(buf + off, IPCTNL_MSG_CT_DELETE, NLM_F_ACK, fam,
+						      ++s->seq);
+
+			put_tuple(nlh, CTA_TUPLE_ORIG, fam, v[i].osrc, v[i].odst, v[i].proto,
+				  v[i].osport, v[i].odport);
+			if (v[i].has_zone)
+				mnl_attr_put_u16(nlh, CTA_ZONE, htons(v[i].zone));
+			if (v[i].has_id)
+				mnl_attr_put_u32(nlh, CTA_ID, v[i].id);
+			off += NLMSG_ALIGN(nlh->nlmsg_len);
+		}
+		if (mnl_socket_sendto(s->nl, buf, off) < 0) {
+			r = -errno;
+			break;
+		}
+		/* One ack per message; ENOENT acks count as done too. */
+		while (k-- > 0) {
+			int a = ct_recv(s, ack_cb, NULL);
+
+			if (a == 0)
+				(*ret_deleted)++;
+			else if (a != -ENOENT && r >= 0)
+				r = a;
+		}
+	}
+	free(buf);
+	return r;
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void describe(const struct nat_ct_del *d, char *buf, size_t len)
+{
+	struct nat_addr a = { .family = d->fam };
+	char dst[INET6_ADDRSTRLEN] = "*", ep[INET6_ADDRSTRLEN] = "";
+
+	if (!d->f.nodeport) {
+		memcpy(a.a, d->f.daddr, 16);
+		nat_addr_str(&a, dst, sizeof(dst));
+	}
+	if (d->f.has_ep) {
+		memcpy(a.a, d->f.ep, 16);
+		nat_addr_str(&a, ep, sizeof(ep));
+	}
+	snprintf(buf, len, "%s %s:%u%s%s", d->f.proto == IPPROTO_UDP ? "udp" : "sctp", dst,
+		 d->f.port, *ep ? " via " : "", ep);
+}
+
+int nat_ct_cleanup(struct k8snet_proxy *p, const struct nat_ctwork *w)
+{
+	struct ct_sock s = { 0 };
+	size_t i, deleted = 0, seen = 0;
+	double t0 = now_ms();
+	int r = 0;
+
+	p->ct_deleted = 0;
+	p->ct_filters = 0;
+	if (!w->n)
+		return 0;
+	r = k8s_ctx_in_netns(p->ctx, open_ct, &s);
+	if (r < 0)
+		k8s_log(p->ctx, LOG_WARNING, "conntrack cleanup: %s", k8snet_strerror(r));
+	for (i = 0; i < w->n && r >= 0; i++) {
+		struct dump_state st = { .fam = w->v[i].fam, .want = &w->v[i] };
+		char what[128];
+
+		r = ct_dump(&s, &st);
+		if (r >= 0 && st.err)
+			r = st.err;
+		if (r >= 0)
+			r = ct_delete(&s, st.fam, st.v, st.n, &deleted);
+		seen += st.seen;
+		describe(&w->v[i], what, sizeof(what));
+		if (r < 0)
+			k8s_log(p->ctx, LOG_WARNING, "conntrack cleanup of %s: %s", what,
+				k8snet_strerror(r));
+		else
+			k8s_log(p->ctx, LOG_DEBUG, "conntrack: %zu entries of %s", st.n, what);
+		free(st.v);
+		p->ct_filters++;
+	}
+	if (s.nl)
+		mnl_socket_close(s.nl);
+	p->ct_deleted = deleted > UINT32_MAX ? UINT32_MAX : (uint32_t)deleted;
+	k8s_log(p->ctx, LOG_DEBUG, "conntrack cleanup: %zu filters, %zu entries sent, %zu deleted, "
+		"%.2f ms", w->n, seen, deleted, now_ms() - t0);
+	return r;
+}
