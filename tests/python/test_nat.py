@@ -58,6 +58,23 @@ class ProxyTest(unittest.TestCase):
         self.assertEqual(cm.exception.path, "spec.ports[0].protocol")
         self.assertNotIn("10.96.0.9", self.proxy.render())
 
+    def test_service_cidr_render(self):
+        p = self.proxy
+        p.add_service_cidr("10.96.0.0/16")
+        p.add_service_cidr("fd00:96::/112")
+        self.assertEqual(p.service_cidr, "10.96.0.0/16")
+        text = p.render()
+        self.assertIn("ip daddr 10.96.0.0/16 drop", text)
+        self.assertIn("ip6 daddr fd00:96::/112 drop", text)
+        # After the reject of known ClusterIPs on unused ports.
+        self.assertLess(text.index("ip daddr @cluster-ips goto no-endpoints"),
+                        text.index("ip daddr 10.96.0.0/16 drop"))
+        with self.assertRaises(k8snet.InvalidArgument):
+            p.add_service_cidr("10.96.0.0/33")
+        p.flags = nat.F_NO_CONNTRACK_CLEANUP
+        self.assertEqual(p.flags, nat.F_NO_CONNTRACK_CLEANUP)
+        self.assertEqual((p.conntrack_deleted, p.conntrack_filters), (0, 0))
+
     def test_service_object(self):
         with nat.Service("api", namespace="kube-system", flags=nat.F_AFFINITY,
                          affinity_timeout=30) as s:
@@ -81,7 +98,7 @@ class ProxyTest(unittest.TestCase):
 @unittest.skipUnless(os.geteuid() == 0, "needs root")
 class SyncTest(unittest.TestCase):
     def setUp(self):
-        self.ns = "k8st-pynat-%s" % uuid.uuid4().hex[:8]
+        self.ns = "%s-%s" % (os.environ.get("K8ST_PY_PREFIX", "k8st-pynat"), uuid.uuid4().hex[:8])
         subprocess.run(["ip", "netns", "add", self.ns], check=True)
         self.addCleanup(subprocess.run, ["ip", "netns", "del", self.ns])
 
@@ -112,6 +129,43 @@ class SyncTest(unittest.TestCase):
                 self.assertIn("10.96.0.10 . tcp . 80 : goto pick-2", self.nft_list())
                 self.assertGreater(p.sync(full=True), 0)
                 self.assertEqual(p.sync(), 0)
+
+    def udp_service(self, proxy, endpoint):
+        with nat.Service("dns") as s:
+            s.add_ip("10.96.0.53").add_port(53, "UDP")
+            s.add_endpoint(endpoint, 5353)
+            proxy.add_service(s)
+
+    def send_udp(self, sport):
+        """A datagram from the namespace to the ClusterIP: DNATed out of a
+        veth, it leaves a conntrack entry behind."""
+        subprocess.run(["ip", "netns", "exec", self.ns, "python3", "-c",
+                        "import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); "
+                        "s.bind(('0.0.0.0', %d)); s.sendto(b'x', ('10.96.0.53', 53))" % sport],
+                       check=True)
+
+    def test_conntrack_cleanup(self):
+        run = lambda *a: subprocess.run(["ip", "-n", self.ns] + list(a), check=True)
+        run("link", "add", "d0", "type", "veth", "peer", "name", "d1")
+        run("link", "set", "d1", "up")
+        run("addr", "add", "10.244.0.1/24", "dev", "d0")
+        run("link", "set", "d0", "up")
+        run("route", "add", "default", "dev", "d0")  # routed before the DNAT
+        with k8snet.Context(netns="/run/netns/" + self.ns) as ctx:
+            for flags, want in ((nat.F_NO_CONNTRACK_CLEANUP, 0), (0, 2)):
+                with nat.Proxy(ctx, cluster_cidrs=["10.244.0.0/16"], flags=flags) as p:
+                    self.udp_service(p, "10.244.0.5")
+                    p.sync()
+                    self.send_udp(40000)
+                    self.send_udp(40001)
+                    self.udp_service(p, "10.244.0.6")   # the endpoint replaced
+                    p.sync()
+                    self.assertEqual(p.conntrack_deleted, want)
+                    self.assertEqual(p.conntrack_filters, 1 if want else 0)
+                    # Nothing leads to 10.244.0.6: nothing more to delete.
+                    self.udp_service(p, "10.244.0.7")
+                    p.sync()
+                    self.assertEqual(p.conntrack_deleted, 0)
 
     def test_conflict_skipped(self):
         with k8snet.Context(netns="/run/netns/" + self.ns) as ctx:

@@ -29,8 +29,12 @@ PROXY_MARK_BIT = 5
 PROXY_NODEPORT_MIN = 6
 PROXY_NODEPORT_MAX = 7
 PROXY_FLAGS = 8
+PROXY_CONNTRACK_DELETED = 9
+PROXY_CONNTRACK_FILTERS = 10
+PROXY_SERVICE_CIDR = 11
 F_MASQUERADE_ALL = 0x1
 F_ROUND_ROBIN = 0x2
+F_NO_CONNTRACK_CLEANUP = 0x4
 
 SERVICE_NAMESPACE = 0
 SERVICE_NAME = 1
@@ -177,7 +181,8 @@ class Proxy(_lib.Handle):
 
     _free = _proxy_free
 
-    def __init__(self, ctx, node_name=None, cluster_cidrs=(), node_ips=(), flags=None):
+    def __init__(self, ctx, node_name=None, cluster_cidrs=(), node_ips=(), flags=None,
+                 service_cidrs=()):
         handle = c_proxy_p()
         check(_proxy_new(ctx.handle, ctypes.byref(handle)), ctx.handle)
         self._handle = handle
@@ -188,6 +193,8 @@ class Proxy(_lib.Handle):
             self.add_cluster_cidr(c)
         for ip in node_ips:
             self.add_node_ip(ip)
+        for c in service_cidrs:
+            self.add_service_cidr(c)
         if flags is not None:
             self.flags = flags
 
@@ -223,6 +230,16 @@ class Proxy(_lib.Handle):
     def add_nodeport_address(self, cidr):
         self._check(_proxy_add_str(self.handle, PROXY_NODEPORT_ADDRESS, _lib.encode(cidr)))
 
+    def add_service_cidr(self, cidr):
+        """A service CIDR (v4 or v6): its addresses that no service has are
+        dropped at the node."""
+        self._check(_proxy_add_str(self.handle, PROXY_SERVICE_CIDR, _lib.encode(cidr)))
+
+    @property
+    def service_cidr(self):
+        """The first service CIDR given, or None."""
+        return self._get_str(PROXY_SERVICE_CIDR)
+
     def _u32(name, attr):  # noqa: N805 - property factory
         def get(self):
             return _proxy_get_u32(self.handle, attr)
@@ -234,7 +251,17 @@ class Proxy(_lib.Handle):
     mark_bit = _u32("masquerade mark bit", PROXY_MARK_BIT)
     nodeport_min = _u32("lowest NodePort", PROXY_NODEPORT_MIN)
     nodeport_max = _u32("highest NodePort", PROXY_NODEPORT_MAX)
-    flags = _u32("F_MASQUERADE_ALL | F_ROUND_ROBIN", PROXY_FLAGS)
+    flags = _u32("F_MASQUERADE_ALL | F_ROUND_ROBIN | F_NO_CONNTRACK_CLEANUP", PROXY_FLAGS)
+
+    @property
+    def conntrack_deleted(self):
+        """Conntrack entries the last sync deleted (stale UDP/SCTP flows)."""
+        return _proxy_get_u32(self.handle, PROXY_CONNTRACK_DELETED)
+
+    @property
+    def conntrack_filters(self):
+        """Filtered conntrack dumps the last sync made."""
+        return _proxy_get_u32(self.handle, PROXY_CONNTRACK_FILTERS)
     del _u32
 
     # services
