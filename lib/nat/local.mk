@@ -40,8 +40,10 @@ dist_man3_MANS += \
 	man/man3/k8snet_service_set_str.3 \
 	man/man3/k8snet_service_set_u32.3
 
-TESTS += tests/netns/test-nat-traffic.sh tests/netns/test-nat-conntrack.sh
-EXTRA_DIST += tests/netns/test-nat-traffic.sh tests/netns/test-nat-conntrack.sh
+TESTS += tests/netns/test-nat-traffic.sh tests/netns/test-nat-conntrack.sh \
+	tests/netns/test-nat-service-cidr.sh
+EXTRA_DIST += tests/netns/test-nat-traffic.sh tests/netns/test-nat-conntrack.sh \
+	tests/netns/test-nat-service-cidr.sh
 
 noinst_PROGRAMS += bench/bench-nat
 bench_bench_nat_SOURCES = bench/bench-nat.c
