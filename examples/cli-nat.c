@@ -233,10 +233,28 @@ static int report_skipped(const struct k8snet_proxy *p, const char *text)
 	return text ? cli_print_text(text) : CLI_OK;
 }
 
+/* --health: one line per service whose health-check data changed. */
+static void print_health(const struct cli_call *call, const struct k8snet_proxy *p)
+{
+	const char *key, *slash;
+	uint32_t i, port, local;
+	char ns[256];
+
+	for (i = 0; cli_flag(call, OPT_HEALTH) && k8snet_proxy_get_health_changed(p, i, &key) == 0;
+	     i++) {
+		slash = strchr(key, '/');
+		snprintf(ns, sizeof(ns), "%.*s", slash ? (int)(slash - key) : 0, key);
+		if (slash && k8snet_proxy_get_health(p, ns, slash + 1, &port, &local) == 0)
+			printf("health %s: node port %u, %u local ready endpoints\n", key, port, local);
+		else
+			printf("health %s: none\n", key);
+	}
+}
+
 /* --follow: each line of standard input names a JSON file whose objects
  * are added or replaced, then synced; one line of output per sync, so that
  * a script can wait for it.  Ends at end of input or on the first error. */
-static int follow(struct k8snet_ctx *ctx, struct k8snet_proxy *p)
+static int follow(const struct cli_call *call, struct k8snet_ctx *ctx, struct k8snet_proxy *p)
 {
 	char line[4096];
 	int r = CLI_OK;
@@ -259,6 +277,7 @@ static int follow(struct k8snet_ctx *ctx, struct k8snet_proxy *p)
 		if (n < 0)
 			return cli_report(ctx, n, line);
 		r = report_skipped(p, NULL);
+		print_health(call, p);
 		printf("synced %s: %d messages, %u conntrack entries deleted\n", line, n,
 		       k8snet_proxy_get_u32(p, K8SNET_PROXY_CONNTRACK_DELETED));
 		fflush(stdout);
@@ -302,10 +321,12 @@ static int proxy_run(const struct cli_call *call, bool sync)
 		else
 			r = report_skipped(p, text);
 	}
+	if (!r && sync)
+		print_health(call, p);
 	if (!r && sync && cli_flag(call, OPT_FOLLOW)) {
 		printf("synced %s\n", file);
 		fflush(stdout);
-		r = follow(ctx, p);
+		r = follow(call, ctx, p);
 	}
 	k8snet_free(text);
 	free(json);

@@ -198,6 +198,10 @@ const struct cli_option cli_options[OPT__COUNT] = {
 		.help = "after the first sync, read more JSON file names from standard input, one "
 		  "a line, and sync each in the same proxy (which then knows what it programmed)",
 		.commands = "proxy sync" },
+	[OPT_HEALTH] = { .name = "health",
+		.help = "after each sync, print the health-check data (healthCheckNodePort, local "
+		  "ready endpoints) of the services whose figures changed",
+		.commands = "proxy sync" },
 
 	[OPT_MAPPINGS] = { .name = "mappings", .arg = "FILE",
 		.help = "more mappings, one per line (- for standard input)",

@@ -92,6 +92,7 @@ enum cli_opt {
 	OPT_FULL,
 	OPT_NO_CONNTRACK_CLEANUP,
 	OPT_FOLLOW,
+	OPT_HEALTH,
 	/* host ports */
 	OPT_MAPPINGS,
 	OPT_PREFIX,

@@ -71,6 +71,7 @@ struct k8snet_service;
 #define K8SNET_SERVICE_FLAGS            3  /* u32: K8SNET_SERVICE_F_* */
 #define K8SNET_SERVICE_AFFINITY_TIMEOUT 4  /* u32 seconds, default 10800 */
 #define K8SNET_SERVICE_CREATION_TIMESTAMP 5 /* str: RFC 3339 UTC, decides conflicts */
+#define K8SNET_SERVICE_HEALTH_CHECK_NODE_PORT 6 /* u32: spec.healthCheckNodePort, 0 none */
 
 #define K8SNET_SERVICE_TYPE_CLUSTER_IP    0u
 #define K8SNET_SERVICE_TYPE_NODE_PORT     1u
@@ -86,6 +87,10 @@ struct k8snet_service;
 #define K8SNET_SERVICE_IP_EXTERNAL     1u  /* spec.externalIPs */
 #define K8SNET_SERVICE_IP_LB_INGRESS   2u  /* status.loadBalancer.ingress[].ip */
 #define K8SNET_SERVICE_IP_SOURCE_RANGE 3u  /* spec.loadBalancerSourceRanges (CIDR) */
+/* status.loadBalancer.ingress[].ip with ipMode: Proxy.  The load balancer
+ * proxies such traffic itself: the address gets no rule at all, so traffic
+ * from the node to it leaves the node (no short-cut to the endpoints). */
+#define K8SNET_SERVICE_IP_LB_INGRESS_PROXY 4u
 
 /* Endpoint conditions for k8snet_service_add_endpoint(). */
 #define K8SNET_ENDPOINT_F_READY       0x1u
@@ -121,6 +126,20 @@ K8SNET_EXPORT int k8snet_proxy_sync_full(struct k8snet_proxy *proxy);
 K8SNET_EXPORT int k8snet_proxy_get_skipped_count(const struct k8snet_proxy *proxy);
 K8SNET_EXPORT int k8snet_proxy_get_skipped(const struct k8snet_proxy *proxy, uint32_t index,
 					   const char **ret_object, const char **ret_reason);
+/* Health-check data of a service with externalTrafficPolicy Local and a
+ * healthCheckNodePort, for a daemon that answers on that port (kube-proxy's
+ * pkg/proxy/healthcheck): the port and the number of ready endpoints on
+ * this node (K8SNET_PROXY_NODE_NAME), as of the last successful sync.
+ * -ENOENT: no such service, or it has no health check. */
+K8SNET_EXPORT int k8snet_proxy_get_health(const struct k8snet_proxy *proxy, const char *ns,
+					  const char *name, uint32_t *ret_node_port,
+					  uint32_t *ret_local_endpoints);
+/* The services whose health-check data changed in the last successful sync
+ * (appeared, changed or went away), as "ns/name"; strings valid until the
+ * next sync or free.  -ENOENT past the end. */
+K8SNET_EXPORT int k8snet_proxy_get_health_changed_count(const struct k8snet_proxy *proxy);
+K8SNET_EXPORT int k8snet_proxy_get_health_changed(const struct k8snet_proxy *proxy, uint32_t index,
+						  const char **ret_service);
 /* The ruleset as nft text (free with k8snet_free()). */
 K8SNET_EXPORT int k8snet_proxy_render(struct k8snet_proxy *proxy, char **ret_text);
 

@@ -88,9 +88,9 @@ struct k8snet_service {
 	char *ns, *name;
 	char *created;             /* metadata.creationTimestamp as given */
 	int64_t created_s;         /* ... in seconds since the epoch, -1 when unset */
-	uint32_t type, flags, affinity_timeout;
-	struct nat_addr *ips[4];   /* by K8SNET_SERVICE_IP_* */
-	size_t nips[4];
+	uint32_t type, flags, affinity_timeout, hc_node_port;
+	struct nat_addr *ips[5];   /* by K8SNET_SERVICE_IP_* */
+	size_t nips[5];
 	struct nat_port *ports;
 	size_t nports;
 	struct nat_ep *eps;        /* C API endpoints */
@@ -119,6 +119,8 @@ struct nat_entry {
 	struct nat_frag *frag[2];      /* programmed, [0] ip, [1] ip6 */
 	char **claims;                 /* claim keys (claims.c), sorted */
 	size_t nclaims;
+	bool hc;                       /* health-check data as of the last sync */
+	uint32_t hc_port, hc_local;
 };
 
 struct nat_config {
@@ -150,6 +152,7 @@ struct k8snet_proxy {
 	struct hmap skipping;          /* "ns/name" -> entry whose fragments left something out */
 	bool synced;                   /* a sync was tried: the table name is fixed */
 	uint32_t ct_deleted, ct_filters;   /* conntrack cleanup of the last sync */
+	struct ptrvec hc_changed;      /* "ns/name" whose health data the last sync changed */
 };
 
 bool nat_masq_outside(const struct nat_config *cfg, int fam);
@@ -160,6 +163,11 @@ struct nat_entry *nat_entry_get(struct k8snet_proxy *p, const char *ns, const ch
 int nat_set_slice(struct k8snet_proxy *p, const char *ns, const char *svc_name,
 		  struct nat_slice *sl);
 int nat_load_json(struct k8snet_proxy *p, const char *json, size_t len);
+
+/* Health-check data of the entries marked dirty, noting what changed
+ * (health.c); before the dirty list is cleared. */
+int nat_health_update(struct k8snet_proxy *p);
+void nat_health_clear(struct k8snet_proxy *p);
 
 /* ---- plan ---- */
 

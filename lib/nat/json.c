@@ -118,13 +118,21 @@ static int svc_port(struct k8snet_ctx *ctx, const k8s_jref *item, void *ud)
 	return k8snet_service_add_port(svc, name, proto, (uint32_t)port, (uint32_t)np) < 0 ? oom(ctx) : 0;
 }
 
+static int str_choice(struct k8snet_ctx *ctx, const k8s_jref *obj, const char *key,
+		      const char *const *choices, int *ret);
+
 static int lb_ingress(struct k8snet_ctx *ctx, const k8s_jref *item, void *ud)
 {
+	static const char *const modes[] = { "VIP", "Proxy", NULL };
 	struct ipctx ic = { ud, K8SNET_SERVICE_IP_LB_INGRESS };
 	k8s_jref ipref = k8s_jref_member(item, "ip");
 	const char *ip;
-	int r = k8s_json_get_str(ctx, item, "ip", K8S_OPTIONAL, &ip);
+	int mode = 0, r = str_choice(ctx, item, "ipMode", modes, &mode);
 
+	if (r >= 0)
+		r = k8s_json_get_str(ctx, item, "ip", K8S_OPTIONAL, &ip);
+	if (mode == 1)
+		ic.kind = K8SNET_SERVICE_IP_LB_INGRESS_PROXY;
 	/* Hostname-only ingresses are for DNS, not for us. */
 	return r <= 0 ? r : add_ip(ctx, &ipref, ip, &ic);
 }
@@ -155,7 +163,7 @@ static int svc_spec(struct k8snet_ctx *ctx, const k8s_jref *spec, struct k8snet_
 	struct ipctx ic = { svc, K8SNET_SERVICE_IP_CLUSTER };
 	int r, t = 0, aff = 0, etp = 0, itp = 0;
 	k8s_jref ports, cfg, client, cip;
-	int64_t timeout = 10800;
+	int64_t timeout = 10800, hcnp = 0;
 	const char *one;
 
 	r = str_choice(ctx, spec, "type", types, &t);
@@ -194,6 +202,9 @@ static int svc_spec(struct k8snet_ctx *ctx, const k8s_jref *spec, struct k8snet_
 	ic.kind = K8SNET_SERVICE_IP_SOURCE_RANGE;
 	if (r >= 0)
 		r = for_each_str(ctx, spec, "loadBalancerSourceRanges", add_ip, &ic);
+	if (r >= 0)
+		r = k8s_json_get_int(ctx, spec, "healthCheckNodePort", K8S_OPTIONAL, 0, 65535, &hcnp);
+	svc->hc_node_port = (uint32_t)hcnp;
 	if (r >= 0)
 		r = k8s_json_get_array(ctx, spec, "ports", K8S_OPTIONAL, &ports);
 	if (r > 0)

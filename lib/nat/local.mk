@@ -9,7 +9,8 @@ lib_libk8snet_internal_la_SOURCES += \
 	lib/nat/render.c \
 	lib/nat/nft.c \
 	lib/nat/sync.c \
-	lib/nat/conntrack.c
+	lib/nat/conntrack.c \
+	lib/nat/health.c
 
 k8snetinclude_HEADERS += include/k8snet/nat.h
 
@@ -29,6 +30,9 @@ dist_man3_MANS += \
 	man/man3/k8snet_proxy_sync.3 \
 	man/man3/k8snet_proxy_sync_full.3 \
 	man/man3/k8snet_proxy_get_skipped.3 \
+	man/man3/k8snet_proxy_get_health.3 \
+	man/man3/k8snet_proxy_get_health_changed.3 \
+	man/man3/k8snet_proxy_get_health_changed_count.3 \
 	man/man3/k8snet_proxy_get_skipped_count.3 \
 	man/man3/k8snet_service_add_endpoint.3 \
 	man/man3/k8snet_service_add_ip.3 \

@@ -178,6 +178,11 @@ K8SNET_EXPORT int k8snet_service_set_u32(struct k8snet_service *svc, uint32_t at
 			return -EINVAL;
 		svc->affinity_timeout = value;
 		return 0;
+	case K8SNET_SERVICE_HEALTH_CHECK_NODE_PORT:
+		if (value > 65535)
+			return -EINVAL;
+		svc->hc_node_port = value;
+		return 0;
 	default:
 		return -EINVAL;
 	}
@@ -194,6 +199,8 @@ K8SNET_EXPORT uint32_t k8snet_service_get_u32(const struct k8snet_service *svc, 
 		return svc->flags;
 	case K8SNET_SERVICE_AFFINITY_TIMEOUT:
 		return svc->affinity_timeout;
+	case K8SNET_SERVICE_HEALTH_CHECK_NODE_PORT:
+		return svc->hc_node_port;
 	default:
 		return 0;
 	}
@@ -219,7 +226,7 @@ K8SNET_EXPORT int k8snet_service_add_ip(struct k8snet_service *svc, uint32_t kin
 	struct nat_addr a;
 	int r;
 
-	if (!svc || !addr || kind > K8SNET_SERVICE_IP_SOURCE_RANGE)
+	if (!svc || !addr || kind > K8SNET_SERVICE_IP_LB_INGRESS_PROXY)
 		return -EINVAL;
 	r = kind == K8SNET_SERVICE_IP_SOURCE_RANGE ? nat_parse_cidr(addr, &a) : nat_parse_addr(addr, &a);
 	if (r < 0)
@@ -304,6 +311,7 @@ int nat_service_copy(const struct k8snet_service *src, struct k8snet_service **r
 	d->type = src->type;
 	d->flags = src->flags;
 	d->affinity_timeout = src->affinity_timeout;
+	d->hc_node_port = src->hc_node_port;
 	r = strset(&d->ns, src->ns);
 	if (r >= 0 && src->name)
 		r = strset(&d->name, src->name);
@@ -416,6 +424,7 @@ K8SNET_EXPORT struct k8snet_proxy *k8snet_proxy_free(struct k8snet_proxy *p)
 	nat_hmap_free(&p->picks[1], NULL);
 	nat_claims_free(p);
 	nat_skipped_clear(p);
+	nat_health_clear(p);
 	nat_hmap_free(&p->skipping, NULL);
 	for (i = 0; i < ARRAY_SIZE(p->first_str); i++)
 		free(p->first_str[i]);

@@ -738,8 +738,10 @@ static int nat_sync(struct k8snet_proxy *p, bool full)
 		p->track.valid = false;
 		return r;
 	}
+	r = nat_health_update(p);
 	drop_empty_entries(p);
-	r = collect_skipped(p);
+	if (r >= 0)
+		r = collect_skipped(p);
 	if (r < 0)
 		return k8s_error(p->ctx, r, "sync: %s", k8snet_strerror(r));
 	return count > INT32_MAX ? INT32_MAX : (int)count;

@@ -167,6 +167,46 @@ class SyncTest(unittest.TestCase):
                     p.sync()
                     self.assertEqual(p.conntrack_deleted, 0)
 
+    def test_health(self):
+        lb = {"apiVersion": "v1", "kind": "List", "items": [
+            {"kind": "Service", "metadata": {"name": "lb", "namespace": "default"},
+             "spec": {"type": "LoadBalancer", "clusterIP": "10.96.0.30",
+                      "externalTrafficPolicy": "Local", "healthCheckNodePort": 32100,
+                      "ports": [{"port": 80, "nodePort": 30080}, {"name": "b", "port": 81}]}},
+            {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+             "metadata": {"name": "lb-1", "namespace": "default",
+                          "labels": {"kubernetes.io/service-name": "lb"}},
+             "addressType": "IPv4",
+             "endpoints": [{"addresses": ["10.244.0.5"], "nodeName": "n1"},
+                           {"addresses": ["10.244.0.6"], "nodeName": "n1",
+                            "conditions": {"ready": False}},
+                           {"addresses": ["10.244.1.5"], "nodeName": "n2"}],
+             "ports": [{"port": 8080}]}]}
+        with k8snet.Context(netns="/run/netns/" + self.ns) as ctx:
+            with nat.Proxy(ctx, node_name="n1") as p:
+                p.load_json(lb)
+                p.load_json(WEB)
+                self.assertIsNone(p.health("default", "lb"))   # not synced yet
+                p.sync()
+                self.assertEqual(p.health("default", "lb"), (32100, 1))
+                self.assertIsNone(p.health("default", "web"))   # no health check
+                self.assertEqual(p.health_changed(), ["default/lb"])
+                p.sync()
+                self.assertEqual(p.health_changed(), [])
+                # Another local endpoint; web changes but has no health check.
+                lb["items"][1]["endpoints"][1]["conditions"]["ready"] = True
+                p.load_json(lb)
+                p.remove_service("default", "web")
+                p.sync()
+                self.assertEqual(p.health("default", "lb"), (32100, 2))
+                self.assertEqual(p.health_changed(), ["default/lb"])
+                p.remove_service("default", "lb")
+                p.sync()
+                self.assertIsNone(p.health("default", "lb"))
+                self.assertEqual(p.health_changed(), ["default/lb"])
+        with nat.Service("x", health_check_node_port=32000) as s:
+            self.assertEqual(s.health_check_node_port, 32000)
+
     def test_conflict_skipped(self):
         with k8snet.Context(netns="/run/netns/" + self.ns) as ctx:
             with nat.Proxy(ctx) as p:

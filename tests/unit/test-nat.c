@@ -232,6 +232,65 @@ START_TEST(test_policies_affinity_lb)
 }
 END_TEST
 
+/* ipMode Proxy: the load balancer proxies such traffic, so its address
+ * gets no rule (traffic from the node goes to the load balancer). */
+START_TEST(test_lb_ip_mode_proxy)
+{
+	struct k8snet_service *s;
+	char *t;
+
+	ck_assert_int_eq(load(LIST(
+		SVC("lb", "{\"type\":\"LoadBalancer\",\"clusterIP\":\"10.96.0.40\","
+			  "\"ports\":[{\"port\":443,\"nodePort\":30443}]},"
+			  "\"status\":{\"loadBalancer\":{\"ingress\":[{\"ip\":\"203.0.113.5\","
+			  "\"ipMode\":\"Proxy\"},{\"ip\":\"203.0.113.6\",\"ipMode\":\"VIP\"},"
+			  "{\"ip\":\"203.0.113.7\"}]}}") ","
+		SLICE("lb-1", "lb", "IPv4", "[{\"addresses\":[\"10.244.9.9\"]}]", "[{\"port\":8443}]"))), 2);
+	t = render();
+	ck_assert(!has(t, "203.0.113.5"));
+	ck_assert(has(t, "203.0.113.6 . tcp . 443 : goto ext-default/lb/tcp/443"));
+	ck_assert(has(t, "203.0.113.7 . tcp . 443 : goto ext-default/lb/tcp/443"));
+	free(t);
+	ck_assert_int_eq(load(SVC("bad", "{\"type\":\"LoadBalancer\",\"clusterIP\":\"10.96.0.41\"},"
+				  "\"status\":{\"loadBalancer\":{\"ingress\":[{\"ip\":\"203.0.113.8\","
+				  "\"ipMode\":\"Tunnel\"}]}}")), -EINVAL);
+	ck_assert_str_eq(k8snet_ctx_get_error_path(ctx), "status.loadBalancer.ingress[0].ipMode");
+	/* The C API: the same kind, no rule. */
+	ck_assert_int_eq(k8snet_service_new(&s), 0);
+	ck_assert_int_eq(k8snet_service_set_str(s, K8SNET_SERVICE_NAME, "api"), 0);
+	ck_assert_int_eq(k8snet_service_set_u32(s, K8SNET_SERVICE_TYPE, K8SNET_SERVICE_TYPE_LOAD_BALANCER), 0);
+	ck_assert_int_eq(k8snet_service_add_ip(s, K8SNET_SERVICE_IP_CLUSTER, "10.96.0.42"), 0);
+	ck_assert_int_eq(k8snet_service_add_ip(s, K8SNET_SERVICE_IP_LB_INGRESS_PROXY, "203.0.113.9"), 0);
+	ck_assert_int_eq(k8snet_service_add_ip(s, 5, "203.0.113.9"), -EINVAL);
+	ck_assert_int_eq(k8snet_service_add_port(s, "", 6, 443, 0), 0);
+	ck_assert_int_eq(k8snet_service_add_endpoint(s, "10.244.9.10", "", 8443, NULL,
+						     K8SNET_ENDPOINT_F_READY), 0);
+	ck_assert_int_eq(k8snet_proxy_add_service(p, s), 0);
+	k8snet_service_free(s);
+	t = render();
+	ck_assert(has(t, "10.96.0.42 . tcp . 443"));
+	ck_assert(!has(t, "203.0.113.9"));
+	free(t);
+}
+END_TEST
+
+/* Service CIDRs: the rest of the range is dropped, after the reject of
+ * known ClusterIPs on unused ports. */
+START_TEST(test_service_cidrs)
+{
+	char *t;
+
+	ck_assert_int_eq(k8snet_proxy_add_str(p, K8SNET_PROXY_SERVICE_CIDR, "10.96.0.0/16"), 0);
+	ck_assert_int_eq(k8snet_proxy_add_str(p, K8SNET_PROXY_SERVICE_CIDR, "fd00:96::/112"), 0);
+	ck_assert_int_eq(k8snet_proxy_add_str(p, K8SNET_PROXY_SERVICE_CIDR, "10.96.0.0/40"), -EINVAL);
+	ck_assert_str_eq(k8snet_proxy_get_str(p, K8SNET_PROXY_SERVICE_CIDR), "10.96.0.0/16");
+	t = render();
+	ck_assert(has(t, "ip daddr @cluster-ips goto no-endpoints\n\t\tip daddr 10.96.0.0/16 drop\n"));
+	ck_assert(has(t, "ip6 daddr @cluster-ips goto no-endpoints\n\t\tip6 daddr fd00:96::/112 drop\n"));
+	free(t);
+}
+END_TEST
+
 START_TEST(test_lb_source_ranges)
 {
 	struct k8snet_service *s;
@@ -360,6 +419,8 @@ static Suite *nat_suite(void)
 	tcase_add_test(tc, test_ready_serving_terminating);
 	tcase_add_test(tc, test_policies_affinity_lb);
 	tcase_add_test(tc, test_lb_source_ranges);
+	tcase_add_test(tc, test_lb_ip_mode_proxy);
+	tcase_add_test(tc, test_service_cidrs);
 	tcase_add_test(tc, test_api_checks);
 	tcase_add_test(tc, test_slice_moves_and_removal);
 	tcase_add_test(tc, test_masquerade_all_range_cluster_ips);

@@ -42,11 +42,12 @@ SERVICE_TYPE = 2
 SERVICE_FLAGS = 3
 SERVICE_AFFINITY_TIMEOUT = 4
 SERVICE_CREATION_TIMESTAMP = 5
+SERVICE_HEALTH_CHECK_NODE_PORT = 6
 TYPE_CLUSTER_IP, TYPE_NODE_PORT, TYPE_LOAD_BALANCER, TYPE_EXTERNAL_NAME = range(4)
 F_AFFINITY = 0x1
 F_ETP_LOCAL = 0x2
 F_ITP_LOCAL = 0x4
-IP_CLUSTER, IP_EXTERNAL, IP_LB_INGRESS, IP_SOURCE_RANGE = range(4)
+IP_CLUSTER, IP_EXTERNAL, IP_LB_INGRESS, IP_SOURCE_RANGE, IP_LB_INGRESS_PROXY = range(5)
 EP_READY = 0x1
 EP_SERVING = 0x2
 EP_TERMINATING = 0x4
@@ -71,6 +72,12 @@ _proxy_sync_full = fn("k8snet_proxy_sync_full", ctypes.c_int, c_proxy_p)
 _proxy_get_skipped_count = fn("k8snet_proxy_get_skipped_count", ctypes.c_int, c_proxy_p)
 _proxy_get_skipped = fn("k8snet_proxy_get_skipped", ctypes.c_int, c_proxy_p, u32,
                         ctypes.POINTER(ctypes.c_char_p), ctypes.POINTER(ctypes.c_char_p))
+_proxy_get_health = fn("k8snet_proxy_get_health", ctypes.c_int, c_proxy_p, ctypes.c_char_p,
+                       ctypes.c_char_p, ctypes.POINTER(u32), ctypes.POINTER(u32))
+_proxy_get_health_changed_count = fn("k8snet_proxy_get_health_changed_count", ctypes.c_int,
+                                     c_proxy_p)
+_proxy_get_health_changed = fn("k8snet_proxy_get_health_changed", ctypes.c_int, c_proxy_p, u32,
+                               ctypes.POINTER(ctypes.c_char_p))
 _proxy_render = fn("k8snet_proxy_render", ctypes.c_int, c_proxy_p,
                    ctypes.POINTER(ctypes.c_void_p))
 
@@ -97,7 +104,7 @@ class Service(_lib.Handle):
     _free = _svc_free
 
     def __init__(self, name, namespace="default", type=TYPE_CLUSTER_IP, flags=0,
-                 affinity_timeout=None, creation_timestamp=None):
+                 affinity_timeout=None, creation_timestamp=None, health_check_node_port=0):
         handle = c_svc_p()
         check(_svc_new(ctypes.byref(handle)))
         self._handle = handle
@@ -109,6 +116,8 @@ class Service(_lib.Handle):
             self._set_u32(SERVICE_AFFINITY_TIMEOUT, affinity_timeout)
         if creation_timestamp is not None:
             self.creation_timestamp = creation_timestamp
+        if health_check_node_port:
+            self._set_u32(SERVICE_HEALTH_CHECK_NODE_PORT, health_check_node_port)
 
     def _rc(self, rc, what):
         if rc < 0:
@@ -155,6 +164,11 @@ class Service(_lib.Handle):
     @property
     def affinity_timeout(self):
         return _svc_get_u32(self.handle, SERVICE_AFFINITY_TIMEOUT)
+
+    @property
+    def health_check_node_port(self):
+        """spec.healthCheckNodePort (0: none)."""
+        return _svc_get_u32(self.handle, SERVICE_HEALTH_CHECK_NODE_PORT)
 
     def add_ip(self, addr, kind=IP_CLUSTER):
         rc = _svc_add_ip(self.handle, kind, _lib.encode(addr))
@@ -298,6 +312,26 @@ class Proxy(_lib.Handle):
         while _proxy_get_skipped(self.handle, i, ctypes.byref(obj), ctypes.byref(why)) == 0:
             yield _lib.decode(obj.value), _lib.decode(why.value)
             i += 1
+
+    def health(self, namespace, name):
+        """Health-check data of a service with externalTrafficPolicy Local
+        and a healthCheckNodePort, as of the last sync: (node_port,
+        local_ready_endpoints), or None."""
+        port, local = u32(), u32()
+        rc = _proxy_get_health(self.handle, _lib.encode(namespace), _lib.encode(name),
+                               ctypes.byref(port), ctypes.byref(local))
+        if rc == -2:   # ENOENT
+            return None
+        self._check(rc)
+        return port.value, local.value
+
+    def health_changed(self):
+        """The services ("ns/name") whose health-check data the last sync
+        changed: appeared, changed, or went away."""
+        out = ctypes.c_char_p()
+        n = _proxy_get_health_changed_count(self.handle)
+        return [_lib.decode(out.value) for i in range(n)
+                if _proxy_get_health_changed(self.handle, i, ctypes.byref(out)) == 0]
 
     def render(self):
         """The ruleset as nft text."""
