@@ -1,10 +1,12 @@
 #!/bin/bash
-# Service CIDRs with real traffic.  A node routes everything it does not
+# Service CIDRs and LoadBalancer ipMode with real traffic.  A node routes everything it does not
 # know to an outside namespace, which counts what arrives for the service
 # range.  With --service-cidr, a pod's packets to an unallocated address of
 # the range stop at the node; a ClusterIP on a port its service lacks is
 # still rejected at once.  Without the setting (the control) the same
-# packets leave the node: the test can fail.
+# packets leave the node: the test can fail.  A load balancer IP with
+# ipMode Proxy is not short-cut: the node's own traffic to it leaves the
+# node, while one with ipMode VIP goes to the endpoint.
 set -u
 . "$top_srcdir/tests/netns/lib.sh"
 require_root
@@ -54,7 +56,11 @@ in_ns out nft -f - <<'EOF'
 table inet seen {
 	counter v4 { }
 	counter v6 { }
+	counter lbproxy { }
+	counter lbvip { }
 	chain pre {
+		ip daddr 192.0.2.50 counter name lbproxy
+		ip daddr 192.0.2.51 counter name lbvip
 		type filter hook prerouting priority 0; policy accept;
 		ip daddr 10.96.0.0/16 counter name v4
 		ip6 daddr fd00:96::/112 counter name v6
@@ -65,7 +71,14 @@ EOF
 cat > "$WORK/world.json" <<'EOF'
 {"apiVersion":"v1","kind":"List","items":[
  {"apiVersion":"v1","kind":"Service","metadata":{"name":"web","namespace":"default"},
-  "spec":{"clusterIPs":["10.96.0.10","fd00:96::10"],"ports":[{"port":80}]}}]}
+  "spec":{"clusterIPs":["10.96.0.10","fd00:96::10"],"ports":[{"port":80}]}},
+ {"apiVersion":"v1","kind":"Service","metadata":{"name":"lb","namespace":"default"},
+  "spec":{"type":"LoadBalancer","clusterIP":"10.96.0.11","ports":[{"port":80,"nodePort":30080}]},
+  "status":{"loadBalancer":{"ingress":[{"ip":"192.0.2.50","ipMode":"Proxy"},
+                                        {"ip":"192.0.2.51","ipMode":"VIP"}]}}},
+ {"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice","metadata":{"name":"lb-1",
+  "namespace":"default","labels":{"kubernetes.io/service-name":"lb"}},"addressType":"IPv4",
+  "endpoints":[{"addresses":["10.244.0.2"]}],"ports":[{"port":8080}]}]}
 EOF
 sync() {
 	"$K8SNET" proxy sync --node-netns "/run/netns/$(ns node)" --node-name n1 \
@@ -100,6 +113,14 @@ check "a ClusterIP on an unused port is still rejected at once (${ms} ms: $out)"
 out=$(in_ns cl timeout 3 socat -T2 - 'TCP:[fd00:96::10]:81' </dev/null 2>&1)
 check "... in IPv6 too" sh -c "echo '$out' | grep -q 'Connection refused'"
 check "... and nothing of it left the node" [ "$(seen v4)" = 0 -a "$(seen v6)" = 0 ]
+
+reset
+in_ns node timeout 1 socat -T1 - TCP:192.0.2.50:80 </dev/null >/dev/null 2>&1
+in_ns node timeout 1 socat -T1 - TCP:192.0.2.51:80 </dev/null >/dev/null 2>&1
+check "ipMode Proxy: the node's traffic to the LB IP leaves the node ($(seen lbproxy) packets)" \
+	[ "$(seen lbproxy)" -gt 0 ]
+check "ipMode VIP: the node's traffic to the LB IP is short-cut ($(seen lbvip) packets out)" \
+	[ "$(seen lbvip)" = 0 ]
 
 [ $fails = 0 ] || { echo "$fails check(s) failed"; exit 1; }
 echo "all passed"
