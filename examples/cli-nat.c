@@ -67,6 +67,9 @@ static int configure(const struct cli_call *call, struct k8snet_ctx *ctx, struct
 	if (cli_str(call, OPT_NODE_NAME) &&
 	    k8snet_proxy_set_str(p, K8SNET_PROXY_NODE_NAME, cli_str(call, OPT_NODE_NAME)) < 0)
 		r = cli_report(ctx, -EINVAL, "--node-name");
+	if (!r && cli_str(call, OPT_NODE_ZONE) &&
+	    k8snet_proxy_set_str(p, K8SNET_PROXY_NODE_ZONE, cli_str(call, OPT_NODE_ZONE)) < 0)
+		r = cli_report(ctx, -EINVAL, "--node-zone");
 	if (!r)
 		r = add_list(call, ctx, p, OPT_NODE_IP, K8SNET_PROXY_NODE_IP);
 	if (!r)

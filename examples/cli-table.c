@@ -159,6 +159,9 @@ const struct cli_option cli_options[OPT__COUNT] = {
 	[OPT_NODE_IP] = { .name = "node-ip", .arg = "IP",
 		.help = "an address of this node (one per family)",
 		.commands = PROXY ", dns resolv-conf", .flags = CLI_OPT_REPEAT },
+	[OPT_NODE_ZONE] = { .name = "node-zone", .arg = "ZONE",
+		.help = "this node's zone (topology.kubernetes.io/zone), for topology-aware routing",
+		.commands = PROXY },
 	[OPT_CLUSTER_CIDR] = { .name = "cluster-cidr", .arg = "CIDR",
 		.help = "the cluster's pod range; Service traffic from outside it is "
 		  "masqueraded",

@@ -57,6 +57,9 @@ struct k8snet_service;
 /* str list (CIDR, v4 and v6): the service CIDRs; traffic to an address in
  * them that no service has is dropped at the node. */
 #define K8SNET_PROXY_SERVICE_CIDR     11
+/* str: this node's zone (its topology.kubernetes.io/zone label), for
+ * topology-aware routing (EndpointSlice hints, trafficDistribution). */
+#define K8SNET_PROXY_NODE_ZONE        12
 
 #define K8SNET_PROXY_F_MASQUERADE_ALL 0x1u  /* masquerade all service traffic */
 #define K8SNET_PROXY_F_ROUND_ROBIN    0x2u  /* numgen inc instead of numgen random */
@@ -72,6 +75,14 @@ struct k8snet_service;
 #define K8SNET_SERVICE_AFFINITY_TIMEOUT 4  /* u32 seconds, default 10800 */
 #define K8SNET_SERVICE_CREATION_TIMESTAMP 5 /* str: RFC 3339 UTC, decides conflicts */
 #define K8SNET_SERVICE_HEALTH_CHECK_NODE_PORT 6 /* u32: spec.healthCheckNodePort, 0 none */
+#define K8SNET_SERVICE_TRAFFIC_DISTRIBUTION 7 /* u32: K8SNET_TRAFFIC_DISTRIBUTION_* */
+
+/* spec.trafficDistribution.  Endpoints without hints of their own get the
+ * hints the EndpointSlice controller would give them: their zone (and for
+ * PREFER_SAME_NODE their node). */
+#define K8SNET_TRAFFIC_DISTRIBUTION_NONE            0u
+#define K8SNET_TRAFFIC_DISTRIBUTION_PREFER_SAME_ZONE 1u  /* also PreferClose */
+#define K8SNET_TRAFFIC_DISTRIBUTION_PREFER_SAME_NODE 2u
 
 #define K8SNET_SERVICE_TYPE_CLUSTER_IP    0u
 #define K8SNET_SERVICE_TYPE_NODE_PORT     1u
@@ -96,6 +107,11 @@ struct k8snet_service;
 #define K8SNET_ENDPOINT_F_READY       0x1u
 #define K8SNET_ENDPOINT_F_SERVING     0x2u
 #define K8SNET_ENDPOINT_F_TERMINATING 0x4u
+
+/* Endpoint topology for k8snet_service_set_endpoint_str(). */
+#define K8SNET_ENDPOINT_ZONE      0u  /* endpoints[].zone (set) */
+#define K8SNET_ENDPOINT_HINT_ZONE 1u  /* endpoints[].hints.forZones[].name (added) */
+#define K8SNET_ENDPOINT_HINT_NODE 2u  /* endpoints[].hints.forNodes[].name (added) */
 
 K8SNET_EXPORT int k8snet_proxy_new(struct k8snet_ctx *ctx, struct k8snet_proxy **ret);
 K8SNET_EXPORT struct k8snet_proxy *k8snet_proxy_free(struct k8snet_proxy *proxy);
@@ -157,6 +173,10 @@ K8SNET_EXPORT int k8snet_service_add_port(struct k8snet_service *svc, const char
 K8SNET_EXPORT int k8snet_service_add_endpoint(struct k8snet_service *svc, const char *addr,
 					      const char *port_name, uint32_t port,
 					      const char *node_name, uint32_t flags);
+/* Zone or topology hint (K8SNET_ENDPOINT_*) of every endpoint added so far
+ * with address addr.  -ENOENT: no such endpoint. */
+K8SNET_EXPORT int k8snet_service_set_endpoint_str(struct k8snet_service *svc, const char *addr,
+						  uint32_t attr, const char *value);
 
 #ifdef __cplusplus
 }

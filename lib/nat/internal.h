@@ -82,13 +82,20 @@ struct nat_ep {              /* one address serving one named port */
 	uint16_t port;
 	char *node;
 	uint32_t flags;
+	char *zone;              /* NULL: unknown */
+	char *hint_zones;        /* hints.forZones, comma-separated; NULL: none */
+	char *hint_nodes;        /* hints.forNodes, likewise */
 };
+void nat_ep_clear(struct nat_ep *e);
+/* Add item to a comma-separated list (*list may be NULL). */
+int nat_list_add(char **list, const char *item);
+bool nat_list_has(const char *list, const char *item);
 
 struct k8snet_service {
 	char *ns, *name;
 	char *created;             /* metadata.creationTimestamp as given */
 	int64_t created_s;         /* ... in seconds since the epoch, -1 when unset */
-	uint32_t type, flags, affinity_timeout, hc_node_port;
+	uint32_t type, flags, affinity_timeout, hc_node_port, traffic_dist;
 	struct nat_addr *ips[5];   /* by K8SNET_SERVICE_IP_* */
 	size_t nips[5];
 	struct nat_port *ports;
@@ -124,7 +131,7 @@ struct nat_entry {
 };
 
 struct nat_config {
-	char *node_name, *table;
+	char *node_name, *table, *node_zone;
 	struct nat_addr *node_ips, *cluster_cidrs, *nodeport_addrs, *service_cidrs;
 	size_t n_node_ips, n_cluster_cidrs, n_nodeport_addrs, n_service_cidrs;
 	uint32_t mark_bit, np_min, np_max, flags;

@@ -75,6 +75,23 @@ class ProxyTest(unittest.TestCase):
         self.assertEqual(p.flags, nat.F_NO_CONNTRACK_CLEANUP)
         self.assertEqual((p.conntrack_deleted, p.conntrack_filters), (0, 0))
 
+    def test_topology(self):
+        p = self.proxy
+        p.node_zone = "a"
+        self.assertEqual(p.node_zone, "a")
+        with nat.Service("topo", traffic_distribution=nat.PREFER_CLOSE) as s:
+            self.assertEqual(s.traffic_distribution, nat.PREFER_SAME_ZONE)
+            s.add_ip("10.96.0.60").add_port(80)
+            s.add_endpoint("10.244.0.5", 8080, zone="a")
+            s.add_endpoint("10.244.0.6", 8080, zone="b")
+            s.add_endpoint("10.244.0.7", 8080, zone="b", for_zones=["a", "b"])
+            p.add_service(s)
+        with nat.Service("bad") as s, self.assertRaises(k8snet.InvalidArgument):
+            s.add_endpoint("10.244.0.8", 8080, zone="a,b")
+        text = p.render()
+        self.assertIn("10.96.0.60 . tcp . 80 : goto pick-2", text)
+        self.assertNotIn("10.244.0.6", text)
+
     def test_service_object(self):
         with nat.Service("api", namespace="kube-system", flags=nat.F_AFFINITY,
                          affinity_timeout=30) as s:

@@ -274,6 +274,81 @@ START_TEST(test_lb_ip_mode_proxy)
 }
 END_TEST
 
+#define TOPO_EP(addr, zone, hints) \
+	"{\"addresses\":[\"" addr "\"],\"zone\":\"" zone "\"" hints "}"
+
+/* Topology: trafficDistribution gives hints from zones; explicit hints win;
+ * all hints or none; no endpoint for this zone: all of them. */
+START_TEST(test_topology)
+{
+	struct k8snet_service *s;
+	char *t;
+
+	ck_assert_int_eq(k8snet_proxy_set_str(p, K8SNET_PROXY_NODE_ZONE, "a"), 0);
+	ck_assert_str_eq(k8snet_proxy_get_str(p, K8SNET_PROXY_NODE_ZONE), "a");
+	ck_assert_int_eq(load(LIST(
+		SVC("td", "{\"clusterIP\":\"10.96.0.50\",\"trafficDistribution\":\"PreferClose\","
+			  "\"ports\":[{\"port\":80}]}") ","
+		SLICE("td-1", "td", "IPv4", "[" TOPO_EP("10.244.1.1", "a", "") ","
+		      TOPO_EP("10.244.1.2", "a", "") "," TOPO_EP("10.244.2.1", "b", "") "]",
+		      "[{\"port\":8080}]") ","
+		/* explicit hints: 10.244.3.2 in zone a serves zone b only */
+		SVC("hints", "{\"clusterIP\":\"10.96.0.51\",\"ports\":[{\"port\":80}]}") ","
+		SLICE("hints-1", "hints", "IPv4", "["
+		      TOPO_EP("10.244.3.1", "a", ",\"hints\":{\"forZones\":[{\"name\":\"a\"}]}") ","
+		      TOPO_EP("10.244.3.2", "a", ",\"hints\":{\"forZones\":[{\"name\":\"b\"}]}") "]",
+		      "[{\"port\":8080}]") ","
+		/* one endpoint without hints: none count */
+		SVC("partial", "{\"clusterIP\":\"10.96.0.52\",\"ports\":[{\"port\":80}]}") ","
+		SLICE("partial-1", "partial", "IPv4", "["
+		      TOPO_EP("10.244.4.1", "a", ",\"hints\":{\"forZones\":[{\"name\":\"a\"}]}") ","
+		      TOPO_EP("10.244.4.2", "b", "") "]", "[{\"port\":8080}]") ","
+		/* only zone b endpoints: all of them */
+		SVC("far", "{\"clusterIP\":\"10.96.0.53\",\"trafficDistribution\":\"PreferSameZone\","
+			   "\"ports\":[{\"port\":80}]}") ","
+		SLICE("far-1", "far", "IPv4", "[" TOPO_EP("10.244.5.1", "b", "") ","
+		      TOPO_EP("10.244.5.2", "b", "") "]", "[{\"port\":8080}]"))), 8);
+	t = render();
+	ck_assert(has(t, "10.96.0.50 . tcp . 80 : goto pick-2"));
+	ck_assert(has(t, "10.96.0.50 . tcp . 80 . 0x00000001 : 10.244.1.2 . 8080") ||
+		  has(t, "10.96.0.50 . tcp . 80 . 1 : 10.244.1.2 . 8080"));
+	ck_assert(!has(t, "10.244.2.1"));
+	ck_assert(has(t, "10.96.0.51 . tcp . 80 : goto pick-1"));
+	ck_assert(!has(t, "10.244.3.2 . 8080"));
+	ck_assert(has(t, "10.96.0.52 . tcp . 80 : goto pick-2"));
+	ck_assert(has(t, "10.96.0.53 . tcp . 80 : goto pick-2"));
+	free(t);
+	/* PreferSameNode from the C API: only this node's endpoint. */
+	ck_assert_int_eq(k8snet_service_new(&s), 0);
+	ck_assert_int_eq(k8snet_service_set_str(s, K8SNET_SERVICE_NAME, "node"), 0);
+	ck_assert_int_eq(k8snet_service_set_u32(s, K8SNET_SERVICE_TRAFFIC_DISTRIBUTION,
+						K8SNET_TRAFFIC_DISTRIBUTION_PREFER_SAME_NODE), 0);
+	ck_assert_int_eq(k8snet_service_set_u32(s, K8SNET_SERVICE_TRAFFIC_DISTRIBUTION, 3), -EINVAL);
+	ck_assert_int_eq(k8snet_service_add_ip(s, K8SNET_SERVICE_IP_CLUSTER, "10.96.0.54"), 0);
+	ck_assert_int_eq(k8snet_service_add_port(s, "", 6, 80, 0), 0);
+	ck_assert_int_eq(k8snet_service_add_endpoint(s, "10.244.6.1", "", 8080, "n1", K8SNET_ENDPOINT_F_READY), 0);
+	ck_assert_int_eq(k8snet_service_add_endpoint(s, "10.244.6.2", "", 8080, "n2", K8SNET_ENDPOINT_F_READY), 0);
+	ck_assert_int_eq(k8snet_service_set_endpoint_str(s, "10.244.6.1", K8SNET_ENDPOINT_ZONE, "a"), 0);
+	ck_assert_int_eq(k8snet_service_set_endpoint_str(s, "10.244.6.9", K8SNET_ENDPOINT_ZONE, "a"), -ENOENT);
+	ck_assert_int_eq(k8snet_service_set_endpoint_str(s, "10.244.6.1", 9, "a"), -EINVAL);
+	ck_assert_int_eq(k8snet_proxy_add_service(p, s), 0);
+	t = render();
+	ck_assert(has(t, "10.96.0.54 . tcp . 80 : goto pick-1"));
+	ck_assert(!has(t, "10.244.6.2"));
+	free(t);
+	/* Explicit node hints from the C API override: 10.244.6.2 is for n1. */
+	ck_assert_int_eq(k8snet_service_set_endpoint_str(s, "10.244.6.1", K8SNET_ENDPOINT_HINT_NODE, "n9"), 0);
+	ck_assert_int_eq(k8snet_service_set_endpoint_str(s, "10.244.6.2", K8SNET_ENDPOINT_HINT_NODE, "n1"), 0);
+	ck_assert_int_eq(k8snet_proxy_add_service(p, s), 0);
+	k8snet_service_free(s);
+	t = render();
+	ck_assert(has(t, "10.96.0.54 . tcp . 80 : goto pick-1"));
+	ck_assert(has(t, "10.244.6.2 . 8080"));
+	ck_assert(!has(t, ": 10.244.6.1 . 8080"));
+	free(t);
+}
+END_TEST
+
 /* Service CIDRs: the rest of the range is dropped, after the reject of
  * known ClusterIPs on unused ports. */
 START_TEST(test_service_cidrs)
@@ -421,6 +496,7 @@ static Suite *nat_suite(void)
 	tcase_add_test(tc, test_lb_source_ranges);
 	tcase_add_test(tc, test_lb_ip_mode_proxy);
 	tcase_add_test(tc, test_service_cidrs);
+	tcase_add_test(tc, test_topology);
 	tcase_add_test(tc, test_api_checks);
 	tcase_add_test(tc, test_slice_moves_and_removal);
 	tcase_add_test(tc, test_masquerade_all_range_cluster_ips);

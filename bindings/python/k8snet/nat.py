@@ -32,6 +32,7 @@ PROXY_FLAGS = 8
 PROXY_CONNTRACK_DELETED = 9
 PROXY_CONNTRACK_FILTERS = 10
 PROXY_SERVICE_CIDR = 11
+PROXY_NODE_ZONE = 12
 F_MASQUERADE_ALL = 0x1
 F_ROUND_ROBIN = 0x2
 F_NO_CONNTRACK_CLEANUP = 0x4
@@ -43,6 +44,10 @@ SERVICE_FLAGS = 3
 SERVICE_AFFINITY_TIMEOUT = 4
 SERVICE_CREATION_TIMESTAMP = 5
 SERVICE_HEALTH_CHECK_NODE_PORT = 6
+SERVICE_TRAFFIC_DISTRIBUTION = 7
+TRAFFIC_DISTRIBUTION_NONE, PREFER_SAME_ZONE, PREFER_SAME_NODE = range(3)
+PREFER_CLOSE = PREFER_SAME_ZONE
+ENDPOINT_ZONE, ENDPOINT_HINT_ZONE, ENDPOINT_HINT_NODE = range(3)
 TYPE_CLUSTER_IP, TYPE_NODE_PORT, TYPE_LOAD_BALANCER, TYPE_EXTERNAL_NAME = range(4)
 F_AFFINITY = 0x1
 F_ETP_LOCAL = 0x2
@@ -89,6 +94,8 @@ _svc_set_u32 = fn("k8snet_service_set_u32", ctypes.c_int, c_svc_p, u32, u32)
 _svc_get_u32 = fn("k8snet_service_get_u32", u32, c_svc_p, u32)
 _svc_add_ip = fn("k8snet_service_add_ip", ctypes.c_int, c_svc_p, u32, ctypes.c_char_p)
 _svc_add_port = fn("k8snet_service_add_port", ctypes.c_int, c_svc_p, ctypes.c_char_p, u32, u32, u32)
+_svc_set_endpoint_str = fn("k8snet_service_set_endpoint_str", ctypes.c_int, c_svc_p,
+                           ctypes.c_char_p, u32, ctypes.c_char_p)
 _svc_add_endpoint = fn("k8snet_service_add_endpoint", ctypes.c_int, c_svc_p, ctypes.c_char_p,
                        ctypes.c_char_p, u32, ctypes.c_char_p, u32)
 
@@ -104,7 +111,8 @@ class Service(_lib.Handle):
     _free = _svc_free
 
     def __init__(self, name, namespace="default", type=TYPE_CLUSTER_IP, flags=0,
-                 affinity_timeout=None, creation_timestamp=None, health_check_node_port=0):
+                 affinity_timeout=None, creation_timestamp=None, health_check_node_port=0,
+                 traffic_distribution=TRAFFIC_DISTRIBUTION_NONE):
         handle = c_svc_p()
         check(_svc_new(ctypes.byref(handle)))
         self._handle = handle
@@ -118,6 +126,8 @@ class Service(_lib.Handle):
             self.creation_timestamp = creation_timestamp
         if health_check_node_port:
             self._set_u32(SERVICE_HEALTH_CHECK_NODE_PORT, health_check_node_port)
+        if traffic_distribution:
+            self._set_u32(SERVICE_TRAFFIC_DISTRIBUTION, traffic_distribution)
 
     def _rc(self, rc, what):
         if rc < 0:
@@ -166,6 +176,11 @@ class Service(_lib.Handle):
         return _svc_get_u32(self.handle, SERVICE_AFFINITY_TIMEOUT)
 
     @property
+    def traffic_distribution(self):
+        """PREFER_SAME_ZONE (PreferClose), PREFER_SAME_NODE or 0."""
+        return _svc_get_u32(self.handle, SERVICE_TRAFFIC_DISTRIBUTION)
+
+    @property
     def health_check_node_port(self):
         """spec.healthCheckNodePort (0: none)."""
         return _svc_get_u32(self.handle, SERVICE_HEALTH_CHECK_NODE_PORT)
@@ -181,11 +196,21 @@ class Service(_lib.Handle):
                  "port")
         return self
 
-    def add_endpoint(self, addr, port, port_name="", node=None, flags=EP_READY):
+    def add_endpoint(self, addr, port, port_name="", node=None, flags=EP_READY, zone=None,
+                     for_zones=(), for_nodes=()):
+        """An endpoint; zone and hints (for_zones, for_nodes) apply to
+        every endpoint of the address."""
         rc = _svc_add_endpoint(self.handle, _lib.encode(addr), _lib.encode(port_name), port,
                                _lib.encode(node), flags)
         if rc < 0:
             raise _lib.InvalidArgument(-rc, "bad endpoint %r:%r" % (addr, port))
+        topo = [(ENDPOINT_ZONE, zone)] if zone else []
+        topo += [(ENDPOINT_HINT_ZONE, z) for z in for_zones]
+        topo += [(ENDPOINT_HINT_NODE, n) for n in for_nodes]
+        for attr, value in topo:
+            rc = _svc_set_endpoint_str(self.handle, _lib.encode(addr), attr, _lib.encode(value))
+            if rc < 0:
+                raise _lib.InvalidArgument(-rc, "bad zone or node name %r" % value)
         return self
 
 
@@ -226,6 +251,15 @@ class Proxy(_lib.Handle):
     @node_name.setter
     def node_name(self, value):
         self._check(_proxy_set_str(self.handle, PROXY_NODE_NAME, _lib.encode(value)))
+
+    @property
+    def node_zone(self):
+        """This node's zone, for topology-aware routing."""
+        return self._get_str(PROXY_NODE_ZONE)
+
+    @node_zone.setter
+    def node_zone(self, value):
+        self._check(_proxy_set_str(self.handle, PROXY_NODE_ZONE, _lib.encode(value)))
 
     @property
     def table(self):
