@@ -42,7 +42,8 @@ dist_man3_MANS += \
 	man/man3/k8snet_service_get_u32.3 \
 	man/man3/k8snet_service_new.3 \
 	man/man3/k8snet_service_set_str.3 \
-	man/man3/k8snet_service_set_u32.3
+	man/man3/k8snet_service_set_u32.3 \
+	man/man3/k8snet_service_set_endpoint_str.3
 
 TESTS += tests/netns/test-nat-traffic.sh tests/netns/test-nat-conntrack.sh \
 	tests/netns/test-nat-service-cidr.sh
