@@ -463,6 +463,7 @@ int nat_ct_cleanup(struct k8snet_proxy *p, const struct nat_ctwork *w)
 	if (!w->n)
 		return 0;
 	r = k8s_ctx_in_netns(p->ctx, open_ct, &s);
+	k8s_log(p->ctx, LOG_DEBUG, "conntrack: socket open %.2f ms", now_ms() - t0);
 	if (r < 0)
 		k8s_log(p->ctx, LOG_WARNING, "conntrack cleanup: %s", k8snet_strerror(r));
 	for (i = 0; i < w->n && r >= 0; i++) {
@@ -470,6 +471,7 @@ int nat_ct_cleanup(struct k8snet_proxy *p, const struct nat_ctwork *w)
 		char what[128];
 
 		r = ct_dump(&s, &st);
+		k8s_log(p->ctx, LOG_DEBUG, "conntrack: dump done %.2f ms", now_ms() - t0);
 		if (r >= 0 && st.err)
 			r = st.err;
 		if (r >= 0)

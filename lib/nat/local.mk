@@ -54,6 +54,11 @@ noinst_PROGRAMS += bench/bench-nat
 bench_bench_nat_SOURCES = bench/bench-nat.c
 bench_bench_nat_LDADD = $(EXAMPLE_LDADD)
 BENCH_RUNNERS += bench/nat-bench.sh
+
+noinst_PROGRAMS += bench/bench-nat-conntrack
+bench_bench_nat_conntrack_SOURCES = bench/bench-nat-conntrack.c
+bench_bench_nat_conntrack_CFLAGS = $(AM_CFLAGS) $(LIBMNL_CFLAGS)
+bench_bench_nat_conntrack_LDADD = $(EXAMPLE_LDADD) $(LIBMNL_LIBS)
 EXTRA_DIST += bench/nat-bench.sh bench/nat_gen.py
 
 check_PROGRAMS += tests/unit/test-nat
