@@ -290,10 +290,10 @@ struct dump_state {
 };
 
 /* The entry matches the deletion: checked here too, whatever the kernel did. */
-static bool entry_matches(const struct dump_state *st, const struct ct_entry *e)
+static bool entry_matches(const struct nat_ct_del *d, const struct ct_entry *e)
 {
-	const struct nat_ctflow *f = &st->want->f;
-	size_t l = alen(st->fam);
+	const struct nat_ctflow *f = &d->f;
+	size_t l = alen(d->fam);
 
 	if (e->proto != f->proto || e->odport != f->port)
 		return false;
@@ -302,31 +302,42 @@ static bool entry_matches(const struct dump_state *st, const struct ct_entry *e)
 	return !f->has_ep || (memcmp(e->rsrc, f->ep, l) == 0 && e->rsport == f->ep_port);
 }
 
+/* An entry of a dump or an event; its family in *fam.  -EINVAL: not one. */
+static int parse_entry(const struct nlmsghdr *nlh, struct ct_entry *e, int *fam)
+{
+	const struct nlattr *tb[CTA_MAX + 1] = { 0 };
+	const struct nfgenmsg *nfg = mnl_nlmsg_get_payload(nlh);
+	uint8_t rdst[16], rproto;
+	uint16_t rdport;
+
+	*e = (struct ct_entry){ 0 };
+	*fam = nfg->nfgen_family;
+	if ((*fam != AF_INET && *fam != AF_INET6) ||
+	    mnl_attr_parse(nlh, sizeof(struct nfgenmsg), nest_cb, tb) < 0)
+		return -EINVAL;
+	if (parse_tuple(tb[CTA_TUPLE_ORIG], *fam, e->osrc, e->odst, &e->osport, &e->odport,
+			&e->proto) < 0 ||
+	    parse_tuple(tb[CTA_TUPLE_REPLY], *fam, e->rsrc, rdst, &e->rsport, &rdport, &rproto) < 0)
+		return -EINVAL;
+	if (tb[CTA_ZONE]) {
+		e->has_zone = true;
+		e->zone = ntohs(mnl_attr_get_u16(tb[CTA_ZONE]));
+	}
+	if (tb[CTA_ID]) {
+		e->has_id = true;
+		e->id = mnl_attr_get_u32(tb[CTA_ID]);
+	}
+	return 0;
+}
+
 static int dump_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct dump_state *st = data;
-	const struct nlattr *tb[CTA_MAX + 1] = { 0 };
-	struct ct_entry e = { 0 };
-	uint8_t rdst[16];
-	uint16_t rdport;
-	uint8_t rproto;
+	struct ct_entry e;
+	int fam;
 
 	st->seen++;
-	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), nest_cb, tb) < 0)
-		return MNL_CB_OK;
-	if (parse_tuple(tb[CTA_TUPLE_ORIG], st->fam, e.osrc, e.odst, &e.osport, &e.odport,
-			&e.proto) < 0 ||
-	    parse_tuple(tb[CTA_TUPLE_REPLY], st->fam, e.rsrc, rdst, &e.rsport, &rdport, &rproto) < 0)
-		return MNL_CB_OK;
-	if (tb[CTA_ZONE]) {
-		e.has_zone = true;
-		e.zone = ntohs(mnl_attr_get_u16(tb[CTA_ZONE]));
-	}
-	if (tb[CTA_ID]) {
-		e.has_id = true;
-		e.id = mnl_attr_get_u32(tb[CTA_ID]);
-	}
-	if (!entry_matches(st, &e))
+	if (parse_entry(nlh, &e, &fam) < 0 || fam != st->fam || !entry_matches(st->want, &e))
 		return MNL_CB_OK;
 	if (nat_grow((void **)&st->v, st->n, sizeof(*st->v)) < 0) {
 		st->err = -ENOMEM;
@@ -451,45 +462,400 @@ static void describe(const struct nat_ct_del *d, char *buf, size_t len)
 		 d->f.port, *ep ? " via " : "", ep);
 }
 
-int nat_ct_cleanup(struct k8snet_proxy *p, const struct nat_ctwork *w)
+/* ---------------- the index ----------------
+ * A filtered dump walks the kernel's whole conntrack table (shared by all
+ * namespaces): ~30 ms for 100,000 entries on a small machine, whatever it
+ * finds.  So the proxy keeps its own index of the UDP and SCTP entries of
+ * its namespace by original destination: built once from a full dump, then
+ * kept by conntrack events (new, destroy) read at each sync.  A cleanup
+ * finds its entries there and deletes them by exact tuple, at a cost that
+ * follows what it deletes.  Lost events (the socket overflowed) make the
+ * index unknown: that sync falls back to filtered dumps, the next rebuilds
+ * the index.  NodePort deletions (any address) use filtered dumps too. */
+
+struct ct_rec {
+	struct ct_entry e;
+	int fam;
+	bool dead;
+	struct ct_bucket *bucket;
+};
+
+struct ct_bucket {             /* the entries to one destination */
+	struct ptrvec v;
+	size_t dead;
+};
+
+struct nat_ctindex {
+	struct ct_sock ev;         /* subscribed to new and destroy events */
+	struct ct_sock op;         /* dumps and deletes */
+	bool valid;
+	struct hmap by_dest;       /* dest key -> ct_bucket */
+	struct hmap by_tuple;      /* tuple key -> ct_rec */
+	size_t n;
+};
+
+static void hex(char *out, const uint8_t *b, size_t n)
 {
-	struct ct_sock s = { 0 };
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[b[i] >> 4];
+		out[2 * i + 1] = digits[b[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static void dest_key(char *buf, size_t len, int fam, uint8_t proto, const uint8_t *addr,
+		     uint16_t port)
+{
+	char a[33];
+
+	hex(a, addr, alen(fam));
+	snprintf(buf, len, "%d/%u/%s/%u", fam, proto, a, port);
+}
+
+static void tuple_key(char *buf, size_t len, int fam, const struct ct_entry *e)
+{
+	char s[33], d[33];
+
+	hex(s, e->osrc, alen(fam));
+	hex(d, e->odst, alen(fam));
+	snprintf(buf, len, "%d/%u/%s/%u/%s/%u/%u", fam, e->proto, s, e->osport, d, e->odport,
+		 e->has_zone ? e->zone : 0);
+}
+
+static void rec_free(void *v)
+{
+	free(v);
+}
+
+static void bucket_free(void *v)
+{
+	struct ct_bucket *b = v;
+
+	nat_ptrvec_free(&b->v, rec_free);
+	free(b);
+}
+
+static void index_clear(struct nat_ctindex *x)
+{
+	nat_hmap_free(&x->by_tuple, NULL);
+	nat_hmap_free(&x->by_dest, bucket_free);
+	x->n = 0;
+	x->valid = false;
+}
+
+static bool indexed_proto(uint8_t proto)
+{
+	return proto == IPPROTO_UDP || proto == IPPROTO_SCTP;
+}
+
+static int index_add(struct nat_ctindex *x, int fam, const struct ct_entry *e)
+{
+	char key[160];
+	struct ct_bucket *b;
+	struct ct_rec *rec;
+
+	if (!indexed_proto(e->proto))
+		return 0;
+	tuple_key(key, sizeof(key), fam, e);
+	if (nat_hmap_get(&x->by_tuple, key))
+		return 0;
+	rec = calloc(1, sizeof(*rec));
+	if (!rec || nat_hmap_put(&x->by_tuple, key, rec) < 0) {
+		free(rec);
+		return -ENOMEM;
+	}
+	rec->e = *e;
+	rec->fam = fam;
+	dest_key(key, sizeof(key), fam, e->proto, e->odst, e->odport);
+	b = nat_hmap_get(&x->by_dest, key);
+	if (!b) {
+		b = calloc(1, sizeof(*b));
+		if (!b || nat_hmap_put(&x->by_dest, key, b) < 0) {
+			free(b);
+			return -ENOMEM;
+		}
+	}
+	rec->bucket = b;
+	x->n++;
+	return nat_ptrvec_push(&b->v, rec);
+}
+
+/* Dead records stay in their bucket until half of it is dead. */
+static void bucket_compact(struct ct_bucket *b)
+{
+	size_t i, j;
+
+	if (b->dead * 2 < b->v.n)
+		return;
+	for (i = j = 0; i < b->v.n; i++) {
+		struct ct_rec *rec = b->v.v[i];
+
+		if (rec->dead)
+			free(rec);
+		else
+			b->v.v[j++] = rec;
+	}
+	b->v.n = j;
+	b->dead = 0;
+}
+
+static void index_forget(struct nat_ctindex *x, int fam, const struct ct_entry *e)
+{
+	char key[160];
+	struct ct_rec *rec;
+
+	tuple_key(key, sizeof(key), fam, e);
+	rec = nat_hmap_del(&x->by_tuple, key);
+	if (!rec)
+		return;
+	rec->dead = true;
+	rec->bucket->dead++;
+	x->n--;
+	bucket_compact(rec->bucket);
+}
+
+struct index_fill {
+	struct nat_ctindex *x;
+	int err;
+};
+
+static int index_dump_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct index_fill *fill = data;
+	struct ct_entry e;
+	int fam;
+
+	if (parse_entry(nlh, &e, &fam) == 0 && index_add(fill->x, fam, &e) < 0) {
+		fill->err = -ENOMEM;
+		return MNL_CB_ERROR;
+	}
+	return MNL_CB_OK;
+}
+
+static int index_event_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct index_fill *fill = data;
+	struct ct_entry e;
+	int fam;
+
+	if (parse_entry(nlh, &e, &fam) < 0)
+		return MNL_CB_OK;
+	if ((nlh->nlmsg_type & 0xff) == IPCTNL_MSG_CT_DELETE)
+		index_forget(fill->x, fam, &e);
+	else if (index_add(fill->x, fam, &e) < 0)
+		fill->err = -ENOMEM;
+	return MNL_CB_OK;
+}
+
+static int open_events(struct k8snet_ctx *ctx, void *userdata)
+{
+	struct ct_sock *s = userdata;
+	int size = 8 << 20, r;
+
+	s->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (!s->nl)
+		return k8s_error(ctx, -errno, "conntrack: cannot open the event socket: %m");
+	/* Events pile up between syncs: room for many (FORCE needs CAP_NET_ADMIN,
+	 * which the proxy has anyway). */
+	if (setsockopt(mnl_socket_get_fd(s->nl), SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
+		setsockopt(mnl_socket_get_fd(s->nl), SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	if (mnl_socket_bind(s->nl, NF_NETLINK_CONNTRACK_NEW | NF_NETLINK_CONNTRACK_DESTROY,
+			    MNL_SOCKET_AUTOPID) < 0) {
+		r = -errno;
+		mnl_socket_close(s->nl);
+		s->nl = NULL;
+		return k8s_error(ctx, r, "conntrack: cannot subscribe to events: %s",
+				 k8snet_strerror(r));
+	}
+	s->portid = mnl_socket_get_portid(s->nl);
+	return 0;
+}
+
+/* Read every queued event.  -ENOBUFS: some were lost. */
+static int index_drain(struct nat_ctindex *x)
+{
+	struct index_fill fill = { x, 0 };
+	char buf[65536];
+	ssize_t len;
+
+	for (;;) {
+		len = recv(mnl_socket_get_fd(x->ev.nl), buf, sizeof(buf), MSG_DONTWAIT);
+		if (len < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK ? fill.err : -errno;
+		mnl_cb_run(buf, (size_t)len, 0, 0, index_event_cb, &fill);
+		if (fill.err)
+			return fill.err;
+	}
+}
+
+static int index_dump(struct nat_ctindex *x, int fam)
+{
+	struct index_fill fill = { x, 0 };
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = ct_msg(buf, IPCTNL_MSG_CT_GET, NLM_F_DUMP, fam, ++x->op.seq);
+	int r;
+
+	if (mnl_socket_sendto(x->op.nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	r = ct_recv(&x->op, index_dump_cb, &fill);
+	return fill.err ? fill.err : r;
+}
+
+/* Subscribe first, then dump: an entry made in between comes both ways
+ * (kept once), one destroyed in between is forgotten by its event. */
+static int index_build(struct k8snet_proxy *p, struct nat_ctindex *x)
+{
+	int r = 0;
+
+	index_clear(x);
+	if (x->ev.nl) {
+		mnl_socket_close(x->ev.nl);
+		x->ev.nl = NULL;
+	}
+	r = k8s_ctx_in_netns(p->ctx, open_events, &x->ev);
+	if (r >= 0)
+		r = index_dump(x, AF_INET);
+	if (r >= 0)
+		r = index_dump(x, AF_INET6);
+	if (r >= 0)
+		r = index_drain(x);
+	x->valid = r >= 0;
+	return r;
+}
+
+/* The index, up to date; NULL when it cannot be had this time. */
+static struct nat_ctindex *index_get(struct k8snet_proxy *p)
+{
+	struct nat_ctindex *x = p->ct_index;
+	double t0 = now_ms();
+	int r = 0;
+
+	if (!x) {
+		x = p->ct_index = calloc(1, sizeof(*x));
+		if (!x)
+			return NULL;
+	}
+	if (!x->op.nl)
+		r = k8s_ctx_in_netns(p->ctx, open_ct, &x->op);
+	if (r < 0)
+		return NULL;
+	if (x->valid && (r = index_drain(x)) < 0) {
+		k8s_log(p->ctx, LOG_INFO, "conntrack: events lost (%s), rebuilding the index",
+			k8snet_strerror(r));
+		/* This sync cannot trust it; the rebuild is for the next. */
+		index_build(p, x);
+		return NULL;
+	}
+	if (!x->valid) {
+		r = index_build(p, x);
+		k8s_log(p->ctx, LOG_DEBUG, "conntrack: index of %zu entries built in %.2f ms",
+			x->n, now_ms() - t0);
+		if (r < 0) {
+			k8s_log(p->ctx, LOG_WARNING, "conntrack: cannot index entries: %s",
+				k8snet_strerror(r));
+			return NULL;
+		}
+	}
+	return x;
+}
+
+void nat_ct_free(struct k8snet_proxy *p)
+{
+	struct nat_ctindex *x = p->ct_index;
+
+	if (!x)
+		return;
+	index_clear(x);
+	if (x->ev.nl)
+		mnl_socket_close(x->ev.nl);
+	if (x->op.nl)
+		mnl_socket_close(x->op.nl);
+	free(x);
+	p->ct_index = NULL;
+}
+
+/* The entries of a deletion, from the index (not for NodePorts). */
+static int index_find(struct nat_ctindex *x, const struct nat_ct_del *d, struct dump_state *st)
+{
+	const struct ct_bucket *b;
+	char key[160];
+	size_t i;
+
+	dest_key(key, sizeof(key), d->fam, d->f.proto, d->f.daddr, d->f.port);
+	b = nat_hmap_get(&x->by_dest, key);
+	for (i = 0; b && i < b->v.n; i++) {
+		const struct ct_rec *rec = b->v.v[i];
+
+		st->seen++;
+		if (rec->dead || rec->fam != d->fam || !entry_matches(d, &rec->e))
+			continue;
+		if (nat_grow((void **)&st->v, st->n, sizeof(*st->v)) < 0)
+			return -ENOMEM;
+		st->v[st->n++] = rec->e;
+	}
+	return 0;
+}
+
+/* One deletion: its entries from the index, or a filtered dump. */
+static int clean_one(struct k8snet_proxy *p, struct ct_sock *s, struct nat_ctindex *x,
+		     const struct nat_ct_del *d, size_t *deleted, size_t *seen)
+{
+	struct dump_state st = { .fam = d->fam, .want = d };
+	char what[128];
+	size_t i;
+	int r;
+
+	if (x && !d->f.nodeport) {
+		r = index_find(x, d, &st);
+	} else {
+		r = ct_dump(s, &st);
+		p->ct_filters++;
+	}
+	if (r >= 0 && st.err)
+		r = st.err;
+	if (r >= 0)
+		r = ct_delete(s, st.fam, st.v, st.n, deleted);
+	for (i = 0; x && r >= 0 && i < st.n; i++)
+		index_forget(x, st.fam, &st.v[i]);
+	*seen += st.seen;
+	describe(d, what, sizeof(what));
+	if (r < 0)
+		k8s_log(p->ctx, LOG_WARNING, "conntrack cleanup of %s: %s", what, k8snet_strerror(r));
+	else
+		k8s_log(p->ctx, LOG_DEBUG, "conntrack: %zu entries of %s", st.n, what);
+	free(st.v);
+	return r;
+}
+
+int nat_ct_cleanup(struct k8snet_proxy *p, const struct nat_ctwork *w, bool keep_index)
+{
+	struct nat_ctindex *x = NULL;
+	struct ct_sock own = { 0 }, *s;
 	size_t i, deleted = 0, seen = 0;
 	double t0 = now_ms();
 	int r = 0;
 
 	p->ct_deleted = 0;
 	p->ct_filters = 0;
+	if (keep_index || p->ct_index)
+		x = index_get(p);
 	if (!w->n)
 		return 0;
-	r = k8s_ctx_in_netns(p->ctx, open_ct, &s);
-	k8s_log(p->ctx, LOG_DEBUG, "conntrack: socket open %.2f ms", now_ms() - t0);
+	s = p->ct_index && p->ct_index->op.nl ? &p->ct_index->op : &own;
+	if (!s->nl)
+		r = k8s_ctx_in_netns(p->ctx, open_ct, s);
 	if (r < 0)
 		k8s_log(p->ctx, LOG_WARNING, "conntrack cleanup: %s", k8snet_strerror(r));
-	for (i = 0; i < w->n && r >= 0; i++) {
-		struct dump_state st = { .fam = w->v[i].fam, .want = &w->v[i] };
-		char what[128];
-
-		r = ct_dump(&s, &st);
-		k8s_log(p->ctx, LOG_DEBUG, "conntrack: dump done %.2f ms", now_ms() - t0);
-		if (r >= 0 && st.err)
-			r = st.err;
-		if (r >= 0)
-			r = ct_delete(&s, st.fam, st.v, st.n, &deleted);
-		seen += st.seen;
-		describe(&w->v[i], what, sizeof(what));
-		if (r < 0)
-			k8s_log(p->ctx, LOG_WARNING, "conntrack cleanup of %s: %s", what,
-				k8snet_strerror(r));
-		else
-			k8s_log(p->ctx, LOG_DEBUG, "conntrack: %zu entries of %s", st.n, what);
-		free(st.v);
-		p->ct_filters++;
-	}
-	if (s.nl)
-		mnl_socket_close(s.nl);
+	for (i = 0; i < w->n && r >= 0; i++)
+		r = clean_one(p, s, x, &w->v[i], &deleted, &seen);
+	if (own.nl)
+		mnl_socket_close(own.nl);
 	p->ct_deleted = deleted > UINT32_MAX ? UINT32_MAX : (uint32_t)deleted;
-	k8s_log(p->ctx, LOG_DEBUG, "conntrack cleanup: %zu filters, %zu entries sent, %zu deleted, "
-		"%.2f ms", w->n, seen, deleted, now_ms() - t0);
+	k8s_log(p->ctx, LOG_DEBUG, "conntrack cleanup: %zu deletions, %u filtered dumps, %zu "
+		"entries looked at, %zu deleted, %.2f ms", w->n, p->ct_filters, seen, deleted,
+		now_ms() - t0);
 	return r;
 }

@@ -159,6 +159,7 @@ struct k8snet_proxy {
 	struct hmap skipping;          /* "ns/name" -> entry whose fragments left something out */
 	bool synced;                   /* a sync was tried: the table name is fixed */
 	uint32_t ct_deleted, ct_filters;   /* conntrack cleanup of the last sync */
+	struct nat_ctindex *ct_index;  /* UDP/SCTP entries by destination (conntrack.c) */
 	struct ptrvec hc_changed;      /* "ns/name" whose health data the last sync changed */
 };
 
@@ -324,8 +325,10 @@ int nat_ctflow_cmp(const void *a, const void *b);
 /* What to delete when a family's fragment goes from old to new (either NULL). */
 int nat_ct_diff(int fam, const struct nat_frag *old, const struct nat_frag *new,
 		struct nat_ctwork *w);
-/* Delete the entries; sets p->ct_deleted and p->ct_filters. */
-int nat_ct_cleanup(struct k8snet_proxy *p, const struct nat_ctwork *w);
+/* Delete the entries; sets p->ct_deleted and p->ct_filters.  keep_index:
+ * UDP or SCTP services exist, keep (or start) the index of entries. */
+int nat_ct_cleanup(struct k8snet_proxy *p, const struct nat_ctwork *w, bool keep_index);
+void nat_ct_free(struct k8snet_proxy *p);
 void nat_ctwork_free(struct nat_ctwork *w);
 
 /* ---- render ---- */

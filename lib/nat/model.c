@@ -513,6 +513,7 @@ K8SNET_EXPORT struct k8snet_proxy *k8snet_proxy_free(struct k8snet_proxy *p)
 	nat_claims_free(p);
 	nat_skipped_clear(p);
 	nat_health_clear(p);
+	nat_ct_free(p);
 	nat_hmap_free(&p->skipping, NULL);
 	for (i = 0; i < ARRAY_SIZE(p->first_str); i++)
 		free(p->first_str[i]);

@@ -379,6 +379,7 @@ struct plan_out {
 	struct pending *pds;
 	size_t n, cap;
 	struct nat_ctwork ct;        /* conntrack entries to delete once committed */
+	bool udp;                    /* a planned fragment has UDP or SCTP destinations */
 };
 
 static int plan_entry(struct k8snet_proxy *p, struct nat_entry *e, bool fresh,
@@ -396,6 +397,8 @@ static int plan_entry(struct k8snet_proxy *p, struct nat_entry *e, bool fresh,
 		 * the kernel steered where. */
 		if (r >= 0)
 			r = nat_ct_diff(fam_of(fi), e->frag[fi], f, &out->ct);
+		if (f && f->nctflows)
+			out->udp = true;
 		if (r < 0) {
 			nat_frag_free(f);
 			return r;
@@ -631,12 +634,14 @@ static int collect_skipped(struct k8snet_proxy *p)
 /* After the commit, so that the next packet of a deleted entry meets the
  * new rules.  A failure is logged, not returned: the rules are in place,
  * and the entries time out on their own. */
-static void clean_conntrack(struct k8snet_proxy *p, const struct nat_ctwork *w)
+static void clean_conntrack(struct k8snet_proxy *p, const struct nat_ctwork *w, bool udp)
 {
 	p->ct_deleted = p->ct_filters = 0;
-	if (p->cfg.flags & K8SNET_PROXY_F_NO_CONNTRACK_CLEANUP)
+	if (p->cfg.flags & K8SNET_PROXY_F_NO_CONNTRACK_CLEANUP) {
+		nat_ct_free(p);    /* nobody reads its events now */
 		return;
-	if (nat_ct_cleanup(p, w) < 0)
+	}
+	if (nat_ct_cleanup(p, w, udp) < 0)
 		k8snet_ctx_clear_error(p->ctx);
 }
 
@@ -706,7 +711,7 @@ static int sync_once(struct k8snet_proxy *p, bool full, bool check, size_t *ret_
 		p->track.valid = true;
 		p->track.gen = nat_batch_commit_gen(b) ? nat_batch_commit_gen(b) : gen;
 		*ret_count = nat_batch_count(b);
-		clean_conntrack(p, &po.ct);
+		clean_conntrack(p, &po.ct, po.udp);
 	}
 	nat_ctwork_free(&po.ct);
 	delta_free(&delta);
