@@ -308,7 +308,8 @@ class Proxy(_lib.Handle):
 
     @property
     def conntrack_filters(self):
-        """Filtered conntrack dumps the last sync made."""
+        """Filtered conntrack dumps (table walks) the last sync made: 0 when
+        the proxy's index of entries had them all."""
         return _proxy_get_u32(self.handle, PROXY_CONNTRACK_FILTERS)
     del _u32
 
