@@ -349,6 +349,61 @@ START_TEST(test_topology)
 }
 END_TEST
 
+static struct nat_ctflow flow(uint8_t dst, bool nodeport, uint8_t proto, uint16_t port, uint8_t ep)
+{
+	struct nat_ctflow f = { .nodeport = nodeport, .proto = proto, .port = port,
+				.has_ep = ep != 0, .ep_port = ep ? 8080 : 0 };
+
+	if (!nodeport)
+		f.daddr[0] = 10, f.daddr[3] = dst;
+	if (ep)
+		f.ep[0] = 10, f.ep[3] = ep;
+	return f;
+}
+
+/* What conntrack cleanup deletes between two fragments: removed endpoints
+ * of destinations that keep others; whole destinations left without
+ * endpoints or gone; nothing for new ones or ones that had none. */
+START_TEST(test_conntrack_diff)
+{
+	struct nat_ctflow o[] = {
+		flow(1, false, IPPROTO_UDP, 53, 5), flow(1, false, IPPROTO_UDP, 53, 6),   /* loses .6 */
+		flow(2, false, IPPROTO_UDP, 53, 7),                                      /* loses all */
+		flow(3, false, IPPROTO_UDP, 53, 8),                                      /* goes away */
+		flow(4, false, IPPROTO_UDP, 53, 0),                                      /* had none */
+		flow(0, true, IPPROTO_UDP, 30053, 5), flow(0, true, IPPROTO_UDP, 30053, 6),
+	};
+	struct nat_ctflow n[] = {
+		flow(1, false, IPPROTO_UDP, 53, 5), flow(1, false, IPPROTO_UDP, 53, 9),
+		flow(2, false, IPPROTO_UDP, 53, 0),
+		flow(4, false, IPPROTO_UDP, 53, 9),
+		flow(5, false, IPPROTO_UDP, 53, 9),                                      /* new */
+		flow(0, true, IPPROTO_UDP, 30053, 5),
+	};
+	struct nat_frag fo = { .ctflows = o, .nctflows = ARRAY_SIZE(o) };
+	struct nat_frag fn = { .ctflows = n, .nctflows = ARRAY_SIZE(n) };
+	struct nat_ctwork w = { 0 };
+
+	qsort(o, ARRAY_SIZE(o), sizeof(*o), nat_ctflow_cmp);
+	qsort(n, ARRAY_SIZE(n), sizeof(*n), nat_ctflow_cmp);
+	ck_assert_int_eq(nat_ct_diff(AF_INET, &fo, &fn, &w), 0);
+	ck_assert_uint_eq(w.n, 4);
+	/* sorted: ClusterIP destinations first, then the NodePort */
+	ck_assert(!w.v[0].f.nodeport && w.v[0].f.daddr[3] == 1 && w.v[0].f.has_ep && w.v[0].f.ep[3] == 6);
+	ck_assert(w.v[1].f.daddr[3] == 2 && !w.v[1].f.has_ep);
+	ck_assert(w.v[2].f.daddr[3] == 3 && !w.v[2].f.has_ep);
+	ck_assert(w.v[3].f.nodeport && w.v[3].f.port == 30053 && w.v[3].f.ep[3] == 6);
+	nat_ctwork_free(&w);
+	/* A service deleted: all its destinations. */
+	ck_assert_int_eq(nat_ct_diff(AF_INET, &fo, NULL, &w), 0);
+	ck_assert_uint_eq(w.n, 4);
+	nat_ctwork_free(&w);
+	ck_assert_int_eq(nat_ct_diff(AF_INET, NULL, &fn, &w), 0);
+	ck_assert_uint_eq(w.n, 0);
+	nat_ctwork_free(&w);
+}
+END_TEST
+
 /* Service CIDRs: the rest of the range is dropped, after the reject of
  * known ClusterIPs on unused ports. */
 START_TEST(test_service_cidrs)
@@ -497,6 +552,7 @@ static Suite *nat_suite(void)
 	tcase_add_test(tc, test_lb_ip_mode_proxy);
 	tcase_add_test(tc, test_service_cidrs);
 	tcase_add_test(tc, test_topology);
+	tcase_add_test(tc, test_conntrack_diff);
 	tcase_add_test(tc, test_api_checks);
 	tcase_add_test(tc, test_slice_moves_and_removal);
 	tcase_add_test(tc, test_masquerade_all_range_cluster_ips);
