@@ -747,6 +747,8 @@ static struct nat_ctindex *index_get(struct k8snet_proxy *p)
 			k8snet_strerror(r));
 		/* This sync cannot trust it; the rebuild is for the next. */
 		index_build(p, x);
+		k8s_log(p->ctx, LOG_DEBUG, "conntrack: index of %zu entries rebuilt in %.2f ms",
+			x->n, now_ms() - t0);
 		return NULL;
 	}
 	if (!x->valid) {
