@@ -400,7 +400,7 @@ static int ct_delete(struct ct_sock *s, int fam, const struct ct_entry *v, size_
 		     size_t *ret_deleted)
 {
 	static const size_t per_send = 128;
-	char *buf = malloc(per_send * 256);
+	char *buf = calloc(per_send, 256);   /* the gaps between messages are sent too */
 	size_t i = 0, k, off;
 	int r = 0;
 
