@@ -147,19 +147,20 @@ class SyncTest(unittest.TestCase):
                 self.assertGreater(p.sync(full=True), 0)
                 self.assertEqual(p.sync(), 0)
 
-    def udp_service(self, proxy, endpoint):
+    def udp_service(self, proxy, endpoint, cluster_ip="10.96.0.53"):
         with nat.Service("dns") as s:
-            s.add_ip("10.96.0.53").add_port(53, "UDP")
+            s.add_ip(cluster_ip).add_port(53, "UDP")
             s.add_endpoint(endpoint, 5353)
             proxy.add_service(s)
 
-    def send_udp(self, sport):
+    def send_udp(self, sport, dst="10.96.0.53"):
         """A datagram from the namespace to the ClusterIP: DNATed out of a
         veth, it leaves a conntrack entry behind."""
+        fam, any_addr = ("AF_INET6", "::") if ":" in dst else ("AF_INET", "0.0.0.0")
         subprocess.run(["ip", "netns", "exec", self.ns, "python3", "-c",
-                        "import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); "
-                        "s.bind(('0.0.0.0', %d)); s.sendto(b'x', ('10.96.0.53', 53))" % sport],
-                       check=True)
+                        "import socket; s = socket.socket(socket.%s, socket.SOCK_DGRAM); "
+                        "s.bind(('%s', %d)); s.sendto(b'x', ('%s', 53))"
+                        % (fam, any_addr, sport, dst)], check=True)
 
     def test_conntrack_cleanup(self):
         run = lambda *a: subprocess.run(["ip", "-n", self.ns] + list(a), check=True)
@@ -184,6 +185,21 @@ class SyncTest(unittest.TestCase):
                     self.udp_service(p, "10.244.0.7")
                     p.sync()
                     self.assertEqual(p.conntrack_deleted, 0)
+            # IPv6 the same way; and a service removed: all entries to it.
+            run("addr", "add", "fd00:244::1/64", "dev", "d0", "nodad")
+            run("-6", "route", "add", "default", "dev", "d0")
+            with nat.Proxy(ctx) as p:
+                self.udp_service(p, "fd00:244::5", "fd00:96::53")
+                p.sync()
+                self.send_udp(40000, "fd00:96::53")
+                self.udp_service(p, "fd00:244::6", "fd00:96::53")
+                p.sync()
+                self.assertEqual((p.conntrack_deleted, p.conntrack_filters), (1, 0))
+                self.send_udp(40001, "fd00:96::53")
+                self.send_udp(40002, "fd00:96::53")
+                p.remove_service("default", "dns")
+                p.sync()
+                self.assertEqual(p.conntrack_deleted, 2)
 
     def test_health(self):
         lb = {"apiVersion": "v1", "kind": "List", "items": [
