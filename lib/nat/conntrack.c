@@ -471,7 +471,8 @@ static void describe(const struct nat_ct_del *d, char *buf, size_t len)
  * finds its entries there and deletes them by exact tuple, at a cost that
  * follows what it deletes.  Lost events (the socket overflowed) make the
  * index unknown: that sync falls back to filtered dumps, the next rebuilds
- * the index.  NodePort deletions (any address) use filtered dumps too. */
+ * the index.  A NodePort deletion (any local address) looks at every
+ * destination of the index with that port: memory, not the kernel's table. */
 
 struct ct_rec {
 	struct ct_entry e;
@@ -604,6 +605,7 @@ static void bucket_compact(struct ct_bucket *b)
 
 static void index_forget(struct nat_ctindex *x, int fam, const struct ct_entry *e)
 {
+	struct ct_bucket *b;
 	char key[160];
 	struct ct_rec *rec;
 
@@ -612,9 +614,17 @@ static void index_forget(struct nat_ctindex *x, int fam, const struct ct_entry *
 	if (!rec)
 		return;
 	rec->dead = true;
-	rec->bucket->dead++;
+	b = rec->bucket;
+	b->dead++;
 	x->n--;
-	bucket_compact(rec->bucket);
+	/* The last one: the destination goes (a node talks to many over time). */
+	if (b->dead == b->v.n) {
+		dest_key(key, sizeof(key), fam, rec->e.proto, rec->e.odst, rec->e.odport);
+		if (nat_hmap_del(&x->by_dest, key) == b)
+			bucket_free(b);
+		return;
+	}
+	bucket_compact(b);
 }
 
 struct index_fill {
@@ -779,15 +789,10 @@ void nat_ct_free(struct k8snet_proxy *p)
 	p->ct_index = NULL;
 }
 
-/* The entries of a deletion, from the index (not for NodePorts). */
-static int index_find(struct nat_ctindex *x, const struct nat_ct_del *d, struct dump_state *st)
+static int bucket_find(const struct ct_bucket *b, const struct nat_ct_del *d, struct dump_state *st)
 {
-	const struct ct_bucket *b;
-	char key[160];
 	size_t i;
 
-	dest_key(key, sizeof(key), d->fam, d->f.proto, d->f.daddr, d->f.port);
-	b = nat_hmap_get(&x->by_dest, key);
 	for (i = 0; b && i < b->v.n; i++) {
 		const struct ct_rec *rec = b->v.v[i];
 
@@ -801,6 +806,31 @@ static int index_find(struct nat_ctindex *x, const struct nat_ct_del *d, struct 
 	return 0;
 }
 
+/* The entries of a deletion, from the index.  A bucket's records share
+ * their destination: for a NodePort, the first one tells whether the
+ * bucket is to the port. */
+static int index_find(struct nat_ctindex *x, const struct nat_ct_del *d, struct dump_state *st)
+{
+	struct hmap_node *node;
+	char key[160];
+	size_t i;
+	int r = 0;
+
+	if (!d->f.nodeport) {
+		dest_key(key, sizeof(key), d->fam, d->f.proto, d->f.daddr, d->f.port);
+		return bucket_find(nat_hmap_get(&x->by_dest, key), d, st);
+	}
+	nat_hmap_for_each(&x->by_dest, i, node) {
+		const struct ct_bucket *b = node->val;
+		const struct ct_rec *first = b->v.n ? b->v.v[0] : NULL;
+
+		if (r >= 0 && first && first->fam == d->fam && first->e.proto == d->f.proto &&
+		    first->e.odport == d->f.port)
+			r = bucket_find(b, d, st);
+	}
+	return r;
+}
+
 /* One deletion: its entries from the index, or a filtered dump. */
 static int clean_one(struct k8snet_proxy *p, struct ct_sock *s, struct nat_ctindex *x,
 		     const struct nat_ct_del *d, size_t *deleted, size_t *seen)
@@ -810,7 +840,7 @@ static int clean_one(struct k8snet_proxy *p, struct ct_sock *s, struct nat_ctind
 	size_t i;
 	int r;
 
-	if (x && !d->f.nodeport) {
+	if (x) {
 		r = index_find(x, d, &st);
 	} else {
 		r = ct_dump(s, &st);

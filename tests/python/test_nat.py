@@ -147,20 +147,20 @@ class SyncTest(unittest.TestCase):
                 self.assertGreater(p.sync(full=True), 0)
                 self.assertEqual(p.sync(), 0)
 
-    def udp_service(self, proxy, endpoint, cluster_ip="10.96.0.53"):
-        with nat.Service("dns") as s:
-            s.add_ip(cluster_ip).add_port(53, "UDP")
+    def udp_service(self, proxy, endpoint, cluster_ip="10.96.0.53", node_port=0):
+        with nat.Service("dns", type=nat.TYPE_NODE_PORT if node_port else nat.TYPE_CLUSTER_IP) as s:
+            s.add_ip(cluster_ip).add_port(53, "UDP", node_port=node_port)
             s.add_endpoint(endpoint, 5353)
             proxy.add_service(s)
 
-    def send_udp(self, sport, dst="10.96.0.53"):
+    def send_udp(self, sport, dst="10.96.0.53", port=53):
         """A datagram from the namespace to the ClusterIP: DNATed out of a
         veth, it leaves a conntrack entry behind."""
         fam, any_addr = ("AF_INET6", "::") if ":" in dst else ("AF_INET", "0.0.0.0")
         subprocess.run(["ip", "netns", "exec", self.ns, "python3", "-c",
                         "import socket; s = socket.socket(socket.%s, socket.SOCK_DGRAM); "
-                        "s.bind(('%s', %d)); s.sendto(b'x', ('%s', 53))"
-                        % (fam, any_addr, sport, dst)], check=True)
+                        "s.bind(('%s', %d)); s.sendto(b'x', ('%s', %d))"
+                        % (fam, any_addr, sport, dst, port)], check=True)
 
     def test_conntrack_cleanup(self):
         run = lambda *a: subprocess.run(["ip", "-n", self.ns] + list(a), check=True)
@@ -200,6 +200,14 @@ class SyncTest(unittest.TestCase):
                 p.remove_service("default", "dns")
                 p.sync()
                 self.assertEqual(p.conntrack_deleted, 2)
+            # A NodePort reached on the node's own address.
+            with nat.Proxy(ctx, cluster_cidrs=["10.244.0.0/16"]) as p:
+                self.udp_service(p, "10.244.0.5", node_port=30053)
+                p.sync()
+                self.send_udp(40100, "10.244.0.1", 30053)
+                self.udp_service(p, "10.244.0.6", node_port=30053)
+                p.sync()
+                self.assertEqual((p.conntrack_deleted, p.conntrack_filters), (1, 0))
 
     def test_health(self):
         lb = {"apiVersion": "v1", "kind": "List", "items": [
