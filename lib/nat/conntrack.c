@@ -29,6 +29,8 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include <linux/filter.h>
+
 #include <libmnl/libmnl.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
@@ -660,6 +662,38 @@ static int index_event_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+/* Events of every TCP connection of the node would be read and dropped at
+ * each sync: a socket filter lets only UDP and SCTP ones through (and any
+ * message of another shape, which user space then ignores).  The offsets
+ * are those of the attribute CTA_TUPLE_ORIG > CTA_TUPLE_PROTO >
+ * CTA_PROTO_NUM, found by the kernel's netlink attribute helpers. */
+static void filter_events(int fd)
+{
+	enum { ACCEPT = 15 };
+	struct sock_filter code[] = {
+		/* 0 */ BPF_STMT(BPF_LD | BPF_IMM, NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct nfgenmsg))),
+		/* 1 */ BPF_STMT(BPF_LDX | BPF_IMM, CTA_TUPLE_ORIG),
+		/* 2 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_NLATTR),
+		/* 3 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, ACCEPT - 4, 0),
+		/* 4 */ BPF_STMT(BPF_LDX | BPF_IMM, CTA_TUPLE_PROTO),
+		/* 5 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_NLATTR_NEST),
+		/* 6 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, ACCEPT - 7, 0),
+		/* 7 */ BPF_STMT(BPF_LDX | BPF_IMM, CTA_PROTO_NUM),
+		/* 8 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_NLATTR_NEST),
+		/* 9 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, ACCEPT - 10, 0),
+		/* 10 */ BPF_STMT(BPF_MISC | BPF_TAX, 0),
+		/* 11 */ BPF_STMT(BPF_LD | BPF_B | BPF_IND, NLA_HDRLEN),
+		/* 12 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_UDP, ACCEPT - 13, 0),
+		/* 13 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_SCTP, ACCEPT - 14, 0),
+		/* 14 */ BPF_STMT(BPF_RET | BPF_K, 0),
+		/* 15 */ BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
+	};
+	struct sock_fprog prog = { ARRAY_SIZE(code), code };
+
+	/* Without it the events are only more numerous. */
+	setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog));
+}
+
 static int open_events(struct k8snet_ctx *ctx, void *userdata)
 {
 	struct ct_sock *s = userdata;
@@ -672,6 +706,7 @@ static int open_events(struct k8snet_ctx *ctx, void *userdata)
 	 * which the proxy has anyway). */
 	if (setsockopt(mnl_socket_get_fd(s->nl), SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
 		setsockopt(mnl_socket_get_fd(s->nl), SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	filter_events(mnl_socket_get_fd(s->nl));
 	if (mnl_socket_bind(s->nl, NF_NETLINK_CONNTRACK_NEW | NF_NETLINK_CONNTRACK_DESTROY,
 			    MNL_SOCKET_AUTOPID) < 0) {
 		r = -errno;
