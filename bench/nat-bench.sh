@@ -71,3 +71,9 @@ ip -n "$ns" route add 10.96.0.0/12 dev lo
 "$BIN" --netns "/run/netns/$ns" --services "$n" --endpoints 5 --changes 1 --connect 2000 \
 	| grep "connection setup"
 drop_ns "$ns"
+
+echo "== conntrack cleanup: one UDP endpoint replaced with 100,000 entries present"
+ns=$(fresh_ns "ct-$n")
+"$top_builddir/bench/bench-nat-conntrack" --netns "/run/netns/$ns" --services "$n" --endpoints 5 \
+	--entries 100000
+drop_ns "$ns"

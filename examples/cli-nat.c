@@ -62,15 +62,22 @@ static int configure(const struct cli_call *call, struct k8snet_ctx *ctx, struct
 		flags |= K8SNET_PROXY_F_MASQUERADE_ALL;
 	if (cli_flag(call, OPT_ROUND_ROBIN))
 		flags |= K8SNET_PROXY_F_ROUND_ROBIN;
+	if (cli_flag(call, OPT_NO_CONNTRACK_CLEANUP))
+		flags |= K8SNET_PROXY_F_NO_CONNTRACK_CLEANUP;
 	if (cli_str(call, OPT_NODE_NAME) &&
 	    k8snet_proxy_set_str(p, K8SNET_PROXY_NODE_NAME, cli_str(call, OPT_NODE_NAME)) < 0)
 		r = cli_report(ctx, -EINVAL, "--node-name");
+	if (!r && cli_str(call, OPT_NODE_ZONE) &&
+	    k8snet_proxy_set_str(p, K8SNET_PROXY_NODE_ZONE, cli_str(call, OPT_NODE_ZONE)) < 0)
+		r = cli_report(ctx, -EINVAL, "--node-zone");
 	if (!r)
 		r = add_list(call, ctx, p, OPT_NODE_IP, K8SNET_PROXY_NODE_IP);
 	if (!r)
 		r = add_list(call, ctx, p, OPT_CLUSTER_CIDR, K8SNET_PROXY_CLUSTER_CIDR);
 	if (!r)
 		r = add_list(call, ctx, p, OPT_NODEPORT_CIDR, K8SNET_PROXY_NODEPORT_ADDRESS);
+	if (!r)
+		r = add_list(call, ctx, p, OPT_SERVICE_CIDR, K8SNET_PROXY_SERVICE_CIDR);
 	if (!r && cli_str(call, OPT_TABLE) &&
 	    k8snet_proxy_set_str(p, K8SNET_PROXY_TABLE, cli_str(call, OPT_TABLE)) < 0)
 		r = cli_report(ctx, -EINVAL, "--table");
@@ -229,6 +236,58 @@ static int report_skipped(const struct k8snet_proxy *p, const char *text)
 	return text ? cli_print_text(text) : CLI_OK;
 }
 
+/* --health: one line per service whose health-check data changed. */
+static void print_health(const struct cli_call *call, const struct k8snet_proxy *p)
+{
+	const char *key, *slash;
+	uint32_t i, port, local;
+	char ns[256];
+
+	for (i = 0; cli_flag(call, OPT_HEALTH) && k8snet_proxy_get_health_changed(p, i, &key) == 0;
+	     i++) {
+		slash = strchr(key, '/');
+		snprintf(ns, sizeof(ns), "%.*s", slash ? (int)(slash - key) : 0, key);
+		if (slash && k8snet_proxy_get_health(p, ns, slash + 1, &port, &local) == 0)
+			printf("health %s: node port %u, %u local ready endpoints\n", key, port, local);
+		else
+			printf("health %s: none\n", key);
+	}
+}
+
+/* --follow: each line of standard input names a JSON file whose objects
+ * are added or replaced, then synced; one line of output per sync, so that
+ * a script can wait for it.  Ends at end of input or on the first error. */
+static int follow(const struct cli_call *call, struct k8snet_ctx *ctx, struct k8snet_proxy *p)
+{
+	char line[4096];
+	int r = CLI_OK;
+
+	while (!r && fgets(line, sizeof(line), stdin)) {
+		size_t len = strcspn(line, "\n");
+		char *json;
+		int n;
+
+		line[len] = '\0';
+		if (!len)
+			continue;
+		json = cli_read_file(line, &len);
+		if (!json)
+			return CLI_USAGE;
+		n = k8snet_proxy_load_json(p, json, len);
+		free(json);
+		if (n >= 0)
+			n = k8snet_proxy_sync(p);
+		if (n < 0)
+			return cli_report(ctx, n, line);
+		r = report_skipped(p, NULL);
+		print_health(call, p);
+		printf("synced %s: %d messages, %u conntrack entries deleted\n", line, n,
+		       k8snet_proxy_get_u32(p, K8SNET_PROXY_CONNTRACK_DELETED));
+		fflush(stdout);
+	}
+	return r;
+}
+
 static int proxy_run(const struct cli_call *call, bool sync)
 {
 	struct k8snet_ctx *ctx = NULL;
@@ -264,6 +323,13 @@ static int proxy_run(const struct cli_call *call, bool sync)
 			r = cli_report(ctx, r, call->cmd->path);
 		else
 			r = report_skipped(p, text);
+	}
+	if (!r && sync)
+		print_health(call, p);
+	if (!r && sync && cli_flag(call, OPT_FOLLOW)) {
+		printf("synced %s\n", file);
+		fflush(stdout);
+		r = follow(call, ctx, p);
 	}
 	k8snet_free(text);
 	free(json);

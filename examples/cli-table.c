@@ -160,10 +160,17 @@ const struct cli_option cli_options[OPT__COUNT] = {
 	[OPT_NODE_IP] = { .name = "node-ip", .arg = "IP",
 		.help = "an address of this node (one per family)",
 		.commands = PROXY ", dns resolv-conf, trace", .flags = CLI_OPT_REPEAT },
+	[OPT_NODE_ZONE] = { .name = "node-zone", .arg = "ZONE",
+		.help = "this node's zone (topology.kubernetes.io/zone), for topology-aware routing",
+		.commands = PROXY },
 	[OPT_CLUSTER_CIDR] = { .name = "cluster-cidr", .arg = "CIDR",
 		.help = "the cluster's pod range; Service traffic from outside it is "
 		  "masqueraded",
 		.commands = PROXY ", trace", .flags = CLI_OPT_REPEAT },
+	[OPT_SERVICE_CIDR] = { .name = "service-cidr", .arg = "CIDR",
+		.help = "the cluster's Service range (one per family); traffic to its addresses "
+		  "that no Service has is dropped",
+		.commands = PROXY, .flags = CLI_OPT_REPEAT },
 	[OPT_NODEPORT_CIDR] = { .name = "nodeport-cidr", .arg = "CIDR",
 		.help = "NodePorts answer only on this node's addresses in this range "
 		  "(default: the --node-ip addresses, else all)",
@@ -188,6 +195,17 @@ const struct cli_option cli_options[OPT__COUNT] = {
 		.help = "replace the tables whole (a one-shot sync does anyway: a new process "
 		  "knows nothing of the kernel)",
 		.commands = "proxy sync, policy sync" },
+	[OPT_NO_CONNTRACK_CLEANUP] = { .name = "no-conntrack-cleanup",
+		.help = "leave stale UDP/SCTP conntrack entries of removed endpoints alone",
+		.commands = "proxy sync" },
+	[OPT_FOLLOW] = { .name = "follow",
+		.help = "after the first sync, read more JSON file names from standard input, one "
+		  "a line, and sync each in the same proxy (which then knows what it programmed)",
+		.commands = "proxy sync" },
+	[OPT_HEALTH] = { .name = "health",
+		.help = "after each sync, print the health-check data (healthCheckNodePort, local "
+		  "ready endpoints) of the services whose figures changed",
+		.commands = "proxy sync" },
 
 	[OPT_MAPPINGS] = { .name = "mappings", .arg = "FILE",
 		.help = "more mappings, one per line (- for standard input)",

@@ -303,8 +303,6 @@ static int agent_start(struct agent *a)
 	a->node.cni_text = cni_path ? read_file(cni_path, NULL) : NULL;
 	free(cni_path);
 	stopgap_peers_load(a);
-	if (a->opt.n_service_cidrs)
-		log_info("--service-cidr: kept; the NAT layer does not take service CIDRs yet");
 	if ((r = api_new(&a->kcfg, &a->api)) < 0)
 		return r;
 	check_own_node(a);

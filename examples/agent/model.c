@@ -89,6 +89,12 @@ int model_new_proxy(struct agent *a, struct k8snet_proxy **ret)
 		r = k8snet_proxy_add_str(p, K8SNET_PROXY_CLUSTER_CIDR, a->opt.cluster_cidrs[i]);
 	for (i = 0; r >= 0 && i < a->node.n_addrs; i++)
 		r = k8snet_proxy_add_str(p, K8SNET_PROXY_NODE_IP, a->node.addrs[i]);
+	/* Unallocated addresses of the service CIDRs are dropped at the node. */
+	for (i = 0; r >= 0 && i < a->opt.n_service_cidrs; i++)
+		r = k8snet_proxy_add_str(p, K8SNET_PROXY_SERVICE_CIDR, a->opt.service_cidrs[i]);
+	/* Topology hints need the node's zone (its Node's label). */
+	if (r >= 0 && a->node.zone)
+		r = k8snet_proxy_set_str(p, K8SNET_PROXY_NODE_ZONE, a->node.zone);
 	if (r < 0) {
 		log_err("proxy: %s", k8snet_ctx_get_error(a->model.ctx));
 		p = k8snet_proxy_free(p);

@@ -158,11 +158,16 @@ static void self_update(struct agent *a, const cJSON *obj)
 		free_list(cidrs, nc);
 	}
 	if (!str_eq(zone, n->zone)) {
-		/* kube-proxy resyncs fully when the node's topology changes. */
+		/* kube-proxy resyncs fully when the node's topology changes;
+		 * the zone is a proxy setting, which replaces the tables. */
 		if (n->have_self)
 			a->model.proxy_full = true;
 		free(n->zone);
 		n->zone = xstrdup(zone);
+		if (a->model.proxy &&
+		    k8snet_proxy_set_str(a->model.proxy, K8SNET_PROXY_NODE_ZONE, zone ? zone : "") < 0)
+			a->model.proxy_rebuild = true;
+		a->model.proxy_dirty = true;
 	}
 	n->have_self = true;
 }

@@ -14,11 +14,10 @@
  *    --state-dir (a tmpfs: peer routes do not outlive a reboot either).
  *    Replaced by the link layer listing the routes, neighbours and FDB
  *    entries it tags with its own route protocol (issue 16's library part).
- *  - Service CIDRs (--service-cidr) and the node's zone are kept by the
- *    agent but not yet given to the library: the NAT layer takes them with
- *    issue 15 (dropping unallocated service addresses, topology hints).
- *  - UDP conntrack entries to removed endpoints are not flushed (the library
- *    has no conntrack call yet); they expire by themselves (30-120 s).
+ *  (Service CIDRs, the node's zone and stale UDP conntrack entries are the
+ *  NAT layer's now: model.c and node.c hand it the first two, and its sync
+ *  deletes the third.  Its health data, k8snet_proxy_get_health(), could
+ *  replace the first item; not done yet.)
  */
 #include <errno.h>
 #include <stdio.h>

@@ -40,7 +40,7 @@ struct k8snet_proxy;
 struct k8snet_service;
 
 /* Proxy attributes.  Strings: K8SNET_PROXY_NODE_NAME, K8SNET_PROXY_TABLE are
- * set (replaced); NODE_IP, CLUSTER_CIDR, NODEPORT_ADDRESS are lists and are
+ * set (replaced); NODE_IP, CLUSTER_CIDR, NODEPORT_ADDRESS, SERVICE_CIDR are lists and are
  * added to with k8snet_proxy_add_str().  Numbers: k8snet_proxy_set_u32(). */
 #define K8SNET_PROXY_NODE_NAME        0  /* str: spec.nodeName of local endpoints */
 #define K8SNET_PROXY_TABLE            1  /* str: table name, default "k8snet" */
@@ -51,9 +51,21 @@ struct k8snet_service;
 #define K8SNET_PROXY_NODEPORT_MIN     6  /* u32: default 30000 */
 #define K8SNET_PROXY_NODEPORT_MAX     7  /* u32: default 32767 */
 #define K8SNET_PROXY_FLAGS            8  /* u32: K8SNET_PROXY_F_* */
+/* Read only (k8snet_proxy_get_u32): the conntrack cleanup of the last sync. */
+#define K8SNET_PROXY_CONNTRACK_DELETED 9  /* u32: entries deleted */
+#define K8SNET_PROXY_CONNTRACK_FILTERS 10 /* u32: filtered dumps made */
+/* str list (CIDR, v4 and v6): the service CIDRs; traffic to an address in
+ * them that no service has is dropped at the node. */
+#define K8SNET_PROXY_SERVICE_CIDR     11
+/* str: this node's zone (its topology.kubernetes.io/zone label), for
+ * topology-aware routing (EndpointSlice hints, trafficDistribution). */
+#define K8SNET_PROXY_NODE_ZONE        12
 
 #define K8SNET_PROXY_F_MASQUERADE_ALL 0x1u  /* masquerade all service traffic */
 #define K8SNET_PROXY_F_ROUND_ROBIN    0x2u  /* numgen inc instead of numgen random */
+/* Leave stale UDP/SCTP conntrack entries alone after a sync (see
+ * k8snet_proxy_sync(3)); for tests and for nodes where another agent does it. */
+#define K8SNET_PROXY_F_NO_CONNTRACK_CLEANUP 0x4u
 
 /* Service attributes (k8snet_service_set_str / set_u32). */
 #define K8SNET_SERVICE_NAMESPACE        0  /* str, default "default" */
@@ -62,6 +74,15 @@ struct k8snet_service;
 #define K8SNET_SERVICE_FLAGS            3  /* u32: K8SNET_SERVICE_F_* */
 #define K8SNET_SERVICE_AFFINITY_TIMEOUT 4  /* u32 seconds, default 10800 */
 #define K8SNET_SERVICE_CREATION_TIMESTAMP 5 /* str: RFC 3339 UTC, decides conflicts */
+#define K8SNET_SERVICE_HEALTH_CHECK_NODE_PORT 6 /* u32: spec.healthCheckNodePort, 0 none */
+#define K8SNET_SERVICE_TRAFFIC_DISTRIBUTION 7 /* u32: K8SNET_TRAFFIC_DISTRIBUTION_* */
+
+/* spec.trafficDistribution.  Endpoints without hints of their own get the
+ * hints the EndpointSlice controller would give them: their zone (and for
+ * PREFER_SAME_NODE their node). */
+#define K8SNET_TRAFFIC_DISTRIBUTION_NONE            0u
+#define K8SNET_TRAFFIC_DISTRIBUTION_PREFER_SAME_ZONE 1u  /* also PreferClose */
+#define K8SNET_TRAFFIC_DISTRIBUTION_PREFER_SAME_NODE 2u
 
 #define K8SNET_SERVICE_TYPE_CLUSTER_IP    0u
 #define K8SNET_SERVICE_TYPE_NODE_PORT     1u
@@ -77,11 +98,20 @@ struct k8snet_service;
 #define K8SNET_SERVICE_IP_EXTERNAL     1u  /* spec.externalIPs */
 #define K8SNET_SERVICE_IP_LB_INGRESS   2u  /* status.loadBalancer.ingress[].ip */
 #define K8SNET_SERVICE_IP_SOURCE_RANGE 3u  /* spec.loadBalancerSourceRanges (CIDR) */
+/* status.loadBalancer.ingress[].ip with ipMode: Proxy.  The load balancer
+ * proxies such traffic itself: the address gets no rule at all, so traffic
+ * from the node to it leaves the node (no short-cut to the endpoints). */
+#define K8SNET_SERVICE_IP_LB_INGRESS_PROXY 4u
 
 /* Endpoint conditions for k8snet_service_add_endpoint(). */
 #define K8SNET_ENDPOINT_F_READY       0x1u
 #define K8SNET_ENDPOINT_F_SERVING     0x2u
 #define K8SNET_ENDPOINT_F_TERMINATING 0x4u
+
+/* Endpoint topology for k8snet_service_set_endpoint_str(). */
+#define K8SNET_ENDPOINT_ZONE      0u  /* endpoints[].zone (set) */
+#define K8SNET_ENDPOINT_HINT_ZONE 1u  /* endpoints[].hints.forZones[].name (added) */
+#define K8SNET_ENDPOINT_HINT_NODE 2u  /* endpoints[].hints.forNodes[].name (added) */
 
 K8SNET_EXPORT int k8snet_proxy_new(struct k8snet_ctx *ctx, struct k8snet_proxy **ret);
 K8SNET_EXPORT struct k8snet_proxy *k8snet_proxy_free(struct k8snet_proxy *proxy);
@@ -112,6 +142,20 @@ K8SNET_EXPORT int k8snet_proxy_sync_full(struct k8snet_proxy *proxy);
 K8SNET_EXPORT int k8snet_proxy_get_skipped_count(const struct k8snet_proxy *proxy);
 K8SNET_EXPORT int k8snet_proxy_get_skipped(const struct k8snet_proxy *proxy, uint32_t index,
 					   const char **ret_object, const char **ret_reason);
+/* Health-check data of a service with externalTrafficPolicy Local and a
+ * healthCheckNodePort, for a daemon that answers on that port (kube-proxy's
+ * pkg/proxy/healthcheck): the port and the number of ready endpoints on
+ * this node (K8SNET_PROXY_NODE_NAME), as of the last successful sync.
+ * -ENOENT: no such service, or it has no health check. */
+K8SNET_EXPORT int k8snet_proxy_get_health(const struct k8snet_proxy *proxy, const char *ns,
+					  const char *name, uint32_t *ret_node_port,
+					  uint32_t *ret_local_endpoints);
+/* The services whose health-check data changed in the last successful sync
+ * (appeared, changed or went away), as "ns/name"; strings valid until the
+ * next sync or free.  -ENOENT past the end. */
+K8SNET_EXPORT int k8snet_proxy_get_health_changed_count(const struct k8snet_proxy *proxy);
+K8SNET_EXPORT int k8snet_proxy_get_health_changed(const struct k8snet_proxy *proxy, uint32_t index,
+						  const char **ret_service);
 /* The ruleset as nft text (free with k8snet_free()). */
 K8SNET_EXPORT int k8snet_proxy_render(struct k8snet_proxy *proxy, char **ret_text);
 
@@ -129,6 +173,10 @@ K8SNET_EXPORT int k8snet_service_add_port(struct k8snet_service *svc, const char
 K8SNET_EXPORT int k8snet_service_add_endpoint(struct k8snet_service *svc, const char *addr,
 					      const char *port_name, uint32_t port,
 					      const char *node_name, uint32_t flags);
+/* Zone or topology hint (K8SNET_ENDPOINT_*) of every endpoint added so far
+ * with address addr.  -ENOENT: no such endpoint. */
+K8SNET_EXPORT int k8snet_service_set_endpoint_str(struct k8snet_service *svc, const char *addr,
+						  uint32_t attr, const char *value);
 
 #ifdef __cplusplus
 }

@@ -82,15 +82,22 @@ struct nat_ep {              /* one address serving one named port */
 	uint16_t port;
 	char *node;
 	uint32_t flags;
+	char *zone;              /* NULL: unknown */
+	char *hint_zones;        /* hints.forZones, comma-separated; NULL: none */
+	char *hint_nodes;        /* hints.forNodes, likewise */
 };
+void nat_ep_clear(struct nat_ep *e);
+/* Add item to a comma-separated list (*list may be NULL). */
+int nat_list_add(char **list, const char *item);
+bool nat_list_has(const char *list, const char *item);
 
 struct k8snet_service {
 	char *ns, *name;
 	char *created;             /* metadata.creationTimestamp as given */
 	int64_t created_s;         /* ... in seconds since the epoch, -1 when unset */
-	uint32_t type, flags, affinity_timeout;
-	struct nat_addr *ips[4];   /* by K8SNET_SERVICE_IP_* */
-	size_t nips[4];
+	uint32_t type, flags, affinity_timeout, hc_node_port, traffic_dist;
+	struct nat_addr *ips[5];   /* by K8SNET_SERVICE_IP_* */
+	size_t nips[5];
 	struct nat_port *ports;
 	size_t nports;
 	struct nat_ep *eps;        /* C API endpoints */
@@ -119,12 +126,14 @@ struct nat_entry {
 	struct nat_frag *frag[2];      /* programmed, [0] ip, [1] ip6 */
 	char **claims;                 /* claim keys (claims.c), sorted */
 	size_t nclaims;
+	bool hc;                       /* health-check data as of the last sync */
+	uint32_t hc_port, hc_local;
 };
 
 struct nat_config {
-	char *node_name, *table;
-	struct nat_addr *node_ips, *cluster_cidrs, *nodeport_addrs;
-	size_t n_node_ips, n_cluster_cidrs, n_nodeport_addrs;
+	char *node_name, *table, *node_zone;
+	struct nat_addr *node_ips, *cluster_cidrs, *nodeport_addrs, *service_cidrs;
+	size_t n_node_ips, n_cluster_cidrs, n_nodeport_addrs, n_service_cidrs;
 	uint32_t mark_bit, np_min, np_max, flags;
 };
 
@@ -137,7 +146,7 @@ struct nat_skip {
 struct k8snet_proxy {
 	struct k8snet_ctx *ctx;
 	struct nat_config cfg;
-	char *first_str[5];            /* k8snet_proxy_get_str() of list attributes */
+	char *first_str[12];           /* k8snet_proxy_get_str() of list attributes */
 	struct hmap entries;           /* "ns/name" -> nat_entry */
 	struct ptrvec dirty;           /* entries changed since the last sync */
 	struct hmap slice_owner;       /* "ns/slice" -> "ns/service" */
@@ -149,6 +158,9 @@ struct k8snet_proxy {
 	size_t nskipped;
 	struct hmap skipping;          /* "ns/name" -> entry whose fragments left something out */
 	bool synced;                   /* a sync was tried: the table name is fixed */
+	uint32_t ct_deleted, ct_filters;   /* conntrack cleanup of the last sync */
+	struct nat_ctindex *ct_index;  /* UDP/SCTP entries by destination (conntrack.c) */
+	struct ptrvec hc_changed;      /* "ns/name" whose health data the last sync changed */
 };
 
 bool nat_masq_outside(const struct nat_config *cfg, int fam);
@@ -159,6 +171,11 @@ struct nat_entry *nat_entry_get(struct k8snet_proxy *p, const char *ns, const ch
 int nat_set_slice(struct k8snet_proxy *p, const char *ns, const char *svc_name,
 		  struct nat_slice *sl);
 int nat_load_json(struct k8snet_proxy *p, const char *json, size_t len);
+
+/* Health-check data of the entries marked dirty, noting what changed
+ * (health.c); before the dirty list is cleared. */
+int nat_health_update(struct k8snet_proxy *p);
+void nat_health_clear(struct k8snet_proxy *p);
 
 /* ---- plan ---- */
 
@@ -220,6 +237,18 @@ struct nat_aset {              /* affinity set of one endpoint */
 	uint32_t timeout;
 };
 
+/* A UDP or SCTP destination and one endpoint behind it: what conntrack
+ * entries may lead where (conntrack.c).  Sorted in a fragment. */
+struct nat_ctflow {
+	uint8_t daddr[16];         /* zero for a NodePort */
+	bool nodeport;
+	uint8_t proto;
+	uint16_t port;             /* service port, or the NodePort */
+	bool has_ep;               /* false: the destination has no endpoint */
+	uint8_t ep[16];
+	uint16_t ep_port;
+};
+
 /* What one service contributes to one family's table. */
 struct nat_frag {
 	char *what;                /* "service default/web" for errors */
@@ -235,6 +264,8 @@ struct nat_frag {
 	size_t nhairpin;
 	char **skipped;            /* what was left out, and why (conflicts) */
 	size_t nskipped;
+	struct nat_ctflow *ctflows;  /* UDP/SCTP destinations and endpoints, sorted */
+	size_t nctflows;
 };
 
 int nat_plan_entry(struct k8snet_proxy *p, const struct nat_entry *e, int fam,
@@ -278,6 +309,27 @@ size_t nat_pick_rules(const struct k8snet_proxy *p, int fam, const char *name,
 /* Names of the fixed objects. */
 #define NAT_SET_NAME(s) (nat_set_names[s])
 extern const char *const nat_set_names[S_NSETS];
+
+/* ---- conntrack ---- */
+/* One deletion: entries to f's destination (and, when f.has_ep, whose reply
+ * comes from f's endpoint). */
+struct nat_ct_del {
+	int fam;
+	struct nat_ctflow f;
+};
+struct nat_ctwork {
+	struct nat_ct_del *v;
+	size_t n;
+};
+int nat_ctflow_cmp(const void *a, const void *b);
+/* What to delete when a family's fragment goes from old to new (either NULL). */
+int nat_ct_diff(int fam, const struct nat_frag *old, const struct nat_frag *new,
+		struct nat_ctwork *w);
+/* Delete the entries; sets p->ct_deleted and p->ct_filters.  keep_index:
+ * UDP or SCTP services exist, keep (or start) the index of entries. */
+int nat_ct_cleanup(struct k8snet_proxy *p, const struct nat_ctwork *w, bool keep_index);
+void nat_ct_free(struct k8snet_proxy *p);
+void nat_ctwork_free(struct nat_ctwork *w);
 
 /* ---- render ---- */
 int nat_render(struct k8snet_proxy *p, char **ret);

@@ -118,13 +118,21 @@ static int svc_port(struct k8snet_ctx *ctx, const k8s_jref *item, void *ud)
 	return k8snet_service_add_port(svc, name, proto, (uint32_t)port, (uint32_t)np) < 0 ? oom(ctx) : 0;
 }
 
+static int str_choice(struct k8snet_ctx *ctx, const k8s_jref *obj, const char *key,
+		      const char *const *choices, int *ret);
+
 static int lb_ingress(struct k8snet_ctx *ctx, const k8s_jref *item, void *ud)
 {
+	static const char *const modes[] = { "VIP", "Proxy", NULL };
 	struct ipctx ic = { ud, K8SNET_SERVICE_IP_LB_INGRESS };
 	k8s_jref ipref = k8s_jref_member(item, "ip");
 	const char *ip;
-	int r = k8s_json_get_str(ctx, item, "ip", K8S_OPTIONAL, &ip);
+	int mode = 0, r = str_choice(ctx, item, "ipMode", modes, &mode);
 
+	if (r >= 0)
+		r = k8s_json_get_str(ctx, item, "ip", K8S_OPTIONAL, &ip);
+	if (mode == 1)
+		ic.kind = K8SNET_SERVICE_IP_LB_INGRESS_PROXY;
 	/* Hostname-only ingresses are for DNS, not for us. */
 	return r <= 0 ? r : add_ip(ctx, &ipref, ip, &ic);
 }
@@ -146,6 +154,24 @@ static int str_choice(struct k8snet_ctx *ctx, const k8s_jref *obj, const char *k
 	return k8s_jerror(ctx, &ref, -EINVAL, "'%s': unknown value", s);
 }
 
+/* spec.trafficDistribution; values this library does not know are ignored,
+ * as kube-proxy does (the API adds new ones). */
+static int traffic_distribution(struct k8snet_ctx *ctx, const k8s_jref *spec,
+				struct k8snet_service *svc)
+{
+	const char *s;
+	int r = k8s_json_get_str(ctx, spec, "trafficDistribution", K8S_OPTIONAL, &s);
+
+	svc->traffic_dist = K8SNET_TRAFFIC_DISTRIBUTION_NONE;
+	if (r <= 0)
+		return r;
+	if (strcmp(s, "PreferSameZone") == 0 || strcmp(s, "PreferClose") == 0)
+		svc->traffic_dist = K8SNET_TRAFFIC_DISTRIBUTION_PREFER_SAME_ZONE;
+	else if (strcmp(s, "PreferSameNode") == 0)
+		svc->traffic_dist = K8SNET_TRAFFIC_DISTRIBUTION_PREFER_SAME_NODE;
+	return 0;
+}
+
 static int svc_spec(struct k8snet_ctx *ctx, const k8s_jref *spec, struct k8snet_service *svc)
 {
 	static const char *const types[] = { "ClusterIP", "NodePort", "LoadBalancer",
@@ -155,7 +181,7 @@ static int svc_spec(struct k8snet_ctx *ctx, const k8s_jref *spec, struct k8snet_
 	struct ipctx ic = { svc, K8SNET_SERVICE_IP_CLUSTER };
 	int r, t = 0, aff = 0, etp = 0, itp = 0;
 	k8s_jref ports, cfg, client, cip;
-	int64_t timeout = 10800;
+	int64_t timeout = 10800, hcnp = 0;
 	const char *one;
 
 	r = str_choice(ctx, spec, "type", types, &t);
@@ -194,6 +220,11 @@ static int svc_spec(struct k8snet_ctx *ctx, const k8s_jref *spec, struct k8snet_
 	ic.kind = K8SNET_SERVICE_IP_SOURCE_RANGE;
 	if (r >= 0)
 		r = for_each_str(ctx, spec, "loadBalancerSourceRanges", add_ip, &ic);
+	if (r >= 0)
+		r = k8s_json_get_int(ctx, spec, "healthCheckNodePort", K8S_OPTIONAL, 0, 65535, &hcnp);
+	if (r >= 0)
+		r = traffic_distribution(ctx, spec, svc);
+	svc->hc_node_port = (uint32_t)hcnp;
 	if (r >= 0)
 		r = k8s_json_get_array(ctx, spec, "ports", K8S_OPTIONAL, &ports);
 	if (r > 0)
@@ -263,7 +294,8 @@ struct slice_read {
 
 struct ep_read {
 	struct slice_read *sr;
-	const char *node;
+	const char *node, *zone;
+	char *hint_zones, *hint_nodes;
 	uint32_t flags;
 };
 
@@ -298,21 +330,73 @@ static int add_slice_ep(struct k8snet_ctx *ctx, const k8s_jref *ref, const char 
 					  er->sr->family == AF_INET ? "IPv4" : "IPv6");
 		e->port_name = strdup(name);
 		e->node = er->node ? strdup(er->node) : NULL;
+		e->zone = er->zone ? strdup(er->zone) : NULL;
+		e->hint_zones = er->hint_zones ? strdup(er->hint_zones) : NULL;
+		e->hint_nodes = er->hint_nodes ? strdup(er->hint_nodes) : NULL;
 		sl->neps++;
-		if (!e->port_name || (er->node && !e->node))
+		if (!e->port_name || (er->node && !e->node) || (er->zone && !e->zone) ||
+		    (er->hint_zones && !e->hint_zones) || (er->hint_nodes && !e->hint_nodes))
 			return oom(ctx);
 	}
 	return 0;
 }
 
+/* hints.forZones / forNodes: [{"name": ...}], into a comma-separated list. */
+static int hint_names(struct k8snet_ctx *ctx, const k8s_jref *hints, const char *key, char **ret)
+{
+	k8s_jref arr, it;
+	const char *name;
+	int r = k8s_json_get_array(ctx, hints, key, K8S_OPTIONAL, &arr), i, n;
+
+	if (r <= 0)
+		return r;
+	n = k8s_json_array_size(&arr);
+	for (i = 0; i < n && r >= 0; i++) {
+		it = k8s_jref_item(&arr, i);
+		r = k8s_json_get_str(ctx, &it, "name", K8S_REQUIRED, &name);
+		if (r >= 0 && (!*name || strchr(name, ',')))
+			r = k8s_jerror(ctx, &it, -EINVAL, "'%s': not a zone or node name", name);
+		if (r >= 0 && nat_list_add(ret, name) < 0)
+			r = oom(ctx);
+	}
+	return r;
+}
+
+static int slice_ep_topology(struct k8snet_ctx *ctx, const k8s_jref *item, struct ep_read *er)
+{
+	k8s_jref hints;
+	int r = k8s_json_get_str(ctx, item, "zone", K8S_OPTIONAL, &er->zone);
+
+	if (r >= 0)
+		r = k8s_json_get_object(ctx, item, "hints", K8S_OPTIONAL, &hints);
+	if (r > 0)
+		r = hint_names(ctx, &hints, "forZones", &er->hint_zones);
+	if (r >= 0)
+		r = hint_names(ctx, &hints, "forNodes", &er->hint_nodes);
+	return r;
+}
+
+static int slice_ep_read(struct k8snet_ctx *ctx, const k8s_jref *item, struct ep_read *er);
+
 static int slice_ep(struct k8snet_ctx *ctx, const k8s_jref *item, void *ud)
 {
-	struct ep_read er = { ud, NULL, 0 };
+	struct ep_read er = { .sr = ud };
+	int r = slice_ep_read(ctx, item, &er);
+
+	free(er.hint_zones);
+	free(er.hint_nodes);
+	return r;
+}
+
+static int slice_ep_read(struct k8snet_ctx *ctx, const k8s_jref *item, struct ep_read *er)
+{
 	bool ready = true, serving = true, terminating = false;
 	k8s_jref cond;
 	int r;
 
-	r = k8s_json_get_str(ctx, item, "nodeName", K8S_OPTIONAL, &er.node);
+	r = slice_ep_topology(ctx, item, er);
+	if (r >= 0)
+		r = k8s_json_get_str(ctx, item, "nodeName", K8S_OPTIONAL, &er->node);
 	if (r >= 0)
 		r = k8s_json_get_object(ctx, item, "conditions", K8S_OPTIONAL, &cond);
 	/* Absent ready means ready (the API's rule); serving defaults to ready. */
@@ -326,9 +410,9 @@ static int slice_ep(struct k8snet_ctx *ctx, const k8s_jref *item, void *ud)
 	}
 	if (r < 0)
 		return r;
-	er.flags = (ready ? K8SNET_ENDPOINT_F_READY : 0) | (serving ? K8SNET_ENDPOINT_F_SERVING : 0) |
-		   (terminating ? K8SNET_ENDPOINT_F_TERMINATING : 0);
-	return for_each_str(ctx, item, "addresses", add_slice_ep, &er);
+	er->flags = (ready ? K8SNET_ENDPOINT_F_READY : 0) | (serving ? K8SNET_ENDPOINT_F_SERVING : 0) |
+		    (terminating ? K8SNET_ENDPOINT_F_TERMINATING : 0);
+	return for_each_str(ctx, item, "addresses", add_slice_ep, er);
 }
 
 static int read_slice(struct k8snet_ctx *ctx, const k8s_jref *obj, const struct k8s_meta *meta,

@@ -8,7 +8,9 @@ lib_libk8snet_internal_la_SOURCES += \
 	lib/nat/claims.c \
 	lib/nat/render.c \
 	lib/nat/nft.c \
-	lib/nat/sync.c
+	lib/nat/sync.c \
+	lib/nat/conntrack.c \
+	lib/nat/health.c
 
 k8snetinclude_HEADERS += include/k8snet/nat.h
 
@@ -28,6 +30,9 @@ dist_man3_MANS += \
 	man/man3/k8snet_proxy_sync.3 \
 	man/man3/k8snet_proxy_sync_full.3 \
 	man/man3/k8snet_proxy_get_skipped.3 \
+	man/man3/k8snet_proxy_get_health.3 \
+	man/man3/k8snet_proxy_get_health_changed.3 \
+	man/man3/k8snet_proxy_get_health_changed_count.3 \
 	man/man3/k8snet_proxy_get_skipped_count.3 \
 	man/man3/k8snet_service_add_endpoint.3 \
 	man/man3/k8snet_service_add_ip.3 \
@@ -37,15 +42,23 @@ dist_man3_MANS += \
 	man/man3/k8snet_service_get_u32.3 \
 	man/man3/k8snet_service_new.3 \
 	man/man3/k8snet_service_set_str.3 \
-	man/man3/k8snet_service_set_u32.3
+	man/man3/k8snet_service_set_u32.3 \
+	man/man3/k8snet_service_set_endpoint_str.3
 
-TESTS += tests/netns/test-nat-traffic.sh
-EXTRA_DIST += tests/netns/test-nat-traffic.sh
+TESTS += tests/netns/test-nat-traffic.sh tests/netns/test-nat-conntrack.sh \
+	tests/netns/test-nat-service-cidr.sh tests/netns/test-nat-topology.sh
+EXTRA_DIST += tests/netns/test-nat-traffic.sh tests/netns/test-nat-conntrack.sh \
+	tests/netns/test-nat-service-cidr.sh tests/netns/test-nat-topology.sh
 
 noinst_PROGRAMS += bench/bench-nat
 bench_bench_nat_SOURCES = bench/bench-nat.c
 bench_bench_nat_LDADD = $(EXAMPLE_LDADD)
 BENCH_RUNNERS += bench/nat-bench.sh
+
+noinst_PROGRAMS += bench/bench-nat-conntrack
+bench_bench_nat_conntrack_SOURCES = bench/bench-nat-conntrack.c
+bench_bench_nat_conntrack_CFLAGS = $(AM_CFLAGS) $(LIBMNL_CFLAGS)
+bench_bench_nat_conntrack_LDADD = $(EXAMPLE_LDADD) $(LIBMNL_LIBS)
 EXTRA_DIST += bench/nat-bench.sh bench/nat_gen.py
 
 check_PROGRAMS += tests/unit/test-nat

@@ -38,10 +38,40 @@ K8SNET_EXPORT int k8snet_service_new(struct k8snet_service **ret)
 	return 0;
 }
 
-static void ep_clear(struct nat_ep *e)
+void nat_ep_clear(struct nat_ep *e)
 {
 	free(e->port_name);
 	free(e->node);
+	free(e->zone);
+	free(e->hint_zones);
+	free(e->hint_nodes);
+}
+
+int nat_list_add(char **list, const char *item)
+{
+	char *n;
+
+	if (nat_list_has(*list, item))
+		return 0;
+	if (asprintf(&n, "%s%s%s", *list ? *list : "", *list ? "," : "", item) < 0)
+		return -ENOMEM;
+	free(*list);
+	*list = n;
+	return 0;
+}
+
+bool nat_list_has(const char *list, const char *item)
+{
+	size_t len = strlen(item);
+
+	while (list && *list) {
+		if (strncmp(list, item, len) == 0 && (list[len] == ',' || list[len] == '\0'))
+			return true;
+		list = strchr(list, ',');
+		if (list)
+			list++;
+	}
+	return false;
 }
 
 void nat_service_free(void *p)
@@ -60,7 +90,7 @@ void nat_service_free(void *p)
 		free(svc->ports[i].name);
 	free(svc->ports);
 	for (i = 0; i < svc->neps; i++)
-		ep_clear(&svc->eps[i]);
+		nat_ep_clear(&svc->eps[i]);
 	free(svc->eps);
 	free(svc);
 }
@@ -178,6 +208,16 @@ K8SNET_EXPORT int k8snet_service_set_u32(struct k8snet_service *svc, uint32_t at
 			return -EINVAL;
 		svc->affinity_timeout = value;
 		return 0;
+	case K8SNET_SERVICE_HEALTH_CHECK_NODE_PORT:
+		if (value > 65535)
+			return -EINVAL;
+		svc->hc_node_port = value;
+		return 0;
+	case K8SNET_SERVICE_TRAFFIC_DISTRIBUTION:
+		if (value > K8SNET_TRAFFIC_DISTRIBUTION_PREFER_SAME_NODE)
+			return -EINVAL;
+		svc->traffic_dist = value;
+		return 0;
 	default:
 		return -EINVAL;
 	}
@@ -194,6 +234,10 @@ K8SNET_EXPORT uint32_t k8snet_service_get_u32(const struct k8snet_service *svc, 
 		return svc->flags;
 	case K8SNET_SERVICE_AFFINITY_TIMEOUT:
 		return svc->affinity_timeout;
+	case K8SNET_SERVICE_HEALTH_CHECK_NODE_PORT:
+		return svc->hc_node_port;
+	case K8SNET_SERVICE_TRAFFIC_DISTRIBUTION:
+		return svc->traffic_dist;
 	default:
 		return 0;
 	}
@@ -219,7 +263,7 @@ K8SNET_EXPORT int k8snet_service_add_ip(struct k8snet_service *svc, uint32_t kin
 	struct nat_addr a;
 	int r;
 
-	if (!svc || !addr || kind > K8SNET_SERVICE_IP_SOURCE_RANGE)
+	if (!svc || !addr || kind > K8SNET_SERVICE_IP_LB_INGRESS_PROXY)
 		return -EINVAL;
 	r = kind == K8SNET_SERVICE_IP_SOURCE_RANGE ? nat_parse_cidr(addr, &a) : nat_parse_addr(addr, &a);
 	if (r < 0)
@@ -229,6 +273,34 @@ K8SNET_EXPORT int k8snet_service_add_ip(struct k8snet_service *svc, uint32_t kin
 		return r;
 	svc->ips[kind][svc->nips[kind]++] = a;
 	return 0;
+}
+
+K8SNET_EXPORT int k8snet_service_set_endpoint_str(struct k8snet_service *svc, const char *addr,
+						  uint32_t attr, const char *value)
+{
+	struct nat_addr a;
+	size_t i, n = 0;
+	int r = 0;
+
+	if (!svc || !addr || !value || !*value || strchr(value, ',') ||
+	    attr > K8SNET_ENDPOINT_HINT_NODE || nat_parse_addr(addr, &a) < 0)
+		return -EINVAL;
+	for (i = 0; i < svc->neps && r >= 0; i++) {
+		struct nat_ep *e = &svc->eps[i];
+
+		if (e->addr.family != a.family || memcmp(e->addr.a, a.a, 16) != 0)
+			continue;
+		n++;
+		if (attr == K8SNET_ENDPOINT_ZONE) {
+			free(e->zone);
+			e->zone = strdup(value);
+			r = e->zone ? 0 : -ENOMEM;
+		} else {
+			r = nat_list_add(attr == K8SNET_ENDPOINT_HINT_ZONE ? &e->hint_zones :
+					 &e->hint_nodes, value);
+		}
+	}
+	return r < 0 ? r : n ? 0 : -ENOENT;
 }
 
 static bool valid_proto(uint32_t p)
@@ -266,7 +338,7 @@ static int ep_fill(struct nat_ep *e, const char *addr, const char *port_name, ui
 	e->port_name = strdup(port_name ? port_name : "");
 	e->node = node ? strdup(node) : NULL;
 	if (!e->port_name || (node && !e->node)) {
-		ep_clear(e);
+		nat_ep_clear(e);
 		return -ENOMEM;
 	}
 	return 0;
@@ -292,6 +364,25 @@ K8SNET_EXPORT int k8snet_service_add_endpoint(struct k8snet_service *svc, const 
 	return 0;
 }
 
+static int dup_opt(char **dst, const char *src)
+{
+	*dst = src ? strdup(src) : NULL;
+	return src && !*dst ? -ENOMEM : 0;
+}
+
+static int ep_copy_topology(struct nat_ep *d, const struct nat_ep *s)
+{
+	int r = dup_opt(&d->zone, s->zone);
+
+	if (r >= 0)
+		r = dup_opt(&d->hint_zones, s->hint_zones);
+	if (r >= 0)
+		r = dup_opt(&d->hint_nodes, s->hint_nodes);
+	if (r < 0)
+		nat_ep_clear(d);
+	return r;
+}
+
 int nat_service_copy(const struct k8snet_service *src, struct k8snet_service **ret)
 {
 	struct k8snet_service *d;
@@ -304,6 +395,8 @@ int nat_service_copy(const struct k8snet_service *src, struct k8snet_service **r
 	d->type = src->type;
 	d->flags = src->flags;
 	d->affinity_timeout = src->affinity_timeout;
+	d->hc_node_port = src->hc_node_port;
+	d->traffic_dist = src->traffic_dist;
 	r = strset(&d->ns, src->ns);
 	if (r >= 0 && src->name)
 		r = strset(&d->name, src->name);
@@ -329,6 +422,8 @@ int nat_service_copy(const struct k8snet_service *src, struct k8snet_service **r
 			nat_addr_str(&e->addr, buf, sizeof(buf));
 			r = ep_fill(&d->eps[d->neps], buf, e->port_name, e->port, e->node, e->flags);
 			if (r >= 0)
+				r = ep_copy_topology(&d->eps[d->neps], e);
+			if (r >= 0)
 				d->eps[d->neps++].proto = e->proto;
 		}
 	}
@@ -348,7 +443,7 @@ void nat_slice_free(void *p)
 	if (!sl)
 		return;
 	for (i = 0; i < sl->neps; i++)
-		ep_clear(&sl->eps[i]);
+		nat_ep_clear(&sl->eps[i]);
 	free(sl->eps);
 	free(sl->name);
 	free(sl);
@@ -408,14 +503,18 @@ K8SNET_EXPORT struct k8snet_proxy *k8snet_proxy_free(struct k8snet_proxy *p)
 	nat_hmap_free(&p->hairpin[0], NULL);
 	nat_hmap_free(&p->hairpin[1], NULL);
 	free(p->cfg.node_name);
+	free(p->cfg.node_zone);
 	free(p->cfg.table);
 	free(p->cfg.node_ips);
 	free(p->cfg.cluster_cidrs);
 	free(p->cfg.nodeport_addrs);
+	free(p->cfg.service_cidrs);
 	nat_hmap_free(&p->picks[0], NULL);
 	nat_hmap_free(&p->picks[1], NULL);
 	nat_claims_free(p);
 	nat_skipped_clear(p);
+	nat_health_clear(p);
+	nat_ct_free(p);
 	nat_hmap_free(&p->skipping, NULL);
 	for (i = 0; i < ARRAY_SIZE(p->first_str); i++)
 		free(p->first_str[i]);
@@ -458,6 +557,9 @@ K8SNET_EXPORT int k8snet_proxy_set_str(struct k8snet_proxy *p, uint32_t attr, co
 	case K8SNET_PROXY_NODE_NAME:
 		config_changed(p);
 		return strset(&p->cfg.node_name, value);
+	case K8SNET_PROXY_NODE_ZONE:
+		config_changed(p);
+		return strset(&p->cfg.node_zone, value);
 	case K8SNET_PROXY_TABLE:
 		if (!valid_table_name(value))
 			return k8s_error(p->ctx, -EINVAL, "table name '%s': must be letters, "
@@ -513,6 +615,7 @@ K8SNET_EXPORT int k8snet_proxy_add_str(struct k8snet_proxy *p, uint32_t attr, co
 		return add_addr(&p->cfg.node_ips, &p->cfg.n_node_ips, &a);
 	case K8SNET_PROXY_CLUSTER_CIDR:
 	case K8SNET_PROXY_NODEPORT_ADDRESS:
+	case K8SNET_PROXY_SERVICE_CIDR:
 		if (nat_parse_cidr(value, &a) < 0)
 			return k8s_error(p->ctx, -EINVAL, "'%s': not a CIDR", value);
 		r = keep_first(p, attr, &a, true);
@@ -521,9 +624,12 @@ K8SNET_EXPORT int k8snet_proxy_add_str(struct k8snet_proxy *p, uint32_t attr, co
 		config_changed(p);
 		if (attr == K8SNET_PROXY_CLUSTER_CIDR)
 			return add_addr(&p->cfg.cluster_cidrs, &p->cfg.n_cluster_cidrs, &a);
+		if (attr == K8SNET_PROXY_SERVICE_CIDR)
+			return add_addr(&p->cfg.service_cidrs, &p->cfg.n_service_cidrs, &a);
 		return add_addr(&p->cfg.nodeport_addrs, &p->cfg.n_nodeport_addrs, &a);
 	case K8SNET_PROXY_NODE_NAME:
 	case K8SNET_PROXY_TABLE:
+	case K8SNET_PROXY_NODE_ZONE:
 		return k8snet_proxy_set_str(p, attr, value);
 	default:
 		return k8s_error(p->ctx, -EINVAL, "unknown list attribute %u", attr);
@@ -547,8 +653,14 @@ K8SNET_EXPORT int k8snet_proxy_set_u32(struct k8snet_proxy *p, uint32_t attr, ui
 		*(attr == K8SNET_PROXY_NODEPORT_MIN ? &p->cfg.np_min : &p->cfg.np_max) = value;
 		break;
 	case K8SNET_PROXY_FLAGS:
-		if (value & ~(K8SNET_PROXY_F_MASQUERADE_ALL | K8SNET_PROXY_F_ROUND_ROBIN))
+		if (value & ~(K8SNET_PROXY_F_MASQUERADE_ALL | K8SNET_PROXY_F_ROUND_ROBIN |
+			      K8SNET_PROXY_F_NO_CONNTRACK_CLEANUP))
 			return k8s_error(p->ctx, -EINVAL, "unknown proxy flags 0x%x", value);
+		/* Conntrack cleanup is no part of the ruleset. */
+		if (!((value ^ p->cfg.flags) & ~K8SNET_PROXY_F_NO_CONNTRACK_CLEANUP)) {
+			p->cfg.flags = value;
+			return 0;
+		}
 		p->cfg.flags = value;
 		break;
 	default:
@@ -565,11 +677,14 @@ K8SNET_EXPORT const char *k8snet_proxy_get_str(const struct k8snet_proxy *p, uin
 	switch (attr) {
 	case K8SNET_PROXY_NODE_NAME:
 		return p->cfg.node_name;
+	case K8SNET_PROXY_NODE_ZONE:
+		return p->cfg.node_zone;
 	case K8SNET_PROXY_TABLE:
 		return p->cfg.table;
 	case K8SNET_PROXY_NODE_IP:
 	case K8SNET_PROXY_CLUSTER_CIDR:
 	case K8SNET_PROXY_NODEPORT_ADDRESS:
+	case K8SNET_PROXY_SERVICE_CIDR:
 		return p->first_str[attr];
 	}
 	return NULL;
@@ -588,6 +703,10 @@ K8SNET_EXPORT uint32_t k8snet_proxy_get_u32(const struct k8snet_proxy *p, uint32
 		return p->cfg.np_max;
 	case K8SNET_PROXY_FLAGS:
 		return p->cfg.flags;
+	case K8SNET_PROXY_CONNTRACK_DELETED:
+		return p->ct_deleted;
+	case K8SNET_PROXY_CONNTRACK_FILTERS:
+		return p->ct_filters;
 	default:
 		return 0;
 	}

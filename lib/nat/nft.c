@@ -427,6 +427,17 @@ static void base_services(struct nat_batch *b, int fam)
 	nft_e_lookup(r, "cluster-ips", 0, NFT_REG_1, -1, 0);
 	nft_e_verdict(r, NFT_GOTO, "no-endpoints");
 	nft_batch_rule(b->nb, r);
+	/* Any other address of the service CIDRs belongs to no service:
+	 * dropped here rather than sent off the node (kube-proxy does this). */
+	for (i = 0; i < cfg->n_service_cidrs; i++) {
+		if (cfg->service_cidrs[i].family != fam)
+			continue;
+		r = rule_new(b, fam, "services");
+		nft_e_cidr(r, nfproto(fam), false, cfg->service_cidrs[i].a,
+			   cfg->service_cidrs[i].plen, NFT_CMP_EQ);
+		nft_e_verdict(r, NF_DROP, NULL);
+		nft_batch_rule(b->nb, r);
+	}
 }
 
 static void base_postrouting(struct nat_batch *b, int fam)

@@ -107,6 +107,7 @@ void nat_frag_free(struct nat_frag *f)
 	for (i = 0; i < f->nskipped; i++)
 		free(f->skipped[i]);
 	free(f->skipped);
+	free(f->ctflows);
 	free(f->what);
 	free(f);
 }
@@ -357,9 +358,79 @@ static void collect_eps(struct builder *b, const struct nat_entry *e, const stru
 	all->n = j;
 }
 
-/* Ready endpoints; when there are none, serving terminating ones. */
+/* ---------------- topology (kube-proxy's pkg/proxy/topology.go) ----------------
+ * EndpointSlice hints say which zones (forZones) or nodes (forNodes) an
+ * endpoint is for.  They count only when every ready endpoint has them and
+ * one is for this zone or node; otherwise all endpoints are used. */
+
+enum topo { TOPO_NONE, TOPO_ZONE, TOPO_NODE };
+
+struct topology {
+	enum topo mode;
+	const char *zone, *node;
+	const struct k8snet_service *svc;
+};
+
+/* An endpoint's own hints; without any, those the EndpointSlice controller
+ * gives for the service's trafficDistribution. */
+static const char *hint_zones(const struct k8snet_service *svc, const struct nat_ep *e)
+{
+	if (e->hint_zones || e->hint_nodes)
+		return e->hint_zones;
+	return svc->traffic_dist ? e->zone : NULL;
+}
+
+static const char *hint_nodes(const struct k8snet_service *svc, const struct nat_ep *e)
+{
+	if (e->hint_zones || e->hint_nodes)
+		return e->hint_nodes;
+	return svc->traffic_dist == K8SNET_TRAFFIC_DISTRIBUTION_PREFER_SAME_NODE ? e->node : NULL;
+}
+
+static struct topology topology_of(const struct k8snet_proxy *p, const struct k8snet_service *svc,
+				   const struct eplist *all)
+{
+	struct topology t = { TOPO_NONE, p->cfg.node_zone, p->cfg.node_name, svc };
+	bool all_zone = true, all_node = true, for_zone = false, for_node = false;
+	size_t i;
+
+	for (i = 0; i < all->n; i++) {
+		const char *hz = hint_zones(svc, all->v[i]), *hn = hint_nodes(svc, all->v[i]);
+
+		if (!(all->v[i]->flags & K8SNET_ENDPOINT_F_READY))
+			continue;
+		if (!hz)
+			all_zone = false;
+		else if (t.zone && nat_list_has(hz, t.zone))
+			for_zone = true;
+		if (!hn)
+			all_node = false;
+		else if (t.node && nat_list_has(hn, t.node))
+			for_node = true;
+	}
+	if (all_node && for_node)
+		t.mode = TOPO_NODE;
+	else if (all_zone && for_zone)
+		t.mode = TOPO_ZONE;
+	return t;
+}
+
+static bool topology_allows(const struct topology *t, const struct nat_ep *e)
+{
+	switch (t->mode) {
+	case TOPO_ZONE:
+		return nat_list_has(hint_zones(t->svc, e), t->zone);
+	case TOPO_NODE:
+		return nat_list_has(hint_nodes(t->svc, e), t->node);
+	default:
+		return true;
+	}
+}
+
+/* Ready endpoints; when there are none, serving terminating ones.  Local
+ * ones (node) ignore topology; cluster ones (topo) follow it. */
 static void usable_eps(struct builder *b, const struct eplist *all, const char *node,
-		       struct eplist *ret)
+		       const struct topology *topo, struct eplist *ret)
 {
 	int pass;
 	size_t i;
@@ -370,6 +441,8 @@ static void usable_eps(struct builder *b, const struct eplist *all, const char *
 			uint32_t f = e->flags;
 
 			if (node && (!e->node || strcmp(e->node, node) != 0))
+				continue;
+			if (topo && !topology_allows(topo, e))
 				continue;
 			if (pass == 0 ? (f & K8SNET_ENDPOINT_F_READY) :
 			    (f & K8SNET_ENDPOINT_F_SERVING) && (f & K8SNET_ENDPOINT_F_TERMINATING))
@@ -768,6 +841,49 @@ static char *internal_target(struct builder *b, struct sp_plan *s)
 	return strdup(s->svc_chain);
 }
 
+static void add_ctflow(struct builder *b, const struct nat_dest *d, uint8_t proto,
+		       const struct nat_ep *ep)
+{
+	struct nat_ctflow *f;
+
+	if (nat_grow((void **)&b->f->ctflows, b->f->nctflows, sizeof(*f)) < 0) {
+		fail(b, -ENOMEM);
+		return;
+	}
+	f = &b->f->ctflows[b->f->nctflows++];
+	*f = (struct nat_ctflow){ .nodeport = !d->addr, .proto = proto, .port = d->port };
+	if (d->addr)
+		memcpy(f->daddr, d->addr->a, addr_len(b->fam));
+	if (ep) {
+		f->has_ep = true;
+		memcpy(f->ep, ep->addr.a, addr_len(b->fam));
+		f->ep_port = ep->port;
+	}
+}
+
+/* UDP and SCTP destinations and the endpoints behind each, as programmed:
+ * what conntrack cleanup compares between syncs. */
+static void record_ctflows(struct builder *b, const struct sp_plan *s, const struct nat_dest *dests,
+			   size_t n)
+{
+	uint32_t local_flag;
+	size_t i, k;
+
+	if (s->sp->proto != IPPROTO_UDP && s->sp->proto != IPPROTO_SCTP)
+		return;
+	for (i = 0; i < n; i++) {
+		const struct eplist *eps;
+
+		local_flag = dests[i].kind == K8SNET_SERVICE_IP_CLUSTER ? K8SNET_SERVICE_F_ITP_LOCAL :
+			     K8SNET_SERVICE_F_ETP_LOCAL;
+		eps = !s->cluster.n ? &s->cluster : (s->svc->flags & local_flag) ? &s->local : &s->cluster;
+		for (k = 0; k < eps->n; k++)
+			add_ctflow(b, &dests[i], s->sp->proto, eps->v[k]);
+		if (!eps->n)
+			add_ctflow(b, &dests[i], s->sp->proto, NULL);
+	}
+}
+
 static void plan_port(struct builder *b, const struct nat_entry *e, const struct nat_port *sp)
 {
 	const struct k8snet_service *svc = e->svc;
@@ -778,6 +894,7 @@ static void plan_port(struct builder *b, const struct nat_entry *e, const struct
 	size_t ncips = 0, neips = 0, ndests = 0, i;
 	char *np_chain = NULL, *internal = NULL;
 	bool local = svc->flags & K8SNET_SERVICE_F_ETP_LOCAL;
+	struct topology topo;
 
 	s.base = xasprintf(b, "%s/%s/%s/%u", svc->ns, svc->name, proto_name(sp->proto), sp->port);
 	if (!s.base || !dests) {
@@ -796,11 +913,13 @@ static void plan_port(struct builder *b, const struct nat_entry *e, const struct
 	if (has_kind(dests, ndests, NAT_DEST_NODEPORT))
 		np_chain = xasprintf(b, "np-%s", s.base);
 	collect_eps(b, e, sp, &all);
-	usable_eps(b, &all, NULL, &s.cluster);
+	topo = topology_of(b->p, svc, &all);
+	usable_eps(b, &all, NULL, &topo, &s.cluster);
 	if (b->p->cfg.node_name)
-		usable_eps(b, &all, b->p->cfg.node_name, &s.local);
+		usable_eps(b, &all, b->p->cfg.node_name, NULL, &s.local);
 	for (i = 0; i < s.cluster.n; i++)
 		add_hairpin(b, &s.cluster.v[i]->addr);
+	record_ctflows(b, &s, dests, ndests);
 	if (b->err || !s.svc_chain)
 		goto out;
 	if (!s.cluster.n) {
@@ -899,6 +1018,8 @@ int nat_plan_entry(struct k8snet_proxy *p, const struct nat_entry *e, int fam,
 	for (i = 0; i < e->svc->nports && !b.err; i++)
 		plan_port(&b, e, &e->svc->ports[i]);
 	plan_cluster_ips(&b);
+	if (b.f->nctflows)
+		qsort(b.f->ctflows, b.f->nctflows, sizeof(*b.f->ctflows), nat_ctflow_cmp);
 	for (i = 0; i < b.nused; i++)
 		free(b.used[i]);
 	free(b.used);

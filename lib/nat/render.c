@@ -309,6 +309,13 @@ static void render_base_chains(struct k8snet_proxy *p, int fam, struct sbuf *b)
 		nat_sbuf_printf(b, " meta l4proto . th dport vmap @service-nodeports\n");
 	}
 	nat_sbuf_printf(b, "\t\t%s daddr @cluster-ips goto no-endpoints\n", f);
+	for (i = 0; i < cfg->n_service_cidrs; i++) {
+		if (cfg->service_cidrs[i].family != fam)
+			continue;
+		nat_sbuf_printf(b, "\t\t%s daddr ", f);
+		addr_text(&cfg->service_cidrs[i], b, true);
+		nat_sbuf_printf(b, " drop\n");
+	}
 	nat_sbuf_printf(b, "\t}\n\n\tchain masq-outside {\n");
 	for (i = 0; !(cfg->flags & K8SNET_PROXY_F_MASQUERADE_ALL) && i < cfg->n_cluster_cidrs; i++) {
 		if (cfg->cluster_cidrs[i].family != fam)

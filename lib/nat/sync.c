@@ -375,17 +375,34 @@ static int push_pending(struct pending **pds, size_t *np, size_t *cap, struct pe
 	return 0;
 }
 
+struct plan_out {
+	struct pending *pds;
+	size_t n, cap;
+	struct nat_ctwork ct;        /* conntrack entries to delete once committed */
+	bool udp;                    /* a planned fragment has UDP or SCTP destinations */
+};
+
 static int plan_entry(struct k8snet_proxy *p, struct nat_entry *e, bool fresh,
-		      struct pending **pds, size_t *np, size_t *cap)
+		      struct plan_out *out)
 {
+	struct pending **pds = &out->pds;
+	size_t *np = &out->n, *cap = &out->cap;
 	int fi, r;
 
 	for (fi = 0; fi < 2; fi++) {
 		struct nat_frag *f = NULL;
 
 		r = nat_plan_entry(p, e, fam_of(fi), &f);
-		if (r < 0)
+		/* Our record, even after a failure: the best guess of what
+		 * the kernel steered where. */
+		if (r >= 0)
+			r = nat_ct_diff(fam_of(fi), e->frag[fi], f, &out->ct);
+		if (f && f->nctflows)
+			out->udp = true;
+		if (r < 0) {
+			nat_frag_free(f);
 			return r;
+		}
 		if (!f && fresh && e->frag[fi]) {
 			/* Gone with the replaced table. */
 			nat_frag_free(e->frag[fi]);
@@ -403,22 +420,20 @@ static int plan_entry(struct k8snet_proxy *p, struct nat_entry *e, bool fresh,
 }
 
 /* Everything after a table replace; otherwise only what changed. */
-static int plan_all(struct k8snet_proxy *p, bool fresh, struct pending **ret, size_t *ret_n)
+static int plan_all(struct k8snet_proxy *p, bool fresh, struct plan_out *out)
 {
 	struct hmap_node *n;
-	size_t i, cap = 0;
+	size_t i;
 	int r = 0;
 
-	*ret = NULL;
-	*ret_n = 0;
 	if (fresh) {
 		nat_hmap_for_each(&p->entries, i, n)
-			if ((r = plan_entry(p, n->val, true, ret, ret_n, &cap)) < 0)
+			if ((r = plan_entry(p, n->val, true, out)) < 0)
 				return r;
 		return 0;
 	}
 	for (i = 0; i < p->dirty.n && r >= 0; i++)
-		r = plan_entry(p, p->dirty.v[i], false, ret, ret_n, &cap);
+		r = plan_entry(p, p->dirty.v[i], false, out);
 	return r;
 }
 
@@ -616,6 +631,20 @@ static int collect_skipped(struct k8snet_proxy *p)
 	return r;
 }
 
+/* After the commit, so that the next packet of a deleted entry meets the
+ * new rules.  A failure is logged, not returned: the rules are in place,
+ * and the entries time out on their own. */
+static void clean_conntrack(struct k8snet_proxy *p, const struct nat_ctwork *w, bool udp)
+{
+	p->ct_deleted = p->ct_filters = 0;
+	if (p->cfg.flags & K8SNET_PROXY_F_NO_CONNTRACK_CLEANUP) {
+		nat_ct_free(p);    /* nobody reads its events now */
+		return;
+	}
+	if (nat_ct_cleanup(p, w, udp) < 0)
+		k8snet_ctx_clear_error(p->ctx);
+}
+
 /* One attempt: plan, build and send at a generation the record is right
  * for.  A delta goes optimistically at the generation of our last commit:
  * if anyone committed since, the kernel refuses it (-ERESTART, nothing
@@ -625,11 +654,12 @@ static int sync_once(struct k8snet_proxy *p, bool full, bool check, size_t *ret_
 {
 	struct delta delta = { 0 };
 	struct nat_batch *b = NULL;
-	struct pending *pds = NULL;
+	struct plan_out po = { 0 };
+	struct pending *pds;
 	struct hmap none[2] = { { 0 } };
 	struct have have = { p->hairpin, p->picks };
 	uint32_t gen = 0;
-	size_t n = 0;
+	size_t n;
 	bool fresh = full || !p->track.valid;
 	double t0 = nat_now(), t1, t2;
 	int r;
@@ -646,7 +676,9 @@ static int sync_once(struct k8snet_proxy *p, bool full, bool check, size_t *ret_
 		fresh = true;
 	}
 	if (r >= 0)
-		r = plan_all(p, fresh, &pds, &n);
+		r = plan_all(p, fresh, &po);
+	pds = po.pds;
+	n = po.n;
 	t1 = t2 = nat_now();
 	if (r >= 0)
 		r = nat_batch_new(p, &b);
@@ -679,7 +711,9 @@ static int sync_once(struct k8snet_proxy *p, bool full, bool check, size_t *ret_
 		p->track.valid = true;
 		p->track.gen = nat_batch_commit_gen(b) ? nat_batch_commit_gen(b) : gen;
 		*ret_count = nat_batch_count(b);
+		clean_conntrack(p, &po.ct, po.udp);
 	}
+	nat_ctwork_free(&po.ct);
 	delta_free(&delta);
 	nat_batch_free(b);
 	free(pds);
@@ -709,8 +743,10 @@ static int nat_sync(struct k8snet_proxy *p, bool full)
 		p->track.valid = false;
 		return r;
 	}
+	r = nat_health_update(p);
 	drop_empty_entries(p);
-	r = collect_skipped(p);
+	if (r >= 0)
+		r = collect_skipped(p);
 	if (r < 0)
 		return k8s_error(p->ctx, r, "sync: %s", k8snet_strerror(r));
 	return count > INT32_MAX ? INT32_MAX : (int)count;

@@ -58,6 +58,40 @@ class ProxyTest(unittest.TestCase):
         self.assertEqual(cm.exception.path, "spec.ports[0].protocol")
         self.assertNotIn("10.96.0.9", self.proxy.render())
 
+    def test_service_cidr_render(self):
+        p = self.proxy
+        p.add_service_cidr("10.96.0.0/16")
+        p.add_service_cidr("fd00:96::/112")
+        self.assertEqual(p.service_cidr, "10.96.0.0/16")
+        text = p.render()
+        self.assertIn("ip daddr 10.96.0.0/16 drop", text)
+        self.assertIn("ip6 daddr fd00:96::/112 drop", text)
+        # After the reject of known ClusterIPs on unused ports.
+        self.assertLess(text.index("ip daddr @cluster-ips goto no-endpoints"),
+                        text.index("ip daddr 10.96.0.0/16 drop"))
+        with self.assertRaises(k8snet.InvalidArgument):
+            p.add_service_cidr("10.96.0.0/33")
+        p.flags = nat.F_NO_CONNTRACK_CLEANUP
+        self.assertEqual(p.flags, nat.F_NO_CONNTRACK_CLEANUP)
+        self.assertEqual((p.conntrack_deleted, p.conntrack_filters), (0, 0))
+
+    def test_topology(self):
+        p = self.proxy
+        p.node_zone = "a"
+        self.assertEqual(p.node_zone, "a")
+        with nat.Service("topo", traffic_distribution=nat.PREFER_CLOSE) as s:
+            self.assertEqual(s.traffic_distribution, nat.PREFER_SAME_ZONE)
+            s.add_ip("10.96.0.60").add_port(80)
+            s.add_endpoint("10.244.0.5", 8080, zone="a")
+            s.add_endpoint("10.244.0.6", 8080, zone="b")
+            s.add_endpoint("10.244.0.7", 8080, zone="b", for_zones=["a", "b"])
+            p.add_service(s)
+        with nat.Service("bad") as s, self.assertRaises(k8snet.InvalidArgument):
+            s.add_endpoint("10.244.0.8", 8080, zone="a,b")
+        text = p.render()
+        self.assertIn("10.96.0.60 . tcp . 80 : goto pick-2", text)
+        self.assertNotIn("10.244.0.6", text)
+
     def test_service_object(self):
         with nat.Service("api", namespace="kube-system", flags=nat.F_AFFINITY,
                          affinity_timeout=30) as s:
@@ -81,7 +115,7 @@ class ProxyTest(unittest.TestCase):
 @unittest.skipUnless(os.geteuid() == 0, "needs root")
 class SyncTest(unittest.TestCase):
     def setUp(self):
-        self.ns = "k8st-pynat-%s" % uuid.uuid4().hex[:8]
+        self.ns = "%s-%s" % (os.environ.get("K8ST_PY_PREFIX", "k8st-pynat"), uuid.uuid4().hex[:8])
         subprocess.run(["ip", "netns", "add", self.ns], check=True)
         self.addCleanup(subprocess.run, ["ip", "netns", "del", self.ns])
 
@@ -112,6 +146,108 @@ class SyncTest(unittest.TestCase):
                 self.assertIn("10.96.0.10 . tcp . 80 : goto pick-2", self.nft_list())
                 self.assertGreater(p.sync(full=True), 0)
                 self.assertEqual(p.sync(), 0)
+
+    def udp_service(self, proxy, endpoint, cluster_ip="10.96.0.53", node_port=0):
+        with nat.Service("dns", type=nat.TYPE_NODE_PORT if node_port else nat.TYPE_CLUSTER_IP) as s:
+            s.add_ip(cluster_ip).add_port(53, "UDP", node_port=node_port)
+            s.add_endpoint(endpoint, 5353)
+            proxy.add_service(s)
+
+    def send_udp(self, sport, dst="10.96.0.53", port=53):
+        """A datagram from the namespace to the ClusterIP: DNATed out of a
+        veth, it leaves a conntrack entry behind."""
+        fam, any_addr = ("AF_INET6", "::") if ":" in dst else ("AF_INET", "0.0.0.0")
+        subprocess.run(["ip", "netns", "exec", self.ns, "python3", "-c",
+                        "import socket; s = socket.socket(socket.%s, socket.SOCK_DGRAM); "
+                        "s.bind(('%s', %d)); s.sendto(b'x', ('%s', %d))"
+                        % (fam, any_addr, sport, dst, port)], check=True)
+
+    def test_conntrack_cleanup(self):
+        run = lambda *a: subprocess.run(["ip", "-n", self.ns] + list(a), check=True)
+        run("link", "add", "d0", "type", "veth", "peer", "name", "d1")
+        run("link", "set", "d1", "up")
+        run("addr", "add", "10.244.0.1/24", "dev", "d0")
+        run("link", "set", "d0", "up")
+        run("route", "add", "default", "dev", "d0")  # routed before the DNAT
+        with k8snet.Context(netns="/run/netns/" + self.ns) as ctx:
+            for flags, want in ((nat.F_NO_CONNTRACK_CLEANUP, 0), (0, 2)):
+                with nat.Proxy(ctx, cluster_cidrs=["10.244.0.0/16"], flags=flags) as p:
+                    self.udp_service(p, "10.244.0.5")
+                    p.sync()
+                    self.send_udp(40000)
+                    self.send_udp(40001)
+                    self.udp_service(p, "10.244.0.6")   # the endpoint replaced
+                    p.sync()
+                    self.assertEqual(p.conntrack_deleted, want)
+                    # Found through the index of entries: no walk of the table.
+                    self.assertEqual(p.conntrack_filters, 0)
+                    # Nothing leads to 10.244.0.6: nothing more to delete.
+                    self.udp_service(p, "10.244.0.7")
+                    p.sync()
+                    self.assertEqual(p.conntrack_deleted, 0)
+            # IPv6 the same way; and a service removed: all entries to it.
+            run("addr", "add", "fd00:244::1/64", "dev", "d0", "nodad")
+            run("-6", "route", "add", "default", "dev", "d0")
+            with nat.Proxy(ctx) as p:
+                self.udp_service(p, "fd00:244::5", "fd00:96::53")
+                p.sync()
+                self.send_udp(40000, "fd00:96::53")
+                self.udp_service(p, "fd00:244::6", "fd00:96::53")
+                p.sync()
+                self.assertEqual((p.conntrack_deleted, p.conntrack_filters), (1, 0))
+                self.send_udp(40001, "fd00:96::53")
+                self.send_udp(40002, "fd00:96::53")
+                p.remove_service("default", "dns")
+                p.sync()
+                self.assertEqual(p.conntrack_deleted, 2)
+            # A NodePort reached on the node's own address.
+            with nat.Proxy(ctx, cluster_cidrs=["10.244.0.0/16"]) as p:
+                self.udp_service(p, "10.244.0.5", node_port=30053)
+                p.sync()
+                self.send_udp(40100, "10.244.0.1", 30053)
+                self.udp_service(p, "10.244.0.6", node_port=30053)
+                p.sync()
+                self.assertEqual((p.conntrack_deleted, p.conntrack_filters), (1, 0))
+
+    def test_health(self):
+        lb = {"apiVersion": "v1", "kind": "List", "items": [
+            {"kind": "Service", "metadata": {"name": "lb", "namespace": "default"},
+             "spec": {"type": "LoadBalancer", "clusterIP": "10.96.0.30",
+                      "externalTrafficPolicy": "Local", "healthCheckNodePort": 32100,
+                      "ports": [{"port": 80, "nodePort": 30080}, {"name": "b", "port": 81}]}},
+            {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+             "metadata": {"name": "lb-1", "namespace": "default",
+                          "labels": {"kubernetes.io/service-name": "lb"}},
+             "addressType": "IPv4",
+             "endpoints": [{"addresses": ["10.244.0.5"], "nodeName": "n1"},
+                           {"addresses": ["10.244.0.6"], "nodeName": "n1",
+                            "conditions": {"ready": False}},
+                           {"addresses": ["10.244.1.5"], "nodeName": "n2"}],
+             "ports": [{"port": 8080}]}]}
+        with k8snet.Context(netns="/run/netns/" + self.ns) as ctx:
+            with nat.Proxy(ctx, node_name="n1") as p:
+                p.load_json(lb)
+                p.load_json(WEB)
+                self.assertIsNone(p.health("default", "lb"))   # not synced yet
+                p.sync()
+                self.assertEqual(p.health("default", "lb"), (32100, 1))
+                self.assertIsNone(p.health("default", "web"))   # no health check
+                self.assertEqual(p.health_changed(), ["default/lb"])
+                p.sync()
+                self.assertEqual(p.health_changed(), [])
+                # Another local endpoint; web changes but has no health check.
+                lb["items"][1]["endpoints"][1]["conditions"]["ready"] = True
+                p.load_json(lb)
+                p.remove_service("default", "web")
+                p.sync()
+                self.assertEqual(p.health("default", "lb"), (32100, 2))
+                self.assertEqual(p.health_changed(), ["default/lb"])
+                p.remove_service("default", "lb")
+                p.sync()
+                self.assertIsNone(p.health("default", "lb"))
+                self.assertEqual(p.health_changed(), ["default/lb"])
+        with nat.Service("x", health_check_node_port=32000) as s:
+            self.assertEqual(s.health_check_node_port, 32000)
 
     def test_conflict_skipped(self):
         with k8snet.Context(netns="/run/netns/" + self.ns) as ctx:

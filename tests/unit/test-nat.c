@@ -232,6 +232,195 @@ START_TEST(test_policies_affinity_lb)
 }
 END_TEST
 
+/* ipMode Proxy: the load balancer proxies such traffic, so its address
+ * gets no rule (traffic from the node goes to the load balancer). */
+START_TEST(test_lb_ip_mode_proxy)
+{
+	struct k8snet_service *s;
+	char *t;
+
+	ck_assert_int_eq(load(LIST(
+		SVC("lb", "{\"type\":\"LoadBalancer\",\"clusterIP\":\"10.96.0.40\","
+			  "\"ports\":[{\"port\":443,\"nodePort\":30443}]},"
+			  "\"status\":{\"loadBalancer\":{\"ingress\":[{\"ip\":\"203.0.113.5\","
+			  "\"ipMode\":\"Proxy\"},{\"ip\":\"203.0.113.6\",\"ipMode\":\"VIP\"},"
+			  "{\"ip\":\"203.0.113.7\"}]}}") ","
+		SLICE("lb-1", "lb", "IPv4", "[{\"addresses\":[\"10.244.9.9\"]}]", "[{\"port\":8443}]"))), 2);
+	t = render();
+	ck_assert(!has(t, "203.0.113.5"));
+	ck_assert(has(t, "203.0.113.6 . tcp . 443 : goto ext-default/lb/tcp/443"));
+	ck_assert(has(t, "203.0.113.7 . tcp . 443 : goto ext-default/lb/tcp/443"));
+	free(t);
+	ck_assert_int_eq(load(SVC("bad", "{\"type\":\"LoadBalancer\",\"clusterIP\":\"10.96.0.41\"},"
+				  "\"status\":{\"loadBalancer\":{\"ingress\":[{\"ip\":\"203.0.113.8\","
+				  "\"ipMode\":\"Tunnel\"}]}}")), -EINVAL);
+	ck_assert_str_eq(k8snet_ctx_get_error_path(ctx), "status.loadBalancer.ingress[0].ipMode");
+	/* The C API: the same kind, no rule. */
+	ck_assert_int_eq(k8snet_service_new(&s), 0);
+	ck_assert_int_eq(k8snet_service_set_str(s, K8SNET_SERVICE_NAME, "api"), 0);
+	ck_assert_int_eq(k8snet_service_set_u32(s, K8SNET_SERVICE_TYPE, K8SNET_SERVICE_TYPE_LOAD_BALANCER), 0);
+	ck_assert_int_eq(k8snet_service_add_ip(s, K8SNET_SERVICE_IP_CLUSTER, "10.96.0.42"), 0);
+	ck_assert_int_eq(k8snet_service_add_ip(s, K8SNET_SERVICE_IP_LB_INGRESS_PROXY, "203.0.113.9"), 0);
+	ck_assert_int_eq(k8snet_service_add_ip(s, 5, "203.0.113.9"), -EINVAL);
+	ck_assert_int_eq(k8snet_service_add_port(s, "", 6, 443, 0), 0);
+	ck_assert_int_eq(k8snet_service_add_endpoint(s, "10.244.9.10", "", 8443, NULL,
+						     K8SNET_ENDPOINT_F_READY), 0);
+	ck_assert_int_eq(k8snet_proxy_add_service(p, s), 0);
+	k8snet_service_free(s);
+	t = render();
+	ck_assert(has(t, "10.96.0.42 . tcp . 443"));
+	ck_assert(!has(t, "203.0.113.9"));
+	free(t);
+}
+END_TEST
+
+#define TOPO_EP(addr, zone, hints) \
+	"{\"addresses\":[\"" addr "\"],\"zone\":\"" zone "\"" hints "}"
+
+/* Topology: trafficDistribution gives hints from zones; explicit hints win;
+ * all hints or none; no endpoint for this zone: all of them. */
+START_TEST(test_topology)
+{
+	struct k8snet_service *s;
+	char *t;
+
+	ck_assert_int_eq(k8snet_proxy_set_str(p, K8SNET_PROXY_NODE_ZONE, "a"), 0);
+	ck_assert_str_eq(k8snet_proxy_get_str(p, K8SNET_PROXY_NODE_ZONE), "a");
+	ck_assert_int_eq(load(LIST(
+		SVC("td", "{\"clusterIP\":\"10.96.0.50\",\"trafficDistribution\":\"PreferClose\","
+			  "\"ports\":[{\"port\":80}]}") ","
+		SLICE("td-1", "td", "IPv4", "[" TOPO_EP("10.244.1.1", "a", "") ","
+		      TOPO_EP("10.244.1.2", "a", "") "," TOPO_EP("10.244.2.1", "b", "") "]",
+		      "[{\"port\":8080}]") ","
+		/* explicit hints: 10.244.3.2 in zone a serves zone b only */
+		SVC("hints", "{\"clusterIP\":\"10.96.0.51\",\"ports\":[{\"port\":80}]}") ","
+		SLICE("hints-1", "hints", "IPv4", "["
+		      TOPO_EP("10.244.3.1", "a", ",\"hints\":{\"forZones\":[{\"name\":\"a\"}]}") ","
+		      TOPO_EP("10.244.3.2", "a", ",\"hints\":{\"forZones\":[{\"name\":\"b\"}]}") "]",
+		      "[{\"port\":8080}]") ","
+		/* one endpoint without hints: none count */
+		SVC("partial", "{\"clusterIP\":\"10.96.0.52\",\"ports\":[{\"port\":80}]}") ","
+		SLICE("partial-1", "partial", "IPv4", "["
+		      TOPO_EP("10.244.4.1", "a", ",\"hints\":{\"forZones\":[{\"name\":\"a\"}]}") ","
+		      TOPO_EP("10.244.4.2", "b", "") "]", "[{\"port\":8080}]") ","
+		/* only zone b endpoints: all of them */
+		SVC("far", "{\"clusterIP\":\"10.96.0.53\",\"trafficDistribution\":\"PreferSameZone\","
+			   "\"ports\":[{\"port\":80}]}") ","
+		SLICE("far-1", "far", "IPv4", "[" TOPO_EP("10.244.5.1", "b", "") ","
+		      TOPO_EP("10.244.5.2", "b", "") "]", "[{\"port\":8080}]"))), 8);
+	t = render();
+	ck_assert(has(t, "10.96.0.50 . tcp . 80 : goto pick-2"));
+	ck_assert(has(t, "10.96.0.50 . tcp . 80 . 0x00000001 : 10.244.1.2 . 8080") ||
+		  has(t, "10.96.0.50 . tcp . 80 . 1 : 10.244.1.2 . 8080"));
+	ck_assert(!has(t, "10.244.2.1"));
+	ck_assert(has(t, "10.96.0.51 . tcp . 80 : goto pick-1"));
+	ck_assert(!has(t, "10.244.3.2 . 8080"));
+	ck_assert(has(t, "10.96.0.52 . tcp . 80 : goto pick-2"));
+	ck_assert(has(t, "10.96.0.53 . tcp . 80 : goto pick-2"));
+	free(t);
+	/* PreferSameNode from the C API: only this node's endpoint. */
+	ck_assert_int_eq(k8snet_service_new(&s), 0);
+	ck_assert_int_eq(k8snet_service_set_str(s, K8SNET_SERVICE_NAME, "node"), 0);
+	ck_assert_int_eq(k8snet_service_set_u32(s, K8SNET_SERVICE_TRAFFIC_DISTRIBUTION,
+						K8SNET_TRAFFIC_DISTRIBUTION_PREFER_SAME_NODE), 0);
+	ck_assert_int_eq(k8snet_service_set_u32(s, K8SNET_SERVICE_TRAFFIC_DISTRIBUTION, 3), -EINVAL);
+	ck_assert_int_eq(k8snet_service_add_ip(s, K8SNET_SERVICE_IP_CLUSTER, "10.96.0.54"), 0);
+	ck_assert_int_eq(k8snet_service_add_port(s, "", 6, 80, 0), 0);
+	ck_assert_int_eq(k8snet_service_add_endpoint(s, "10.244.6.1", "", 8080, "n1", K8SNET_ENDPOINT_F_READY), 0);
+	ck_assert_int_eq(k8snet_service_add_endpoint(s, "10.244.6.2", "", 8080, "n2", K8SNET_ENDPOINT_F_READY), 0);
+	ck_assert_int_eq(k8snet_service_set_endpoint_str(s, "10.244.6.1", K8SNET_ENDPOINT_ZONE, "a"), 0);
+	ck_assert_int_eq(k8snet_service_set_endpoint_str(s, "10.244.6.9", K8SNET_ENDPOINT_ZONE, "a"), -ENOENT);
+	ck_assert_int_eq(k8snet_service_set_endpoint_str(s, "10.244.6.1", 9, "a"), -EINVAL);
+	ck_assert_int_eq(k8snet_proxy_add_service(p, s), 0);
+	t = render();
+	ck_assert(has(t, "10.96.0.54 . tcp . 80 : goto pick-1"));
+	ck_assert(!has(t, "10.244.6.2"));
+	free(t);
+	/* Explicit node hints from the C API override: 10.244.6.2 is for n1. */
+	ck_assert_int_eq(k8snet_service_set_endpoint_str(s, "10.244.6.1", K8SNET_ENDPOINT_HINT_NODE, "n9"), 0);
+	ck_assert_int_eq(k8snet_service_set_endpoint_str(s, "10.244.6.2", K8SNET_ENDPOINT_HINT_NODE, "n1"), 0);
+	ck_assert_int_eq(k8snet_proxy_add_service(p, s), 0);
+	k8snet_service_free(s);
+	t = render();
+	ck_assert(has(t, "10.96.0.54 . tcp . 80 : goto pick-1"));
+	ck_assert(has(t, "10.244.6.2 . 8080"));
+	ck_assert(!has(t, ": 10.244.6.1 . 8080"));
+	free(t);
+}
+END_TEST
+
+static struct nat_ctflow flow(uint8_t dst, bool nodeport, uint8_t proto, uint16_t port, uint8_t ep)
+{
+	struct nat_ctflow f = { .nodeport = nodeport, .proto = proto, .port = port,
+				.has_ep = ep != 0, .ep_port = ep ? 8080 : 0 };
+
+	if (!nodeport)
+		f.daddr[0] = 10, f.daddr[3] = dst;
+	if (ep)
+		f.ep[0] = 10, f.ep[3] = ep;
+	return f;
+}
+
+/* What conntrack cleanup deletes between two fragments: removed endpoints
+ * of destinations that keep others; whole destinations left without
+ * endpoints or gone; nothing for new ones or ones that had none. */
+START_TEST(test_conntrack_diff)
+{
+	struct nat_ctflow o[] = {
+		flow(1, false, IPPROTO_UDP, 53, 5), flow(1, false, IPPROTO_UDP, 53, 6),   /* loses .6 */
+		flow(2, false, IPPROTO_UDP, 53, 7),                                      /* loses all */
+		flow(3, false, IPPROTO_UDP, 53, 8),                                      /* goes away */
+		flow(4, false, IPPROTO_UDP, 53, 0),                                      /* had none */
+		flow(0, true, IPPROTO_UDP, 30053, 5), flow(0, true, IPPROTO_UDP, 30053, 6),
+	};
+	struct nat_ctflow n[] = {
+		flow(1, false, IPPROTO_UDP, 53, 5), flow(1, false, IPPROTO_UDP, 53, 9),
+		flow(2, false, IPPROTO_UDP, 53, 0),
+		flow(4, false, IPPROTO_UDP, 53, 9),
+		flow(5, false, IPPROTO_UDP, 53, 9),                                      /* new */
+		flow(0, true, IPPROTO_UDP, 30053, 5),
+	};
+	struct nat_frag fo = { .ctflows = o, .nctflows = ARRAY_SIZE(o) };
+	struct nat_frag fn = { .ctflows = n, .nctflows = ARRAY_SIZE(n) };
+	struct nat_ctwork w = { 0 };
+
+	qsort(o, ARRAY_SIZE(o), sizeof(*o), nat_ctflow_cmp);
+	qsort(n, ARRAY_SIZE(n), sizeof(*n), nat_ctflow_cmp);
+	ck_assert_int_eq(nat_ct_diff(AF_INET, &fo, &fn, &w), 0);
+	ck_assert_uint_eq(w.n, 4);
+	/* sorted: ClusterIP destinations first, then the NodePort */
+	ck_assert(!w.v[0].f.nodeport && w.v[0].f.daddr[3] == 1 && w.v[0].f.has_ep && w.v[0].f.ep[3] == 6);
+	ck_assert(w.v[1].f.daddr[3] == 2 && !w.v[1].f.has_ep);
+	ck_assert(w.v[2].f.daddr[3] == 3 && !w.v[2].f.has_ep);
+	ck_assert(w.v[3].f.nodeport && w.v[3].f.port == 30053 && w.v[3].f.ep[3] == 6);
+	nat_ctwork_free(&w);
+	/* A service deleted: all its destinations. */
+	ck_assert_int_eq(nat_ct_diff(AF_INET, &fo, NULL, &w), 0);
+	ck_assert_uint_eq(w.n, 4);
+	nat_ctwork_free(&w);
+	ck_assert_int_eq(nat_ct_diff(AF_INET, NULL, &fn, &w), 0);
+	ck_assert_uint_eq(w.n, 0);
+	nat_ctwork_free(&w);
+}
+END_TEST
+
+/* Service CIDRs: the rest of the range is dropped, after the reject of
+ * known ClusterIPs on unused ports. */
+START_TEST(test_service_cidrs)
+{
+	char *t;
+
+	ck_assert_int_eq(k8snet_proxy_add_str(p, K8SNET_PROXY_SERVICE_CIDR, "10.96.0.0/16"), 0);
+	ck_assert_int_eq(k8snet_proxy_add_str(p, K8SNET_PROXY_SERVICE_CIDR, "fd00:96::/112"), 0);
+	ck_assert_int_eq(k8snet_proxy_add_str(p, K8SNET_PROXY_SERVICE_CIDR, "10.96.0.0/40"), -EINVAL);
+	ck_assert_str_eq(k8snet_proxy_get_str(p, K8SNET_PROXY_SERVICE_CIDR), "10.96.0.0/16");
+	t = render();
+	ck_assert(has(t, "ip daddr @cluster-ips goto no-endpoints\n\t\tip daddr 10.96.0.0/16 drop\n"));
+	ck_assert(has(t, "ip6 daddr @cluster-ips goto no-endpoints\n\t\tip6 daddr fd00:96::/112 drop\n"));
+	free(t);
+}
+END_TEST
+
 START_TEST(test_lb_source_ranges)
 {
 	struct k8snet_service *s;
@@ -360,6 +549,10 @@ static Suite *nat_suite(void)
 	tcase_add_test(tc, test_ready_serving_terminating);
 	tcase_add_test(tc, test_policies_affinity_lb);
 	tcase_add_test(tc, test_lb_source_ranges);
+	tcase_add_test(tc, test_lb_ip_mode_proxy);
+	tcase_add_test(tc, test_service_cidrs);
+	tcase_add_test(tc, test_topology);
+	tcase_add_test(tc, test_conntrack_diff);
 	tcase_add_test(tc, test_api_checks);
 	tcase_add_test(tc, test_slice_moves_and_removal);
 	tcase_add_test(tc, test_masquerade_all_range_cluster_ips);

@@ -29,8 +29,13 @@ PROXY_MARK_BIT = 5
 PROXY_NODEPORT_MIN = 6
 PROXY_NODEPORT_MAX = 7
 PROXY_FLAGS = 8
+PROXY_CONNTRACK_DELETED = 9
+PROXY_CONNTRACK_FILTERS = 10
+PROXY_SERVICE_CIDR = 11
+PROXY_NODE_ZONE = 12
 F_MASQUERADE_ALL = 0x1
 F_ROUND_ROBIN = 0x2
+F_NO_CONNTRACK_CLEANUP = 0x4
 
 SERVICE_NAMESPACE = 0
 SERVICE_NAME = 1
@@ -38,11 +43,16 @@ SERVICE_TYPE = 2
 SERVICE_FLAGS = 3
 SERVICE_AFFINITY_TIMEOUT = 4
 SERVICE_CREATION_TIMESTAMP = 5
+SERVICE_HEALTH_CHECK_NODE_PORT = 6
+SERVICE_TRAFFIC_DISTRIBUTION = 7
+TRAFFIC_DISTRIBUTION_NONE, PREFER_SAME_ZONE, PREFER_SAME_NODE = range(3)
+PREFER_CLOSE = PREFER_SAME_ZONE
+ENDPOINT_ZONE, ENDPOINT_HINT_ZONE, ENDPOINT_HINT_NODE = range(3)
 TYPE_CLUSTER_IP, TYPE_NODE_PORT, TYPE_LOAD_BALANCER, TYPE_EXTERNAL_NAME = range(4)
 F_AFFINITY = 0x1
 F_ETP_LOCAL = 0x2
 F_ITP_LOCAL = 0x4
-IP_CLUSTER, IP_EXTERNAL, IP_LB_INGRESS, IP_SOURCE_RANGE = range(4)
+IP_CLUSTER, IP_EXTERNAL, IP_LB_INGRESS, IP_SOURCE_RANGE, IP_LB_INGRESS_PROXY = range(5)
 EP_READY = 0x1
 EP_SERVING = 0x2
 EP_TERMINATING = 0x4
@@ -67,6 +77,12 @@ _proxy_sync_full = fn("k8snet_proxy_sync_full", ctypes.c_int, c_proxy_p)
 _proxy_get_skipped_count = fn("k8snet_proxy_get_skipped_count", ctypes.c_int, c_proxy_p)
 _proxy_get_skipped = fn("k8snet_proxy_get_skipped", ctypes.c_int, c_proxy_p, u32,
                         ctypes.POINTER(ctypes.c_char_p), ctypes.POINTER(ctypes.c_char_p))
+_proxy_get_health = fn("k8snet_proxy_get_health", ctypes.c_int, c_proxy_p, ctypes.c_char_p,
+                       ctypes.c_char_p, ctypes.POINTER(u32), ctypes.POINTER(u32))
+_proxy_get_health_changed_count = fn("k8snet_proxy_get_health_changed_count", ctypes.c_int,
+                                     c_proxy_p)
+_proxy_get_health_changed = fn("k8snet_proxy_get_health_changed", ctypes.c_int, c_proxy_p, u32,
+                               ctypes.POINTER(ctypes.c_char_p))
 _proxy_render = fn("k8snet_proxy_render", ctypes.c_int, c_proxy_p,
                    ctypes.POINTER(ctypes.c_void_p))
 
@@ -78,6 +94,8 @@ _svc_set_u32 = fn("k8snet_service_set_u32", ctypes.c_int, c_svc_p, u32, u32)
 _svc_get_u32 = fn("k8snet_service_get_u32", u32, c_svc_p, u32)
 _svc_add_ip = fn("k8snet_service_add_ip", ctypes.c_int, c_svc_p, u32, ctypes.c_char_p)
 _svc_add_port = fn("k8snet_service_add_port", ctypes.c_int, c_svc_p, ctypes.c_char_p, u32, u32, u32)
+_svc_set_endpoint_str = fn("k8snet_service_set_endpoint_str", ctypes.c_int, c_svc_p,
+                           ctypes.c_char_p, u32, ctypes.c_char_p)
 _svc_add_endpoint = fn("k8snet_service_add_endpoint", ctypes.c_int, c_svc_p, ctypes.c_char_p,
                        ctypes.c_char_p, u32, ctypes.c_char_p, u32)
 
@@ -93,7 +111,8 @@ class Service(_lib.Handle):
     _free = _svc_free
 
     def __init__(self, name, namespace="default", type=TYPE_CLUSTER_IP, flags=0,
-                 affinity_timeout=None, creation_timestamp=None):
+                 affinity_timeout=None, creation_timestamp=None, health_check_node_port=0,
+                 traffic_distribution=TRAFFIC_DISTRIBUTION_NONE):
         handle = c_svc_p()
         check(_svc_new(ctypes.byref(handle)))
         self._handle = handle
@@ -105,6 +124,10 @@ class Service(_lib.Handle):
             self._set_u32(SERVICE_AFFINITY_TIMEOUT, affinity_timeout)
         if creation_timestamp is not None:
             self.creation_timestamp = creation_timestamp
+        if health_check_node_port:
+            self._set_u32(SERVICE_HEALTH_CHECK_NODE_PORT, health_check_node_port)
+        if traffic_distribution:
+            self._set_u32(SERVICE_TRAFFIC_DISTRIBUTION, traffic_distribution)
 
     def _rc(self, rc, what):
         if rc < 0:
@@ -152,6 +175,16 @@ class Service(_lib.Handle):
     def affinity_timeout(self):
         return _svc_get_u32(self.handle, SERVICE_AFFINITY_TIMEOUT)
 
+    @property
+    def traffic_distribution(self):
+        """PREFER_SAME_ZONE (PreferClose), PREFER_SAME_NODE or 0."""
+        return _svc_get_u32(self.handle, SERVICE_TRAFFIC_DISTRIBUTION)
+
+    @property
+    def health_check_node_port(self):
+        """spec.healthCheckNodePort (0: none)."""
+        return _svc_get_u32(self.handle, SERVICE_HEALTH_CHECK_NODE_PORT)
+
     def add_ip(self, addr, kind=IP_CLUSTER):
         rc = _svc_add_ip(self.handle, kind, _lib.encode(addr))
         if rc < 0:
@@ -163,11 +196,21 @@ class Service(_lib.Handle):
                  "port")
         return self
 
-    def add_endpoint(self, addr, port, port_name="", node=None, flags=EP_READY):
+    def add_endpoint(self, addr, port, port_name="", node=None, flags=EP_READY, zone=None,
+                     for_zones=(), for_nodes=()):
+        """An endpoint; zone and hints (for_zones, for_nodes) apply to
+        every endpoint of the address."""
         rc = _svc_add_endpoint(self.handle, _lib.encode(addr), _lib.encode(port_name), port,
                                _lib.encode(node), flags)
         if rc < 0:
             raise _lib.InvalidArgument(-rc, "bad endpoint %r:%r" % (addr, port))
+        topo = [(ENDPOINT_ZONE, zone)] if zone else []
+        topo += [(ENDPOINT_HINT_ZONE, z) for z in for_zones]
+        topo += [(ENDPOINT_HINT_NODE, n) for n in for_nodes]
+        for attr, value in topo:
+            rc = _svc_set_endpoint_str(self.handle, _lib.encode(addr), attr, _lib.encode(value))
+            if rc < 0:
+                raise _lib.InvalidArgument(-rc, "bad zone or node name %r" % value)
         return self
 
 
@@ -177,7 +220,8 @@ class Proxy(_lib.Handle):
 
     _free = _proxy_free
 
-    def __init__(self, ctx, node_name=None, cluster_cidrs=(), node_ips=(), flags=None):
+    def __init__(self, ctx, node_name=None, cluster_cidrs=(), node_ips=(), flags=None,
+                 service_cidrs=()):
         handle = c_proxy_p()
         check(_proxy_new(ctx.handle, ctypes.byref(handle)), ctx.handle)
         self._handle = handle
@@ -188,6 +232,8 @@ class Proxy(_lib.Handle):
             self.add_cluster_cidr(c)
         for ip in node_ips:
             self.add_node_ip(ip)
+        for c in service_cidrs:
+            self.add_service_cidr(c)
         if flags is not None:
             self.flags = flags
 
@@ -207,6 +253,15 @@ class Proxy(_lib.Handle):
         self._check(_proxy_set_str(self.handle, PROXY_NODE_NAME, _lib.encode(value)))
 
     @property
+    def node_zone(self):
+        """This node's zone, for topology-aware routing."""
+        return self._get_str(PROXY_NODE_ZONE)
+
+    @node_zone.setter
+    def node_zone(self, value):
+        self._check(_proxy_set_str(self.handle, PROXY_NODE_ZONE, _lib.encode(value)))
+
+    @property
     def table(self):
         return self._get_str(PROXY_TABLE)
 
@@ -223,6 +278,16 @@ class Proxy(_lib.Handle):
     def add_nodeport_address(self, cidr):
         self._check(_proxy_add_str(self.handle, PROXY_NODEPORT_ADDRESS, _lib.encode(cidr)))
 
+    def add_service_cidr(self, cidr):
+        """A service CIDR (v4 or v6): its addresses that no service has are
+        dropped at the node."""
+        self._check(_proxy_add_str(self.handle, PROXY_SERVICE_CIDR, _lib.encode(cidr)))
+
+    @property
+    def service_cidr(self):
+        """The first service CIDR given, or None."""
+        return self._get_str(PROXY_SERVICE_CIDR)
+
     def _u32(name, attr):  # noqa: N805 - property factory
         def get(self):
             return _proxy_get_u32(self.handle, attr)
@@ -234,7 +299,18 @@ class Proxy(_lib.Handle):
     mark_bit = _u32("masquerade mark bit", PROXY_MARK_BIT)
     nodeport_min = _u32("lowest NodePort", PROXY_NODEPORT_MIN)
     nodeport_max = _u32("highest NodePort", PROXY_NODEPORT_MAX)
-    flags = _u32("F_MASQUERADE_ALL | F_ROUND_ROBIN", PROXY_FLAGS)
+    flags = _u32("F_MASQUERADE_ALL | F_ROUND_ROBIN | F_NO_CONNTRACK_CLEANUP", PROXY_FLAGS)
+
+    @property
+    def conntrack_deleted(self):
+        """Conntrack entries the last sync deleted (stale UDP/SCTP flows)."""
+        return _proxy_get_u32(self.handle, PROXY_CONNTRACK_DELETED)
+
+    @property
+    def conntrack_filters(self):
+        """Filtered conntrack dumps (table walks) the last sync made: 0 when
+        the proxy's index of entries had them all."""
+        return _proxy_get_u32(self.handle, PROXY_CONNTRACK_FILTERS)
     del _u32
 
     # services
@@ -271,6 +347,26 @@ class Proxy(_lib.Handle):
         while _proxy_get_skipped(self.handle, i, ctypes.byref(obj), ctypes.byref(why)) == 0:
             yield _lib.decode(obj.value), _lib.decode(why.value)
             i += 1
+
+    def health(self, namespace, name):
+        """Health-check data of a service with externalTrafficPolicy Local
+        and a healthCheckNodePort, as of the last sync: (node_port,
+        local_ready_endpoints), or None."""
+        port, local = u32(), u32()
+        rc = _proxy_get_health(self.handle, _lib.encode(namespace), _lib.encode(name),
+                               ctypes.byref(port), ctypes.byref(local))
+        if rc == -2:   # ENOENT
+            return None
+        self._check(rc)
+        return port.value, local.value
+
+    def health_changed(self):
+        """The services ("ns/name") whose health-check data the last sync
+        changed: appeared, changed, or went away."""
+        out = ctypes.c_char_p()
+        n = _proxy_get_health_changed_count(self.handle)
+        return [_lib.decode(out.value) for i in range(n)
+                if _proxy_get_health_changed(self.handle, i, ctypes.byref(out)) == 0]
 
     def render(self):
         """The ruleset as nft text."""
