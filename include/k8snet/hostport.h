@@ -23,7 +23,8 @@
  * goes to the pod.  Connections from the node's loopback addresses and
  * from a pod to a published port of a pod of the same network (hairpin)
  * are masqueraded, so that the replies come back through the node.  For
- * loopback, the pod network's bridge needs route_localnet (see link.h).
+ * loopback, the pod network's bridge needs route_localnet
+ * (k8snet_link_set_route_localnet()).
  *
  * Each call is one nftables transaction.  Calls from several processes at
  * once (container runtimes run CNI plugins in parallel) are safe: a call
