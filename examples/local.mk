@@ -60,7 +60,8 @@ EXTRA_DIST += tests/netns/cni-lib.sh tests/netns/test-cni.sh tests/netns/test-cn
 	tests/netns/test-cni-property.py tests/netns/test-cni-portmap.sh
 noinst_PROGRAMS += bench/cni-bench
 bench_cni_bench_SOURCES = bench/cni-bench.c
-BENCH_RUNNERS += bench/cni-bench.sh
+BENCH_RUNNERS += bench/cni-bench.sh bench/podman-bench.sh
+EXTRA_DIST += bench/podman-bench.sh
 EXTRA_DIST += examples/demo/cluster-in-a-box.sh
 dist_man1_MANS += man/man1/k8snet.1 man/man1/k8snet-cni.1
 FUZZ_TARGETS += cni
