@@ -9,7 +9,9 @@
 # conflict and the DEL of the loser (the winner keeps its port), and the
 # last DEL leaving the port closed.  Then, k8snet-cni only: CHECK names a
 # mapping deleted behind its back, route_localnet is on the bridge only, and
-# DEL succeeds for configs ADD refuses, a missing namespace, missing state.
+# DEL succeeds for configs ADD refuses, a missing namespace, missing state;
+# SCTP and an IPv6 hostIP; snat false sets neither route_localnet nor
+# hairpin masquerading.
 set -u
 . "$top_srcdir/tests/netns/cni-lib.sh"
 require_root
@@ -258,4 +260,20 @@ rm -rf "$TMP/ipam-k8snet"
 cni "$node" DEL p5 "" eth0 "$TMP/k8snet-p5.json" >"$TMP/del.out" ||
 	fail "k8snet: DEL with the IPAM state gone: $(cat "$TMP/del.out")"
 ok "k8snet: DEL succeeds for configs ADD refuses, a missing namespace, missing state"
+
+# snat false: neither route_localnet nor hairpin masquerading (as portmap).
+python3 -c '
+import json, sys
+c = json.load(open(sys.argv[1]))
+c.update(name="pmtest2", bridge="pm1", snat=False)
+c["ipam"]["dataDir"] += "-nosnat"
+json.dump(c, open(sys.argv[2], "w"))' "$TMP/k8snet-p5.json" "$TMP/nosnat.json"
+cni "$node" ADD p6 "$p4" eth0 "$TMP/nosnat.json" >"$TMP/nosnat.out" ||
+	fail "k8snet ADD with snat false: $(cat "$TMP/nosnat.out")"
+[ "$(in_ns "$node" sysctl -n net.ipv4.conf.pm1.route_localnet)" = 0 ] ||
+	fail "k8snet: snat false still set route_localnet"
+in_ns "$node" nft list chain inet k8snet-hostports net-pmtest2 | grep -q hairpin &&
+	fail "k8snet: snat false still masquerades hairpin connections"
+cni "$node" DEL p6 "$p4" eth0 "$TMP/nosnat.json" >/dev/null || fail "k8snet DEL with snat false"
+ok "k8snet: snat false sets neither route_localnet nor hairpin masquerading"
 echo "PASS: published ports behave as with the reference portmap"
