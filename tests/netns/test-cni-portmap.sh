@@ -11,7 +11,8 @@
 # mapping deleted behind its back, route_localnet is on the bridge only, and
 # DEL succeeds for configs ADD refuses, a missing namespace, missing state;
 # SCTP and an IPv6 hostIP; snat false sets neither route_localnet nor
-# hairpin masquerading.
+# hairpin masquerading; route_localnet does not open the node's 127.0.0.1
+# to the pods (CVE-2020-8558).
 set -u
 . "$top_srcdir/tests/netns/cni-lib.sh"
 require_root
@@ -168,6 +169,20 @@ for who in ref k8snet; do
 		[ "$(in_ns "$node" sysctl -n net.ipv4.conf.all.route_localnet)" = 0 ] ||
 			fail "k8snet: route_localnet set beyond the bridge"
 		ok "k8snet: route_localnet on the bridge only"
+		# ... which must not open the node's 127.0.0.0/8 to the pods: p2
+		# routes 127.0.0.1 to the gateway and sends to a service the node
+		# has there (UDP: one packet is enough).
+		in_ns "$p2" sysctl -qw net.ipv4.conf.all.route_localnet=1
+		in_ns "$p2" sysctl -qw net.ipv4.conf.eth0.route_localnet=1
+		ip -n "$p2" route del table local local 127.0.0.1 dev lo
+		ip -n "$p2" route del table local local 127.0.0.0/8 dev lo
+		ip -n "$p2" route add 127.0.0.1/32 via $GW dev eth0
+		in_ns "$node" timeout 3 socat -u UDP-RECV:7778,bind=127.0.0.1 - >"$TMP/guard.out" &
+		sleep 0.3
+		for i in 1 2 3; do echo "from p2" | in_ns "$p2" socat -u - UDP:127.0.0.1:7778; sleep 0.2; done
+		wait $!
+		[ -s "$TMP/guard.out" ] && fail "k8snet: a pod reached the node's 127.0.0.1: $(cat "$TMP/guard.out")"
+		ok "k8snet: a pod cannot reach the node's 127.0.0.1 through the bridge"
 		# CHECK names a mapping deleted behind its back.
 		with_prev "$TMP/k8snet-p1.json" "$TMP/k8snet-p1.out" "$TMP/k8snet-p1-check.json"
 		cni "$node" CHECK p1 "$p1" eth0 "$TMP/k8snet-p1-check.json" >"$TMP/check.out" ||
