@@ -51,17 +51,19 @@ examples_k8snet_cni_LDADD = lib/libk8snet-internal.la $(CNI_DEPS_LIBS)
 TESTS += tests/netns/test-cni.sh tests/netns/test-cni-reference.sh \
 	tests/netns/test-cni-parallel.sh tests/netns/test-cni-podman.sh \
 	tests/netns/test-cni-valgrind.sh tests/netns/test-cni-demo.sh \
-	tests/netns/test-cni-hostile.sh tests/netns/test-cni-property.sh
+	tests/netns/test-cni-hostile.sh tests/netns/test-cni-property.sh \
+	tests/netns/test-cni-portmap.sh
 # The property test runs 25 s in `make check` and 2 minutes in `make check-long`.
 LONG_TESTS += tests/netns/test-cni-property.sh
 EXTRA_DIST += tests/netns/cni-lib.sh tests/netns/test-cni.sh tests/netns/test-cni-reference.sh \
 	tests/netns/test-cni-parallel.sh tests/netns/test-cni-podman.sh \
 	tests/netns/test-cni-valgrind.sh tests/netns/test-cni-demo.sh bench/cni-bench.sh \
 	tests/netns/test-cni-hostile.sh tests/netns/test-cni-property.sh \
-	tests/netns/test-cni-property.py
+	tests/netns/test-cni-property.py tests/netns/test-cni-portmap.sh
 noinst_PROGRAMS += bench/cni-bench
 bench_cni_bench_SOURCES = bench/cni-bench.c
-BENCH_RUNNERS += bench/cni-bench.sh
+BENCH_RUNNERS += bench/cni-bench.sh bench/podman-bench.sh
+EXTRA_DIST += bench/podman-bench.sh
 EXTRA_DIST += examples/demo/cluster-in-a-box.sh
 dist_man1_MANS += man/man1/k8snet.1 man/man1/k8snet-cni.1
 FUZZ_TARGETS += cni

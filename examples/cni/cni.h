@@ -109,7 +109,8 @@ struct cni_route {
 
 struct cni_portmap {
 	int host_port, container_port;
-	char *protocol;            /* "tcp" or "udp" */
+	char *protocol;            /* "tcp", "udp" or "sctp" */
+	char *host_ip;             /* NULL: every local address of the pod's families */
 };
 
 struct cni_conf {
@@ -121,6 +122,8 @@ struct cni_conf {
 	/* bridge plugin keys */
 	const char *bridge;
 	bool is_gateway, is_default_gateway, force_address, ip_masq;
+	bool snat;                 /* portmap's key: masquerade hairpin and 127.0.0.1
+				      connections to published ports (default) */
 	bool hairpin_mode, promisc_mode;
 	int mtu;
 
@@ -144,6 +147,8 @@ struct cni_conf {
 	cJSON *gc_attachments;     /* GC: cni.dev/valid-attachments */
 };
 
+/* 0, or -1 with the failure recorded; 1 for a DEL whose name or version
+ * ADD would refuse: nothing can have been made under it, nothing to do. */
 int cni_conf_parse(struct cni_conf *conf, char *raw, size_t len, const char *command,
 		   struct cni_env *env);
 void cni_conf_done(struct cni_conf *conf);

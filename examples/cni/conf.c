@@ -329,6 +329,7 @@ static int parse_bridge(struct cni_conf *c)
 					"%s: not supported by k8snet-cni", unsupported[i]);
 	}
 	c->bridge = "cni0";
+	c->snat = true;
 	if (get_str(c->root, "bridge", "bridge", false, &c->bridge) < 0)
 		return -1;
 	if (!valid_ifname(c->bridge))
@@ -338,6 +339,7 @@ static int parse_bridge(struct cni_conf *c)
 	    get_bool(c->root, "isDefaultGateway", &c->is_default_gateway) < 0 ||
 	    get_bool(c->root, "forceAddress", &c->force_address) < 0 ||
 	    get_bool(c->root, "ipMasq", &c->ip_masq) < 0 ||
+	    get_bool(c->root, "snat", &c->snat) < 0 ||
 	    get_bool(c->root, "hairpinMode", &c->hairpin_mode) < 0 ||
 	    get_bool(c->root, "promiscMode", &c->promisc_mode) < 0)
 		return -1;
@@ -632,22 +634,27 @@ static int parse_portmap(const cJSON *o, size_t i, struct cni_portmap *pm)
 	if (r >= 0) {
 		q = cni_asprintf("%s.protocol", p);
 		r = get_str(o, "protocol", q, false, &proto);
-		if (r >= 0 && strcasecmp(proto, "tcp") && strcasecmp(proto, "udp"))
-			r = cni_fail(strcasecmp(proto, "sctp") ? CNI_ERR_INVALID_CONFIG :
-				     CNI_ERR_UNSUPPORTED_FIELD, "invalid port mapping",
-				     "%s: \"%s\": must be tcp or udp", q, proto);
+		if (r >= 0 && strcasecmp(proto, "tcp") && strcasecmp(proto, "udp") &&
+		    strcasecmp(proto, "sctp"))
+			r = cni_fail(CNI_ERR_INVALID_CONFIG, "invalid port mapping",
+				     "%s: \"%s\": must be tcp, udp or sctp", q, proto);
 		free(q);
 	}
 	if (r >= 0) {
+		/* One address of either family, or empty for all (as the
+		 * reference portmap: "0.0.0.0" and "::" are the wildcard of
+		 * their own family only). */
 		q = cni_asprintf("%s.hostIP", p);
 		r = get_str(o, "hostIP", q, false, &host_ip);
-		if (r >= 0 && host_ip && *host_ip && strcmp(host_ip, "0.0.0.0") && strcmp(host_ip, "::"))
-			r = cni_fail(CNI_ERR_UNSUPPORTED_FIELD, "unsupported field",
-				     "%s: only the wildcard address is supported", q);
+		if (r >= 0 && host_ip && *host_ip)
+			r = check_ip(host_ip, q);
 		free(q);
 	}
-	if (r >= 0)
-		pm->protocol = cni_strdup(strcasecmp(proto, "udp") ? "tcp" : "udp");
+	if (r >= 0) {
+		pm->protocol = cni_strdup(!strcasecmp(proto, "udp") ? "udp" :
+					  !strcasecmp(proto, "sctp") ? "sctp" : "tcp");
+		pm->host_ip = host_ip && *host_ip ? cni_strdup(host_ip) : NULL;
+	}
 	free(p);
 	return r;
 }
@@ -711,6 +718,12 @@ static int parse_top(struct cni_conf *c, const char *command)
 	if (!valid_network_name(c->name))
 		return bad("name", "must be 1..128 characters out of A-Z a-z 0-9 _ . -, starting "
 			   "with a letter or digit");
+	if (!strcmp(command, "DEL")) {
+		/* Only the name matters to DEL: dns and prevResult are not read. */
+		v = cJSON_GetObjectItemCaseSensitive(c->root, "prevResult");
+		c->prev_result = cJSON_IsObject(v) ? (cJSON *)v : NULL;
+		return 0;
+	}
 	v = cJSON_GetObjectItemCaseSensitive(c->root, "dns");
 	if (v && !cJSON_IsNull(v) && !cJSON_IsObject(v))
 		return bad("dns", "must be an object");
@@ -724,6 +737,34 @@ static int parse_top(struct cni_conf *c, const char *command)
 		if (v && !cJSON_IsNull(v) && !cJSON_IsArray(v))
 			return bad("cni.dev/valid-attachments", "must be an array");
 		c->gc_attachments = cJSON_IsArray(v) ? (cJSON *)v : NULL;
+	}
+	return 0;
+}
+
+/* DEL cleans up whatever it can, for any config (the spec asks it to):
+ * a key ADD would refuse was refused there, so nothing is held under it.
+ * A bridge section ADD would refuse leaves the defaults (the veth is found
+ * by container id and interface name alone); an ipam section ADD would
+ * refuse allocated nothing, so IPAM is skipped; the mappings go by owner
+ * (name, container id, interface), so runtimeConfig is not read at all. */
+static int parse_for_del(struct cni_conf *c, struct cni_env *env)
+{
+	if (parse_top(c, "DEL") < 0) {
+		/* A name (or type) ADD refuses: ADD made nothing under it. */
+		if (cni_fail_code() != CNI_ERR_INVALID_CONFIG)
+			return -1;
+		cni_fail_reset();
+		return 1;
+	}
+	if (parse_bridge(c) < 0) {
+		cni_fail_reset();
+		if (!c->bridge || !valid_ifname(c->bridge))
+			c->bridge = "cni0";
+	}
+	if (parse_ipam(c, env) < 0) {
+		cni_fail_reset();
+		c->ipam_type = NULL;
+		c->ipam_in_process = false;
 	}
 	return 0;
 }
@@ -743,8 +784,11 @@ int cni_conf_parse(struct cni_conf *c, char *raw, size_t len, const char *comman
 	if (!cJSON_IsObject(c->root))
 		return cni_fail(CNI_ERR_DECODE, "decoding failure",
 				"network configuration must be a JSON object");
-	if (parse_top(c, command) < 0 || parse_bridge(c) < 0 || parse_ipam(c, env) < 0 ||
-	    parse_runtime_config(c, command) < 0)
+	if (!strcmp(command, "DEL"))
+		return parse_for_del(c, env);
+	if (parse_top(c, command) < 0)
+		return -1;
+	if (parse_bridge(c) < 0 || parse_ipam(c, env) < 0 || parse_runtime_config(c, command) < 0)
 		return -1;
 	return 0;
 }
@@ -777,8 +821,10 @@ void cni_conf_done(struct cni_conf *c)
 	for (i = 0; i < c->n_requested_ips; i++)
 		free(c->requested_ips[i]);
 	free(c->requested_ips);
-	for (i = 0; i < c->n_portmaps; i++)
+	for (i = 0; i < c->n_portmaps; i++) {
 		free(c->portmaps[i].protocol);
+		free(c->portmaps[i].host_ip);
+	}
 	free(c->portmaps);
 	cJSON_Delete(c->root);
 	free(c->raw);

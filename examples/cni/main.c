@@ -318,9 +318,13 @@ static int cmd_del(struct cni_env *env, struct cni_conf *conf)
 
 	/* DEL must succeed when repeated or when the namespace is gone, so each
 	 * step is idempotent and all of them run even if one fails. */
+	/* prevResult is not needed (everything goes by container id and
+	 * interface name): one that does not parse is left aside. */
 	if (conf->prev_result && cni_result_from_json(&prev, conf->prev_result, "prevResult") < 0) {
+		cni_fail_reset();
 		cni_result_done(&prev);
-		return -1;
+		memset(&prev, 0, sizeof(prev));
+		conf->prev_result = NULL;
 	}
 	ds.prev = conf->prev_result ? &prev : NULL;
 	/* Most of a DEL is the kernel unregistering the veth: about 15 ms of
@@ -408,7 +412,8 @@ int cni_run(struct cni_env *env, char *raw, size_t len)
 	r = cni_conf_parse(&conf, raw, len, env->command, env);
 	if (conf.version && cni_version_supported(conf.version))
 		version = conf.version;
-	if (r >= 0)
+	/* r > 0: a DEL with nothing ADD could have made (cni_conf_parse()). */
+	if (r == 0)
 		r = dispatch(env, &conf);
 	cni_ipam_unlock();
 	if (r < 0 || cni_failed()) {

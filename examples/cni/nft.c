@@ -11,12 +11,14 @@
  * (hairpin and ipMasq masquerading) is sent only when it changes.
  */
 #include <arpa/inet.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <k8snet/hostport.h>
+#include <k8snet/link.h>
 
 #include "cni.h"
 
@@ -60,29 +62,67 @@ static char *bare_addr(const char *cidr)
 	return s;
 }
 
-/* Every mapping for every address of the pod (IPv4 and IPv6 alike). */
+static uint32_t proto_number(const char *protocol)
+{
+	return !strcmp(protocol, "udp") ? 17 : !strcmp(protocol, "sctp") ? 132 : 6;
+}
+
+static int family_of(const char *addr)
+{
+	return strchr(addr, ':') ? AF_INET6 : AF_INET;
+}
+
+/* As the reference portmap: every mapping for the pod's first address of
+ * each family, but a mapping with a hostIP only for the pod address of its
+ * family ("0.0.0.0" and "::" are the wildcard of their own family). */
 static int portmap_of(const struct cni_conf *conf, const struct cni_result *res,
 		      struct k8snet_portmap **ret)
 {
+	bool seen[2] = { false, false };
 	size_t i, j;
 	int r = k8snet_portmap_new(ret);
 
 	for (i = 0; r >= 0 && res && i < res->n_ips; i++) {
 		char *pod = bare_addr(res->ips[i].address);
+		int fam = family_of(pod);
 
+		if (seen[fam == AF_INET6]) {
+			free(pod);
+			continue;
+		}
+		seen[fam == AF_INET6] = true;
 		for (j = 0; r >= 0 && j < conf->n_portmaps; j++) {
 			const struct cni_portmap *pm = &conf->portmaps[j];
 
-			r = k8snet_portmap_add(*ret, strcmp(pm->protocol, "udp") ? 6 : 17, NULL,
+			if (pm->host_ip && family_of(pm->host_ip) != fam)
+				continue;
+			r = k8snet_portmap_add(*ret, proto_number(pm->protocol), pm->host_ip,
 					       (uint32_t)pm->host_port, pod,
 					       (uint32_t)pm->container_port);
+			if (r < 0)
+				r = cni_fail(CNI_ERR_INVALID_CONFIG, "invalid network config",
+					     "runtimeConfig.portMappings[%zu]: %s", j, strerror(-r));
 		}
 		free(pod);
 	}
-	if (r < 0)
-		return cni_fail(CNI_ERR_INVALID_CONFIG, "invalid network config",
-				"runtimeConfig.portMappings: %s", strerror(-r));
-	return 0;
+	if (r < 0 && !cni_failed())
+		return cni_fail(CNI_ERR_INTERNAL, "out of memory", NULL);
+	return r < 0 ? -1 : 0;
+}
+
+/* Does some mapping publish an IPv4 address of the pod (127.0.0.1 is
+ * IPv4 only)? */
+static bool has_ipv4_mapping(const struct cni_conf *conf, const struct cni_result *res)
+{
+	bool v4 = false;
+	size_t i;
+
+	for (i = 0; res && i < res->n_ips; i++)
+		v4 |= family_of(res->ips[i].address) == AF_INET;
+	for (i = 0; v4 && i < conf->n_portmaps; i++)
+		if (!conf->portmaps[i].host_ip || family_of(conf->portmaps[i].host_ip) == AF_INET)
+			return true;
+	return false;
 }
 
 /* The network's subnets: its IPAM ranges when we know them, else those of
@@ -110,8 +150,9 @@ static int set_network(struct k8snet_hostports *hp, struct k8snet_ctx *ctx,
 {
 	size_t n, i;
 	char **subnets = subnets_of(conf, res, &n);
-	int r = k8snet_hostports_set_network(hp, conf->name, (const char *const *)subnets, n,
-					     conf->ip_masq ? K8SNET_HOSTPORTS_F_MASQUERADE : 0);
+	uint32_t flags = (conf->ip_masq ? K8SNET_HOSTPORTS_F_MASQUERADE : 0) |
+			 (conf->snat ? 0 : K8SNET_HOSTPORTS_F_NO_HAIRPIN);
+	int r = k8snet_hostports_set_network(hp, conf->name, (const char *const *)subnets, n, flags);
 
 	for (i = 0; i < n; i++)
 		free(subnets[i]);
@@ -138,6 +179,13 @@ int cni_nft_add(const struct cni_env *env, const struct cni_conf *conf,
 	r = set_network(hp, ctx, conf, res);
 	if (r >= 0 && conf->n_portmaps)
 		r = portmap_of(conf, res, &pm);
+	/* As portmap with snat: the node's own 127.0.0.1 connections may be
+	 * routed to the pods of this bridge (and are masqueraded). */
+	if (r >= 0 && pm && conf->snat && has_ipv4_mapping(conf, res)) {
+		r = k8snet_link_set_route_localnet(ctx, conf->bridge, 1);
+		if (r < 0)
+			r = lib_fail(CNI_ERR_INTERNAL, "cannot set route_localnet", ctx, r);
+	}
 	if (r >= 0 && pm) {
 		r = k8snet_hostports_set(hp, owner, pm);
 		if (r == -EADDRINUSE)

@@ -23,7 +23,10 @@
  * goes to the pod.  Connections from the node's loopback addresses and
  * from a pod to a published port of a pod of the same network (hairpin)
  * are masqueraded, so that the replies come back through the node.  For
- * loopback, the pod network's bridge needs route_localnet (see link.h).
+ * loopback, the pod network's bridge needs route_localnet
+ * (k8snet_link_set_route_localnet()); new connections to 127.0.0.0/8 not
+ * from a loopback device are dropped, so that it does not open the node's
+ * loopback services to the pods.
  *
  * Each call is one nftables transaction.  Calls from several processes at
  * once (container runtimes run CNI plugins in parallel) are safe: a call

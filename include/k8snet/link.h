@@ -30,6 +30,13 @@ extern "C" {
 K8SNET_EXPORT int k8snet_link_bridge_ensure(struct k8snet_ctx *ctx, const char *name,
 					    uint32_t mtu, const char *const *addresses,
 					    uint32_t n_addresses);
+/* net.ipv4.conf.NAME.route_localnet (on 1 or 0) on the link NAME only, as
+ * the reference portmap plugin sets it on a bridge with published ports:
+ * connections the node makes to 127.0.0.1 may then be routed to a pod
+ * (k8snet/hostport.h masquerades them).  Returns 1 when it changed the
+ * setting, 0 when it was already so; -ENODEV when there is no such link. */
+K8SNET_EXPORT int k8snet_link_set_route_localnet(struct k8snet_ctx *ctx, const char *name,
+						 uint32_t on);
 
 /* ---- One pod interface: what to attach -------------------------------- */
 

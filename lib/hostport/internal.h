@@ -14,6 +14,7 @@
  *   chain output      nat, -100:      fib daddr type local jump hostports
  *   chain hostports   per map: lookup; mark |= bit; dnat to the result
  *   chain postrouting nat, srcnat:    marked from 127.0.0.0/8: masquerade
+ *   chain input       filter, 0:      new to 127.0.0.0/8 not from lo: drop
  *   chain net-NAME    nat, srcnat+1:  per pod network: hairpin and ipMasq
  * A map element's comment is its owner.
  */

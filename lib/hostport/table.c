@@ -10,6 +10,7 @@
 #include "hostport/internal.h"
 
 #include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_nat.h>
 #include <linux/netfilter/nf_tables.h>
 
@@ -178,6 +179,30 @@ static void loopback_masq(struct k8snet_hostports *hp, struct nft_batch *b)
 	nft_batch_rule(b, r);
 }
 
+/* route_localnet on a bridge (for the loopback path above) also lets a pod
+ * send packets to the node's 127.0.0.0/8, reaching services bound there
+ * (CVE-2020-8558, which kube-proxy guards the same way): to a loopback
+ * address, only from the loopback device or as part of a connection the
+ * node itself made. */
+static void loopback_guard(struct k8snet_hostports *hp, struct nft_batch *b)
+{
+	uint8_t lo[4] = { 127, 0, 0, 0 };
+	uint16_t loopback = 772;   /* ARPHRD_LOOPBACK */
+	uint32_t est = (1u << (IP_CT_ESTABLISHED + 1)) | (1u << (IP_CT_RELATED + 1)), zero = 0;
+	struct nft_rule *r = nft_rule_new(NFPROTO_INET, hp->table, "input");
+
+	nft_e_meta_eq_u8(r, NFT_META_NFPROTO, NFPROTO_IPV4);
+	nft_e_cidr(r, NFPROTO_IPV4, false, lo, 8, NFT_CMP_EQ);
+	nft_e_meta_get(r, NFT_META_IIFTYPE, NFT_REG_1);
+	nft_e_cmp(r, NFT_REG_1, NFT_CMP_NEQ, &loopback, 2);
+	nft_e_ct_get(r, NFT_CT_STATE, -1, NFT_REG_1);
+	nft_e_bitwise(r, NFT_REG_1, &est, &zero, 4);
+	nft_e_cmp(r, NFT_REG_1, NFT_CMP_EQ, &zero, 4);
+	nft_e_verdict(r, NF_DROP, NULL);
+	nft_rule_comment(r, "no new connections to 127.0.0.0/8 from outside the node");
+	nft_batch_rule(b, r);
+}
+
 void hp_table_base(struct k8snet_hostports *hp, struct nft_batch *b)
 {
 	static const struct {
@@ -187,6 +212,7 @@ void hp_table_base(struct k8snet_hostports *hp, struct nft_batch *b)
 		{ "prerouting", { NF_INET_PRE_ROUTING, -100, "nat" } },
 		{ "output", { NF_INET_LOCAL_OUT, -100, "nat" } },
 		{ "postrouting", { NF_INET_POST_ROUTING, 100, "nat" } },
+		{ "input", { NF_INET_LOCAL_IN, 0, "filter" } },
 	};
 	size_t i;
 
@@ -205,4 +231,5 @@ void hp_table_base(struct k8snet_hostports *hp, struct nft_batch *b)
 	for (i = 0; i < HP_NMAPS; i++)
 		dnat_rule(hp, b, (enum hp_map)i);
 	loopback_masq(hp, b);
+	loopback_guard(hp, b);
 }

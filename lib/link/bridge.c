@@ -7,6 +7,8 @@
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
+#include <netlink/route/link/inet.h>
+#include <linux/ip.h>
 
 #include "link/internal.h"
 
@@ -157,4 +159,47 @@ K8SNET_EXPORT int k8snet_link_bridge_ensure(struct k8snet_ctx *ctx, const char *
 	for (uint32_t i = 0; r >= 0 && i < n_addresses; i++)
 		r = bridge_add_address(ctx, sk, ifindex, addresses[i], i);
 	return r < 0 ? r : created;
+}
+
+/* route_localnet on one link, through rtnetlink (IFLA_AF_SPEC/IFLA_INET_CONF)
+ * rather than /proc/sys: the setting follows the link, and the request is
+ * sent in the context's namespace like every other link change. */
+K8SNET_EXPORT int k8snet_link_set_route_localnet(struct k8snet_ctx *ctx, const char *name,
+						 uint32_t on)
+{
+	struct rtnl_link *cur = NULL, *ch;
+	struct nl_sock *sk;
+	uint32_t have = 0;
+	int r;
+
+	if (!ctx)
+		return -EINVAL;
+	K8S_CHECK_ARG(ctx, name && link_ifname_valid(name));
+	K8S_CHECK_ARG(ctx, on <= 1);
+	r = k8s_ctx_rtnl(ctx, &sk);
+	if (r < 0)
+		return r;
+	r = rtnl_link_get_kernel(sk, 0, name, &cur);
+	if (r < 0)
+		return k8s_error_at(ctx, r == -NLE_NODEV || r == -NLE_OBJ_NOTFOUND ? -ENODEV :
+				    link_nlerr(r), "name", "%s: %s", name, nl_geterror(r));
+	/* Already so: nothing sent (every CNI ADD asks again). */
+	if (rtnl_link_inet_get_conf(cur, IPV4_DEVCONF_ROUTE_LOCALNET, &have) == 0 &&
+	    !!have == on) {
+		rtnl_link_put(cur);
+		return 0;
+	}
+	ch = rtnl_link_alloc();
+	r = -NLE_NOMEM;
+	if (ch) {
+		r = rtnl_link_inet_set_conf(ch, IPV4_DEVCONF_ROUTE_LOCALNET, on);
+		if (r >= 0)
+			r = rtnl_link_change(sk, cur, ch, 0);
+	}
+	rtnl_link_put(ch);
+	rtnl_link_put(cur);
+	if (r < 0)
+		return k8s_error_at(ctx, link_nlerr(r), "name", "%s: cannot set route_localnet: %s",
+				    name, nl_geterror(r));
+	return 1;
 }

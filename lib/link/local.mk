@@ -65,6 +65,7 @@ dist_man3_MANS += \
 	man/man3/k8snet_link_result_get_int.3 \
 	man/man3/k8snet_link_result_get_str.3 \
 	man/man3/k8snet_link_result_to_json.3 \
+	man/man3/k8snet_link_set_route_localnet.3 \
 	man/man3/k8snet_link_vxlan_ensure.3
 
 EXTRA_DIST += tests/fuzz/fuzz-link.c tests/fuzz/corpus/link

@@ -93,9 +93,12 @@ expect_code 7 "$out"
 conf "$TMP/e.json" 1.0.0 '"vlan": 100' ""
 cni "$NODE" ADD c1 "$POD1" eth0 "$TMP/e.json" >"$out" && fail "vlan accepted"
 expect_code 2 "$out"
-conf "$TMP/e.json" 1.0.0 '"runtimeConfig": {"portMappings": [{"hostPort": 80, "containerPort": 80, "protocol": "sctp"}]}' ""
-cni "$NODE" ADD c1 "$POD1" eth0 "$TMP/e.json" >"$out" && fail "sctp hostPort accepted"
-expect_code 2 "$out"
+conf "$TMP/e.json" 1.0.0 '"runtimeConfig": {"portMappings": [{"hostPort": 80, "containerPort": 80, "protocol": "icmp"}]}' ""
+expect7 "$TMP/e.json" "icmp hostPort" 'portMappings\[0\].protocol.*must be tcp, udp or sctp'
+conf "$TMP/e.json" 1.0.0 '"runtimeConfig": {"portMappings": [{"hostPort": 80, "containerPort": 80, "hostIP": "localhost"}]}' ""
+expect7 "$TMP/e.json" "hostIP not an address" 'portMappings\[0\].hostIP.*is not an IP address'
+# DEL of a config ADD refused succeeds: nothing is held under it.
+cni "$NODE" DEL c1 "$POD1" eth0 "$TMP/e.json" >"$out" || fail "DEL of a refused config: $(cat "$out")"
 ok "codes 7 and 2"
 
 # ---- code 3: the namespace does not exist ------------------------------

@@ -100,6 +100,30 @@ class LinkNetnsTest(unittest.TestCase):
                                           bridge="nope0"))
             self.assertIn("nope0", str(cm.exception))
 
+    def test_route_localnet_on_one_link(self):
+        node = "k8st-p18-py-%d-%s" % (os.getpid(), uuid.uuid4().hex[:6])
+        subprocess.run(["ip", "netns", "add", node], check=True)
+        self.addCleanup(subprocess.run, ["ip", "netns", "del", node])
+
+        def sysctl(key):
+            return subprocess.run(["ip", "netns", "exec", node, "sysctl", "-n", key],
+                                  check=True, capture_output=True, text=True).stdout.strip()
+        with k8snet.Context(netns="/run/netns/" + node) as ctx:
+            link.bridge_ensure(ctx, "br0", ["10.78.0.1/24"])
+            link.bridge_ensure(ctx, "br1", ["10.79.0.1/24"])
+            self.assertTrue(link.set_route_localnet(ctx, "br0"))
+            self.assertFalse(link.set_route_localnet(ctx, "br0"))
+            self.assertEqual(sysctl("net.ipv4.conf.br0.route_localnet"), "1")
+            self.assertEqual(sysctl("net.ipv4.conf.br1.route_localnet"), "0")
+            self.assertEqual(sysctl("net.ipv4.conf.all.route_localnet"), "0")
+            self.assertTrue(link.set_route_localnet(ctx, "br0", False))
+            self.assertEqual(sysctl("net.ipv4.conf.br0.route_localnet"), "0")
+            with self.assertRaises(k8snet.Error) as cm:
+                link.set_route_localnet(ctx, "nope0")
+            self.assertEqual(cm.exception.errno, 19)   # ENODEV
+            with self.assertRaises(k8snet.InvalidArgument):
+                link.set_route_localnet(ctx, "a/b")
+
     def test_pod_by_fd_and_vxlan_peer(self):
         node, pod_ns = self.ns("node"), self.ns("pod")
         with k8snet.Context(netns="/run/netns/" + node) as ctx:

@@ -147,6 +147,10 @@ START_TEST(test_validate_names_field)
 	ck_assert_int_eq(k8snet_link_bridge_ensure(ctx, "bad/name", 0, NULL, 0), -EINVAL);
 	ck_assert_int_eq(k8snet_link_peer_add(ctx, 7, "10.0.0.0/24", "1.1.1.1", NULL, NULL), -EINVAL);
 	ck_assert_int_eq(k8snet_link_node_setup(ctx, 0x80), -EINVAL);
+	ck_assert_int_eq(k8snet_link_set_route_localnet(NULL, "cni0", 1), -EINVAL);
+	ck_assert_int_eq(k8snet_link_set_route_localnet(ctx, "bad/name", 1), -EINVAL);
+	ck_assert_int_eq(k8snet_link_set_route_localnet(ctx, "cni0", 2), -EINVAL);
+	ck_assert_int_eq(k8snet_link_set_route_localnet(ctx, NULL, 1), -EINVAL);
 	k8snet_link_pod_free(pod);
 }
 END_TEST

@@ -78,6 +78,8 @@ _attach = fn("k8snet_link_pod_attach", ctypes.c_int, c_ctx_p, c_pod_p, ctypes.PO
 _detach = fn("k8snet_link_pod_detach", ctypes.c_int, c_ctx_p, c_pod_p)
 _check = fn("k8snet_link_pod_check", ctypes.c_int, c_ctx_p, c_pod_p)
 _node_setup = fn("k8snet_link_node_setup", ctypes.c_int, c_ctx_p, u32)
+_set_route_localnet = fn("k8snet_link_set_route_localnet", ctypes.c_int, c_ctx_p,
+                        ctypes.c_char_p, u32)
 _vxlan_ensure = fn("k8snet_link_vxlan_ensure", ctypes.c_int, c_ctx_p, ctypes.c_char_p, u32, u32,
                    ctypes.c_char_p, u32)
 _peer_add = fn("k8snet_link_peer_add", ctypes.c_int, c_ctx_p, u32, ctypes.c_char_p,
@@ -236,6 +238,11 @@ def check_pod(ctx, pod):
 def node_setup(ctx, ipv6=False, bridge_nf=False):
     ctx._check(_node_setup(ctx.handle, (NODE_F_IPV6 if ipv6 else 0) |
                            (NODE_F_BRIDGE_NF if bridge_nf else 0)))
+
+
+def set_route_localnet(ctx, name, on=True):
+    """route_localnet on the link name only; True when it was changed."""
+    return ctx._check(_set_route_localnet(ctx.handle, _enc(name), 1 if on else 0)) == 1
 
 
 def vxlan_ensure(ctx, dev, vni, local_ip, port=0, mtu=0):
