@@ -141,7 +141,7 @@ K8SNET_EXPORT int k8snet_observer_new(struct k8snet_ctx *ctx, uint32_t nflog_gro
 		free(obs);
 		return k8s_error(ctx, -ENOMEM, "out of memory");
 	}
-	obs->ctx = ctx;
+	obs->ctx = k8snet_ctx_ref(ctx);
 	obs->group = nflog_group ? nflog_group : 100;
 	r = k8snet_trace_new(ctx, &obs->names);
 	if (r >= 0 && !(flags & K8SNET_OBSERVER_F_NO_SOCKET))
@@ -162,6 +162,7 @@ K8SNET_EXPORT struct k8snet_observer *k8snet_observer_free(struct k8snet_observe
 		mnl_socket_close(obs->nl);
 	k8snet_trace_free(obs->names);
 	free(obs->buf);
+	k8snet_ctx_unref(obs->ctx);
 	free(obs);
 	return NULL;
 }

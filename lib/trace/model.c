@@ -16,7 +16,7 @@ K8SNET_EXPORT int k8snet_trace_new(struct k8snet_ctx *ctx, struct k8snet_trace *
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return k8s_error(ctx, -ENOMEM, "out of memory");
-	t->ctx = ctx;
+	t->ctx = k8snet_ctx_ref(ctx);
 	t->stale = true;
 	r = k8snet_policy_db_new(ctx, &t->db);
 	if (r >= 0)
@@ -50,6 +50,7 @@ K8SNET_EXPORT struct k8snet_trace *k8snet_trace_free(struct k8snet_trace *t)
 	free(t->node);
 	free(t->cidrs);
 	free(t->node_ips);
+	k8snet_ctx_unref(t->ctx);
 	free(t);
 	return NULL;
 }

@@ -53,7 +53,7 @@ class Observer(_lib.Handle):
         handle = c_obs_p()
         check(_new(ctx.handle, group, F_NO_SOCKET if no_socket else 0, ctypes.byref(handle)),
               ctx.handle)
-        self._ctx = ctx
+        self._ctx = ctx.retain()
         self._handle = handle
 
     def _check(self, rc):

@@ -57,7 +57,7 @@ class Trace(_lib.Handle):
                  node_ips=(), masquerade_all=False):
         handle = c_trace_p()
         check(_new(ctx.handle, ctypes.byref(handle)), ctx.handle)
-        self._ctx = ctx
+        self._ctx = ctx.retain()
         self._handle = handle
         self._borrowed = []
         if cluster_domain is not None:
