@@ -203,7 +203,7 @@ for name in web-1 web-2 frontend intruder; do
 done
 listening() { in_ns "$1" ss -Hltn 'sport = :8080' | grep -q .; }
 for name in web-1 web-2 frontend intruder; do
-	until_ok 10 listening "$name" || bad "the server in $name does not listen"
+	until_ok 30 listening "$name" || bad "the server in $name does not listen"
 done
 
 # ---- 3. reachability --------------------------------------------------

@@ -48,7 +48,7 @@ static int visit(void *userdata, const char *cidr, const char *owner, const char
 
 	(void)owner;
 	(void)ifname;
-	if (k8s_cidr_parse(cidr, true, &ip, &len) < 0)
+	if (k8s_cidr_parse(cidr, false, &ip, &len) < 0)
 		abort();    /* the library printed something it cannot read back */
 	l->addrs = realloc(l->addrs, (l->n + 1) * sizeof(*l->addrs));
 	if (!l->addrs)

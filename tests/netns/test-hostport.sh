@@ -56,8 +56,7 @@ in_ns node sysctl -qw net.ipv6.conf.all.forwarding=1
 in_ns node sysctl -qw net.ipv4.conf.br0.route_localnet=1
 i=2
 for p in p1 p2; do
-	ip link add "v$p-$$" type veth peer name eth0 netns "$(ns $p)"
-	ip link set "v$p-$$" netns "$(ns node)"
+	in_ns node ip link add "v$p-$$" type veth peer name eth0 netns "$(ns $p)"
 	in_ns node ip link set "v$p-$$" master br0 up
 	in_ns node ip link set "v$p-$$" type bridge_slave hairpin on
 	in_ns $p ip addr add "10.250.0.$i/24" dev eth0
@@ -68,8 +67,7 @@ for p in p1 p2; do
 	in_ns $p ip -6 route add default via fd00:250::1
 	i=$((i + 1))
 done
-ip link add "vout-$$" type veth peer name eth0 netns "$(ns out)"
-ip link set "vout-$$" netns "$(ns node)"
+in_ns node ip link add "vout-$$" type veth peer name eth0 netns "$(ns out)"
 in_ns node ip addr add 192.168.77.1/24 dev "vout-$$"
 in_ns node ip addr add fd00:77::1/64 dev "vout-$$" nodad
 in_ns node ip link set "vout-$$" up

@@ -51,8 +51,7 @@ in_ns node sysctl -qw net.ipv6.conf.all.forwarding=1
 in_ns node ip addr add fd00:244::1/64 dev br0 nodad
 i=2
 for p in cl b1 b2 b3; do
-	ip link add "v$p-$$" type veth peer name eth0 netns "$(ns $p)"
-	ip link set "v$p-$$" netns "$(ns node)"
+	in_ns node ip link add "v$p-$$" type veth peer name eth0 netns "$(ns $p)"
 	in_ns node ip link set "v$p-$$" master br0 up
 	# What kubelet's hairpin-veth mode does: a pod may reach itself via the node.
 	in_ns node ip link set "v$p-$$" type bridge_slave hairpin on
@@ -66,8 +65,7 @@ for p in cl b1 b2 b3; do
 	eval "IP6_$p=fd00:244::$i"
 	i=$((i + 1))
 done
-ip link add "vout-$$" type veth peer name eth0 netns "$(ns out)"
-ip link set "vout-$$" netns "$(ns node)"
+in_ns node ip link add "vout-$$" type veth peer name eth0 netns "$(ns out)"
 in_ns node ip addr add 192.168.50.1/24 dev "vout-$$"
 in_ns node ip link set "vout-$$" up
 in_ns out ip addr add 192.168.50.2/24 dev eth0
