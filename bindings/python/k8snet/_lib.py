@@ -1,7 +1,10 @@
 """Loading libk8snet with ctypes, and the error convention shared by layers.
 
-The library is loaded by SONAME (``libk8snet.so.0``); set ``K8SNET_LIBRARY``
-to a path to use another copy (the build tree's tests do).
+The library is found in this order: the path in ``K8SNET_LIBRARY`` (the
+build tree's tests set it); ``libk8snet.so.0`` next to this package's files
+(a copy shipped with the package); the SONAME as the dynamic linker finds it
+(``LD_LIBRARY_PATH``, the ld.so cache: Debian's libk8snet0, ``make
+install``).
 """
 import ctypes
 import errno
@@ -9,7 +12,32 @@ import os
 
 SONAME = "libk8snet.so.0"
 
-lib = ctypes.CDLL(os.environ.get("K8SNET_LIBRARY") or SONAME, use_errno=True)
+
+def _library_path():
+    """The path or name to dlopen: see the module's docstring."""
+    explicit = os.environ.get("K8SNET_LIBRARY")
+    if explicit:
+        return explicit
+    beside = os.path.join(os.path.dirname(os.path.abspath(__file__)), SONAME)
+    if os.path.exists(beside):
+        return beside
+    return SONAME
+
+
+def _load():
+    path = _library_path()
+    try:
+        return ctypes.CDLL(path, use_errno=True)
+    except OSError as e:
+        # Say where it looked: "cannot open shared object file" alone does
+        # not tell a pip user that the C library is a separate install.
+        raise ImportError(
+            "k8snet: cannot load %s (%s); install libk8snet0 (Debian) or the "
+            "library with `make install`, or set K8SNET_LIBRARY to its path"
+            % (path, e)) from e
+
+
+lib = _load()
 
 c_ctx_p = ctypes.c_void_p
 
