@@ -18,7 +18,7 @@ PACKAGES="build-essential autoconf automake libtool pkg-config
 	containernetworking-plugins bind9 bind9-utils dnsutils socat time bash-completion
 	podman runc busybox-static iputils-ping openssl
 	debhelper dh-python dpkg-dev fakeroot lintian python3-all python3-setuptools
-	python3-venv python3-pip"
+	python3-wheel python3-venv python3-pip"
 
 log() { printf '==> %s\n' "$*"; }
 

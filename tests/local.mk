@@ -8,6 +8,7 @@ TESTS += \
 	tests/check-headers.sh \
 	tests/check-abi.sh \
 	tests/python/run.sh \
+	tests/python/test-install.sh \
 	tests/valgrind-unit.sh \
 	tests/fuzz/run.sh \
 	tests/sanitize/run.sh \

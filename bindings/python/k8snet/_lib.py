@@ -6,9 +6,14 @@ build tree's tests set it); ``libk8snet.so.0`` next to this package's files
 (``LD_LIBRARY_PATH``, the ld.so cache: Debian's libk8snet0, ``make
 install``).
 """
+from __future__ import annotations
+
 import ctypes
+import enum
 import errno
 import os
+import typing
+from typing import Optional
 
 SONAME = "libk8snet.so.0"
 
@@ -107,12 +112,12 @@ class Handle:
     _handle = None
 
     @property
-    def handle(self):
+    def handle(self) -> int:
         if self._handle is None:
             raise ValueError("%s is closed" % type(self).__name__)
         return self._handle
 
-    def close(self):
+    def close(self) -> None:
         if self._handle is not None:
             type(self)._free(self._handle)
             self._handle = None
@@ -127,12 +132,12 @@ class Handle:
         self.close()
 
 
-def strerror(code):
+def strerror(code: int) -> str:
     """Description of an errno code (either sign)."""
     return decode(_strerror(code))
 
 
-def check(rc, ctx_handle=None):
+def check(rc: int, ctx_handle: Optional[int] = None) -> int:
     """Raise the right Error subclass for a negative return code."""
     if rc >= 0:
         return rc
@@ -148,3 +153,36 @@ def take_string(ptr):
         return decode(ctypes.string_at(ptr)) if ptr else None
     finally:
         free(ptr)
+
+
+# The C headers' constants: name -> value, filled in by c_constants() and
+# c_constant() as the modules are imported.  tests/python/test_constants.py
+# compares it with every #define and enum constant of include/k8snet/*.h.
+C_CONSTANTS: typing.Dict[str, int] = {}
+
+def c_constants(prefix: str, **spelled: str):
+    """Class decorator for an IntEnum or IntFlag whose members are the C
+    constants ``prefix + member name``; ``spelled`` gives the C name of a
+    member whose C spelling is no Python identifier (``K8SNET_DNS_1035_LABEL``)."""
+    def register(cls):
+        for member in cls:
+            C_CONSTANTS[spelled.get(member.name, prefix + member.name)] = int(member)
+        cls._c_prefix = prefix
+        return cls
+    return register
+
+
+def c_constant(name: str, value: int) -> int:
+    """A lone C constant (not one of a family): records it, returns value."""
+    C_CONSTANTS[name] = value
+    return value
+
+
+def one_or_many(value: "typing.Union[str, typing.Iterable[str], None]") -> typing.List[str]:
+    """Where a list of addresses (or names) is taken, one string is one
+    item, never its characters; None is none."""
+    if value is None:
+        return []
+    if isinstance(value, (str, bytes, os.PathLike)):
+        return [value]
+    return list(value)

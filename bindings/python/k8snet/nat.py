@@ -9,8 +9,12 @@
         proxy.sync()
         print(proxy.render())
 """
+from __future__ import annotations
+
 import ctypes
+import enum
 import json as _json
+from typing import Any, Dict, Iterable, Iterator, Optional, Tuple, Union
 
 from . import _lib
 from ._lib import c_ctx_p, check, fn
@@ -19,33 +23,96 @@ c_proxy_p = ctypes.c_void_p
 c_svc_p = ctypes.c_void_p
 u32 = ctypes.c_uint32
 
-# Attribute numbers, as in nat.h.
-PROXY_NODE_NAME = 0
-PROXY_TABLE = 1
-PROXY_NODE_IP = 2
-PROXY_CLUSTER_CIDR = 3
-PROXY_NODEPORT_ADDRESS = 4
-PROXY_MARK_BIT = 5
-PROXY_NODEPORT_MIN = 6
-PROXY_NODEPORT_MAX = 7
-PROXY_FLAGS = 8
-F_MASQUERADE_ALL = 0x1
-F_ROUND_ROBIN = 0x2
 
-SERVICE_NAMESPACE = 0
-SERVICE_NAME = 1
-SERVICE_TYPE = 2
-SERVICE_FLAGS = 3
-SERVICE_AFFINITY_TIMEOUT = 4
-SERVICE_CREATION_TIMESTAMP = 5
-TYPE_CLUSTER_IP, TYPE_NODE_PORT, TYPE_LOAD_BALANCER, TYPE_EXTERNAL_NAME = range(4)
-F_AFFINITY = 0x1
-F_ETP_LOCAL = 0x2
-F_ITP_LOCAL = 0x4
-IP_CLUSTER, IP_EXTERNAL, IP_LB_INGRESS, IP_SOURCE_RANGE = range(4)
-EP_READY = 0x1
-EP_SERVING = 0x2
-EP_TERMINATING = 0x4
+
+# The constants of nat.h (tests/python/test_constants.py compares them).
+@_lib.c_constants("K8SNET_PROXY_")
+class ProxyAttr(enum.IntEnum):
+    NODE_NAME = 0
+    TABLE = 1
+    NODE_IP = 2
+    CLUSTER_CIDR = 3
+    NODEPORT_ADDRESS = 4
+    MARK_BIT = 5
+    NODEPORT_MIN = 6
+    NODEPORT_MAX = 7
+    FLAGS = 8
+
+
+@_lib.c_constants("K8SNET_PROXY_F_")
+class ProxyFlag(enum.IntFlag):
+    MASQUERADE_ALL = 0x1
+    ROUND_ROBIN = 0x2
+
+
+@_lib.c_constants("K8SNET_SERVICE_")
+class ServiceAttr(enum.IntEnum):
+    NAMESPACE = 0
+    NAME = 1
+    TYPE = 2
+    FLAGS = 3
+    AFFINITY_TIMEOUT = 4
+    CREATION_TIMESTAMP = 5
+
+
+@_lib.c_constants("K8SNET_SERVICE_TYPE_")
+class ServiceType(enum.IntEnum):
+    CLUSTER_IP = 0
+    NODE_PORT = 1
+    LOAD_BALANCER = 2
+    EXTERNAL_NAME = 3
+
+
+@_lib.c_constants("K8SNET_SERVICE_F_")
+class ServiceFlag(enum.IntFlag):
+    AFFINITY = 0x1
+    ETP_LOCAL = 0x2
+    ITP_LOCAL = 0x4
+
+
+@_lib.c_constants("K8SNET_SERVICE_IP_")
+class IPKind(enum.IntEnum):
+    """Which list of a Service an address goes in (Service.add_ip())."""
+    CLUSTER = 0
+    EXTERNAL = 1
+    LB_INGRESS = 2
+    SOURCE_RANGE = 3
+
+
+@_lib.c_constants("K8SNET_ENDPOINT_F_")
+class EndpointFlag(enum.IntFlag):
+    READY = 0x1
+    SERVING = 0x2
+    TERMINATING = 0x4
+
+
+# The names before the enums.
+PROXY_NODE_NAME = ProxyAttr.NODE_NAME
+PROXY_TABLE = ProxyAttr.TABLE
+PROXY_NODE_IP = ProxyAttr.NODE_IP
+PROXY_CLUSTER_CIDR = ProxyAttr.CLUSTER_CIDR
+PROXY_NODEPORT_ADDRESS = ProxyAttr.NODEPORT_ADDRESS
+PROXY_MARK_BIT = ProxyAttr.MARK_BIT
+PROXY_NODEPORT_MIN = ProxyAttr.NODEPORT_MIN
+PROXY_NODEPORT_MAX = ProxyAttr.NODEPORT_MAX
+PROXY_FLAGS = ProxyAttr.FLAGS
+F_MASQUERADE_ALL = ProxyFlag.MASQUERADE_ALL
+F_ROUND_ROBIN = ProxyFlag.ROUND_ROBIN
+
+SERVICE_NAMESPACE = ServiceAttr.NAMESPACE
+SERVICE_NAME = ServiceAttr.NAME
+SERVICE_TYPE = ServiceAttr.TYPE
+SERVICE_FLAGS = ServiceAttr.FLAGS
+SERVICE_AFFINITY_TIMEOUT = ServiceAttr.AFFINITY_TIMEOUT
+SERVICE_CREATION_TIMESTAMP = ServiceAttr.CREATION_TIMESTAMP
+TYPE_CLUSTER_IP, TYPE_NODE_PORT, TYPE_LOAD_BALANCER, TYPE_EXTERNAL_NAME = ServiceType
+F_AFFINITY = ServiceFlag.AFFINITY
+F_ETP_LOCAL = ServiceFlag.ETP_LOCAL
+F_ITP_LOCAL = ServiceFlag.ITP_LOCAL
+IP_CLUSTER, IP_EXTERNAL, IP_LB_INGRESS, IP_SOURCE_RANGE = IPKind
+EP_READY = EndpointFlag.READY
+EP_SERVING = EndpointFlag.SERVING
+EP_TERMINATING = EndpointFlag.TERMINATING
 PROTOCOLS = {"TCP": 6, "UDP": 17, "SCTP": 132}
 
 _proxy_new = fn("k8snet_proxy_new", ctypes.c_int, c_ctx_p, ctypes.POINTER(c_proxy_p))
@@ -92,8 +159,9 @@ class Service(_lib.Handle):
 
     _free = _svc_free
 
-    def __init__(self, name, namespace="default", type=TYPE_CLUSTER_IP, flags=0,
-                 affinity_timeout=None, creation_timestamp=None):
+    def __init__(self, name: str, namespace: str = "default", type: int = TYPE_CLUSTER_IP,
+                 flags: int = 0, affinity_timeout: Optional[int] = None,
+                 creation_timestamp: Optional[str] = None) -> None:
         handle = c_svc_p()
         check(_svc_new(ctypes.byref(handle)))
         self._handle = handle
@@ -120,50 +188,52 @@ class Service(_lib.Handle):
         self._rc(_svc_set_u32(self.handle, attr, value), "attribute")
 
     @property
-    def name(self):
+    def name(self) -> Optional[str]:
         return _lib.decode(_svc_get_str(self.handle, SERVICE_NAME))
 
     @property
-    def namespace(self):
+    def namespace(self) -> Optional[str]:
         return _lib.decode(_svc_get_str(self.handle, SERVICE_NAMESPACE))
 
     @property
-    def creation_timestamp(self):
+    def creation_timestamp(self) -> Optional[str]:
         """metadata.creationTimestamp (RFC 3339, UTC): the older of two
         services claiming one address keeps it."""
         return _lib.decode(_svc_get_str(self.handle, SERVICE_CREATION_TIMESTAMP))
 
     @creation_timestamp.setter
-    def creation_timestamp(self, value):
+    def creation_timestamp(self, value: Optional[str]) -> None:
         rc = _svc_set_str(self.handle, SERVICE_CREATION_TIMESTAMP, _lib.encode(value))
         if rc < 0:
             raise _lib.InvalidArgument(-rc, "%r: not an RFC 3339 UTC time "
                                        "(2006-01-02T15:04:05Z)" % value)
 
     @property
-    def flags(self):
+    def flags(self) -> int:
         return _svc_get_u32(self.handle, SERVICE_FLAGS)
 
     @property
-    def type(self):
+    def type(self) -> int:
         return _svc_get_u32(self.handle, SERVICE_TYPE)
 
     @property
-    def affinity_timeout(self):
+    def affinity_timeout(self) -> int:
         return _svc_get_u32(self.handle, SERVICE_AFFINITY_TIMEOUT)
 
-    def add_ip(self, addr, kind=IP_CLUSTER):
+    def add_ip(self, addr: str, kind: int = IP_CLUSTER) -> "Service":
         rc = _svc_add_ip(self.handle, kind, _lib.encode(addr))
         if rc < 0:
             raise _lib.InvalidArgument(-rc, "%r: not a valid address" % addr)
         return self
 
-    def add_port(self, port, protocol="TCP", name="", node_port=0):
+    def add_port(self, port: int, protocol: Union[str, int] = "TCP", name: str = "",
+                 node_port: int = 0) -> "Service":
         self._rc(_svc_add_port(self.handle, _lib.encode(name), _proto(protocol), port, node_port),
                  "port")
         return self
 
-    def add_endpoint(self, addr, port, port_name="", node=None, flags=EP_READY):
+    def add_endpoint(self, addr: str, port: int, port_name: str = "", node: Optional[str] = None,
+                     flags: int = EP_READY) -> "Service":
         rc = _svc_add_endpoint(self.handle, _lib.encode(addr), _lib.encode(port_name), port,
                                _lib.encode(node), flags)
         if rc < 0:
@@ -177,16 +247,18 @@ class Proxy(_lib.Handle):
 
     _free = _proxy_free
 
-    def __init__(self, ctx, node_name=None, cluster_cidrs=(), node_ips=(), flags=None):
+    def __init__(self, ctx: Any, node_name: Optional[str] = None,
+                 cluster_cidrs: Union[str, Iterable[str]] = (),
+                 node_ips: Union[str, Iterable[str]] = (), flags: Optional[int] = None) -> None:
         handle = c_proxy_p()
         check(_proxy_new(ctx.handle, ctypes.byref(handle)), ctx.handle)
         self._handle = handle
         self._ctx = ctx
         if node_name is not None:
             self.node_name = node_name
-        for c in cluster_cidrs:
+        for c in _lib.one_or_many(cluster_cidrs):
             self.add_cluster_cidr(c)
-        for ip in node_ips:
+        for ip in _lib.one_or_many(node_ips):
             self.add_node_ip(ip)
         if flags is not None:
             self.flags = flags
@@ -199,35 +271,35 @@ class Proxy(_lib.Handle):
         return _lib.decode(_proxy_get_str(self.handle, attr))
 
     @property
-    def node_name(self):
+    def node_name(self) -> Optional[str]:
         return self._get_str(PROXY_NODE_NAME)
 
     @node_name.setter
-    def node_name(self, value):
+    def node_name(self, value: str) -> None:
         self._check(_proxy_set_str(self.handle, PROXY_NODE_NAME, _lib.encode(value)))
 
     @property
-    def table(self):
+    def table(self) -> Optional[str]:
         return self._get_str(PROXY_TABLE)
 
     @table.setter
-    def table(self, value):
+    def table(self, value: str) -> None:
         self._check(_proxy_set_str(self.handle, PROXY_TABLE, _lib.encode(value)))
 
-    def add_node_ip(self, ip):
+    def add_node_ip(self, ip: str) -> None:
         self._check(_proxy_add_str(self.handle, PROXY_NODE_IP, _lib.encode(ip)))
 
-    def add_cluster_cidr(self, cidr):
+    def add_cluster_cidr(self, cidr: str) -> None:
         self._check(_proxy_add_str(self.handle, PROXY_CLUSTER_CIDR, _lib.encode(cidr)))
 
-    def add_nodeport_address(self, cidr):
+    def add_nodeport_address(self, cidr: str) -> None:
         self._check(_proxy_add_str(self.handle, PROXY_NODEPORT_ADDRESS, _lib.encode(cidr)))
 
     def _u32(name, attr):  # noqa: N805 - property factory
-        def get(self):
+        def get(self) -> int:
             return _proxy_get_u32(self.handle, attr)
 
-        def put(self, value):
+        def put(self, value: int) -> None:
             self._check(_proxy_set_u32(self.handle, attr, value))
         return property(get, put, doc=name)
 
@@ -238,7 +310,7 @@ class Proxy(_lib.Handle):
     del _u32
 
     # services
-    def load_json(self, doc):
+    def load_json(self, doc: Union[str, bytes, Dict[str, Any]]) -> int:
         """Add or replace Services and EndpointSlices from a JSON document
         (str, bytes, or a dict as json.load gives it). All or nothing;
         returns the number of objects taken."""
@@ -247,23 +319,23 @@ class Proxy(_lib.Handle):
         data = doc.encode("utf-8") if isinstance(doc, str) else bytes(doc)
         return self._check(_proxy_load_json(self.handle, data, len(data)))
 
-    def add_service(self, svc):
+    def add_service(self, svc: Service) -> None:
         self._check(_proxy_add_service(self.handle, svc.handle))
 
-    def remove_service(self, namespace, name):
+    def remove_service(self, namespace: str, name: str) -> None:
         self._check(_proxy_remove_service(self.handle, _lib.encode(namespace), _lib.encode(name)))
 
-    def remove_slice(self, namespace, name):
+    def remove_slice(self, namespace: str, name: str) -> None:
         self._check(_proxy_remove_slice(self.handle, _lib.encode(namespace), _lib.encode(name)))
 
-    def sync(self, full=False):
+    def sync(self, full: bool = False) -> int:
         """Program the kernel (one atomic batch); returns the messages sent.
         Success means the kernel acknowledged all of it; after a failure the
         next sync replaces the tables.  ``full=True`` replaces them now
         (a periodic full resync)."""
         return self._check((_proxy_sync_full if full else _proxy_sync)(self.handle))
 
-    def skipped(self):
+    def skipped(self) -> Iterator[Tuple[str, str]]:
         """What the last sync or render left out because an older service
         holds the address: an iterator of (object, reason) pairs."""
         obj, why = ctypes.c_char_p(), ctypes.c_char_p()
@@ -272,7 +344,7 @@ class Proxy(_lib.Handle):
             yield _lib.decode(obj.value), _lib.decode(why.value)
             i += 1
 
-    def render(self):
+    def render(self) -> str:
         """The ruleset as nft text."""
         out = ctypes.c_void_p()
         self._check(_proxy_render(self.handle, ctypes.byref(out)))
