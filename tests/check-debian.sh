@@ -48,8 +48,11 @@ esac
 # 2. Build.
 echo "# dpkg-buildpackage -us -uc -b (log: build.log)"
 start=$(date +%s)
-if ! (cd "$tmp/src" && DEB_BUILD_OPTIONS="parallel=2" \
-	dpkg-buildpackage -us -uc -b) >"$tmp/build.log" 2>&1; then
+# A clean environment: none of this make's MAKEFLAGS (TESTS=..., which the
+# package's own make check would inherit and run this test again inside),
+# test variables or a PATH with another python3 first.
+if ! (cd "$tmp/src" && env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$tmp" LANG=C.UTF-8 \
+	DEB_BUILD_OPTIONS="parallel=2" dpkg-buildpackage -us -uc -b) >"$tmp/build.log" 2>&1; then
 	tail -60 "$tmp/build.log"
 	fail "dpkg-buildpackage"
 fi

@@ -9,7 +9,6 @@ install``).
 from __future__ import annotations
 
 import ctypes
-import enum
 import errno
 import os
 import typing
@@ -160,7 +159,8 @@ def take_string(ptr):
 # compares it with every #define and enum constant of include/k8snet/*.h.
 C_CONSTANTS: typing.Dict[str, int] = {}
 
-def c_constants(prefix: str, **spelled: str):
+
+def c_constants(prefix: str, **spelled: str) -> typing.Callable[[type], type]:
     """Class decorator for an IntEnum or IntFlag whose members are the C
     constants ``prefix + member name``; ``spelled`` gives the C name of a
     member whose C spelling is no Python identifier (``K8SNET_DNS_1035_LABEL``)."""
