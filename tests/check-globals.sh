@@ -8,6 +8,7 @@ so="$top_builddir/lib/.libs/libk8snet.so"
 allowed="
 completed.0	crtstuff.c: whether the library's destructors ran (the runtime's, not ours)
 __dso_handle	crtstuff.c: names this library to __cxa_atexit
+__TMC_END__	crtstuff.c: end of the transactional-memory clone table (GNU ld places the marker in .data; zero bytes)
 "
 status=0
 objdump -t "$so" | awk '$0 ~ / (\.data|\.bss|\.tdata|\.tbss)[ \t]/ { print $NF }' | sort -u >"${TMPDIR:-/tmp}/k8snet-globals.$$"

@@ -6,9 +6,10 @@ so="$top_builddir/lib/.libs/libk8snet.so"
 map="$top_srcdir/lib/libk8snet.map"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 
-# Nothing else either: no version node symbol (K8SNET_0.1, which GNU ld would
-# add; configure links with lld).
-nm -D --defined-only "$so" | awk '{print $3}' | sort > "$tmp/exported"
+# Nothing else either, but the version nodes' own absolute symbols
+# (K8SNET_0.1 A), which GNU ld adds as for every symbol-versioned library.
+nm -D --defined-only "$so" | awk '!($2 == "A" && $3 ~ /^K8SNET_[0-9.]+(@@K8SNET_[0-9.]+)?$/) { print $3 }' |
+	sort > "$tmp/exported"
 sed -n '/global:/,/local:/p' "$map" | sed 's,/\*.*\*/,,' | tr -d ' \t;' | \
 	grep '^k8snet_' | sort > "$tmp/listed"
 

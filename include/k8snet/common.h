@@ -8,7 +8,10 @@
  *  - objects are opaque, made by k8snet_*_new(..., &ret) and released by
  *    k8snet_*_free(), which accepts NULL and returns NULL;
  *  - a context is used by one thread at a time; no call leaves the calling
- *    thread in another network namespace.
+ *    thread in another network namespace;
+ *  - after fork(), calls in the child that would reach the kernel or the
+ *    state files through a context made by the parent return -ECHILD: the
+ *    child makes its own context.
  */
 #ifndef K8SNET_COMMON_H
 #define K8SNET_COMMON_H
@@ -25,7 +28,14 @@ struct k8snet_ctx;
 typedef void (*k8snet_log_fn)(void *userdata, int priority, const char *message);
 
 K8SNET_EXPORT int k8snet_ctx_new(struct k8snet_ctx **ret);
+/* Drops the caller's reference.  Every object made on the context holds one
+ * of its own, so objects stay usable after the caller lets the context go;
+ * the context is freed with its last reference.  Same as k8snet_ctx_unref. */
 K8SNET_EXPORT struct k8snet_ctx *k8snet_ctx_free(struct k8snet_ctx *ctx);
+/* One more reference (returns ctx), and one less (returns NULL); both
+ * accept NULL. */
+K8SNET_EXPORT struct k8snet_ctx *k8snet_ctx_ref(struct k8snet_ctx *ctx);
+K8SNET_EXPORT struct k8snet_ctx *k8snet_ctx_unref(struct k8snet_ctx *ctx);
 
 /* Bind the context to a network namespace (default: the caller's namespace at
  * k8snet_ctx_new() time).  Closes any netlink socket opened before. */

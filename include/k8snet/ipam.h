@@ -98,8 +98,9 @@ K8SNET_EXPORT int k8snet_ipam_pool_set_state_file(struct k8snet_ipam_pool *pool,
 /* Allocate for (owner, ifname), or return what that key already holds.
  * want: NULL for any address, or the address (or, for a prefix pool, the
  * prefix) asked for.  ifname may be "" (node CIDRs are keyed by name alone).
- * Writes the result in prefix form ("10.244.1.5/24") to buf, whose size must
- * be at least K8SNET_IPAM_CIDR_MAX (so for every call taking buf and size).
+ * Writes the result in prefix form ("10.244.1.5/24") to buf, of size bytes;
+ * a buffer too small for it is -ENOBUFS, checked before anything changes
+ * (K8SNET_IPAM_CIDR_MAX bytes always do; so for every call taking buf).
  * Returns 0 for a new allocation, 1 when the key already held it; -ENOSPC
  * when the pool is full (and only then), -EEXIST when want is taken, -EINVAL
  * for bad input, -EBADMSG for a corrupt state file, -EIO when the state file

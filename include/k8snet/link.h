@@ -72,6 +72,9 @@ K8SNET_EXPORT int k8snet_link_pod_add_address(struct k8snet_link_pod *pod, const
  * that family, or a link route when there is none. */
 K8SNET_EXPORT int k8snet_link_pod_add_route(struct k8snet_link_pod *pod, const char *dst,
 					    const char *gateway);
+/* The message of the object's last failed call, naming the field ("" when
+ * it succeeded): a pod description has no context to hold it. */
+K8SNET_EXPORT const char *k8snet_link_pod_get_error(const struct k8snet_link_pod *pod);
 /* The deterministic host-side veth name for (container id, ifname): "veth"
  * and 11 hex digits of a hash, 15 characters.  Free with k8snet_free(). */
 K8SNET_EXPORT int k8snet_link_host_ifname(const char *container_id, const char *ifname,

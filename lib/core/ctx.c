@@ -31,15 +31,29 @@ K8SNET_EXPORT int k8snet_ctx_new(struct k8snet_ctx **ret)
 		close(fd);
 		return -ENOMEM;
 	}
+	ctx->n_ref = 1;
+	ctx->pid = getpid();
 	ctx->netns_fd = fd;
 	ctx->log_priority = LOG_ERR;
 	*ret = ctx;
 	return 0;
 }
 
-K8SNET_EXPORT struct k8snet_ctx *k8snet_ctx_free(struct k8snet_ctx *ctx)
+/* Every object made on a context holds a reference to it, so a caller that
+ * drops its own (k8snet_ctx_free or _unref) before freeing the objects
+ * leaves them working; the context goes with its last reference.  A
+ * context and its objects are used by one thread at a time, but threads
+ * may free objects of one context at once: the count is atomic. */
+K8SNET_EXPORT struct k8snet_ctx *k8snet_ctx_ref(struct k8snet_ctx *ctx)
 {
-	if (!ctx)
+	if (ctx)
+		__atomic_add_fetch(&ctx->n_ref, 1, __ATOMIC_RELAXED);
+	return ctx;
+}
+
+K8SNET_EXPORT struct k8snet_ctx *k8snet_ctx_unref(struct k8snet_ctx *ctx)
+{
+	if (!ctx || __atomic_sub_fetch(&ctx->n_ref, 1, __ATOMIC_ACQ_REL) > 0)
 		return NULL;
 	k8s_ctx_disconnect(ctx);
 	close(ctx->netns_fd);
@@ -47,6 +61,19 @@ K8SNET_EXPORT struct k8snet_ctx *k8snet_ctx_free(struct k8snet_ctx *ctx)
 	free(ctx->err_path);
 	free(ctx);
 	return NULL;
+}
+
+K8SNET_EXPORT struct k8snet_ctx *k8snet_ctx_free(struct k8snet_ctx *ctx)
+{
+	return k8snet_ctx_unref(ctx);
+}
+
+int k8s_ctx_check_process(struct k8snet_ctx *ctx)
+{
+	if (getpid() == ctx->pid)
+		return 0;
+	return k8s_error(ctx, -ECHILD, "this context was made by process %ld, before a fork(): "
+			 "make a new context in this process", (long)ctx->pid);
 }
 
 void k8s_ctx_disconnect(struct k8snet_ctx *ctx)
@@ -186,8 +213,12 @@ static int open_nfnl(struct k8snet_ctx *ctx, void *userdata)
 
 int k8s_ctx_rtnl(struct k8snet_ctx *ctx, struct nl_sock **ret)
 {
-	int r = 0;
+	int r = k8s_ctx_check_process(ctx);
 
+	if (r < 0) {
+		*ret = NULL;
+		return r;
+	}
 	if (!ctx->rtnl)
 		r = k8s_ctx_in_netns(ctx, open_rtnl, NULL);
 	*ret = ctx->rtnl;
@@ -196,8 +227,12 @@ int k8s_ctx_rtnl(struct k8snet_ctx *ctx, struct nl_sock **ret)
 
 int k8s_ctx_nfnl(struct k8snet_ctx *ctx, struct mnl_socket **ret)
 {
-	int r = 0;
+	int r = k8s_ctx_check_process(ctx);
 
+	if (r < 0) {
+		*ret = NULL;
+		return r;
+	}
 	if (!ctx->nfnl)
 		r = k8s_ctx_in_netns(ctx, open_nfnl, NULL);
 	*ret = ctx->nfnl;

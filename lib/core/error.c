@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -98,10 +100,17 @@ K8SNET_EXPORT void k8snet_ctx_clear_error(struct k8snet_ctx *ctx)
 
 K8SNET_EXPORT const char *k8snet_strerror(int err)
 {
-	/* strerror() is not thread-safe for unknown codes; strerrordesc_np is. */
-	const char *s = strerrordesc_np(err < 0 ? -err : err);
+	int code = err < 0 ? -err : err;
+#ifdef HAVE_STRERRORDESC_NP
+	/* glibc's strerror() formats unknown codes into a shared buffer;
+	 * strerrordesc_np never does. */
+	const char *s = strerrordesc_np(code);
 
 	return s ? s : "Unknown error";
+#else
+	/* musl's strerror() returns constant strings for every code. */
+	return strerror(code);
+#endif
 }
 
 K8SNET_EXPORT void k8snet_free(void *p)

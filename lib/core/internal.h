@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <syslog.h>
+#include <sys/types.h>
 
 #include <k8snet/common.h>
 
@@ -17,6 +18,8 @@ struct nl_sock;
 struct mnl_socket;
 
 struct k8snet_ctx {
+	unsigned n_ref;            /* the caller's, plus one per object made on it */
+	pid_t pid;                 /* the process that made it (see k8s_ctx_check_process) */
 	int netns_fd;              /* the namespace we act in; always open */
 	struct nl_sock *rtnl;      /* opened inside netns_fd, lazily */
 	struct mnl_socket *nfnl;   /* opened inside netns_fd, lazily */
@@ -70,6 +73,10 @@ int k8s_netns_enter(int fd, int *saved_fd);
 int k8s_netns_leave(int saved_fd);
 int k8s_netns_open_current(void);
 bool k8s_netns_is_current(int fd);
+
+/* -ECHILD, with a message, in a child of the process that made the context:
+ * its sockets and locks are the parent's, shared across fork(). */
+int k8s_ctx_check_process(struct k8snet_ctx *ctx);
 
 /* Sockets bound to the context's namespace, opened on first use. */
 int k8s_ctx_rtnl(struct k8snet_ctx *ctx, struct nl_sock **ret);

@@ -1,5 +1,7 @@
 lib_libk8snet_internal_la_SOURCES += \
 	lib/core/internal.h \
+	lib/core/addr.h \
+	lib/core/addr.c \
 	lib/core/ctx.c \
 	lib/core/error.c \
 	lib/core/netns.c \
@@ -16,6 +18,8 @@ dist_man3_MANS += \
 	man/man3/k8snet_version_num.3 \
 	man/man3/k8snet_ctx_new.3 \
 	man/man3/k8snet_ctx_free.3 \
+	man/man3/k8snet_ctx_ref.3 \
+	man/man3/k8snet_ctx_unref.3 \
 	man/man3/k8snet_ctx_set_netns_path.3 \
 	man/man3/k8snet_ctx_set_netns_fd.3 \
 	man/man3/k8snet_ctx_get_netns_fd.3 \
@@ -41,3 +45,9 @@ check_PROGRAMS += tests/netns/test-ctx-netns
 TESTS += tests/netns/test-ctx-netns
 tests_netns_test_ctx_netns_SOURCES = tests/netns/test-ctx-netns.c
 tests_netns_test_ctx_netns_LDADD = $(NETNS_LDADD)
+
+check_PROGRAMS += tests/unit/test-addr
+TESTS += tests/unit/test-addr
+tests_unit_test_addr_SOURCES = tests/unit/test-addr.c
+tests_unit_test_addr_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_addr_LDADD = $(UNIT_LDADD)

@@ -61,6 +61,9 @@ int k8s_ctx_in_netns(struct k8snet_ctx *ctx, int (*fn)(struct k8snet_ctx *, void
 {
 	int saved, r, q;
 
+	r = k8s_ctx_check_process(ctx);
+	if (r < 0)
+		return r;
 	r = k8s_netns_enter(ctx->netns_fd, &saved);
 	if (r < 0)
 		return k8s_error(ctx, r, "cannot enter network namespace: %s",

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <string.h>
 
+#include "core/addr.h"
 #include "dns/dns-internal.h"
 
 int k8s_dns_zone_normalize(struct k8snet_ctx *ctx, const char *zone, char **ret)
@@ -42,19 +43,12 @@ bad:
 
 int k8s_dns_ip_canon(const char *ip, int *ret_family, char canon[static 46])
 {
-	unsigned char addr[16];
-	int family = strchr(ip, ':') ? AF_INET6 : AF_INET;
+	struct k8s_addr a;
 
-	if (inet_pton(family, ip, addr) != 1)
+	if (k8s_addr_parse(ip, &a) < 0 || !inet_ntop(a.family, a.a, canon, 46))
 		return -EINVAL;
-	if (family == AF_INET) {
-		/* inet_pton takes only a.b.c.d without leading zeros: canonical. */
-		strcpy(canon, ip);
-	} else if (!inet_ntop(family, addr, canon, 46)) {
-		return -EINVAL;
-	}
 	if (ret_family)
-		*ret_family = family;
+		*ret_family = a.family;
 	return 0;
 }
 

@@ -21,7 +21,7 @@ K8SNET_EXPORT int k8snet_dns_resolv_new(struct k8snet_ctx *ctx, struct k8snet_dn
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return k8s_error(ctx, -ENOMEM, "out of memory");
-	r->ctx = ctx;
+	r->ctx = k8snet_ctx_ref(ctx);
 	r->policy = K8S_POLICY_CLUSTER_FIRST;
 	r->ns = strdup("default");
 	r->cluster_domain = strdup(K8S_DNS_DEFAULT_ZONE);
@@ -52,6 +52,7 @@ K8SNET_EXPORT struct k8snet_dns_resolv *k8snet_dns_resolv_free(struct k8snet_dns
 	k8s_strv_clear(&r->node_ips);
 	k8s_pod_dns_config_clear(&r->dns_config);
 	k8s_strv_clear(&r->warnings);
+	k8snet_ctx_unref(r->ctx);
 	free(r);
 	return NULL;
 }

@@ -22,6 +22,7 @@ K8SNET_EXPORT int k8snet_dns_zone_new(struct k8snet_ctx *ctx, const char *zone,
 		free(z);
 		return r;
 	}
+	k8snet_ctx_ref(ctx);
 	*ret = z;
 	return 0;
 }
@@ -65,6 +66,7 @@ K8SNET_EXPORT struct k8snet_dns_zone *k8snet_dns_zone_free(struct k8snet_dns_zon
 	free(z->pods);
 	free(z->zone);
 	free(z->ns_ip);
+	k8snet_ctx_unref(z->ctx);
 	free(z);
 	return NULL;
 }

@@ -25,7 +25,7 @@ K8SNET_EXPORT int k8snet_hostports_new(struct k8snet_ctx *ctx, struct k8snet_hos
 		free(hp);
 		return k8s_error(ctx, -ENOMEM, "out of memory");
 	}
-	hp->ctx = ctx;
+	hp->ctx = k8snet_ctx_ref(ctx);
 	hp->mark_bit = 13;
 	*ret = hp;
 	return 0;
@@ -35,6 +35,7 @@ K8SNET_EXPORT struct k8snet_hostports *k8snet_hostports_free(struct k8snet_hostp
 {
 	if (hp) {
 		free(hp->table);
+		k8snet_ctx_unref(hp->ctx);
 		free(hp);
 	}
 	return NULL;

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <string.h>
 
+#include "core/addr.h"
 #include "ipam/ipam.h"
 
 unsigned k8s_ip_bits(int family)
@@ -17,81 +18,36 @@ k8s_u128 k8s_host_mask(int family, unsigned len)
 	return host >= 128 ? ~(k8s_u128)0 : ((k8s_u128)1 << host) - 1;
 }
 
-/* Dotted quad, as strict as inet_pton() (no leading zeros), without its
- * cost: loading a state file parses one address per record. */
-static int parse_v4(const char *s, uint32_t *ret)
+static void ip_of(const struct k8s_addr *a, struct k8s_ip *ret)
 {
-	uint32_t v = 0;
-	int part;
+	unsigned i, n = a->family == AF_INET ? 4 : 16;
+	k8s_u128 v = 0;
 
-	for (part = 0; part < 4; part++) {
-		const char *start = s;
-		unsigned n = 0;
-
-		while (*s >= '0' && *s <= '9' && s - start < 3)
-			n = n * 10 + (unsigned)(*s++ - '0');
-		if (s == start || n > 255 || (s - start > 1 && *start == '0'))
-			return -1;
-		v = v << 8 | n;
-		if (part < 3 && *s++ != '.')
-			return -1;
-	}
-	if (*s)
-		return -1;
-	*ret = v;
-	return 0;
+	for (i = 0; i < n; i++)
+		v = v << 8 | a->a[i];
+	*ret = (struct k8s_ip){ v, a->family };
 }
 
 int k8s_ip_parse(const char *s, struct k8s_ip *ret)
 {
-	unsigned char b[16];
-	k8s_u128 v = 0;
-	uint32_t v4;
-	int i;
+	struct k8s_addr a;
 
-	if (!s)
+	if (k8s_addr_parse(s, &a) < 0)
 		return -EINVAL;
-	if (parse_v4(s, &v4) == 0) {
-		*ret = (struct k8s_ip){ v4, AF_INET };
-		return 0;
-	}
-	if (inet_pton(AF_INET6, s, b) == 1) {
-		for (i = 0; i < 16; i++)
-			v = v << 8 | b[i];
-		*ret = (struct k8s_ip){ v, AF_INET6 };
-		return 0;
-	}
-	return -EINVAL;
+	ip_of(&a, ret);
+	return 0;
 }
 
-int k8s_cidr_parse(const char *s, bool allow_host_bits, struct k8s_ip *ret, unsigned *ret_len)
+/* A network (host bits cleared) or, with !network, an address with its
+ * prefix length ("10.244.1.5/24"). */
+int k8s_cidr_parse(const char *s, bool network, struct k8s_ip *ret, unsigned *ret_len)
 {
-	char addr[K8S_IP_STRLEN];
-	const char *slash, *p;
-	unsigned len = 0;
-	struct k8s_ip ip;
+	struct k8s_addr a;
 
-	if (!s || !(slash = strchr(s, '/')) || (size_t)(slash - s) >= sizeof(addr))
+	if (k8s_prefix_parse(s, network ? K8S_PREFIX_NETWORK : 0, &a) < 0)
 		return -EINVAL;
-	memcpy(addr, s, slash - s);
-	addr[slash - s] = '\0';
-	if (k8s_ip_parse(addr, &ip) < 0)
-		return -EINVAL;
-	/* Decimal digits only, no sign, no leading zero, at most 3 of them. */
-	p = slash + 1;
-	if (!*p || strlen(p) > 3 || (p[0] == '0' && p[1]))
-		return -EINVAL;
-	for (; *p; p++) {
-		if (*p < '0' || *p > '9')
-			return -EINVAL;
-		len = len * 10 + (unsigned)(*p - '0');
-	}
-	if (len > k8s_ip_bits(ip.family))
-		return -EINVAL;
-	if (!allow_host_bits && (ip.v & k8s_host_mask(ip.family, len)))
-		return -EINVAL;
-	*ret = ip;
-	*ret_len = len;
+	ip_of(&a, ret);
+	*ret_len = a.plen;
 	return 0;
 }
 

@@ -63,7 +63,7 @@ static int parse_want(struct k8snet_ipam_pool *pool, const char *want, k8s_u128 
 
 	if (k8s_ip_parse(want, &ip) < 0) {
 		if (!(pool->flags & K8SNET_IPAM_POOL_PREFIXES) ||
-		    k8s_cidr_parse(want, false, &ip, &len) < 0 || len != pool->block_len)
+		    k8s_cidr_parse(want, true, &ip, &len) < 0 || len != pool->block_len)
 			return k8s_error_at(pool->ctx, -EINVAL, "ip", "'%s' is not %s", want,
 					    pool->flags & K8SNET_IPAM_POOL_PREFIXES ?
 					    "a block of the pool" : "an IP address");
@@ -98,6 +98,22 @@ static int held_error(struct k8snet_ipam_pool *pool, const struct k8s_alloc *a, 
 			 what, buf, k8s_alloc_owner(a), k8s_alloc_ifname(a));
 }
 
+/* The caller's buffer gets addr in prefix form, or -ENOBUFS when it is too
+ * small (checked before anything changes). */
+static int put_result(struct k8snet_ipam_pool *pool, k8s_u128 addr, char *buf, size_t size)
+{
+	char text[K8SNET_IPAM_CIDR_MAX];
+	size_t n;
+
+	k8s_pool_format(pool, addr, text, sizeof(text));
+	n = strlen(text);
+	if (n >= size)
+		return k8s_error(pool->ctx, -ENOBUFS, "%s needs a buffer of %zu bytes, not %zu", text,
+				 n + 1, size);
+	memcpy(buf, text, n + 1);
+	return 0;
+}
+
 static int do_alloc(struct k8snet_ipam_pool *pool, const char *owner, const char *ifname,
 		    const char *want, char *buf, size_t size)
 {
@@ -111,8 +127,8 @@ static int do_alloc(struct k8snet_ipam_pool *pool, const char *owner, const char
 	if (r > 0) {
 		if (want && (parse_want(pool, want, &addr) < 0 || addr != a->addr))
 			return held_error(pool, a, "the key asks for another address: ");
-		k8s_pool_format(pool, a->addr, buf, size);
-		return 1;
+		r = put_result(pool, a->addr, buf, size);
+		return r < 0 ? r : 1;
 	}
 	if (want) {
 		r = parse_want(pool, want, &addr);
@@ -130,6 +146,9 @@ static int do_alloc(struct k8snet_ipam_pool *pool, const char *owner, const char
 			return k8s_error(pool->ctx, -ENOSPC, "pool %s is exhausted",
 					 k8s_pool_name(pool));
 	}
+	r = put_result(pool, addr, buf, size);
+	if (r < 0)
+		return r;
 	if (pool->store) {
 		r = k8s_store_append(pool->store, want ? K8S_REC_RESERVE : K8S_REC_ALLOC,
 				     pool->family, addr, owner, ifname);
@@ -139,7 +158,6 @@ static int do_alloc(struct k8snet_ipam_pool *pool, const char *owner, const char
 	r = k8s_pool_insert(pool, addr, owner, ifname, h, !want);
 	if (r < 0)   /* only -ENOMEM: the checks above rule out conflicts */
 		return out_of_memory_after_write(pool);
-	k8s_pool_format(pool, addr, buf, size);
 	if (pool->store)
 		k8s_store_maybe_compact(pool->store, pool);
 	return 0;
@@ -153,7 +171,7 @@ K8SNET_EXPORT int k8snet_ipam_pool_alloc(struct k8snet_ipam_pool *pool, const ch
 
 	if (!pool)
 		return -EINVAL;
-	K8S_CHECK_ARG(pool->ctx, buf && size >= K8SNET_IPAM_CIDR_MAX);
+	K8S_CHECK_ARG(pool->ctx, buf && size > 0);
 	r = k8s_ipam_check_key(pool->ctx, owner, ifname);
 	if (r < 0)
 		return r;
@@ -215,7 +233,7 @@ K8SNET_EXPORT int k8snet_ipam_pool_release_addr(struct k8snet_ipam_pool *pool, c
 	if (!pool)
 		return -EINVAL;
 	K8S_CHECK_ARG(pool->ctx, addr);
-	if (k8s_ip_parse(addr, &ip) < 0 && k8s_cidr_parse(addr, true, &ip, &len) < 0)
+	if (k8s_ip_parse(addr, &ip) < 0 && k8s_cidr_parse(addr, false, &ip, &len) < 0)
 		return k8s_error_at(pool->ctx, -EINVAL, "ip", "'%s' is not an IP address", addr);
 	r = begin(pool, true);
 	if (r < 0)
@@ -238,18 +256,17 @@ K8SNET_EXPORT int k8snet_ipam_pool_lookup(struct k8snet_ipam_pool *pool, const c
 
 	if (!pool)
 		return -EINVAL;
-	K8S_CHECK_ARG(pool->ctx, buf && size >= K8SNET_IPAM_CIDR_MAX);
+	K8S_CHECK_ARG(pool->ctx, buf && size > 0);
 	r = k8s_ipam_check_key(pool->ctx, owner, ifname);
 	if (r < 0)
 		return r;
 	r = begin(pool, false);
 	if (r < 0)
 		return r;
+	buf[0] = '\0';
 	r = k8s_pool_lookup_key(pool, owner, ifname, k8s_pool_hash_key(owner, ifname), &a);
 	if (r > 0)
-		k8s_pool_format(pool, a->addr, buf, size);
-	else
-		buf[0] = '\0';
+		r = put_result(pool, a->addr, buf, size) < 0 ? -ENOBUFS : 1;
 	end(pool);
 	return r;
 }
@@ -299,6 +316,7 @@ K8SNET_EXPORT int k8snet_ipam_pool_foreach(struct k8snet_ipam_pool *pool,
 K8SNET_EXPORT int k8snet_ipam_pool_get_gateway(struct k8snet_ipam_pool *pool, const char *addr,
 					       char *buf, size_t size)
 {
+	char text[K8S_IP_STRLEN];
 	const struct range *rg;
 	struct k8s_ip ip;
 	unsigned len;
@@ -307,8 +325,8 @@ K8SNET_EXPORT int k8snet_ipam_pool_get_gateway(struct k8snet_ipam_pool *pool, co
 	if (!pool)
 		return -EINVAL;
 	K8S_CHECK_ARG(pool->ctx, addr);
-	K8S_CHECK_ARG(pool->ctx, buf && size >= K8SNET_IPAM_CIDR_MAX);
-	if (k8s_ip_parse(addr, &ip) < 0 && k8s_cidr_parse(addr, true, &ip, &len) < 0)
+	K8S_CHECK_ARG(pool->ctx, buf && size > 0);
+	if (k8s_ip_parse(addr, &ip) < 0 && k8s_cidr_parse(addr, false, &ip, &len) < 0)
 		return k8s_error_at(pool->ctx, -EINVAL, "ip", "'%s' is not an IP address", addr);
 	r = k8s_pool_freeze(pool);
 	if (r < 0)
@@ -319,7 +337,11 @@ K8SNET_EXPORT int k8snet_ipam_pool_get_gateway(struct k8snet_ipam_pool *pool, co
 	buf[0] = '\0';
 	if (!rg->has_gateway)
 		return 0;
-	k8s_ip_format(&(struct k8s_ip){ rg->gateway, pool->family }, buf);
+	k8s_ip_format(&(struct k8s_ip){ rg->gateway, pool->family }, text);
+	if (strlen(text) >= size)
+		return k8s_error(pool->ctx, -ENOBUFS, "%s needs a buffer of %zu bytes, not %zu", text,
+				 strlen(text) + 1, size);
+	strcpy(buf, text);
 	return 1;
 }
 

@@ -45,7 +45,7 @@ static int default_gateway(const char *subnet, char **ret)
 	unsigned len;
 
 	*ret = NULL;
-	if (k8s_cidr_parse(subnet, false, &ip, &len) < 0 || len + 2 > k8s_ip_bits(ip.family))
+	if (k8s_cidr_parse(subnet, true, &ip, &len) < 0 || len + 2 > k8s_ip_bits(ip.family))
 		return 0;
 	ip.v++;
 	k8s_ip_format(&ip, buf);
@@ -241,7 +241,7 @@ K8SNET_EXPORT int k8snet_ipam_config_parse(struct k8snet_ctx *ctx, const char *j
 		cJSON_Delete(root);
 		return k8s_error(ctx, -ENOMEM, "out of memory");
 	}
-	cfg->ctx = ctx;
+	cfg->ctx = k8snet_ctx_ref(ctx);
 	top = k8s_jref_root(root);
 	if (!cJSON_IsObject(root))
 		r = k8s_error(ctx, -EINVAL, "the IPAM configuration must be a JSON object");
@@ -282,6 +282,7 @@ K8SNET_EXPORT struct k8snet_ipam_config *k8snet_ipam_config_free(struct k8snet_i
 	free(cfg->sets);
 	free(cfg->routes);
 	free(cfg->data_dir);
+	k8snet_ctx_unref(cfg->ctx);
 	free(cfg);
 	return NULL;
 }

@@ -37,8 +37,9 @@ struct k8s_ip {
 unsigned k8s_ip_bits(int family);
 /* A plain address.  -EINVAL (no message) when malformed. */
 int k8s_ip_parse(const char *s, struct k8s_ip *ret);
-/* "ADDR/LEN"; host bits must be zero unless allow_host_bits. -EINVAL. */
-int k8s_cidr_parse(const char *s, bool allow_host_bits, struct k8s_ip *ret, unsigned *ret_len);
+/* The core parser's rules (core/addr.h).  k8s_cidr_parse: a network, host
+ * bits cleared, or with !network an address and its prefix length. */
+int k8s_cidr_parse(const char *s, bool network, struct k8s_ip *ret, unsigned *ret_len);
 void k8s_ip_format(const struct k8s_ip *ip, char buf[K8S_IP_STRLEN]);
 /* The host part's mask of a prefix of len bits (all ones for len 0). */
 k8s_u128 k8s_host_mask(int family, unsigned len);

@@ -23,7 +23,7 @@ K8SNET_EXPORT int k8snet_ipam_pool_new(struct k8snet_ctx *ctx, uint32_t flags,
 	pool = calloc(1, sizeof(*pool));
 	if (!pool)
 		return k8s_error(ctx, -ENOMEM, "out of memory");
-	pool->ctx = ctx;
+	pool->ctx = k8snet_ctx_ref(ctx);
 	pool->flags = flags;
 	pool->step = 1;
 	*ret = pool;
@@ -61,6 +61,7 @@ K8SNET_EXPORT struct k8snet_ipam_pool *k8snet_ipam_pool_free(struct k8snet_ipam_
 	free(pool->exclusions);
 	free(pool->reserved);
 	free(pool->name);
+	k8snet_ctx_unref(pool->ctx);
 	free(pool);
 	return NULL;
 }
@@ -146,11 +147,9 @@ K8SNET_EXPORT int k8snet_ipam_pool_add_range(struct k8snet_ipam_pool *pool, cons
 		return -EINVAL;
 	K8S_CHECK_ARG(pool->ctx, subnet);
 	CHECK_NOT_FROZEN(pool);
+	/* Host bits are cleared, as host-local's net.ParseCIDR does. */
 	if (k8s_cidr_parse(subnet, true, &n.subnet, &n.len) < 0)
 		return k8s_error_at(pool->ctx, -EINVAL, "subnet", "'%s' is not a CIDR", subnet);
-	if (n.subnet.v & k8s_host_mask(n.subnet.family, n.len))
-		return k8s_error_at(pool->ctx, -EINVAL, "subnet",
-				    "%s has host bits set", subnet);
 	if (pool->family && n.subnet.family != pool->family)
 		return k8s_error_at(pool->ctx, -EINVAL, "subnet",
 				    "%s is not of the pool's address family", subnet);
@@ -198,9 +197,9 @@ K8SNET_EXPORT int k8snet_ipam_pool_add_exclusion(struct k8snet_ipam_pool *pool, 
 	CHECK_NOT_FROZEN(pool);
 	if (k8s_ip_parse(cidr, &ip) == 0) {
 		len = k8s_ip_bits(ip.family);
-	} else if (k8s_cidr_parse(cidr, false, &ip, &len) < 0) {
+	} else if (k8s_cidr_parse(cidr, true, &ip, &len) < 0) {
 		return k8s_error_at(pool->ctx, -EINVAL, "exclude",
-				    "'%s' is not an address or a CIDR without host bits", cidr);
+				    "'%s' is not an address or a CIDR", cidr);
 	}
 	if (pool->family && ip.family != pool->family)
 		return k8s_error_at(pool->ctx, -EINVAL, "exclude",

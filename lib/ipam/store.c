@@ -724,7 +724,13 @@ static int open_locked(struct k8s_store *s, bool exclusive, struct stat *st)
 int k8s_store_lock(struct k8s_store *s, struct k8snet_ipam_pool *pool, bool exclusive)
 {
 	struct stat st;
-	int r = open_locked(s, exclusive, &st);
+	int r;
+
+	/* A forked child shares the parent's open file, and with it the lock. */
+	r = k8s_ctx_check_process(s->ctx);
+	if (r < 0)
+		return r;
+	r = open_locked(s, exclusive, &st);
 
 	if (r == 0) {
 		/* No file: an empty state, whatever we knew before. */

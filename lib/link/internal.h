@@ -41,6 +41,7 @@ struct k8snet_link_pod {
 	size_t n_addrs;
 	struct link_pod_route *routes;
 	size_t n_routes;
+	char *error;              /* the last failed call's message, or NULL */
 };
 
 struct link_iface {

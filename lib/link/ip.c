@@ -9,48 +9,19 @@
 #include <netlink/addr.h>
 #include <netlink/errno.h>
 
+#include "core/addr.h"
 #include "link/internal.h"
 
+/* An address, or with want_prefix an interface address ("10.244.1.5/24",
+ * host bits kept; a network's users take link_ip_network()). */
 int link_ip_parse(const char *s, bool want_prefix, struct link_ip *ret)
 {
-	const char *slash;
-	char buf[INET6_ADDRSTRLEN];
-	size_t len;
-	unsigned max;
+	struct k8s_addr a;
+	int r = want_prefix ? k8s_prefix_parse(s, 0, &a) : k8s_addr_parse(s, &a);
 
-	if (!s)
-		return -EINVAL;
-	memset(ret, 0, sizeof(*ret));
-	slash = strchr(s, '/');
-	if (!want_prefix && slash)
-		return -EINVAL;
-	len = slash ? (size_t)(slash - s) : strlen(s);
-	if (len == 0 || len >= sizeof(buf))
-		return -EINVAL;
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	if (inet_pton(AF_INET, buf, ret->bytes) == 1)
-		ret->family = AF_INET;
-	else if (inet_pton(AF_INET6, buf, ret->bytes) == 1)
-		ret->family = AF_INET6;
-	else
-		return -EINVAL;
-	max = ret->family == AF_INET ? 32 : 128;
-	ret->prefix = max;
-	if (slash) {
-		char *end;
-		unsigned long p;
-
-		if (!slash[1] || slash[1] < '0' || slash[1] > '9')
-			return -EINVAL;
-		p = strtoul(slash + 1, &end, 10);
-		if (*end || p > max)
-			return -EINVAL;
-		ret->prefix = (unsigned)p;
-	} else if (want_prefix) {
-		return -EINVAL;
-	}
-	return 0;
+	*ret = (struct link_ip){ .family = a.family, .prefix = a.plen };
+	memcpy(ret->bytes, a.a, sizeof(ret->bytes));
+	return r;
 }
 
 char *link_ip_format(const struct link_ip *ip, bool with_prefix)

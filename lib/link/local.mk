@@ -53,6 +53,7 @@ dist_man3_MANS += \
 	man/man3/k8snet_link_pod_check.3 \
 	man/man3/k8snet_link_pod_detach.3 \
 	man/man3/k8snet_link_pod_free.3 \
+	man/man3/k8snet_link_pod_get_error.3 \
 	man/man3/k8snet_link_pod_get_str.3 \
 	man/man3/k8snet_link_pod_get_u32.3 \
 	man/man3/k8snet_link_pod_new.3 \

@@ -2,6 +2,7 @@
 /* What to attach: the pod interface description, and its deterministic
  * host-side name.  No kernel I/O here. */
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -35,8 +36,46 @@ K8SNET_EXPORT struct k8snet_link_pod *k8snet_link_pod_free(struct k8snet_link_po
 		close(pod->netns_fd);
 	free(pod->addrs);
 	free(pod->routes);
+	free(pod->error);
 	free(pod);
 	return NULL;
+}
+
+/* A pod description has no context: it keeps the message of its last
+ * failed call itself, naming the field (k8snet_link_pod_get_error). */
+static int _printf_(3, 4) pod_fail(struct k8snet_link_pod *pod, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	free(pod->error);
+	va_start(ap, fmt);
+	if (vasprintf(&pod->error, fmt, ap) < 0)
+		pod->error = NULL;
+	va_end(ap);
+	return err;
+}
+
+static void pod_clear_error(struct k8snet_link_pod *pod)
+{
+	free(pod->error);
+	pod->error = NULL;
+}
+
+K8SNET_EXPORT const char *k8snet_link_pod_get_error(const struct k8snet_link_pod *pod)
+{
+	return pod && pod->error ? pod->error : "";
+}
+
+static const char *str_attr_name(uint32_t attr)
+{
+	switch (attr) {
+	case K8SNET_LINK_POD_NETNS_PATH: return "netns_path";
+	case K8SNET_LINK_POD_CONTAINER_ID: return "container_id";
+	case K8SNET_LINK_POD_IFNAME: return "ifname";
+	case K8SNET_LINK_POD_BRIDGE: return "bridge";
+	case K8SNET_LINK_POD_MAC: return "mac";
+	default: return "?";
+	}
 }
 
 static char **pod_str_field(struct k8snet_link_pod *pod, uint32_t attr)
@@ -73,15 +112,20 @@ K8SNET_EXPORT int k8snet_link_pod_set_str(struct k8snet_link_pod *pod, uint32_t 
 
 	if (!pod)
 		return -EINVAL;
+	pod_clear_error(pod);
 	field = pod_str_field(pod, attr);
 	if (!field)
-		return -EINVAL;
+		return pod_fail(pod, -EINVAL, "unknown string attribute %u", attr);
 	if (value) {
 		if (!pod_str_valid(attr, value))
-			return -EINVAL;
+			return pod_fail(pod, -EINVAL, "%s: '%s' is not valid%s", str_attr_name(attr),
+					value, attr == K8SNET_LINK_POD_MAC ? " (want xx:xx:xx:xx:xx:xx)" :
+					attr == K8SNET_LINK_POD_IFNAME || attr == K8SNET_LINK_POD_BRIDGE ?
+					" (an interface name: 1-15 characters, no '/', ':' or space)" :
+					" (empty)");
 		copy = strdup(value);
 		if (!copy)
-			return -ENOMEM;
+			return pod_fail(pod, -ENOMEM, "out of memory");
 	}
 	free(*field);
 	*field = copy;
@@ -107,20 +151,23 @@ K8SNET_EXPORT int k8snet_link_pod_set_u32(struct k8snet_link_pod *pod, uint32_t 
 {
 	if (!pod)
 		return -EINVAL;
+	pod_clear_error(pod);
 	switch (attr) {
 	case K8SNET_LINK_POD_MTU:
 		/* 68: the IPv4 minimum; 65535: the veth maximum. */
 		if (value != 0 && (value < 68 || value > 65535))
-			return -ERANGE;
+			return pod_fail(pod, -ERANGE, "mtu: %u out of range: must be 68..65535 (or 0)",
+					value);
 		pod->mtu = value;
 		return 0;
 	case K8SNET_LINK_POD_FLAGS:
 		if (value & ~(K8SNET_LINK_POD_F_HAIRPIN | K8SNET_LINK_POD_F_NO_DEFAULT_ROUTE))
-			return -EINVAL;
+			return pod_fail(pod, -EINVAL, "flags: unknown flags 0x%x", value &
+					~(K8SNET_LINK_POD_F_HAIRPIN | K8SNET_LINK_POD_F_NO_DEFAULT_ROUTE));
 		pod->flags = value;
 		return 0;
 	default:
-		return -EINVAL;
+		return pod_fail(pod, -EINVAL, "unknown number attribute %u", attr);
 	}
 }
 
@@ -139,11 +186,14 @@ K8SNET_EXPORT int k8snet_link_pod_set_netns_fd(struct k8snet_link_pod *pod, int 
 {
 	int copy;
 
-	if (!pod || fd < 0)
+	if (!pod)
 		return -EINVAL;
+	pod_clear_error(pod);
+	if (fd < 0)
+		return pod_fail(pod, -EINVAL, "netns fd: %d is not a file descriptor", fd);
 	copy = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	if (copy < 0)
-		return -errno;
+		return pod_fail(pod, -errno, "netns fd: cannot duplicate %d: %m", fd);
 	if (pod->netns_fd >= 0)
 		close(pod->netns_fd);
 	pod->netns_fd = copy;
@@ -156,22 +206,28 @@ K8SNET_EXPORT int k8snet_link_pod_add_address(struct k8snet_link_pod *pod, const
 	struct link_pod_addr a = { 0 }, *n;
 	size_t i;
 
-	if (!pod || link_ip_parse(cidr, true, &a.addr) < 0)
+	if (!pod)
 		return -EINVAL;
+	pod_clear_error(pod);
+	if (link_ip_parse(cidr, true, &a.addr) < 0)
+		return pod_fail(pod, -EINVAL, "address: '%s' is not an address with a prefix "
+				"length (10.244.1.5/24)", cidr ? cidr : "(null)");
 	if (gateway && (link_ip_parse(gateway, false, &a.gw) < 0 ||
 			a.gw.family != a.addr.family))
-		return -EINVAL;
+		return pod_fail(pod, -EINVAL, "gateway: '%s' is not an address of %s's family",
+				gateway, cidr);
 	for (i = 0; i < pod->n_addrs; i++) {
 		if (link_ip_equal(&pod->addrs[i].addr, &a.addr))
-			return -EEXIST;
+			return pod_fail(pod, -EEXIST, "address: %s is already there", cidr);
 		/* One default route per family: one gateway per family. */
 		if (gateway && pod->addrs[i].gw.family == a.gw.family &&
 		    !link_ip_equal(&pod->addrs[i].gw, &a.gw))
-			return -EEXIST;
+			return pod_fail(pod, -EEXIST, "gateway: %s: the family already has "
+					"another gateway (one default route per family)", gateway);
 	}
 	n = realloc(pod->addrs, (pod->n_addrs + 1) * sizeof(*n));
 	if (!n)
-		return -ENOMEM;
+		return pod_fail(pod, -ENOMEM, "out of memory");
 	n[pod->n_addrs++] = a;
 	pod->addrs = n;
 	return 0;
@@ -182,13 +238,17 @@ K8SNET_EXPORT int k8snet_link_pod_add_route(struct k8snet_link_pod *pod, const c
 {
 	struct link_pod_route r = { 0 }, *n;
 
-	if (!pod || link_ip_parse(dst, true, &r.dst) < 0)
+	if (!pod)
 		return -EINVAL;
+	pod_clear_error(pod);
+	if (link_ip_parse(dst, true, &r.dst) < 0)
+		return pod_fail(pod, -EINVAL, "route dst: '%s' is not a CIDR", dst ? dst : "(null)");
 	if (gateway && (link_ip_parse(gateway, false, &r.gw) < 0 || r.gw.family != r.dst.family))
-		return -EINVAL;
+		return pod_fail(pod, -EINVAL, "route gateway: '%s' is not an address of %s's family",
+				gateway, dst);
 	n = realloc(pod->routes, (pod->n_routes + 1) * sizeof(*n));
 	if (!n)
-		return -ENOMEM;
+		return pod_fail(pod, -ENOMEM, "out of memory");
 	n[pod->n_routes++] = r;
 	pod->routes = n;
 	return 0;

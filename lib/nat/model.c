@@ -374,6 +374,7 @@ K8SNET_EXPORT int k8snet_proxy_new(struct k8snet_ctx *ctx, struct k8snet_proxy *
 		free(p);
 		return k8s_error(ctx, -ENOMEM, "out of memory");
 	}
+	k8snet_ctx_ref(ctx);
 	*ret = p;
 	return 0;
 }
@@ -418,6 +419,7 @@ K8SNET_EXPORT struct k8snet_proxy *k8snet_proxy_free(struct k8snet_proxy *p)
 	nat_hmap_free(&p->skipping, NULL);
 	for (i = 0; i < ARRAY_SIZE(p->first_str); i++)
 		free(p->first_str[i]);
+	k8snet_ctx_unref(p->ctx);
 	free(p);
 	return NULL;
 }

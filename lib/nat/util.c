@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/addr.h"
 #include "nat/internal.h"
 
 int nat_ptrvec_push(struct ptrvec *pv, void *p)
@@ -182,54 +183,29 @@ char *nat_sbuf_steal(struct sbuf *b)
 	return s;
 }
 
-int nat_parse_addr(const char *s, struct nat_addr *ret)
+static void nat_addr_of(const struct k8s_addr *a, struct nat_addr *ret)
 {
-	*ret = (struct nat_addr){ 0 };
-	if (inet_pton(AF_INET, s, ret->a) == 1) {
-		ret->family = AF_INET;
-		ret->plen = 32;
-		return 0;
-	}
-	if (inet_pton(AF_INET6, s, ret->a) == 1) {
-		ret->family = AF_INET6;
-		ret->plen = 128;
-		return 0;
-	}
-	return -EINVAL;
+	*ret = (struct nat_addr){ .family = a->family, .plen = (uint8_t)a->plen };
+	memcpy(ret->a, a->a, sizeof(ret->a));
 }
 
+int nat_parse_addr(const char *s, struct nat_addr *ret)
+{
+	struct k8s_addr a;
+	int r = k8s_addr_parse(s, &a);
+
+	nat_addr_of(&a, ret);
+	return r;
+}
+
+/* A network (host bits cleared, so equal CIDRs compare equal). */
 int nat_parse_cidr(const char *s, struct nat_addr *ret)
 {
-	const char *slash = strchr(s, '/');
-	char *ip, *end;
-	long plen;
-	int r;
+	struct k8s_addr a;
+	int r = k8s_prefix_parse(s, K8S_PREFIX_NETWORK, &a);
 
-	if (!slash)
-		return nat_parse_addr(s, ret);
-	ip = strndup(s, (size_t)(slash - s));
-	if (!ip)
-		return -ENOMEM;
-	r = nat_parse_addr(ip, ret);
-	free(ip);
-	if (r < 0)
-		return r;
-	errno = 0;
-	plen = strtol(slash + 1, &end, 10);
-	if (errno || end == slash + 1 || *end || plen < 0 ||
-	    plen > (ret->family == AF_INET ? 32 : 128))
-		return -EINVAL;
-	ret->plen = (uint8_t)plen;
-	/* Normalise: clear host bits so that equal CIDRs compare equal. */
-	for (int i = 0; i < 16; i++) {
-		int bits = (int)plen - i * 8;
-
-		if (bits <= 0)
-			ret->a[i] = 0;
-		else if (bits < 8)
-			ret->a[i] &= (uint8_t)(0xff00 >> bits);
-	}
-	return 0;
+	nat_addr_of(&a, ret);
+	return r;
 }
 
 void nat_addr_str(const struct nat_addr *a, char *buf, size_t len)

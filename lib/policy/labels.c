@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <string.h>
 
+#include "core/addr.h"
 #include "policy/internal.h"
 
 void pl_labels_clear(struct pl_labels *l)
@@ -591,58 +592,25 @@ int pl_selector_parse(struct k8snet_ctx *ctx, const char *text, struct pl_select
 
 int pl_addr_parse(const char *text, struct pl_addr *ret)
 {
-	memset(ret, 0, sizeof(*ret));
-	if (inet_pton(AF_INET, text, ret->a) == 1) {
-		ret->family = AF_INET;
-		return 0;
-	}
-	if (inet_pton(AF_INET6, text, ret->a) == 1) {
-		ret->family = AF_INET6;
-		return 0;
-	}
-	return -EINVAL;
+	struct k8s_addr a;
+	int r = k8s_addr_parse(text, &a);
+
+	*ret = (struct pl_addr){ .family = a.family };
+	memcpy(ret->a, a.a, sizeof(ret->a));
+	return r;
 }
 
-static int addr_bits(const struct pl_addr *a)
-{
-	return a->family == AF_INET ? 32 : 128;
-}
-
+/* A network: host bits cleared (*ret_was_masked: there were none). */
 int pl_cidr_parse(const char *text, struct pl_cidr *ret, bool *ret_was_masked)
 {
-	const char *slash = strchr(text, '/');
-	char *host, *end;
-	long prefix;
-	int i, r;
-	bool masked = true;
+	struct k8s_addr a;
+	int r = k8s_prefix_parse(text, K8S_PREFIX_NETWORK, &a);
 
-	if (!slash || !slash[1])
-		return -EINVAL;
-	host = strndup(text, (size_t)(slash - text));
-	if (!host)
-		return -ENOMEM;
-	r = pl_addr_parse(host, &ret->addr);
-	free(host);
-	if (r < 0)
-		return r;
-	if (!isdigit((unsigned char)slash[1]))
-		return -EINVAL;
-	prefix = strtol(slash + 1, &end, 10);
-	if (*end || prefix < 0 || prefix > addr_bits(&ret->addr) ||
-	    (slash[1] == '0' && slash[2]))
-		return -EINVAL;
-	ret->prefix = (int)prefix;
-	for (i = 0; i < 16; i++) {
-		int keep = ret->prefix - i * 8;
-		uint8_t mask = keep >= 8 ? 0xff : keep <= 0 ? 0 : (uint8_t)(0xff << (8 - keep));
-
-		if (ret->addr.a[i] & ~mask)
-			masked = false;
-		ret->addr.a[i] &= mask;
-	}
+	*ret = (struct pl_cidr){ .addr.family = a.family, .prefix = (int)a.plen };
+	memcpy(ret->addr.a, a.a, sizeof(ret->addr.a));
 	if (ret_was_masked)
-		*ret_was_masked = masked;
-	return 0;
+		*ret_was_masked = !a.had_host_bits;
+	return r;
 }
 
 bool pl_cidr_contains(const struct pl_cidr *c, const struct pl_addr *a)

@@ -428,7 +428,7 @@ K8SNET_EXPORT int k8snet_policy_db_new(struct k8snet_ctx *ctx, struct k8snet_pol
 	db = calloc(1, sizeof(*db));
 	if (!db)
 		return k8s_error(ctx, -ENOMEM, "out of memory");
-	db->ctx = ctx;
+	db->ctx = k8snet_ctx_ref(ctx);
 	*ret = db;
 	return 0;
 }
@@ -458,6 +458,7 @@ K8SNET_EXPORT struct k8snet_policy_db *k8snet_policy_db_free(struct k8snet_polic
 	free(db->last_node);
 	pl_db_clear_dirty(db);
 	free(db->dirty);
+	k8snet_ctx_unref(db->ctx);
 	free(db);
 	return NULL;
 }

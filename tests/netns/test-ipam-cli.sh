@@ -38,7 +38,7 @@ bad() {   # bad EXPECTED-STDERR-FRAGMENT ARGS...
 p="alloc --state $st --owner c9 --ifname eth0"
 bad "not a CIDR" $p --pool 10.244.1.0/33
 bad "not a CIDR" $p --pool banana
-bad "host bits" $p --pool 10.244.1.1/24
+bad "not a CIDR" $p --pool 10.244.1.0/024
 bad "rangeStart: 10.9.0.1 is outside the subnet" $p --pool 10.244.1.0/29 --range-start 10.9.0.1
 bad "after rangeEnd" $p --pool 10.244.1.0/29 --range-start 10.244.1.4 --range-end 10.244.1.3
 bad "pool 10.244.1.0/29 is exhausted" $p --pool 10.244.1.0/29 --range-start 10.244.1.2 \

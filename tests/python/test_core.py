@@ -1,6 +1,7 @@
 """Tests of the core bindings: version, context, namespaces, errors, logging."""
 import os
 import subprocess
+import sys
 import unittest
 import uuid
 
@@ -24,6 +25,36 @@ class ContextTest(unittest.TestCase):
         with self.assertRaises(ValueError):
             ctx.netns_fd
         ctx.close()  # twice is fine
+
+    def test_objects_outlive_a_closed_context(self):
+        # The objects hold their own reference: closing the context first
+        # used to leave them writing errors into freed memory.  A child
+        # with MALLOC_PERTURB_ makes such a write fatal.
+        code = """
+import k8snet
+from k8snet import ipam, nat, policy
+ctx = k8snet.Context()
+pool = ipam.Pool(ctx, ["10.244.1.0/24"])
+proxy = nat.Proxy(ctx)
+db = policy.PolicyDB(ctx)
+ctx.close()
+try:
+    pool.alloc("c1", "eth0", want="10.9.9.9")
+except k8snet.Error as e:
+    assert "10.9.9.9" in str(e), e
+else:
+    raise SystemExit("no error")
+try:
+    proxy.load_json("{")
+except k8snet.Error as e:
+    assert str(e), e
+print(pool.alloc("c2", "eth0"))
+pool.close(); proxy.close(); db.close()
+"""
+        env = dict(os.environ, MALLOC_PERTURB_="165", MALLOC_CHECK_="3")
+        r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("10.244.1.", r.stdout)
 
     def test_bad_netns_raises_with_message(self):
         ctx = k8snet.Context()

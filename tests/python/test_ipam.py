@@ -37,8 +37,8 @@ class PoolTest(unittest.TestCase):
 
     def test_errors(self):
         with self.assertRaises(k8snet.InvalidArgument) as cm:
-            ipam.Pool(self.ctx, ["10.0.0.1/24"])
-        self.assertIn("host bits", str(cm.exception))
+            ipam.Pool(self.ctx, ["10.0.0.0/024"])
+        self.assertIn("not a CIDR", str(cm.exception))
         self.assertEqual(cm.exception.path, "subnet")
         with self.assertRaises(k8snet.InvalidArgument) as cm:
             ipam.Pool(self.ctx, [{"subnet": "10.0.0.0/24", "rangeStart": "10.0.1.1"}])

@@ -30,8 +30,12 @@ class PodObjectTest(unittest.TestCase):
         self.assertEqual(cm.exception.path, "ifname")
         with self.assertRaises(k8snet.InvalidArgument):
             link.Pod(addresses=["10.0.0.5"])   # no prefix
-        with self.assertRaises(k8snet.InvalidArgument):
+        with self.assertRaises(k8snet.InvalidArgument) as cm:
             link.Pod(mtu=10)
+        self.assertEqual(str(cm.exception), "[Errno 34] mtu: 10 out of range: must be 68..65535 (or 0)")
+        with self.assertRaises(k8snet.InvalidArgument) as cm:
+            link.Pod(addresses=["10.0.0.0/ 24"])
+        self.assertIn("address: '10.0.0.0/ 24' is not an address with a prefix", str(cm.exception))
         with self.assertRaises(k8snet.Exists):
             link.Pod(addresses=["10.0.0.5/24", "10.0.0.5/24"])
 

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -34,6 +35,94 @@ START_TEST(test_ctx_lifetime)
 	ck_assert_ptr_null(k8snet_ctx_free(ctx));
 	ck_assert_ptr_null(k8snet_ctx_free(NULL));
 	k8snet_free(NULL);
+}
+END_TEST
+
+/* Objects hold their own reference: the caller may drop the context first
+ * (valgrind and ASan runs of this test catch a use after free). */
+START_TEST(test_objects_outlive_ctx)
+{
+	struct k8snet_ipam_pool *pool = NULL;
+	struct k8snet_proxy *proxy = NULL;
+	struct k8snet_policy_db *db = NULL;
+	struct k8snet_hostports *hp = NULL;
+	struct k8snet_dns_zone *zone = NULL;
+	struct k8snet_dns_resolv *resolv = NULL;
+	struct k8snet_ctx *ctx = NULL, *held;
+	char addr[64];
+
+	ck_assert_int_eq(k8snet_ctx_new(&ctx), 0);
+	ck_assert_int_eq(k8snet_ipam_pool_new(ctx, 0, &pool), 0);
+	ck_assert_int_eq(k8snet_proxy_new(ctx, &proxy), 0);
+	ck_assert_int_eq(k8snet_policy_db_new(ctx, &db), 0);
+	ck_assert_int_eq(k8snet_hostports_new(ctx, &hp), 0);
+	ck_assert_int_eq(k8snet_dns_zone_new(ctx, "cluster.local", &zone), 0);
+	ck_assert_int_eq(k8snet_dns_resolv_new(ctx, &resolv), 0);
+	held = k8snet_ctx_ref(ctx);
+	ck_assert_ptr_eq(held, ctx);
+	ck_assert_ptr_null(k8snet_ctx_free(ctx));     /* the caller's reference */
+	ck_assert_ptr_null(k8snet_ctx_unref(held));   /* and the extra one */
+	/* Every object still works, errors included (written to the context
+	 * the objects keep alive). */
+	ck_assert_int_lt(k8snet_proxy_load_json(proxy, "{", 1), 0);
+	ck_assert_int_lt(k8snet_policy_db_load_json(db, "[", 1), 0);
+	ck_assert_int_eq(k8snet_ipam_pool_add_range(pool, "10.244.1.0/24", NULL, NULL, NULL), 0);
+	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "c1", "eth0", NULL, addr, sizeof(addr)), 0);
+	ck_assert_int_lt(k8snet_ipam_pool_add_range(pool, "10.244.1.0/33", NULL, NULL, NULL), 0);
+	k8snet_ipam_pool_free(pool);
+	k8snet_proxy_free(proxy);
+	k8snet_policy_db_free(db);
+	k8snet_hostports_free(hp);
+	k8snet_dns_zone_free(zone);
+	k8snet_dns_resolv_free(resolv);                /* the last reference */
+	ck_assert_ptr_null(k8snet_ctx_ref(NULL));
+	ck_assert_ptr_null(k8snet_ctx_unref(NULL));
+}
+END_TEST
+
+/* After fork(), the child cannot reach the kernel or a state file through
+ * the parent's context (its sockets and locks are the parent's). */
+START_TEST(test_fork_is_echild)
+{
+	struct k8snet_ipam_pool *pool = NULL;
+	struct k8snet_ctx *ctx = NULL;
+	char path[] = "/tmp/k8st-core-fork-XXXXXX", state[64], addr[64];
+	int status;
+	pid_t pid;
+
+	ck_assert_ptr_nonnull(mkdtemp(path));
+	snprintf(state, sizeof(state), "%s/pool.state", path);
+	ck_assert_int_eq(k8snet_ctx_new(&ctx), 0);
+	ck_assert_int_eq(k8snet_ipam_pool_new(ctx, 0, &pool), 0);
+	ck_assert_int_eq(k8snet_ipam_pool_add_range(pool, "10.244.1.0/24", NULL, NULL, NULL), 0);
+	ck_assert_int_eq(k8snet_ipam_pool_set_state_file(pool, state), 0);
+	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "parent", "eth0", NULL, addr, sizeof(addr)), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int bad = 0;
+
+		if (k8snet_ctx_connect(ctx) != -ECHILD)
+			bad |= 1;
+		if (!strstr(k8snet_ctx_get_error(ctx), "fork"))
+			bad |= 2;
+		if (k8snet_ipam_pool_alloc(pool, "child", "eth0", NULL, addr, sizeof(addr)) != -ECHILD)
+			bad |= 4;
+		/* Freeing is fine in the child (closing its copies of the fds). */
+		k8snet_ipam_pool_free(pool);
+		k8snet_ctx_free(ctx);
+		_exit(bad);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	/* The parent goes on as before. */
+	ck_assert_int_eq(k8snet_ctx_connect(ctx), 0);
+	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "parent2", "eth0", NULL, addr, sizeof(addr)), 0);
+	k8snet_ipam_pool_free(pool);
+	k8snet_ctx_free(ctx);
+	unlink(state);
+	rmdir(path);
 }
 END_TEST
 
@@ -146,6 +235,8 @@ static Suite *core_suite(void)
 
 	tcase_add_test(tc, test_version);
 	tcase_add_test(tc, test_ctx_lifetime);
+	tcase_add_test(tc, test_objects_outlive_ctx);
+	tcase_add_test(tc, test_fork_is_echild);
 	tcase_add_test(tc, test_null_ctx_is_einval);
 	tcase_add_test(tc, test_bad_arguments_set_message);
 	tcase_add_test(tc, test_error_path);

@@ -105,9 +105,15 @@ START_TEST(test_pod_setters)
 	ck_assert_int_eq(k8snet_link_pod_set_u32(pod, K8SNET_LINK_POD_MTU, 1450), 0);
 	ck_assert_uint_eq(k8snet_link_pod_get_u32(pod, K8SNET_LINK_POD_MTU), 1450);
 	ck_assert_int_eq(k8snet_link_pod_set_u32(pod, K8SNET_LINK_POD_MTU, 20), -ERANGE);
+	/* No context: the object says what was wrong, naming the field. */
+	ck_assert_str_eq(k8snet_link_pod_get_error(pod), "mtu: 20 out of range: must be 68..65535 (or 0)");
 	ck_assert_int_eq(k8snet_link_pod_set_u32(pod, K8SNET_LINK_POD_FLAGS, 0x100), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(k8snet_link_pod_get_error(pod), "flags: unknown flags 0x100"));
 	ck_assert_int_eq(k8snet_link_pod_add_address(pod, "10.244.1.5/24", "10.244.1.1"), 0);
+	ck_assert_str_eq(k8snet_link_pod_get_error(pod), "");
+	ck_assert_str_eq(k8snet_link_pod_get_error(NULL), "");
 	ck_assert_int_eq(k8snet_link_pod_add_address(pod, "10.244.1.5/24", NULL), -EEXIST);
+	ck_assert_ptr_nonnull(strstr(k8snet_link_pod_get_error(pod), "address: 10.244.1.5/24"));
 	/* One gateway per family: the default route goes through it. */
 	ck_assert_int_eq(k8snet_link_pod_add_address(pod, "10.244.2.5/24", "10.244.2.1"), -EEXIST);
 	ck_assert_int_eq(k8snet_link_pod_add_address(pod, "fd00::5/64", "10.244.1.1"), -EINVAL);

@@ -100,6 +100,8 @@ _strerror = fn("k8snet_strerror", ctypes.c_char_p, ctypes.c_int)
 _get_error = fn("k8snet_ctx_get_error", ctypes.c_char_p, c_ctx_p)
 _get_error_path = fn("k8snet_ctx_get_error_path", ctypes.c_char_p, c_ctx_p)
 free = fn("k8snet_free", None, ctypes.c_void_p)
+_ctx_ref = fn("k8snet_ctx_ref", c_ctx_p, c_ctx_p)
+_ctx_unref = fn("k8snet_ctx_unref", c_ctx_p, c_ctx_p)
 
 
 class Handle:
@@ -120,6 +122,9 @@ class Handle:
         if self._handle is not None:
             type(self)._free(self._handle)
             self._handle = None
+        ctx = self.__dict__.get("_ctx")
+        if isinstance(ctx, ContextRef):
+            ctx.close()
 
     def __enter__(self):
         return self
@@ -129,6 +134,20 @@ class Handle:
 
     def __del__(self):
         self.close()
+
+
+class ContextRef(Handle):
+    """An object's own reference to the context it was made on, so that
+    closing the :class:`k8snet.Context` first leaves the object working (its
+    errors are still read from that context)."""
+
+    _free = _ctx_unref
+
+    def __init__(self, handle: int) -> None:
+        self._handle = _ctx_ref(handle)
+
+    def retain(self) -> "ContextRef":
+        return ContextRef(self.handle)
 
 
 def strerror(code: int) -> str:

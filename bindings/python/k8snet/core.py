@@ -59,6 +59,11 @@ class Context(_lib.Handle):
     def _check(self, rc):
         return check(rc, self.handle)
 
+    def retain(self) -> "_lib.ContextRef":
+        """A reference of one's own to this context (objects made on it
+        hold one, so they outlive ``close()``)."""
+        return _lib.ContextRef(self.handle)
+
     def set_netns(self, where: Union[str, os.PathLike, int]) -> None:
         """Bind to a namespace given as a path or an open file descriptor."""
         if isinstance(where, int):

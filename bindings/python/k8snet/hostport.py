@@ -132,7 +132,7 @@ class HostPorts(_lib.Handle):
         handle = c_hp_p()
         check(_new(ctx.handle, ctypes.byref(handle)), ctx.handle)
         self._handle = handle
-        self._ctx = ctx
+        self._ctx = ctx.retain()
         if table is not None:
             self._check(_set_str(self.handle, TABLE, _lib.encode(table)))
         if mark_bit is not None:

@@ -119,7 +119,7 @@ class Pool(_lib.Handle):
                  prefixes: bool = False, block_len: Optional[int] = None,
                  state_file: Union[str, os.PathLike, None] = None, name: Optional[str] = None,
                  _handle: Any = None) -> None:
-        self._ctx = ctx
+        self._ctx = ctx.retain()
         if _handle is None:
             handle = c_pool_p()
             self._check(_pool_new(ctx.handle, PREFIXES if prefixes else 0,
@@ -242,7 +242,7 @@ class Config(_lib.Handle):
         data = text.encode("utf-8") if isinstance(text, str) else text
         handle = c_cfg_p()
         check(_cfg_parse(ctx.handle, data, len(data), ctypes.byref(handle)), ctx.handle)
-        self._ctx = ctx
+        self._ctx = ctx.retain()
         self._handle = handle
 
     def __len__(self) -> int:

@@ -124,6 +124,7 @@ _pod_get_u32 = fn("k8snet_link_pod_get_u32", u32, c_pod_p, u32)
 _pod_set_netns_fd = fn("k8snet_link_pod_set_netns_fd", ctypes.c_int, c_pod_p, ctypes.c_int)
 _pod_add_address = fn("k8snet_link_pod_add_address", ctypes.c_int, c_pod_p, ctypes.c_char_p,
                       ctypes.c_char_p)
+_pod_get_error = fn("k8snet_link_pod_get_error", ctypes.c_char_p, c_pod_p)
 _pod_add_route = fn("k8snet_link_pod_add_route", ctypes.c_int, c_pod_p, ctypes.c_char_p,
                     ctypes.c_char_p)
 _host_ifname = fn("k8snet_link_host_ifname", ctypes.c_int, ctypes.c_char_p, ctypes.c_char_p,
@@ -195,11 +196,11 @@ class Pod(_lib.Handle):
                                   (POD_IFNAME, ifname, "ifname"), (POD_BRIDGE, bridge, "bridge"),
                                   (POD_MAC, mac, "mac")):
             if value is not None:
-                _arg_check(_pod_set_str(self.handle, attr, _enc(value)), name)
+                self._arg(_pod_set_str(self.handle, attr, _enc(value)), name)
         if mtu:
-            _arg_check(_pod_set_u32(self.handle, POD_MTU, mtu), "mtu")
+            self._arg(_pod_set_u32(self.handle, POD_MTU, mtu), "mtu")
         flags = (POD_F_HAIRPIN if hairpin else 0) | (0 if default_route else POD_F_NO_DEFAULT_ROUTE)
-        _arg_check(_pod_set_u32(self.handle, POD_FLAGS, flags), "flags")
+        self._arg(_pod_set_u32(self.handle, POD_FLAGS, flags), "flags")
         for a in _entries(addresses):
             cidr, gw = (a, None) if isinstance(a, str) else a
             self.add_address(cidr, gw)
@@ -214,9 +215,9 @@ class Pod(_lib.Handle):
     @netns.setter
     def netns(self, where: Netns) -> None:
         if isinstance(where, int):
-            _arg_check(_pod_set_netns_fd(self.handle, where), "netns")
+            self._arg(_pod_set_netns_fd(self.handle, where), "netns")
         else:
-            _arg_check(_pod_set_str(self.handle, POD_NETNS_PATH, _enc(os.fspath(where))), "netns")
+            self._arg(_pod_set_str(self.handle, POD_NETNS_PATH, _enc(os.fspath(where))), "netns")
 
     def _str_attr(attr):  # noqa: N805 - property factory
         def get(self) -> Optional[str]:
@@ -236,11 +237,19 @@ class Pod(_lib.Handle):
     flags = _u32_attr(POD_FLAGS)
     del _str_attr, _u32_attr
 
+    def _arg(self, rc, what):
+        """A pod description has no context: its own last error names the
+        field (k8snet_link_pod_get_error)."""
+        if rc < 0:
+            message = _lib.decode(_pod_get_error(self.handle)) or f"{what}: {_lib.strerror(rc)}"
+            raise _lib._BY_ERRNO.get(-rc, _lib.Error)(-rc, message, what)
+        return rc
+
     def add_address(self, cidr: str, gateway: Optional[str] = None) -> None:
-        _arg_check(_pod_add_address(self.handle, _enc(cidr), _enc(gateway)), "addresses")
+        self._arg(_pod_add_address(self.handle, _enc(cidr), _enc(gateway)), "addresses")
 
     def add_route(self, dst: str, gateway: Optional[str] = None) -> None:
-        _arg_check(_pod_add_route(self.handle, _enc(dst), _enc(gateway)), "routes")
+        self._arg(_pod_add_route(self.handle, _enc(dst), _enc(gateway)), "routes")
 
 
 class Result(_lib.Handle):

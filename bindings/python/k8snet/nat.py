@@ -253,7 +253,7 @@ class Proxy(_lib.Handle):
         handle = c_proxy_p()
         check(_proxy_new(ctx.handle, ctypes.byref(handle)), ctx.handle)
         self._handle = handle
-        self._ctx = ctx
+        self._ctx = ctx.retain()
         if node_name is not None:
             self.node_name = node_name
         for c in _lib.one_or_many(cluster_cidrs):

@@ -94,7 +94,7 @@ class PolicyDB(_lib.Handle):
     def __init__(self, ctx: Any) -> None:
         handle = c_db_p()
         check(_new(ctx.handle, ctypes.byref(handle)), ctx.handle)
-        self._ctx = ctx
+        self._ctx = ctx.retain()
         self._handle = handle
 
     def _check(self, rc):
