@@ -7,14 +7,18 @@
 set -eu
 cd "$(dirname "$0")"
 
-# Debian packages: build, test and demo dependencies.
+# Debian packages: build, test and demo dependencies (the last two lines:
+# building debian/ and the Python package, tests/check-debian.sh and
+# tests/python/test-install.sh).
 PACKAGES="build-essential autoconf automake libtool pkg-config
 	libnl-3-dev libnl-route-3-dev libmnl-dev libnftnl-dev libcjson-dev check
 	libcurl4-openssl-dev
 	mandoc abigail-tools valgrind clang libclang-rt-14-dev lld python3
 	iproute2 nftables util-linux procps
 	containernetworking-plugins bind9 bind9-utils dnsutils socat time bash-completion
-	podman runc busybox-static iputils-ping openssl"
+	podman runc busybox-static iputils-ping openssl
+	debhelper dh-python dpkg-dev fakeroot lintian python3-all python3-setuptools
+	python3-wheel python3-venv python3-pip"
 
 log() { printf '==> %s\n' "$*"; }
 

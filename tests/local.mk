@@ -8,6 +8,7 @@ TESTS += \
 	tests/check-headers.sh \
 	tests/check-abi.sh \
 	tests/python/run.sh \
+	tests/python/test-install.sh \
 	tests/valgrind-unit.sh \
 	tests/fuzz/run.sh \
 	tests/sanitize/run.sh \
@@ -52,3 +53,10 @@ EXTRA_DIST += tests/sanitize/run.sh tests/sanitize/lib.sh tests/sanitize/test-th
 
 clean-local:
 	rm -rf tests/fuzz/build tests/sanitize/build tests/python/__pycache__ tests/apiserver/__pycache__
+
+# The Debian packages: built, checked by lintian, unpacked into a temporary
+# root and used from there.  Minutes of building: `make check` skips it,
+# `make check-long` runs it.
+TESTS += tests/check-debian.sh
+LONG_TESTS += tests/check-debian.sh
+EXTRA_DIST += tests/check-debian.sh debian

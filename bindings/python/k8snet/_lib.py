@@ -1,15 +1,47 @@
 """Loading libk8snet with ctypes, and the error convention shared by layers.
 
-The library is loaded by SONAME (``libk8snet.so.0``); set ``K8SNET_LIBRARY``
-to a path to use another copy (the build tree's tests do).
+The library is found in this order: the path in ``K8SNET_LIBRARY`` (the
+build tree's tests set it); ``libk8snet.so.0`` next to this package's files
+(a copy shipped with the package); the SONAME as the dynamic linker finds it
+(``LD_LIBRARY_PATH``, the ld.so cache: Debian's libk8snet0, ``make
+install``).
 """
+from __future__ import annotations
+
 import ctypes
 import errno
 import os
+import typing
+from typing import Optional
 
 SONAME = "libk8snet.so.0"
 
-lib = ctypes.CDLL(os.environ.get("K8SNET_LIBRARY") or SONAME, use_errno=True)
+
+def _library_path():
+    """The path or name to dlopen: see the module's docstring."""
+    explicit = os.environ.get("K8SNET_LIBRARY")
+    if explicit:
+        return explicit
+    beside = os.path.join(os.path.dirname(os.path.abspath(__file__)), SONAME)
+    if os.path.exists(beside):
+        return beside
+    return SONAME
+
+
+def _load():
+    path = _library_path()
+    try:
+        return ctypes.CDLL(path, use_errno=True)
+    except OSError as e:
+        # Say where it looked: "cannot open shared object file" alone does
+        # not tell a pip user that the C library is a separate install.
+        raise ImportError(
+            "k8snet: cannot load %s (%s); install libk8snet0 (Debian) or the "
+            "library with `make install`, or set K8SNET_LIBRARY to its path"
+            % (path, e)) from e
+
+
+lib = _load()
 
 c_ctx_p = ctypes.c_void_p
 
@@ -81,12 +113,12 @@ class Handle:
     _handle = None
 
     @property
-    def handle(self):
+    def handle(self) -> int:
         if self._handle is None:
             raise ValueError("%s is closed" % type(self).__name__)
         return self._handle
 
-    def close(self):
+    def close(self) -> None:
         if self._handle is not None:
             type(self)._free(self._handle)
             self._handle = None
@@ -111,19 +143,19 @@ class ContextRef(Handle):
 
     _free = _ctx_unref
 
-    def __init__(self, handle):
+    def __init__(self, handle: int) -> None:
         self._handle = _ctx_ref(handle)
 
-    def retain(self):
+    def retain(self) -> "ContextRef":
         return ContextRef(self.handle)
 
 
-def strerror(code):
+def strerror(code: int) -> str:
     """Description of an errno code (either sign)."""
     return decode(_strerror(code))
 
 
-def check(rc, ctx_handle=None):
+def check(rc: int, ctx_handle: Optional[int] = None) -> int:
     """Raise the right Error subclass for a negative return code."""
     if rc >= 0:
         return rc
@@ -139,3 +171,37 @@ def take_string(ptr):
         return decode(ctypes.string_at(ptr)) if ptr else None
     finally:
         free(ptr)
+
+
+# The C headers' constants: name -> value, filled in by c_constants() and
+# c_constant() as the modules are imported.  tests/python/test_constants.py
+# compares it with every #define and enum constant of include/k8snet/*.h.
+C_CONSTANTS: typing.Dict[str, int] = {}
+
+
+def c_constants(prefix: str, **spelled: str) -> typing.Callable[[type], type]:
+    """Class decorator for an IntEnum or IntFlag whose members are the C
+    constants ``prefix + member name``; ``spelled`` gives the C name of a
+    member whose C spelling is no Python identifier (``K8SNET_DNS_1035_LABEL``)."""
+    def register(cls):
+        for member in cls:
+            C_CONSTANTS[spelled.get(member.name, prefix + member.name)] = int(member)
+        cls._c_prefix = prefix
+        return cls
+    return register
+
+
+def c_constant(name: str, value: int) -> int:
+    """A lone C constant (not one of a family): records it, returns value."""
+    C_CONSTANTS[name] = value
+    return value
+
+
+def one_or_many(value: "typing.Union[str, typing.Iterable[str], None]") -> typing.List[str]:
+    """Where a list of addresses (or names) is taken, one string is one
+    item, never its characters; None is none."""
+    if value is None:
+        return []
+    if isinstance(value, (str, bytes, os.PathLike)):
+        return [value]
+    return list(value)

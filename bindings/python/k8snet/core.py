@@ -1,7 +1,10 @@
 """The context: which network namespace the library acts in, logging, errors."""
+from __future__ import annotations
+
 import ctypes
 import json
 import os
+from typing import Any, Callable, Dict, Optional, Union
 
 from . import _lib
 from ._lib import c_ctx_p, check, fn
@@ -26,12 +29,12 @@ _clear_error = fn("k8snet_ctx_clear_error", None, c_ctx_p)
 _describe = fn("k8snet_ctx_describe", ctypes.c_int, c_ctx_p, ctypes.POINTER(ctypes.c_void_p))
 
 
-def version():
+def version() -> str:
     """The loaded library's release, e.g. "0.1.0"."""
     return _lib.decode(_version())
 
 
-def version_num():
+def version_num() -> int:
     """The loaded library's release as 0xMMmmpp."""
     return _version_num()
 
@@ -45,7 +48,7 @@ class Context(_lib.Handle):
 
     _free = _free
 
-    def __init__(self, netns=None):
+    def __init__(self, netns: Union[str, os.PathLike, int, None] = None) -> None:
         handle = c_ctx_p()
         check(_new(ctypes.byref(handle)))
         self._handle = handle
@@ -56,12 +59,12 @@ class Context(_lib.Handle):
     def _check(self, rc):
         return check(rc, self.handle)
 
-    def retain(self):
+    def retain(self) -> "_lib.ContextRef":
         """A reference of one's own to this context (objects made on it
         hold one, so they outlive ``close()``)."""
         return _lib.ContextRef(self.handle)
 
-    def set_netns(self, where):
+    def set_netns(self, where: Union[str, os.PathLike, int]) -> None:
         """Bind to a namespace given as a path or an open file descriptor."""
         if isinstance(where, int):
             self._check(_set_netns_fd(self.handle, where))
@@ -69,14 +72,15 @@ class Context(_lib.Handle):
             self._check(_set_netns_path(self.handle, _lib.encode(os.fspath(where))))
 
     @property
-    def netns_fd(self):
+    def netns_fd(self) -> int:
         return self._check(_get_netns_fd(self.handle))
 
-    def connect(self):
+    def connect(self) -> None:
         """Open the netlink sockets inside the namespace now."""
         self._check(_connect(self.handle))
 
-    def set_log(self, callback, priority=None):
+    def set_log(self, callback: Optional[Callable[[int, str], None]],
+                priority: Optional[int] = None) -> None:
         """callback(priority:int, message:str), or None to stop logging."""
         if callback is None:
             self._log_cb = None
@@ -90,30 +94,30 @@ class Context(_lib.Handle):
             self.log_priority = priority
 
     @property
-    def log_priority(self):
+    def log_priority(self) -> int:
         return self._check(_get_log_priority(self.handle))
 
     @log_priority.setter
-    def log_priority(self, priority):
+    def log_priority(self, priority: int) -> None:
         self._check(_set_log_priority(self.handle, priority))
 
     @property
-    def error(self):
+    def error(self) -> str:
         """The last error message ("" when none)."""
         return _lib.decode(_get_error(self.handle))
 
     @property
-    def error_path(self):
+    def error_path(self) -> str:
         return _lib.decode(_get_error_path(self.handle))
 
     @property
-    def errno(self):
+    def errno(self) -> int:
         return _get_errno(self.handle)
 
-    def clear_error(self):
+    def clear_error(self) -> None:
         _clear_error(self.handle)
 
-    def describe(self):
+    def describe(self) -> Dict[str, Any]:
         """What the library sees in its namespace: a dict of links and tables."""
         out = ctypes.c_void_p()
         self._check(_describe(self.handle, ctypes.byref(out)))

@@ -11,8 +11,12 @@
 A mapping is a tuple ``(protocol, [host_ip,] host_port, pod_ip, pod_port)``
 or a :class:`PortMap`; the protocol is "tcp", "udp", "sctp" or a number.
 """
+from __future__ import annotations
+
 import ctypes
+import enum
 import errno
+from typing import Any, Iterable, Optional, Tuple, Union
 
 from . import _lib
 from ._lib import c_ctx_p, check, fn
@@ -21,12 +25,30 @@ c_hp_p = ctypes.c_void_p
 c_pm_p = ctypes.c_void_p
 u32 = ctypes.c_uint32
 
-# As in hostport.h.
-TABLE = 0
-MARK_BIT = 1
-F_MASQUERADE = 0x1
-F_NO_HAIRPIN = 0x2
-MAX_MAPPINGS = 65536
+
+
+# The constants of hostport.h (tests/python/test_constants.py compares them).
+@_lib.c_constants("K8SNET_HOSTPORTS_")
+class Attr(enum.IntEnum):
+    """Settings of the host-port table (k8snet_hostports_set_str(), _set_u32())."""
+    TABLE = 0
+    MARK_BIT = 1
+
+
+@_lib.c_constants("K8SNET_HOSTPORTS_F_")
+class NetworkFlag(enum.IntFlag):
+    """Flags of k8snet_hostports_set_network()."""
+    MASQUERADE = 0x1
+    NO_HAIRPIN = 0x2
+
+
+MAX_MAPPINGS = _lib.c_constant("K8SNET_HOSTPORTS_MAX_MAPPINGS", 65536)
+
+# The names before the enums.
+TABLE = Attr.TABLE
+MARK_BIT = Attr.MARK_BIT
+F_MASQUERADE = NetworkFlag.MASQUERADE
+F_NO_HAIRPIN = NetworkFlag.NO_HAIRPIN
 PROTOCOLS = {"tcp": 6, "udp": 17, "sctp": 132}
 
 _new = fn("k8snet_hostports_new", ctypes.c_int, c_ctx_p, ctypes.POINTER(c_hp_p))
@@ -58,19 +80,23 @@ def _strings(values):
     return (ctypes.c_char_p * max(len(encoded), 1))(*encoded), len(encoded)
 
 
+# (protocol, [host_ip,] host_port, pod_ip, pod_port)
+Mapping = Tuple[Any, ...]
+
+
 class PortMap(_lib.Handle):
     """A list of mappings (``struct k8snet_portmap``)."""
 
     _free = _pm_free
 
-    def __init__(self, mappings=()):
+    def __init__(self, mappings: Iterable[Mapping] = ()) -> None:
         handle = c_pm_p()
         check(_pm_new(ctypes.byref(handle)))
         self._handle = handle
         for m in mappings:
             self.add(*m)
 
-    def add(self, protocol, *args):
+    def add(self, protocol: Union[str, int], *args: Any) -> "PortMap":
         """add(protocol, [host_ip,] host_port, pod_ip, pod_port); host_ip
         None, "", "0.0.0.0" or "::" is every local address."""
         if len(args) == 3:
@@ -87,7 +113,7 @@ class PortMap(_lib.Handle):
             raise _lib.InvalidArgument(-rc, "bad mapping %r" % ((protocol,) + args,))
         return self
 
-    def __len__(self):
+    def __len__(self) -> int:
         return _pm_count(self.handle)
 
 
@@ -101,7 +127,8 @@ class HostPorts(_lib.Handle):
 
     _free = _free
 
-    def __init__(self, ctx, table=None, mark_bit=None):
+    def __init__(self, ctx: Any, table: Optional[str] = None,
+                 mark_bit: Optional[int] = None) -> None:
         handle = c_hp_p()
         check(_new(ctx.handle, ctypes.byref(handle)), ctx.handle)
         self._handle = handle
@@ -114,7 +141,7 @@ class HostPorts(_lib.Handle):
     def _check(self, rc):
         return check(rc, self._ctx.handle)
 
-    def set(self, owner, mappings):
+    def set(self, owner: str, mappings: Union[PortMap, Iterable[Mapping]]) -> int:
         """The owner's mappings become exactly these; returns how many.
         Raises an Error (errno EADDRINUSE) naming the holder when another
         owner holds one of the host ports."""
@@ -125,7 +152,7 @@ class HostPorts(_lib.Handle):
             if pm is not mappings:
                 pm.close()
 
-    def check(self, owner, mappings):
+    def check(self, owner: str, mappings: Union[PortMap, Iterable[Mapping]]) -> None:
         """Raise unless the owner's mappings are exactly these."""
         pm = _portmap(mappings)
         try:
@@ -134,19 +161,20 @@ class HostPorts(_lib.Handle):
             if pm is not mappings:
                 pm.close()
 
-    def remove(self, owner):
+    def remove(self, owner: str) -> int:
         """Withdraw the owner's mappings; returns how many there were."""
         return self._check(_remove(self.handle, _lib.encode(owner)))
 
-    def gc(self, live, prefix=None):
+    def gc(self, live: Union[str, Iterable[str]], prefix: Optional[str] = None) -> int:
         """Withdraw the mappings of owners starting with prefix that are not
         in live; returns how many went."""
-        arr, n = _strings(list(live))
+        arr, n = _strings(_lib.one_or_many(live))
         return self._check(_gc(self.handle, _lib.encode(prefix), arr, n))
 
-    def set_network(self, network, subnets, masquerade=False, hairpin=True):
+    def set_network(self, network: str, subnets: Union[str, Iterable[str]],
+                    masquerade: bool = False, hairpin: bool = True) -> None:
         """A pod network's hairpin and (masquerade=True) ipMasq
         masquerading; no subnets removes it."""
         flags = (F_MASQUERADE if masquerade else 0) | (0 if hairpin else F_NO_HAIRPIN)
-        arr, n = _strings(list(subnets))
+        arr, n = _strings(_lib.one_or_many(subnets))
         self._check(_set_network(self.handle, _lib.encode(network), arr, n, flags))

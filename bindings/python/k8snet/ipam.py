@@ -9,18 +9,40 @@ crash-safe state file shared by processes.
 
 A pool is used by one thread at a time; close it before its context.
 """
+from __future__ import annotations
+
+import collections.abc
 import ctypes
+import enum
+import os
+from typing import (Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional,
+                    Tuple, Union)
 
 from . import _lib
 from ._lib import c_ctx_p, check, fn
 
 c_pool_p = ctypes.c_void_p
 c_cfg_p = ctypes.c_void_p
-CIDR_MAX = 64
+CIDR_MAX = _lib.c_constant("K8SNET_IPAM_CIDR_MAX", 64)
 
-PREFIXES = 0x1
-NEXT_FREE = 0
-LOWEST_FREE = 1
+
+@_lib.c_constants("K8SNET_IPAM_POOL_")
+class PoolFlag(enum.IntFlag):
+    """Flags of k8snet_ipam_pool_new()."""
+    PREFIXES = 0x1
+
+
+@_lib.c_constants("K8SNET_IPAM_")
+class Strategy(enum.IntEnum):
+    """Which free address alloc() hands out (k8snet_ipam_pool_set_strategy())."""
+    NEXT_FREE = 0
+    LOWEST_FREE = 1
+
+
+# The names before the enums.
+PREFIXES = PoolFlag.PREFIXES
+NEXT_FREE = Strategy.NEXT_FREE
+LOWEST_FREE = Strategy.LOWEST_FREE
 
 VISIT_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p,
                             ctypes.c_char_p)
@@ -74,6 +96,14 @@ def _range_args(r):
             _enc(r.get("gateway")))
 
 
+# A range: "CIDR" or host-local's dict (subnet, rangeStart, rangeEnd, gateway).
+Range = Union[str, Mapping[str, str]]
+# One allocation: (cidr, owner, ifname).
+Allocation = Tuple[str, str, str]
+# What a foreach() callback returns to stop the walk: no errno value.
+_STOP = -(1 << 30)
+
+
 class Pool(_lib.Handle):
     """An address pool (``struct k8snet_ipam_pool``).
 
@@ -84,8 +114,11 @@ class Pool(_lib.Handle):
 
     _free = _pool_free
 
-    def __init__(self, ctx, ranges=(), exclude=(), strategy=None, prefixes=False,
-                 block_len=None, state_file=None, name=None, _handle=None):
+    def __init__(self, ctx: Any, ranges: Union[Range, Iterable[Range]] = (),
+                 exclude: Union[str, Iterable[str]] = (), strategy: Optional[int] = None,
+                 prefixes: bool = False, block_len: Optional[int] = None,
+                 state_file: Union[str, os.PathLike, None] = None, name: Optional[str] = None,
+                 _handle: Any = None) -> None:
         self._ctx = ctx.retain()
         if _handle is None:
             handle = c_pool_p()
@@ -96,9 +129,9 @@ class Pool(_lib.Handle):
         try:
             if name is not None:
                 self._check(_set_name(self._handle, _enc(name)))
-            for r in ranges:
+            for r in [ranges] if isinstance(ranges, (str, collections.abc.Mapping)) else ranges:
                 self._check(_add_range(self._handle, *_range_args(r)))
-            for x in exclude:
+            for x in _lib.one_or_many(exclude):
                 self._check(_add_exclusion(self._handle, _enc(x)))
             if strategy is not None:
                 self._check(_set_strategy(self._handle, strategy))
@@ -113,30 +146,30 @@ class Pool(_lib.Handle):
     def _check(self, rc):
         return check(rc, self._ctx.handle)
 
-    def alloc(self, owner, ifname="", want=None):
+    def alloc(self, owner: str, ifname: str = "", want: Optional[str] = None) -> str:
         """The address (prefix form) for (owner, ifname); the same one when
         asked again.  want: a specific address (or block)."""
         buf = ctypes.create_string_buffer(CIDR_MAX)
         self._check(_alloc(self.handle, _enc(owner), _enc(ifname), _enc(want), buf, CIDR_MAX))
         return _dec(buf.value)
 
-    def release(self, owner, ifname=""):
+    def release(self, owner: str, ifname: str = "") -> bool:
         """True if the key held an address."""
         return self._check(_release(self.handle, _enc(owner), _enc(ifname))) == 1
 
-    def release_addr(self, addr):
+    def release_addr(self, addr: str) -> bool:
         return self._check(_release_addr(self.handle, _enc(addr))) == 1
 
-    def lookup(self, owner, ifname=""):
+    def lookup(self, owner: str, ifname: str = "") -> Optional[str]:
         """What (owner, ifname) holds, or None."""
         buf = ctypes.create_string_buffer(CIDR_MAX)
         found = self._check(_lookup(self.handle, _enc(owner), _enc(ifname), buf, CIDR_MAX))
         return _dec(buf.value) if found else None
 
-    def __len__(self):
+    def __len__(self) -> int:
         return self._check(_count(self.handle))
 
-    def allocations(self):
+    def allocations(self) -> List[Allocation]:
         """[(cidr, owner, ifname)] in address order."""
         out = []
 
@@ -146,10 +179,43 @@ class Pool(_lib.Handle):
         self._check(_foreach(self.handle, VISIT_FN(visit), None))
         return out
 
-    def __iter__(self):
-        return iter(self.allocations())
+    def foreach(self, fn: Callable[[str, str, str], Any]) -> int:
+        """Call fn(cidr, owner, ifname) for each allocation in address order,
+        keeping none of them: the way through a pool too large for a list.
+        fn returning False stops the walk; an exception in fn stops it and
+        is raised here.  Returns how many allocations fn saw.  With a state
+        file the walk holds its lock: fn must not use this pool."""
+        seen = 0
+        raised = []
 
-    def gc(self, live):
+        def visit(_userdata, cidr, owner, ifname):
+            nonlocal seen
+            seen += 1
+            try:
+                go_on = fn(_dec(cidr), _dec(owner), _dec(ifname))
+            except BaseException as e:  # noqa: B902 - re-raised below, out of C
+                raised.append(e)
+                return _STOP
+            return _STOP if go_on is False else 0
+        rc = _foreach(self.handle, VISIT_FN(visit), None)
+        if raised:
+            raise raised[0]
+        if rc < 0 and rc != _STOP:
+            self._check(rc)
+        return seen
+
+    def iter_allocations(self) -> Iterator[Allocation]:
+        """An iterator of (cidr, owner, ifname) in address order.  The walk
+        runs in one call (with a state file it holds the file's lock, which
+        cannot be held across yields), so this iterates a snapshot taken at
+        the first next(); use foreach() to visit a very large pool without
+        one."""
+        yield from self.allocations()
+
+    def __iter__(self) -> Iterator[Allocation]:
+        return self.iter_allocations()
+
+    def gc(self, live: Iterable[Tuple[str, str]]) -> int:
         """Release all but the live keys, an iterable of (owner, ifname).
         Returns the number released."""
         live = list(live)
@@ -157,7 +223,7 @@ class Pool(_lib.Handle):
         ifnames = (ctypes.c_char_p * max(len(live), 1))(*[_enc(i) for _, i in live])
         return self._check(_gc(self.handle, owners, ifnames, len(live)))
 
-    def gateway(self, addr):
+    def gateway(self, addr: str) -> Optional[str]:
         """The gateway of the range holding addr, or None."""
         buf = ctypes.create_string_buffer(CIDR_MAX)
         has = self._check(_get_gateway(self.handle, _enc(addr), buf, CIDR_MAX))
@@ -170,7 +236,7 @@ class Config(_lib.Handle):
 
     _free = _cfg_free
 
-    def __init__(self, ctx, config):
+    def __init__(self, ctx: Any, config: Union[str, bytes, Dict[str, Any]]) -> None:
         import json
         text = config if isinstance(config, (str, bytes)) else json.dumps(config)
         data = text.encode("utf-8") if isinstance(text, str) else text
@@ -179,21 +245,21 @@ class Config(_lib.Handle):
         self._ctx = ctx.retain()
         self._handle = handle
 
-    def __len__(self):
+    def __len__(self) -> int:
         return check(_cfg_pool_count(self.handle), self._ctx.handle)
 
-    def pool(self, index, state_file=None):
+    def pool(self, index: int, state_file: Union[str, os.PathLike, None] = None) -> Pool:
         """A new Pool from range set index."""
         handle = c_pool_p()
         check(_cfg_new_pool(self.handle, index, ctypes.byref(handle)), self._ctx.handle)
         return Pool(self._ctx, state_file=state_file, _handle=handle)
 
     @property
-    def data_dir(self):
+    def data_dir(self) -> Optional[str]:
         return _dec(_cfg_data_dir(self.handle))
 
     @property
-    def routes(self):
+    def routes(self) -> List[Tuple[str, Optional[str]]]:
         """[(dst, gw or None)]."""
         out = []
         for i in range(check(_cfg_route_count(self.handle), self._ctx.handle)):

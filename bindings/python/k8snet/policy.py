@@ -9,19 +9,47 @@ compiler to nftables (``k8snet/policy.h``).
         verdict = db.check("x/b", "x/a", "TCP", 80)
         print(verdict.allowed, verdict.reasons)
 """
+from __future__ import annotations
+
 import ctypes
+import enum
 import json as _json
 from collections import namedtuple
+from typing import Any, Dict, Iterable, Optional, Union
 
 from . import _lib
 from ._lib import c_ctx_p, check, fn
 
 c_db_p = ctypes.c_void_p
 
-HOST_NETWORK = 0x1
-LOG_DENIED = 0x1
-LOG_ALLOWED = 0x2
-COUNT = 0x4
+
+
+@_lib.c_constants("K8SNET_POLICY_POD_")
+class PodFlag(enum.IntFlag):
+    """Flags of k8snet_policy_db_set_pod()."""
+    HOST_NETWORK = 0x1
+
+
+@_lib.c_constants("K8SNET_POLICY_")
+class Decision(enum.IntEnum):
+    """What k8snet_policy_db_check() returns for a connection."""
+    DENY = 0
+    ALLOW = 1
+
+
+@_lib.c_constants("K8SNET_POLICY_")
+class LogFlag(enum.IntFlag):
+    """Flags of k8snet_policy_db_set_log(): verdict logging and counters."""
+    LOG_DENIED = 0x1
+    LOG_ALLOWED = 0x2
+    COUNT = 0x4
+
+
+# The names before the enums.
+HOST_NETWORK = PodFlag.HOST_NETWORK
+LOG_DENIED = LogFlag.LOG_DENIED
+LOG_ALLOWED = LogFlag.LOG_ALLOWED
+COUNT = LogFlag.COUNT
 
 _new = fn("k8snet_policy_db_new", ctypes.c_int, c_ctx_p, ctypes.POINTER(c_db_p))
 _free = fn("k8snet_policy_db_free", c_db_p, c_db_p)
@@ -62,7 +90,10 @@ def _labels(labels):
     return labels
 
 
-def selector_match(ctx, selector, labels):
+Labels = Union[str, Dict[str, str], None]
+
+
+def selector_match(ctx: Any, selector: str, labels: Labels) -> bool:
     """Whether labels (dict or "k=v,...") match a kubectl-syntax selector."""
     return bool(check(_selector_match(ctx.handle, _lib.encode(selector),
                                       _lib.encode(_labels(labels) or "")), ctx.handle))
@@ -77,7 +108,7 @@ class PolicyDB(_lib.Handle):
 
     _free = _free
 
-    def __init__(self, ctx):
+    def __init__(self, ctx: Any) -> None:
         handle = c_db_p()
         check(_new(ctx.handle, ctypes.byref(handle)), ctx.handle)
         self._ctx = ctx.retain()
@@ -86,7 +117,7 @@ class PolicyDB(_lib.Handle):
     def _check(self, rc):
         return check(rc, self._ctx.handle)
 
-    def load_json(self, doc):
+    def load_json(self, doc: Union[str, bytes, Dict[str, Any]]) -> None:
         """Add Namespace, Pod and NetworkPolicy objects: JSON text, bytes, or
         a dict as `kubectl get ... -o json` gives it. All or nothing."""
         if isinstance(doc, dict):
@@ -94,25 +125,29 @@ class PolicyDB(_lib.Handle):
         data = doc.encode("utf-8") if isinstance(doc, str) else bytes(doc)
         self._check(_load_json(self.handle, data, len(data)))
 
-    def set_namespace(self, name, labels=None):
+    def set_namespace(self, name: str, labels: Labels = None) -> None:
         self._check(_set_namespace(self.handle, _lib.encode(name), _lib.encode(_labels(labels))))
 
-    def set_pod(self, namespace, name, labels=None, ips=(), node=None, host_network=False):
-        """Add or replace a pod; ips is a list of addresses."""
+    def set_pod(self, namespace: str, name: str, labels: Labels = None,
+                ips: Union[str, Iterable[str]] = (), node: Optional[str] = None,
+                host_network: bool = False) -> None:
+        """Add or replace a pod; ips is one address or a list of them."""
+        ips = _lib.one_or_many(ips)
         self._check(_set_pod(self.handle, _lib.encode(namespace), _lib.encode(name),
                              _lib.encode(_labels(labels)), _lib.encode(",".join(ips)),
                              _lib.encode(node), HOST_NETWORK if host_network else 0))
 
-    def add_pod_port(self, namespace, pod, protocol, port, name=None):
+    def add_pod_port(self, namespace: str, pod: str, protocol: str, port: int,
+                     name: Optional[str] = None) -> None:
         self._check(_add_pod_port(self.handle, _lib.encode(namespace), _lib.encode(pod),
                                   _lib.encode(name), _lib.encode(protocol), port))
 
-    def delete(self, kind, namespace, name):
+    def delete(self, kind: str, namespace: str, name: str) -> None:
         """Remove a "Pod" or "NetworkPolicy" (or a "Namespace"'s labels)."""
         self._check(_delete(self.handle, _lib.encode(kind), _lib.encode(namespace),
                             _lib.encode(name)))
 
-    def check(self, src, dst, protocol, port):
+    def check(self, src: str, dst: str, protocol: str, port: int) -> Verdict:
         """Judge a new connection: src and dst are "ns/pod" or addresses."""
         out = ctypes.c_void_p()
         rc = self._check(_check(self.handle, _lib.encode(src), _lib.encode(dst),
@@ -120,20 +155,21 @@ class PolicyDB(_lib.Handle):
         reasons = _lib.take_string(out.value) or ""
         return Verdict(rc == 1, reasons.splitlines())
 
-    def render(self, node):
+    def render(self, node: str) -> str:
         """The nftables ruleset for a node's pods, as nft text."""
         out = ctypes.c_void_p()
         self._check(_render(self.handle, _lib.encode(node), ctypes.byref(out)))
         return _lib.take_string(out.value)
 
-    def sync(self, node, full=False):
+    def sync(self, node: str, full: bool = False) -> None:
         """Program that ruleset in the context's namespace (incrementally).
         Success means the kernel acknowledged all of it; after a failure,
         or a table changed behind our back, the next sync replaces it.
         ``full=True`` replaces it now."""
         self._check((_sync_full if full else _sync)(self.handle, _lib.encode(node)))
 
-    def set_log(self, denied=True, allowed=False, group=0, rate=0, counters=False):
+    def set_log(self, denied: bool = True, allowed: bool = False, group: int = 0, rate: int = 0,
+                counters: bool = False) -> None:
         """Verdict logging through NFLOG at the next sync: connections the
         policies drop (at most ``rate`` per second, default 10), and new ones
         a rule admits when ``allowed``; ``group`` 0 means NFLOG group 100.
@@ -143,7 +179,7 @@ class PolicyDB(_lib.Handle):
                  (COUNT if counters else 0))
         self._check(_set_log(self.handle, flags, group, rate))
 
-    def counters(self, namespace, name):
+    def counters(self, namespace: str, name: str) -> Dict[str, int]:
         """What the kernel counted for a policy (after a sync with
         ``set_log(counters=True)``): a dict of allowed_packets,
         allowed_bytes, denied_packets, denied_bytes."""

@@ -12,19 +12,53 @@ ends and the path (``k8snet/trace.h``).
         for ep in result.endpoints:
             print(ep["address"], ep["verdict"], ep["ingress"]["reasons"])
 """
+from __future__ import annotations
+
 import ctypes
+import enum
 import json as _json
 from collections import namedtuple
+from typing import Any, Iterable, Optional, Union
 
 from . import _lib
 from ._lib import c_ctx_p, check, fn
 
 c_trace_p = ctypes.c_void_p
 
-DENY, ALLOW, MIXED = 0, 1, 2
-CLUSTER_DOMAIN, NODE_NAME, CLUSTER_CIDR, NODE_IP, FLAGS = range(5)
-CFG_MASQUERADE_ALL = 0x1
-F_JSON = 0x1
+
+
+@_lib.c_constants("K8SNET_TRACE_")
+class Verdict(enum.IntEnum):
+    """What k8snet_trace_run() returns."""
+    DENY = 0
+    ALLOW = 1
+    MIXED = 2
+
+
+@_lib.c_constants("K8SNET_TRACE_")
+class TraceAttr(enum.IntEnum):
+    CLUSTER_DOMAIN = 0
+    NODE_NAME = 1
+    CLUSTER_CIDR = 2
+    NODE_IP = 3
+    FLAGS = 4
+
+
+@_lib.c_constants("K8SNET_TRACE_CFG_")
+class TraceFlag(enum.IntFlag):
+    MASQUERADE_ALL = 0x1
+
+
+@_lib.c_constants("K8SNET_TRACE_F_")
+class RunFlag(enum.IntFlag):
+    JSON = 0x1
+
+
+# The names before the enums.
+DENY, ALLOW, MIXED = Verdict
+CLUSTER_DOMAIN, NODE_NAME, CLUSTER_CIDR, NODE_IP, FLAGS = TraceAttr
+CFG_MASQUERADE_ALL = TraceFlag.MASQUERADE_ALL
+F_JSON = RunFlag.JSON
 
 _new = fn("k8snet_trace_new", ctypes.c_int, c_ctx_p, ctypes.POINTER(c_trace_p))
 _free = fn("k8snet_trace_free", c_trace_p, c_trace_p)
@@ -53,8 +87,9 @@ class Trace(_lib.Handle):
 
     _free = _free
 
-    def __init__(self, ctx, cluster_domain=None, node_name=None, cluster_cidrs=(),
-                 node_ips=(), masquerade_all=False):
+    def __init__(self, ctx: Any, cluster_domain: Optional[str] = None,
+                 node_name: Optional[str] = None, cluster_cidrs: Union[str, Iterable[str]] = (),
+                 node_ips: Union[str, Iterable[str]] = (), masquerade_all: bool = False) -> None:
         handle = c_trace_p()
         check(_new(ctx.handle, ctypes.byref(handle)), ctx.handle)
         self._ctx = ctx.retain()
@@ -64,9 +99,9 @@ class Trace(_lib.Handle):
             self._check(_set_str(self.handle, CLUSTER_DOMAIN, _lib.encode(cluster_domain)))
         if node_name is not None:
             self._check(_set_str(self.handle, NODE_NAME, _lib.encode(node_name)))
-        for cidr in cluster_cidrs:
+        for cidr in _lib.one_or_many(cluster_cidrs):
             self._check(_add_str(self.handle, CLUSTER_CIDR, _lib.encode(cidr)))
-        for ip in node_ips:
+        for ip in _lib.one_or_many(node_ips):
             self._check(_add_str(self.handle, NODE_IP, _lib.encode(ip)))
         if masquerade_all:
             self._check(_set_u32(self.handle, FLAGS, CFG_MASQUERADE_ALL))
@@ -74,7 +109,7 @@ class Trace(_lib.Handle):
     def _check(self, rc):
         return check(rc, self._ctx.handle)
 
-    def load_json(self, doc):
+    def load_json(self, doc: Union[str, bytes, dict]) -> None:
         """Add Namespaces, Pods, NetworkPolicies, Services and EndpointSlices:
         JSON text, bytes, or a dict as `kubectl get -A -o json` gives it."""
         if isinstance(doc, dict):
@@ -82,18 +117,18 @@ class Trace(_lib.Handle):
         data = doc.encode("utf-8") if isinstance(doc, str) else bytes(doc)
         self._check(_load_json(self.handle, data, len(data)))
 
-    def use_policy_db(self, db):
+    def use_policy_db(self, db: Any) -> None:
         """Explain with a :class:`k8snet.policy.PolicyDB` kept up to date
         elsewhere (borrowed: it is kept alive as long as this trace)."""
         self._check(_use_policy_db(self.handle, db.handle))
         self._borrowed.append(db)
 
-    def use_proxy(self, proxy):
+    def use_proxy(self, proxy: Any) -> None:
         """Explain with a :class:`k8snet.nat.Proxy` kept up to date elsewhere."""
         self._check(_use_proxy(self.handle, proxy.handle))
         self._borrowed.append(proxy)
 
-    def run(self, src, dst, protocol, port):
+    def run(self, src: str, dst: str, protocol: str, port: int) -> Result:
         """Follow a new connection from src ("ns/pod" or an address) to dst
         ("ns/pod", an address, "svc:ns/name" or a DNS name as the source pod
         would type it)."""
