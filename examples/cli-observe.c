@@ -15,22 +15,9 @@
 
 #include "cli.h"
 
-static int load_files(const struct cli_call *call, struct k8snet_ctx *ctx,
-		      struct k8snet_observer *obs)
+static int load_json(void *obj, const char *json, size_t len)
 {
-	for (int i = 0; i < call->n_args; i++) {
-		size_t len = 0;
-		char *json = cli_read_file(call->args[i], &len);
-		int r;
-
-		if (!json)
-			return CLI_USAGE;
-		r = k8snet_observer_load_json(obs, json, len);
-		free(json);
-		if (r < 0)
-			return cli_report(ctx, r, call->args[i]);
-	}
-	return CLI_OK;
+	return k8snet_observer_load_json(obj, json, len);
 }
 
 static void time_text(uint64_t ns, char *buf, size_t len)
@@ -139,7 +126,7 @@ int cli_observe(const struct cli_call *call)
 	if (r < 0)
 		r = cli_report(ctx, r, "observe");
 	else
-		r = load_files(call, ctx, obs);
+		r = cli_load_args(call, ctx, load_json, obs);
 	if (r == CLI_OK)
 		r = watch(call, ctx, obs, count, timeout_s);
 	k8snet_observer_free(obs);

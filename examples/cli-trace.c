@@ -14,22 +14,9 @@
 
 #define CLI_MIXED 3  /* some endpoints would accept the connection, some not */
 
-static int load_files(const struct cli_call *call, struct k8snet_ctx *ctx,
-		      struct k8snet_trace *t)
+static int load_json(void *obj, const char *json, size_t len)
 {
-	for (int i = 0; i < call->n_args; i++) {
-		size_t len = 0;
-		char *json = cli_read_file(call->args[i], &len);
-		int r;
-
-		if (!json)
-			return CLI_USAGE;
-		r = k8snet_trace_load_json(t, json, len);
-		free(json);
-		if (r < 0)
-			return cli_report(ctx, r, call->args[i]);
-	}
-	return CLI_OK;
+	return k8snet_trace_load_json(obj, json, len);
 }
 
 static int configure(const struct cli_call *call, struct k8snet_ctx *ctx,
@@ -81,7 +68,7 @@ int cli_trace(const struct cli_call *call)
 	if (r == CLI_OK)
 		r = configure(call, ctx, t);
 	if (r == CLI_OK)
-		r = load_files(call, ctx, t);
+		r = cli_load_args(call, ctx, load_json, t);
 	if (r == CLI_OK) {
 		r = k8snet_trace_run(t, cli_str(call, OPT_FROM), cli_str(call, OPT_TO),
 				     cli_str(call, OPT_PROTOCOL), port,

@@ -99,6 +99,24 @@ char *cli_read_file(const char *path, size_t *ret_len)
 	return buf;
 }
 
+int cli_load_args(const struct cli_call *call, struct k8snet_ctx *ctx,
+		  int (*load)(void *obj, const char *json, size_t len), void *obj)
+{
+	for (int i = 0; i < call->n_args; i++) {
+		size_t len = 0;
+		char *json = cli_read_file(call->args[i], &len);
+		int r;
+
+		if (!json)
+			return CLI_USAGE;
+		r = load(obj, json, len);
+		free(json);
+		if (r < 0)
+			return cli_report(ctx, r, call->args[i]);
+	}
+	return CLI_OK;
+}
+
 int cli_print_text(const char *text)
 {
 	fputs(text, stdout);

@@ -255,6 +255,10 @@ void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_ctx_new(const char *netns_path, struct k8snet_ctx **ret);
 /* Whole file, or standard input for "-"; NUL-terminated; NULL on error (reported). */
 char *cli_read_file(const char *path, size_t *ret_len);
+/* Every file argument of call, read whole and given to load(obj, ...); the
+ * first failure is reported, naming the file.  CLI_OK, or an exit status. */
+int cli_load_args(const struct cli_call *call, struct k8snet_ctx *ctx,
+		  int (*load)(void *obj, const char *json, size_t len), void *obj);
 /* Print text, adding a final newline when missing; CLI_OK or CLI_FAIL. */
 int cli_print_text(const char *text);
 /* Print a JSON document (takes it; cJSON *) indented, then a newline. */
