@@ -175,6 +175,9 @@ K8SNET_EXPORT int k8snet_service_add_endpoint(struct k8snet_service *svc, const 
 					      const char *node_name, uint32_t flags);
 /* Zone or topology hint (K8SNET_ENDPOINT_*) of every endpoint added so far
  * with address addr.  -ENOENT: no such endpoint. */
+/* The message of the Service's last failed call, naming the field ("" when it
+ * succeeded): a Service has no context to hold it. */
+K8SNET_EXPORT const char *k8snet_service_get_error(const struct k8snet_service *svc);
 K8SNET_EXPORT int k8snet_service_set_endpoint_str(struct k8snet_service *svc, const char *addr,
 						  uint32_t attr, const char *value);
 

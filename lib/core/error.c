@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -116,4 +117,22 @@ K8SNET_EXPORT const char *k8snet_strerror(int err)
 K8SNET_EXPORT void k8snet_free(void *p)
 {
 	free(p);
+}
+
+int k8s_slot_error(char **slot, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	free(*slot);
+	va_start(ap, fmt);
+	if (vasprintf(slot, fmt, ap) < 0)
+		*slot = NULL;
+	va_end(ap);
+	return err;
+}
+
+void k8s_slot_clear(char **slot)
+{
+	free(*slot);
+	*slot = NULL;
 }

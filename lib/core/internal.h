@@ -58,6 +58,10 @@ int k8s_error_at(struct k8snet_ctx *ctx, int err, const char *path,
 int k8s_verror_at(struct k8snet_ctx *ctx, int err, const char *path,
 		  const char *fmt, va_list ap) _printf_(4, 0);
 void k8s_log(struct k8snet_ctx *ctx, int priority, const char *fmt, ...) _printf_(3, 4);
+/* Objects made without a context (a pod description, a Service) keep their
+ * last failed call's message in a slot of their own: set it, return err. */
+int k8s_slot_error(char **slot, int err, const char *fmt, ...) _printf_(3, 4);
+void k8s_slot_clear(char **slot);
 
 /* Argument checks for public entry points: log-free -EINVAL with a message. */
 #define K8S_CHECK_ARG(ctx, cond)                                               \

@@ -2,7 +2,6 @@
 /* What to attach: the pod interface description, and its deterministic
  * host-side name.  No kernel I/O here. */
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -43,23 +42,8 @@ K8SNET_EXPORT struct k8snet_link_pod *k8snet_link_pod_free(struct k8snet_link_po
 
 /* A pod description has no context: it keeps the message of its last
  * failed call itself, naming the field (k8snet_link_pod_get_error). */
-static int _printf_(3, 4) pod_fail(struct k8snet_link_pod *pod, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	free(pod->error);
-	va_start(ap, fmt);
-	if (vasprintf(&pod->error, fmt, ap) < 0)
-		pod->error = NULL;
-	va_end(ap);
-	return err;
-}
-
-static void pod_clear_error(struct k8snet_link_pod *pod)
-{
-	free(pod->error);
-	pod->error = NULL;
-}
+#define pod_fail(pod, err, ...) k8s_slot_error(&(pod)->error, (err), __VA_ARGS__)
+#define pod_clear_error(pod) k8s_slot_clear(&(pod)->error)
 
 K8SNET_EXPORT const char *k8snet_link_pod_get_error(const struct k8snet_link_pod *pod)
 {

@@ -102,6 +102,7 @@ struct k8snet_service {
 	size_t nports;
 	struct nat_ep *eps;        /* C API endpoints */
 	size_t neps;
+	char *error;               /* the last failed call's message (no context) */
 };
 int nat_service_copy(const struct k8snet_service *src, struct k8snet_service **ret);
 void nat_service_free(void *svc);

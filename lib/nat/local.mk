@@ -41,6 +41,7 @@ dist_man3_MANS += \
 	man/man3/k8snet_service_get_str.3 \
 	man/man3/k8snet_service_get_u32.3 \
 	man/man3/k8snet_service_new.3 \
+	man/man3/k8snet_service_get_error.3 \
 	man/man3/k8snet_service_set_str.3 \
 	man/man3/k8snet_service_set_u32.3 \
 	man/man3/k8snet_service_set_endpoint_str.3

@@ -92,6 +92,7 @@ void nat_service_free(void *p)
 	for (i = 0; i < svc->neps; i++)
 		nat_ep_clear(&svc->eps[i]);
 	free(svc->eps);
+	free(svc->error);
 	free(svc);
 }
 
@@ -99,6 +100,24 @@ K8SNET_EXPORT struct k8snet_service *k8snet_service_free(struct k8snet_service *
 {
 	nat_service_free(svc);
 	return NULL;
+}
+
+/* A Service has no context: it keeps its last failed call's message,
+ * naming the field (k8snet_service_get_error). */
+#define svc_fail(svc, err, ...) k8s_slot_error(&(svc)->error, (err), __VA_ARGS__)
+
+K8SNET_EXPORT const char *k8snet_service_get_error(const struct k8snet_service *svc)
+{
+	return svc && svc->error ? svc->error : "";
+}
+
+static const char *str_attr_name(uint32_t attr)
+{
+	switch (attr) {
+	case K8SNET_SERVICE_NAMESPACE: return "metadata.namespace";
+	case K8SNET_SERVICE_NAME: return "metadata.name";
+	default: return "metadata.creationTimestamp";
+	}
 }
 
 /* A DNS label (RFC 1123), which is what namespaces and service names are, and
@@ -157,18 +176,32 @@ static int set_created(struct k8snet_service *svc, const char *value)
 K8SNET_EXPORT int k8snet_service_set_str(struct k8snet_service *svc, uint32_t attr,
 					 const char *value)
 {
-	if (!svc || !value)
+	int r;
+
+	if (!svc)
 		return -EINVAL;
+	k8s_slot_clear(&svc->error);
+	if (attr > K8SNET_SERVICE_CREATION_TIMESTAMP || attr == K8SNET_SERVICE_TYPE ||
+	    attr == K8SNET_SERVICE_FLAGS || attr == K8SNET_SERVICE_AFFINITY_TIMEOUT)
+		return svc_fail(svc, -EINVAL, "unknown string attribute %u", attr);
+	if (!value)
+		return svc_fail(svc, -EINVAL, "%s: no value", str_attr_name(attr));
 	switch (attr) {
 	case K8SNET_SERVICE_NAMESPACE:
-		return is_dns_label(value) ? strset(&svc->ns, value) : -EINVAL;
 	case K8SNET_SERVICE_NAME:
-		return is_dns_label(value) ? strset(&svc->name, value) : -EINVAL;
-	case K8SNET_SERVICE_CREATION_TIMESTAMP:
-		return set_created(svc, value);
+		if (!is_dns_label(value))
+			return svc_fail(svc, -EINVAL, "%s: '%s' is not a DNS label (RFC 1123: "
+					"1-63 of a-z, 0-9 and '-', not at either end)",
+					str_attr_name(attr), value);
+		r = strset(attr == K8SNET_SERVICE_NAME ? &svc->name : &svc->ns, value);
+		break;
 	default:
-		return -EINVAL;
+		r = set_created(svc, value);
+		if (r == -EINVAL)
+			return svc_fail(svc, r, "metadata.creationTimestamp: '%s' is not an RFC 3339 "
+					"UTC time (2024-05-01T12:00:00Z)", value);
 	}
+	return r < 0 ? svc_fail(svc, r, "out of memory") : 0;
 }
 
 K8SNET_EXPORT const char *k8snet_service_get_str(const struct k8snet_service *svc, uint32_t attr)
@@ -191,35 +224,39 @@ K8SNET_EXPORT int k8snet_service_set_u32(struct k8snet_service *svc, uint32_t at
 {
 	if (!svc)
 		return -EINVAL;
+	k8s_slot_clear(&svc->error);
 	switch (attr) {
 	case K8SNET_SERVICE_TYPE:
 		if (value > K8SNET_SERVICE_TYPE_EXTERNAL_NAME)
-			return -EINVAL;
+			return svc_fail(svc, -EINVAL, "spec.type: unknown type %u", value);
 		svc->type = value;
 		return 0;
 	case K8SNET_SERVICE_FLAGS:
 		if (value & ~(K8SNET_SERVICE_F_AFFINITY | K8SNET_SERVICE_F_ETP_LOCAL |
 			      K8SNET_SERVICE_F_ITP_LOCAL))
-			return -EINVAL;
+			return svc_fail(svc, -EINVAL, "flags: unknown flags 0x%x", value);
 		svc->flags = value;
 		return 0;
 	case K8SNET_SERVICE_AFFINITY_TIMEOUT:
 		if (value < 1 || value > 86400)
-			return -EINVAL;
+			return svc_fail(svc, -EINVAL, "spec.sessionAffinityConfig.clientIP."
+					"timeoutSeconds: %u out of range: must be 1..86400", value);
 		svc->affinity_timeout = value;
 		return 0;
 	case K8SNET_SERVICE_HEALTH_CHECK_NODE_PORT:
 		if (value > 65535)
-			return -EINVAL;
+			return svc_fail(svc, -EINVAL, "spec.healthCheckNodePort: %u out of range: "
+					"must be 0..65535", value);
 		svc->hc_node_port = value;
 		return 0;
 	case K8SNET_SERVICE_TRAFFIC_DISTRIBUTION:
 		if (value > K8SNET_TRAFFIC_DISTRIBUTION_PREFER_SAME_NODE)
-			return -EINVAL;
+			return svc_fail(svc, -EINVAL, "spec.trafficDistribution: unknown value %u",
+					value);
 		svc->traffic_dist = value;
 		return 0;
 	default:
-		return -EINVAL;
+		return svc_fail(svc, -EINVAL, "unknown number attribute %u", attr);
 	}
 }
 
@@ -263,14 +300,23 @@ K8SNET_EXPORT int k8snet_service_add_ip(struct k8snet_service *svc, uint32_t kin
 	struct nat_addr a;
 	int r;
 
-	if (!svc || !addr || kind > K8SNET_SERVICE_IP_LB_INGRESS_PROXY)
+	static const char *const field[] = {
+		"spec.clusterIPs", "spec.externalIPs", "status.loadBalancer.ingress[].ip",
+		"spec.loadBalancerSourceRanges", "status.loadBalancer.ingress[].ip",
+	};
+
+	if (!svc)
 		return -EINVAL;
+	k8s_slot_clear(&svc->error);
+	if (kind > K8SNET_SERVICE_IP_LB_INGRESS_PROXY)
+		return svc_fail(svc, -EINVAL, "unknown address kind %u", kind);
 	r = kind == K8SNET_SERVICE_IP_SOURCE_RANGE ? nat_parse_cidr(addr, &a) : nat_parse_addr(addr, &a);
 	if (r < 0)
-		return r;
+		return svc_fail(svc, r, "%s: '%s' is not %s", field[kind], addr ? addr : "(null)",
+				kind == K8SNET_SERVICE_IP_SOURCE_RANGE ? "a CIDR" : "an IP address");
 	r = nat_grow((void **)&svc->ips[kind], svc->nips[kind], sizeof(a));
 	if (r < 0)
-		return r;
+		return svc_fail(svc, r, "out of memory");
 	svc->ips[kind][svc->nips[kind]++] = a;
 	return 0;
 }
@@ -282,9 +328,18 @@ K8SNET_EXPORT int k8snet_service_set_endpoint_str(struct k8snet_service *svc, co
 	size_t i, n = 0;
 	int r = 0;
 
-	if (!svc || !addr || !value || !*value || strchr(value, ',') ||
-	    attr > K8SNET_ENDPOINT_HINT_NODE || nat_parse_addr(addr, &a) < 0)
+	if (!svc)
 		return -EINVAL;
+	k8s_slot_clear(&svc->error);
+	if (attr > K8SNET_ENDPOINT_HINT_NODE)
+		return svc_fail(svc, -EINVAL, "unknown endpoint attribute %u", attr);
+	if (!value || !*value || strchr(value, ','))
+		return svc_fail(svc, -EINVAL, "endpoint %s: '%s' is not a zone or node name",
+				attr == K8SNET_ENDPOINT_HINT_NODE ? "hint" : "zone",
+				value ? value : "(null)");
+	if (nat_parse_addr(addr, &a) < 0)
+		return svc_fail(svc, -EINVAL, "endpoint address: '%s' is not an IP address",
+				addr ? addr : "(null)");
 	for (i = 0; i < svc->neps && r >= 0; i++) {
 		struct nat_ep *e = &svc->eps[i];
 
@@ -300,7 +355,9 @@ K8SNET_EXPORT int k8snet_service_set_endpoint_str(struct k8snet_service *svc, co
 					 &e->hint_nodes, value);
 		}
 	}
-	return r < 0 ? r : n ? 0 : -ENOENT;
+	if (r < 0)
+		return svc_fail(svc, r, "out of memory");
+	return n ? 0 : svc_fail(svc, -ENOENT, "endpoint %s: no such endpoint", addr);
 }
 
 static bool valid_proto(uint32_t p)
@@ -314,11 +371,21 @@ K8SNET_EXPORT int k8snet_service_add_port(struct k8snet_service *svc, const char
 	struct nat_port *p;
 	int r;
 
-	if (!svc || !valid_proto(protocol) || port < 1 || port > 65535 || node_port > 65535)
+	if (!svc)
 		return -EINVAL;
+	k8s_slot_clear(&svc->error);
+	if (!valid_proto(protocol))
+		return svc_fail(svc, -EINVAL, "spec.ports[].protocol: %u is not TCP, UDP or SCTP",
+				protocol);
+	if (port < 1 || port > 65535)
+		return svc_fail(svc, -EINVAL, "spec.ports[].port: %u out of range: must be 1..65535",
+				port);
+	if (node_port > 65535)
+		return svc_fail(svc, -EINVAL, "spec.ports[].nodePort: %u out of range: must be "
+				"0..65535", node_port);
 	r = nat_grow((void **)&svc->ports, svc->nports, sizeof(*p));
 	if (r < 0)
-		return r;
+		return svc_fail(svc, r, "out of memory");
 	p = &svc->ports[svc->nports];
 	*p = (struct nat_port){ .proto = (uint8_t)protocol, .port = (uint16_t)port,
 				.node_port = (uint16_t)node_port };
@@ -350,16 +417,24 @@ K8SNET_EXPORT int k8snet_service_add_endpoint(struct k8snet_service *svc, const 
 {
 	int r;
 
-	if (!svc || !addr || port < 1 || port > 65535 ||
-	    flags & ~(K8SNET_ENDPOINT_F_READY | K8SNET_ENDPOINT_F_SERVING |
-		      K8SNET_ENDPOINT_F_TERMINATING))
+	if (!svc)
 		return -EINVAL;
+	k8s_slot_clear(&svc->error);
+	if (port < 1 || port > 65535)
+		return svc_fail(svc, -EINVAL, "endpoint port: %u out of range: must be 1..65535",
+				port);
+	if (flags & ~(K8SNET_ENDPOINT_F_READY | K8SNET_ENDPOINT_F_SERVING |
+		      K8SNET_ENDPOINT_F_TERMINATING))
+		return svc_fail(svc, -EINVAL, "endpoint flags: unknown flags 0x%x", flags);
 	r = nat_grow((void **)&svc->eps, svc->neps, sizeof(*svc->eps));
 	if (r < 0)
-		return r;
-	r = ep_fill(&svc->eps[svc->neps], addr, port_name, port, node_name, flags);
+		return svc_fail(svc, r, "out of memory");
+	r = addr ? ep_fill(&svc->eps[svc->neps], addr, port_name, port, node_name, flags) : -EINVAL;
+	if (r == -EINVAL)
+		return svc_fail(svc, r, "endpoint address: '%s' is not an IP address",
+				addr ? addr : "(null)");
 	if (r < 0)
-		return r;
+		return svc_fail(svc, r, "out of memory");
 	svc->neps++;
 	return 0;
 }

@@ -106,10 +106,15 @@ class ProxyTest(unittest.TestCase):
         self.assertNotIn("api", self.proxy.render())
         with self.assertRaises(k8snet.NotFound):
             self.proxy.remove_service("kube-system", "api")
-        with self.assertRaises(k8snet.InvalidArgument):
+        with self.assertRaises(k8snet.InvalidArgument) as cm:
             nat.Service("Not_A_Label")
-        with nat.Service("x") as s, self.assertRaises(k8snet.InvalidArgument):
+        self.assertIn("metadata.name: 'Not_A_Label' is not a DNS label", str(cm.exception))
+        with nat.Service("x") as s, self.assertRaises(k8snet.InvalidArgument) as cm:
             s.add_ip("999.1.1.1")
+        self.assertIn("spec.clusterIPs: '999.1.1.1' is not an IP address", str(cm.exception))
+        with nat.Service("x") as s, self.assertRaises(k8snet.InvalidArgument) as cm:
+            s.add_port(70000)
+        self.assertIn("spec.ports[].port: 70000 out of range: must be 1..65535", str(cm.exception))
 
 
 @unittest.skipUnless(os.geteuid() == 0, "needs root")

@@ -474,14 +474,25 @@ START_TEST(test_api_checks)
 	ck_assert_int_eq(k8snet_proxy_sync(NULL), -EINVAL);
 	ck_assert_int_eq(k8snet_service_new(&s), 0);
 	ck_assert_int_eq(k8snet_proxy_add_service(p, s), -EINVAL);   /* no name */
+	/* No context: the Service says what was wrong, naming the field. */
 	ck_assert_int_eq(k8snet_service_set_str(s, K8SNET_SERVICE_NAME, "Bad_Name"), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(k8snet_service_get_error(s), "metadata.name: 'Bad_Name'"));
 	ck_assert_int_eq(k8snet_service_add_port(s, "", 1, 80, 0), -EINVAL);
+	ck_assert_str_eq(k8snet_service_get_error(s), "spec.ports[].protocol: 1 is not TCP, UDP or SCTP");
 	ck_assert_int_eq(k8snet_service_add_port(s, "", 6, 0, 0), -EINVAL);
+	ck_assert_int_eq(k8snet_service_add_port(s, "", 6, 70000, 0), -EINVAL);
+	ck_assert_str_eq(k8snet_service_get_error(s),
+			 "spec.ports[].port: 70000 out of range: must be 1..65535");
 	ck_assert_int_eq(k8snet_service_add_ip(s, 9, "10.0.0.1"), -EINVAL);
 	ck_assert_int_eq(k8snet_service_add_ip(s, K8SNET_SERVICE_IP_CLUSTER, "10.0.0.300"), -EINVAL);
+	ck_assert_str_eq(k8snet_service_get_error(s), "spec.clusterIPs: '10.0.0.300' is not an IP address");
 	ck_assert_int_eq(k8snet_service_add_endpoint(s, "10.0.0.1", "", 80, NULL, 0x80), -EINVAL);
+	ck_assert_int_eq(k8snet_service_add_endpoint(s, NULL, "", 80, NULL, 0), -EINVAL);
 	ck_assert_int_eq(k8snet_service_set_u32(s, K8SNET_SERVICE_AFFINITY_TIMEOUT, 0), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(k8snet_service_get_error(s), "timeoutSeconds: 0 out of range"));
 	ck_assert_int_eq(k8snet_service_set_u32(s, K8SNET_SERVICE_FLAGS, K8SNET_SERVICE_F_AFFINITY), 0);
+	ck_assert_str_eq(k8snet_service_get_error(s), "");
+	ck_assert_str_eq(k8snet_service_get_error(NULL), "");
 	ck_assert_uint_eq(k8snet_service_get_u32(s, K8SNET_SERVICE_FLAGS), K8SNET_SERVICE_F_AFFINITY);
 	ck_assert_str_eq(k8snet_service_get_str(s, K8SNET_SERVICE_NAMESPACE), "default");
 	k8snet_service_free(s);

@@ -183,6 +183,7 @@ _svc_set_str = fn("k8snet_service_set_str", ctypes.c_int, c_svc_p, u32, ctypes.c
 _svc_get_str = fn("k8snet_service_get_str", ctypes.c_char_p, c_svc_p, u32)
 _svc_set_u32 = fn("k8snet_service_set_u32", ctypes.c_int, c_svc_p, u32, u32)
 _svc_get_u32 = fn("k8snet_service_get_u32", u32, c_svc_p, u32)
+_svc_get_error = fn("k8snet_service_get_error", ctypes.c_char_p, c_svc_p)
 _svc_add_ip = fn("k8snet_service_add_ip", ctypes.c_int, c_svc_p, u32, ctypes.c_char_p)
 _svc_add_port = fn("k8snet_service_add_port", ctypes.c_int, c_svc_p, ctypes.c_char_p, u32, u32, u32)
 _svc_set_endpoint_str = fn("k8snet_service_set_endpoint_str", ctypes.c_int, c_svc_p,
@@ -221,17 +222,19 @@ class Service(_lib.Handle):
         if traffic_distribution:
             self._set_u32(SERVICE_TRAFFIC_DISTRIBUTION, traffic_distribution)
 
-    def _rc(self, rc, what):
+    def _rc(self, rc: int, what: str) -> int:
+        """A Service has no context: its own last error names the field
+        (k8snet_service_get_error); what is the fallback."""
         if rc < 0:
-            check(rc)  # no context: raises with strerror
+            message = _lib.decode(_svc_get_error(self.handle)) or \
+                "%s: %s" % (what, _lib.strerror(rc))
+            raise _lib._BY_ERRNO.get(-rc, _lib.Error)(-rc, message, what)
         return rc
 
-    def _set_str(self, attr, value):
-        rc = _svc_set_str(self.handle, attr, _lib.encode(value))
-        if rc < 0:
-            raise _lib.InvalidArgument(-rc, "%r: not a DNS label" % value)
+    def _set_str(self, attr: int, value: str) -> None:
+        self._rc(_svc_set_str(self.handle, attr, _lib.encode(value)), "attribute")
 
-    def _set_u32(self, attr, value):
+    def _set_u32(self, attr: int, value: int) -> None:
         self._rc(_svc_set_u32(self.handle, attr, value), "attribute")
 
     @property
@@ -278,9 +281,7 @@ class Service(_lib.Handle):
         return _svc_get_u32(self.handle, SERVICE_HEALTH_CHECK_NODE_PORT)
 
     def add_ip(self, addr: str, kind: int = IP_CLUSTER) -> "Service":
-        rc = _svc_add_ip(self.handle, kind, _lib.encode(addr))
-        if rc < 0:
-            raise _lib.InvalidArgument(-rc, "%r: not a valid address" % addr)
+        self._rc(_svc_add_ip(self.handle, kind, _lib.encode(addr)), "address")
         return self
 
     def add_port(self, port: int, protocol: Union[str, int] = "TCP", name: str = "",
@@ -295,17 +296,14 @@ class Service(_lib.Handle):
                      for_nodes: Union[str, Iterable[str]] = ()) -> "Service":
         """An endpoint; zone and hints (for_zones, for_nodes) apply to
         every endpoint of the address."""
-        rc = _svc_add_endpoint(self.handle, _lib.encode(addr), _lib.encode(port_name), port,
-                               _lib.encode(node), flags)
-        if rc < 0:
-            raise _lib.InvalidArgument(-rc, "bad endpoint %r:%r" % (addr, port))
+        self._rc(_svc_add_endpoint(self.handle, _lib.encode(addr), _lib.encode(port_name), port,
+                                   _lib.encode(node), flags), "endpoint")
         topo = [(ENDPOINT_ZONE, zone)] if zone else []
         topo += [(ENDPOINT_HINT_ZONE, z) for z in for_zones]
         topo += [(ENDPOINT_HINT_NODE, n) for n in for_nodes]
         for attr, value in topo:
-            rc = _svc_set_endpoint_str(self.handle, _lib.encode(addr), attr, _lib.encode(value))
-            if rc < 0:
-                raise _lib.InvalidArgument(-rc, "bad zone or node name %r" % value)
+            self._rc(_svc_set_endpoint_str(self.handle, _lib.encode(addr), attr,
+                                           _lib.encode(value)), "endpoint topology")
         return self
 
 
