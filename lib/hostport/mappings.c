@@ -53,6 +53,18 @@ static int read_held(struct k8snet_hostports *hp, struct held *h)
 	return r;
 }
 
+struct read_args {
+	struct k8snet_hostports *hp;
+	struct held *h;
+};
+
+static int read_held_once(void *arg)
+{
+	const struct read_args *a = arg;
+
+	return read_held(a->hp, a->h);
+}
+
 static bool owned_by(const struct nft_dumped_elem *e, const char *owner)
 {
 	return e->comment && strcmp(e->comment, owner) == 0;
@@ -187,17 +199,27 @@ static int add_mappings(struct k8snet_hostports *hp, struct nft_batch *b, const 
 	return (int)n;
 }
 
-/* One attempt: -ERESTART when the ruleset changed under us. */
-static int set_once(struct k8snet_hostports *hp, const char *owner,
-		    const struct k8snet_portmap *pm, const bool *skip)
+struct set_args {
+	struct k8snet_hostports *hp;
+	const char *owner;
+	const struct k8snet_portmap *pm;
+	const bool *skip;
+};
+
+/* One attempt (see nft_retry): -ERESTART or -EAGAIN when the ruleset
+ * changed under us. */
+static int set_once(void *arg)
 {
+	const struct set_args *a = arg;
+	struct k8snet_hostports *hp = a->hp;
+	const char *owner = a->owner;
+	const struct k8snet_portmap *pm = a->pm;
+	const bool *skip = a->skip;
 	struct held h = { 0 };
 	struct nft_batch *b = NULL;
 	size_t i, old;
 	int r = read_held(hp, &h), n = 0;
 
-	if (r == -EAGAIN)
-		return -ERESTART;
 	for (i = 0; r >= 0 && i < pm->n; i++)
 		if (!skip[i])
 			r = conflict(hp, &h, owner, &pm->v[i], i);
@@ -220,7 +242,7 @@ K8SNET_EXPORT int k8snet_hostports_set(struct k8snet_hostports *hp, const char *
 {
 	char stored[128];
 	bool *skip;
-	int r, attempt;
+	int r;
 
 	if (!hp)
 		return -EINVAL;
@@ -233,14 +255,9 @@ K8SNET_EXPORT int k8snet_hostports_set(struct k8snet_hostports *hp, const char *
 	if (!skip)
 		return k8s_error(hp->ctx, -ENOMEM, "out of memory");
 	r = duplicates(hp, pm, skip);
-	for (attempt = 1; r >= 0; attempt++) {
-		r = set_once(hp, stored, pm, skip);
-		if (r != -ERESTART || attempt == NFT_RETRY_ATTEMPTS)
-			break;
-		k8snet_ctx_clear_error(hp->ctx);
-		nft_retry_pause(attempt);
-		r = 0;
-	}
+	if (r >= 0)
+		r = nft_retry(hp->ctx, set_once,
+			      &(struct set_args){ .hp = hp, .owner = stored, .pm = pm, .skip = skip });
 	free(skip);
 	return r;
 }
@@ -249,36 +266,37 @@ K8SNET_EXPORT int k8snet_hostports_set(struct k8snet_hostports *hp, const char *
 
 /* Delete what drop() picks, in one batch at the generation read; returns
  * how many went. */
+struct delete_args {
+	struct k8snet_hostports *hp;
+	bool (*drop)(const struct nft_dumped_elem *, const void *);
+	const void *arg;
+};
+
+static int delete_once(void *arg)
+{
+	const struct delete_args *a = arg;
+	struct held h = { 0 };
+	struct nft_batch *b = NULL;
+	size_t n = 0;
+	int r = read_held(a->hp, &h);
+
+	if (r >= 0)
+		r = nft_batch_new(a->hp->ctx, &b);
+	if (r >= 0)
+		n = delete_held(a->hp, b, &h, a->drop, a->arg);
+	/* Nothing to delete: nothing sent, no generation taken. */
+	if (r >= 0 && n)
+		r = nft_batch_commit(b, h.gen);
+	nft_batch_free(b);
+	held_clear(&h);
+	return r < 0 ? r : (int)n;
+}
+
 static int delete_where(struct k8snet_hostports *hp,
 			bool (*drop)(const struct nft_dumped_elem *, const void *), const void *arg)
 {
-	int r = 0, attempt;
-
-	for (attempt = 0; attempt < NFT_RETRY_ATTEMPTS; attempt++) {
-		struct held h = { 0 };
-		struct nft_batch *b = NULL;
-		size_t n = 0;
-
-		r = read_held(hp, &h);
-		if (r == -EAGAIN) {
-			nft_retry_pause(attempt + 1);
-			continue;
-		}
-		if (r >= 0)
-			r = nft_batch_new(hp->ctx, &b);
-		if (r >= 0)
-			n = delete_held(hp, b, &h, drop, arg);
-		/* Nothing to delete: nothing sent, no generation taken. */
-		if (r >= 0 && n)
-			r = nft_batch_commit(b, h.gen);
-		nft_batch_free(b);
-		held_clear(&h);
-		if (r != -ERESTART)
-			return r < 0 ? r : (int)n;
-		k8snet_ctx_clear_error(hp->ctx);
-		nft_retry_pause(attempt + 1);
-	}
-	return r < 0 ? r : k8s_error(hp->ctx, -EAGAIN, "the ruleset kept changing");
+	return nft_retry(hp->ctx, delete_once,
+			 &(struct delete_args){ .hp = hp, .drop = drop, .arg = arg });
 }
 
 K8SNET_EXPORT int k8snet_hostports_remove(struct k8snet_hostports *hp, const char *owner)
@@ -384,20 +402,15 @@ K8SNET_EXPORT int k8snet_hostports_check(struct k8snet_hostports *hp, const char
 {
 	char stored[128];
 	struct held h = { 0 };
-	int r, attempt;
+	int r;
 
 	if (!hp)
 		return -EINVAL;
 	K8S_CHECK_ARG(hp->ctx, pm);
 	k8snet_ctx_clear_error(hp->ctx);
 	r = hp_owner_stored(hp->ctx, owner, stored);
-	for (attempt = 1; r >= 0; attempt++) {
-		r = read_held(hp, &h);
-		if (r != -EAGAIN || attempt == NFT_RETRY_ATTEMPTS)
-			break;
-		nft_retry_pause(attempt);
-		r = 0;
-	}
+	if (r >= 0)
+		r = nft_retry(hp->ctx, read_held_once, &(struct read_args){ .hp = hp, .h = &h });
 	if (r >= 0)
 		r = check_held(hp, &h, stored, pm);
 	held_clear(&h);

@@ -120,13 +120,38 @@ static int send_network(struct k8snet_hostports *hp, const char *chain, const st
 	return r;
 }
 
+struct network_args {
+	struct k8snet_hostports *hp;
+	const char *chain, *want;
+	const struct subnet *s;
+	size_t n;
+	uint32_t flags;
+};
+
+/* One attempt (see nft_retry): nothing is sent when the chain's fingerprint
+ * already says so (or the chain is already gone). */
+static int network_once(void *arg)
+{
+	const struct network_args *a = arg;
+	char have[1024];
+	uint32_t gen;
+	int r = nft_gen_get(a->hp->ctx, &gen);
+
+	if (r >= 0)
+		r = nft_chain_comment(a->hp->ctx, NFPROTO_INET, a->hp->table, a->chain, gen, have,
+				      sizeof(have));
+	if (r < 0 || (r > 0 && a->n && strcmp(have, a->want) == 0) || (r == 0 && !a->n))
+		return r < 0 ? r : 0;
+	return send_network(a->hp, a->chain, a->s, a->n, a->flags, a->want, gen);
+}
+
 K8SNET_EXPORT int k8snet_hostports_set_network(struct k8snet_hostports *hp, const char *network,
 					       const char *const *subnets, size_t n,
 					       uint32_t flags)
 {
-	char chain[NFT_NAME_MAX + 1], want[1024], have[1024];
+	char chain[NFT_NAME_MAX + 1], want[1024];
 	struct subnet *s = NULL;
-	int r, attempt;
+	int r;
 
 	if (!hp)
 		return -EINVAL;
@@ -139,24 +164,10 @@ K8SNET_EXPORT int k8snet_hostports_set_network(struct k8snet_hostports *hp, cons
 	r = parse_subnets(hp, subnets, n, &s);
 	if (r >= 0 && fingerprint(network, s, n, flags, want, sizeof(want)) < 0)
 		r = k8s_error(hp->ctx, -E2BIG, "too many subnets");
-	for (attempt = 1; r >= 0; attempt++) {
-		uint32_t gen;
-
-		r = nft_gen_get(hp->ctx, &gen);
-		if (r >= 0)
-			r = nft_chain_comment(hp->ctx, NFPROTO_INET, hp->table, chain, gen, have,
-					      sizeof(have));
-		/* Already so (or already gone): nothing to send. */
-		if ((r > 0 && n && strcmp(have, want) == 0) || (r == 0 && !n))
-			break;
-		if (r >= 0)
-			r = send_network(hp, chain, s, n, flags, want, gen);
-		if ((r != -ERESTART && r != -EAGAIN) || attempt == NFT_RETRY_ATTEMPTS)
-			break;
-		k8snet_ctx_clear_error(hp->ctx);
-		nft_retry_pause(attempt);
-		r = 0;
-	}
+	if (r >= 0)
+		r = nft_retry(hp->ctx, network_once,
+			      &(struct network_args){ .hp = hp, .chain = chain, .want = want, .s = s,
+						      .n = n, .flags = flags });
 	free(s);
 	return r < 0 ? r : 0;
 }

@@ -146,3 +146,22 @@ void nft_retry_pause(unsigned attempt)
 	/* An interrupted pause is still a pause; we try again either way. */
 	(void)nanosleep(&ts, NULL);
 }
+
+int nft_retry(struct k8snet_ctx *ctx, int (*once)(void *arg), void *arg)
+{
+	unsigned attempt;
+	int r;
+
+	for (attempt = 1;; attempt++) {
+		r = once(arg);
+		if (r != -ERESTART && r != -EAGAIN)
+			return r;
+		if (attempt == NFT_RETRY_ATTEMPTS)
+			break;
+		k8snet_ctx_clear_error(ctx);
+		nft_retry_pause(attempt);
+	}
+	if (!*k8snet_ctx_get_error(ctx))
+		r = k8s_error(ctx, r, "the ruleset kept changing (%u tries)", attempt);
+	return r;
+}

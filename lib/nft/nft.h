@@ -210,6 +210,11 @@ bool nft_gen_only_own(const struct k8snet_ctx *ctx, uint32_t from, uint32_t to);
  * writer (-ERESTART), and the pause before try number "attempt" (1, 2, ...). */
 #define NFT_RETRY_ATTEMPTS 16
 void nft_retry_pause(unsigned attempt);
+/* Read-then-commit, again while it loses the race: runs once(arg) until it
+ * returns anything but -ERESTART (a stale generation at commit) or -EAGAIN
+ * (a dump interrupted by a commit), at most NFT_RETRY_ATTEMPTS times with
+ * nft_retry_pause() between; returns the last result. */
+int nft_retry(struct k8snet_ctx *ctx, int (*once)(void *arg), void *arg);
 
 /* A layer's record of its tables: right as of generation gen. */
 struct nft_track {
