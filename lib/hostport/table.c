@@ -42,19 +42,6 @@ K8SNET_EXPORT struct k8snet_hostports *k8snet_hostports_free(struct k8snet_hostp
 	return NULL;
 }
 
-static bool valid_table_name(const char *s)
-{
-	size_t n = strlen(s), i;
-
-	if (n == 0 || n > 64 || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
-		return false;
-	for (i = 0; i < n; i++)
-		if (!(s[i] == '-' || s[i] == '_' || (s[i] >= 'a' && s[i] <= 'z') ||
-		      (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9')))
-			return false;
-	return true;
-}
-
 K8SNET_EXPORT int k8snet_hostports_set_str(struct k8snet_hostports *hp, uint32_t attr,
 					   const char *value)
 {
@@ -65,7 +52,7 @@ K8SNET_EXPORT int k8snet_hostports_set_str(struct k8snet_hostports *hp, uint32_t
 	K8S_CHECK_ARG(hp->ctx, value);
 	if (attr != K8SNET_HOSTPORTS_TABLE)
 		return k8s_error(hp->ctx, -EINVAL, "unknown string attribute %u", attr);
-	if (!valid_table_name(value))
+	if (!nft_table_name_valid(value))
 		return k8s_error(hp->ctx, -EINVAL, "table name '%s': must be letters, digits, '-' "
 				 "or '_', starting with a letter", value);
 	copy = strdup(value);

@@ -18,24 +18,12 @@
 
 #include "nat/internal.h"
 
-static void hex(char *out, const uint8_t *a, size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = digits[a[i] >> 4];
-		out[2 * i + 1] = digits[a[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 char *nat_claim_key(int fam, const struct nat_dest *d, uint8_t proto)
 {
 	char a[33] = "", *s;
 
 	if (d->addr)
-		hex(a, d->addr->a, fam == AF_INET ? 4 : 16);
+		nat_hex(a, d->addr->a, fam == AF_INET ? 4 : 16);
 	/* One key space per map: a NodePort never collides with an address. */
 	if (asprintf(&s, "%c%s/%u/%u", d->addr ? (fam == AF_INET ? 'a' : 'A') : (fam == AF_INET ? 'n' : 'N'),
 		     a, proto, d->port) < 0)
@@ -47,7 +35,7 @@ char *nat_claim_key_cluster_ip(const struct nat_addr *a)
 {
 	char h[33], *s;
 
-	hex(h, a->a, a->family == AF_INET ? 4 : 16);
+	nat_hex(h, a->a, a->family == AF_INET ? 4 : 16);
 	if (asprintf(&s, "c%s", h) < 0)
 		return NULL;
 	return s;

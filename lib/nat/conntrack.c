@@ -497,24 +497,12 @@ struct nat_ctindex {
 	size_t n;
 };
 
-static void hex(char *out, const uint8_t *b, size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = digits[b[i] >> 4];
-		out[2 * i + 1] = digits[b[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 static void dest_key(char *buf, size_t len, int fam, uint8_t proto, const uint8_t *addr,
 		     uint16_t port)
 {
 	char a[33];
 
-	hex(a, addr, alen(fam));
+	nat_hex(a, addr, alen(fam));
 	snprintf(buf, len, "%d/%u/%s/%u", fam, proto, a, port);
 }
 
@@ -522,8 +510,8 @@ static void tuple_key(char *buf, size_t len, int fam, const struct ct_entry *e)
 {
 	char s[33], d[33];
 
-	hex(s, e->osrc, alen(fam));
-	hex(d, e->odst, alen(fam));
+	nat_hex(s, e->osrc, alen(fam));
+	nat_hex(d, e->odst, alen(fam));
 	snprintf(buf, len, "%d/%u/%s/%u/%s/%u/%u", fam, e->proto, s, e->osport, d, e->odport,
 		 e->has_zone ? e->zone : 0);
 }

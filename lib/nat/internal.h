@@ -66,6 +66,8 @@ struct nat_addr {
 	uint8_t plen;            /* prefix length for CIDRs */
 };
 int nat_parse_addr(const char *s, struct nat_addr *ret);
+/* n bytes as 2n lowercase hex digits and a NUL (keys of hash maps). */
+void nat_hex(char *out, const uint8_t *b, size_t n);
 int nat_parse_cidr(const char *s, struct nat_addr *ret);
 void nat_addr_str(const struct nat_addr *a, char *buf, size_t len);
 

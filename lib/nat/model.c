@@ -610,19 +610,6 @@ static void config_changed(struct k8snet_proxy *p)
 		nat_mark_dirty(p, n->val);
 }
 
-static bool valid_table_name(const char *s)
-{
-	size_t n = strlen(s), i;
-
-	if (n == 0 || n > 64 || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
-		return false;
-	for (i = 0; i < n; i++)
-		if (!(s[i] == '-' || s[i] == '_' || (s[i] >= 'a' && s[i] <= 'z') ||
-		      (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9')))
-			return false;
-	return true;
-}
-
 K8SNET_EXPORT int k8snet_proxy_set_str(struct k8snet_proxy *p, uint32_t attr, const char *value)
 {
 	if (!p)
@@ -636,7 +623,7 @@ K8SNET_EXPORT int k8snet_proxy_set_str(struct k8snet_proxy *p, uint32_t attr, co
 		config_changed(p);
 		return strset(&p->cfg.node_zone, value);
 	case K8SNET_PROXY_TABLE:
-		if (!valid_table_name(value))
+		if (!nft_table_name_valid(value))
 			return k8s_error(p->ctx, -EINVAL, "table name '%s': must be letters, "
 					 "digits, '-' or '_', starting with a letter", value);
 		if (p->synced)

@@ -213,3 +213,15 @@ void nat_addr_str(const struct nat_addr *a, char *buf, size_t len)
 	if (!inet_ntop(a->family, a->a, buf, (socklen_t)len))
 		snprintf(buf, len, "?");
 }
+
+void nat_hex(char *out, const uint8_t *b, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[b[i] >> 4];
+		out[2 * i + 1] = digits[b[i] & 15];
+	}
+	out[2 * n] = '\0';
+}

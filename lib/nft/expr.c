@@ -385,3 +385,16 @@ void nft_e_mark_or(struct nft_rule *r, uint32_t bit)
 	nft_e_bitwise(r, NFT_REG_1, &mask, &bit, 4);
 	nft_e_meta_set(r, NFT_META_MARK, NFT_REG_1);
 }
+
+bool nft_table_name_valid(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (n == 0 || n > 64 || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
+		return false;
+	for (i = 0; i < n; i++)
+		if (!(s[i] == '-' || s[i] == '_' || (s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9')))
+			return false;
+	return true;
+}

@@ -191,6 +191,10 @@ void nft_e_meta_eq_u8(struct nft_rule *r, uint32_t key, uint8_t v);
 /* meta mark |= bit */
 void nft_e_mark_or(struct nft_rule *r, uint32_t bit);
 
+/* A name nft accepts for a table: a letter, then letters, digits, '-' and
+ * '_', at most 64 characters. */
+bool nft_table_name_valid(const char *s);
+
 /* ---------------- gen.c ---------------- */
 
 /* The ruleset generation of the context's namespace. */
