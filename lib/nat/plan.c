@@ -118,20 +118,27 @@ static void fail(struct builder *b, int err)
 		b->err = err;
 }
 
+static char *vxasprintf(struct builder *b, const char *fmt, va_list ap) _printf_(2, 0);
+static char *vxasprintf(struct builder *b, const char *fmt, va_list ap)
+{
+	char *s;
+
+	if (vasprintf(&s, fmt, ap) < 0) {
+		fail(b, -ENOMEM);
+		return NULL;
+	}
+	return s;
+}
+
 static char *xasprintf(struct builder *b, const char *fmt, ...) _printf_(2, 3);
 static char *xasprintf(struct builder *b, const char *fmt, ...)
 {
 	va_list ap;
 	char *s;
-	int n;
 
 	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
+	s = vxasprintf(b, fmt, ap);
 	va_end(ap);
-	if (n < 0) {
-		fail(b, -ENOMEM);
-		return NULL;
-	}
 	return s;
 }
 
@@ -685,14 +692,14 @@ static void skip(struct builder *b, const char *fmt, ...)
 {
 	va_list ap;
 	char *s;
-	int n;
 
 	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
+	s = vxasprintf(b, fmt, ap);
 	va_end(ap);
-	if (n < 0 || nat_grow((void **)&b->f->skipped, b->f->nskipped, sizeof(s)) < 0) {
-		if (n >= 0)
-			free(s);
+	if (!s)
+		return;
+	if (nat_grow((void **)&b->f->skipped, b->f->nskipped, sizeof(s)) < 0) {
+		free(s);
 		fail(b, -ENOMEM);
 		return;
 	}
