@@ -27,3 +27,14 @@ netns_add() {
 	_k8st_ns="$_k8st_ns $NETNS"
 	ip -n "$NETNS" link set lo up
 }
+
+# Tests with several named namespaces: set TAG (unique per run, e.g.
+# "k8st-nat-$$") and fails=0, then
+#   add_ns node; ns node   # creates / names "$TAG-node", removed on exit
+#   check NAME COMMAND...  # runs it, prints PASS or FAIL, counts failures
+ns() { echo "$TAG-$1"; }
+add_ns() { ip netns add "$(ns "$1")" && _k8st_ns="$_k8st_ns $(ns "$1")"; }
+check() {
+	local name=$1; shift
+	if "$@"; then echo "PASS: $name"; else echo "FAIL: $name"; fails=$((fails + 1)); fi
+}

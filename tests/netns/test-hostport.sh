@@ -28,15 +28,9 @@ WORK=$(mktemp -d)
 trap cleanup EXIT
 trap 'cleanup; exit 130' INT TERM HUP
 
-ns() { echo "$TAG-$1"; }
-add_ns() { ip netns add "$(ns "$1")" && _k8st_ns="$_k8st_ns $(ns "$1")"; }
 in_ns() { local n; n=$(ns "$1"); shift; nsenter --net="/run/netns/$n" "$@"; }
 bg_in() { local n; n=$(ns "$1"); shift; nsenter --net="/run/netns/$n" "$@" & PIDS="$PIDS $!"; }
 not() { ! "$@"; }
-check() {
-	local name=$1; shift
-	if "$@"; then echo "PASS: $name"; else echo "FAIL: $name"; fails=$((fails + 1)); fi
-}
 hp() { "$K8SNET" hostport "$@" --node-netns "/run/netns/$(ns node)"; }
 tcp() { in_ns "$1" timeout 3 socat -T2 - "TCP:$2" </dev/null 2>/dev/null; }
 tcp6() { in_ns "$1" timeout 3 socat -T2 - "TCP6:$2" </dev/null 2>/dev/null; }

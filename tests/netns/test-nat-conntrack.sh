@@ -34,15 +34,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'cleanup; exit 130' INT TERM HUP
 
-ns() { echo "$TAG-$1"; }
-add_ns() { ip netns add "$(ns "$1")" && _k8st_ns="$_k8st_ns $(ns "$1")"; }
 in_ns() { local n; n=$(ns "$1"); shift; ip netns exec "$n" "$@"; }
 # Background programs must not hold the proxy's input open (fd 8).
 bg_in() { local n; n=$(ns "$1"); shift; ip netns exec "$n" "$@" 8>&- & PIDS="$PIDS $!"; }
-check() {
-	local name=$1; shift
-	if "$@"; then echo "PASS: $name"; else echo "FAIL: $name"; fails=$((fails + 1)); fi
-}
 
 # ---------------------------------------------------------------- topology
 add_ns node

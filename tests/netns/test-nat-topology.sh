@@ -23,14 +23,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'cleanup; exit 130' INT TERM HUP
 
-ns() { echo "$TAG-$1"; }
-add_ns() { ip netns add "$(ns "$1")" && _k8st_ns="$_k8st_ns $(ns "$1")"; }
 in_ns() { local n; n=$(ns "$1"); shift; ip netns exec "$n" "$@"; }
 bg_in() { local n; n=$(ns "$1"); shift; ip netns exec "$n" "$@" & PIDS="$PIDS $!"; }
-check() {
-	local name=$1; shift
-	if "$@"; then echo "PASS: $name"; else echo "FAIL: $name"; fails=$((fails + 1)); fi
-}
 
 add_ns node
 in_ns node ip link set lo up

@@ -24,16 +24,10 @@ WORK=$(mktemp -d)
 trap cleanup EXIT
 trap 'cleanup; exit 130' INT TERM HUP
 
-ns() { echo "$TAG-$1"; }
-add_ns() { ip netns add "$(ns "$1")" && _k8st_ns="$_k8st_ns $(ns "$1")"; }
 in_ns() { local n; n=$(ns "$1"); shift; nsenter --net="/run/netns/$n" "$@"; }
 # Background programs: started without a subshell so that $! is theirs.
 bg_in() { local n; n=$(ns "$1"); shift; nsenter --net="/run/netns/$n" "$@" & PIDS="$PIDS $!"; }
 not() { ! "$@"; }
-check() {  # check NAME COMMAND...: run, report
-	local name=$1; shift
-	if "$@"; then echo "PASS: $name"; else echo "FAIL: $name"; fails=$((fails + 1)); fi
-}
 
 # ---------------------------------------------------------------- topology
 add_ns node; add_ns out; add_ns cl
