@@ -94,7 +94,7 @@ struct pl_prule {
 	const char *target;
 	char *comment;
 	enum pl_log log;
-	bool count;               /* a counter (K8SNET_POLICY_COUNT) */
+	bool count;               /* a counter (K8SNET_POLICY_F_COUNT) */
 	uint16_t log_group;
 	uint32_t log_rate;        /* PL_LOG_DENY: packets per second */
 };

@@ -12,7 +12,7 @@ from ._lib import c_ctx_p, check, fn
 LOG_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p)
 
 _version = fn("k8snet_version", ctypes.c_char_p)
-_version_num = fn("k8snet_version_num", ctypes.c_uint)
+_version_num = fn("k8snet_version_num", ctypes.c_uint32)
 _new = fn("k8snet_ctx_new", ctypes.c_int, ctypes.POINTER(c_ctx_p))
 _free = fn("k8snet_ctx_free", c_ctx_p, c_ctx_p)
 _set_netns_path = fn("k8snet_ctx_set_netns_path", ctypes.c_int, c_ctx_p, ctypes.c_char_p)
@@ -30,7 +30,7 @@ _describe = fn("k8snet_ctx_describe", ctypes.c_int, c_ctx_p, ctypes.POINTER(ctyp
 
 
 def version() -> str:
-    """The loaded library's release, e.g. "0.1.0"."""
+    """The loaded library's release, e.g. "0.2.0"."""
     return _lib.decode(_version())
 
 
