@@ -13,7 +13,7 @@ import re
 import unittest
 
 import k8snet
-from k8snet import _lib, dns, hostport, ipam, link, nat, observe, policy, trace  # noqa: F401 (registers)
+from k8snet import _lib, core, dns, hostport, ipam, link, nat, observe, policy, trace  # noqa: F401 (registers)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRCDIR = os.environ.get("top_srcdir") or os.path.join(HERE, "..", "..")
@@ -172,7 +172,7 @@ class TestEnums(unittest.TestCase):
 
     def test_every_family_is_registered(self):
         """An IntEnum or IntFlag in a module is a family of C constants."""
-        for module in (dns, hostport, ipam, link, nat, observe, policy, trace):
+        for module in (core, dns, hostport, ipam, link, nat, observe, policy, trace):
             for name, obj in vars(module).items():
                 if isinstance(obj, type) and issubclass(obj, enum.Enum) \
                         and obj.__module__ == module.__name__:
