@@ -356,6 +356,8 @@ void model_upsert(struct agent *a, enum kind k, const struct object *old,
 	case K_COUNT:
 		break;
 	}
+	if (objects_wanted(k))
+		a->model.objects_dirty = true;
 	runner_queue(a);
 }
 
@@ -383,6 +385,8 @@ void model_remove(struct agent *a, enum kind k, const struct object *old)
 	case K_COUNT:
 		break;
 	}
+	if (objects_wanted(k))
+		a->model.objects_dirty = true;
 	runner_queue(a);
 }
 

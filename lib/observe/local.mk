@@ -7,6 +7,7 @@ dist_man3_MANS += \
 	man/man3/k8snet_observer_new.3 \
 	man/man3/k8snet_observer_free.3 \
 	man/man3/k8snet_observer_load_json.3 \
+	man/man3/k8snet_observer_set_json.3 \
 	man/man3/k8snet_observer_next.3 \
 	man/man3/k8snet_observer_get_fd.3 \
 	man/man3/k8snet_observer_feed.3 \

@@ -175,6 +175,61 @@ K8SNET_EXPORT int k8snet_observer_load_json(struct k8snet_observer *obs, const c
 	return k8snet_trace_load_json(obs->names, json, len);
 }
 
+/* Put "docs[i]" in front of the path of the error a load recorded, so the
+ * caller can tell which document was refused. */
+static int blame_document(struct k8snet_ctx *ctx, int err, size_t i)
+{
+	const char *msg = ctx->err_msg ? ctx->err_msg : "", *path = ctx->err_path;
+	size_t plen = path ? strlen(path) : 0;
+	char *where = NULL, *body;
+
+	if (plen && strncmp(msg, path, plen) == 0 && strncmp(msg + plen, ": ", 2) == 0)
+		msg += plen + 2;          /* the path is written again below */
+	body = strdup(msg);
+	if (plen ? asprintf(&where, "docs[%zu].%s", i, path) < 0 :
+		   asprintf(&where, "docs[%zu]", i) < 0)
+		where = NULL;
+	err = k8s_error_at(ctx, err, where ? where : "docs", "%s", body ? body : "");
+	free(where);
+	free(body);
+	return err;
+}
+
+K8SNET_EXPORT int k8snet_observer_set_json(struct k8snet_observer *obs, const char *const *docs,
+					   const size_t *lens, size_t n)
+{
+	struct k8snet_trace *names = NULL;
+	size_t i;
+	int r;
+
+	if (!obs)
+		return -EINVAL;
+	K8S_CHECK_ARG(obs->ctx, (docs && lens) || !n);
+	r = k8s_ctx_check_process(obs->ctx);
+	if (r < 0)
+		return r;
+	for (i = 0; i < n; i++)
+		if (!docs[i])
+			return k8s_error_at(obs->ctx, -EINVAL, "docs", "docs[%zu] is NULL", i);
+	/* A new set, so that a refused document leaves the current one whole
+	 * and events are never named by half of each. */
+	r = k8snet_trace_new(obs->ctx, &names);
+	for (i = 0; r >= 0 && i < n; i++) {
+		r = k8snet_trace_load_json(names, docs[i], lens[i]);
+		if (r < 0)
+			r = blame_document(obs->ctx, r, i);
+	}
+	if (r >= 0)
+		r = tr_index(names);
+	if (r < 0) {
+		k8snet_trace_free(names);
+		return r;
+	}
+	k8snet_trace_free(obs->names);
+	obs->names = names;
+	return 0;
+}
+
 K8SNET_EXPORT int k8snet_observer_get_fd(const struct k8snet_observer *obs)
 {
 	if (!obs)
