@@ -154,14 +154,20 @@ static void follow_free(struct follow *f)
 	free(f->ids);
 }
 
-/* The file a k8snet_observer_set_json() error is about ("docs[I]..."). */
-static const char *refused_file(const struct k8snet_ctx *ctx, const struct follow *f)
+/* The file a k8snet_observer_set_json() error is about ("docs[I]..."), and
+ * the message without that part (the file name says it). */
+static const char *refused_file(const struct k8snet_ctx *ctx, const struct follow *f,
+				const char **ret_msg)
 {
+	const char *msg = k8snet_ctx_get_error(ctx), *end;
 	size_t i;
 
-	if (sscanf(k8snet_ctx_get_error_path(ctx), "docs[%zu]", &i) == 1 && i < f->n)
-		return f->paths[i];
-	return "objects";
+	*ret_msg = msg;
+	if (sscanf(k8snet_ctx_get_error_path(ctx), "docs[%zu]", &i) != 1 || i >= f->n)
+		return "objects";
+	if (strncmp(msg, "docs[", 5) == 0 && (end = strchr(msg, ']')))
+		*ret_msg = end[1] == '.' ? end + 2 : strncmp(end + 1, ": ", 2) == 0 ? end + 3 : msg;
+	return f->paths[i];
 }
 
 /* Read every file and load them as the one set of objects.  At start a
@@ -191,8 +197,9 @@ static int follow_load(struct follow *f, struct k8snet_ctx *ctx, struct k8snet_o
 		return bad;
 	r = k8snet_observer_set_json(obs, (const char *const *)f->texts, f->lens, f->n);
 	if (r < 0) {
-		fprintf(stderr, "k8snet: observe: %s: %s%s\n", refused_file(ctx, f),
-			k8snet_ctx_get_error(ctx), keep);
+		const char *msg, *file = refused_file(ctx, f, &msg);
+
+		fprintf(stderr, "k8snet: observe: %s: %s%s\n", file, msg, keep);
 		return r == -EINVAL || r == -ERANGE ? CLI_USAGE : CLI_FAIL;
 	}
 	return CLI_OK;
