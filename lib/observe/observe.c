@@ -79,12 +79,17 @@ static int talk(struct mnl_socket *nl, struct nlmsghdr *nlh)
  * kernel's defaults batch up to 100 packets or one second). */
 static int bind_group(struct mnl_socket *nl, uint16_t group)
 {
+	/* Zeroed: libmnl 1.0.4's mnl_attr_put() leaves the attributes'
+	 * padding as it was, and it is sent (valgrind: uninitialised bytes). */
 	uint8_t buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nfulnl_msg_config_cmd cmd = { .command = NFULNL_CFG_CMD_BIND };
 	struct nfulnl_msg_config_mode mode = { .copy_range = htonl(COPY_RANGE),
 					       .copy_mode = NFULNL_COPY_PACKET };
-	struct nlmsghdr *nlh = config_msg(buf, group, 1);
+	struct nlmsghdr *nlh;
 	int r;
+
+	memset(buf, 0, sizeof(buf));
+	nlh = config_msg(buf, group, 1);
 
 	mnl_attr_put(nlh, NFULA_CFG_CMD, sizeof(cmd), &cmd);
 	r = talk(nl, nlh);
