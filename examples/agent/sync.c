@@ -11,9 +11,10 @@
  * failed sync is retried with backoff (1 s doubling to 30 s).
  *
  * A sync programs each layer that changed: the node (peers, bridge, CNI
- * configuration), Service NAT, NetworkPolicy, the health-check ports, and
- * the DNS zone file (at most once a second: rebuilding it walks every
- * object), and the objects file k8snet observe reads (objects.c).  A layer that fails is rebuilt whole at the retry.
+ * configuration), Service NAT, NetworkPolicy, the health-check ports, the
+ * DNS zone file (at most once a second: rebuilding it walks every object),
+ * and writes the objects file k8snet observe reads (objects.c).  A layer
+ * that fails is rebuilt whole at the retry.
  */
 #include <errno.h>
 #include <stdio.h>
