@@ -108,6 +108,10 @@ int model_init(struct agent *a)
 	struct model *m = &a->model;
 	int r = k8snet_ctx_new(&m->ctx);
 
+	/* Written after the first complete sync even if the cluster is empty,
+	 * so a follower always finds the file. */
+	m->objects_dirty = true;
+
 	if (r < 0) {
 		log_err("k8snet_ctx_new: %s", k8snet_strerror(r));
 		return r;
