@@ -53,7 +53,7 @@ struct follow {
 	char **paths;             /* the FILE.json arguments ("-": read once) */
 	size_t n;
 	struct file_id *ids;      /* what was last read (or tried) */
-	char **texts;
+	char **texts;             /* while loading; stdin's for good */
 	size_t *lens;
 	long checked_ms;
 };
@@ -193,16 +193,23 @@ static int follow_load(struct follow *f, struct k8snet_ctx *ctx, struct k8snet_o
 			bad = first ? CLI_USAGE : CLI_FAIL;
 		}
 	}
-	if (bad)
-		return bad;
-	r = k8snet_observer_set_json(obs, (const char *const *)f->texts, f->lens, f->n);
-	if (r < 0) {
-		const char *msg, *file = refused_file(ctx, f, &msg);
+	if (!bad) {
+		r = k8snet_observer_set_json(obs, (const char *const *)f->texts, f->lens, f->n);
+		if (r < 0) {
+			const char *msg, *file = refused_file(ctx, f, &msg);
 
-		fprintf(stderr, "k8snet: observe: %s: %s%s\n", file, msg, keep);
-		return r == -EINVAL || r == -ERANGE ? CLI_USAGE : CLI_FAIL;
+			fprintf(stderr, "k8snet: observe: %s: %s%s\n", file, msg, keep);
+			bad = r == -EINVAL || r == -ERANGE ? CLI_USAGE : CLI_FAIL;
+		}
 	}
-	return CLI_OK;
+	/* The texts are read again at the next change; only stdin's, which
+	 * cannot be, is kept (a big objects file is not held twice). */
+	for (i = 0; i < f->n; i++)
+		if (strcmp(f->paths[i], "-") != 0) {
+			free(f->texts[i]);
+			f->texts[i] = NULL;
+		}
+	return bad ? bad : CLI_OK;
 }
 
 static int follow_init(struct follow *f, const struct cli_call *call, struct k8snet_ctx *ctx,

@@ -179,7 +179,11 @@ class Observer(_lib.Handle):
         self._paths = tuple(os.fspath(p) for p in paths)
         self._ids = []
         if self._paths:
-            self._reload(True)
+            try:
+                self._reload(True)
+            except BaseException:
+                self._paths = ()
+                raise
         self._checked = time.monotonic()
 
     def check_files(self) -> bool:
