@@ -10,7 +10,8 @@ lib_libk8snet_internal_la_SOURCES += \
 	lib/nat/nft.c \
 	lib/nat/sync.c \
 	lib/nat/conntrack.c \
-	lib/nat/health.c
+	lib/nat/health.c \
+	lib/nat/counters.c
 
 k8snetinclude_HEADERS += include/k8snet/nat.h
 
