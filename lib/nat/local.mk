@@ -48,9 +48,11 @@ dist_man3_MANS += \
 	man/man3/k8snet_service_set_endpoint_str.3
 
 TESTS += tests/netns/test-nat-traffic.sh tests/netns/test-nat-conntrack.sh \
-	tests/netns/test-nat-service-cidr.sh tests/netns/test-nat-topology.sh
+	tests/netns/test-nat-service-cidr.sh tests/netns/test-nat-topology.sh \
+	tests/netns/test-nat-counters.sh
 EXTRA_DIST += tests/netns/test-nat-traffic.sh tests/netns/test-nat-conntrack.sh \
-	tests/netns/test-nat-service-cidr.sh tests/netns/test-nat-topology.sh
+	tests/netns/test-nat-service-cidr.sh tests/netns/test-nat-topology.sh \
+	tests/netns/test-nat-counters.sh
 
 noinst_PROGRAMS += bench/bench-nat
 bench_bench_nat_SOURCES = bench/bench-nat.c
