@@ -59,6 +59,12 @@ void nft_rule_free(struct nft_rule *r)
 	free(r);
 }
 
+void nft_rule_fail(struct nft_rule *r, int err)
+{
+	if (r && !r->err)
+		r->err = err;
+}
+
 /* Comments only inform (`nft list` shows them): one too long for the
  * kernel's 256 bytes of user data is cut, at a character boundary. */
 void nft_rule_comment(struct nft_rule *r, const char *comment)

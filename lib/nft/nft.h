@@ -164,6 +164,7 @@ struct nft_rule;
 struct nft_rule *nft_rule_new(int nfproto, const char *table, const char *chain);
 void nft_rule_free(struct nft_rule *r);
 /* Errors are kept in the rule and reported when the batch takes it. */
+void nft_rule_fail(struct nft_rule *r, int err);
 void nft_rule_comment(struct nft_rule *r, const char *comment);
 
 void nft_e_payload(struct nft_rule *r, uint32_t base, uint32_t off, uint32_t len, uint32_t dreg);
