@@ -13,7 +13,7 @@ command -v socat >/dev/null || { echo "SKIP: no socat"; exit 77; }
 command -v nsenter >/dev/null || { echo "SKIP: no nsenter"; exit 77; }
 
 K8SNET="$top_builddir/examples/k8snet"
-TAG="${K8ST_TAG:-k8st-nat-cnt}-$$"
+TAG="k8st-nat-cnt-$$"
 PIDS=""
 fails=0
 WORK=$(mktemp -d)

@@ -10,7 +10,7 @@ set -eu
 . "$top_srcdir/tests/netns/lib.sh"
 require_root
 k8snet="$top_builddir/examples/k8snet"
-T=${K8ST_TAG:-pcnt}
+T=pcnt
 tmp=$(mktemp -d); srv=""
 trap '_k8st_cleanup; kill $srv 2>/dev/null; rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }

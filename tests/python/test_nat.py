@@ -120,7 +120,9 @@ class ProxyTest(unittest.TestCase):
 @unittest.skipUnless(os.geteuid() == 0, "needs root")
 class SyncTest(unittest.TestCase):
     def setUp(self):
-        self.ns = "%s-%s" % (os.environ.get("K8ST_PY_PREFIX", "k8st-pynat"), uuid.uuid4().hex[:8])
+        owner = os.environ.get("K8ST_OWNER")
+        default = "k8st-%s-pynat" % owner if owner else "k8st-pynat"
+        self.ns = "%s-%s" % (os.environ.get("K8ST_PY_PREFIX", default), uuid.uuid4().hex[:8])
         subprocess.run(["ip", "netns", "add", self.ns], check=True)
         self.addCleanup(subprocess.run, ["ip", "netns", "del", self.ns])
 
