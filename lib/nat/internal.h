@@ -8,6 +8,8 @@
  *                     conflict (the older one)
  *   nft.c             fragments -> nftables messages (through lib/nft)
  *   sync.c            diff of fragments against what was programmed
+ *   counters.c        per-service named counters: carried over a table
+ *                     replace, read for k8snet_proxy_get_counters()
  */
 #ifndef K8SNET_NAT_INTERNAL_H
 #define K8SNET_NAT_INTERNAL_H
