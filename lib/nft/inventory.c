@@ -179,8 +179,11 @@ static bool objs_differ(struct nft_inv *want, struct nft_inv *have, char *what, 
 {
 	size_t i;
 
-	qsort(want->objs, want->nobjs, sizeof(*want->objs), cmp_name);
-	qsort(have->objs, have->nobjs, sizeof(*have->objs), cmp_name);
+	/* qsort() wants a non-NULL base even for zero items. */
+	if (want->nobjs)
+		qsort(want->objs, want->nobjs, sizeof(*want->objs), cmp_name);
+	if (have->nobjs)
+		qsort(have->objs, have->nobjs, sizeof(*have->objs), cmp_name);
 	for (i = 0; i < want->nobjs && i < have->nobjs; i++)
 		if (strcmp(want->objs[i], have->objs[i]) != 0) {
 			snprintf(what, len, "counter %s is gone", want->objs[i]);
