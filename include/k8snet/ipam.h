@@ -52,7 +52,7 @@ struct k8snet_ipam_config;
 /* Hand out prefixes (node CIDRs) rather than addresses: /24 out of an IPv4
  * range and /64 out of an IPv6 one unless k8snet_ipam_pool_set_block_len()
  * says otherwise.  No network, broadcast or gateway address is reserved. */
-#define K8SNET_IPAM_POOL_PREFIXES 0x1u
+#define K8SNET_IPAM_POOL_F_PREFIXES 0x1u
 
 /* k8snet_ipam_pool_set_strategy() values. */
 /* The first free address after the last one handed out, wrapping around
@@ -66,7 +66,7 @@ struct k8snet_ipam_config;
 typedef int (*k8snet_ipam_visit_fn)(void *userdata, const char *cidr, const char *owner,
 				    const char *ifname);
 
-/* A pool with no ranges yet.  flags: 0 or K8SNET_IPAM_POOL_PREFIXES. */
+/* A pool with no ranges yet.  flags: 0 or K8SNET_IPAM_POOL_F_PREFIXES. */
 K8SNET_EXPORT int k8snet_ipam_pool_new(struct k8snet_ctx *ctx, uint32_t flags,
 				       struct k8snet_ipam_pool **ret);
 K8SNET_EXPORT struct k8snet_ipam_pool *k8snet_ipam_pool_free(struct k8snet_ipam_pool *pool);
@@ -117,7 +117,7 @@ K8SNET_EXPORT int k8snet_ipam_pool_release_addr(struct k8snet_ipam_pool *pool, c
 K8SNET_EXPORT int k8snet_ipam_pool_lookup(struct k8snet_ipam_pool *pool, const char *owner,
 					  const char *ifname, char *buf, size_t size);
 /* The number of allocations. */
-K8SNET_EXPORT int k8snet_ipam_pool_count(struct k8snet_ipam_pool *pool);
+K8SNET_EXPORT int k8snet_ipam_pool_get_count(struct k8snet_ipam_pool *pool);
 /* Visit every allocation in address order. */
 K8SNET_EXPORT int k8snet_ipam_pool_foreach(struct k8snet_ipam_pool *pool,
 					   k8snet_ipam_visit_fn fn, void *userdata);

@@ -91,7 +91,7 @@ K8SNET_EXPORT int k8snet_link_host_ifname(const char *container_id, const char *
 
 struct k8snet_link_result;
 
-/* Lists (k8snet_link_result_count). */
+/* Lists (k8snet_link_result_get_count). */
 #define K8SNET_LINK_RESULT_INTERFACES 1
 #define K8SNET_LINK_RESULT_ADDRESSES  2
 #define K8SNET_LINK_RESULT_ROUTES     3
@@ -108,7 +108,7 @@ struct k8snet_link_result;
 #define K8SNET_LINK_ROUTE_GATEWAY   9  /* str, NULL for a link route */
 
 K8SNET_EXPORT struct k8snet_link_result *k8snet_link_result_free(struct k8snet_link_result *res);
-K8SNET_EXPORT int k8snet_link_result_count(const struct k8snet_link_result *res, uint32_t list);
+K8SNET_EXPORT int k8snet_link_result_get_count(const struct k8snet_link_result *res, uint32_t list);
 K8SNET_EXPORT const char *k8snet_link_result_get_str(const struct k8snet_link_result *res,
 						     uint32_t index, uint32_t attr);
 K8SNET_EXPORT int k8snet_link_result_get_int(const struct k8snet_link_result *res,

@@ -446,7 +446,7 @@ int pl_nft_send(struct k8snet_policy_db *db, const struct pl_plan *old, const st
 		return k8s_error(db->ctx, r, "out of memory");
 	nft_batch_set_describe(b, describe_elem, db);
 	/* A replaced table's counts go on in the new one. */
-	if (!ops && !old && (db->log_flags & K8SNET_POLICY_COUNT))
+	if (!ops && !old && (db->log_flags & K8SNET_POLICY_F_COUNT))
 		r = pl_carry_read(db, &carry);
 	if (r < 0)
 		r = k8s_error(db->ctx, r, "reading the counters of table inet %s: %s", PL_TABLE,

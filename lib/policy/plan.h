@@ -94,7 +94,7 @@ struct pl_prule {
 	const char *target;
 	char *comment;
 	enum pl_log log;
-	bool count;               /* a counter (K8SNET_POLICY_COUNT) */
+	bool count;               /* a counter (K8SNET_POLICY_F_COUNT) */
 	uint16_t log_group;
 	uint32_t log_rate;        /* PL_LOG_DENY: packets per second */
 };
@@ -137,7 +137,7 @@ void pl_log_allow(const struct k8snet_policy_db *db, const struct pl_policy *pol
 void pl_log_drop(const struct k8snet_policy_db *db, struct pl_prule *r);
 void pl_log_render(const struct pl_prule *r, FILE *f);
 void pl_log_exprs(struct nft_rule *nr, const struct pl_prule *r);
-/* Named counters (K8SNET_POLICY_COUNT): the names the rules of some chains
+/* Named counters (K8SNET_POLICY_F_COUNT): the names the rules of some chains
  * use, sorted; the table's values read before it is replaced; NEWOBJ (or
  * DELOBJ) of each name not in except, with its carried value. */
 struct nft_batch;

@@ -65,7 +65,7 @@ _release = fn("k8snet_ipam_pool_release", ctypes.c_int, c_pool_p, ctypes.c_char_
 _release_addr = fn("k8snet_ipam_pool_release_addr", ctypes.c_int, c_pool_p, ctypes.c_char_p)
 _lookup = fn("k8snet_ipam_pool_lookup", ctypes.c_int, c_pool_p, ctypes.c_char_p,
              ctypes.c_char_p, ctypes.c_char_p, ctypes.c_size_t)
-_count = fn("k8snet_ipam_pool_count", ctypes.c_int, c_pool_p)
+_count = fn("k8snet_ipam_pool_get_count", ctypes.c_int, c_pool_p)
 _foreach = fn("k8snet_ipam_pool_foreach", ctypes.c_int, c_pool_p, VISIT_FN, ctypes.c_void_p)
 _gc = fn("k8snet_ipam_pool_gc", ctypes.c_int, c_pool_p, ctypes.POINTER(ctypes.c_char_p),
          ctypes.POINTER(ctypes.c_char_p), ctypes.c_size_t)

@@ -49,7 +49,7 @@ class PodFlag(enum.IntFlag):
 
 @_lib.c_constants("K8SNET_LINK_RESULT_")
 class ResultList(enum.IntEnum):
-    """The lists of a result (k8snet_link_result_count())."""
+    """The lists of a result (k8snet_link_result_get_count())."""
     INTERFACES = 1
     ADDRESSES = 2
     ROUTES = 3
@@ -130,7 +130,7 @@ _pod_add_route = fn("k8snet_link_pod_add_route", ctypes.c_int, c_pod_p, ctypes.c
 _host_ifname = fn("k8snet_link_host_ifname", ctypes.c_int, ctypes.c_char_p, ctypes.c_char_p,
                   ctypes.POINTER(ctypes.c_void_p))
 _result_free = fn("k8snet_link_result_free", c_res_p, c_res_p)
-_result_count = fn("k8snet_link_result_count", ctypes.c_int, c_res_p, u32)
+_result_count = fn("k8snet_link_result_get_count", ctypes.c_int, c_res_p, u32)
 _result_get_str = fn("k8snet_link_result_get_str", ctypes.c_char_p, c_res_p, u32, u32)
 _result_get_int = fn("k8snet_link_result_get_int", ctypes.c_int, c_res_p, u32, u32)
 _result_to_json = fn("k8snet_link_result_to_json", ctypes.c_int, c_res_p, ctypes.c_char_p,
