@@ -4,12 +4,15 @@
  * (service s at 10.96.0.0+1+s:80/TCP, endpoints 10.128.0.0+1+k:8080).
  *
  *   bench-nat --netns PATH --services N [--endpoints E] [--changes K]
- *             [--render FILE] [--connect COUNT]
+ *             [--render FILE] [--connect COUNT] [--count]
  *
  * Prints: the full sync time into the (fresh) namespace, the median time of
- * a one-service change with N present, peak memory, and with --connect the
+ * a one-service change with N present, a full resync (the table replaced)
+ * with N present, peak memory, and with --connect the
  * mean connection setup time through service 0's ClusterIP (the runner puts
- * 10.128.0.1 on lo; this program serves it on port 8080).
+ * 10.128.0.1 on lo; this program serves it on port 8080).  --count turns on
+ * per-service counters (K8SNET_PROXY_F_COUNT): run it with and without to
+ * compare (a resync then also reads the counters to carry them over).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,6 +20,7 @@
 #include <getopt.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,11 +189,13 @@ int main(int argc, char **argv)
 		{ "changes", required_argument, NULL, 'k' },
 		{ "render", required_argument, NULL, 'r' },
 		{ "connect", required_argument, NULL, 'c' },
+		{ "count", no_argument, NULL, 'C' },
 		{ 0 }
 	};
 	const char *netns = NULL, *render = NULL;
 	unsigned n = 1000, e = 5, changes = 11, s, i;
 	int c, r, conns = 0;
+	bool count = false;
 	struct k8snet_ctx *ctx;
 	struct k8snet_proxy *p;
 	struct rusage ru, ru0;
@@ -203,6 +209,7 @@ int main(int argc, char **argv)
 		case 'k': changes = (unsigned)atoi(optarg); break;
 		case 'r': render = optarg; break;
 		case 'c': conns = atoi(optarg); break;
+		case 'C': count = true; break;
 		default: return 2;
 		}
 	}
@@ -213,6 +220,8 @@ int main(int argc, char **argv)
 	if ((r = k8snet_ctx_set_netns_path(ctx, netns)) < 0 || (r = k8snet_proxy_new(ctx, &p)) < 0)
 		die(ctx, r, "netns");
 	k8snet_proxy_add_str(p, K8SNET_PROXY_CLUSTER_CIDR, "10.128.0.0/9");
+	if (count)
+		k8snet_proxy_set_u32(p, K8SNET_PROXY_FLAGS, K8SNET_PROXY_F_COUNT);
 	for (s = 0; s < n; s++) {
 		struct k8snet_service *svc = make_service(s, e, s * e);
 
@@ -227,8 +236,8 @@ int main(int argc, char **argv)
 	t = now() - t;
 	getrusage(RUSAGE_SELF, &ru);
 	/* The kernel commits the batch inside our sendmsg(): its time is our sys time. */
-	printf("full sync: %u services x %u endpoints: %.3f s (user %.3f s, sys %.3f s, %d messages)\n",
-	       n, e, t, tv_diff(&ru.ru_utime, &ru0.ru_utime), tv_diff(&ru.ru_stime, &ru0.ru_stime), r);
+	printf("full sync%s: %u services x %u endpoints: %.3f s (user %.3f s, sys %.3f s, %d messages)\n",
+	       count ? " (counting)" : "", n, e, t, tv_diff(&ru.ru_utime, &ru0.ru_utime), tv_diff(&ru.ru_stime, &ru0.ru_stime), r);
 
 	/* One service's endpoints change: one endpoint replaced each time. */
 	dt = calloc(changes, sizeof(*dt));
@@ -246,6 +255,11 @@ int main(int argc, char **argv)
 	printf("one-service change with %u present: median %.2f ms (min %.2f, max %.2f, %u runs)\n",
 	       n, dt[changes / 2] * 1e3, dt[0] * 1e3, dt[changes - 1] * 1e3, changes);
 	free(dt);
+	t = now();
+	if ((r = k8snet_proxy_sync_full(p)) < 0)
+		die(ctx, r, "full resync");
+	printf("full resync (table replaced%s) with %u present: %.3f s\n",
+	       count ? ", counters carried over" : "", n, now() - t);
 	getrusage(RUSAGE_SELF, &ru);
 	printf("peak memory: %.1f MB\n", (double)ru.ru_maxrss / 1024);
 

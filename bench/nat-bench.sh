@@ -63,6 +63,20 @@ for n in $SIZES; do
 	rm -f "$WORK"/*.nft
 done
 
+echo "== per-service counters (--count) against none, same sizes"
+n=$(echo "$SIZES" | tr ' ' '\n' | sort -n | tail -1)
+for mode in "" --count; do
+	ns=$(fresh_ns "count$mode-$n")
+	"$BIN" --netns "/run/netns/$ns" --services "$n" --endpoints 5 --changes 30 $mode \
+		| tee "$WORK/count$mode"
+	drop_ns "$ns"
+done
+full() { sed -n 's/^full sync.*: \([0-9.]*\) s.*/\1/p' "$1"; }
+one() { sed -n 's/^one-service change.*: median \([0-9.]*\) ms.*/\1/p' "$1"; }
+echo "ratio: full sync counting / not = $(echo "$(full "$WORK/count--count") $(full "$WORK/count")" |
+	awk '{ printf "%.2f", $1 / $2 }')x, one change counting / not = $(echo \
+	"$(one "$WORK/count--count") $(one "$WORK/count")" | awk '{ printf "%.2f", $1 / $2 }')x"
+
 echo "== connection setup through a ClusterIP"
 n=$(echo "$SIZES" | tr ' ' '\n' | sort -n | tail -1)
 ns=$(fresh_ns "conn-$n")

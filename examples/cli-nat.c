@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "cli.h"
 
 static int add_list(const struct cli_call *call, struct k8snet_ctx *ctx, struct k8snet_proxy *p,
@@ -64,6 +66,8 @@ static int configure(const struct cli_call *call, struct k8snet_ctx *ctx, struct
 		flags |= K8SNET_PROXY_F_ROUND_ROBIN;
 	if (cli_flag(call, OPT_NO_CONNTRACK_CLEANUP))
 		flags |= K8SNET_PROXY_F_NO_CONNTRACK_CLEANUP;
+	if (cli_flag(call, OPT_COUNTERS))
+		flags |= K8SNET_PROXY_F_COUNT;
 	if (cli_str(call, OPT_NODE_NAME) &&
 	    k8snet_proxy_set_str(p, K8SNET_PROXY_NODE_NAME, cli_str(call, OPT_NODE_NAME)) < 0)
 		r = cli_report(ctx, -EINVAL, "--node-name");
@@ -346,4 +350,118 @@ int cli_proxy_sync(const struct cli_call *call)
 int cli_proxy_render(const struct cli_call *call)
 {
 	return proxy_run(call, false);
+}
+
+/* ---- proxy counters ------------------------------------------------------ */
+
+static void add_service_key(cJSON *out, const cJSON *o)
+{
+	const cJSON *md = cJSON_GetObjectItem(o, "metadata");
+	const char *kind = cJSON_GetStringValue(cJSON_GetObjectItem(o, "kind"));
+	const char *ns = cJSON_GetStringValue(cJSON_GetObjectItem(md, "namespace"));
+	const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(md, "name"));
+	char key[512];
+
+	if (!kind || !name || strcmp(kind, "Service") != 0)
+		return;
+	snprintf(key, sizeof(key), "%s/%s", ns ? ns : "default", name);
+	cJSON_AddItemToArray(out, cJSON_CreateString(key));
+}
+
+/* The Services named on the command line, else those of the document (a
+ * List or one object), as "ns/name" strings in a JSON array. */
+static cJSON *services_of(const struct cli_call *call, const char *json, size_t len)
+{
+	cJSON *doc, *items, *it, *out = cJSON_CreateArray();
+
+	if (call->n_args > 1) {
+		for (int i = 1; i < call->n_args; i++)
+			cJSON_AddItemToArray(out, cJSON_CreateString(call->args[i]));
+		return out;
+	}
+	doc = cJSON_ParseWithLength(json, len);
+	items = cJSON_GetObjectItem(doc, "items");
+	if (items) {
+		cJSON_ArrayForEach(it, items)
+			add_service_key(out, it);
+	} else if (doc) {
+		add_service_key(out, doc);
+	}
+	cJSON_Delete(doc);
+	return out;
+}
+
+static int print_counters(const struct cli_call *call, struct k8snet_ctx *ctx,
+			  struct k8snet_proxy *p, const cJSON *svcs)
+{
+	cJSON *out = cJSON_CreateArray(), *s;
+	int r = CLI_OK;
+
+	cJSON_ArrayForEach(s, svcs) {
+		const char *key = s->valuestring, *slash = strchr(key, '/');
+		uint64_t packets, bytes;
+		char ns[256];
+		cJSON *j;
+		int n;
+
+		if (!slash) {
+			r = cli_usage(call, "%s: expected NS/NAME", key);
+			break;
+		}
+		snprintf(ns, sizeof(ns), "%.*s", (int)(slash - key), key);
+		n = k8snet_proxy_get_counters(p, ns, slash + 1, &packets, &bytes);
+		if (n < 0) {
+			r = cli_report(ctx, n, "proxy counters");
+			break;
+		}
+		if (!call->json) {
+			printf("%s connections %llu bytes %llu\n", key, (unsigned long long)packets,
+			       (unsigned long long)bytes);
+			continue;
+		}
+		j = cJSON_CreateObject();
+		cJSON_AddStringToObject(j, "namespace", ns);
+		cJSON_AddStringToObject(j, "name", slash + 1);
+		cJSON_AddNumberToObject(j, "connections", (double)packets);
+		cJSON_AddNumberToObject(j, "bytes", (double)bytes);
+		cJSON_AddItemToArray(out, j);
+	}
+	if (r == CLI_OK && call->json) {
+		r = cli_print_json(out);
+		out = NULL;
+	}
+	cJSON_Delete(out);
+	return r;
+}
+
+/* Reads the counters a proxy sync --counters made (in another process): the
+ * names follow from the Services' ports, so loading them is enough. */
+int cli_proxy_counters(const struct cli_call *call)
+{
+	struct k8snet_ctx *ctx = NULL;
+	struct k8snet_proxy *p = NULL;
+	size_t len = 0;
+	char *json = cli_read_file(call->args[0], &len);
+	cJSON *svcs = NULL;
+	int r = json ? cli_ctx_new(cli_str(call, OPT_NODE_NETNS), &ctx) : CLI_USAGE;
+
+	if (!r) {
+		r = k8snet_proxy_new(ctx, &p);
+		if (r >= 0 && cli_str(call, OPT_TABLE))
+			r = k8snet_proxy_set_str(p, K8SNET_PROXY_TABLE, cli_str(call, OPT_TABLE));
+		if (r >= 0)
+			r = k8snet_proxy_set_u32(p, K8SNET_PROXY_FLAGS, K8SNET_PROXY_F_COUNT);
+		if (r >= 0)
+			r = k8snet_proxy_load_json(p, json, len);
+		r = r < 0 ? cli_report(ctx, r, call->args[0]) : CLI_OK;
+	}
+	if (!r) {
+		svcs = services_of(call, json, len);
+		r = print_counters(call, ctx, p, svcs);
+	}
+	cJSON_Delete(svcs);
+	free(json);
+	k8snet_proxy_free(p);
+	k8snet_ctx_free(ctx);
+	return r;
 }

@@ -34,13 +34,15 @@ const struct cli_option cli_options[OPT__COUNT] = {
 		.help = "print a human table (text, the default) or JSON (json, shapes in "
 		  "k8snet(1))",
 		.commands = "version, netns describe, ipam alloc, ipam list, pod attach, "
-			"policy check, dns candidates, dns parse, trace, observe, policy counters",
+			"policy check, dns candidates, dns parse, trace, observe, policy counters, "
+			"proxy counters",
 		.choices = "text json" },
 
 	[OPT_NODE_NETNS] = { .name = "node-netns", .arg = "PATH",
 		.help = "the node's network namespace, e.g. /run/netns/node1 (default: the "
 		  "current one)",
-		.commands = IN_NODE ", policy counters", .required = "policy sync, policy counters",
+		.commands = IN_NODE ", policy counters, proxy counters",
+		.required = "policy sync, policy counters, proxy counters",
 		.flags = CLI_OPT_FILE },
 	[OPT_POD_NETNS] = { .name = "pod-netns", .arg = "PATH",
 		.help = "the pod's network namespace",
@@ -181,7 +183,7 @@ const struct cli_option cli_options[OPT__COUNT] = {
 	[OPT_TABLE] = { .name = "table", .arg = "NAME",
 		.help = "the nftables table name (default k8snet for proxy, k8snet-hostports for "
 		  "hostport)",
-		.commands = PROXY ", " HOSTPORT },
+		.commands = PROXY ", proxy counters, " HOSTPORT },
 	[OPT_MARK_BIT] = { .name = "mark-bit", .arg = "N",
 		.help = "the packet mark bit for masquerading (default 14)",
 		.commands = PROXY },
@@ -297,9 +299,10 @@ const struct cli_option cli_options[OPT__COUNT] = {
 		.help = "the NFLOG group of logged verdicts (default 100)",
 		.commands = "policy sync, policy render, observe" },
 	[OPT_COUNTERS] = { .name = "counters",
-		.help = "count the packets and bytes each policy admits and drops (read them "
-		  "with policy counters)",
-		.commands = "policy sync, policy render" },
+		.help = "in named counters that survive rule rewrites and full syncs, count the "
+		  "packets and bytes each policy admits and drops, or the new connections to "
+		  "each Service (read them with policy counters, proxy counters)",
+		.commands = "policy sync, policy render, proxy sync, proxy render" },
 	[OPT_JSON] = { .name = "json",
 		.help = "print JSON (the same as -o json): one object, or one per line for observe",
 		.commands = "trace, observe" },
@@ -316,8 +319,8 @@ const struct cli_option cli_options[OPT__COUNT] = {
 const struct cli_alias cli_aliases[] = {
 	{ "in-netns", OPT_NODE_NETNS, NULL, false },
 	{ "netns", OPT_POD_NETNS, POD_CMDS, false },
-	{ "netns", OPT_NODE_NETNS, "netns describe, proxy sync, policy sync, policy counters",
-		false },
+	{ "netns", OPT_NODE_NETNS, "netns describe, proxy sync, policy sync, policy counters, "
+		"proxy counters", false },
 	/* observe's own spelling (k8snet-observe(1)), not an old one. */
 	{ "netns", OPT_NODE_NETNS, "observe", true },
 	{ "name", OPT_BRIDGE, "bridge ensure", false },
@@ -380,6 +383,11 @@ const struct cli_command cli_commands[] = {
 	{ .path = "proxy render", .args = "FILE.json", .min_args = 1, .max_args = 1,
 		.summary = "print the ruleset proxy sync would program",
 		.run = cli_proxy_render, .complete = "@file" },
+	{ .path = "proxy counters", .args = "FILE.json [NS/NAME...]", .min_args = 1,
+		.max_args = -1,
+		.summary = "the new connections to each Service and their first packets' bytes "
+		  "(proxy sync --counters)",
+		.run = cli_proxy_counters, .complete = "@file" },
 
 	{ .path = "hostport set", .args = "[MAPPING...]", .min_args = 0, .max_args = -1,
 		.summary = "publish an owner's ports (MAPPING: PROTO:[HOST-IP:]HOST-PORT:POD-IP:POD-PORT)",

@@ -322,6 +322,7 @@ int cli_ipam_release(const struct cli_call *call);
 int cli_ipam_list(const struct cli_call *call);
 int cli_proxy_sync(const struct cli_call *call);
 int cli_proxy_render(const struct cli_call *call);
+int cli_proxy_counters(const struct cli_call *call);
 int cli_policy_check(const struct cli_call *call);
 int cli_policy_sync(const struct cli_call *call);
 int cli_policy_render(const struct cli_call *call);

@@ -66,6 +66,9 @@ struct k8snet_service;
 /* Leave stale UDP/SCTP conntrack entries alone after a sync (see
  * k8snet_proxy_sync(3)); for tests and for nodes where another agent does it. */
 #define K8SNET_PROXY_F_NO_CONNTRACK_CLEANUP 0x4u
+/* A named counter per service port counting new connections (the first
+ * packet of each) to it: k8snet_proxy_get_counters(). */
+#define K8SNET_PROXY_F_COUNT          0x8u
 
 /* Service attributes (k8snet_service_set_str / set_u32). */
 #define K8SNET_SERVICE_NAMESPACE        0u  /* str, default "default" */
@@ -156,6 +159,15 @@ K8SNET_EXPORT int k8snet_proxy_get_health(const struct k8snet_proxy *proxy, cons
 K8SNET_EXPORT int k8snet_proxy_get_health_changed_count(const struct k8snet_proxy *proxy);
 K8SNET_EXPORT int k8snet_proxy_get_health_changed(const struct k8snet_proxy *proxy, uint32_t index,
 						  const char **ret_service);
+/* With K8SNET_PROXY_F_COUNT: the connections (new flows: their first
+ * packets) and the bytes of those first packets that reached service
+ * ns/name, summed over its ports and both families, as the kernel counts
+ * them now.  Incremental syncs keep the counts of unchanged ports, full
+ * syncs carry them over.  Any pointer may be NULL.  -ENOENT: no such
+ * service, or counting is off. */
+K8SNET_EXPORT int k8snet_proxy_get_counters(struct k8snet_proxy *proxy, const char *ns,
+					    const char *name, uint64_t *ret_packets,
+					    uint64_t *ret_bytes);
 /* The ruleset as nft text (free with k8snet_free()). */
 K8SNET_EXPORT int k8snet_proxy_render(struct k8snet_proxy *proxy, char **ret_text);
 

@@ -8,6 +8,8 @@
  *                     conflict (the older one)
  *   nft.c             fragments -> nftables messages (through lib/nft)
  *   sync.c            diff of fragments against what was programmed
+ *   counters.c        per-service named counters: carried over a table
+ *                     replace, read for k8snet_proxy_get_counters()
  */
 #ifndef K8SNET_NAT_INTERNAL_H
 #define K8SNET_NAT_INTERNAL_H
@@ -223,7 +225,7 @@ struct nat_chain {
 };
 
 enum nat_set_id { S_SERVICE_IPS, S_NODEPORTS, S_ENDPOINTS, S_NP_ENDPOINTS, S_CLUSTER_IPS, S_HAIRPIN,
-		  S_NSETS };
+		  S_SERVICE_COUNTERS, S_NODEPORT_COUNTERS, S_NSETS };
 
 struct nat_elem {
 	enum nat_set_id set;
@@ -233,6 +235,7 @@ struct nat_elem {
 	uint8_t data[20];          /* for S_*ENDPOINTS: addr . port */
 	uint8_t dlen;
 	char *chain;               /* verdict goto, for vmaps */
+	char *obj;                 /* S_*COUNTERS: the counter's name */
 };
 
 struct nat_aset {              /* affinity set of one endpoint */
@@ -269,6 +272,8 @@ struct nat_frag {
 	size_t nskipped;
 	struct nat_ctflow *ctflows;  /* UDP/SCTP destinations and endpoints, sorted */
 	size_t nctflows;
+	char **counters;           /* K8SNET_PROXY_F_COUNT: one named counter per port */
+	size_t ncounters;
 };
 
 int nat_plan_entry(struct k8snet_proxy *p, const struct nat_entry *e, int fam,
@@ -334,6 +339,17 @@ int nat_ct_cleanup(struct k8snet_proxy *p, const struct nat_ctwork *w, bool keep
 void nat_ct_free(struct k8snet_proxy *p);
 void nat_ctwork_free(struct nat_ctwork *w);
 
+/* ---- counters (counters.c) ---- */
+/* The values of the named counters of one family's table, by name, read
+ * before a full sync replaces it: what the new counters start from. */
+struct nat_carry {
+	struct hmap m[2];          /* [0] ip, [1] ip6: name -> uint64_t[2] */
+};
+int nat_carry_read(struct k8snet_proxy *p, struct nat_carry *c);
+/* packets and bytes of a counter about to be created (0 when unknown). */
+void nat_carry_get(const struct nat_carry *c, int fi, const char *name, uint64_t ret[2]);
+void nat_carry_free(struct nat_carry *c);
+
 /* ---- render ---- */
 int nat_render(struct k8snet_proxy *p, char **ret);
 /* The nft text of an element ("10.96.0.1 . tcp . 80 : goto pick-2"). */
@@ -363,6 +379,10 @@ int nat_batch_aset(struct nat_batch *b, int fam, const struct nat_aset *s, bool 
 int nat_batch_elems(struct nat_batch *b, int fam, struct nat_elem *const *elems, size_t n,
 		    bool add);
 int nat_batch_hairpin(struct nat_batch *b, int fam, const struct nat_addr *a, size_t n, bool add);
+/* A service port's named counter, created with initial values (carried
+ * over from a replaced table) or deleted. */
+int nat_batch_counter(struct nat_batch *b, int fam, const char *name, uint64_t packets,
+		      uint64_t bytes, bool add);
 int nat_batch_base(struct nat_batch *b, int fam);
 int nat_batch_pick_chain(struct nat_batch *b, int fam, const char *name, bool add);
 size_t nat_batch_count(const struct nat_batch *b);

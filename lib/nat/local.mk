@@ -10,7 +10,8 @@ lib_libk8snet_internal_la_SOURCES += \
 	lib/nat/nft.c \
 	lib/nat/sync.c \
 	lib/nat/conntrack.c \
-	lib/nat/health.c
+	lib/nat/health.c \
+	lib/nat/counters.c
 
 k8snetinclude_HEADERS += include/k8snet/nat.h
 
@@ -30,6 +31,7 @@ dist_man3_MANS += \
 	man/man3/k8snet_proxy_sync.3 \
 	man/man3/k8snet_proxy_sync_full.3 \
 	man/man3/k8snet_proxy_get_skipped.3 \
+	man/man3/k8snet_proxy_get_counters.3 \
 	man/man3/k8snet_proxy_get_health.3 \
 	man/man3/k8snet_proxy_get_health_changed.3 \
 	man/man3/k8snet_proxy_get_health_changed_count.3 \
@@ -47,9 +49,11 @@ dist_man3_MANS += \
 	man/man3/k8snet_service_set_endpoint_str.3
 
 TESTS += tests/netns/test-nat-traffic.sh tests/netns/test-nat-conntrack.sh \
-	tests/netns/test-nat-service-cidr.sh tests/netns/test-nat-topology.sh
+	tests/netns/test-nat-service-cidr.sh tests/netns/test-nat-topology.sh \
+	tests/netns/test-nat-counters.sh
 EXTRA_DIST += tests/netns/test-nat-traffic.sh tests/netns/test-nat-conntrack.sh \
-	tests/netns/test-nat-service-cidr.sh tests/netns/test-nat-topology.sh
+	tests/netns/test-nat-service-cidr.sh tests/netns/test-nat-topology.sh \
+	tests/netns/test-nat-counters.sh
 
 noinst_PROGRAMS += bench/bench-nat
 bench_bench_nat_SOURCES = bench/bench-nat.c

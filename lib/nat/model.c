@@ -716,7 +716,7 @@ K8SNET_EXPORT int k8snet_proxy_set_u32(struct k8snet_proxy *p, uint32_t attr, ui
 		break;
 	case K8SNET_PROXY_FLAGS:
 		if (value & ~(K8SNET_PROXY_F_MASQUERADE_ALL | K8SNET_PROXY_F_ROUND_ROBIN |
-			      K8SNET_PROXY_F_NO_CONNTRACK_CLEANUP))
+			      K8SNET_PROXY_F_NO_CONNTRACK_CLEANUP | K8SNET_PROXY_F_COUNT))
 			return k8s_error(p->ctx, -EINVAL, "unknown proxy flags 0x%x", value);
 		/* Conntrack cleanup is no part of the ruleset. */
 		if (!((value ^ p->cfg.flags) & ~K8SNET_PROXY_F_NO_CONNTRACK_CLEANUP)) {

@@ -155,6 +155,8 @@ static void to_nft_elem(const struct nat_elem *e, uint32_t owner, struct nft_ele
 	} else if (e->dlen) {
 		ret->data = e->data;
 		ret->dlen = e->dlen;
+	} else if (e->obj) {
+		ret->objref = e->obj;
 	}
 }
 
@@ -205,6 +207,16 @@ int nat_batch_hairpin(struct nat_batch *b, int fam, const struct nat_addr *a, si
 			b->p->cfg.table, nat_set_names[S_HAIRPIN], 0, e, n);
 	free(keys);
 	free(e);
+	return nft_batch_error(b->nb);
+}
+
+int nat_batch_counter(struct nat_batch *b, int fam, const char *name, uint64_t packets,
+		      uint64_t bytes, bool add)
+{
+	struct nft_counter_def c = { name, packets, bytes };
+
+	nft_batch_counter(b->nb, add ? NFT_MSG_NEWOBJ : NFT_MSG_DELOBJ, nfproto(fam),
+			  b->p->cfg.table, &c);
 	return nft_batch_error(b->nb);
 }
 
@@ -357,6 +369,11 @@ int nat_batch_pick_chain(struct nat_batch *b, int fam, const char *name, bool ad
 
 /* ---------------- the fixed part of a table ---------------- */
 
+static bool counting(const struct nat_batch *b)
+{
+	return b->p->cfg.flags & K8SNET_PROXY_F_COUNT;
+}
+
 static void base_sets(struct nat_batch *b, int fam)
 {
 	uint32_t at = fam == AF_INET ? T_IPV4 : T_IPV6, alen = al(fam);
@@ -375,10 +392,17 @@ static void base_sets(struct nat_batch *b, int fam)
 		  .data_type = CONCAT(at, T_SERVICE), .data_len = alen + 4 },
 		{ .name = "cluster-ips", .key_type = at, .key_len = alen },
 		{ .name = "hairpin", .key_type = CONCAT(at, at), .key_len = 2 * alen },
+		/* Object maps: the same keys as the dispatch maps, to counters. */
+		{ .name = "service-counters",
+		  .key_type = CONCAT(CONCAT(at, T_PROTO), T_SERVICE), .key_len = alen + 8,
+		  .obj_type = NFT_OBJECT_COUNTER },
+		{ .name = "nodeport-counters",
+		  .key_type = CONCAT(T_PROTO, T_SERVICE), .key_len = 8,
+		  .obj_type = NFT_OBJECT_COUNTER },
 	};
-	size_t i;
+	size_t i, n = ARRAY_SIZE(sets) - (counting(b) ? 0 : 2);
 
-	for (i = 0; i < ARRAY_SIZE(sets); i++) {
+	for (i = 0; i < n; i++) {
 		nft_batch_owner(b->nb, "set %s", sets[i].name);
 		nft_batch_set(b->nb, NFT_MSG_NEWSET, nfproto(fam), b->p->cfg.table, &sets[i]);
 	}
@@ -391,15 +415,24 @@ static void base_services(struct nat_batch *b, int fam)
 	uint8_t lo[16] = { 0 };
 	const struct nat_addr *np;
 	struct nft_rule *r;
-	size_t i, nnp;
+	size_t i, k, nnp;
 
 	nft_batch_owner(b->nb, "chain services");
-	r = rule_new(b, fam, "services");
-	nft_e_addr(r, nfproto(fam), false, r0);
-	nft_e_meta_get(r, NFT_META_L4PROTO, l4);
-	nft_e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, l4 + 1);
-	nft_e_lookup(r, "service-ips", 0, r0, NFT_REG_VERDICT, 0);
-	nft_batch_rule(b->nb, r);
+	/* With counting, each dispatch rule is preceded by its twin that
+	 * counts through an object map with the same keys as the dispatch
+	 * map: counter name KEY map @...-counters.  Nat chains see the first
+	 * packet of each connection only: these count connections. */
+	for (i = counting(b) ? 0 : 1; i < 2; i++) {
+		r = rule_new(b, fam, "services");
+		nft_e_addr(r, nfproto(fam), false, r0);
+		nft_e_meta_get(r, NFT_META_L4PROTO, l4);
+		nft_e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, l4 + 1);
+		if (i == 0)
+			nft_e_objref_map(r, r0, "service-counters", 0);
+		else
+			nft_e_lookup(r, "service-ips", 0, r0, NFT_REG_VERDICT, 0);
+		nft_batch_rule(b->nb, r);
+	}
 
 	if (fam == AF_INET)
 		lo[0] = 127;
@@ -409,17 +442,24 @@ static void base_services(struct nat_batch *b, int fam)
 	for (i = 0; i == 0 || i < nnp; i++) {
 		if (np && np[i].family != fam)
 			continue;
-		r = rule_new(b, fam, "services");
-		if (np) {
-			nft_e_cidr(r, nfproto(fam), false, np[i].a, np[i].plen, NFT_CMP_EQ);
-		} else {
-			nft_e_fib_local(r, NFTA_FIB_F_DADDR);
-			nft_e_cidr(r, nfproto(fam), false, lo, fam == AF_INET ? 8 : 128, NFT_CMP_NEQ);
+		for (k = counting(b) ? 0 : 1; k < 2; k++) {
+			r = rule_new(b, fam, "services");
+			if (np) {
+				nft_e_cidr(r, nfproto(fam), false, np[i].a, np[i].plen, NFT_CMP_EQ);
+			} else {
+				nft_e_fib_local(r, NFTA_FIB_F_DADDR);
+				nft_e_cidr(r, nfproto(fam), false, lo, fam == AF_INET ? 8 : 128,
+					   NFT_CMP_NEQ);
+			}
+			nft_e_meta_get(r, NFT_META_L4PROTO, NFT_REG32_08);
+			nft_e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_09);
+			if (k == 0)
+				nft_e_objref_map(r, NFT_REG32_08, "nodeport-counters", 0);
+			else
+				nft_e_lookup(r, "service-nodeports", 0, NFT_REG32_08,
+					     NFT_REG_VERDICT, 0);
+			nft_batch_rule(b->nb, r);
 		}
-		nft_e_meta_get(r, NFT_META_L4PROTO, NFT_REG32_08);
-		nft_e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_09);
-		nft_e_lookup(r, "service-nodeports", 0, NFT_REG32_08, NFT_REG_VERDICT, 0);
-		nft_batch_rule(b->nb, r);
 	}
 	/* A ClusterIP reached on a port no service has: rejected. */
 	r = rule_new(b, fam, "services");

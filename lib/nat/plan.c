@@ -35,6 +35,8 @@ const char *const nat_set_names[S_NSETS] = {
 	[S_NP_ENDPOINTS] = "nodeport-endpoints",
 	[S_CLUSTER_IPS] = "cluster-ips",
 	[S_HAIRPIN] = "hairpin",
+	[S_SERVICE_COUNTERS] = "service-counters",
+	[S_NODEPORT_COUNTERS] = "nodeport-counters",
 };
 
 static const char *proto_name(uint8_t p)
@@ -52,6 +54,7 @@ struct builder {
 	struct nat_frag *f;
 	char **used;                   /* claim keys this fragment took */
 	size_t nused;
+	const char *counter;           /* the port's named counter (K8SNET_PROXY_F_COUNT) */
 	int err;
 };
 
@@ -91,8 +94,12 @@ void nat_frag_free(struct nat_frag *f)
 		chain_free(f->chains[i]);
 	for (i = 0; i < f->nelems; i++) {
 		free(f->elems[i]->chain);
+		free(f->elems[i]->obj);
 		free(f->elems[i]);
 	}
+	for (i = 0; i < f->ncounters; i++)
+		free(f->counters[i]);
+	free(f->counters);
 	for (i = 0; i < f->nasets; i++) {
 		free(f->asets[i]->name);
 		free(f->asets[i]);
@@ -213,6 +220,39 @@ static void add_elem(struct builder *b, struct nat_elem *el)
 	b->f->elems[b->f->nelems++] = el;
 }
 
+/* The same key : the port's counter, in the map the counting rule before
+ * the dispatch looks up: what is counted is exactly what is dispatched. */
+static void add_counter_elem(struct builder *b, const struct nat_elem *dispatch)
+{
+	struct nat_elem *el = calloc(1, sizeof(*el));
+
+	if (!el || !(el->obj = strdup(b->counter))) {
+		free(el);
+		fail(b, -ENOMEM);
+		return;
+	}
+	el->set = dispatch->set == S_SERVICE_IPS ? S_SERVICE_COUNTERS : S_NODEPORT_COUNTERS;
+	memcpy(el->key, dispatch->key, dispatch->klen);
+	el->klen = dispatch->klen;
+	add_elem(b, el);
+}
+
+/* "svc/NS/NAME/PROTO/PORT": one per service port, the same in both
+ * families' tables (documented in k8snet_proxy_get_counters(3)). */
+static void add_counter(struct builder *b, const char *base)
+{
+	char *name = xasprintf(b, "svc/%s", base);
+
+	b->counter = NULL;
+	if (!name || nat_grow((void **)&b->f->counters, b->f->ncounters, sizeof(name)) < 0) {
+		free(name);
+		fail(b, -ENOMEM);
+		return;
+	}
+	b->f->counters[b->f->ncounters++] = name;
+	b->counter = name;
+}
+
 /* daddr . proto . port : goto chain (or proto . port for NodePorts) */
 static void add_dispatch(struct builder *b, const struct nat_addr *a, const struct nat_port *sp,
 			 uint16_t port, const char *chain)
@@ -232,6 +272,8 @@ static void add_dispatch(struct builder *b, const struct nat_addr *a, const stru
 	put_be16_pad(el->key + al + 4, port);
 	el->klen = (uint8_t)(al + 8);
 	add_elem(b, el);
+	if (b->counter && !b->err)
+		add_counter_elem(b, el);
 }
 
 /* [daddr .] proto . port . index : addr . port in @endpoints / @nodeport-endpoints */
@@ -908,6 +950,8 @@ static void plan_port(struct builder *b, const struct nat_entry *e, const struct
 		fail(b, -ENOMEM);
 		goto out;
 	}
+	if (b->p->cfg.flags & K8SNET_PROXY_F_COUNT)
+		add_counter(b, s.base);
 	ndests = kept_dests(b, sp, dests);
 	s.svc_chain = xasprintf(b, "svc-%s", s.base);
 	cips = addrs_of(b, dests, ndests, true, &ncips);

@@ -109,7 +109,7 @@ void nat_render_elem_text(int fam, const struct nat_elem *e, struct sbuf *b)
 		addr_text(&a, b, false);
 		return;
 	}
-	if (e->set == S_SERVICE_IPS || e->set == S_ENDPOINTS) {
+	if (e->set == S_SERVICE_IPS || e->set == S_ENDPOINTS || e->set == S_SERVICE_COUNTERS) {
 		memcpy(a.a, e->key, al);
 		addr_text(&a, b, false);
 		nat_sbuf_printf(b, " . ");
@@ -118,6 +118,10 @@ void nat_render_elem_text(int fam, const struct nat_elem *e, struct sbuf *b)
 	nat_sbuf_printf(b, "%s . %u", proto_text(e->key[off]), be16(e->key + off + 4));
 	if (e->chain) {
 		nat_sbuf_printf(b, " : goto %s", e->chain);
+		return;
+	}
+	if (e->obj) {
+		nat_sbuf_printf(b, " : \"%s\"", e->obj);
 		return;
 	}
 	memcpy(&idx, e->key + off + 8, 4);
@@ -137,6 +141,11 @@ int nat_elem_cmp(const struct nat_elem *a, const struct nat_elem *b)
 		return a->klen != b->klen ? (int)a->klen - (int)b->klen : (int)a->dlen - (int)b->dlen;
 	if ((c = memcmp(a->key, b->key, a->klen)) || (c = memcmp(a->data, b->data, a->dlen)))
 		return c;
+	if (a->obj || b->obj) {
+		if (!a->obj || !b->obj)
+			return !!a->obj - !!b->obj;
+		return strcmp(a->obj, b->obj);
+	}
 	if (!a->chain || !b->chain)
 		return !!a->chain - !!b->chain;
 	return strcmp(a->chain, b->chain);
@@ -197,7 +206,7 @@ static int cmp_addr(const void *x, const void *y)
 }
 
 struct collected {
-	struct ptrvec chains, elems, asets, picks;
+	struct ptrvec chains, elems, asets, picks, counters;
 	struct nat_addr *hairpin;
 	size_t nhairpin;
 };
@@ -217,6 +226,9 @@ static int collect(struct collected *c, struct nat_frag *f)
 			return -ENOMEM;
 	for (i = 0; i < f->npicks; i++)
 		if (nat_ptrvec_push(&c->picks, f->picks[i]) < 0)
+			return -ENOMEM;
+	for (i = 0; i < f->ncounters; i++)
+		if (nat_ptrvec_push(&c->counters, f->counters[i]) < 0)
 			return -ENOMEM;
 	for (i = 0; i < f->nhairpin; i++) {
 		if (nat_grow((void **)&c->hairpin, c->nhairpin, sizeof(*c->hairpin)) < 0)
@@ -272,6 +284,15 @@ static void render_sets(struct k8snet_proxy *p, int fam, struct sbuf *b, const s
 		addr_text(&c->hairpin[i], b, false);
 	}
 	nat_sbuf_printf(b, "%s\t}\n", c->nhairpin ? "\n\t\t}\n" : "");
+	if (p->cfg.flags & K8SNET_PROXY_F_COUNT) {
+		nat_sbuf_printf(b, "\n\tmap service-counters {\n\t\ttype %s . inet_proto . inet_service : "
+			    "counter\n", at);
+		render_elems(b, fam, c, S_SERVICE_COUNTERS);
+		nat_sbuf_printf(b, "\t}\n\n\tmap nodeport-counters {\n\t\ttype inet_proto . inet_service : "
+			    "counter\n");
+		render_elems(b, fam, c, S_NODEPORT_COUNTERS);
+		nat_sbuf_printf(b, "\t}\n");
+	}
 	for (i = 0; i < c->asets.n; i++) {
 		const struct nat_aset *s = c->asets.v[i];
 
@@ -286,7 +307,10 @@ static void render_base_chains(struct k8snet_proxy *p, int fam, struct sbuf *b)
 	const char *f = ipfam(fam);
 	uint32_t bit = 1u << cfg->mark_bit;
 	const struct nat_addr *np;
-	size_t i, nnp;
+	bool count = cfg->flags & K8SNET_PROXY_F_COUNT;
+	const char *np_count = "counter name meta l4proto . th dport map @nodeport-counters";
+	const char *np_dispatch = "meta l4proto . th dport vmap @service-nodeports";
+	size_t i, k, nnp;
 
 	nat_sbuf_printf(b, "\n\tchain nat-prerouting {\n\t\ttype nat hook prerouting priority -100; policy accept;\n"
 		    "\t\tjump services\n\t}\n");
@@ -295,18 +319,23 @@ static void render_base_chains(struct k8snet_proxy *p, int fam, struct sbuf *b)
 	nat_sbuf_printf(b, "\n\tchain nat-postrouting {\n\t\ttype nat hook postrouting priority 100; policy accept;\n"
 		    "\t\tmeta mark & 0x%08x == 0x%08x meta mark set meta mark ^ 0x%08x masquerade\n"
 		    "\t\t%s saddr . %s daddr @hairpin masquerade\n\t}\n", bit, bit, bit, f, f);
-	nat_sbuf_printf(b, "\n\tchain services {\n\t\t%s daddr . meta l4proto . th dport vmap @service-ips\n", f);
+	nat_sbuf_printf(b, "\n\tchain services {\n");
+	if (count)
+		nat_sbuf_printf(b, "\t\tcounter name %s daddr . meta l4proto . th dport map "
+			    "@service-counters\n", f);
+	nat_sbuf_printf(b, "\t\t%s daddr . meta l4proto . th dport vmap @service-ips\n", f);
 	np = nat_nodeport_addrs(cfg, fam, &nnp);
-	if (!np)
-		nat_sbuf_printf(b, "\t\tfib daddr type local %s daddr != %s "
-			    "meta l4proto . th dport vmap @service-nodeports\n",
-			    f, fam == AF_INET ? "127.0.0.0/8" : "::1");
+	for (k = count ? 0 : 1; !np && k < 2; k++)
+		nat_sbuf_printf(b, "\t\tfib daddr type local %s daddr != %s %s\n", f,
+			    fam == AF_INET ? "127.0.0.0/8" : "::1", k ? np_dispatch : np_count);
 	for (i = 0; i < nnp; i++) {
 		if (np[i].family != fam)
 			continue;
-		nat_sbuf_printf(b, "\t\t%s daddr ", f);
-		addr_text(&np[i], b, true);
-		nat_sbuf_printf(b, " meta l4proto . th dport vmap @service-nodeports\n");
+		for (k = count ? 0 : 1; k < 2; k++) {
+			nat_sbuf_printf(b, "\t\t%s daddr ", f);
+			addr_text(&np[i], b, true);
+			nat_sbuf_printf(b, " %s\n", k ? np_dispatch : np_count);
+		}
 	}
 	nat_sbuf_printf(b, "\t\t%s daddr @cluster-ips goto no-endpoints\n", f);
 	for (i = 0; i < cfg->n_service_cidrs; i++) {
@@ -366,7 +395,11 @@ static int render_family(struct k8snet_proxy *p, int fam, struct sbuf *b, struct
 			qsort(c.picks.v, c.picks.n, sizeof(void *), cmp_str);
 		if (c.nhairpin)
 			qsort(c.hairpin, c.nhairpin, sizeof(*c.hairpin), cmp_addr);
+		if (c.counters.n)
+			qsort(c.counters.v, c.counters.n, sizeof(void *), cmp_str);
 		nat_sbuf_printf(b, "table %s %s {\n", ipfam(fam), p->cfg.table);
+		for (i = 0; i < c.counters.n; i++)
+			nat_sbuf_printf(b, "\tcounter %s {\n\t}\n\n", (char *)c.counters.v[i]);
 		render_sets(p, fam, b, &c);
 		render_base_chains(p, fam, b);
 		for (i = 0; i < c.picks.n; i++)
@@ -383,6 +416,7 @@ static int render_family(struct k8snet_proxy *p, int fam, struct sbuf *b, struct
 		nat_sbuf_printf(b, "}\n");
 	}
 	nat_ptrvec_free(&c.picks, NULL);
+	nat_ptrvec_free(&c.counters, NULL);
 	nat_ptrvec_free(&c.chains, NULL);
 	nat_ptrvec_free(&c.elems, NULL);
 	nat_ptrvec_free(&c.asets, NULL);

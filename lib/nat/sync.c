@@ -12,10 +12,13 @@
  *
  * Order inside the batch (references must exist before they are used and
  * be gone before their target goes):
- *   A  new affinity sets, new chains
+ *   A  new affinity sets, new chains, new named counters (K8SNET_PROXY_F_COUNT;
+ *      after a table replace they start from the old table's values)
  *   B  rules of new and changed chains (a changed chain is flushed first)
  *   C  element deletions, then additions; hairpin set
- *   D  deleted chains (with their rules), then deleted affinity sets
+ *   D  deleted chains (with their rules), then deleted affinity sets and
+ *      named counters
+ * A counter of an unchanged service port is never touched: its count goes on.
  */
 #include <stdio.h>
 #include <string.h>
@@ -71,6 +74,16 @@ static bool aset_in(const struct nat_frag *f, const struct nat_aset *a)
 	return false;
 }
 
+static bool counter_in(const struct nat_frag *f, const char *name)
+{
+	size_t i;
+
+	for (i = 0; f && i < f->ncounters; i++)
+		if (strcmp(f->counters[i], name) == 0)
+			return true;
+	return false;
+}
+
 static bool same_rules(const struct nat_chain *a, const struct nat_chain *b)
 {
 	size_t i;
@@ -83,13 +96,19 @@ static bool same_rules(const struct nat_chain *a, const struct nat_chain *b)
 	return true;
 }
 
-static void phase_a(struct nat_batch *b, const struct pending *pd)
+static void phase_a(struct nat_batch *b, const struct pending *pd, const struct nat_carry *carry)
 {
 	int fam = fam_of(pd->fi);
+	uint64_t v[2];
 	size_t i;
 
 	if (!pd->new)
 		return;
+	for (i = 0; i < pd->new->ncounters; i++)
+		if (!counter_in(pd->old, pd->new->counters[i])) {
+			nat_carry_get(carry, pd->fi, pd->new->counters[i], v);
+			nat_batch_counter(b, fam, pd->new->counters[i], v[0], v[1], true);
+		}
 	for (i = 0; i < pd->new->nasets; i++)
 		if (!aset_in(pd->old, pd->new->asets[i]))
 			nat_batch_aset(b, fam, pd->new->asets[i], true);
@@ -216,6 +235,9 @@ static void phase_d(struct nat_batch *b, const struct pending *pd)
 	for (i = 0; pd->old && i < pd->old->nasets; i++)
 		if (!aset_in(pd->new, pd->old->asets[i]))
 			nat_batch_aset(b, fam, pd->old->asets[i], false);
+	for (i = 0; pd->old && i < pd->old->ncounters; i++)
+		if (!counter_in(pd->new, pd->old->counters[i]))
+			nat_batch_counter(b, fam, pd->old->counters[i], 0, 0, false);
 }
 
 /* ---------------- shared objects: hairpin elements, pick chains ----------------
@@ -519,7 +541,7 @@ static void drop_empty_entries(struct k8snet_proxy *p)
 }
 
 static int build(struct nat_batch *b, struct pending *pds, size_t n, bool fresh,
-		 const struct have *have, struct delta *d)
+		 const struct have *have, struct delta *d, const struct nat_carry *carry)
 {
 	size_t i;
 	int fi, r;
@@ -535,7 +557,7 @@ static int build(struct nat_batch *b, struct pending *pds, size_t n, bool fresh,
 	shared_batch(b, have, d, SH_PICK, true);
 	for (i = 0; i < n; i++) {
 		nat_batch_what(b, what_of(&pds[i]));
-		phase_a(b, &pds[i]);
+		phase_a(b, &pds[i], carry);
 	}
 	for (i = 0; i < n; i++) {
 		nat_batch_what(b, what_of(&pds[i]));
@@ -581,7 +603,7 @@ static int expect_record(struct k8snet_proxy *p, struct nft_inv want[2])
 						 (struct pending){ e, fi, NULL, e->frag[fi] });
 	}
 	if (r >= 0)
-		r = build(b, pds, n, true, &nothing, &delta);
+		r = build(b, pds, n, true, &nothing, &delta, NULL);
 	delta_free(&delta);
 	nat_batch_free(b);
 	free(pds);
@@ -658,6 +680,7 @@ static int sync_once(struct k8snet_proxy *p, bool full, bool check, size_t *ret_
 	struct pending *pds;
 	struct hmap none[2] = { { 0 } };
 	struct have have = { p->hairpin, p->picks };
+	struct nat_carry carry = { { { 0 } } };
 	uint32_t gen = 0;
 	size_t n;
 	bool fresh = full || !p->track.valid;
@@ -687,8 +710,12 @@ static int sync_once(struct k8snet_proxy *p, bool full, bool check, size_t *ret_
 		have.hairpin = none;
 		have.picks = none;
 	}
+	/* Read after the generation: a commit in between makes ours fail
+	 * (-ERESTART) and the next attempt reads again. */
+	if (r >= 0 && fresh)
+		r = nat_carry_read(p, &carry);
 	if (r >= 0)
-		r = build(b, pds, n, fresh, &have, &delta);
+		r = build(b, pds, n, fresh, &have, &delta, &carry);
 	if (r < 0 && !k8snet_ctx_get_errno(p->ctx))
 		r = k8s_error(p->ctx, r, "sync: %s", k8snet_strerror(r));
 	else if (r >= 0) {
@@ -714,6 +741,7 @@ static int sync_once(struct k8snet_proxy *p, bool full, bool check, size_t *ret_
 		clean_conntrack(p, &po.ct, po.udp);
 	}
 	nat_ctwork_free(&po.ct);
+	nat_carry_free(&carry);
 	delta_free(&delta);
 	nat_batch_free(b);
 	free(pds);

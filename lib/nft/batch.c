@@ -22,6 +22,7 @@
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>
+#include <libnftnl/object.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
@@ -375,7 +376,8 @@ static void expect_elems(struct nft_batch *b, uint16_t type, int nfproto, const 
 			if (strcmp(inv->sets[j].name, set) == 0 && inv->sets[j].nelems) {
 				inv->sets[j].nelems--;
 				inv->sets[j].hash -= nft_elem_hash(e[i].key, e[i].klen, e[i].data,
-								   e[i].dlen, e[i].verdict, e[i].chain);
+								   e[i].dlen, e[i].verdict, e[i].chain,
+								   e[i].objref);
 			}
 	}
 }
@@ -595,6 +597,10 @@ void nft_batch_set(struct nft_batch *b, uint16_t type, int nfproto, const char *
 		}
 		if (def->timeout_ms)
 			nftnl_set_set_u64(s, NFTNL_SET_TIMEOUT, def->timeout_ms);
+		if (def->obj_type) {
+			nftnl_set_set_u32(s, NFTNL_SET_FLAGS, def->flags | NFT_SET_OBJECT);
+			nftnl_set_set_u32(s, NFTNL_SET_OBJ_TYPE, def->obj_type);
+		}
 		/* The kernel wants an id for every new set. */
 		nftnl_set_set_u32(s, NFTNL_SET_ID, def->id ? def->id : ++b->set_id);
 		r = set_userdata(s, def);
@@ -615,6 +621,56 @@ uint32_t nft_batch_next_set_id(struct nft_batch *b)
 	return ++b->set_id;
 }
 
+/* ---------------- named counters ---------------- */
+
+static void expect_obj(struct nft_batch *b, uint16_t type, int nfproto, const char *table,
+		       const char *name)
+{
+	struct nft_inv *inv = expect_of(b, nfproto, table);
+
+	if (!inv)
+		return;
+	if (type == NFT_MSG_NEWOBJ)
+		nft_inv_expect_obj(inv, name);
+	else
+		nft_inv_forget_obj(inv, name);
+}
+
+void nft_batch_counter(struct nft_batch *b, uint16_t type, int nfproto, const char *table,
+		       const struct nft_counter_def *c)
+{
+	struct nftnl_obj *o;
+	struct nlmsghdr *nlh;
+
+	nft_batch_flush_pending(b);
+	if (b->err || !name_ok(b, table) || !name_ok(b, c->name))
+		return;
+	if (b->expect) {
+		expect_obj(b, type, nfproto, table, c->name);
+		return;
+	}
+	o = nftnl_obj_alloc();
+	if (!o) {
+		fail(b, -ENOMEM);
+		return;
+	}
+	nftnl_obj_set_str(o, NFTNL_OBJ_TABLE, table);
+	nftnl_obj_set_str(o, NFTNL_OBJ_NAME, c->name);
+	nftnl_obj_set_u32(o, NFTNL_OBJ_FAMILY, (uint32_t)nfproto);
+	nftnl_obj_set_u32(o, NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
+	if (type == NFT_MSG_NEWOBJ) {
+		/* Initial values: a counter carried over from a replaced table. */
+		nftnl_obj_set_u64(o, NFTNL_OBJ_CTR_PKTS, c->packets);
+		nftnl_obj_set_u64(o, NFTNL_OBJ_CTR_BYTES, c->bytes);
+	}
+	nlh = msg_begin(b, OBJ_BOUND, type, nfproto, type == NFT_MSG_NEWOBJ ? NLM_F_CREATE : 0);
+	if (nlh) {
+		nftnl_obj_nlmsg_build_payload(nlh, o);
+		msg_end(b, nlh, 0, 0, 0);
+	}
+	nftnl_obj_free(o);
+}
+
 /* ---------------- elements ---------------- */
 
 static size_t align4(size_t n)
@@ -631,6 +687,8 @@ static size_t elem_bound(const struct nft_elem *e)
 		n += align4(strlen(e->chain) + 1) + 32;
 	if (e->comment)
 		n += align4(strlen(e->comment) + 1) + 16;
+	if (e->objref)
+		n += align4(strlen(e->objref) + 1) + 16;
 	return n;
 }
 
@@ -707,6 +765,8 @@ static struct nftnl_set_elem *make_elem(const struct nft_elem *e, bool with_data
 		nftnl_set_elem_set_u32(el, NFTNL_SET_ELEM_VERDICT, (uint32_t)e->verdict);
 	} else if (with_data && e->dlen) {
 		nftnl_set_elem_set(el, NFTNL_SET_ELEM_DATA, e->data, e->dlen);
+	} else if (with_data && e->objref) {
+		nftnl_set_elem_set_str(el, NFTNL_SET_ELEM_OBJREF, e->objref);
 	}
 	if (with_data && e->comment) {
 		ud = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
@@ -762,6 +822,8 @@ void nft_batch_elems(struct nft_batch *b, uint16_t type, int nfproto, const char
 	for (i = 0; i < n && !b->err; i++) {
 		size_t bound = elem_bound(&e[i]);
 
+		if (e[i].objref && !name_ok(b, e[i].objref))
+			break;
 		if (e[i].klen > 64 || e[i].dlen > 64 ||
 		    (e[i].comment && strlen(e[i].comment) >= NFTNL_UDATA_COMMENT_MAXLEN)) {
 			fail(b, -E2BIG);

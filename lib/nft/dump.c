@@ -41,7 +41,10 @@ static void put_filters(struct nlmsghdr *nlh, const struct dump_req *q)
 	/* Every object kind numbers its table attribute 1; names differ. */
 	if (q->table)
 		mnl_attr_put_strz(nlh, 1, q->table);
-	if (q->set)
+	if (q->set && (q->type & 0xff) == NFT_MSG_GETOBJ) {
+		mnl_attr_put_strz(nlh, NFTA_OBJ_NAME, q->set);
+		mnl_attr_put_u32(nlh, NFTA_OBJ_TYPE, htonl(NFT_OBJECT_COUNTER));
+	} else if (q->set)
 		mnl_attr_put_strz(nlh, (q->type & 0xff) == NFT_MSG_GETCHAIN ? NFTA_CHAIN_NAME :
 				  (q->type & 0xff) == NFT_MSG_GETSETELEM ? NFTA_SET_ELEM_LIST_SET :
 				  NFTA_SET_NAME, q->set);
@@ -164,6 +167,7 @@ struct parsed_elem {
 	int verdict;
 	const char *chain;
 	const char *comment;
+	const char *objref;
 };
 
 static void parse_elem(const struct nlattr *el, struct parsed_elem *p)
@@ -188,6 +192,9 @@ static void parse_elem(const struct nlattr *el, struct parsed_elem *p)
 		if (chain && mnl_attr_validate(chain, MNL_TYPE_NUL_STRING) == 0)
 			p->chain = mnl_attr_get_str(chain);
 	}
+	v = nested(el, NFTA_SET_ELEM_OBJREF);
+	if (v && mnl_attr_validate(v, MNL_TYPE_NUL_STRING) == 0)
+		p->objref = mnl_attr_get_str(v);
 	/* The comment is user data TLV 0: type (1 byte), length (1), value. */
 	ud = nested(el, NFTA_SET_ELEM_USERDATA);
 	if (ud) {
@@ -238,7 +245,7 @@ static int walk_elems(struct k8snet_ctx *ctx, int nfproto, const char *table, co
 /* ---------------- inventory reading ---------------- */
 
 uint64_t nft_elem_hash(const uint8_t *key, uint32_t klen, const uint8_t *data, uint32_t dlen,
-		       int verdict, const char *chain)
+		       int verdict, const char *chain, const char *objref)
 {
 	uint64_t h = 0xcbf29ce484222325ull;
 	uint32_t i;
@@ -253,6 +260,9 @@ uint64_t nft_elem_hash(const uint8_t *key, uint32_t klen, const uint8_t *data, u
 		MIX((uint32_t)verdict >> (8 * i));
 	for (; chain && *chain; chain++)
 		MIX(*chain);
+	MIX(0xfe);
+	for (; objref && *objref; objref++)
+		MIX(*objref);
 #undef MIX
 	/* Summed over a set, so spread the bits first (splitmix64's finish). */
 	h ^= h >> 30;
@@ -267,7 +277,8 @@ static void count_elem(const struct parsed_elem *e, void *data)
 	struct nft_inv_set *s = data;
 
 	s->nelems++;
-	s->hash += nft_elem_hash(e->key, e->klen, e->data, e->dlen, e->verdict, e->chain);
+	s->hash += nft_elem_hash(e->key, e->klen, e->data, e->dlen, e->verdict, e->chain,
+				 e->objref);
 }
 
 struct inv_read {
@@ -314,6 +325,16 @@ static int set_cb(const struct nlmsghdr *nlh, void *data)
 	return rd->inv->err;
 }
 
+static int obj_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct inv_read *rd = data;
+	const char *t = str_of(nlh, NFTA_OBJ_TABLE), *name = str_of(nlh, NFTA_OBJ_NAME);
+
+	if (t && name && strcmp(t, rd->table) == 0)
+		nft_inv_expect_obj(rd->inv, name);
+	return rd->inv->err;
+}
+
 int nft_inv_read(struct k8snet_ctx *ctx, int nfproto, const char *table, uint32_t gen,
 		 struct nft_inv *ret)
 {
@@ -338,6 +359,11 @@ int nft_inv_read(struct k8snet_ctx *ctx, int nfproto, const char *table, uint32_
 		q.cb = set_cb;
 		r = run_dump(ctx, &q);
 	}
+	if (r >= 0) {
+		q.type = NFT_MSG_GETOBJ;
+		q.cb = obj_cb;
+		r = run_dump(ctx, &q);
+	}
 	for (i = 0; r >= 0 && i < ret->nsets; i++)
 		r = walk_elems(ctx, nfproto, table, ret->sets[i].name, gen, count_elem,
 			       &ret->sets[i]);
@@ -349,7 +375,7 @@ int nft_inv_read(struct k8snet_ctx *ctx, int nfproto, const char *table, uint32_
 	}
 	if (r < 0)
 		return r;
-	ret->present = ret->nchains || ret->nsets;
+	ret->present = ret->nchains || ret->nsets || ret->nobjs;
 	return ret->err;
 }
 
@@ -523,6 +549,39 @@ int nft_dump_rule_counters(struct k8snet_ctx *ctx, int nfproto, const char *tabl
 	struct counters_req c = { fn, data };
 	struct dump_req q = { .type = NFT_MSG_GETRULE, .nfproto = nfproto, .table = table,
 			      .cb = counters_cb, .data = &c };
+
+	return run_dump(ctx, &q);
+}
+
+/* ---------------- named counters ---------------- */
+
+struct obj_counters_req {
+	const char *table;
+	nft_counter_fn fn;
+	void *data;
+};
+
+static int obj_counters_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct obj_counters_req *q = data;
+	const char *t = str_of(nlh, NFTA_OBJ_TABLE), *name = str_of(nlh, NFTA_OBJ_NAME);
+	const struct nlattr *type = attr_of(nlh, NFTA_OBJ_TYPE), *d = attr_of(nlh, NFTA_OBJ_DATA);
+	const struct nlattr *p = nested(d, NFTA_COUNTER_PACKETS), *b = nested(d, NFTA_COUNTER_BYTES);
+
+	if (!t || !name || strcmp(t, q->table) != 0 || !type ||
+	    mnl_attr_validate(type, MNL_TYPE_U32) < 0 ||
+	    ntohl(mnl_attr_get_u32(type)) != NFT_OBJECT_COUNTER)
+		return 0;
+	return q->fn(q->data, name, p ? be64toh(mnl_attr_get_u64(p)) : 0,
+		     b ? be64toh(mnl_attr_get_u64(b)) : 0);
+}
+
+int nft_dump_counters(struct k8snet_ctx *ctx, int nfproto, const char *table, const char *name,
+		      nft_counter_fn fn, void *data)
+{
+	struct obj_counters_req c = { table, fn, data };
+	struct dump_req q = { .type = NFT_MSG_GETOBJ, .get = name != NULL, .nfproto = nfproto,
+			      .table = table, .set = name, .cb = obj_counters_cb, .data = &c };
 
 	return run_dump(ctx, &q);
 }

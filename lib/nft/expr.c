@@ -59,6 +59,12 @@ void nft_rule_free(struct nft_rule *r)
 	free(r);
 }
 
+void nft_rule_fail(struct nft_rule *r, int err)
+{
+	if (r && !r->err)
+		r->err = err;
+}
+
 /* Comments only inform (`nft list` shows them): one too long for the
  * kernel's 256 bytes of user data is cut, at a character boundary. */
 void nft_rule_comment(struct nft_rule *r, const char *comment)
@@ -287,6 +293,28 @@ void nft_e_reject(struct nft_rule *r, uint32_t type, uint8_t code)
 void nft_e_counter(struct nft_rule *r)
 {
 	ex(r, "counter", 0);
+}
+
+void nft_e_objref(struct nft_rule *r, uint32_t type, const char *name)
+{
+	struct nftnl_expr *e = ex(r, "objref", name_room(name));
+
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_OBJREF_IMM_TYPE, type);
+	nftnl_expr_set_str(e, NFTNL_EXPR_OBJREF_IMM_NAME, name);
+}
+
+void nft_e_objref_map(struct nft_rule *r, uint32_t sreg, const char *set, uint32_t set_id)
+{
+	struct nftnl_expr *e = ex(r, "objref", name_room(set));
+
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_OBJREF_SET_SREG, sreg);
+	nftnl_expr_set_str(e, NFTNL_EXPR_OBJREF_SET_NAME, set);
+	if (set_id)
+		nftnl_expr_set_u32(e, NFTNL_EXPR_OBJREF_SET_ID, set_id);
 }
 
 /* The kernel keeps at most NF_LOG_PREFIXLEN - 1 bytes of a prefix; cut it

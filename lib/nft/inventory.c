@@ -3,8 +3,8 @@
  * Drift detection.  When someone else committed since a layer's record was
  * last known to be right, the layer compares an inventory of what it
  * expects (chains with their rule counts, sets with their element counts
- * and an order-independent hash of their elements) with the same inventory
- * read from the kernel.  Equal: the record still holds and a delta is
+ * and an order-independent hash of their elements, named counters by name)
+ * with the same inventory read from the kernel.  Equal: the record still holds and a delta is
  * safe.  Different: the layer replaces its tables whole.
  *
  * Rules are compared by count only: the kernel reports expressions in its
@@ -25,8 +25,11 @@ void nft_inv_clear(struct nft_inv *inv)
 		free(inv->sets[i].name);
 	for (i = 0; i < inv->nchains; i++)
 		free(inv->chains[i].name);
+	for (i = 0; i < inv->nobjs; i++)
+		free(inv->objs[i]);
 	free(inv->sets);
 	free(inv->chains);
+	free(inv->objs);
 	memset(inv, 0, sizeof(*inv));
 }
 
@@ -102,7 +105,46 @@ void nft_inv_expect_elem(struct nft_inv *inv, const char *set, const struct nft_
 	if (!s)
 		return;
 	s->nelems++;
-	s->hash += nft_elem_hash(e->key, e->klen, e->data, e->dlen, e->verdict, e->chain);
+	s->hash += nft_elem_hash(e->key, e->klen, e->data, e->dlen, e->verdict, e->chain,
+				 e->objref);
+}
+
+static char **find_obj(struct nft_inv *inv, const char *name)
+{
+	size_t i;
+
+	for (i = inv->nobjs; i-- > 0;)
+		if (strcmp(inv->objs[i], name) == 0)
+			return &inv->objs[i];
+	return NULL;
+}
+
+void nft_inv_expect_obj(struct nft_inv *inv, const char *name)
+{
+	char *copy;
+
+	/* No duplicate check: a table holds 10,000 of them, and the
+	 * comparison sorts (names are unique in a table anyway). */
+	if (inv->err)
+		return;
+	if (!grow(inv, (void **)&inv->objs, inv->nobjs, &inv->objs_cap, sizeof(*inv->objs)))
+		return;
+	copy = strdup(name);
+	if (!copy) {
+		inv->err = -ENOMEM;
+		return;
+	}
+	inv->objs[inv->nobjs++] = copy;
+}
+
+void nft_inv_forget_obj(struct nft_inv *inv, const char *name)
+{
+	char **o = find_obj(inv, name);
+
+	if (!o)
+		return;
+	free(*o);
+	*o = inv->objs[--inv->nobjs];
 }
 
 void nft_inv_expect_chain(struct nft_inv *inv, const char *name, size_t nrules)
@@ -126,6 +168,32 @@ void nft_inv_expect_chain(struct nft_inv *inv, const char *name, size_t nrules)
 	}
 	c->nrules = nrules;
 	inv->nchains++;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool objs_differ(struct nft_inv *want, struct nft_inv *have, char *what, size_t len)
+{
+	size_t i;
+
+	/* qsort() wants a non-NULL base even for zero items. */
+	if (want->nobjs)
+		qsort(want->objs, want->nobjs, sizeof(*want->objs), cmp_name);
+	if (have->nobjs)
+		qsort(have->objs, have->nobjs, sizeof(*have->objs), cmp_name);
+	for (i = 0; i < want->nobjs && i < have->nobjs; i++)
+		if (strcmp(want->objs[i], have->objs[i]) != 0) {
+			snprintf(what, len, "counter %s is gone", want->objs[i]);
+			return true;
+		}
+	if (have->nobjs != want->nobjs) {
+		snprintf(what, len, "%zu named counters, %zu expected", have->nobjs, want->nobjs);
+		return true;
+	}
+	return false;
 }
 
 int nft_inv_compare(struct nft_inv *want, struct nft_inv *have, char *what, size_t len)
@@ -167,6 +235,8 @@ int nft_inv_compare(struct nft_inv *want, struct nft_inv *have, char *what, size
 			return 1;
 		}
 	}
+	if (objs_differ(want, have, what, len))
+		return 1;
 	if (have->nchains != want->nchains || have->nsets != want->nsets) {
 		snprintf(what, len, "%zu chains and %zu sets, %zu and %zu expected", have->nchains,
 			 have->nsets, want->nchains, want->nsets);

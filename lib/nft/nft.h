@@ -10,7 +10,8 @@
  *   expr.c      expression helpers for rules, each checking its allocation
  *   gen.c       the ruleset generation: was anything changed behind us?
  *   inventory.c what one of our tables holds, counted, to detect drift
- *   dump.c      reading set elements back (host ports keep owners there)
+ *   dump.c      reading set elements back (host ports keep owners there),
+ *               rule counters and named counter objects
  *
  * The failure model every layer follows:
  *   - a batch is applied whole or not at all (the kernel's transaction);
@@ -110,6 +111,7 @@ struct nft_set_def {
 	uint64_t timeout_ms;
 	bool key_host_order;       /* integer keys written by numgen */
 	const char *comment;
+	uint32_t obj_type;         /* NFT_OBJECT_*: an object map (elements name objects) */
 };
 void nft_batch_set(struct nft_batch *b, uint16_t type, int nfproto, const char *table,
 		   const struct nft_set_def *def);
@@ -122,6 +124,7 @@ struct nft_elem {
 	int verdict;               /* verdict maps: NFT_JUMP/NFT_GOTO ... (0: none) */
 	const char *chain;
 	const char *comment;       /* element comment (kept by the kernel) */
+	const char *objref;        /* object maps: the object's name */
 	uint32_t owner;            /* 0: the batch's current owner */
 };
 /* Elements of one set, split into messages that stay under the 16-bit
@@ -129,6 +132,16 @@ struct nft_elem {
  * messages. */
 void nft_batch_elems(struct nft_batch *b, uint16_t type, int nfproto, const char *table,
 		     const char *set, uint32_t set_id, const struct nft_elem *e, size_t n);
+/* A named counter object (an nftables stateful object): NFT_MSG_NEWOBJ
+ * creates it with the given values (so a replaced table can carry its
+ * counts over), NFT_MSG_DELOBJ deletes it (the values are not used).
+ * Rules reference it with nft_e_objref() or through an object map. */
+struct nft_counter_def {
+	const char *name;
+	uint64_t packets, bytes;
+};
+void nft_batch_counter(struct nft_batch *b, uint16_t type, int nfproto, const char *table,
+		       const struct nft_counter_def *c);
 /* A rule made with nft_rule_new(); the batch takes it (and frees it). */
 void nft_batch_rule(struct nft_batch *b, struct nft_rule *r);
 /* An id for a set made in this batch (anonymous sets). */
@@ -151,6 +164,7 @@ struct nft_rule;
 struct nft_rule *nft_rule_new(int nfproto, const char *table, const char *chain);
 void nft_rule_free(struct nft_rule *r);
 /* Errors are kept in the rule and reported when the batch takes it. */
+void nft_rule_fail(struct nft_rule *r, int err);
 void nft_rule_comment(struct nft_rule *r, const char *comment);
 
 void nft_e_payload(struct nft_rule *r, uint32_t base, uint32_t off, uint32_t len, uint32_t dreg);
@@ -172,6 +186,11 @@ void nft_e_nat(struct nft_rule *r, uint32_t type, int nfproto, uint32_t reg_addr
 void nft_e_masq(struct nft_rule *r);
 void nft_e_reject(struct nft_rule *r, uint32_t type, uint8_t code);
 void nft_e_counter(struct nft_rule *r);
+/* counter name "NAME": a named object of the table (type NFT_OBJECT_*). */
+void nft_e_objref(struct nft_rule *r, uint32_t type, const char *name);
+/* counter name KEY map @set: the object named by an object map's element
+ * for the key in sreg (no element: the rest of the rule is skipped). */
+void nft_e_objref_map(struct nft_rule *r, uint32_t sreg, const char *set, uint32_t set_id);
 /* log group G prefix "..." (to NFLOG; the prefix is cut at 127 bytes) */
 void nft_e_log(struct nft_rule *r, uint16_t group, const char *prefix);
 /* limit rate N/second burst B packets */
@@ -248,6 +267,8 @@ struct nft_inv {
 	size_t nsets, nchains, sets_cap, chains_cap;
 	struct nft_inv_set *sets;
 	struct nft_inv_chain *chains;
+	size_t nobjs, objs_cap;
+	char **objs;               /* stateful objects (named counters), by name */
 	int err;
 };
 void nft_inv_clear(struct nft_inv *inv);
@@ -255,6 +276,9 @@ void nft_inv_clear(struct nft_inv *inv);
 void nft_inv_expect_set(struct nft_inv *inv, const char *name, bool dynamic);
 void nft_inv_expect_elem(struct nft_inv *inv, const char *set, const struct nft_elem *e);
 void nft_inv_expect_chain(struct nft_inv *inv, const char *name, size_t nrules);
+/* Objects are compared by name only: their values are the packets'. */
+void nft_inv_expect_obj(struct nft_inv *inv, const char *name);
+void nft_inv_forget_obj(struct nft_inv *inv, const char *name);
 struct nft_inv_chain *nft_inv_chain(struct nft_inv *inv, const char *name);
 /* Read the table as the kernel holds it at generation gen (-EAGAIN if the
  * ruleset changed while reading).  Anonymous sets are left out. */
@@ -300,10 +324,17 @@ int nft_chain_comment(struct k8snet_ctx *ctx, int nfproto, const char *table, co
 		      uint32_t gen, char *buf, size_t len);
 int nft_dump_set(struct k8snet_ctx *ctx, int nfproto, const char *table, const char *set,
 		 uint32_t gen, struct nft_dumped_set *ret);
+/* The named counter objects of a table (name NULL), or the one named:
+ * fn gets each one's name, packets and bytes; a negative return of fn
+ * ends the dump with it.  -ENOENT when the table (or the named counter)
+ * is not there. */
+typedef int (*nft_counter_fn)(void *data, const char *name, uint64_t packets, uint64_t bytes);
+int nft_dump_counters(struct k8snet_ctx *ctx, int nfproto, const char *table, const char *name,
+		      nft_counter_fn fn, void *data);
 
 /* Helpers for the other files of this module. */
 uint64_t nft_elem_hash(const uint8_t *key, uint32_t klen, const uint8_t *data, uint32_t dlen,
-		       int verdict, const char *chain);
+		       int verdict, const char *chain, const char *objref);
 int nft_socket(struct k8snet_ctx *ctx, struct mnl_socket **ret);
 uint32_t nft_next_seq(struct k8snet_ctx *ctx, uint32_t n);
 void nft_drain(struct k8snet_ctx *ctx, struct mnl_socket *nl);

@@ -50,6 +50,8 @@ FUZZ_TARGETS += policy selector
 
 TESTS += tests/netns/test-policy-cli.sh
 EXTRA_DIST += tests/netns/test-policy-cli.sh
+TESTS += tests/netns/test-policy-counters.sh
+EXTRA_DIST += tests/netns/test-policy-counters.sh
 
 noinst_PROGRAMS += bench/policy-bench
 bench_policy_bench_SOURCES = bench/policy-bench.c

@@ -263,12 +263,29 @@ static void msg_chain_rules(struct nft_batch *b, const struct pl_pchain *c)
 
 /* ---- the diff ---- */
 
-static void full(struct nft_batch *b, const struct pl_plan *p)
+/* The named counters the rules of some chains use, created before them
+ * (from carry: the values of the table being replaced) or, with except,
+ * those not among except's. */
+static void counters(struct nft_batch *b, const struct pl_pchain *c, size_t n,
+		     const struct pl_carry *carry, const struct pl_names *except, uint16_t type)
+{
+	struct pl_names names = { 0 };
+
+	if (pl_counters_of_chains(c, n, &names) < 0) {
+		nft_batch_fail(b, -ENOMEM);
+		return;
+	}
+	pl_counters_msgs(b, &names, carry, except, type);
+	pl_names_free(&names);
+}
+
+static void full(struct nft_batch *b, const struct pl_plan *p, const struct pl_carry *carry)
 {
 	size_t i;
 
 	nft_batch_owner(b, "table inet %s", PL_TABLE);
 	nft_batch_table_replace(b, NFPROTO_INET, PL_TABLE);
+	counters(b, p->chains, p->nchains, carry, NULL, NFT_MSG_NEWOBJ);
 	for (i = 0; i < p->nsets; i++)
 		msg_set(b, &p->sets[i], NFT_MSG_NEWSET);
 	for (i = 0; i < p->nchains; i++)
@@ -318,8 +335,15 @@ out:
 
 static void delta(struct nft_batch *b, const struct pl_plan *o, const struct pl_plan *p)
 {
+	struct pl_names had = { 0 }, has = { 0 };
 	size_t i;
 
+	/* Counters: new ones before the rules that use them, the unused
+	 * ones deleted after; the others, with their counts, stay. */
+	if (pl_counters_of_chains(o->chains, o->nchains, &had) < 0 ||
+	    pl_counters_of_chains(p->chains, p->nchains, &has) < 0)
+		nft_batch_fail(b, -ENOMEM);
+	pl_counters_msgs(b, &has, NULL, &had, NFT_MSG_NEWOBJ);
 	for (i = 0; i < p->nsets; i++)
 		if (!pl_plan_set(o, p->sets[i].name))
 			msg_set(b, &p->sets[i], NFT_MSG_NEWSET);
@@ -353,6 +377,9 @@ static void delta(struct nft_batch *b, const struct pl_plan *o, const struct pl_
 	for (i = 0; i < o->nsets; i++)
 		if (!pl_plan_set(p, o->sets[i].name))
 			msg_set(b, &o->sets[i], NFT_MSG_DELSET);
+	pl_counters_msgs(b, &had, NULL, &has, NFT_MSG_DELOBJ);
+	pl_names_free(&had);
+	pl_names_free(&has);
 }
 
 static void ops_msgs(struct nft_batch *b, const struct pl_plan *p, const struct pl_eops *ops)
@@ -363,6 +390,9 @@ static void ops_msgs(struct nft_batch *b, const struct pl_plan *p, const struct 
 	for (i = 0; i < ops->nchains; i++) {
 		const struct pl_pchain *c = pl_plan_chain(p, ops->chains[i]);
 
+		/* Their drop rules may count for a policy no rule counted for
+		 * yet; a NEWOBJ of an existing counter leaves it alone. */
+		counters(b, c, 1, NULL, NULL, NFT_MSG_NEWOBJ);
 		msg_chain(b, c, NFT_MSG_NEWCHAIN);
 		msg_chain_rules(b, c);
 	}
@@ -391,7 +421,7 @@ static int record_holds(struct k8snet_policy_db *db, uint32_t *gen)
 	/* Someone else committed: read the table back. */
 	r = nft_batch_new_expect(db->ctx, &ref, 1, &b);
 	if (r >= 0) {
-		full(b, db->last);
+		full(b, db->last, NULL);
 		r = nft_batch_error(b);
 	}
 	if (r >= 0)
@@ -408,19 +438,28 @@ static int record_holds(struct k8snet_policy_db *db, uint32_t *gen)
 int pl_nft_send(struct k8snet_policy_db *db, const struct pl_plan *old, const struct pl_plan *plan,
 		const struct pl_eops *ops, uint32_t gen)
 {
+	struct pl_carry carry = { 0 };
 	struct nft_batch *b;
 	int r = nft_batch_new(db->ctx, &b);
 
 	if (r < 0)
 		return k8s_error(db->ctx, r, "out of memory");
 	nft_batch_set_describe(b, describe_elem, db);
-	if (ops)
+	/* A replaced table's counts go on in the new one. */
+	if (!ops && !old && (db->log_flags & K8SNET_POLICY_F_COUNT))
+		r = pl_carry_read(db, &carry);
+	if (r < 0)
+		r = k8s_error(db->ctx, r, "reading the counters of table inet %s: %s", PL_TABLE,
+			      k8snet_strerror(r));
+	else if (ops)
 		ops_msgs(b, plan, ops);
 	else if (old)
 		delta(b, old, plan);
 	else
-		full(b, plan);
-	r = nft_batch_commit(b, gen);
+		full(b, plan, &carry);
+	if (r >= 0)
+		r = nft_batch_commit(b, gen);
+	pl_carry_free(&carry);
 	if (r >= 0) {
 		db->track.valid = true;
 		db->track.gen = nft_batch_commit_gen(b) ? nft_batch_commit_gen(b) : gen;

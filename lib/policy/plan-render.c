@@ -124,6 +124,7 @@ int pl_plan_render(const struct pl_plan *p, FILE *f)
 	size_t i, j;
 
 	fprintf(f, "table inet %s {\n", PL_TABLE);
+	pl_log_render_counters(p, f);
 	for (i = 0; i < p->nsets; i++) {
 		const struct pl_pset *s = &p->sets[i];
 

@@ -152,5 +152,26 @@ void pl_log_allow(const struct k8snet_policy_db *db, const struct pl_policy *pol
 void pl_log_drop(const struct k8snet_policy_db *db, struct pl_prule *r);
 void pl_log_render(const struct pl_prule *r, FILE *f);
 void pl_log_exprs(struct nft_rule *nr, const struct pl_prule *r);
+/* Named counters (K8SNET_POLICY_F_COUNT): the names the rules of some chains
+ * use, sorted; the table's values read before it is replaced; NEWOBJ (or
+ * DELOBJ) of each name not in except, with its carried value. */
+struct nft_batch;
+struct pl_names {
+	char **v;
+	size_t n, cap;
+};
+struct pl_carry_one;
+struct pl_carry {
+	struct pl_carry_one *v;
+	size_t n, cap;
+};
+int pl_counters_of_chains(const struct pl_pchain *c, size_t nchains, struct pl_names *ret);
+bool pl_names_has(const struct pl_names *n, const char *name);
+void pl_names_free(struct pl_names *n);
+int pl_carry_read(struct k8snet_policy_db *db, struct pl_carry *ret);
+void pl_carry_free(struct pl_carry *c);
+void pl_counters_msgs(struct nft_batch *b, const struct pl_names *n, const struct pl_carry *carry,
+		      const struct pl_names *except, uint16_t type);
+void pl_log_render_counters(const struct pl_plan *p, FILE *f);
 
 #endif

@@ -133,7 +133,11 @@ const char *tns_add(const char *tag)
 	if (count == MAX_NS)
 		TNS_FAIL("too many namespaces");
 	i = count++;
-	snprintf(names[i], sizeof(names[i]), "k8st-%.20s-%d-%d", tag, (int)getpid(), i);
+	/* K8ST_OWNER (a short name) goes in front of the tag, so that
+	 * several people's runs on one machine are told apart. */
+	snprintf(names[i], sizeof(names[i]), "k8st-%.12s%s%.20s-%d-%d",
+		 getenv("K8ST_OWNER") ? getenv("K8ST_OWNER") : "", getenv("K8ST_OWNER") ? "-" : "",
+		 tag, (int)getpid(), i);
 	snprintf(paths[i], sizeof(paths[i]), "/run/netns/%s", names[i]);
 	if (tns_sh("ip netns add %s", names[i]) != 0) {
 		names[i][0] = '\0';

@@ -1,7 +1,8 @@
 # Shell side of the netns harness: source it, then
 #   require_root
 #   netns_add tag; ns=$NETNS   # removed on exit, error or signal
-# Namespaces are named k8st-TAG-PID-N, never the host's own.
+# Namespaces are named k8st-TAG-PID-N (k8st-OWNER-TAG-PID-N with K8ST_OWNER
+# set, as in the C harness), never the host's own.
 _k8st_ns=""
 _k8st_n=0
 
@@ -21,7 +22,7 @@ trap '_k8st_cleanup; exit 130' INT TERM HUP
 # netns_add TAG: creates a namespace and sets NETNS to its name. Not a
 # subshell ($(...) would lose the record of what to remove).
 netns_add() {
-	NETNS="k8st-$1-$$-$_k8st_n"
+	NETNS="k8st-${K8ST_OWNER:+$K8ST_OWNER-}$1-$$-$_k8st_n"
 	_k8st_n=$((_k8st_n + 1))
 	ip netns add "$NETNS" || { echo "cannot create $NETNS" >&2; exit 1; }
 	_k8st_ns="$_k8st_ns $NETNS"
@@ -32,7 +33,7 @@ netns_add() {
 # "k8st-nat-$$") and fails=0, then
 #   add_ns node; ns node   # creates / names "$TAG-node", removed on exit
 #   check NAME COMMAND...  # runs it, prints PASS or FAIL, counts failures
-ns() { echo "$TAG-$1"; }
+ns() { echo "k8st-${K8ST_OWNER:+$K8ST_OWNER-}${TAG#k8st-}-$1"; }
 add_ns() { ip netns add "$(ns "$1")" && _k8st_ns="$_k8st_ns $(ns "$1")"; }
 check() {
 	local name=$1; shift

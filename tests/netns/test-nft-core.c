@@ -13,7 +13,11 @@
  *  - the batch builder: element lists cut under the attribute length,
  *    100,000 elements in one batch, names the kernel would refuse;
  *  - four processes publishing and withdrawing host ports at once, each
- *    read-then-commit losing races to the others: every call succeeds.
+ *    read-then-commit losing races to the others: every call succeeds;
+ *  - named counters: created with values, referenced by name and through
+ *    an object map, read back, left alone by a second NEWOBJ, compared by
+ *    the drift inventory; a proxy's counter deleted behind its back is back
+ *    after one sync.
  * It links the library's internals to read the kernel (nft_dump_set) and
  * to make the unseen change.
  */
@@ -332,6 +336,116 @@ static void test_builder(struct k8snet_ctx *ctx)
 	printf("ok: 100,000 elements in %zu messages, each under 64 KiB; long names refused\n", m);
 }
 
+static int note_counter(void *data, const char *name, uint64_t packets, uint64_t bytes)
+{
+	char *out = data;
+	size_t len = strlen(out);
+
+	snprintf(out + len, 256 - len, "%s=%llu/%llu ", name, (unsigned long long)packets,
+		 (unsigned long long)bytes);
+	return 0;
+}
+
+/* The same messages build the table and the expectation. */
+static void counter_table(struct nft_batch *b)
+{
+	static const uint8_t key[4] = { 10, 0, 0, 1 };
+	struct nft_elem e = { .key = key, .klen = 4, .objref = "a" };
+	struct nft_rule *r;
+
+	nft_batch_table(b, NFT_MSG_NEWTABLE, NFPROTO_IPV4, "k8st-obj", 0);
+	nft_batch_counter(b, NFT_MSG_NEWOBJ, NFPROTO_IPV4, "k8st-obj",
+			  &(struct nft_counter_def){ "a", 5, 300 });
+	nft_batch_counter(b, NFT_MSG_NEWOBJ, NFPROTO_IPV4, "k8st-obj",
+			  &(struct nft_counter_def){ "b", 0, 0 });
+	nft_batch_set(b, NFT_MSG_NEWSET, NFPROTO_IPV4, "k8st-obj",
+		      &(struct nft_set_def){ .name = "m", .key_type = NFT_TYPE_IPADDR, .key_len = 4,
+					     .obj_type = NFT_OBJECT_COUNTER });
+	nft_batch_elems(b, NFT_MSG_NEWSETELEM, NFPROTO_IPV4, "k8st-obj", "m", 0, &e, 1);
+	nft_batch_chain(b, NFT_MSG_NEWCHAIN, NFPROTO_IPV4, "k8st-obj", "c", NULL);
+	r = nft_rule_new(NFPROTO_IPV4, "k8st-obj", "c");
+	nft_e_objref(r, NFT_OBJECT_COUNTER, "b");
+	nft_batch_rule(b, r);
+	r = nft_rule_new(NFPROTO_IPV4, "k8st-obj", "c");
+	nft_e_addr(r, NFPROTO_IPV4, false, NFT_REG_1);
+	nft_e_objref_map(r, NFT_REG_1, "m", 0);
+	nft_batch_rule(b, r);
+}
+
+static void test_counters(struct k8snet_ctx *ctx)
+{
+	struct nft_inv want = { 0 };
+	struct nft_table_ref ref = { NFPROTO_IPV4, "k8st-obj", &want };
+	struct k8snet_proxy *p;
+	struct nft_batch *b;
+	char seen[256] = "";
+	uint32_t gen;
+	int r;
+
+	TNS_ASSERT(nft_batch_new(ctx, &b) == 0, "batch");
+	counter_table(b);
+	TNS_ASSERT(nft_batch_commit(b, 0) == 0, "counters: %s", k8snet_ctx_get_error(ctx));
+	nft_batch_free(b);
+	TNS_ASSERT(tns_exec(ns, "nft list chain ip k8st-obj c | grep -q 'counter name \"b\"'") == 0 &&
+		   tns_exec(ns, "nft list chain ip k8st-obj c | grep -q 'counter name ip daddr map @m'") == 0,
+		   "rules name their counters");
+	r = nft_dump_counters(ctx, NFPROTO_IPV4, "k8st-obj", NULL, note_counter, seen);
+	TNS_ASSERT(r == 0 && strcmp(seen, "a=5/300 b=0/0 ") == 0, "dump: %d %s", r, seen);
+	seen[0] = '\0';
+	r = nft_dump_counters(ctx, NFPROTO_IPV4, "k8st-obj", "a", note_counter, seen);
+	TNS_ASSERT(r == 0 && strcmp(seen, "a=5/300 ") == 0, "get a: %d %s", r, seen);
+	TNS_ASSERT(nft_dump_counters(ctx, NFPROTO_IPV4, "k8st-obj", "zz", note_counter, seen) ==
+		   -ENOENT, "no counter zz");
+
+	/* A NEWOBJ of a counter that exists leaves its value alone. */
+	TNS_ASSERT(nft_batch_new(ctx, &b) == 0, "batch");
+	nft_batch_counter(b, NFT_MSG_NEWOBJ, NFPROTO_IPV4, "k8st-obj",
+			  &(struct nft_counter_def){ "a", 0, 0 });
+	TNS_ASSERT(nft_batch_commit(b, 0) == 0, "again: %s", k8snet_ctx_get_error(ctx));
+	nft_batch_free(b);
+	seen[0] = '\0';
+	nft_dump_counters(ctx, NFPROTO_IPV4, "k8st-obj", "a", note_counter, seen);
+	TNS_ASSERT(strcmp(seen, "a=5/300 ") == 0, "a again: %s", seen);
+
+	/* The inventory sees the objects: equal, then one more behind our back. */
+	TNS_ASSERT(nft_batch_new_expect(ctx, &ref, 1, &b) == 0, "expect");
+	counter_table(b);
+	nft_batch_free(b);
+	TNS_ASSERT(nft_gen_get(ctx, &gen) == 0, "gen");
+	TNS_ASSERT(nft_inv_verify(ctx, &ref, 1, gen) == 1, "inventory equal");
+	tns_ok("ip netns exec %s nft add counter ip k8st-obj extra", ns);
+	TNS_ASSERT(nft_gen_get(ctx, &gen) == 0, "gen");
+	TNS_ASSERT(nft_inv_verify(ctx, &ref, 1, gen) == 0, "an extra counter is drift");
+	TNS_ASSERT(nft_batch_new(ctx, &b) == 0, "batch");
+	nft_batch_counter(b, NFT_MSG_DELOBJ, NFPROTO_IPV4, "k8st-obj",
+			  &(struct nft_counter_def){ "extra", 0, 0 });
+	TNS_ASSERT(nft_batch_commit(b, 0) == 0, "delete: %s", k8snet_ctx_get_error(ctx));
+	nft_batch_free(b);
+	TNS_ASSERT(nft_gen_get(ctx, &gen) == 0, "gen");
+	TNS_ASSERT(nft_inv_verify(ctx, &ref, 1, gen) == 1, "equal again");
+	nft_inv_clear(&want);
+	tns_ok("ip netns exec %s nft delete table ip k8st-obj", ns);
+
+	/* A proxy's counter (and its map element) deleted behind its back. */
+	TNS_ASSERT(k8snet_proxy_new(ctx, &p) == 0, "proxy");
+	k8snet_proxy_set_str(p, K8SNET_PROXY_TABLE, "k8st-cnt");
+	k8snet_proxy_set_u32(p, K8SNET_PROXY_FLAGS, K8SNET_PROXY_F_COUNT);
+	add_services(p, 0, 3);
+	synced(ctx, proxy_sync(p), "counting proxy");
+	tns_ok("ip netns exec %s nft delete element ip k8st-cnt service-counters "
+	       "'{ 10.96.0.1 . tcp . 80 }'", ns);
+	tns_ok("ip netns exec %s nft delete counter ip k8st-cnt svc/default/svc-0/tcp/80", ns);
+	synced(ctx, proxy_sync(p), "counting proxy after drift");
+	TNS_ASSERT(tns_exec(ns, "nft list counter ip k8st-cnt svc/default/svc-0/tcp/80 >/dev/null") == 0,
+		   "the counter is back");
+	TNS_ASSERT(count_elems(ctx, NFPROTO_IPV4, "k8st-cnt", "service-counters") == 3,
+		   "its element too");
+	k8snet_proxy_free(p);
+	tns_ok("ip netns exec %s nft delete table ip k8st-cnt", ns);
+	tns_ok("ip netns exec %s nft delete table ip6 k8st-cnt", ns);
+	printf("ok: named counters made with values, read, kept, compared; drift repaired\n");
+}
+
 /* Host ports by the tens of thousands: 100,000 refused before anything is
  * sent, 60,000 (what once overflowed the CNI plugin's buffer) published and
  * withdrawn whole. */
@@ -445,6 +559,7 @@ int main(void)
 	test_small_rcvbuf(ctx, p, db);
 	test_signals(ctx, p, db);
 	test_builder(ctx);
+	test_counters(ctx);
 	test_many_hostports(ctx);
 	test_concurrent_writers();
 

@@ -120,7 +120,9 @@ class ProxyTest(unittest.TestCase):
 @unittest.skipUnless(os.geteuid() == 0, "needs root")
 class SyncTest(unittest.TestCase):
     def setUp(self):
-        self.ns = "%s-%s" % (os.environ.get("K8ST_PY_PREFIX", "k8st-pynat"), uuid.uuid4().hex[:8])
+        owner = os.environ.get("K8ST_OWNER")
+        default = "k8st-%s-pynat" % owner if owner else "k8st-pynat"
+        self.ns = "%s-%s" % (os.environ.get("K8ST_PY_PREFIX", default), uuid.uuid4().hex[:8])
         subprocess.run(["ip", "netns", "add", self.ns], check=True)
         self.addCleanup(subprocess.run, ["ip", "netns", "del", self.ns])
 
@@ -138,6 +140,55 @@ class SyncTest(unittest.TestCase):
                 p.remove_service("default", "web")
                 p.sync()
                 self.assertNotIn("10.96.0.10", self.nft_list())
+
+    def connect_attempts(self, n):
+        """n connections from the node's namespace to the ClusterIP (its
+        SYNs go out a veth whose peer drops them): n new flows the nat
+        chains see."""
+        in_ns = ["ip", "-n", self.ns]
+        subprocess.run(in_ns + ["link", "add", "d0", "type", "veth", "peer", "name", "d1"],
+                       check=False)
+        subprocess.run(in_ns + ["link", "set", "d1", "up"], check=True)
+        subprocess.run(in_ns + ["addr", "replace", "10.244.0.1/24", "dev", "d0"], check=True)
+        subprocess.run(in_ns + ["link", "set", "d0", "up"], check=True)
+        subprocess.run(in_ns + ["route", "replace", "10.96.0.0/16", "dev", "d0"], check=True)
+        subprocess.run(["ip", "netns", "exec", self.ns, "python3", "-c", """
+import socket
+for _ in range(%d):
+    s = socket.socket(); s.setblocking(False)
+    try:
+        s.connect(("10.96.0.10", 80))
+    except OSError:
+        pass
+    s.close()""" % n], check=True)
+
+    def test_counters(self):
+        other = {"kind": "Service", "metadata": {"name": "other", "namespace": "default"},
+                 "spec": {"clusterIP": "10.96.0.20", "ports": [{"port": 80}]}}
+        with k8snet.Context(netns="/run/netns/" + self.ns) as ctx:
+            with nat.Proxy(ctx, cluster_cidrs=["10.244.0.0/16"], flags=nat.F_COUNT) as p:
+                p.load_json(WEB)
+                p.load_json(other)
+                self.assertEqual(p.counters("default", "web"), (0, 0))   # not synced yet
+                p.sync()
+                self.assertIn('counter name ip daddr . meta l4proto . th dport map '
+                              '@service-counters', self.nft_list())
+                self.connect_attempts(4)
+                packets, nbytes = p.counters("default", "web")
+                self.assertEqual(packets, 4)
+                self.assertGreaterEqual(nbytes, 4 * 40)
+                self.assertEqual(p.counters("default", "other"), (0, 0))
+                other["spec"]["ports"][0]["port"] = 81       # an incremental sync
+                p.load_json(other)
+                self.assertGreater(p.sync(), 0)
+                self.assertEqual(p.counters("default", "web"), (4, nbytes))
+                self.assertGreater(p.sync(full=True), 0)     # carried over
+                self.assertEqual(p.counters("default", "web"), (4, nbytes))
+                with self.assertRaises(k8snet.NotFound):
+                    p.counters("default", "nosuch")
+                p.flags = 0
+                with self.assertRaises(k8snet.NotFound):
+                    p.counters("default", "web")
 
     def test_drift_and_full(self):
         with k8snet.Context(netns="/run/netns/" + self.ns) as ctx:

@@ -125,7 +125,9 @@ class ObserveTest(unittest.TestCase):
             with self.assertRaises(k8snet.Error):
                 db.set_log(group=70000)
             db.set_log(denied=False, counters=True)
-            self.assertIn("counter drop comment", db.render("n1"))
+            text = db.render("n1")
+            self.assertIn('counter name "pol/x/closed/denied" drop comment', text)
+            self.assertIn("counter pol/x/closed/denied {", text)
             with self.assertRaises(k8snet.NotFound):
                 db.counters("x", "nope")
 

@@ -22,7 +22,8 @@ DOC = {"kind": "List", "apiVersion": "v1", "items": [
 @unittest.skipUnless(os.geteuid() == 0, "needs root")
 class PolicySyncTest(unittest.TestCase):
     def setUp(self):
-        self.ns = "k8st-pypol-%s" % uuid.uuid4().hex[:8]
+        owner = os.environ.get("K8ST_OWNER")
+        self.ns = "k8st-%spypol-%s" % (owner + "-" if owner else "", uuid.uuid4().hex[:8])
         subprocess.run(["ip", "netns", "add", self.ns], check=True)
         self.addCleanup(subprocess.run, ["ip", "netns", "del", self.ns])
 

@@ -48,6 +48,7 @@ class ProxyFlag(enum.IntFlag):
     MASQUERADE_ALL = 0x1
     ROUND_ROBIN = 0x2
     NO_CONNTRACK_CLEANUP = 0x4
+    COUNT = 0x8
 
 
 @_lib.c_constants("K8SNET_SERVICE_")
@@ -127,6 +128,7 @@ PROXY_NODE_ZONE = ProxyAttr.NODE_ZONE
 F_MASQUERADE_ALL = ProxyFlag.MASQUERADE_ALL
 F_ROUND_ROBIN = ProxyFlag.ROUND_ROBIN
 F_NO_CONNTRACK_CLEANUP = ProxyFlag.NO_CONNTRACK_CLEANUP
+F_COUNT = ProxyFlag.COUNT
 
 SERVICE_NAMESPACE = ServiceAttr.NAMESPACE
 SERVICE_NAME = ServiceAttr.NAME
@@ -174,6 +176,9 @@ _proxy_get_health_changed_count = fn("k8snet_proxy_get_health_changed_count", ct
                                      c_proxy_p)
 _proxy_get_health_changed = fn("k8snet_proxy_get_health_changed", ctypes.c_int, c_proxy_p, u32,
                                ctypes.POINTER(ctypes.c_char_p))
+_proxy_get_counters = fn("k8snet_proxy_get_counters", ctypes.c_int, c_proxy_p, ctypes.c_char_p,
+                         ctypes.c_char_p, ctypes.POINTER(ctypes.c_uint64),
+                         ctypes.POINTER(ctypes.c_uint64))
 _proxy_render = fn("k8snet_proxy_render", ctypes.c_int, c_proxy_p,
                    ctypes.POINTER(ctypes.c_void_p))
 
@@ -394,7 +399,8 @@ class Proxy(_lib.Handle):
     mark_bit = _u32("masquerade mark bit", PROXY_MARK_BIT)
     nodeport_min = _u32("lowest NodePort", PROXY_NODEPORT_MIN)
     nodeport_max = _u32("highest NodePort", PROXY_NODEPORT_MAX)
-    flags = _u32("F_MASQUERADE_ALL | F_ROUND_ROBIN | F_NO_CONNTRACK_CLEANUP", PROXY_FLAGS)
+    flags = _u32("F_MASQUERADE_ALL | F_ROUND_ROBIN | F_NO_CONNTRACK_CLEANUP | F_COUNT",
+                 PROXY_FLAGS)
 
     @property
     def conntrack_deleted(self) -> int:
@@ -462,6 +468,16 @@ class Proxy(_lib.Handle):
         n = _proxy_get_health_changed_count(self.handle)
         return [_lib.decode(out.value) for i in range(n)
                 if _proxy_get_health_changed(self.handle, i, ctypes.byref(out)) == 0]
+
+    def counters(self, namespace: str, name: str) -> Tuple[int, int]:
+        """With ``F_COUNT``: (packets, bytes) the kernel counted for a
+        service, summed over its ports and families.  Only the first packet
+        of each connection is counted, so packets are connections.  Raises
+        OSError(ENOENT) for an unknown service or when counting is off."""
+        packets, nbytes = ctypes.c_uint64(), ctypes.c_uint64()
+        self._check(_proxy_get_counters(self.handle, _lib.encode(namespace), _lib.encode(name),
+                                        ctypes.byref(packets), ctypes.byref(nbytes)))
+        return packets.value, nbytes.value
 
     def render(self) -> str:
         """The ruleset as nft text."""
