@@ -115,7 +115,7 @@ set -- $(counters "$tmp/w2.json" web-in)
 echo "ok: counts survive a rewrite and a full sync ($*)"
 # The same in one process (the Python binding): a sync that rewrites only
 # web-in's chain (a delta) and a pod's churn keep both policies' counts.
-PYTHONPATH="$top_srcdir/bindings/python" K8SNET_LIBRARY="$top_builddir/lib/.libs/libk8snet.so.0" \
+PYTHONPATH="$top_srcdir/bindings/python" \
 python3 - "/run/netns/$node" "$tmp/w1.json" "$tmp/w2.json" "$ns_client" <<'PY' || fail "delta syncs"
 import json, subprocess, sys
 import k8snet
