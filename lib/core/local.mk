@@ -51,3 +51,11 @@ TESTS += tests/unit/test-addr
 tests_unit_test_addr_SOURCES = tests/unit/test-addr.c
 tests_unit_test_addr_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_addr_LDADD = $(UNIT_LDADD)
+
+# The fork rule: every exported function refuses in a child (the table is
+# checked against lib/libk8snet.map).
+check_PROGRAMS += tests/unit/test-fork
+TESTS += tests/unit/test-fork
+tests_unit_test_fork_SOURCES = tests/unit/test-fork.c
+tests_unit_test_fork_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_fork_LDADD = $(UNIT_LDADD)

@@ -20,6 +20,7 @@
 struct k8snet_dns_query {
 	uint32_t kind;
 	char *part[QUERY_PARTS];
+	pid_t pid;                 /* the process that made it (the fork rule) */
 };
 
 K8SNET_EXPORT struct k8snet_dns_query *k8snet_dns_query_free(struct k8snet_dns_query *q)
@@ -36,12 +37,14 @@ K8SNET_EXPORT struct k8snet_dns_query *k8snet_dns_query_free(struct k8snet_dns_q
 
 K8SNET_EXPORT uint32_t k8snet_dns_query_get_kind(const struct k8snet_dns_query *q)
 {
+	K8S_FORK_GUARD_PID_OR(q, 0);
 	return q ? q->kind : 0;
 }
 
 K8SNET_EXPORT const char *k8snet_dns_query_get_str(const struct k8snet_dns_query *q,
 						   uint32_t part)
 {
+	K8S_FORK_GUARD_PID_OR(q, NULL);
 	return q && part < QUERY_PARTS ? q->part[part] : NULL;
 }
 
@@ -237,6 +240,7 @@ K8SNET_EXPORT int k8snet_dns_query_parse(struct k8snet_ctx *ctx, const char *nam
 	struct k8snet_dns_query *q;
 	int r;
 
+	K8S_FORK_GUARD_CTX(ctx);
 	K8S_CHECK_ARG(ctx, ctx && name && ret);
 	r = k8s_dns_zone_normalize(ctx, zone, &z);
 	if (r < 0)
@@ -244,6 +248,7 @@ K8SNET_EXPORT int k8snet_dns_query_parse(struct k8snet_ctx *ctx, const char *nam
 	q = calloc(1, sizeof(*q));
 	if (!q)
 		return k8s_error(ctx, -ENOMEM, "out of memory");
+	q->pid = getpid();
 	r = split_labels(ctx, name, &l);
 	if (r >= 0)
 		r = parse_labels(ctx, q, &l, z);

@@ -105,6 +105,7 @@ struct k8snet_service {
 	struct nat_ep *eps;        /* C API endpoints */
 	size_t neps;
 	char *error;               /* the last failed call's message (no context) */
+	pid_t pid;                 /* the process that made it (the fork rule) */
 };
 int nat_service_copy(const struct k8snet_service *src, struct k8snet_service **ret);
 void nat_service_free(void *svc);

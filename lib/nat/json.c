@@ -505,6 +505,7 @@ int nat_load_json(struct k8snet_proxy *p, const char *json, size_t len)
 
 K8SNET_EXPORT int k8snet_proxy_load_json(struct k8snet_proxy *p, const char *json, size_t len)
 {
+	K8S_FORK_GUARD(p);
 	if (!p)
 		return -EINVAL;
 	K8S_CHECK_ARG(p->ctx, json);
