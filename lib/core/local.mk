@@ -59,3 +59,11 @@ TESTS += tests/unit/test-fork
 tests_unit_test_fork_SOURCES = tests/unit/test-fork.c
 tests_unit_test_fork_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_fork_LDADD = $(UNIT_LDADD)
+
+# What the fork rule's check costs (bench/bench-fork.c): ns per check.
+noinst_PROGRAMS += bench/bench-fork
+bench_bench_fork_SOURCES = bench/bench-fork.c
+bench_bench_fork_CFLAGS = $(AM_CFLAGS) $(DEPS_CFLAGS)
+bench_bench_fork_LDADD = lib/libk8snet-internal.la $(DEPS_LIBS)
+BENCH_RUNNERS += bench/fork-bench.sh
+EXTRA_DIST += bench/fork-bench.sh
