@@ -20,7 +20,7 @@
 struct k8snet_dns_query {
 	uint32_t kind;
 	char *part[QUERY_PARTS];
-	pid_t pid;                 /* the process that made it (the fork rule) */
+	pid_t pid;                 /* the process that made it (the fork rule); 0: ours */
 };
 
 K8SNET_EXPORT struct k8snet_dns_query *k8snet_dns_query_free(struct k8snet_dns_query *q)
@@ -235,12 +235,23 @@ static int parse_labels(struct k8snet_ctx *ctx, struct k8snet_dns_query *q,
 K8SNET_EXPORT int k8snet_dns_query_parse(struct k8snet_ctx *ctx, const char *name,
 					 const char *zone, struct k8snet_dns_query **ret)
 {
+	int r;
+
+	K8S_FORK_GUARD_CTX(ctx);
+	r = k8s_dns_query_parse(ctx, name, zone, ret);
+	if (r >= 0)
+		(*ret)->pid = getpid();   /* the caller's: checked on every call */
+	return r;
+}
+
+int k8s_dns_query_parse(struct k8snet_ctx *ctx, const char *name, const char *zone,
+			struct k8snet_dns_query **ret)
+{
 	_cleanup_(freep) char *z = NULL;
 	struct labels l = { 0 };
 	struct k8snet_dns_query *q;
 	int r;
 
-	K8S_FORK_GUARD_CTX(ctx);
 	K8S_CHECK_ARG(ctx, ctx && name && ret);
 	r = k8s_dns_zone_normalize(ctx, zone, &z);
 	if (r < 0)
@@ -248,7 +259,6 @@ K8SNET_EXPORT int k8snet_dns_query_parse(struct k8snet_ctx *ctx, const char *nam
 	q = calloc(1, sizeof(*q));
 	if (!q)
 		return k8s_error(ctx, -ENOMEM, "out of memory");
-	q->pid = getpid();
 	r = split_labels(ctx, name, &l);
 	if (r >= 0)
 		r = parse_labels(ctx, q, &l, z);

@@ -257,7 +257,7 @@ static int read_service(struct k8snet_ctx *ctx, const k8s_jref *obj, const struc
 	k8s_jref spec, status, lb, ing;
 	int r;
 
-	r = k8snet_service_new(&svc);
+	r = nat_service_new(&svc);
 	if (r < 0)
 		return oom(ctx);
 	r = k8snet_service_set_str(svc, K8SNET_SERVICE_NAME, meta->name);

@@ -21,6 +21,15 @@ static int strset(char **dst, const char *src)
 
 K8SNET_EXPORT int k8snet_service_new(struct k8snet_service **ret)
 {
+	int r = nat_service_new(ret);
+
+	if (r >= 0)
+		(*ret)->pid = getpid();   /* the caller's: checked on every call */
+	return r;
+}
+
+int nat_service_new(struct k8snet_service **ret)
+{
 	struct k8snet_service *svc;
 
 	if (!ret)
@@ -28,7 +37,6 @@ K8SNET_EXPORT int k8snet_service_new(struct k8snet_service **ret)
 	svc = calloc(1, sizeof(*svc));
 	if (!svc)
 		return -ENOMEM;
-	svc->pid = getpid();
 	svc->affinity_timeout = 10800;
 	svc->created_s = -1;
 	if (strset(&svc->ns, "default") < 0) {
@@ -473,7 +481,7 @@ int nat_service_copy(const struct k8snet_service *src, struct k8snet_service **r
 	size_t i, k;
 	int r;
 
-	r = k8snet_service_new(&d);
+	r = nat_service_new(&d);
 	if (r < 0)
 		return r;
 	d->type = src->type;
