@@ -21,6 +21,8 @@
 
 #include <k8snet/k8snet.h>
 
+#include "core/internal.h"
+
 /* A link result is only made by an attach (the kernel): the planner that
  * builds one is internal, and this test links the internal library. */
 int link_result_plan(const struct k8snet_link_pod *pod, const char *bridge_name,
@@ -483,6 +485,31 @@ static void parent_calls(struct world *w)
 	MUST(k8snet_link_pod_get_u32(w->pod, K8SNET_LINK_POD_MTU) == 1400);
 }
 
+/* Kernels before 4.14 have no MADV_WIPEONFORK: the context then compares
+ * getpid() with the pid it was made in. */
+static void check_fallback(void)
+{
+	struct k8snet_ctx *ctx;
+	int status;
+	pid_t pid;
+
+	MUST(k8snet_ctx_new(&ctx) == 0);
+	if (!ctx->owner_mark)
+		printf("no MADV_WIPEONFORK here: every context uses the fallback\n");
+	k8s_owner_mark_free(ctx->owner_mark);
+	ctx->owner_mark = NULL;
+	pid = fork();
+	MUST(pid >= 0);
+	if (pid == 0)
+		_exit(k8snet_ctx_set_log_priority(ctx, 3) == -ECHILD &&
+		      strstr(k8snet_ctx_get_error(ctx), "before a fork()") ? 0 : 1);
+	MUST(waitpid(pid, &status, 0) == pid);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		FAIL("fallback: the child was not refused (status %#x)", status);
+	MUST(k8snet_ctx_set_log_priority(ctx, 3) == 0);
+	k8snet_ctx_free(ctx);
+}
+
 int main(void)
 {
 	struct world w = { 0 };
@@ -495,6 +522,7 @@ int main(void)
 		return 1;
 	}
 	check_symbol_list();
+	check_fallback();
 	world_make(&w);
 	pid = fork();
 	MUST(pid >= 0);
