@@ -29,7 +29,7 @@ static int pool_open(const struct cli_call *call, struct k8snet_ctx *ctx,
 
 	if (r)
 		return r;
-	r = k8snet_ipam_pool_new(ctx, cli_flag(call, OPT_PREFIX_LEN) ? K8SNET_IPAM_POOL_PREFIXES : 0,
+	r = k8snet_ipam_pool_new(ctx, cli_flag(call, OPT_PREFIX_LEN) ? K8SNET_IPAM_POOL_F_PREFIXES : 0,
 				 &pool);
 	if (r >= 0 && subnet)
 		r = k8snet_ipam_pool_add_range(pool, subnet, cli_str(call, OPT_RANGE_START),

@@ -219,7 +219,7 @@ static const char *or_dash(const char *s)
 /* The widest of an attribute over a list, for a table's column. */
 static int column(const struct k8snet_link_result *res, uint32_t list, uint32_t attr, int min)
 {
-	int n = k8snet_link_result_count(res, list), w = min;
+	int n = k8snet_link_result_get_count(res, list), w = min;
 
 	for (int i = 0; i < n; i++) {
 		const char *v = k8snet_link_result_get_str(res, (uint32_t)i, attr);
@@ -234,7 +234,7 @@ static void print_result(const struct k8snet_link_result *res)
 {
 	const uint32_t IFACES = K8SNET_LINK_RESULT_INTERFACES, ADDRS = K8SNET_LINK_RESULT_ADDRESSES;
 	const uint32_t ROUTES = K8SNET_LINK_RESULT_ROUTES;
-	int n = k8snet_link_result_count(res, IFACES);
+	int n = k8snet_link_result_get_count(res, IFACES);
 	int wi = column(res, IFACES, K8SNET_LINK_IFACE_NAME, 9);
 	int wa = column(res, ADDRS, K8SNET_LINK_ADDR_ADDRESS, 7);
 	int wg = column(res, ADDRS, K8SNET_LINK_ADDR_GATEWAY, 7);
@@ -248,7 +248,7 @@ static void print_result(const struct k8snet_link_result *res)
 		       k8snet_link_result_get_int(res, (uint32_t)i, K8SNET_LINK_IFACE_MTU),
 		       or_dash(k8snet_link_result_get_str(res, (uint32_t)i,
 							  K8SNET_LINK_IFACE_SANDBOX)));
-	n = k8snet_link_result_count(res, ADDRS);
+	n = k8snet_link_result_get_count(res, ADDRS);
 	printf("\n%-*s  %-*s  %s\n", wa, "ADDRESS", wg, "GATEWAY", "INTERFACE");
 	for (int i = 0; i < n; i++) {
 		int ifc = k8snet_link_result_get_int(res, (uint32_t)i, K8SNET_LINK_ADDR_INTERFACE);
@@ -259,7 +259,7 @@ static void print_result(const struct k8snet_link_result *res)
 		       or_dash(ifc >= 0 ? k8snet_link_result_get_str(res, (uint32_t)ifc,
 								     K8SNET_LINK_IFACE_NAME) : NULL));
 	}
-	n = k8snet_link_result_count(res, ROUTES);
+	n = k8snet_link_result_get_count(res, ROUTES);
 	printf("\n%-*s  %s\n", wr, "ROUTE", "GATEWAY");
 	for (int i = 0; i < n; i++)
 		printf("%-*s  %s\n", wr, k8snet_link_result_get_str(res, (uint32_t)i, K8SNET_LINK_ROUTE_DST),

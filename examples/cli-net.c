@@ -17,35 +17,31 @@
 
 #include "cli.h"
 
+/* Through the library's own parser (k8snet_cidr_parse, k8snet_addr_parse),
+ * so that the command line accepts exactly what the library will. */
 int cli_prefix_parse(const char *s, bool want_len, struct cli_prefix *ret)
 {
-	char buf[64], *slash, *end;
-	unsigned long len;
-	size_t n = strlen(s);
+	struct k8snet_ctx *ctx = NULL;
+	char *canonical = NULL, *slash;
+	int family = -1;
 
-	if (n == 0 || n >= sizeof(buf))
-		return -1;
-	memcpy(buf, s, n + 1);
-	slash = strchr(buf, '/');
-	if ((slash != NULL) != want_len)
-		return -1;
-	if (slash)
-		*slash = '\0';
 	*ret = (struct cli_prefix){ 0 };
-	if (inet_pton(AF_INET, buf, ret->addr) == 1)
-		ret->family = AF_INET;
-	else if (inet_pton(AF_INET6, buf, ret->addr) == 1)
-		ret->family = AF_INET6;
-	else
+	if (k8snet_ctx_new(&ctx) < 0)
 		return -1;
-	ret->len = ret->family == AF_INET ? 32 : 128;
+	family = want_len ? k8snet_cidr_parse(ctx, s, 0, &canonical)
+			  : k8snet_addr_parse(ctx, s, &canonical);
+	k8snet_ctx_free(ctx);
+	if (family < 0)
+		return -1;
+	ret->family = family;
+	ret->len = family == AF_INET ? 32 : 128;
+	slash = strchr(canonical, '/');
 	if (slash) {
-		errno = 0;
-		len = strtoul(slash + 1, &end, 10);
-		if (!slash[1] || *end || errno || len > ret->len)
-			return -1;
-		ret->len = (unsigned)len;
+		*slash = '\0';
+		ret->len = (unsigned)atoi(slash + 1);  /* canonical: digits only */
 	}
+	inet_pton(family, canonical, ret->addr);  /* canonical: cannot fail */
+	k8snet_free(canonical);
 	return 0;
 }
 

@@ -101,9 +101,9 @@ int cli_policy_check(const struct cli_call *call)
 static int set_log(const struct cli_call *call, struct k8snet_ctx *ctx,
 		   struct k8snet_policy_db *db)
 {
-	uint32_t flags = (cli_flag(call, OPT_LOG_DENIED) ? K8SNET_POLICY_LOG_DENIED : 0) |
-			 (cli_flag(call, OPT_LOG_ALLOWED) ? K8SNET_POLICY_LOG_ALLOWED : 0) |
-			 (cli_flag(call, OPT_COUNTERS) ? K8SNET_POLICY_COUNT : 0);
+	uint32_t flags = (cli_flag(call, OPT_LOG_DENIED) ? K8SNET_POLICY_F_LOG_DENIED : 0) |
+			 (cli_flag(call, OPT_LOG_ALLOWED) ? K8SNET_POLICY_F_LOG_ALLOWED : 0) |
+			 (cli_flag(call, OPT_COUNTERS) ? K8SNET_POLICY_F_COUNT : 0);
 	uint32_t group = 0;
 	int r = cli_u32(call, OPT_LOG_GROUP, 1, 65535, &group);
 

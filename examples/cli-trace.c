@@ -38,7 +38,7 @@ static int configure(const struct cli_call *call, struct k8snet_ctx *ctx,
 	for (i = 0; r >= 0 && i < n; i++)
 		r = k8snet_trace_add_str(t, K8SNET_TRACE_CLUSTER_CIDR, v[i]);
 	if (r >= 0 && cli_flag(call, OPT_MASQUERADE_ALL))
-		r = k8snet_trace_set_u32(t, K8SNET_TRACE_FLAGS, K8SNET_TRACE_CFG_MASQUERADE_ALL);
+		r = k8snet_trace_set_u32(t, K8SNET_TRACE_FLAGS, K8SNET_TRACE_F_MASQUERADE_ALL);
 	return r < 0 ? cli_report(ctx, r, "trace") : CLI_OK;
 }
 
@@ -72,7 +72,7 @@ int cli_trace(const struct cli_call *call)
 	if (r == CLI_OK) {
 		r = k8snet_trace_run(t, cli_str(call, OPT_FROM), cli_str(call, OPT_TO),
 				     cli_str(call, OPT_PROTOCOL), port,
-				     json ? K8SNET_TRACE_F_JSON : 0, &text);
+				     json ? K8SNET_TRACE_RUN_F_JSON : 0, &text);
 		if (r < 0) {
 			cli_report(ctx, r, "trace");
 			r = CLI_USAGE;

@@ -58,7 +58,7 @@ if ! (cd "$tmp/src" && env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$tmp" LAN
 fi
 echo "# built in $(($(date +%s) - start)) s:"
 (cd "$tmp" && ls -1 ./*.deb)
-for p in libk8snet0 libk8snet-dev k8snet python3-k8snet; do
+for p in libk8snet1 libk8snet-dev k8snet python3-k8snet; do
 	ls "$tmp/${p}_"*.deb >/dev/null 2>&1 || fail "no $p package"
 done
 
@@ -81,15 +81,15 @@ for deb in "$tmp"/*.deb; do
 done
 ma=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 libdir="$root/usr/lib/$ma"
-for f in "$libdir/libk8snet.so.0" "$libdir/libk8snet.so" "$libdir/pkgconfig/libk8snet.pc" \
+for f in "$libdir/libk8snet.so.1" "$libdir/libk8snet.so" "$libdir/pkgconfig/libk8snet.pc" \
 	"$root/usr/include/k8snet/k8snet.h" "$root/usr/bin/k8snet" "$root/usr/lib/cni/k8snet-cni" \
 	"$root/usr/share/man/man3/k8snet_ctx_new.3.gz" "$root/usr/share/man/man7/libk8snet.7.gz" \
 	"$root/usr/share/man/man1/k8snet.1.gz" "$root/usr/lib/python3/dist-packages/k8snet/__init__.py" \
 	"$root/usr/lib/python3/dist-packages/k8snet/py.typed"; do
 	[ -e "$f" ] || fail "${f#"$root"} is in no package"
 done
-dpkg-deb -I "$tmp"/libk8snet0_*.deb symbols | grep -q '^libk8snet.so.0 libk8snet0' ||
-	fail "libk8snet0 has no symbols file"
+dpkg-deb -I "$tmp"/libk8snet1_*.deb symbols | grep -q '^libk8snet.so.1 libk8snet1' ||
+	fail "libk8snet1 has no symbols file"
 [ -e "$libdir/libk8snet.la" ] && fail "libk8snet.la is shipped"
 
 # Only the unpacked library from here on: not the build tree's.
@@ -109,7 +109,7 @@ case "$cflags $libs" in
 esac
 # shellcheck disable=SC2086
 ${CC:-cc} -Wall -Werror -o "$tmp/prog" "$tmp/prog.c" $cflags $libs || fail "C example does not build"
-ldd "$tmp/prog" | grep -q "libk8snet.so.0 => $libdir/" || fail "C example does not use the root's library"
+ldd "$tmp/prog" | grep -q "libk8snet.so.1 => $libdir/" || fail "C example does not use the root's library"
 "$tmp/prog" "/run/netns/$NETNS" >"$tmp/prog.out" || fail "C example failed"
 grep -q '"links"' "$tmp/prog.out" || fail "C example printed no links: $(cat "$tmp/prog.out")"
 echo "# C example: built with pkg-config from the root, describes $NETNS"
@@ -123,12 +123,12 @@ cat >>"$tmp/prog.py" <<EOF
 import k8snet._lib
 assert k8snet.__file__.startswith("$root/"), k8snet.__file__
 maps = open("/proc/self/maps").read()
-assert "$libdir/libk8snet.so.0" in maps, "not the root's libk8snet.so.0"
+assert "$libdir/libk8snet.so.1" in maps, "not the root's libk8snet.so.1"
 EOF
 (cd "$tmp" && PYTHONPATH="$root/usr/lib/python3/dist-packages" PYTHONDONTWRITEBYTECODE=1 \
 	"${PYTHON3:-python3}" prog.py) >"$tmp/prog-py.out" || fail "Python example failed"
 grep -q "'lo'" "$tmp/prog-py.out" || fail "Python example printed no lo: $(cat "$tmp/prog-py.out")"
-echo "# Python example: the root's k8snet and libk8snet.so.0, describes $NETNS"
+echo "# Python example: the root's k8snet and libk8snet.so.1, describes $NETNS"
 
 # 7. The tools run from the root.
 "$root/usr/bin/k8snet" --help >/dev/null || fail "k8snet --help"

@@ -113,7 +113,7 @@ static int pod_build(const struct cni_env *env, const struct cni_conf *conf,
 static int fill_result(const struct cni_conf *conf, const struct k8snet_link_result *lr,
 		       struct cni_result *res)
 {
-	int n = k8snet_link_result_count(lr, K8SNET_LINK_RESULT_INTERFACES), i, *map;
+	int n = k8snet_link_result_get_count(lr, K8SNET_LINK_RESULT_INTERFACES), i, *map;
 	struct cni_result out = { 0 };
 
 	map = cni_xrealloc_array(NULL, (size_t)(n > 0 ? n : 1), sizeof(int));
@@ -133,10 +133,10 @@ static int fill_result(const struct cni_conf *conf, const struct k8snet_link_res
 			k8snet_link_result_get_str(lr, (uint32_t)i, K8SNET_LINK_IFACE_SANDBOX),
 			k8snet_link_result_get_int(lr, (uint32_t)i, K8SNET_LINK_IFACE_MTU));
 	}
-	n = k8snet_link_result_count(lr, K8SNET_LINK_RESULT_ADDRESSES);
+	n = k8snet_link_result_get_count(lr, K8SNET_LINK_RESULT_ADDRESSES);
 	for (i = 0; i < n; i++) {
 		int idx = k8snet_link_result_get_int(lr, (uint32_t)i, K8SNET_LINK_ADDR_INTERFACE);
-		int nif = k8snet_link_result_count(lr, K8SNET_LINK_RESULT_INTERFACES);
+		int nif = k8snet_link_result_get_count(lr, K8SNET_LINK_RESULT_INTERFACES);
 
 		cni_result_add_ip(&out,
 				  k8snet_link_result_get_str(lr, (uint32_t)i, K8SNET_LINK_ADDR_ADDRESS),

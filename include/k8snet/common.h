@@ -16,6 +16,8 @@
 #ifndef K8SNET_COMMON_H
 #define K8SNET_COMMON_H
 
+#include <stdint.h>
+
 #include <k8snet/version.h>
 
 #ifdef __cplusplus
@@ -70,6 +72,22 @@ K8SNET_EXPORT const char *k8snet_strerror(int err);
  * kind, state, MTU and addresses, and the nftables tables. Free with
  * k8snet_free(). */
 K8SNET_EXPORT int k8snet_ctx_describe(struct k8snet_ctx *ctx, char **ret_json);
+
+/* ---- Addresses and CIDRs ------------------------------------------------
+ * The one parser every layer uses, with the rules of libk8snet(7),
+ * "Addresses and CIDRs": what inet_pton() takes, a LENGTH in decimal
+ * without sign, space or leading zero.  Both return AF_INET or AF_INET6 and,
+ * when ret is not NULL, the canonical text (free with k8snet_free()); or
+ * -EINVAL with a message naming the text. */
+K8SNET_EXPORT int k8snet_addr_parse(struct k8snet_ctx *ctx, const char *text, char **ret);
+/* ADDRESS/LENGTH.  K8SNET_CIDR_F_NETWORK: a network, whose host bits are
+ * cleared ("10.244.1.5/16" is 10.244.0.0/16), as the API server and
+ * host-local do; without it they are kept (an interface address).
+ * K8SNET_CIDR_F_ADDRESS: a bare address is a full-length prefix. */
+#define K8SNET_CIDR_F_NETWORK 0x1u
+#define K8SNET_CIDR_F_ADDRESS 0x2u
+K8SNET_EXPORT int k8snet_cidr_parse(struct k8snet_ctx *ctx, const char *text, uint32_t flags,
+				    char **ret);
 
 /* Free memory the library handed out (strings); accepts NULL. */
 K8SNET_EXPORT void k8snet_free(void *p);

@@ -140,9 +140,9 @@ struct k8snet_dns_zone;
 					   kube-system/kube-dns ClusterIP, else 127.0.0.1 */
 
 /* Flags. */
-#define K8SNET_DNS_SERVICE_PUBLISH_NOT_READY (1u << 0) /* spec.publishNotReadyAddresses */
-#define K8SNET_DNS_ENDPOINT_NOT_READY        (1u << 0) /* conditions.ready false */
-#define K8SNET_DNS_POD_NOT_READY             (1u << 0) /* condition Ready not True */
+#define K8SNET_DNS_SERVICE_F_PUBLISH_NOT_READY (1u << 0) /* spec.publishNotReadyAddresses */
+#define K8SNET_DNS_ENDPOINT_F_NOT_READY        (1u << 0) /* conditions.ready false */
+#define K8SNET_DNS_POD_F_NOT_READY             (1u << 0) /* condition Ready not True */
 
 K8SNET_EXPORT int k8snet_dns_zone_new(struct k8snet_ctx *ctx, const char *zone,
 				      struct k8snet_dns_zone **ret);

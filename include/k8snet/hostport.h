@@ -49,8 +49,8 @@ struct k8snet_hostports;
 struct k8snet_portmap;
 
 /* Attributes of a k8snet_hostports. */
-#define K8SNET_HOSTPORTS_TABLE    0  /* str: table name, default "k8snet-hostports" */
-#define K8SNET_HOSTPORTS_MARK_BIT 1  /* u32: bit of the packet mark that asks for
+#define K8SNET_HOSTPORTS_TABLE    0u  /* str: table name, default "k8snet-hostports" */
+#define K8SNET_HOSTPORTS_MARK_BIT 1u  /* u32: bit of the packet mark that asks for
 					masquerading, default 13 (portmap's) */
 
 /* Flags of k8snet_hostports_set_network(). */

@@ -52,7 +52,7 @@ struct k8snet_ipam_config;
 /* Hand out prefixes (node CIDRs) rather than addresses: /24 out of an IPv4
  * range and /64 out of an IPv6 one unless k8snet_ipam_pool_set_block_len()
  * says otherwise.  No network, broadcast or gateway address is reserved. */
-#define K8SNET_IPAM_POOL_PREFIXES 0x1u
+#define K8SNET_IPAM_POOL_F_PREFIXES 0x1u
 
 /* k8snet_ipam_pool_set_strategy() values. */
 /* The first free address after the last one handed out, wrapping around
@@ -66,7 +66,7 @@ struct k8snet_ipam_config;
 typedef int (*k8snet_ipam_visit_fn)(void *userdata, const char *cidr, const char *owner,
 				    const char *ifname);
 
-/* A pool with no ranges yet.  flags: 0 or K8SNET_IPAM_POOL_PREFIXES. */
+/* A pool with no ranges yet.  flags: 0 or K8SNET_IPAM_POOL_F_PREFIXES. */
 K8SNET_EXPORT int k8snet_ipam_pool_new(struct k8snet_ctx *ctx, uint32_t flags,
 				       struct k8snet_ipam_pool **ret);
 K8SNET_EXPORT struct k8snet_ipam_pool *k8snet_ipam_pool_free(struct k8snet_ipam_pool *pool);
@@ -87,7 +87,7 @@ K8SNET_EXPORT int k8snet_ipam_pool_add_exclusion(struct k8snet_ipam_pool *pool, 
 K8SNET_EXPORT int k8snet_ipam_pool_set_strategy(struct k8snet_ipam_pool *pool, uint32_t strategy);
 /* Prefix pools only: the length of the prefixes handed out (0: the default). */
 K8SNET_EXPORT int k8snet_ipam_pool_set_block_len(struct k8snet_ipam_pool *pool,
-						 unsigned int len);
+						 uint32_t len);
 /* Keep the allocations in this file (created at the first change).  Loads it
  * now: a corrupt or foreign file gives -EBADMSG and is left untouched.  Its
  * directory must be the caller's (or root's) and writable by nobody else,
@@ -117,7 +117,7 @@ K8SNET_EXPORT int k8snet_ipam_pool_release_addr(struct k8snet_ipam_pool *pool, c
 K8SNET_EXPORT int k8snet_ipam_pool_lookup(struct k8snet_ipam_pool *pool, const char *owner,
 					  const char *ifname, char *buf, size_t size);
 /* The number of allocations. */
-K8SNET_EXPORT int k8snet_ipam_pool_count(struct k8snet_ipam_pool *pool);
+K8SNET_EXPORT int k8snet_ipam_pool_get_count(struct k8snet_ipam_pool *pool);
 /* Visit every allocation in address order. */
 K8SNET_EXPORT int k8snet_ipam_pool_foreach(struct k8snet_ipam_pool *pool,
 					   k8snet_ipam_visit_fn fn, void *userdata);
@@ -156,7 +156,7 @@ K8SNET_EXPORT int k8snet_ipam_config_get_pool_count(const struct k8snet_ipam_con
  * allocates from every pool (releasing what it got if one fails), DEL
  * releases from every pool, CHECK looks up, GC calls k8snet_ipam_pool_gc(). */
 K8SNET_EXPORT int k8snet_ipam_config_new_pool(const struct k8snet_ipam_config *cfg,
-					      unsigned int index,
+					      uint32_t index,
 					      struct k8snet_ipam_pool **ret);
 /* "dataDir", or NULL when the configuration has none. */
 K8SNET_EXPORT const char *k8snet_ipam_config_get_data_dir(const struct k8snet_ipam_config *cfg);
@@ -164,7 +164,7 @@ K8SNET_EXPORT int k8snet_ipam_config_get_route_count(const struct k8snet_ipam_co
 /* Route index: *ret_dst is its CIDR, *ret_gw its gateway or NULL.  The
  * strings belong to cfg. */
 K8SNET_EXPORT int k8snet_ipam_config_get_route(const struct k8snet_ipam_config *cfg,
-					       unsigned int index, const char **ret_dst,
+					       uint32_t index, const char **ret_dst,
 					       const char **ret_gw);
 
 #ifdef __cplusplus

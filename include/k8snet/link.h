@@ -29,7 +29,7 @@ extern "C" {
  * bring it up.  Returns 1 when it created the bridge, 0 when it existed. */
 K8SNET_EXPORT int k8snet_link_bridge_ensure(struct k8snet_ctx *ctx, const char *name,
 					    uint32_t mtu, const char *const *addresses,
-					    uint32_t n_addresses);
+					    size_t n_addresses);
 /* net.ipv4.conf.NAME.route_localnet (on 1 or 0) on the link NAME only, as
  * the reference portmap plugin sets it on a bridge with published ports:
  * connections the node makes to 127.0.0.1 may then be routed to a pod
@@ -43,15 +43,15 @@ K8SNET_EXPORT int k8snet_link_set_route_localnet(struct k8snet_ctx *ctx, const c
 struct k8snet_link_pod;
 
 /* String attributes (k8snet_link_pod_set_str / _get_str). */
-#define K8SNET_LINK_POD_NETNS_PATH   1  /* the pod's namespace, e.g. /run/netns/x */
-#define K8SNET_LINK_POD_CONTAINER_ID 2  /* names the host veth end */
-#define K8SNET_LINK_POD_IFNAME       3  /* the interface inside the pod (default eth0) */
-#define K8SNET_LINK_POD_BRIDGE       4  /* the node bridge to attach to */
-#define K8SNET_LINK_POD_MAC          5  /* pod interface MAC (default: stable per
+#define K8SNET_LINK_POD_NETNS_PATH   0u  /* the pod's namespace, e.g. /run/netns/x */
+#define K8SNET_LINK_POD_CONTAINER_ID 1u  /* names the host veth end */
+#define K8SNET_LINK_POD_IFNAME       2u  /* the interface inside the pod (default eth0) */
+#define K8SNET_LINK_POD_BRIDGE       3u  /* the node bridge to attach to */
+#define K8SNET_LINK_POD_MAC          4u  /* pod interface MAC (default: stable per
                                            container id and ifname) */
 /* Integer attributes (k8snet_link_pod_set_u32 / _get_u32). */
-#define K8SNET_LINK_POD_MTU          6  /* 0: the bridge's MTU */
-#define K8SNET_LINK_POD_FLAGS        7  /* K8SNET_LINK_POD_F_* */
+#define K8SNET_LINK_POD_MTU          5u  /* 0: the bridge's MTU */
+#define K8SNET_LINK_POD_FLAGS        6u  /* K8SNET_LINK_POD_F_* */
 
 /* Hairpin mode on the bridge port: a pod reaches itself through a Service. */
 #define K8SNET_LINK_POD_F_HAIRPIN          0x1u
@@ -91,24 +91,24 @@ K8SNET_EXPORT int k8snet_link_host_ifname(const char *container_id, const char *
 
 struct k8snet_link_result;
 
-/* Lists (k8snet_link_result_count). */
-#define K8SNET_LINK_RESULT_INTERFACES 1
-#define K8SNET_LINK_RESULT_ADDRESSES  2
-#define K8SNET_LINK_RESULT_ROUTES     3
+/* Lists (k8snet_link_result_get_count). */
+#define K8SNET_LINK_RESULT_INTERFACES 0u
+#define K8SNET_LINK_RESULT_ADDRESSES  1u
+#define K8SNET_LINK_RESULT_ROUTES     2u
 
 /* Item attributes (k8snet_link_result_get_str / _get_int): */
-#define K8SNET_LINK_IFACE_NAME      1  /* str */
-#define K8SNET_LINK_IFACE_MAC       2  /* str, "aa:bb:..." */
-#define K8SNET_LINK_IFACE_SANDBOX   3  /* str, the netns path, "" on the node */
-#define K8SNET_LINK_IFACE_MTU       4  /* int */
-#define K8SNET_LINK_ADDR_ADDRESS    5  /* str, CIDR */
-#define K8SNET_LINK_ADDR_GATEWAY    6  /* str, NULL when none */
-#define K8SNET_LINK_ADDR_INTERFACE  7  /* int, index into the interfaces */
-#define K8SNET_LINK_ROUTE_DST       8  /* str, CIDR */
-#define K8SNET_LINK_ROUTE_GATEWAY   9  /* str, NULL for a link route */
+#define K8SNET_LINK_IFACE_NAME      0u  /* str */
+#define K8SNET_LINK_IFACE_MAC       1u  /* str, "aa:bb:..." */
+#define K8SNET_LINK_IFACE_SANDBOX   2u  /* str, the netns path, "" on the node */
+#define K8SNET_LINK_IFACE_MTU       3u  /* int */
+#define K8SNET_LINK_ADDR_ADDRESS    4u  /* str, CIDR */
+#define K8SNET_LINK_ADDR_GATEWAY    5u  /* str, NULL when none */
+#define K8SNET_LINK_ADDR_INTERFACE  6u  /* int, index into the interfaces */
+#define K8SNET_LINK_ROUTE_DST       7u  /* str, CIDR */
+#define K8SNET_LINK_ROUTE_GATEWAY   8u  /* str, NULL for a link route */
 
 K8SNET_EXPORT struct k8snet_link_result *k8snet_link_result_free(struct k8snet_link_result *res);
-K8SNET_EXPORT int k8snet_link_result_count(const struct k8snet_link_result *res, uint32_t list);
+K8SNET_EXPORT int k8snet_link_result_get_count(const struct k8snet_link_result *res, uint32_t list);
 K8SNET_EXPORT const char *k8snet_link_result_get_str(const struct k8snet_link_result *res,
 						     uint32_t index, uint32_t attr);
 K8SNET_EXPORT int k8snet_link_result_get_int(const struct k8snet_link_result *res,
@@ -146,8 +146,8 @@ K8SNET_EXPORT int k8snet_link_pod_check(struct k8snet_ctx *ctx, const struct k8s
 K8SNET_EXPORT int k8snet_link_node_setup(struct k8snet_ctx *ctx, uint32_t flags);
 
 /* Peer modes. */
-#define K8SNET_LINK_PEER_HOST_GW 1
-#define K8SNET_LINK_PEER_VXLAN   2
+#define K8SNET_LINK_PEER_HOST_GW 1u
+#define K8SNET_LINK_PEER_VXLAN   2u
 
 /* Create (or verify) the VXLAN device DEV with VNI, UDP port (0: 4789) and
  * local underlay address, MTU when non-zero, up.  Its MAC is derived from the

@@ -42,24 +42,24 @@ struct k8snet_service;
 /* Proxy attributes.  Strings: K8SNET_PROXY_NODE_NAME, K8SNET_PROXY_TABLE are
  * set (replaced); NODE_IP, CLUSTER_CIDR, NODEPORT_ADDRESS, SERVICE_CIDR are lists and are
  * added to with k8snet_proxy_add_str().  Numbers: k8snet_proxy_set_u32(). */
-#define K8SNET_PROXY_NODE_NAME        0  /* str: spec.nodeName of local endpoints */
-#define K8SNET_PROXY_TABLE            1  /* str: table name, default "k8snet" */
-#define K8SNET_PROXY_NODE_IP          2  /* str list: the node's addresses */
-#define K8SNET_PROXY_CLUSTER_CIDR     3  /* str list: pod CIDRs; others are masqueraded */
-#define K8SNET_PROXY_NODEPORT_ADDRESS 4  /* str list: NodePorts answer only here (CIDRs) */
-#define K8SNET_PROXY_MARK_BIT         5  /* u32: bit number of the masquerade mark, default 14 */
-#define K8SNET_PROXY_NODEPORT_MIN     6  /* u32: default 30000 */
+#define K8SNET_PROXY_NODE_NAME        0u  /* str: spec.nodeName of local endpoints */
+#define K8SNET_PROXY_TABLE            1u  /* str: table name, default "k8snet" */
+#define K8SNET_PROXY_NODE_IP          2u  /* str list: the node's addresses */
+#define K8SNET_PROXY_CLUSTER_CIDR     3u  /* str list: pod CIDRs; others are masqueraded */
+#define K8SNET_PROXY_NODEPORT_ADDRESS 4u  /* str list: NodePorts answer only here (CIDRs) */
+#define K8SNET_PROXY_MARK_BIT         5u  /* u32: bit number of the masquerade mark, default 14 */
+#define K8SNET_PROXY_NODEPORT_MIN     6u  /* u32: default 30000 */
 #define K8SNET_PROXY_NODEPORT_MAX     7  /* u32: default 32767 */
-#define K8SNET_PROXY_FLAGS            8  /* u32: K8SNET_PROXY_F_* */
+#define K8SNET_PROXY_FLAGS            8u  /* u32: K8SNET_PROXY_F_* */
 /* Read only (k8snet_proxy_get_u32): the conntrack cleanup of the last sync. */
-#define K8SNET_PROXY_CONNTRACK_DELETED 9  /* u32: entries deleted */
-#define K8SNET_PROXY_CONNTRACK_FILTERS 10 /* u32: filtered dumps made */
+#define K8SNET_PROXY_CONNTRACK_DELETED 9u  /* u32: entries deleted */
+#define K8SNET_PROXY_CONNTRACK_FILTERS 10u /* u32: filtered dumps made */
 /* str list (CIDR, v4 and v6): the service CIDRs; traffic to an address in
  * them that no service has is dropped at the node. */
-#define K8SNET_PROXY_SERVICE_CIDR     11
+#define K8SNET_PROXY_SERVICE_CIDR     11u
 /* str: this node's zone (its topology.kubernetes.io/zone label), for
  * topology-aware routing (EndpointSlice hints, trafficDistribution). */
-#define K8SNET_PROXY_NODE_ZONE        12
+#define K8SNET_PROXY_NODE_ZONE        12u
 
 #define K8SNET_PROXY_F_MASQUERADE_ALL 0x1u  /* masquerade all service traffic */
 #define K8SNET_PROXY_F_ROUND_ROBIN    0x2u  /* numgen inc instead of numgen random */
@@ -68,14 +68,14 @@ struct k8snet_service;
 #define K8SNET_PROXY_F_NO_CONNTRACK_CLEANUP 0x4u
 
 /* Service attributes (k8snet_service_set_str / set_u32). */
-#define K8SNET_SERVICE_NAMESPACE        0  /* str, default "default" */
-#define K8SNET_SERVICE_NAME             1  /* str, required */
-#define K8SNET_SERVICE_TYPE             2  /* u32: K8SNET_SERVICE_TYPE_* */
-#define K8SNET_SERVICE_FLAGS            3  /* u32: K8SNET_SERVICE_F_* */
-#define K8SNET_SERVICE_AFFINITY_TIMEOUT 4  /* u32 seconds, default 10800 */
-#define K8SNET_SERVICE_CREATION_TIMESTAMP 5 /* str: RFC 3339 UTC, decides conflicts */
-#define K8SNET_SERVICE_HEALTH_CHECK_NODE_PORT 6 /* u32: spec.healthCheckNodePort, 0 none */
-#define K8SNET_SERVICE_TRAFFIC_DISTRIBUTION 7 /* u32: K8SNET_TRAFFIC_DISTRIBUTION_* */
+#define K8SNET_SERVICE_NAMESPACE        0u  /* str, default "default" */
+#define K8SNET_SERVICE_NAME             1u  /* str, required */
+#define K8SNET_SERVICE_TYPE             2u  /* u32: K8SNET_SERVICE_TYPE_* */
+#define K8SNET_SERVICE_FLAGS            3u  /* u32: K8SNET_SERVICE_F_* */
+#define K8SNET_SERVICE_AFFINITY_TIMEOUT 4u  /* u32 seconds, default 10800 */
+#define K8SNET_SERVICE_CREATION_TIMESTAMP 5u /* str: RFC 3339 UTC, decides conflicts */
+#define K8SNET_SERVICE_HEALTH_CHECK_NODE_PORT 6u /* u32: spec.healthCheckNodePort, 0 none */
+#define K8SNET_SERVICE_TRAFFIC_DISTRIBUTION 7u /* u32: K8SNET_TRAFFIC_DISTRIBUTION_* */
 
 /* spec.trafficDistribution.  Endpoints without hints of their own get the
  * hints the EndpointSlice controller would give them: their zone (and for

@@ -86,19 +86,19 @@ K8SNET_EXPORT int k8snet_policy_db_sync(struct k8snet_policy_db *db, const char 
 K8SNET_EXPORT int k8snet_policy_db_sync_full(struct k8snet_policy_db *db, const char *node);
 
 /* Verdict logging through NFLOG (nft "log group"), read by k8snet_observe:
- * K8SNET_POLICY_LOG_DENIED logs new connections NetworkPolicy drops, at most
- * rate per second (burst 5) per isolating chain; K8SNET_POLICY_LOG_ALLOWED
+ * K8SNET_POLICY_F_LOG_DENIED logs new connections NetworkPolicy drops, at most
+ * rate per second (burst 5) per isolating chain; K8SNET_POLICY_F_LOG_ALLOWED
  * logs new connections a rule admits (not limited: one message per new
  * connection).  nflog_group 0 means 100, rate 0 means 10.  A policy with the
  * annotation k8snet.io/log-verdicts ("denied", "allowed", "denied,allowed")
  * turns it on for the pods it isolates whatever the node's setting.  Takes
  * effect at the next sync. */
-#define K8SNET_POLICY_LOG_DENIED  0x1u
-#define K8SNET_POLICY_LOG_ALLOWED 0x2u
-#define K8SNET_POLICY_COUNT       0x4u  /* counters on every allow and drop rule */
+#define K8SNET_POLICY_F_LOG_DENIED  0x1u
+#define K8SNET_POLICY_F_LOG_ALLOWED 0x2u
+#define K8SNET_POLICY_F_COUNT       0x4u  /* counters on every allow and drop rule */
 K8SNET_EXPORT int k8snet_policy_db_set_log(struct k8snet_policy_db *db, uint32_t flags,
 					   uint32_t nflog_group, uint32_t rate);
-/* With K8SNET_POLICY_COUNT: what the kernel counted for policy ns/name in the
+/* With K8SNET_POLICY_F_COUNT: what the kernel counted for policy ns/name in the
  * context's namespace since its rules were last written: packets and bytes
  * of new connections its rules admitted, and of those dropped on pods it
  * isolates (a drop counts for every policy isolating the pod).  Any of the

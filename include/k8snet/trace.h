@@ -50,7 +50,7 @@ struct k8snet_trace;
 #define K8SNET_TRACE_MIXED 2
 
 /* Flags of k8snet_trace_run(). */
-#define K8SNET_TRACE_F_JSON 0x1u  /* the explanation as one JSON object */
+#define K8SNET_TRACE_RUN_F_JSON 0x1u  /* the explanation as one JSON object */
 
 /* String attributes: set with k8snet_trace_set_str() (replaced) or, for the
  * lists, added to with k8snet_trace_add_str(). */
@@ -64,7 +64,7 @@ struct k8snet_trace;
 /* Integer attributes (k8snet_trace_set_u32()). */
 #define K8SNET_TRACE_FLAGS          4u /* K8SNET_TRACE_CFG_* */
 
-#define K8SNET_TRACE_CFG_MASQUERADE_ALL 0x1u /* the proxy masquerades all service traffic */
+#define K8SNET_TRACE_F_MASQUERADE_ALL 0x1u /* the proxy masquerades all service traffic */
 
 K8SNET_EXPORT int k8snet_trace_new(struct k8snet_ctx *ctx, struct k8snet_trace **ret);
 K8SNET_EXPORT struct k8snet_trace *k8snet_trace_free(struct k8snet_trace *t);
@@ -87,7 +87,7 @@ K8SNET_EXPORT int k8snet_trace_use_proxy(struct k8snet_trace *t, struct k8snet_p
  * source pod would type it ("web", "web.prod", "web.prod.svc.cluster.local").
  * protocol: "TCP", "UDP" or "SCTP".  Returns K8SNET_TRACE_ALLOW, _DENY or
  * _MIXED and, when ret_text is not NULL, the explanation (first line the
- * answer, then one line per hop; or JSON with K8SNET_TRACE_F_JSON), freed
+ * answer, then one line per hop; or JSON with K8SNET_TRACE_RUN_F_JSON), freed
  * with k8snet_free(). */
 K8SNET_EXPORT int k8snet_trace_run(struct k8snet_trace *t, const char *from, const char *to,
 				   const char *protocol, uint32_t port, uint32_t flags,

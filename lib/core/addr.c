@@ -2,10 +2,13 @@
 /* The one address and prefix parser; the rules are in addr.h. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "core/addr.h"
+#include "core/internal.h"
 
 unsigned k8s_addr_bits(int family)
 {
@@ -106,4 +109,59 @@ int k8s_prefix_parse(const char *s, unsigned flags, struct k8s_addr *ret)
 	if (flags & K8S_PREFIX_NETWORK)
 		clear_host_bits(ret);
 	return 0;
+}
+
+/* ---- The public face of the parser ---- */
+
+/* The canonical text of a (for a prefix), handed out through ret. */
+static int hand_out(struct k8snet_ctx *ctx, const struct k8s_addr *a, bool prefix, char **ret)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	if (!ret)
+		return a->family;
+	if (!inet_ntop(a->family, a->a, host, sizeof(host)))
+		return k8s_error(ctx, -errno, "formatting an address: %m");
+	if (prefix ? asprintf(ret, "%s/%u", host, a->plen) < 0 : !(*ret = strdup(host))) {
+		*ret = NULL;
+		return k8s_error(ctx, -ENOMEM, "out of memory");
+	}
+	return a->family;
+}
+
+K8SNET_EXPORT int k8snet_addr_parse(struct k8snet_ctx *ctx, const char *text, char **ret)
+{
+	struct k8s_addr a;
+
+	K8S_FORK_GUARD_CTX(ctx);
+	if (ret)
+		*ret = NULL;
+	K8S_CHECK_ARG(ctx, ctx);
+	K8S_CHECK_ARG(ctx, text);
+	if (k8s_addr_parse(text, &a) < 0)
+		return k8s_error(ctx, -EINVAL, "'%s': not an IPv4 or IPv6 address", text);
+	return hand_out(ctx, &a, false, ret);
+}
+
+K8SNET_EXPORT int k8snet_cidr_parse(struct k8snet_ctx *ctx, const char *text, uint32_t flags,
+				    char **ret)
+{
+	unsigned how = 0;
+	struct k8s_addr a;
+
+	K8S_FORK_GUARD_CTX(ctx);
+	if (ret)
+		*ret = NULL;
+	K8S_CHECK_ARG(ctx, ctx);
+	K8S_CHECK_ARG(ctx, text);
+	K8S_CHECK_ARG(ctx, !(flags & ~(K8SNET_CIDR_F_NETWORK | K8SNET_CIDR_F_ADDRESS)));
+	if (flags & K8SNET_CIDR_F_NETWORK)
+		how |= K8S_PREFIX_NETWORK;
+	if (flags & K8SNET_CIDR_F_ADDRESS)
+		how |= K8S_PREFIX_OPTIONAL;
+	if (k8s_prefix_parse(text, how, &a) < 0)
+		return k8s_error(ctx, -EINVAL, "'%s': not a CIDR (ADDRESS/LENGTH, LENGTH in decimal "
+				 "without sign or leading zero, at most 32 or 128)%s", text,
+				 flags & K8SNET_CIDR_F_ADDRESS ? " or an address" : "");
+	return hand_out(ctx, &a, true, ret);
 }

@@ -20,6 +20,8 @@ dist_man3_MANS += \
 	man/man3/k8snet_ctx_free.3 \
 	man/man3/k8snet_ctx_ref.3 \
 	man/man3/k8snet_ctx_unref.3 \
+	man/man3/k8snet_cidr_parse.3 \
+	man/man3/k8snet_addr_parse.3 \
 	man/man3/k8snet_ctx_set_netns_path.3 \
 	man/man3/k8snet_ctx_set_netns_fd.3 \
 	man/man3/k8snet_ctx_get_netns_fd.3 \

@@ -6,7 +6,7 @@ K8SNET_EXPORT const char *k8snet_version(void)
 	return K8SNET_VERSION_STRING;
 }
 
-K8SNET_EXPORT unsigned int k8snet_version_num(void)
+K8SNET_EXPORT uint32_t k8snet_version_num(void)
 {
 	return K8SNET_VERSION_NUM;
 }

@@ -356,7 +356,7 @@ K8SNET_EXPORT int k8snet_dns_zone_add_service(struct k8snet_dns_zone *z, const c
 	K8S_FORK_GUARD(z);
 	K8S_CHECK_ARG(NULL, z);
 	K8S_CHECK_ARG(z->ctx, ns && name);
-	K8S_CHECK_ARG(z->ctx, !(flags & ~K8SNET_DNS_SERVICE_PUBLISH_NOT_READY));
+	K8S_CHECK_ARG(z->ctx, !(flags & ~K8SNET_DNS_SERVICE_F_PUBLISH_NOT_READY));
 	if ((r = check_names(z, ns, name)) < 0)
 		return r;
 	if (external_name && !k8s_zone_external_name_ok(external_name))
@@ -372,7 +372,7 @@ K8SNET_EXPORT int k8snet_dns_zone_add_service(struct k8snet_dns_zone *z, const c
 	s->external_name = ext;
 	k8s_zone_clear_ports(&s->ports);  /* a Service again replaces the earlier one */
 	s->declared = true;
-	s->publish_not_ready = flags & K8SNET_DNS_SERVICE_PUBLISH_NOT_READY;
+	s->publish_not_ready = flags & K8SNET_DNS_SERVICE_F_PUBLISH_NOT_READY;
 	s->headless = !external_name && (!cluster_ips || !*cluster_ips ||
 					 strcmp(cluster_ips, "None") == 0);
 	if (s->headless || external_name)
@@ -432,7 +432,7 @@ K8SNET_EXPORT int k8snet_dns_zone_add_endpoint(struct k8snet_dns_zone *z, const 
 	K8S_FORK_GUARD(z);
 	K8S_CHECK_ARG(NULL, z);
 	K8S_CHECK_ARG(z->ctx, ns && service && ip);
-	K8S_CHECK_ARG(z->ctx, !(flags & ~K8SNET_DNS_ENDPOINT_NOT_READY));
+	K8S_CHECK_ARG(z->ctx, !(flags & ~K8SNET_DNS_ENDPOINT_F_NOT_READY));
 	if ((r = check_names(z, ns, service)) < 0)
 		return r;
 	if (hostname && *hostname &&
@@ -442,7 +442,7 @@ K8SNET_EXPORT int k8snet_dns_zone_add_endpoint(struct k8snet_dns_zone *z, const 
 		return k8s_error_at(z->ctx, -EINVAL, "ip", "'%s' is not an IP address", ip);
 	if (!(s = service_or_error(z, ns, service)))
 		return -ENOMEM;
-	r = k8s_zone_add_endpoint(s, canon, hostname, !(flags & K8SNET_DNS_ENDPOINT_NOT_READY));
+	r = k8s_zone_add_endpoint(s, canon, hostname, !(flags & K8SNET_DNS_ENDPOINT_F_NOT_READY));
 	return r < 0 ? k8s_error(z->ctx, r, "out of memory") : 0;
 }
 
@@ -456,7 +456,7 @@ K8SNET_EXPORT int k8snet_dns_zone_add_pod(struct k8snet_dns_zone *z, const char 
 	K8S_FORK_GUARD(z);
 	K8S_CHECK_ARG(NULL, z);
 	K8S_CHECK_ARG(z->ctx, ns && ip);
-	K8S_CHECK_ARG(z->ctx, !(flags & ~K8SNET_DNS_POD_NOT_READY));
+	K8S_CHECK_ARG(z->ctx, !(flags & ~K8SNET_DNS_POD_F_NOT_READY));
 	if ((r = k8s_dns_require(z->ctx, K8SNET_DNS_LABEL, "namespace", ns)) < 0 ||
 	    (hostname && *hostname &&
 	     (r = k8s_dns_require(z->ctx, K8SNET_DNS_LABEL, "hostname", hostname)) < 0) ||
@@ -465,7 +465,7 @@ K8SNET_EXPORT int k8snet_dns_zone_add_pod(struct k8snet_dns_zone *z, const char 
 		return r;
 	if (k8s_dns_ip_canon(ip, NULL, canon) < 0)
 		return k8s_error_at(z->ctx, -EINVAL, "ip", "'%s' is not an IP address", ip);
-	r = k8s_zone_add_pod(z, ns, canon, hostname, subdomain, !(flags & K8SNET_DNS_POD_NOT_READY));
+	r = k8s_zone_add_pod(z, ns, canon, hostname, subdomain, !(flags & K8SNET_DNS_POD_F_NOT_READY));
 	return r < 0 ? k8s_error(z->ctx, r, "out of memory") : 0;
 }
 

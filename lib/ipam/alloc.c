@@ -63,10 +63,10 @@ static int parse_want(struct k8snet_ipam_pool *pool, const char *want, k8s_u128 
 	unsigned len;
 
 	if (k8s_ip_parse(want, &ip) < 0) {
-		if (!(pool->flags & K8SNET_IPAM_POOL_PREFIXES) ||
+		if (!(pool->flags & K8SNET_IPAM_POOL_F_PREFIXES) ||
 		    k8s_cidr_parse(want, true, &ip, &len) < 0 || len != pool->block_len)
 			return k8s_error_at(pool->ctx, -EINVAL, "ip", "'%s' is not %s", want,
-					    pool->flags & K8SNET_IPAM_POOL_PREFIXES ?
+					    pool->flags & K8SNET_IPAM_POOL_F_PREFIXES ?
 					    "a block of the pool" : "an IP address");
 	}
 	if (ip.family != pool->family || !k8s_pool_range_of(pool, ip.v) ||
@@ -276,7 +276,7 @@ K8SNET_EXPORT int k8snet_ipam_pool_lookup(struct k8snet_ipam_pool *pool, const c
 	return r;
 }
 
-K8SNET_EXPORT int k8snet_ipam_pool_count(struct k8snet_ipam_pool *pool)
+K8SNET_EXPORT int k8snet_ipam_pool_get_count(struct k8snet_ipam_pool *pool)
 {
 	int r;
 

@@ -295,7 +295,7 @@ K8SNET_EXPORT int k8snet_ipam_config_get_pool_count(const struct k8snet_ipam_con
 }
 
 K8SNET_EXPORT int k8snet_ipam_config_new_pool(const struct k8snet_ipam_config *cfg,
-					      unsigned int index,
+					      uint32_t index,
 					      struct k8snet_ipam_pool **ret)
 {
 	struct k8snet_ipam_pool *pool = NULL;
@@ -336,7 +336,7 @@ K8SNET_EXPORT int k8snet_ipam_config_get_route_count(const struct k8snet_ipam_co
 }
 
 K8SNET_EXPORT int k8snet_ipam_config_get_route(const struct k8snet_ipam_config *cfg,
-					       unsigned int index, const char **ret_dst,
+					       uint32_t index, const char **ret_dst,
 					       const char **ret_gw)
 {
 	K8S_FORK_GUARD(cfg);

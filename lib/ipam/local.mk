@@ -44,7 +44,7 @@ dist_man3_MANS += \
 	man/man3/k8snet_ipam_pool_add_exclusion.3 \
 	man/man3/k8snet_ipam_pool_add_range.3 \
 	man/man3/k8snet_ipam_pool_alloc.3 \
-	man/man3/k8snet_ipam_pool_count.3 \
+	man/man3/k8snet_ipam_pool_get_count.3 \
 	man/man3/k8snet_ipam_pool_foreach.3 \
 	man/man3/k8snet_ipam_pool_free.3 \
 	man/man3/k8snet_ipam_pool_gc.3 \

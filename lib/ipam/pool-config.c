@@ -20,7 +20,7 @@ K8SNET_EXPORT int k8snet_ipam_pool_new(struct k8snet_ctx *ctx, uint32_t flags,
 	K8S_FORK_GUARD_CTX(ctx);
 	K8S_CHECK_ARG(ctx, ctx);
 	K8S_CHECK_ARG(ctx, ret);
-	K8S_CHECK_ARG(ctx, (flags & ~K8SNET_IPAM_POOL_PREFIXES) == 0);
+	K8S_CHECK_ARG(ctx, (flags & ~K8SNET_IPAM_POOL_F_PREFIXES) == 0);
 	pool = calloc(1, sizeof(*pool));
 	if (!pool)
 		return k8s_error(ctx, -ENOMEM, "out of memory");
@@ -166,7 +166,7 @@ K8SNET_EXPORT int k8snet_ipam_pool_add_range(struct k8snet_ipam_pool *pool, cons
 		return k8s_error_at(pool->ctx, -EINVAL, "rangeStart", "%s is after rangeEnd %s",
 				    start, end);
 	if (gateway) {
-		if (pool->flags & K8SNET_IPAM_POOL_PREFIXES)
+		if (pool->flags & K8SNET_IPAM_POOL_F_PREFIXES)
 			return k8s_error_at(pool->ctx, -EINVAL, "gateway",
 					    "a prefix pool has no gateway");
 		r = parse_in_subnet(pool, "gateway", gateway, &n, &n.gateway);
@@ -227,12 +227,12 @@ K8SNET_EXPORT int k8snet_ipam_pool_set_strategy(struct k8snet_ipam_pool *pool, u
 	return 0;
 }
 
-K8SNET_EXPORT int k8snet_ipam_pool_set_block_len(struct k8snet_ipam_pool *pool, unsigned int len)
+K8SNET_EXPORT int k8snet_ipam_pool_set_block_len(struct k8snet_ipam_pool *pool, uint32_t len)
 {
 	K8S_FORK_GUARD(pool);
 	if (!pool)
 		return -EINVAL;
-	K8S_CHECK_ARG(pool->ctx, pool->flags & K8SNET_IPAM_POOL_PREFIXES);
+	K8S_CHECK_ARG(pool->ctx, pool->flags & K8SNET_IPAM_POOL_F_PREFIXES);
 	K8S_CHECK_ARG(pool->ctx, len <= 128);
 	CHECK_NOT_FROZEN(pool);
 	pool->block_len = len;
@@ -272,7 +272,7 @@ static int collect_reserved(struct k8snet_ipam_pool *pool)
 		unsigned bits = k8s_ip_bits(pool->family);
 		k8s_u128 last = rg->subnet.v | k8s_host_mask(pool->family, rg->len);
 
-		if (pool->flags & K8SNET_IPAM_POOL_PREFIXES)
+		if (pool->flags & K8SNET_IPAM_POOL_F_PREFIXES)
 			continue;
 		if (rg->len + 2 <= bits)
 			r = add_span(&pool->reserved, &n, rg->subnet.v, rg->subnet.v);
@@ -330,7 +330,7 @@ static int set_slots(struct k8snet_ipam_pool *pool)
 	char a[K8S_IP_STRLEN];
 	size_t i;
 
-	if (!(pool->flags & K8SNET_IPAM_POOL_PREFIXES)) {
+	if (!(pool->flags & K8SNET_IPAM_POOL_F_PREFIXES)) {
 		for (i = 0; i < pool->n_ranges; i++) {
 			pool->ranges[i].first = pool->ranges[i].start;
 			pool->ranges[i].last = pool->ranges[i].end;

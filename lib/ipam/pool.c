@@ -228,7 +228,7 @@ static unsigned out_len(const struct k8snet_ipam_pool *pool, int family, k8s_u12
 {
 	size_t i;
 
-	if (pool->flags & K8SNET_IPAM_POOL_PREFIXES && pool->block_len)
+	if (pool->flags & K8SNET_IPAM_POOL_F_PREFIXES && pool->block_len)
 		return pool->block_len;
 	for (i = 0; i < pool->n_ranges; i++) {
 		const struct range *r = &pool->ranges[i];

@@ -112,7 +112,7 @@ static int bridge_add_address(struct k8snet_ctx *ctx, struct nl_sock *sk, int if
 
 K8SNET_EXPORT int k8snet_link_bridge_ensure(struct k8snet_ctx *ctx, const char *name,
 					    uint32_t mtu, const char *const *addresses,
-					    uint32_t n_addresses)
+					    size_t n_addresses)
 {
 	struct rtnl_link *cur = NULL;
 	struct nl_sock *sk;
@@ -125,12 +125,12 @@ K8SNET_EXPORT int k8snet_link_bridge_ensure(struct k8snet_ctx *ctx, const char *
 	K8S_CHECK_ARG(ctx, addresses || n_addresses == 0);
 	K8S_CHECK_ARG(ctx, mtu == 0 || (mtu >= 68 && mtu <= 65535));
 	/* Bad input changes nothing: check every address first. */
-	for (uint32_t i = 0; i < n_addresses; i++) {
+	for (size_t i = 0; i < n_addresses; i++) {
 		struct link_ip ip;
 
 		if (link_ip_parse(addresses[i], true, &ip) < 0)
 			return k8s_error_at(ctx, -EINVAL, "bridge.addresses",
-					    "[%u] %s: not an address/prefix", i,
+					    "[%zu] %s: not an address/prefix", i,
 					    addresses[i] ? addresses[i] : "(null)");
 	}
 	r = k8s_ctx_rtnl(ctx, &sk);
@@ -157,7 +157,7 @@ K8SNET_EXPORT int k8snet_link_bridge_ensure(struct k8snet_ctx *ctx, const char *
 	ifindex = rtnl_link_get_ifindex(cur);
 	r = bridge_update(ctx, sk, cur, mtu);
 	rtnl_link_put(cur);
-	for (uint32_t i = 0; r >= 0 && i < n_addresses; i++)
+	for (size_t i = 0; r >= 0 && i < n_addresses; i++)
 		r = bridge_add_address(ctx, sk, ifindex, addresses[i], i);
 	return r < 0 ? r : created;
 }

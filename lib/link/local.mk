@@ -60,7 +60,7 @@ dist_man3_MANS += \
 	man/man3/k8snet_link_pod_set_netns_fd.3 \
 	man/man3/k8snet_link_pod_set_str.3 \
 	man/man3/k8snet_link_pod_set_u32.3 \
-	man/man3/k8snet_link_result_count.3 \
+	man/man3/k8snet_link_result_get_count.3 \
 	man/man3/k8snet_link_result_free.3 \
 	man/man3/k8snet_link_result_get_int.3 \
 	man/man3/k8snet_link_result_get_str.3 \

@@ -150,7 +150,7 @@ int link_result_set_iface(struct k8snet_link_result *res, size_t i, const char *
 	return 0;
 }
 
-K8SNET_EXPORT int k8snet_link_result_count(const struct k8snet_link_result *res, uint32_t list)
+K8SNET_EXPORT int k8snet_link_result_get_count(const struct k8snet_link_result *res, uint32_t list)
 {
 	K8S_FORK_GUARD_PID(res, NULL);
 	if (!res)

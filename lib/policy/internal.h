@@ -5,7 +5,9 @@
  *   model.c   the database: namespaces, pods, policies; the C API
  *   reader.c  Kubernetes JSON -> model, with API-server validation
  *   eval.c    the evaluator that explains verdicts
- *   plan.c    model -> plan (sets, chains, rules, maps) and its nft text
+ *   plan-build.c   model -> plan (sets, chains, rules, maps); plan.h
+ *   plan-render.c  the plan as nft text
+ *   plan-delta.c   pod churn: a built plan updated in place, element changes
  *   nft.c     plan -> diff against the last one -> one libnftnl batch
  */
 #ifndef K8SNET_POLICY_INTERNAL_H
@@ -200,7 +202,7 @@ void pl_peer_clear(struct pl_peer *p);
 /* reader.c */
 int pl_read_json(struct k8snet_policy_db *db, const char *text, size_t len);
 
-/* plan.c */
+/* plan-build.c, plan-render.c (plan.h: the plan itself) */
 struct pl_plan;
 int pl_plan_build(struct k8snet_policy_db *db, const char *node, struct pl_plan **ret);
 void pl_plan_free(struct pl_plan *p);

@@ -6,7 +6,9 @@ lib_libk8snet_internal_la_SOURCES += \
 	lib/policy/reader.c \
 	lib/policy/eval.c \
 	lib/policy/plan.h \
-	lib/policy/plan.c \
+	lib/policy/plan-build.c \
+	lib/policy/plan-render.c \
+	lib/policy/plan-delta.c \
 	lib/policy/nft.c \
 	lib/policy/log.c
 

@@ -27,7 +27,7 @@ K8SNET_EXPORT int k8snet_policy_db_set_log(struct k8snet_policy_db *db, uint32_t
 	K8S_FORK_GUARD(db);
 	if (!db)
 		return -EINVAL;
-	if (flags & ~(K8SNET_POLICY_LOG_DENIED | K8SNET_POLICY_LOG_ALLOWED | K8SNET_POLICY_COUNT))
+	if (flags & ~(K8SNET_POLICY_F_LOG_DENIED | K8SNET_POLICY_F_LOG_ALLOWED | K8SNET_POLICY_F_COUNT))
 		return k8s_error_at(db->ctx, -EINVAL, "flags", "0x%x: unknown flags", flags);
 	if (nflog_group > 65535)
 		return k8s_error_at(db->ctx, -ERANGE, "nflog_group", "%u: must be 0..65535",
@@ -52,9 +52,9 @@ int pl_log_parse_annotation(const char *value, uint32_t *ret)
 		size_t n = strcspn(p, ",");
 
 		if (n == 6 && strncmp(p, "denied", 6) == 0)
-			*ret |= K8SNET_POLICY_LOG_DENIED;
+			*ret |= K8SNET_POLICY_F_LOG_DENIED;
 		else if (n == 7 && strncmp(p, "allowed", 7) == 0)
-			*ret |= K8SNET_POLICY_LOG_ALLOWED;
+			*ret |= K8SNET_POLICY_F_LOG_ALLOWED;
 		else if (!(n == 4 && strncmp(p, "none", 4) == 0))
 			return -EINVAL;
 		p += n;
@@ -83,13 +83,13 @@ static const struct pl_policy *policy_of_chain(const struct k8snet_policy_db *db
 bool pl_log_deny_rule(const struct k8snet_policy_db *db, const char *const *targets, size_t n,
 		      bool ingress, const char *policies, struct pl_prule *r, char **ret_comment)
 {
-	bool want = db->log_flags & K8SNET_POLICY_LOG_DENIED;
+	bool want = db->log_flags & K8SNET_POLICY_F_LOG_DENIED;
 	size_t i;
 
 	for (i = 0; i < n && !want; i++) {
 		const struct pl_policy *pol = policy_of_chain(db, targets[i]);
 
-		want = pol && (pol->log & K8SNET_POLICY_LOG_DENIED);
+		want = pol && (pol->log & K8SNET_POLICY_F_LOG_DENIED);
 	}
 	if (!want)
 		return false;
@@ -104,8 +104,8 @@ bool pl_log_deny_rule(const struct k8snet_policy_db *db, const char *const *targ
 void pl_log_allow(const struct k8snet_policy_db *db, const struct pl_policy *pol,
 		  struct pl_prule *r)
 {
-	r->count = db->log_flags & K8SNET_POLICY_COUNT;
-	if (!((db->log_flags | pol->log) & K8SNET_POLICY_LOG_ALLOWED))
+	r->count = db->log_flags & K8SNET_POLICY_F_COUNT;
+	if (!((db->log_flags | pol->log) & K8SNET_POLICY_F_LOG_ALLOWED))
 		return;
 	r->log = PL_LOG_ALLOW;
 	r->log_group = group_of(db);
@@ -113,7 +113,7 @@ void pl_log_allow(const struct k8snet_policy_db *db, const struct pl_policy *pol
 
 void pl_log_drop(const struct k8snet_policy_db *db, struct pl_prule *r)
 {
-	r->count = db->log_flags & K8SNET_POLICY_COUNT;
+	r->count = db->log_flags & K8SNET_POLICY_F_COUNT;
 }
 
 /* The NFLOG prefix of a logging rule, from its comment. */

@@ -94,7 +94,7 @@ struct pl_prule {
 	const char *target;
 	char *comment;
 	enum pl_log log;
-	bool count;               /* a counter (K8SNET_POLICY_COUNT) */
+	bool count;               /* a counter (K8SNET_POLICY_F_COUNT) */
 	uint16_t log_group;
 	uint32_t log_rate;        /* PL_LOG_DENY: packets per second */
 };
@@ -118,10 +118,25 @@ struct pl_plan {
 	struct pl_map pod_idx;    /* "ns/name" -> index in pods */
 };
 
+/* plan-build.c: model -> plan (pl_plan_build, pl_plan_free in internal.h),
+ * and the pieces the delta reuses to extend a built plan the same way. */
 size_t pl_key_len(enum pl_key_kind k);
 const struct pl_pset *pl_plan_set(const struct pl_plan *p, const char *name);
 const struct pl_pchain *pl_plan_chain(const struct pl_plan *p, const char *name);
+int pl_push(void **arr, size_t *cap, size_t n, size_t size);
+void pl_addr_key(const struct pl_addr *a, uint8_t *key);
+void pl_named_port_key(const struct pl_addr *a, uint8_t proto, uint16_t port, uint8_t key[24]);
+char *pl_hex_name(const char *prefix, const char *id);
+const char *pl_proto_lower(uint8_t proto);
+char *pl_policy_chain_name(const struct pl_policy *pol, bool ingress);
+int pl_fill_group_chain(const struct k8snet_policy_db *db, struct pl_pchain *c,
+			const char *const *targets, size_t n, bool ingress, const char *policies);
+int pl_record_pod(struct pl_plan *p, const struct pl_pod *pod, const char *key);
+
+/* plan-render.c: the plan as nft text (pl_plan_render in internal.h) */
 void pl_rule_render(const struct pl_prule *r, FILE *f);
+
+/* plan-delta.c: pod churn */
 /* Bring plan p up to date with the pods listed in keys ("ns/name"), in place,
  * recording the element changes in ops.  Returns 0 when a full rebuild is
  * needed instead (nothing changed then), 1 when done, or a negative errno

@@ -382,7 +382,7 @@ static bool masquerades(struct tr_run *run, const struct k8snet_service *svc, bo
 	bool fam_cidr = false;
 	size_t i;
 
-	if (t->flags & K8SNET_TRACE_CFG_MASQUERADE_ALL) {
+	if (t->flags & K8SNET_TRACE_F_MASQUERADE_ALL) {
 		snprintf(buf, len, "yes: the proxy masquerades all service traffic");
 		return true;
 	}

@@ -176,7 +176,7 @@ K8SNET_EXPORT int k8snet_trace_set_u32(struct k8snet_trace *t, uint32_t attr, ui
 		return -EINVAL;
 	if (attr != K8SNET_TRACE_FLAGS)
 		return k8s_error_at(t->ctx, -EINVAL, "attr", "%u: not a number attribute", attr);
-	if (value & ~K8SNET_TRACE_CFG_MASQUERADE_ALL)
+	if (value & ~K8SNET_TRACE_F_MASQUERADE_ALL)
 		return k8s_error_at(t->ctx, -EINVAL, "flags", "0x%x: unknown flags", value);
 	t->flags = value;
 	return 0;

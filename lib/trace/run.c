@@ -70,7 +70,7 @@ static int output(struct tr_run *run, uint32_t flags, char **ret_text)
 
 	if (!ret_text)
 		return 0;
-	text = flags & K8SNET_TRACE_F_JSON ? cJSON_PrintUnformatted(run->root) :
+	text = flags & K8SNET_TRACE_RUN_F_JSON ? cJSON_PrintUnformatted(run->root) :
 	       tr_render_text(run->root);
 	if (!text)
 		return k8s_error(run->t->ctx, -ENOMEM, "out of memory");
@@ -89,7 +89,7 @@ K8SNET_EXPORT int k8snet_trace_run(struct k8snet_trace *t, const char *from, con
 	if (!t)
 		return -EINVAL;
 	K8S_CHECK_ARG(t->ctx, from && to && protocol);
-	if (flags & ~K8SNET_TRACE_F_JSON)
+	if (flags & ~K8SNET_TRACE_RUN_F_JSON)
 		return k8s_error_at(t->ctx, -EINVAL, "flags", "0x%x: unknown flags", flags);
 	proto = pl_proto_parse(protocol);
 	if (proto < 0)

@@ -141,6 +141,14 @@ bad 2 "--gateway fd00::1: no --address of its family (IPv6)" -- pod attach \
 	--gateway fd00::1
 bad 2 "--address 10.0.0.2: not an address with its prefix length" -- pod attach \
 	--pod-netns /run/netns/x --container-id c --bridge b --address 10.0.0.2
+# The library's address rules (k8snet_cidr_parse): no leading zeros in the
+# length or the address, no sign.
+bad 2 "--address 10.0.0.2/024: not an address with its prefix length" -- pod attach \
+	--pod-netns /run/netns/x --container-id c --bridge b --address 10.0.0.2/024
+bad 2 "--address 10.0.0.2/+24: not an address with its prefix length" -- pod attach \
+	--pod-netns /run/netns/x --container-id c --bridge b --address 10.0.0.2/+24
+bad 2 "--gateway 10.0.0.01: not an IP address" -- pod attach \
+	--pod-netns /run/netns/x --container-id c --bridge b --address 10.0.0.2/24 --gateway 10.0.0.01
 
 # ---- Old spellings still work, with a note -------------------------------
 args="--namespace web --cluster-dns 10.96.0.10 --cluster-domain cluster.local"

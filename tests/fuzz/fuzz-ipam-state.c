@@ -67,7 +67,7 @@ static int cmp(const void *a, const void *b)
 static void read_whole(struct k8snet_ipam_pool *pool)
 {
 	struct listing l = { 0 };
-	int count = k8snet_ipam_pool_count(pool);
+	int count = k8snet_ipam_pool_get_count(pool);
 	size_t i;
 
 	if (k8snet_ipam_pool_foreach(pool, visit, &l) == 0) {
@@ -195,7 +195,7 @@ static uint8_t *fixed_copy(const uint8_t *data, size_t size)
 static void try_file(struct k8snet_ctx *ctx, const uint8_t *data, size_t size)
 {
 	static const struct { uint32_t flags; const char *subnet; } shapes[] = {
-		{ 0, "10.0.0.0/24" }, { K8SNET_IPAM_POOL_PREFIXES, "10.0.0.0/16" }, { 0, NULL },
+		{ 0, "10.0.0.0/24" }, { K8SNET_IPAM_POOL_F_PREFIXES, "10.0.0.0/16" }, { 0, NULL },
 		{ 0, "fd00::/120" },
 	};
 	FILE *f;

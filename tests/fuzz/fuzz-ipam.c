@@ -48,7 +48,7 @@ static void try_strings(struct k8snet_ctx *ctx, const char *s)
 	k8s_cidr_parse(s, true, &ip, &len);
 	if (k8s_ip_parse(s, &ip) == 0)
 		k8s_ip_format(&ip, buf);
-	if (k8snet_ipam_pool_new(ctx, K8SNET_IPAM_POOL_PREFIXES, &pool) == 0) {
+	if (k8snet_ipam_pool_new(ctx, K8SNET_IPAM_POOL_F_PREFIXES, &pool) == 0) {
 		k8snet_ipam_pool_add_range(pool, s, NULL, NULL, NULL);
 		k8snet_ipam_pool_add_exclusion(pool, s);
 		k8snet_ipam_pool_alloc(pool, "n", "", s, buf, sizeof(buf));

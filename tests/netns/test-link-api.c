@@ -96,7 +96,7 @@ int main(void)
 		   "host name is the deterministic one");
 	TNS_ASSERT(tns_exec(podns, "ip link show lo | grep -q UP") == 0, "lo up");
 	TNS_ASSERT(tns_exec(podns, "ip route | grep -q '^10.96.0.0/12 via 10.99.0.1'") == 0, "route");
-	TNS_ASSERT(k8snet_link_result_count(res, K8SNET_LINK_RESULT_ROUTES) == 2, "routes");
+	TNS_ASSERT(k8snet_link_result_get_count(res, K8SNET_LINK_RESULT_ROUTES) == 2, "routes");
 	k8snet_link_result_free(res);
 
 	OK(ctx, k8snet_link_pod_check(ctx, pod));

@@ -416,7 +416,7 @@ static void trace_names(struct k8snet_policy_db *db)
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		char *json = NULL;
 		int r = k8snet_trace_run(trace, names[i].from, names[i].to, "TCP", 80,
-					 K8SNET_TRACE_F_JSON, &json);
+					 K8SNET_TRACE_RUN_F_JSON, &json);
 
 		trace_cells++;
 		if (r < 0 || !strstr(json, names[i].service)) {

@@ -1,10 +1,10 @@
 #!/bin/sh
 # The Python package as users install it, away from the source tree:
 #  - pip (offline, with the system's setuptools: --no-build-isolation) into a
-#    venv, then `import k8snet` finds libk8snet.so.0 the way an installed
+#    venv, then `import k8snet` finds libk8snet.so.1 the way an installed
 #    library is found (here LD_LIBRARY_PATH at the build tree's .libs, with
 #    K8SNET_LIBRARY unset), and a call works;
-#  - a copy of libk8snet.so.0 beside the installed package is preferred;
+#  - a copy of libk8snet.so.1 beside the installed package is preferred;
 #  - `make install` installs every module of bindings/python/k8snet and
 #    py.typed, and pyproject.toml's version is configure.ac's.
 set -eu
@@ -55,15 +55,15 @@ if ! ldconfig -p | grep -q 'libk8snet\.so\.0 '; then
 	if LD_LIBRARY_PATH=/nonexistent "$tmp/venv/bin/python" -c 'import k8snet' >"$tmp/err" 2>&1; then
 		fail "import k8snet worked with no library"
 	fi
-	grep -q "ImportError.*install libk8snet0" "$tmp/err" ||
+	grep -q "ImportError.*install libk8snet1" "$tmp/err" ||
 		fail "no ImportError with a hint: $(cat "$tmp/err")"
 fi
 
-# 2. A libk8snet.so.0 beside the package wins over the system's.
-cp "$libs/libk8snet.so.0" "$site/k8snet/"
+# 2. A libk8snet.so.1 beside the package wins over the system's.
+cp "$libs/libk8snet.so.1" "$site/k8snet/"
 out=$(SITE="$site" LD_LIBRARY_PATH=/nonexistent "$tmp/venv/bin/python" -c "$probe") ||
 	fail "import k8snet with the library beside the package"
-echo "$out" | grep -q "^$site/k8snet/libk8snet.so.0" || fail "not the library beside the package: $out"
+echo "$out" | grep -q "^$site/k8snet/libk8snet.so.1" || fail "not the library beside the package: $out"
 echo "# beside the package: ok"
 
 # 3. make install installs the package (only its files, into DESTDIR).

@@ -13,7 +13,7 @@ import re
 import unittest
 
 import k8snet
-from k8snet import _lib, dns, hostport, ipam, link, nat, observe, policy, trace  # noqa: F401 (registers)
+from k8snet import _lib, core, dns, hostport, ipam, link, nat, observe, policy, trace  # noqa: F401 (registers)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRCDIR = os.environ.get("top_srcdir") or os.path.join(HERE, "..", "..")
@@ -168,11 +168,11 @@ class TestEnums(unittest.TestCase):
         self.assertEqual(nat.F_MASQUERADE_ALL | nat.F_ROUND_ROBIN, 3)
         self.assertIsInstance(nat.ProxyFlag.MASQUERADE_ALL | nat.ProxyFlag.ROUND_ROBIN,
                               nat.ProxyFlag)
-        self.assertEqual(link.PodAttr.MTU, 6)
+        self.assertEqual(link.PodAttr.MTU, 5)  # numbered from 0 since 0.2
 
     def test_every_family_is_registered(self):
         """An IntEnum or IntFlag in a module is a family of C constants."""
-        for module in (dns, hostport, ipam, link, nat, policy):
+        for module in (core, dns, hostport, ipam, link, nat, observe, policy, trace):
             for name, obj in vars(module).items():
                 if isinstance(obj, type) and issubclass(obj, enum.Enum) \
                         and obj.__module__ == module.__name__:

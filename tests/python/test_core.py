@@ -127,5 +127,23 @@ class NetnsTest(unittest.TestCase):
         self.assertEqual([l["name"] for l in ctx.describe()["links"]], ["lo"])
 
 
+class AddressTest(unittest.TestCase):
+    """The library's one address parser, as scripts see it."""
+
+    def test_canonical(self):
+        self.assertEqual(k8snet.cidr_parse("10.244.1.5/16", network=True), "10.244.0.0/16")
+        self.assertEqual(k8snet.cidr_parse("10.244.1.5/24"), "10.244.1.5/24")
+        self.assertEqual(k8snet.cidr_parse("fd00::1", address=True), "fd00::1/128")
+        self.assertEqual(k8snet.addr_parse("FD00:0::1"), "fd00::1")
+
+    def test_refusals_say_what(self):
+        for text in ("10.244.0.0/016", "10.244.0.0/ 16", "10.244.0.0"):
+            with self.assertRaises(k8snet.InvalidArgument) as cm:
+                k8snet.cidr_parse(text, network=True)
+            self.assertIn("'%s': not a CIDR" % text, str(cm.exception))
+        with self.assertRaises(k8snet.InvalidArgument):
+            k8snet.addr_parse("010.0.0.1")
+
+
 if __name__ == "__main__":
     unittest.main()

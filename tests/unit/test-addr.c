@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <k8snet/k8snet.h>
 
@@ -161,6 +162,26 @@ static int dns_address(struct k8snet_ctx *ctx, const char *s)
 	return r;
 }
 
+/* The parser as callers see it (k8snet_cidr_parse, k8snet_addr_parse): the
+ * CLI checks its arguments through these. */
+static int public_network(struct k8snet_ctx *ctx, const char *s)
+{
+	char *text = NULL;
+	int r = k8snet_cidr_parse(ctx, s, K8SNET_CIDR_F_NETWORK, &text);
+
+	free(text);
+	return r == AF_INET || r == AF_INET6 ? 1 : verdict(r, ctx);
+}
+
+static int public_address(struct k8snet_ctx *ctx, const char *s)
+{
+	char *text = NULL;
+	int r = k8snet_addr_parse(ctx, s, &text);
+
+	free(text);
+	return r == AF_INET || r == AF_INET6 ? 1 : verdict(r, ctx);
+}
+
 START_TEST(test_same_verdict_everywhere)
 {
 	const char *text = cases[_i].text;
@@ -173,6 +194,7 @@ START_TEST(test_same_verdict_everywhere)
 		ck_assert_msg(nat_source_range(text) == want, "nat source range '%s'", text);
 		ck_assert_msg(policy_network(ctx, text) == want, "policy ipBlock '%s'", text);
 		ck_assert_msg(link_route(text) == want, "link route '%s'", text);
+		ck_assert_msg(public_network(ctx, text) == want, "k8snet_cidr_parse '%s'", text);
 		/* A /0 or a /32 is no pool, whatever the parser says. */
 		if (!strstr(text, "/0") && !strstr(text, "/32"))
 			ck_assert_msg(ipam_network(ctx, text) == want, "ipam subnet '%s'", text);
@@ -180,6 +202,7 @@ START_TEST(test_same_verdict_everywhere)
 		ck_assert_msg(nat_address(text) == want, "nat cluster IP '%s'", text);
 		ck_assert_msg(link_gateway(text) == want, "link gateway '%s'", text);
 		ck_assert_msg(dns_address(ctx, text) == want, "dns PTR of '%s'", text);
+		ck_assert_msg(public_address(ctx, text) == want, "k8snet_addr_parse '%s'", text);
 	}
 	k8snet_ctx_free(ctx);
 }
@@ -206,6 +229,39 @@ START_TEST(test_host_bits)
 }
 END_TEST
 
+/* What the public parser hands back, and what it says when it refuses. */
+START_TEST(test_public_parser)
+{
+	struct k8snet_ctx *ctx = NULL;
+	char *text = NULL;
+
+	ck_assert_int_eq(k8snet_ctx_new(&ctx), 0);
+	ck_assert_int_eq(k8snet_cidr_parse(ctx, "10.244.1.5/16", K8SNET_CIDR_F_NETWORK, &text), AF_INET);
+	ck_assert_str_eq(text, "10.244.0.0/16");
+	k8snet_free(text);
+	ck_assert_int_eq(k8snet_cidr_parse(ctx, "10.244.1.5/24", 0, &text), AF_INET);
+	ck_assert_str_eq(text, "10.244.1.5/24");
+	k8snet_free(text);
+	ck_assert_int_eq(k8snet_cidr_parse(ctx, "FD00:0::7/56", K8SNET_CIDR_F_NETWORK, &text), AF_INET6);
+	ck_assert_str_eq(text, "fd00::/56");
+	k8snet_free(text);
+	ck_assert_int_eq(k8snet_cidr_parse(ctx, "10.0.0.1", K8SNET_CIDR_F_ADDRESS, &text), AF_INET);
+	ck_assert_str_eq(text, "10.0.0.1/32");
+	k8snet_free(text);
+	ck_assert_int_eq(k8snet_cidr_parse(ctx, "10.0.0.1", 0, &text), -EINVAL);
+	ck_assert_ptr_null(text);
+	ck_assert_ptr_nonnull(strstr(k8snet_ctx_get_error(ctx), "'10.0.0.1': not a CIDR"));
+	ck_assert_int_eq(k8snet_cidr_parse(ctx, "10.0.0.0/8", 0x80, NULL), -EINVAL);
+	ck_assert_int_eq(k8snet_addr_parse(ctx, "::FFFF:10.0.0.1", &text), AF_INET6);
+	ck_assert_str_eq(text, "::ffff:10.0.0.1");
+	k8snet_free(text);
+	ck_assert_int_eq(k8snet_addr_parse(ctx, "10.0.0.01", NULL), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(k8snet_ctx_get_error(ctx), "'10.0.0.01': not an IPv4 or IPv6 address"));
+	ck_assert_int_eq(k8snet_addr_parse(NULL, "10.0.0.1", NULL), -EINVAL);
+	k8snet_ctx_free(ctx);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("addr");
@@ -216,6 +272,7 @@ int main(void)
 	tcase_add_loop_test(tc, test_same_verdict_everywhere, 0,
 			    (int)(sizeof(cases) / sizeof(cases[0])));
 	tcase_add_test(tc, test_host_bits);
+	tcase_add_test(tc, test_public_parser);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

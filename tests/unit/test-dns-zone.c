@@ -78,23 +78,23 @@ static void build_cluster(void)
 	OK(k8snet_dns_zone_add_endpoint(zone, "default", "db", "10.244.1.5", "db-0", 0));
 	OK(k8snet_dns_zone_add_endpoint(zone, "default", "db", "10.244.1.6", NULL, 0));
 	OK(k8snet_dns_zone_add_endpoint(zone, "default", "db", "10.244.1.7", "db-2",
-					K8SNET_DNS_ENDPOINT_NOT_READY));
+					K8SNET_DNS_ENDPOINT_F_NOT_READY));
 	OK(k8snet_dns_zone_add_endpoint(zone, "default", "db", "fd00:244::8", "db-3", 0));
 	OK(k8snet_dns_zone_add_endpoint_port(zone, "default", "db", "pg", "TCP", 5432));
 	OK(k8snet_dns_zone_add_service(zone, "default", "ext", NULL, "example.com.", 0));
 	OK(k8snet_dns_zone_add_service(zone, "default", "empty", NULL, NULL, 0));
 	OK(k8snet_dns_zone_add_endpoint(zone, "default", "empty", "10.244.1.9", "e-0",
-					K8SNET_DNS_ENDPOINT_NOT_READY));
+					K8SNET_DNS_ENDPOINT_F_NOT_READY));
 	OK(k8snet_dns_zone_add_service(zone, "default", "warm", "", NULL,
-				       K8SNET_DNS_SERVICE_PUBLISH_NOT_READY));
+				       K8SNET_DNS_SERVICE_F_PUBLISH_NOT_READY));
 	OK(k8snet_dns_zone_add_endpoint(zone, "default", "warm", "10.244.2.1", "w-0",
-					K8SNET_DNS_ENDPOINT_NOT_READY));
+					K8SNET_DNS_ENDPOINT_F_NOT_READY));
 	/* Slices of a service we have not seen make no records. */
 	OK(k8snet_dns_zone_add_endpoint(zone, "default", "ghost", "10.244.3.1", NULL, 0));
 	OK(k8snet_dns_zone_add_pod(zone, "default", "10.244.1.5", "db-0", "db", 0));
 	OK(k8snet_dns_zone_add_pod(zone, "default", "10.244.1.20", "web", "db", 0));
 	OK(k8snet_dns_zone_add_pod(zone, "default", "10.244.1.21", "cold", "db",
-				   K8SNET_DNS_POD_NOT_READY));
+				   K8SNET_DNS_POD_F_NOT_READY));
 	OK(k8snet_dns_zone_add_pod(zone, "default", "10.244.1.22", "lost", "nosuchsvc", 0));
 	OK(k8snet_dns_zone_add_pod(zone, "kube-system", "192.0.2.10", NULL, NULL, 0));
 	OK(k8snet_dns_zone_add_pod(zone, "kube-system", "192.0.2.10", NULL, NULL, 0));

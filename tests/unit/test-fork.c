@@ -87,6 +87,8 @@ enum { MEM, KERN };
 	X(INT, MEM, k8snet_ctx_set_log_priority, (W.ctx, 3))                               \
 	X(INT, MEM, k8snet_ctx_set_netns_fd, (W.ctx, k8snet_ctx_get_netns_fd(W.ctx)))      \
 	X(INT, MEM, k8snet_ctx_set_netns_path, (W.ctx, "/proc/self/ns/net"))               \
+	X(INT, MEM, k8snet_addr_parse, (W.ctx, "10.244.1.5", &W.text))                     \
+	X(INT, MEM, k8snet_cidr_parse, (W.ctx, "10.244.1.0/24", K8SNET_CIDR_F_NETWORK, &W.text)) \
 	/* ipam */                                                                         \
 	X(INT, MEM, k8snet_ipam_config_parse, (W.ctx, CFG_JSON, strlen(CFG_JSON), &W.out_cfg)) \
 	X(PTR, MEM, k8snet_ipam_config_get_data_dir, (W.cfg))                              \
@@ -98,7 +100,7 @@ enum { MEM, KERN };
 	X(INT, MEM, k8snet_ipam_pool_add_exclusion, (W.pool, "10.244.1.200/32"))           \
 	X(INT, MEM, k8snet_ipam_pool_add_range, (W.pool, "10.244.2.0/24", NULL, NULL, NULL)) \
 	X(INT, MEM, k8snet_ipam_pool_alloc, (W.pool, "pod", "eth0", NULL, W.buf, sizeof(W.buf))) \
-	X(INT, MEM, k8snet_ipam_pool_count, (W.pool))                                      \
+	X(INT, MEM, k8snet_ipam_pool_get_count, (W.pool))                                      \
 	X(INT, MEM, k8snet_ipam_pool_foreach, (W.pool, visit, NULL))                       \
 	X(INT, MEM, k8snet_ipam_pool_gc, (W.pool, NULL, NULL, 0))                          \
 	X(INT, MEM, k8snet_ipam_pool_get_gateway, (W.pool, "10.244.1.7", W.buf, sizeof(W.buf))) \
@@ -124,7 +126,7 @@ enum { MEM, KERN };
 	X(INT, MEM, k8snet_link_pod_set_netns_fd, (W.pod, k8snet_ctx_get_netns_fd(W.ctx))) \
 	X(INT, MEM, k8snet_link_pod_set_str, (W.pod, K8SNET_LINK_POD_IFNAME, "eth0"))      \
 	X(INT, MEM, k8snet_link_pod_set_u32, (W.pod, K8SNET_LINK_POD_MTU, 1400))           \
-	X(INT, MEM, k8snet_link_result_count, (W.res, K8SNET_LINK_RESULT_INTERFACES))      \
+	X(INT, MEM, k8snet_link_result_get_count, (W.res, K8SNET_LINK_RESULT_INTERFACES))      \
 	X(INT, MEM, k8snet_link_result_get_int, (W.res, 0, K8SNET_LINK_IFACE_MTU))         \
 	X(PTR, MEM, k8snet_link_result_get_str, (W.res, 0, K8SNET_LINK_IFACE_NAME))        \
 	X(INT, MEM, k8snet_link_result_to_json, (W.res, "1.0.0", &W.text))                 \

@@ -215,7 +215,7 @@ START_TEST(test_small_buffers)
 	ck_assert_str_eq(small, "10.0.0.18/28");
 	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "b", "eth0", NULL, tiny, sizeof(tiny)), -ENOBUFS);
 	ERR_HAS("needs a buffer of 13 bytes, not 8");
-	ck_assert_int_eq(k8snet_ipam_pool_count(pool), 1);
+	ck_assert_int_eq(k8snet_ipam_pool_get_count(pool), 1);
 	ck_assert_int_eq(k8snet_ipam_pool_lookup(pool, "a", "eth0", tiny, sizeof(tiny)), -ENOBUFS);
 	ck_assert_int_eq(k8snet_ipam_pool_lookup(pool, "a", "eth0", small, sizeof(small)), 1);
 	ck_assert_int_eq(k8snet_ipam_pool_get_gateway(pool, "10.0.0.18", tiny, sizeof(tiny)), -ENOBUFS);
@@ -300,7 +300,7 @@ START_TEST(test_keys_idempotent_and_specific)
 	ck_assert_int_eq(try_alloc(pool, "", NULL), -EINVAL);
 	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "c5", "e\t0", NULL, buf, sizeof(buf)), -EINVAL);
 	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "c5", "eth0", NULL, buf, 8), -ENOBUFS);
-	ck_assert_int_eq(k8snet_ipam_pool_count(pool), 4);
+	ck_assert_int_eq(k8snet_ipam_pool_get_count(pool), 4);
 	k8snet_ipam_pool_free(pool);
 }
 END_TEST
@@ -377,10 +377,10 @@ START_TEST(test_foreach_and_gc)
 	ck_assert_int_eq(k8snet_ipam_pool_foreach(pool, collect, &s), 0);
 	ck_assert_str_eq(s.text, "10.0.0.1/24 a eth0;10.0.0.2/24 c eth0;10.0.0.9/24 b eth0;");
 	ck_assert_int_eq(k8snet_ipam_pool_gc(pool, owners, ifnames, 2), 2);
-	ck_assert_int_eq(k8snet_ipam_pool_count(pool), 1);
+	ck_assert_int_eq(k8snet_ipam_pool_get_count(pool), 1);
 	ck_assert_int_eq(k8snet_ipam_pool_gc(pool, owners, ifnames, 2), 0);
 	ck_assert_int_eq(k8snet_ipam_pool_gc(pool, NULL, NULL, 0), 1);
-	ck_assert_int_eq(k8snet_ipam_pool_count(pool), 0);
+	ck_assert_int_eq(k8snet_ipam_pool_get_count(pool), 0);
 	k8snet_ipam_pool_free(pool);
 }
 END_TEST
@@ -436,7 +436,7 @@ START_TEST(test_memory_follows_allocations)
 	if (before.uordblks || after.uordblks)
 		ck_assert_msg(after.uordblks - before.uordblks < 5000 * 256,
 			      "%zu bytes for 5000 allocations", after.uordblks - before.uordblks);
-	ck_assert_int_eq(k8snet_ipam_pool_count(pool), 5000);
+	ck_assert_int_eq(k8snet_ipam_pool_get_count(pool), 5000);
 	ck_assert_str_eq(alloc(pool, "next"), "fd00:1:2:3::1/64");
 	k8snet_ipam_pool_free(pool);
 }
@@ -475,7 +475,7 @@ END_TEST
 
 START_TEST(test_prefix_pool)
 {
-	struct k8snet_ipam_pool *pool = pool_of(K8SNET_IPAM_POOL_PREFIXES, "10.244.0.0/16", NULL,
+	struct k8snet_ipam_pool *pool = pool_of(K8SNET_IPAM_POOL_F_PREFIXES, "10.244.0.0/16", NULL,
 						NULL, NULL);
 	char buf[K8SNET_IPAM_CIDR_MAX], node[32];
 	int i;
@@ -503,13 +503,13 @@ START_TEST(test_prefix_pool)
 	k8snet_ipam_pool_free(pool);
 
 	/* IPv6 default /64, a configured length, a too-small subnet. */
-	pool = pool_of(K8SNET_IPAM_POOL_PREFIXES, "fd00:10:244::/48", NULL, NULL, NULL);
+	pool = pool_of(K8SNET_IPAM_POOL_F_PREFIXES, "fd00:10:244::/48", NULL, NULL, NULL);
 	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "a", "", NULL, buf, sizeof(buf)), 0);
 	ck_assert_str_eq(buf, "fd00:10:244::/64");
 	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "b", "", NULL, buf, sizeof(buf)), 0);
 	ck_assert_str_eq(buf, "fd00:10:244:1::/64");
 	k8snet_ipam_pool_free(pool);
-	pool = pool_of(K8SNET_IPAM_POOL_PREFIXES, "10.244.0.0/16", NULL, NULL, NULL);
+	pool = pool_of(K8SNET_IPAM_POOL_F_PREFIXES, "10.244.0.0/16", NULL, NULL, NULL);
 	ck_assert_int_eq(k8snet_ipam_pool_set_block_len(pool, 26), 0);
 	ck_assert_int_eq(k8snet_ipam_pool_add_exclusion(pool, "10.244.0.64/26"), 0);
 	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "a", "", NULL, buf, sizeof(buf)), 0);
@@ -518,21 +518,21 @@ START_TEST(test_prefix_pool)
 	ck_assert_str_eq(buf, "10.244.0.128/26");
 	k8snet_ipam_pool_free(pool);
 	/* A state file written for other blocks is refused. */
-	pool = pool_of(K8SNET_IPAM_POOL_PREFIXES, "10.244.0.0/16", NULL, NULL, NULL);
+	pool = pool_of(K8SNET_IPAM_POOL_F_PREFIXES, "10.244.0.0/16", NULL, NULL, NULL);
 	ck_assert_int_eq(k8snet_ipam_pool_set_block_len(pool, 26), 0);
 	ck_assert_int_eq(k8snet_ipam_pool_set_state_file(pool, state), 0);
 	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "a", "", NULL, buf, sizeof(buf)), 0);
 	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "b", "", NULL, buf, sizeof(buf)), 0);
 	k8snet_ipam_pool_free(pool);
-	pool = pool_of(K8SNET_IPAM_POOL_PREFIXES, "10.244.0.0/16", NULL, NULL, NULL);
+	pool = pool_of(K8SNET_IPAM_POOL_F_PREFIXES, "10.244.0.0/16", NULL, NULL, NULL);
 	ck_assert_int_eq(k8snet_ipam_pool_set_state_file(pool, state), -EBADMSG);
 	ERR_HAS("10.244.0.64 starts no block of this pool");
 	k8snet_ipam_pool_free(pool);
-	pool = pool_of(K8SNET_IPAM_POOL_PREFIXES, "10.244.0.0/25", NULL, NULL, NULL);
+	pool = pool_of(K8SNET_IPAM_POOL_F_PREFIXES, "10.244.0.0/25", NULL, NULL, NULL);
 	ck_assert_int_eq(k8snet_ipam_pool_alloc(pool, "a", "", NULL, buf, sizeof(buf)), -EINVAL);
 	ERR_HAS("smaller than one /24");
 	k8snet_ipam_pool_free(pool);
-	pool = pool_of(K8SNET_IPAM_POOL_PREFIXES, NULL, NULL, NULL, NULL);
+	pool = pool_of(K8SNET_IPAM_POOL_F_PREFIXES, NULL, NULL, NULL, NULL);
 	ck_assert_int_eq(k8snet_ipam_pool_add_range(pool, "10.0.0.0/16", NULL, NULL, "10.0.0.1"),
 			 -EINVAL);
 	k8snet_ipam_pool_free(pool);
@@ -564,7 +564,7 @@ START_TEST(test_state_shared_between_pools)
 	ck_assert_str_eq(alloc(a, "z"), "10.0.0.3/24");
 	ck_assert_int_eq(k8snet_ipam_pool_release(b, "x", "eth0"), 1);
 	ck_assert_int_eq(k8snet_ipam_pool_lookup(a, "x", "eth0", buf, sizeof(buf)), 0);
-	ck_assert_int_eq(k8snet_ipam_pool_count(a), 2);
+	ck_assert_int_eq(k8snet_ipam_pool_get_count(a), 2);
 	k8snet_ipam_pool_free(a);
 	k8snet_ipam_pool_free(b);
 	a = persistent("10.0.0.0/24");
@@ -573,7 +573,7 @@ START_TEST(test_state_shared_between_pools)
 	/* A pool without ranges lists and releases. */
 	a = pool_of(0, NULL, NULL, NULL, NULL);
 	ck_assert_int_eq(k8snet_ipam_pool_set_state_file(a, state), 0);
-	ck_assert_int_eq(k8snet_ipam_pool_count(a), 3);
+	ck_assert_int_eq(k8snet_ipam_pool_get_count(a), 3);
 	ck_assert_int_eq(k8snet_ipam_pool_release_addr(a, "10.0.0.4"), 1);
 	ck_assert_int_eq(try_alloc(a, "q", NULL), -EINVAL);
 	k8snet_ipam_pool_free(a);
@@ -597,10 +597,10 @@ START_TEST(test_state_compaction)
 	}
 	ck_assert_int_eq(stat(state, &st), 0);
 	ck_assert_int_lt(st.st_size, 40000);   /* 4,000 changes, compacted */
-	ck_assert_int_eq(k8snet_ipam_pool_count(a), 10);
+	ck_assert_int_eq(k8snet_ipam_pool_get_count(a), 10);
 	k8snet_ipam_pool_free(a);
 	a = persistent("10.0.0.0/16");
-	ck_assert_int_eq(k8snet_ipam_pool_count(a), 10);
+	ck_assert_int_eq(k8snet_ipam_pool_get_count(a), 10);
 	ck_assert_str_eq(alloc(a, "after"), "10.0.7.209/16");
 	k8snet_ipam_pool_free(a);
 	k8snet_ipam_pool_free(b);
@@ -642,7 +642,7 @@ START_TEST(test_state_torn_tail)
 	/* A record cut short by a kill: ignored, then cut off by the next writer. */
 	put(state, "k8snet-ipam\t1\na\t10.0.0.1\tc1\teth0\tf76c0270\na\t10.0.0.2\tc2\tet");
 	pool = persistent("10.0.0.0/24");
-	ck_assert_int_eq(k8snet_ipam_pool_count(pool), 1);
+	ck_assert_int_eq(k8snet_ipam_pool_get_count(pool), 1);
 	ck_assert_str_eq(alloc(pool, "c3"), "10.0.0.2/24");
 	k8snet_ipam_pool_free(pool);
 	text = slurp(state, &len);
@@ -816,8 +816,8 @@ static void run_twin(const struct twin *t, unsigned seed)
 			r1 = k8snet_ipam_pool_lookup(mem, key, "eth0", b1, sizeof(b1));
 			r2 = k8snet_ipam_pool_lookup(d, key, "eth0", b2, sizeof(b2));
 		} else {
-			r1 = k8snet_ipam_pool_count(mem);
-			r2 = k8snet_ipam_pool_count(d);
+			r1 = k8snet_ipam_pool_get_count(mem);
+			r2 = k8snet_ipam_pool_get_count(d);
 		}
 		ck_assert_msg(r1 == r2 && !strcmp(b1, b2), "%s step %d op %d key %s: memory %d %s, "
 			      "state file %d %s (%s)", t->subnet, step, op, key, r1, b1, r2, b2,
@@ -857,7 +857,7 @@ START_TEST(test_snapshot_in_place_matches_memory)
 		  0, AF_INET, 1024, 0 },
 		{ 0, K8SNET_IPAM_LOWEST_FREE, "10.0.0.0/22", "10.0.0.10", "10.0.3.200", NULL, NULL,
 		  0, AF_INET, 1100, 0 },
-		{ K8SNET_IPAM_POOL_PREFIXES, K8SNET_IPAM_NEXT_FREE, "10.128.0.0/12", NULL, NULL, NULL,
+		{ K8SNET_IPAM_POOL_F_PREFIXES, K8SNET_IPAM_NEXT_FREE, "10.128.0.0/12", NULL, NULL, NULL,
 		  "10.130.0.0/16", 22, AF_INET, 1024, 10 },
 		{ 0, K8SNET_IPAM_LOWEST_FREE, "fd00::/118", NULL, NULL, NULL, "fd00::100/124", 0,
 		  AF_INET6, 1024, 0 },
@@ -877,7 +877,7 @@ START_TEST(test_state_version_1_upgraded)
 
 	put(state, "k8snet-ipam\t1\na\t10.0.0.1\tc1\teth0\tf76c0270\n");
 	pool = persistent("10.0.0.0/24");
-	ck_assert_int_eq(k8snet_ipam_pool_count(pool), 1);
+	ck_assert_int_eq(k8snet_ipam_pool_get_count(pool), 1);
 	ck_assert_str_eq(alloc(pool, "c2"), "10.0.0.2/24");   /* the cursor came from 'a' */
 	k8snet_ipam_pool_free(pool);
 	text = slurp(state, &len);
@@ -1189,7 +1189,7 @@ START_TEST(test_bad_arguments)
 	ck_assert_ptr_null(k8snet_ipam_pool_free(NULL));
 	ck_assert_ptr_null(k8snet_ipam_config_free(NULL));
 	ck_assert_int_eq(k8snet_ipam_pool_alloc(NULL, "a", "b", NULL, NULL, 0), -EINVAL);
-	ck_assert_int_eq(k8snet_ipam_pool_count(NULL), -EINVAL);
+	ck_assert_int_eq(k8snet_ipam_pool_get_count(NULL), -EINVAL);
 	ck_assert_int_eq(k8snet_ipam_config_get_pool_count(NULL), -EINVAL);
 	pool = pool_of(0, "10.0.0.0/24", NULL, NULL, NULL);
 	ck_assert_int_eq(k8snet_ipam_pool_add_range(pool, NULL, NULL, NULL, NULL), -EINVAL);

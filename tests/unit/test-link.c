@@ -176,10 +176,10 @@ START_TEST(test_result_plan_and_json)
 	ck_assert_int_eq(link_result_plan(pod, "cni0", &res), 0);
 	ck_assert_int_eq(link_result_set_iface(res, 2, "02:00:00:00:00:01", 1500), 0);
 
-	ck_assert_int_eq(k8snet_link_result_count(res, K8SNET_LINK_RESULT_INTERFACES), 3);
-	ck_assert_int_eq(k8snet_link_result_count(res, K8SNET_LINK_RESULT_ADDRESSES), 2);
-	ck_assert_int_eq(k8snet_link_result_count(res, K8SNET_LINK_RESULT_ROUTES), 4);
-	ck_assert_int_eq(k8snet_link_result_count(res, 9), -EINVAL);
+	ck_assert_int_eq(k8snet_link_result_get_count(res, K8SNET_LINK_RESULT_INTERFACES), 3);
+	ck_assert_int_eq(k8snet_link_result_get_count(res, K8SNET_LINK_RESULT_ADDRESSES), 2);
+	ck_assert_int_eq(k8snet_link_result_get_count(res, K8SNET_LINK_RESULT_ROUTES), 4);
+	ck_assert_int_eq(k8snet_link_result_get_count(res, 9), -EINVAL);
 	ck_assert_str_eq(k8snet_link_result_get_str(res, 0, K8SNET_LINK_IFACE_NAME), "cni0");
 	ck_assert_str_eq(k8snet_link_result_get_str(res, 2, K8SNET_LINK_IFACE_NAME), "eth0");
 	ck_assert_str_eq(k8snet_link_result_get_str(res, 2, K8SNET_LINK_IFACE_SANDBOX), "/run/netns/p1");

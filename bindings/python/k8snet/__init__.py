@@ -5,4 +5,4 @@ here; the others are imported by name (``from k8snet import ipam``).
 """
 from ._lib import (Error, Exists, InvalidArgument, NoSpace, NotFound,  # noqa: F401
                    strerror)
-from .core import Context, version, version_num  # noqa: F401
+from .core import CidrFlag, Context, addr_parse, cidr_parse, version, version_num  # noqa: F401

@@ -1,9 +1,9 @@
 """Loading libk8snet with ctypes, and the error convention shared by layers.
 
 The library is found in this order: the path in ``K8SNET_LIBRARY`` (the
-build tree's tests set it); ``libk8snet.so.0`` next to this package's files
+build tree's tests set it); ``libk8snet.so.1`` next to this package's files
 (a copy shipped with the package); the SONAME as the dynamic linker finds it
-(``LD_LIBRARY_PATH``, the ld.so cache: Debian's libk8snet0, ``make
+(``LD_LIBRARY_PATH``, the ld.so cache: Debian's libk8snet1, ``make
 install``).
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ import os
 import typing
 from typing import Optional
 
-SONAME = "libk8snet.so.0"
+SONAME = "libk8snet.so.1"
 
 
 def _library_path():
@@ -36,7 +36,7 @@ def _load():
         # Say where it looked: "cannot open shared object file" alone does
         # not tell a pip user that the C library is a separate install.
         raise ImportError(
-            "k8snet: cannot load %s (%s); install libk8snet0 (Debian) or the "
+            "k8snet: cannot load %s (%s); install libk8snet1 (Debian) or the "
             "library with `make install`, or set K8SNET_LIBRARY to its path"
             % (path, e)) from e
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ctypes
+import enum
 import json
 import os
 from typing import Any, Callable, Dict, Optional, Union
@@ -12,7 +13,7 @@ from ._lib import c_ctx_p, check, fn
 LOG_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p)
 
 _version = fn("k8snet_version", ctypes.c_char_p)
-_version_num = fn("k8snet_version_num", ctypes.c_uint)
+_version_num = fn("k8snet_version_num", ctypes.c_uint32)
 _new = fn("k8snet_ctx_new", ctypes.c_int, ctypes.POINTER(c_ctx_p))
 _free = fn("k8snet_ctx_free", c_ctx_p, c_ctx_p)
 _set_netns_path = fn("k8snet_ctx_set_netns_path", ctypes.c_int, c_ctx_p, ctypes.c_char_p)
@@ -30,7 +31,7 @@ _describe = fn("k8snet_ctx_describe", ctypes.c_int, c_ctx_p, ctypes.POINTER(ctyp
 
 
 def version() -> str:
-    """The loaded library's release, e.g. "0.1.0"."""
+    """The loaded library's release, e.g. "0.2.0"."""
     return _lib.decode(_version())
 
 
@@ -122,3 +123,36 @@ class Context(_lib.Handle):
         out = ctypes.c_void_p()
         self._check(_describe(self.handle, ctypes.byref(out)))
         return json.loads(_lib.take_string(out.value))
+
+
+_addr_parse = fn("k8snet_addr_parse", ctypes.c_int, c_ctx_p, ctypes.c_char_p,
+                 ctypes.POINTER(ctypes.c_void_p))
+_cidr_parse = fn("k8snet_cidr_parse", ctypes.c_int, c_ctx_p, ctypes.c_char_p, ctypes.c_uint32,
+                 ctypes.POINTER(ctypes.c_void_p))
+
+
+@_lib.c_constants("K8SNET_CIDR_F_")
+class CidrFlag(enum.IntFlag):
+    """Flags of k8snet_cidr_parse()."""
+    NETWORK = 0x1
+    ADDRESS = 0x2
+
+
+def addr_parse(text: str, ctx: Optional[Context] = None) -> str:
+    """The canonical form of one IPv4 or IPv6 address, by the library's rules
+    (libk8snet(7), "Addresses and CIDRs"); InvalidArgument otherwise."""
+    ctx = ctx or Context()
+    out = ctypes.c_void_p()
+    ctx._check(_addr_parse(ctx.handle, _lib.encode(text), ctypes.byref(out)))
+    return _lib.take_string(out.value)
+
+
+def cidr_parse(text: str, network: bool = False, address: bool = False,
+               ctx: Optional[Context] = None) -> str:
+    """The canonical ADDRESS/LENGTH: ``network`` clears host bits (a pod or
+    service CIDR), ``address`` takes a bare address as a full-length prefix."""
+    flags = (CidrFlag.NETWORK if network else 0) | (CidrFlag.ADDRESS if address else 0)
+    ctx = ctx or Context()
+    out = ctypes.c_void_p()
+    ctx._check(_cidr_parse(ctx.handle, _lib.encode(text), flags, ctypes.byref(out)))
+    return _lib.take_string(out.value)

@@ -78,17 +78,17 @@ class ZoneAttr(enum.IntEnum):
     NAMESERVER_IP = 2
 
 
-@_lib.c_constants("K8SNET_DNS_SERVICE_")
+@_lib.c_constants("K8SNET_DNS_SERVICE_F_")
 class ServiceFlag(enum.IntFlag):
     PUBLISH_NOT_READY = 1 << 0
 
 
-@_lib.c_constants("K8SNET_DNS_ENDPOINT_")
+@_lib.c_constants("K8SNET_DNS_ENDPOINT_F_")
 class EndpointFlag(enum.IntFlag):
     NOT_READY = 1 << 0
 
 
-@_lib.c_constants("K8SNET_DNS_POD_")
+@_lib.c_constants("K8SNET_DNS_POD_F_")
 class PodFlag(enum.IntFlag):
     NOT_READY = 1 << 0
 

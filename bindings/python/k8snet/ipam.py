@@ -26,7 +26,7 @@ c_cfg_p = ctypes.c_void_p
 CIDR_MAX = _lib.c_constant("K8SNET_IPAM_CIDR_MAX", 64)
 
 
-@_lib.c_constants("K8SNET_IPAM_POOL_")
+@_lib.c_constants("K8SNET_IPAM_POOL_F_")
 class PoolFlag(enum.IntFlag):
     """Flags of k8snet_ipam_pool_new()."""
     PREFIXES = 0x1
@@ -55,7 +55,7 @@ _add_range = fn("k8snet_ipam_pool_add_range", ctypes.c_int, c_pool_p, ctypes.c_c
                 ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p)
 _add_exclusion = fn("k8snet_ipam_pool_add_exclusion", ctypes.c_int, c_pool_p, ctypes.c_char_p)
 _set_strategy = fn("k8snet_ipam_pool_set_strategy", ctypes.c_int, c_pool_p, ctypes.c_uint32)
-_set_block_len = fn("k8snet_ipam_pool_set_block_len", ctypes.c_int, c_pool_p, ctypes.c_uint)
+_set_block_len = fn("k8snet_ipam_pool_set_block_len", ctypes.c_int, c_pool_p, ctypes.c_uint32)
 _set_state_file = fn("k8snet_ipam_pool_set_state_file", ctypes.c_int, c_pool_p,
                      ctypes.c_char_p)
 _alloc = fn("k8snet_ipam_pool_alloc", ctypes.c_int, c_pool_p, ctypes.c_char_p, ctypes.c_char_p,
@@ -65,7 +65,7 @@ _release = fn("k8snet_ipam_pool_release", ctypes.c_int, c_pool_p, ctypes.c_char_
 _release_addr = fn("k8snet_ipam_pool_release_addr", ctypes.c_int, c_pool_p, ctypes.c_char_p)
 _lookup = fn("k8snet_ipam_pool_lookup", ctypes.c_int, c_pool_p, ctypes.c_char_p,
              ctypes.c_char_p, ctypes.c_char_p, ctypes.c_size_t)
-_count = fn("k8snet_ipam_pool_count", ctypes.c_int, c_pool_p)
+_count = fn("k8snet_ipam_pool_get_count", ctypes.c_int, c_pool_p)
 _foreach = fn("k8snet_ipam_pool_foreach", ctypes.c_int, c_pool_p, VISIT_FN, ctypes.c_void_p)
 _gc = fn("k8snet_ipam_pool_gc", ctypes.c_int, c_pool_p, ctypes.POINTER(ctypes.c_char_p),
          ctypes.POINTER(ctypes.c_char_p), ctypes.c_size_t)
@@ -76,11 +76,11 @@ _cfg_parse = fn("k8snet_ipam_config_parse", ctypes.c_int, c_ctx_p, ctypes.c_char
                 ctypes.c_size_t, ctypes.POINTER(c_cfg_p))
 _cfg_free = fn("k8snet_ipam_config_free", c_cfg_p, c_cfg_p)
 _cfg_pool_count = fn("k8snet_ipam_config_get_pool_count", ctypes.c_int, c_cfg_p)
-_cfg_new_pool = fn("k8snet_ipam_config_new_pool", ctypes.c_int, c_cfg_p, ctypes.c_uint,
+_cfg_new_pool = fn("k8snet_ipam_config_new_pool", ctypes.c_int, c_cfg_p, ctypes.c_uint32,
                    ctypes.POINTER(c_pool_p))
 _cfg_data_dir = fn("k8snet_ipam_config_get_data_dir", ctypes.c_char_p, c_cfg_p)
 _cfg_route_count = fn("k8snet_ipam_config_get_route_count", ctypes.c_int, c_cfg_p)
-_cfg_route = fn("k8snet_ipam_config_get_route", ctypes.c_int, c_cfg_p, ctypes.c_uint,
+_cfg_route = fn("k8snet_ipam_config_get_route", ctypes.c_int, c_cfg_p, ctypes.c_uint32,
                 ctypes.POINTER(ctypes.c_char_p), ctypes.POINTER(ctypes.c_char_p))
 
 _enc = _lib.encode

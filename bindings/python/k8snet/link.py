@@ -32,13 +32,13 @@ u32 = ctypes.c_uint32
 @_lib.c_constants("K8SNET_LINK_POD_")
 class PodAttr(enum.IntEnum):
     """Attributes of a pod (k8snet_link_pod_set_str(), _set_u32())."""
-    NETNS_PATH = 1
-    CONTAINER_ID = 2
-    IFNAME = 3
-    BRIDGE = 4
-    MAC = 5
-    MTU = 6
-    FLAGS = 7
+    NETNS_PATH = 0
+    CONTAINER_ID = 1
+    IFNAME = 2
+    BRIDGE = 3
+    MAC = 4
+    MTU = 5
+    FLAGS = 6
 
 
 @_lib.c_constants("K8SNET_LINK_POD_F_")
@@ -49,24 +49,24 @@ class PodFlag(enum.IntFlag):
 
 @_lib.c_constants("K8SNET_LINK_RESULT_")
 class ResultList(enum.IntEnum):
-    """The lists of a result (k8snet_link_result_count())."""
-    INTERFACES = 1
-    ADDRESSES = 2
-    ROUTES = 3
+    """The lists of a result (k8snet_link_result_get_count())."""
+    INTERFACES = 0
+    ADDRESSES = 1
+    ROUTES = 2
 
 
 @_lib.c_constants("K8SNET_LINK_")
 class ResultAttr(enum.IntEnum):
     """The fields of a result's entries (k8snet_link_result_get_str(), _get_int())."""
-    IFACE_NAME = 1
-    IFACE_MAC = 2
-    IFACE_SANDBOX = 3
-    IFACE_MTU = 4
-    ADDR_ADDRESS = 5
-    ADDR_GATEWAY = 6
-    ADDR_INTERFACE = 7
-    ROUTE_DST = 8
-    ROUTE_GATEWAY = 9
+    IFACE_NAME = 0
+    IFACE_MAC = 1
+    IFACE_SANDBOX = 2
+    IFACE_MTU = 3
+    ADDR_ADDRESS = 4
+    ADDR_GATEWAY = 5
+    ADDR_INTERFACE = 6
+    ROUTE_DST = 7
+    ROUTE_GATEWAY = 8
 
 
 @_lib.c_constants("K8SNET_LINK_NODE_F_")
@@ -114,7 +114,7 @@ PEER_VXLAN = PeerMode.VXLAN
 _MODES = {"host-gw": PEER_HOST_GW, "vxlan": PEER_VXLAN}
 
 _bridge_ensure = fn("k8snet_link_bridge_ensure", ctypes.c_int, c_ctx_p, ctypes.c_char_p, u32,
-                    ctypes.POINTER(ctypes.c_char_p), u32)
+                    ctypes.POINTER(ctypes.c_char_p), ctypes.c_size_t)
 _pod_new = fn("k8snet_link_pod_new", ctypes.c_int, ctypes.POINTER(c_pod_p))
 _pod_free = fn("k8snet_link_pod_free", c_pod_p, c_pod_p)
 _pod_set_str = fn("k8snet_link_pod_set_str", ctypes.c_int, c_pod_p, u32, ctypes.c_char_p)
@@ -130,7 +130,7 @@ _pod_add_route = fn("k8snet_link_pod_add_route", ctypes.c_int, c_pod_p, ctypes.c
 _host_ifname = fn("k8snet_link_host_ifname", ctypes.c_int, ctypes.c_char_p, ctypes.c_char_p,
                   ctypes.POINTER(ctypes.c_void_p))
 _result_free = fn("k8snet_link_result_free", c_res_p, c_res_p)
-_result_count = fn("k8snet_link_result_count", ctypes.c_int, c_res_p, u32)
+_result_count = fn("k8snet_link_result_get_count", ctypes.c_int, c_res_p, u32)
 _result_get_str = fn("k8snet_link_result_get_str", ctypes.c_char_p, c_res_p, u32, u32)
 _result_get_int = fn("k8snet_link_result_get_int", ctypes.c_int, c_res_p, u32, u32)
 _result_to_json = fn("k8snet_link_result_to_json", ctypes.c_int, c_res_p, ctypes.c_char_p,

@@ -37,7 +37,7 @@ class Decision(enum.IntEnum):
     ALLOW = 1
 
 
-@_lib.c_constants("K8SNET_POLICY_")
+@_lib.c_constants("K8SNET_POLICY_F_")
 class LogFlag(enum.IntFlag):
     """Flags of k8snet_policy_db_set_log(): verdict logging and counters."""
     LOG_DENIED = 0x1

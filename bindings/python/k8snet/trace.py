@@ -44,12 +44,12 @@ class TraceAttr(enum.IntEnum):
     FLAGS = 4
 
 
-@_lib.c_constants("K8SNET_TRACE_CFG_")
+@_lib.c_constants("K8SNET_TRACE_F_")
 class TraceFlag(enum.IntFlag):
     MASQUERADE_ALL = 0x1
 
 
-@_lib.c_constants("K8SNET_TRACE_F_")
+@_lib.c_constants("K8SNET_TRACE_RUN_F_")
 class RunFlag(enum.IntFlag):
     JSON = 0x1
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Model -> plan (see plan.h for the ruleset's shape), and the plan as nft text. */
+/* Model -> plan (see plan.h for the ruleset's shape); the text is plan-render.c,
+ * pod churn plan-delta.c. */
 #include <arpa/inet.h>
 #include <linux/netfilter.h>
 #include <string.h>
@@ -31,7 +32,7 @@ struct builder {
 	struct pl_map nsg_by_name;
 };
 
-static int push(void **arr, size_t *cap, size_t n, size_t size)
+int pl_push(void **arr, size_t *cap, size_t n, size_t size)
 {
 	void *q;
 
@@ -50,7 +51,7 @@ static struct pl_pset *new_set(struct builder *b, const char *name, enum pl_key_
 {
 	struct pl_pset *s;
 
-	if (push((void **)&b->p->sets, &b->p->sets_cap, b->p->nsets, sizeof(*s)) < 0)
+	if (pl_push((void **)&b->p->sets, &b->p->sets_cap, b->p->nsets, sizeof(*s)) < 0)
 		return NULL;
 	s = &b->p->sets[b->p->nsets];
 	*s = (struct pl_pset){ .name = strdup(name), .kind = kind, .is_map = is_map,
@@ -68,7 +69,7 @@ static int add_elem(struct pl_pset *s, const uint8_t *key, const char *chain)
 {
 	struct pl_elem *e;
 
-	if (push((void **)&s->e, &s->cap, s->n, sizeof(*e)) < 0)
+	if (pl_push((void **)&s->e, &s->cap, s->n, sizeof(*e)) < 0)
 		return -ENOMEM;
 	e = &s->e[s->n++];
 	memset(e, 0, sizeof(*e));
@@ -81,7 +82,7 @@ static struct pl_pchain *new_chain(struct builder *b, const char *name, int hook
 {
 	struct pl_pchain *c;
 
-	if (push((void **)&b->p->chains, &b->p->chains_cap, b->p->nchains, sizeof(*c)) < 0)
+	if (pl_push((void **)&b->p->chains, &b->p->chains_cap, b->p->nchains, sizeof(*c)) < 0)
 		return NULL;
 	c = &b->p->chains[b->p->nchains];
 	*c = (struct pl_pchain){ .name = strdup(name), .hook = hook, .prio = prio };
@@ -98,7 +99,7 @@ static struct pl_prule *add_rule(struct pl_pchain *c, const struct pl_prule *tmp
 {
 	struct pl_prule *r;
 
-	if (push((void **)&c->r, &c->cap, c->n, sizeof(*r)) < 0)
+	if (pl_push((void **)&c->r, &c->cap, c->n, sizeof(*r)) < 0)
 		return NULL;
 	r = &c->r[c->n];
 	*r = *tmpl;
@@ -159,7 +160,7 @@ static int index_pods(struct builder *b)
 		if (db->pol[i].dead)
 			continue;
 		g = nsgroup(b, db->pol[i].ns);
-		if (!g || push((void **)&g->pols, &g->pols_cap, g->npols, sizeof(size_t)) < 0)
+		if (!g || pl_push((void **)&g->pols, &g->pols_cap, g->npols, sizeof(size_t)) < 0)
 			return -ENOMEM;
 		g->pols[g->npols++] = i;
 	}
@@ -170,7 +171,7 @@ static int index_pods(struct builder *b)
 		if (pod->dead || pod->host_network)
 			continue;
 		g = nsgroup(b, pod->ns);
-		if (!g || push((void **)&g->pods, &g->cap, g->n, sizeof(size_t)) < 0)
+		if (!g || pl_push((void **)&g->pods, &g->cap, g->n, sizeof(size_t)) < 0)
 			return -ENOMEM;
 		g->pods[g->n++] = i;
 		for (j = 0; j < pod->nips; j++) {
@@ -199,25 +200,25 @@ static bool nsgroup_matches(const struct nsgroup *g, const struct pl_selector *s
 
 /* ---- peer and named-port sets ---- */
 
-static void addr_key(const struct pl_addr *a, uint8_t *key)
+void pl_addr_key(const struct pl_addr *a, uint8_t *key)
 {
 	memcpy(key, a->a, a->family == AF_INET ? 4 : 16);
 }
 
 /* The element of a named-port set: address . protocol . port, each field
  * padded to nft's 32-bit register boundary. */
-static void named_port_key(const struct pl_addr *a, uint8_t proto, uint16_t port, uint8_t key[24])
+void pl_named_port_key(const struct pl_addr *a, uint8_t proto, uint16_t port, uint8_t key[24])
 {
 	size_t off = a->family == AF_INET ? 4 : 16;
 	uint16_t be_port = htons(port);
 
 	memset(key, 0, 24);
-	addr_key(a, key);
+	pl_addr_key(a, key);
 	key[off] = proto;
 	memcpy(key + off + 4, &be_port, 2);
 }
 
-static char *hex_name(const char *prefix, const char *id)
+char *pl_hex_name(const char *prefix, const char *id)
 {
 	char *s = NULL;
 
@@ -239,8 +240,8 @@ static int peer_sets(struct builder *b, const struct pl_policy *pol, const struc
 	if (asprintf(&id, "%s%s|%s", peer->has_ns_sel ? "nssel:" : "ns:",
 		     peer->has_ns_sel ? ns : pol->ns, ps) < 0)
 		return -ENOMEM;
-	n4 = hex_name("pods4", id);
-	n6 = hex_name("pods6", id);
+	n4 = pl_hex_name("pods4", id);
+	n6 = pl_hex_name("pods6", id);
 	if (!n4 || !n6)
 		return -ENOMEM;
 	if (pl_map_get(&b->set_by_id, id, &idx)) {
@@ -278,7 +279,7 @@ static int peer_sets(struct builder *b, const struct pl_policy *pol, const struc
 				uint8_t key[24] = { 0 };
 				struct pl_pset *s = pod->ips[k].family == AF_INET ? s4 : s4 + 1;
 
-				addr_key(&pod->ips[k], key);
+				pl_addr_key(&pod->ips[k], key);
 				if (add_elem(s, key, NULL) < 0)
 					return -ENOMEM;
 			}
@@ -289,7 +290,7 @@ static int peer_sets(struct builder *b, const struct pl_policy *pol, const struc
 	return 0;
 }
 
-static const char *proto_lower(uint8_t proto)
+const char *pl_proto_lower(uint8_t proto)
 {
 	return proto == PL_TCP ? "tcp" : proto == PL_UDP ? "udp" : "sctp";
 }
@@ -300,8 +301,8 @@ static int named_sets(struct builder *b, const char *name, uint8_t proto, const 
 	_cleanup_(freep) char *id = NULL, *n6 = NULL, *comment = NULL;
 	size_t i, j, k, idx;
 
-	if (asprintf(&id, "port4/%s/%s", name, proto_lower(proto)) < 0 ||
-	    asprintf(&n6, "port6/%s/%s", name, proto_lower(proto)) < 0 ||
+	if (asprintf(&id, "port4/%s/%s", name, pl_proto_lower(proto)) < 0 ||
+	    asprintf(&n6, "port6/%s/%s", name, pl_proto_lower(proto)) < 0 ||
 	    asprintf(&comment, "pods' container ports named %s/%s", name, pl_proto_name(proto)) < 0)
 		return -ENOMEM;
 	if (!pl_map_get(&b->set_by_id, id, &idx)) {
@@ -330,7 +331,7 @@ static int named_sets(struct builder *b, const char *name, uint8_t proto, const 
 					uint8_t key[24];
 					bool v4 = pod->ips[k].family == AF_INET;
 
-					named_port_key(&pod->ips[k], proto, cp->port, key);
+					pl_named_port_key(&pod->ips[k], proto, cp->port, key);
 					if (add_elem(&b->p->sets[idx + (v4 ? 0 : 1)], key, NULL) < 0)
 						return -ENOMEM;
 				}
@@ -432,7 +433,7 @@ static int emit_families(struct rule_ctx *rc, const struct pl_peer *peer, long p
 }
 
 /* "pin/NS/NAME" (ingress) or "peg/NS/NAME"; hashed when too long for the kernel. */
-static char *policy_chain_name(const struct pl_policy *pol, bool ingress)
+char *pl_policy_chain_name(const struct pl_policy *pol, bool ingress)
 {
 	char *name = NULL, *h;
 
@@ -440,7 +441,7 @@ static char *policy_chain_name(const struct pl_policy *pol, bool ingress)
 		return NULL;
 	if (strlen(name) <= 240)
 		return name;
-	h = hex_name(ingress ? "pin" : "peg", name);
+	h = pl_hex_name(ingress ? "pin" : "peg", name);
 	free(name);
 	return h;
 }
@@ -448,7 +449,7 @@ static char *policy_chain_name(const struct pl_policy *pol, bool ingress)
 static int policy_chain(struct builder *b, const struct pl_policy *pol, bool ingress,
 			const char **ret)
 {
-	_cleanup_(freep) char *name = policy_chain_name(pol, ingress);
+	_cleanup_(freep) char *name = pl_policy_chain_name(pol, ingress);
 	struct rule_ctx rc = { b, pol, ingress, 0, NULL };
 	size_t i, j, k, idx;
 	int r;
@@ -487,8 +488,8 @@ static int policy_chain(struct builder *b, const struct pl_policy *pol, bool ing
 /* ---- per-pod dispatch ---- */
 
 /* A group chain: jump to each isolating policy's chain, then drop. */
-static int fill_group_chain(const struct k8snet_policy_db *db, struct pl_pchain *c,
-			    const char *const *targets, size_t n, bool ingress, const char *policies)
+int pl_fill_group_chain(const struct k8snet_policy_db *db, struct pl_pchain *c,
+			const char *const *targets, size_t n, bool ingress, const char *policies)
 {
 	struct pl_prule dr = { .verdict = PL_V_DROP }, lr;
 	_cleanup_(freep) char *comment = NULL, *log_comment = NULL;
@@ -577,7 +578,7 @@ static int group_chain(struct builder *b, const struct pl_pod *pod, bool ingress
 	if (r >= 0 && !c)
 		r = -ENOMEM;
 	if (r >= 0) {
-		r = fill_group_chain(b->db, c, targets, n, ingress, key);
+		r = pl_fill_group_chain(b->db, c, targets, n, ingress, key);
 		*ret = c->name;
 	}
 	free(targets);
@@ -606,7 +607,7 @@ static int dispatch_pods(struct builder *b)
 			uint8_t key[24] = { 0 };
 			bool v4 = pod->ips[k].family == AF_INET;
 
-			addr_key(&pod->ips[k], key);
+			pl_addr_key(&pod->ips[k], key);
 			/* maps: egress4, egress6, ingress4, ingress6 */
 			if (geg && add_elem(&b->p->sets[v4 ? 0 : 1], key, geg) < 0)
 				return -ENOMEM;
@@ -617,13 +618,13 @@ static int dispatch_pods(struct builder *b)
 	return 0;
 }
 
-static int record_pod(struct pl_plan *p, const struct pl_pod *pod, const char *key)
+int pl_record_pod(struct pl_plan *p, const struct pl_pod *pod, const char *key)
 {
 	struct pl_ppod *rec;
 	size_t idx;
 
 	if (!pl_map_get(&p->pod_idx, key, &idx)) {
-		if (push((void **)&p->pods, &p->pods_cap, p->npods, sizeof(*rec)) < 0)
+		if (pl_push((void **)&p->pods, &p->pods_cap, p->npods, sizeof(*rec)) < 0)
 			return -ENOMEM;
 		idx = p->npods;
 		p->pods[idx] = (struct pl_ppod){ .key = strdup(key) };
@@ -660,7 +661,7 @@ static int record_pods(struct pl_plan *p, const struct k8snet_policy_db *db)
 			continue;
 		if (asprintf(&key, "%s/%s", pod->ns, pod->name) < 0)
 			return -ENOMEM;
-		r = record_pod(p, pod, key);
+		r = pl_record_pod(p, pod, key);
 		free(key);
 		if (r < 0)
 			return r;
@@ -909,531 +910,4 @@ const struct pl_pchain *pl_plan_chain(const struct pl_plan *p, const char *name)
 	struct pl_pchain key = { .name = (char *)name };
 
 	return bsearch(&key, p->chains, p->nchains, sizeof(*p->chains), cmp_chain);
-}
-
-/* ---- nft text ---- */
-
-static const char *ip_kw(uint8_t nfproto)
-{
-	return nfproto == NFPROTO_IPV6 ? "ip6" : "ip";
-}
-
-static void render_quoted(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++)
-		fputc(*s == '"' ? '\'' : *s, f);
-	fputc('"', f);
-}
-
-void pl_rule_render(const struct pl_prule *r, FILE *f)
-{
-	char buf[64];
-	size_t i;
-	const char *sep = "";
-
-	if (r->special == PL_R_CT_ACCEPT) {
-		fputs("ct state established,related accept", f);
-		goto comment;
-	}
-	if (r->nfproto) {
-		fprintf(f, "meta nfproto %s", r->nfproto == NFPROTO_IPV4 ? "ipv4" : "ipv6");
-		sep = " ";
-	}
-	if (r->special == PL_R_ND_ACCEPT) {
-		fputs(" meta l4proto ipv6-icmp icmpv6 type 133-137 accept", f);
-		goto comment;
-	}
-	if (r->special == PL_R_VMAP) {
-		fprintf(f, "%s%s %s vmap @%s", sep, ip_kw(r->nfproto), r->addr_is_src ? "saddr" : "daddr",
-			r->addr_set);
-		goto comment;
-	}
-	if (r->addr_set) {
-		fprintf(f, "%s%s %s @%s", sep, ip_kw(r->nfproto), r->addr_is_src ? "saddr" : "daddr",
-			r->addr_set);
-		sep = " ";
-	}
-	if (r->has_cidr) {
-		const char *dir = r->cidr_is_src ? "saddr" : "daddr";
-
-		fprintf(f, "%s%s %s %s", sep, ip_kw(r->nfproto), dir, pl_cidr_str(&r->cidr, buf));
-		for (i = 0; i < r->nexcept; i++)
-			fprintf(f, " %s %s != %s", ip_kw(r->nfproto), dir, pl_cidr_str(&r->except[i], buf));
-		sep = " ";
-	}
-	if (r->named_set) {
-		fprintf(f, "%s%s daddr . meta l4proto . th dport @%s", sep, ip_kw(r->nfproto),
-			r->named_set);
-		sep = " ";
-	}
-	if (r->l4proto && !r->named_set) {
-		fprintf(f, "%smeta l4proto %s", sep, proto_lower(r->l4proto));
-		if (r->port_lo && r->port_lo == r->port_hi)
-			fprintf(f, " th dport %u", r->port_lo);
-		else if (r->port_lo)
-			fprintf(f, " th dport %u-%u", r->port_lo, r->port_hi);
-		sep = " ";
-	}
-	if (r->log || r->count) {
-		fputs(sep, f);
-		pl_log_render(r, f);
-		sep = " ";
-	}
-	switch (r->verdict) {
-	case PL_V_ACCEPT:
-		fprintf(f, "%saccept", sep);
-		break;
-	case PL_V_DROP:
-		fprintf(f, "%sdrop", sep);
-		break;
-	case PL_V_JUMP:
-		fprintf(f, "%sjump %s", sep, r->target);
-		break;
-	case PL_V_NONE:
-		break;
-	}
-comment:
-	if (r->comment) {
-		fputs(" comment ", f);
-		render_quoted(f, r->comment);
-	}
-}
-
-static void render_key(FILE *f, enum pl_key_kind kind, const uint8_t *key)
-{
-	struct pl_addr a = { .family = kind == PL_K_ADDR4 || kind == PL_K_NAMED4 ? AF_INET : AF_INET6 };
-	size_t off = a.family == AF_INET ? 4 : 16;
-	char buf[64];
-	uint16_t port;
-
-	memcpy(a.a, key, off);
-	fputs(pl_addr_str(&a, buf), f);
-	if (kind == PL_K_NAMED4 || kind == PL_K_NAMED6) {
-		memcpy(&port, key + off + 4, 2);
-		fprintf(f, " . %s . %u", proto_lower(key[off]), ntohs(port));
-	}
-}
-
-static const char *key_type(enum pl_key_kind k)
-{
-	static const char *const t[] = { "ipv4_addr", "ipv6_addr",
-		"ipv4_addr . inet_proto . inet_service", "ipv6_addr . inet_proto . inet_service" };
-
-	return t[k];
-}
-
-int pl_plan_render(const struct pl_plan *p, FILE *f)
-{
-	size_t i, j;
-
-	fprintf(f, "table inet %s {\n", PL_TABLE);
-	for (i = 0; i < p->nsets; i++) {
-		const struct pl_pset *s = &p->sets[i];
-
-		fprintf(f, "\t%s %s {\n\t\ttype %s%s\n", s->is_map ? "map" : "set", s->name,
-			key_type(s->kind), s->is_map ? " : verdict" : "");
-		if (s->comment) {
-			fputs("\t\tcomment ", f);
-			render_quoted(f, s->comment);
-			fputc('\n', f);
-		}
-		if (s->n) {
-			fputs("\t\telements = { ", f);
-			for (j = 0; j < s->n; j++) {
-				fputs(j ? ",\n\t\t\t     " : "", f);
-				render_key(f, s->kind, s->e[j].key);
-				if (s->is_map)
-					fprintf(f, " : jump %s", s->e[j].chain);
-			}
-			fputs(" }\n", f);
-		}
-		fputs("\t}\n", f);
-	}
-	for (i = 0; i < p->nchains; i++) {
-		const struct pl_pchain *c = &p->chains[i];
-
-		fprintf(f, "\n\tchain %s {\n", c->name);
-		if (c->hook >= 0)
-			fprintf(f, "\t\ttype filter hook %s priority %d; policy accept;\n",
-				c->hook == NF_INET_FORWARD ? "forward" : "prerouting", c->prio);
-		for (j = 0; j < c->n; j++) {
-			fputs("\t\t", f);
-			pl_rule_render(&c->r[j], f);
-			fputc('\n', f);
-		}
-		fputs("\t}\n", f);
-	}
-	fputs("}\n", f);
-	return ferror(f) ? -EIO : 0;
-}
-
-K8SNET_EXPORT int k8snet_policy_db_render(struct k8snet_policy_db *db, const char *node,
-					  char **ret_text)
-{
-	struct pl_plan *p = NULL;
-	char *buf = NULL;
-	size_t size = 0;
-	FILE *f;
-	int r;
-
-	K8S_FORK_GUARD(db);
-	if (!db)
-		return -EINVAL;
-	K8S_CHECK_ARG(db->ctx, node && *node && ret_text);
-	r = pl_plan_build(db, node, &p);
-	if (r < 0)
-		return k8s_error(db->ctx, r, "cannot build the ruleset: %s", k8snet_strerror(r));
-	f = open_memstream(&buf, &size);
-	if (!f) {
-		pl_plan_free(p);
-		return k8s_error(db->ctx, -ENOMEM, "out of memory");
-	}
-	r = pl_plan_render(p, f);
-	fclose(f);
-	pl_plan_free(p);
-	if (r < 0) {
-		free(buf);
-		return k8s_error(db->ctx, r, "cannot render the ruleset");
-	}
-	*ret_text = buf;
-	return 0;
-}
-
-/* ---- incremental updates for pod churn ---- */
-
-static bool pod_is_local(const struct pl_pod *pod, const char *node)
-{
-	return pod && !pod->dead && !pod->host_network && pod->nips && pod->node &&
-	       strcmp(pod->node, node) == 0;
-}
-
-/* The group chain a pod needs (as group_chain() names it), NULL if none;
- * with ret_key and ret_targets, also its policies and their chains. */
-struct group {
-	char *name, *key;
-	size_t n;
-	char **targets;
-};
-
-static void group_clear(struct group *g)
-{
-	size_t i;
-
-	free(g->name);
-	free(g->key);
-	for (i = 0; i < g->n; i++)
-		free(g->targets[i]);
-	free(g->targets);
-	*g = (struct group){ 0 };
-}
-
-static int group_of(struct k8snet_policy_db *db, const struct pl_pod *pod, bool ingress,
-		    struct group *g)
-{
-	size_t size = 0, i;
-	FILE *f = open_memstream(&g->key, &size);
-	int r = 0;
-
-	*g = (struct group){ 0 };
-	if (!f)
-		return -ENOMEM;
-	for (i = 0; i < db->npol && r >= 0; i++) {
-		const struct pl_policy *pol = &db->pol[i];
-		char **t;
-
-		if (!(ingress ? pol->ingress : pol->egress) || !pl_policy_selects(pol, pod))
-			continue;
-		fprintf(f, "%s%s/%s", g->n ? ", " : "", pol->ns, pol->name);
-		t = realloc(g->targets, (g->n + 1) * sizeof(*t));
-		if (!t) {
-			r = -ENOMEM;
-			break;
-		}
-		g->targets = t;
-		g->targets[g->n] = policy_chain_name(pol, ingress);
-		if (!g->targets[g->n])
-			r = -ENOMEM;
-		else
-			g->n++;
-	}
-	fclose(f);
-	if (r >= 0 && !g->key)
-		r = -ENOMEM;
-	if (r >= 0 && g->n && !(g->name = hex_name(ingress ? "gin" : "geg", g->key)))
-		r = -ENOMEM;
-	if (r < 0)
-		group_clear(g);
-	return r;
-}
-
-/* Make group chain g in p, sorted in place; its name goes to ops. */
-static int create_group_chain(const struct k8snet_policy_db *db, struct pl_plan *p,
-			      const struct group *g, bool ingress, struct pl_eops *ops)
-{
-	struct pl_pchain c = { .hook = -1 };
-	const char **targets = calloc(g->n, sizeof(*targets));
-	size_t i, size = 0, lo = 0, hi = p->nchains;
-	FILE *f;
-	int r;
-
-	if (!targets)
-		return -ENOMEM;
-	for (i = 0; i < g->n; i++)
-		targets[i] = pl_plan_chain(p, g->targets[i])->name;
-	c.name = strdup(g->name);
-	r = c.name ? fill_group_chain(db, &c, targets, g->n, ingress, g->key) : -ENOMEM;
-	free(targets);
-	f = r >= 0 ? open_memstream(&c.text, &size) : NULL;
-	if (f) {
-		for (i = 0; i < c.n; i++) {
-			pl_rule_render(&c.r[i], f);
-			fputc('\n', f);
-		}
-		fclose(f);
-	}
-	if (r >= 0 && (!c.text || push((void **)&p->chains, &p->chains_cap, p->nchains,
-				       sizeof(c)) < 0 ||
-		       push((void **)&ops->chains, &ops->chains_cap, ops->nchains,
-			    sizeof(char *)) < 0))
-		r = -ENOMEM;
-	if (r < 0) {
-		for (i = 0; i < c.n; i++)
-			free(c.r[i].comment);
-		free(c.r);
-		free(c.name);
-		free(c.text);
-		return r;
-	}
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (strcmp(p->chains[mid].name, c.name) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	memmove(&p->chains[lo + 1], &p->chains[lo], (p->nchains - lo) * sizeof(c));
-	p->chains[lo] = c;
-	p->nchains++;
-	ops->chains[ops->nchains++] = p->chains[lo].name;
-	return 0;
-}
-
-static size_t lower_bound(const struct pl_pset *s, const uint8_t *key, size_t len)
-{
-	size_t lo = 0, hi = s->n;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (memcmp(s->e[mid].key, key, len) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-static int op(struct pl_eops *ops, const struct pl_pset *s, bool add, const uint8_t *key,
-	      const char *chain)
-{
-	struct pl_eop *o;
-
-	if (push((void **)&ops->v, &ops->cap, ops->n, sizeof(*o)) < 0)
-		return -ENOMEM;
-	o = &ops->v[ops->n++];
-	memset(o, 0, sizeof(*o));
-	o->set = s;
-	o->add = add;
-	memcpy(o->key, key, pl_key_len(s->kind));
-	o->chain = chain;
-	return 0;
-}
-
-static bool kind_is_v4(enum pl_key_kind k)
-{
-	return k == PL_K_ADDR4 || k == PL_K_NAMED4;
-}
-
-/* Remove every element keyed by address a (alone or as a concatenation's head). */
-static int remove_addr(struct pl_pset *s, const struct pl_addr *a, struct pl_eops *ops)
-{
-	size_t alen = a->family == AF_INET ? 4 : 16, i, j;
-	int r;
-
-	if (kind_is_v4(s->kind) != (a->family == AF_INET))
-		return 0;
-	i = lower_bound(s, a->a, alen);
-	for (j = i; j < s->n && memcmp(s->e[j].key, a->a, alen) == 0; j++) {
-		r = op(ops, s, false, s->e[j].key, NULL);
-		if (r < 0)
-			return r;
-	}
-	memmove(&s->e[i], &s->e[j], (s->n - j) * sizeof(*s->e));
-	s->n -= j - i;
-	return 0;
-}
-
-static int insert_elem(struct pl_pset *s, const uint8_t *key, const char *chain,
-		       struct pl_eops *ops)
-{
-	size_t len = pl_key_len(s->kind), i = lower_bound(s, key, len);
-
-	if (i < s->n && memcmp(s->e[i].key, key, len) == 0)
-		return 0;
-	if (push((void **)&s->e, &s->cap, s->n, sizeof(*s->e)) < 0)
-		return -ENOMEM;
-	memmove(&s->e[i + 1], &s->e[i], (s->n - i) * sizeof(*s->e));
-	memset(&s->e[i], 0, sizeof(s->e[i]));
-	memcpy(s->e[i].key, key, len);
-	s->e[i].chain = chain;
-	s->n++;
-	return op(ops, s, true, key, chain);
-}
-
-static int add_pod_elems(struct k8snet_policy_db *db, struct pl_plan *p, const struct pl_pod *pod,
-			 struct pl_eops *ops)
-{
-	size_t i, j, k;
-	int r;
-
-	for (i = 0; i < p->nsets; i++) {
-		struct pl_pset *s = &p->sets[i];
-
-		if (s->is_peer) {
-			struct pl_policy scope = { .ns = s->pol_ns };
-
-			if (!pl_peer_matches_pod(db, &scope, &s->peer, pod))
-				continue;
-			for (k = 0; k < pod->nips; k++) {
-				uint8_t key[24] = { 0 };
-
-				if (kind_is_v4(s->kind) != (pod->ips[k].family == AF_INET))
-					continue;
-				addr_key(&pod->ips[k], key);
-				r = insert_elem(s, key, NULL, ops);
-				if (r < 0)
-					return r;
-			}
-		} else if (s->port_name) {
-			for (j = 0; j < pod->nports; j++) {
-				const struct pl_cport *cp = &pod->ports[j];
-
-				if (!cp->name || cp->proto != s->port_proto || strcmp(cp->name, s->port_name))
-					continue;
-				for (k = 0; k < pod->nips; k++) {
-					uint8_t key[24];
-
-					if (kind_is_v4(s->kind) != (pod->ips[k].family == AF_INET))
-						continue;
-					named_port_key(&pod->ips[k], cp->proto, cp->port, key);
-					r = insert_elem(s, key, NULL, ops);
-					if (r < 0)
-						return r;
-				}
-			}
-		}
-	}
-	return 0;
-}
-
-static int add_pod_dispatch(struct k8snet_policy_db *db, struct pl_plan *p,
-			    const struct pl_pod *pod, struct pl_eops *ops)
-{
-	static const char *const maps[2][2] = { { "egress4", "egress6" }, { "ingress4", "ingress6" } };
-	int dir, r;
-	size_t k;
-
-	for (dir = 0; dir < 2; dir++) {
-		struct group g;
-		const struct pl_pchain *c;
-
-		r = group_of(db, pod, dir == 1, &g);
-		if (r < 0)
-			return r;
-		if (!g.name) {
-			group_clear(&g);
-			continue;
-		}
-		c = pl_plan_chain(p, g.name);
-		if (!c) {
-			r = create_group_chain(db, p, &g, dir == 1, ops);
-			c = r < 0 ? NULL : pl_plan_chain(p, g.name);
-		}
-		group_clear(&g);
-		if (r < 0)
-			return r;
-		for (k = 0; c && k < pod->nips; k++) {
-			bool v4 = pod->ips[k].family == AF_INET;
-			struct pl_pset *m = (struct pl_pset *)pl_plan_set(p, maps[dir][v4 ? 0 : 1]);
-			uint8_t key[24] = { 0 };
-
-			addr_key(&pod->ips[k], key);
-			r = m ? insert_elem(m, key, c->name, ops) : -ENOENT;
-			if (r < 0)
-				return r;
-		}
-	}
-	return 0;
-}
-
-int pl_plan_update_pods(struct k8snet_policy_db *db, struct pl_plan *p, const char *node,
-			char *const *keys, size_t nkeys, struct pl_eops *ops)
-{
-	size_t i, j, idx;
-	int dir, r;
-
-	/* First, without touching p: do the chains of every local pod's policies
-	 * exist?  (Its group chain may be new: that one we can add.) */
-	for (i = 0; i < nkeys; i++) {
-		const struct pl_pod *pod = pl_map_get(&db->pod_by_name, keys[i], &idx) ?
-					   &db->pods[idx] : NULL;
-
-		/* Rules exist per address family in use: a new family rebuilds. */
-		for (j = 0; pod && !pod->dead && !pod->host_network && j < pod->nips; j++)
-			if (!(pod->ips[j].family == AF_INET ? p->v4 : p->v6))
-				return 0;
-		for (dir = 0; pod_is_local(pod, node) && dir < 2; dir++) {
-			struct group g;
-			size_t t;
-			bool ok = true;
-
-			r = group_of(db, pod, dir == 1, &g);
-			if (r < 0)
-				return r;
-			for (t = 0; t < g.n && ok; t++)
-				ok = pl_plan_chain(p, g.targets[t]) != NULL;
-			group_clear(&g);
-			if (!ok)
-				return 0;
-		}
-	}
-	for (i = 0; i < nkeys; i++) {
-		const struct pl_pod *pod = pl_map_get(&db->pod_by_name, keys[i], &idx) ?
-					   &db->pods[idx] : NULL;
-
-		if (pl_map_get(&p->pod_idx, keys[i], &idx)) {
-			for (j = 0; j < p->pods[idx].nips; j++) {
-				size_t s;
-
-				for (s = 0; s < p->nsets; s++) {
-					r = remove_addr(&p->sets[s], &p->pods[idx].ips[j], ops);
-					if (r < 0)
-						return r;
-				}
-			}
-		}
-		if (pod && !pod->dead && !pod->host_network && pod->nips) {
-			r = add_pod_elems(db, p, pod, ops);
-			if (r >= 0 && pod_is_local(pod, node))
-				r = add_pod_dispatch(db, p, pod, ops);
-			if (r < 0)
-				return r;
-		}
-		r = record_pod(p, pod, keys[i]);
-		if (r < 0)
-			return r;
-	}
-	return 1;
 }
