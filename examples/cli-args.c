@@ -377,8 +377,9 @@ bool cli_parse(const struct cli_command *cmd, int argc, char **argv, struct cli_
 	}
 	for (int i = 0; i < OPT__COUNT; i++) {
 		const struct cli_value *v = &call->opt[i];
+		const struct cli_alias *a = v->n ? cli_find_alias(v->spelled, cmd->path) : NULL;
 
-		if (v->n && strcmp(v->spelled, cli_options[i].name) != 0)
+		if (a && a->target == (enum cli_opt)i && !a->same_name)
 			fprintf(stderr, "k8snet: note: --%s is now --%s; the old name goes away "
 				"after release 0.2\n", v->spelled, cli_options[i].name);
 	}

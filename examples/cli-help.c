@@ -176,7 +176,6 @@ static void notes(struct sbuf *s, enum cli_opt id, const char *path)
 	const struct cli_option *o = &cli_options[id];
 	bool paren = s->len && s->buf[s->len - 1] == ')';
 	size_t start;
-	bool old = false;
 
 	if (paren)
 		s->buf[--s->len] = '\0';  /* reopen the help's own parentheses */
@@ -185,14 +184,21 @@ static void notes(struct sbuf *s, enum cli_opt id, const char *path)
 		sb_add(s, "%srequired", paren ? "; " : " (");
 	if (o->flags & CLI_OPT_REPEAT)
 		sb_add(s, "%srepeatable", s->len > start ? ", " : paren ? "; " : " (");
-	for (size_t i = 0; i < cli_n_aliases; i++) {
-		const struct cli_alias *a = &cli_aliases[i];
+	/* Old names first, then the command's other spellings. */
+	for (int same = 0; same < 2; same++) {
+		bool first = true;
 
-		if (a->target != id || cli_find_alias(a->name, path) != a)
-			continue;
-		sb_add(s, "%s--%s", old ? ", " : s->len > start ? "; old name: " :
-		       paren ? "; old name: " : " (old name: ", a->name);
-		old = true;
+		for (size_t i = 0; i < cli_n_aliases; i++) {
+			const struct cli_alias *a = &cli_aliases[i];
+
+			if (a->target != id || a->same_name != same || cli_find_alias(a->name, path) != a)
+				continue;
+			if (first)
+				sb_add(s, "%s%s", s->len > start || paren ? "; " : " (",
+				       same ? "also: " : "old name: ");
+			sb_add(s, "%s--%s", first ? "" : ", ", a->name);
+			first = false;
+		}
 	}
 	if (paren || s->len > start)
 		sb_add(s, ")");
@@ -361,7 +367,7 @@ static void man_option(FILE *f, enum cli_opt id)
 	for (size_t i = 0; i < cli_n_aliases; i++) {
 		const struct cli_alias *a = &cli_aliases[i];
 
-		if (a->target != id)
+		if (a->target != id || a->same_name)
 			continue;
 		fputs(old ? ";\n" : "Old name, taken until after release 0.2:\n", f);
 		fputs("\\fB\\%\\-\\-", f);
@@ -375,6 +381,17 @@ static void man_option(FILE *f, enum cli_opt id)
 	}
 	if (old)
 		fputs(".\n", f);
+	for (size_t i = 0; i < cli_n_aliases; i++) {
+		const struct cli_alias *a = &cli_aliases[i];
+
+		if (a->target != id || !a->same_name)
+			continue;
+		fputs("Also spelled \\fB\\%\\-\\-", f);
+		roff_text(f, a->name);
+		fputs("\\fR in ", f);
+		roff_commands(f, a->commands);
+		fputs(".\n", f);
+	}
 }
 
 /* `k8snet __man options`: what k8snet(1) holds between ".SH OPTIONS" and the

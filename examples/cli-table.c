@@ -312,20 +312,22 @@ const struct cli_option cli_options[OPT__COUNT] = {
 };
 
 /* Today's spellings of renamed options, documented in k8snet(1) and taken
- * until the release after 0.2. */
+ * until the release after 0.2; and (same_name) spellings a command keeps. */
 const struct cli_alias cli_aliases[] = {
-	{ "in-netns", OPT_NODE_NETNS, NULL },
-	{ "netns", OPT_POD_NETNS, POD_CMDS },
-	{ "netns", OPT_NODE_NETNS, "netns describe, proxy sync, policy sync, observe, "
-		"policy counters" },
-	{ "name", OPT_BRIDGE, "bridge ensure" },
-	{ "pod-cidr", OPT_PEER_POD_CIDR, PEER },
-	{ "node-ip", OPT_PEER_IP, PEER },
-	{ "dev", OPT_VXLAN_DEV, PEER },
-	{ "port", OPT_VXLAN_PORT, PEER },
-	{ "nodeport-address", OPT_NODEPORT_CIDR, NULL },
-	{ "policy", OPT_DNS_POLICY, NULL },
-	{ "node-ips", OPT_NODE_IP, "dns resolv-conf" },
+	{ "in-netns", OPT_NODE_NETNS, NULL, false },
+	{ "netns", OPT_POD_NETNS, POD_CMDS, false },
+	{ "netns", OPT_NODE_NETNS, "netns describe, proxy sync, policy sync, policy counters",
+		false },
+	/* observe's own spelling (k8snet-observe(1)), not an old one. */
+	{ "netns", OPT_NODE_NETNS, "observe", true },
+	{ "name", OPT_BRIDGE, "bridge ensure", false },
+	{ "pod-cidr", OPT_PEER_POD_CIDR, PEER, false },
+	{ "node-ip", OPT_PEER_IP, PEER, false },
+	{ "dev", OPT_VXLAN_DEV, PEER, false },
+	{ "port", OPT_VXLAN_PORT, PEER, false },
+	{ "nodeport-address", OPT_NODEPORT_CIDR, NULL, false },
+	{ "policy", OPT_DNS_POLICY, NULL, false },
+	{ "node-ips", OPT_NODE_IP, "dns resolv-conf", false },
 };
 const size_t cli_n_aliases = sizeof(cli_aliases) / sizeof(cli_aliases[0]);
 

@@ -149,11 +149,14 @@ struct cli_option {
 };
 
 /* An older spelling kept for a release: NAME means option TARGET in
- * COMMANDS (NULL: wherever TARGET is taken). */
+ * COMMANDS (NULL: wherever TARGET is taken).  With same_name, NAME is not
+ * old there but a documented spelling of its own (observe's --netns, as
+ * issue 17 wrote it): taken without a note, listed as "also". */
 struct cli_alias {
 	const char *name;
 	enum cli_opt target;
 	const char *commands;
+	bool same_name;
 };
 
 /* ---- The command table --------------------------------------------------- */

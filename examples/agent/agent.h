@@ -19,6 +19,7 @@
  * (list/watch/relist), kinds.c (what is watched and how it is trimmed),
  * model.c (objects -> library models), node.c (peers, bridge, CNI config),
  * stopgap.c (what the library does not offer yet), zone.c (DNS zone file),
+ * objects.c (the objects file k8snet observe follows),
  * metrics.c, serve.c (HTTP endpoints), sync.c (the bounded-frequency
  * runner), main.c (command line, the loop).
  */
@@ -362,6 +363,8 @@ struct model {
 	struct smap in_proxy;            /* service keys loaded into the proxy */
 	struct smap slice_svc;           /* slice key -> its service key */
 	struct smap svc_slices;          /* service key -> struct strset of slice keys */
+	bool objects_dirty;              /* objects.json is behind (objects.c) */
+	bool objects_failed;             /* its last write failed (said once) */
 	double start_wall;               /* trigger times before this are ignored */
 	double *pending_triggers;        /* trigger times waiting for a sync */
 	size_t n_triggers;
@@ -375,6 +378,13 @@ void model_upsert(struct agent *a, enum kind k, const struct object *old,
 void model_remove(struct agent *a, enum kind k, const struct object *old);
 /* Load every object of kind k (used by the rebuilds). */
 int model_reload_kind(struct agent *a, enum kind k);
+
+/* ---- objects.c: STATE_DIR/objects.json for k8snet observe ---- */
+
+/* Whether objects of kind k are in the file. */
+bool objects_wanted(enum kind k);
+/* Write the file if an object in it changed since the last write. */
+int objects_save(struct agent *a);
 
 /* ---- node.c ---- */
 

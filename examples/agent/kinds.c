@@ -155,7 +155,9 @@ static void trim_policy(cJSON *obj)
 	static const char *const top[] = { "kind", "apiVersion", "metadata", "spec", NULL };
 
 	keep_only(obj, top);
-	trim_metadata(obj, NULL);
+	/* Verdict logging per policy (k8snet_policy_db_set_log(3)) is asked
+	 * for with this annotation; without it the agent could not log. */
+	trim_metadata(obj, "k8snet.io/log-verdicts");
 }
 
 const struct kind_info kind_infos[K_COUNT] = {

@@ -6,7 +6,7 @@ AGENT_CORE_SOURCES = examples/agent/agent.h examples/agent/util.c examples/agent
 examples_k8snet_agent_SOURCES = $(AGENT_CORE_SOURCES) examples/agent/main.c \
 	examples/agent/api.c examples/agent/model.c examples/agent/node.c \
 	examples/agent/stopgap.c examples/agent/zone.c examples/agent/metrics.c \
-	examples/agent/serve.c examples/agent/sync.c
+	examples/agent/serve.c examples/agent/sync.c examples/agent/objects.c
 examples_k8snet_agent_CFLAGS = $(AM_CFLAGS) $(CJSON_CFLAGS) $(LIBCURL_CFLAGS) -pthread
 examples_k8snet_agent_LDADD = $(EXAMPLE_LDADD) $(CJSON_LIBS) $(LIBCURL_LIBS) -lm
 examples_k8snet_agent_LDFLAGS = $(AM_LDFLAGS) -pthread
@@ -20,9 +20,10 @@ tests_agent_test_agent_unit_LDADD = $(CJSON_LIBS) $(CHECK_LIBS) -lm
 
 # Real kernel, real traffic (root): agents against the test API server.
 TESTS += tests/netns/test-agent-cluster.sh tests/netns/test-agent-features.sh \
-	tests/netns/test-agent-valgrind.sh
+	tests/netns/test-agent-valgrind.sh tests/netns/test-agent-observe.sh
 EXTRA_DIST += tests/netns/agent-lib.sh tests/netns/test-agent-cluster.sh \
-	tests/netns/test-agent-features.sh tests/netns/test-agent-valgrind.sh
+	tests/netns/test-agent-features.sh tests/netns/test-agent-valgrind.sh \
+	tests/netns/test-agent-observe.sh
 
 # Benchmark: start to first sync, change-to-kernel latency, memory and idle
 # CPU with 10,000 services (bench/agent-bench.sh runs it, with the peers).

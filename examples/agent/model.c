@@ -108,6 +108,10 @@ int model_init(struct agent *a)
 	struct model *m = &a->model;
 	int r = k8snet_ctx_new(&m->ctx);
 
+	/* Written after the first complete sync even if the cluster is empty,
+	 * so a follower always finds the file. */
+	m->objects_dirty = true;
+
 	if (r < 0) {
 		log_err("k8snet_ctx_new: %s", k8snet_strerror(r));
 		return r;
@@ -356,6 +360,8 @@ void model_upsert(struct agent *a, enum kind k, const struct object *old,
 	case K_COUNT:
 		break;
 	}
+	if (objects_wanted(k))
+		a->model.objects_dirty = true;
 	runner_queue(a);
 }
 
@@ -383,6 +389,8 @@ void model_remove(struct agent *a, enum kind k, const struct object *old)
 	case K_COUNT:
 		break;
 	}
+	if (objects_wanted(k))
+		a->model.objects_dirty = true;
 	runner_queue(a);
 }
 

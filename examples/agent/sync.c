@@ -11,9 +11,10 @@
  * failed sync is retried with backoff (1 s doubling to 30 s).
  *
  * A sync programs each layer that changed: the node (peers, bridge, CNI
- * configuration), Service NAT, NetworkPolicy, the health-check ports, and
- * the DNS zone file (at most once a second: rebuilding it walks every
- * object).  A layer that fails is rebuilt whole at the retry.
+ * configuration), Service NAT, NetworkPolicy, the health-check ports, the
+ * DNS zone file (at most once a second: rebuilding it walks every object),
+ * and writes the objects file k8snet observe reads (objects.c).  A layer
+ * that fails is rebuilt whole at the retry.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -45,6 +46,7 @@ void runner_init(struct runner *r, double min_interval, double max_interval, dou
 #define NEED_NAT    (KB(K_SERVICE) | KB(K_SLICE) | KB(K_NODE))
 #define NEED_POLICY (KB(K_NAMESPACE) | KB(K_POD) | KB(K_POLICY))
 #define NEED_ZONE   (KB(K_SERVICE) | KB(K_SLICE) | KB(K_POD))
+#define NEED_OBJECTS (NEED_POLICY | KB(K_SERVICE) | KB(K_SLICE))
 
 enum { L_NODE = 1, L_NAT = 2, L_POLICY = 4, L_ALL = 7 };
 
@@ -244,6 +246,10 @@ static void do_sync(struct agent *a, bool full, double now)
 	if (a->server)
 		server_update_health_ports(a->server);
 	sync_zone(a, now);
+	/* Whatever the kernel said: the file is the API's view, not the
+	 * node's; a partial view before every list is in would misname. */
+	if (lists_in(a, NEED_OBJECTS))
+		objects_save(a);
 	if (ok) {
 		if (r->failures)
 			log_info("sync succeeded again after %u failures", r->failures);

@@ -8,6 +8,9 @@
  * protocol, verdict ("deny" or "allow"), direction ("ingress" or "egress")
  * and the policies that decided it.
  *
+ * The objects can be replaced while the observer runs
+ * (k8snet_observer_set_json()), e.g. when the files they come from change.
+ *
  * Events are read one at a time with k8snet_observer_next(); their strings
  * stay valid until the next call.  Memory does not grow with the number of
  * events.  An observer is used by one thread at a time, with its context.
@@ -50,6 +53,15 @@ K8SNET_EXPORT struct k8snet_observer *k8snet_observer_free(struct k8snet_observe
  * takes) to name addresses with. */
 K8SNET_EXPORT int k8snet_observer_load_json(struct k8snet_observer *obs, const char *json,
 					    size_t len);
+/* Replace every object loaded so far with those of the n documents docs[i]
+ * of lens[i] bytes (each as k8snet_observer_load_json() takes it), for a
+ * long-lived observer whose object files change.  The documents are loaded
+ * into a new set that names the events decoded from then on; if one is
+ * refused, the error's path starts with "docs[I]" and the previous objects
+ * stay.  n == 0 drops every object.  The socket, the events not read yet
+ * and the lost count are kept. */
+K8SNET_EXPORT int k8snet_observer_set_json(struct k8snet_observer *obs, const char *const *docs,
+					   const size_t *lens, size_t n);
 /* The socket, to poll() for readability; -EBADF without one. */
 K8SNET_EXPORT int k8snet_observer_get_fd(const struct k8snet_observer *obs);
 /* The next event: 1 when there is one, 0 after timeout_ms (0: do not wait,

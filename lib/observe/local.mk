@@ -7,6 +7,7 @@ dist_man3_MANS += \
 	man/man3/k8snet_observer_new.3 \
 	man/man3/k8snet_observer_free.3 \
 	man/man3/k8snet_observer_load_json.3 \
+	man/man3/k8snet_observer_set_json.3 \
 	man/man3/k8snet_observer_next.3 \
 	man/man3/k8snet_observer_get_fd.3 \
 	man/man3/k8snet_observer_feed.3 \
@@ -15,8 +16,8 @@ dist_man3_MANS += \
 	man/man3/k8snet_observer_get_u64.3
 dist_man1_MANS += man/man1/k8snet-observe.1
 
-TESTS += tests/netns/test-observe.sh
-EXTRA_DIST += tests/netns/test-observe.sh
+TESTS += tests/netns/test-observe.sh tests/netns/test-observe-follow.sh
+EXTRA_DIST += tests/netns/test-observe.sh tests/netns/test-observe-follow.sh
 
 check_PROGRAMS += tests/observe/test-observe-decode
 TESTS += tests/observe/test-observe-decode

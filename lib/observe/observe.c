@@ -79,12 +79,17 @@ static int talk(struct mnl_socket *nl, struct nlmsghdr *nlh)
  * kernel's defaults batch up to 100 packets or one second). */
 static int bind_group(struct mnl_socket *nl, uint16_t group)
 {
+	/* Zeroed: libmnl 1.0.4's mnl_attr_put() leaves the attributes'
+	 * padding as it was, and it is sent (valgrind: uninitialised bytes). */
 	uint8_t buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nfulnl_msg_config_cmd cmd = { .command = NFULNL_CFG_CMD_BIND };
 	struct nfulnl_msg_config_mode mode = { .copy_range = htonl(COPY_RANGE),
 					       .copy_mode = NFULNL_COPY_PACKET };
-	struct nlmsghdr *nlh = config_msg(buf, group, 1);
+	struct nlmsghdr *nlh;
 	int r;
+
+	memset(buf, 0, sizeof(buf));
+	nlh = config_msg(buf, group, 1);
 
 	mnl_attr_put(nlh, NFULA_CFG_CMD, sizeof(cmd), &cmd);
 	r = talk(nl, nlh);
@@ -175,6 +180,62 @@ K8SNET_EXPORT int k8snet_observer_load_json(struct k8snet_observer *obs, const c
 	if (!obs)
 		return -EINVAL;
 	return k8snet_trace_load_json(obs->names, json, len);
+}
+
+/* Put "docs[i]" in front of the path of the error a load recorded, so the
+ * caller can tell which document was refused. */
+static int blame_document(struct k8snet_ctx *ctx, int err, size_t i)
+{
+	const char *msg = ctx->err_msg ? ctx->err_msg : "", *path = ctx->err_path;
+	size_t plen = path ? strlen(path) : 0;
+	char *where = NULL, *body;
+
+	if (plen && strncmp(msg, path, plen) == 0 && strncmp(msg + plen, ": ", 2) == 0)
+		msg += plen + 2;          /* the path is written again below */
+	body = strdup(msg);
+	if (plen ? asprintf(&where, "docs[%zu].%s", i, path) < 0 :
+		   asprintf(&where, "docs[%zu]", i) < 0)
+		where = NULL;
+	err = k8s_error_at(ctx, err, where ? where : "docs", "%s", body ? body : "");
+	free(where);
+	free(body);
+	return err;
+}
+
+K8SNET_EXPORT int k8snet_observer_set_json(struct k8snet_observer *obs, const char *const *docs,
+					   const size_t *lens, size_t n)
+{
+	struct k8snet_trace *names = NULL;
+	size_t i;
+	int r;
+
+	K8S_FORK_GUARD(obs);
+	if (!obs)
+		return -EINVAL;
+	K8S_CHECK_ARG(obs->ctx, (docs && lens) || !n);
+	r = k8s_ctx_check_process(obs->ctx);
+	if (r < 0)
+		return r;
+	for (i = 0; i < n; i++)
+		if (!docs[i])
+			return k8s_error_at(obs->ctx, -EINVAL, "docs", "docs[%zu] is NULL", i);
+	/* A new set, so that a refused document leaves the current one whole
+	 * and events are never named by half of each. */
+	r = k8snet_trace_new(obs->ctx, &names);
+	for (i = 0; r >= 0 && i < n; i++) {
+		r = k8snet_trace_load_json(names, docs[i], lens[i]);
+		if (r < 0)
+			r = blame_document(obs->ctx, r, i);
+	}
+	if (r >= 0)
+		r = tr_index(names);
+	if (r < 0) {
+		k8snet_trace_free(names);
+		return r;
+	}
+	k8snet_trace_free(obs->names);
+	obs->names = names;
+	return 0;
 }
 
 K8SNET_EXPORT int k8snet_observer_get_fd(const struct k8snet_observer *obs)

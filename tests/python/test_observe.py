@@ -1,7 +1,10 @@
 """Tests of the observe bindings (decoding fed NFLOG messages, no kernel)
 and of PolicyDB.set_log (the rendered ruleset)."""
+import json
+import os
 import socket
 import struct
+import tempfile
 import unittest
 
 import k8snet
@@ -48,6 +51,66 @@ class ObserveTest(unittest.TestCase):
             self.assertIsNone(obs.next(0))
             obs.feed(nflog("10.0.0.1", "10.0.0.9", 53, "k8snet allow egress x/p egress[0]") * 3)
             self.assertEqual([e.verdict for e in obs.events(timeout=0)], ["allow"] * 3)
+
+    def test_set_json_replaces(self):
+        moved = dict(POD, status={"podIP": "10.0.0.3"})
+        with Observer(self.ctx, no_socket=True) as obs:
+            obs.load_json(POD)
+            obs.set_json(moved)
+            obs.feed(nflog("10.0.0.3", "10.0.0.1", 80, "k8snet deny ingress x/closed"))
+            ev = obs.next(0)
+            self.assertEqual((ev.source, ev.destination), ("x/a", "10.0.0.1"))
+            # A refused document: the path names it, the old objects stay.
+            with self.assertRaises(k8snet.Error) as cm:
+                obs.set_json(POD, '{"kind": "List", "items": [')
+            self.assertTrue(cm.exception.path.startswith("docs[1]"), cm.exception.path)
+            obs.feed(nflog("10.0.0.3", "10.0.0.1", 80, "k8snet deny ingress x/closed"))
+            self.assertEqual(obs.next(0).source, "x/a")
+            obs.set_json()
+            obs.feed(nflog("10.0.0.3", "10.0.0.1", 80, "k8snet deny ingress x/closed"))
+            self.assertEqual(obs.next(0).source, "10.0.0.3")
+
+    def test_follow(self):
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        d = tmp.name
+        path = os.path.join(d, "objects.json")
+
+        def replace(text):  # as an editor or the agent saves: a rename
+            with open(path + ".tmp", "w") as f:
+                f.write(text)
+            os.replace(path + ".tmp", path)
+
+        def source():
+            obs.feed(nflog("10.0.0.7", "10.0.0.1", 80, "k8snet deny ingress x/closed"))
+            return obs.next(0).source
+
+        replace(json.dumps({"kind": "List", "items": [POD]}))
+        with Observer(self.ctx, no_socket=True) as obs:
+            obs.follow(path)
+            self.assertEqual(source(), "10.0.0.7")
+            self.assertFalse(obs.check_files())
+            new = dict(POD, metadata={"name": "new", "namespace": "x"},
+                       status={"podIP": "10.0.0.7"})
+            replace(json.dumps({"kind": "List", "items": [POD, new]}))
+            self.assertTrue(obs.check_files())
+            self.assertEqual(source(), "x/new")
+            # Broken: logged once, the old objects stay.
+            replace('{"kind": "List", "items": [')
+            with self.assertLogs("k8snet.observe", "WARNING") as logs:
+                self.assertTrue(obs.check_files())
+            self.assertEqual(len(logs.records), 1)
+            self.assertIsInstance(obs.follow_error, k8snet.Error)
+            self.assertFalse(obs.check_files())
+            self.assertEqual(source(), "x/new")
+            # next() looks at the files by itself.
+            replace(json.dumps(POD))
+            obs._checked = 0.0
+            obs.feed(nflog("10.0.0.7", "10.0.0.1", 80, "k8snet deny ingress x/closed"))
+            self.assertEqual(obs.next(0).source, "10.0.0.7")
+            self.assertIsNone(obs.follow_error)
+            with self.assertRaises(FileNotFoundError):
+                obs.follow(os.path.join(d, "missing.json"))
 
     def test_set_log_renders_nflog(self):
         with PolicyDB(self.ctx) as db:

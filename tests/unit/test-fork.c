@@ -202,6 +202,7 @@ enum { MEM, KERN };
 	X(VAL, MEM, k8snet_observer_get_u64, (W.obs, K8SNET_EVENT_TIME_NS))                \
 	X(INT, MEM, k8snet_observer_load_json, (W.obs, "{\"items\": []}", 13))             \
 	X(INT, MEM, k8snet_observer_next, (W.obs, 0))                                      \
+	X(INT, MEM, k8snet_observer_set_json, (W.obs, NULL, NULL, 0))                      \
 	/* dns */                                                                          \
 	X(INT, MEM, k8snet_dns_candidates, (W.ctx, "api", "search default.svc.cluster.local\n", &W.text)) \
 	X(INT, MEM, k8snet_dns_endpoint_name, (W.ctx, "web-0", "web", "default", NULL, &W.text)) \
