@@ -89,7 +89,7 @@ bool k8s_netns_is_current(int fd);
  *   K8S_FORK_GUARD_PID(obj, slot)  int result, on an object made without a
  *                                  context (->pid; slot: its message or NULL)
  *   K8S_FORK_GUARD_PID_CTX(obj, ctx)  such an object passed with a context
- * and the _OR(…, value) forms for functions that return a pointer or a
+ * and the _OR(..., value) forms for functions that return a pointer or a
  * value: that value, with errno = ECHILD.  _free/_unref and the readers of
  * an error message have none: a child frees what it inherited. */
 
