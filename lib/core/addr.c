@@ -133,6 +133,7 @@ K8SNET_EXPORT int k8snet_addr_parse(struct k8snet_ctx *ctx, const char *text, ch
 {
 	struct k8s_addr a;
 
+	K8S_FORK_GUARD_CTX(ctx);
 	if (ret)
 		*ret = NULL;
 	K8S_CHECK_ARG(ctx, ctx);
@@ -148,6 +149,7 @@ K8SNET_EXPORT int k8snet_cidr_parse(struct k8snet_ctx *ctx, const char *text, ui
 	unsigned how = 0;
 	struct k8s_addr a;
 
+	K8S_FORK_GUARD_CTX(ctx);
 	if (ret)
 		*ret = NULL;
 	K8S_CHECK_ARG(ctx, ctx);

@@ -2,6 +2,7 @@
 /* The context: which namespace we act in, its sockets, logging and errors. */
 #include <fcntl.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -33,6 +34,7 @@ K8SNET_EXPORT int k8snet_ctx_new(struct k8snet_ctx **ret)
 	}
 	ctx->n_ref = 1;
 	ctx->pid = getpid();
+	ctx->owner_mark = k8s_owner_mark_new();
 	ctx->netns_fd = fd;
 	ctx->log_priority = LOG_ERR;
 	*ret = ctx;
@@ -57,6 +59,7 @@ K8SNET_EXPORT struct k8snet_ctx *k8snet_ctx_unref(struct k8snet_ctx *ctx)
 		return NULL;
 	k8s_ctx_disconnect(ctx);
 	close(ctx->netns_fd);
+	k8s_owner_mark_free(ctx->owner_mark);
 	free(ctx->err_msg);
 	free(ctx->err_path);
 	free(ctx);
@@ -68,12 +71,58 @@ K8SNET_EXPORT struct k8snet_ctx *k8snet_ctx_free(struct k8snet_ctx *ctx)
 	return k8snet_ctx_unref(ctx);
 }
 
+/* One page per context, which the kernel hands to a child zeroed: the
+ * check is then a memory read, where getpid() is a system call (glibc
+ * stopped caching it in 2.25).  NULL when the kernel predates
+ * MADV_WIPEONFORK (EINVAL before 4.14): the caller compares pids. */
+const uint8_t *k8s_owner_mark_new(void)
+{
+	size_t size = (size_t)sysconf(_SC_PAGESIZE);
+	uint8_t *page = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			     -1, 0);
+
+	if (page == MAP_FAILED)
+		return NULL;
+#ifdef MADV_WIPEONFORK
+	if (madvise(page, size, MADV_WIPEONFORK) == 0) {
+		page[0] = 1;
+		return page;
+	}
+#endif
+	munmap(page, size);
+	return NULL;
+}
+
+void k8s_owner_mark_free(const uint8_t *mark)
+{
+	if (mark)
+		munmap((void *)mark, (size_t)sysconf(_SC_PAGESIZE));
+}
+
+int k8s_ctx_foreign_error(const struct k8snet_ctx *ctx)
+{
+	/* The child's own copy of the context holds the message. */
+	return k8s_error((struct k8snet_ctx *)ctx, -ECHILD,
+			 "this context was made by process %ld before a fork(): "
+			 "make a new context in this process", (long)ctx->pid);
+}
+
+#define FOREIGN_OBJECT "%s: this object was made by process %ld before a fork(): " \
+		       "make a new one in this process"
+
+int k8s_pid_foreign_error(const struct k8snet_ctx *ctx, char **slot, pid_t pid,
+			  const char *what)
+{
+	if (ctx)
+		return k8s_error((struct k8snet_ctx *)ctx, -ECHILD, FOREIGN_OBJECT, what, (long)pid);
+	if (slot)
+		return k8s_slot_error(slot, -ECHILD, FOREIGN_OBJECT, what, (long)pid);
+	return -ECHILD;
+}
+
 int k8s_ctx_check_process(struct k8snet_ctx *ctx)
 {
-	if (getpid() == ctx->pid)
-		return 0;
-	return k8s_error(ctx, -ECHILD, "this context was made by process %ld, before a fork(): "
-			 "make a new context in this process", (long)ctx->pid);
+	return k8s_ctx_is_foreign(ctx) ? k8s_ctx_foreign_error(ctx) : 0;
 }
 
 void k8s_ctx_disconnect(struct k8snet_ctx *ctx)
@@ -117,6 +166,7 @@ K8SNET_EXPORT int k8snet_ctx_set_netns_path(struct k8snet_ctx *ctx, const char *
 {
 	int fd, r;
 
+	K8S_FORK_GUARD_CTX(ctx);
 	if (!ctx)
 		return -EINVAL;
 	K8S_CHECK_ARG(ctx, path && *path);
@@ -135,6 +185,7 @@ K8SNET_EXPORT int k8snet_ctx_set_netns_fd(struct k8snet_ctx *ctx, int fd)
 {
 	int copy, r;
 
+	K8S_FORK_GUARD_CTX(ctx);
 	if (!ctx)
 		return -EINVAL;
 	K8S_CHECK_ARG(ctx, fd >= 0);
@@ -150,11 +201,13 @@ K8SNET_EXPORT int k8snet_ctx_set_netns_fd(struct k8snet_ctx *ctx, int fd)
 
 K8SNET_EXPORT int k8snet_ctx_get_netns_fd(const struct k8snet_ctx *ctx)
 {
+	K8S_FORK_GUARD_CTX(ctx);
 	return ctx ? ctx->netns_fd : -EINVAL;
 }
 
 K8SNET_EXPORT int k8snet_ctx_set_log_fn(struct k8snet_ctx *ctx, k8snet_log_fn fn, void *userdata)
 {
+	K8S_FORK_GUARD_CTX(ctx);
 	if (!ctx)
 		return -EINVAL;
 	ctx->log_fn = fn;
@@ -164,6 +217,7 @@ K8SNET_EXPORT int k8snet_ctx_set_log_fn(struct k8snet_ctx *ctx, k8snet_log_fn fn
 
 K8SNET_EXPORT int k8snet_ctx_set_log_priority(struct k8snet_ctx *ctx, int priority)
 {
+	K8S_FORK_GUARD_CTX(ctx);
 	if (!ctx)
 		return -EINVAL;
 	K8S_CHECK_ARG(ctx, priority >= LOG_EMERG && priority <= LOG_DEBUG);
@@ -173,6 +227,7 @@ K8SNET_EXPORT int k8snet_ctx_set_log_priority(struct k8snet_ctx *ctx, int priori
 
 K8SNET_EXPORT int k8snet_ctx_get_log_priority(const struct k8snet_ctx *ctx)
 {
+	K8S_FORK_GUARD_CTX(ctx);
 	return ctx ? ctx->log_priority : -EINVAL;
 }
 
@@ -245,6 +300,7 @@ K8SNET_EXPORT int k8snet_ctx_connect(struct k8snet_ctx *ctx)
 	struct mnl_socket *nf;
 	int r;
 
+	K8S_FORK_GUARD_CTX(ctx);
 	if (!ctx)
 		return -EINVAL;
 	r = k8s_ctx_rtnl(ctx, &rt);

@@ -139,6 +139,7 @@ K8SNET_EXPORT int k8snet_ctx_describe(struct k8snet_ctx *ctx, char **ret_json)
 	char *s;
 	int r;
 
+	K8S_FORK_GUARD_CTX(ctx);
 	if (!ctx)
 		return -EINVAL;
 	K8S_CHECK_ARG(ctx, ret_json);

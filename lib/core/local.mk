@@ -53,3 +53,19 @@ TESTS += tests/unit/test-addr
 tests_unit_test_addr_SOURCES = tests/unit/test-addr.c
 tests_unit_test_addr_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_addr_LDADD = $(UNIT_LDADD)
+
+# The fork rule: every exported function refuses in a child (the table is
+# checked against lib/libk8snet.map).
+check_PROGRAMS += tests/unit/test-fork
+TESTS += tests/unit/test-fork
+tests_unit_test_fork_SOURCES = tests/unit/test-fork.c
+tests_unit_test_fork_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_fork_LDADD = $(UNIT_LDADD)
+
+# What the fork rule's check costs (bench/bench-fork.c): ns per check.
+noinst_PROGRAMS += bench/bench-fork
+bench_bench_fork_SOURCES = bench/bench-fork.c
+bench_bench_fork_CFLAGS = $(AM_CFLAGS) $(DEPS_CFLAGS)
+bench_bench_fork_LDADD = lib/libk8snet-internal.la $(DEPS_LIBS)
+BENCH_RUNNERS += bench/fork-bench.sh
+EXTRA_DIST += bench/fork-bench.sh

@@ -95,6 +95,7 @@ K8SNET_EXPORT int k8snet_dns_candidates(struct k8snet_ctx *ctx, const char *name
 	struct k8s_buf out = { 0 };
 	int count, r;
 
+	K8S_FORK_GUARD_CTX(ctx);
 	K8S_CHECK_ARG(ctx, ctx && name && ret);
 	if (!*name || strcmp(name, ".") == 0 || strstr(name, "..") || name[0] == '.' ||
 	    strpbrk(name, " \t\r\n"))

@@ -80,4 +80,9 @@ int k8s_resolv_conf_parse(struct k8snet_ctx *ctx, const char *source, const char
 			  size_t len, bool glibc, struct k8s_resolv_conf *ret);
 void k8s_resolv_conf_clear(struct k8s_resolv_conf *rc);
 
+/* k8snet_dns_query_parse() for the library's own use (the trace): the query
+ * is not checked against getpid() on each call (the fork rule). */
+int k8s_dns_query_parse(struct k8snet_ctx *ctx, const char *name, const char *zone,
+			struct k8snet_dns_query **ret);
+
 #endif

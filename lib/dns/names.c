@@ -139,6 +139,7 @@ K8SNET_EXPORT int k8snet_dns_service_fqdn(struct k8snet_ctx *ctx, const char *se
 {
 	int r;
 
+	K8S_FORK_GUARD_CTX(ctx);
 	K8S_CHECK_ARG(ctx, ctx && service && ns && ret);
 	if ((r = k8s_dns_require(ctx, K8SNET_DNS_1035_LABEL, "service", service)) < 0 ||
 	    (r = k8s_dns_require(ctx, K8SNET_DNS_LABEL, "namespace", ns)) < 0)
@@ -154,6 +155,7 @@ K8SNET_EXPORT int k8snet_dns_srv_name(struct k8snet_ctx *ctx, const char *port_n
 	const char *proto;
 	int r;
 
+	K8S_FORK_GUARD_CTX(ctx);
 	K8S_CHECK_ARG(ctx, ctx && port_name && protocol && service && ns && ret);
 	proto = k8s_dns_protocol(protocol);
 	if (!proto || !*protocol)
@@ -174,6 +176,7 @@ K8SNET_EXPORT int k8snet_dns_endpoint_name(struct k8snet_ctx *ctx, const char *h
 {
 	int r;
 
+	K8S_FORK_GUARD_CTX(ctx);
 	K8S_CHECK_ARG(ctx, ctx && hostname && service && ns && ret);
 	if ((r = k8s_dns_require(ctx, K8SNET_DNS_LABEL, "hostname", hostname)) < 0 ||
 	    (r = k8s_dns_require(ctx, K8SNET_DNS_1035_LABEL, "service", service)) < 0 ||
@@ -188,6 +191,7 @@ K8SNET_EXPORT int k8snet_dns_pod_fqdn(struct k8snet_ctx *ctx, const char *hostna
 {
 	int r;
 
+	K8S_FORK_GUARD_CTX(ctx);
 	K8S_CHECK_ARG(ctx, ctx && hostname && subdomain && ns && ret);
 	/* spec.hostname and spec.subdomain are DNS-1123 labels. */
 	if ((r = k8s_dns_require(ctx, K8SNET_DNS_LABEL, "hostname", hostname)) < 0 ||
@@ -203,6 +207,7 @@ K8SNET_EXPORT int k8snet_dns_pod_ip_name(struct k8snet_ctx *ctx, const char *ip,
 	char canon[46], dashed[48];
 	int r;
 
+	K8S_FORK_GUARD_CTX(ctx);
 	K8S_CHECK_ARG(ctx, ctx && ip && ns && ret);
 	if (k8s_dns_ip_canon(ip, NULL, canon) < 0)
 		return k8s_error(ctx, -EINVAL, "ip: '%s' is not an IPv4 or IPv6 address", ip);
@@ -217,6 +222,7 @@ K8SNET_EXPORT int k8snet_dns_ptr_name(struct k8snet_ctx *ctx, const char *ip, ch
 	struct k8s_buf b = { 0 };
 	int r;
 
+	K8S_FORK_GUARD_CTX(ctx);
 	K8S_CHECK_ARG(ctx, ctx && ip && ret);
 	if (k8s_dns_ptr_of(ip, &b) < 0) {
 		k8s_buf_free(&b);

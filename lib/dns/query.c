@@ -20,6 +20,7 @@
 struct k8snet_dns_query {
 	uint32_t kind;
 	char *part[QUERY_PARTS];
+	pid_t pid;                 /* the process that made it (the fork rule); 0: ours */
 };
 
 K8SNET_EXPORT struct k8snet_dns_query *k8snet_dns_query_free(struct k8snet_dns_query *q)
@@ -36,12 +37,14 @@ K8SNET_EXPORT struct k8snet_dns_query *k8snet_dns_query_free(struct k8snet_dns_q
 
 K8SNET_EXPORT uint32_t k8snet_dns_query_get_kind(const struct k8snet_dns_query *q)
 {
+	K8S_FORK_GUARD_PID_OR(q, 0);
 	return q ? q->kind : 0;
 }
 
 K8SNET_EXPORT const char *k8snet_dns_query_get_str(const struct k8snet_dns_query *q,
 						   uint32_t part)
 {
+	K8S_FORK_GUARD_PID_OR(q, NULL);
 	return q && part < QUERY_PARTS ? q->part[part] : NULL;
 }
 
@@ -231,6 +234,18 @@ static int parse_labels(struct k8snet_ctx *ctx, struct k8snet_dns_query *q,
 
 K8SNET_EXPORT int k8snet_dns_query_parse(struct k8snet_ctx *ctx, const char *name,
 					 const char *zone, struct k8snet_dns_query **ret)
+{
+	int r;
+
+	K8S_FORK_GUARD_CTX(ctx);
+	r = k8s_dns_query_parse(ctx, name, zone, ret);
+	if (r >= 0)
+		(*ret)->pid = getpid();   /* the caller's: checked on every call */
+	return r;
+}
+
+int k8s_dns_query_parse(struct k8snet_ctx *ctx, const char *name, const char *zone,
+			struct k8snet_dns_query **ret)
 {
 	_cleanup_(freep) char *z = NULL;
 	struct labels l = { 0 };

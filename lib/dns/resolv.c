@@ -17,6 +17,7 @@ K8SNET_EXPORT int k8snet_dns_resolv_new(struct k8snet_ctx *ctx, struct k8snet_dn
 {
 	struct k8snet_dns_resolv *r;
 
+	K8S_FORK_GUARD_CTX(ctx);
 	K8S_CHECK_ARG(ctx, ctx && ret);
 	r = calloc(1, sizeof(*r));
 	if (!r)
@@ -318,6 +319,7 @@ static int set_cluster_domain(struct k8snet_dns_resolv *r, const char *value)
 K8SNET_EXPORT int k8snet_dns_resolv_set_str(struct k8snet_dns_resolv *r, uint32_t attr,
 					    const char *value)
 {
+	K8S_FORK_GUARD(r);
 	K8S_CHECK_ARG(NULL, r);
 	switch (attr) {
 	case K8SNET_DNS_RESOLV_POLICY:
@@ -346,6 +348,7 @@ K8SNET_EXPORT int k8snet_dns_resolv_set_str(struct k8snet_dns_resolv *r, uint32_
 K8SNET_EXPORT int k8snet_dns_resolv_set_u32(struct k8snet_dns_resolv *r, uint32_t attr,
 					    uint32_t value)
 {
+	K8S_FORK_GUARD(r);
 	K8S_CHECK_ARG(NULL, r);
 	K8S_CHECK_ARG(r->ctx, value <= 1);
 	switch (attr) {
@@ -380,6 +383,7 @@ K8SNET_EXPORT int k8snet_dns_resolv_render(struct k8snet_dns_resolv *r, char **r
 	size_t i;
 	int rr;
 
+	K8S_FORK_GUARD(r);
 	K8S_CHECK_ARG(NULL, r);
 	K8S_CHECK_ARG(r->ctx, ret_text);
 	rr = k8s_resolv_plan(r, &plan);
@@ -400,5 +404,6 @@ K8SNET_EXPORT int k8snet_dns_resolv_render(struct k8snet_dns_resolv *r, char **r
 K8SNET_EXPORT const char *k8snet_dns_resolv_get_warning(const struct k8snet_dns_resolv *r,
 							 uint32_t index)
 {
+	K8S_FORK_GUARD_OR(r, NULL);
 	return r && index < r->warnings.n ? r->warnings.v[index] : NULL;
 }

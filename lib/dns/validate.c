@@ -217,6 +217,7 @@ int k8s_dns_require(struct k8snet_ctx *ctx, uint32_t kind, const char *what, con
 
 K8SNET_EXPORT int k8snet_dns_validate(struct k8snet_ctx *ctx, uint32_t kind, const char *name)
 {
+	K8S_FORK_GUARD_CTX(ctx);
 	K8S_CHECK_ARG(ctx, ctx);
 	K8S_CHECK_ARG(ctx, name);
 	K8S_CHECK_ARG(ctx, kind >= K8SNET_DNS_LABEL && kind <= K8SNET_DNS_PORT_NAME);

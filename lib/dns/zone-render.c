@@ -366,6 +366,7 @@ K8SNET_EXPORT int k8snet_dns_zone_render(struct k8snet_dns_zone *z, const char *
 	size_t i;
 	int r;
 
+	K8S_FORK_GUARD(z);
 	K8S_CHECK_ARG(NULL, z);
 	K8S_CHECK_ARG(z->ctx, ret_text);
 	if (origin) {

@@ -10,6 +10,7 @@ K8SNET_EXPORT int k8snet_dns_zone_new(struct k8snet_ctx *ctx, const char *zone,
 	struct k8snet_dns_zone *z;
 	int r;
 
+	K8S_FORK_GUARD_CTX(ctx);
 	K8S_CHECK_ARG(ctx, ctx && ret);
 	z = calloc(1, sizeof(*z));
 	if (!z)
@@ -265,6 +266,7 @@ bool k8s_zone_external_name_ok(const char *name)
 K8SNET_EXPORT int k8snet_dns_zone_set_u32(struct k8snet_dns_zone *z, uint32_t attr,
 					  uint32_t value)
 {
+	K8S_FORK_GUARD(z);
 	K8S_CHECK_ARG(NULL, z);
 	switch (attr) {
 	case K8SNET_DNS_ZONE_TTL:
@@ -286,6 +288,7 @@ K8SNET_EXPORT int k8snet_dns_zone_set_str(struct k8snet_dns_zone *z, uint32_t at
 {
 	char canon[46], *copy = NULL;
 
+	K8S_FORK_GUARD(z);
 	K8S_CHECK_ARG(NULL, z);
 	if (attr != K8SNET_DNS_ZONE_NAMESERVER_IP)
 		return k8s_error(z->ctx, -EINVAL, "%s: unknown string attribute %u", __func__, attr);
@@ -350,6 +353,7 @@ K8SNET_EXPORT int k8snet_dns_zone_add_service(struct k8snet_dns_zone *z, const c
 	char *ext = NULL;
 	int r;
 
+	K8S_FORK_GUARD(z);
 	K8S_CHECK_ARG(NULL, z);
 	K8S_CHECK_ARG(z->ctx, ns && name);
 	K8S_CHECK_ARG(z->ctx, !(flags & ~K8SNET_DNS_SERVICE_F_PUBLISH_NOT_READY));
@@ -405,6 +409,7 @@ K8SNET_EXPORT int k8snet_dns_zone_add_service_port(struct k8snet_dns_zone *z, co
 						   const char *service, const char *port_name,
 						   const char *protocol, uint32_t port)
 {
+	K8S_FORK_GUARD(z);
 	return add_port_checked(z, ns, service, port_name, protocol, port, false);
 }
 
@@ -412,6 +417,7 @@ K8SNET_EXPORT int k8snet_dns_zone_add_endpoint_port(struct k8snet_dns_zone *z, c
 						    const char *service, const char *port_name,
 						    const char *protocol, uint32_t port)
 {
+	K8S_FORK_GUARD(z);
 	return add_port_checked(z, ns, service, port_name, protocol, port, true);
 }
 
@@ -423,6 +429,7 @@ K8SNET_EXPORT int k8snet_dns_zone_add_endpoint(struct k8snet_dns_zone *z, const 
 	struct zsvc *s;
 	int r;
 
+	K8S_FORK_GUARD(z);
 	K8S_CHECK_ARG(NULL, z);
 	K8S_CHECK_ARG(z->ctx, ns && service && ip);
 	K8S_CHECK_ARG(z->ctx, !(flags & ~K8SNET_DNS_ENDPOINT_F_NOT_READY));
@@ -446,6 +453,7 @@ K8SNET_EXPORT int k8snet_dns_zone_add_pod(struct k8snet_dns_zone *z, const char 
 	char canon[46];
 	int r;
 
+	K8S_FORK_GUARD(z);
 	K8S_CHECK_ARG(NULL, z);
 	K8S_CHECK_ARG(z->ctx, ns && ip);
 	K8S_CHECK_ARG(z->ctx, !(flags & ~K8SNET_DNS_POD_F_NOT_READY));
@@ -464,6 +472,7 @@ K8SNET_EXPORT int k8snet_dns_zone_add_pod(struct k8snet_dns_zone *z, const char 
 K8SNET_EXPORT int k8snet_dns_zone_add_json(struct k8snet_dns_zone *z, const char *json,
 					   size_t len)
 {
+	K8S_FORK_GUARD(z);
 	K8S_CHECK_ARG(NULL, z);
 	K8S_CHECK_ARG(z->ctx, json);
 	return k8s_zone_read_json(z, json, len);

@@ -53,6 +53,7 @@ struct hp_mapping {
 struct k8snet_portmap {
 	struct hp_mapping *v;
 	size_t n, cap;
+	pid_t pid;                 /* the process that made it (the fork rule) */
 };
 
 struct k8snet_hostports {

@@ -244,6 +244,8 @@ K8SNET_EXPORT int k8snet_hostports_set(struct k8snet_hostports *hp, const char *
 	bool *skip;
 	int r;
 
+	K8S_FORK_GUARD(hp);
+	K8S_FORK_GUARD_PID_CTX(pm, hp ? hp->ctx : NULL);
 	if (!hp)
 		return -EINVAL;
 	K8S_CHECK_ARG(hp->ctx, pm);
@@ -304,6 +306,7 @@ K8SNET_EXPORT int k8snet_hostports_remove(struct k8snet_hostports *hp, const cha
 	char stored[128];
 	int r;
 
+	K8S_FORK_GUARD(hp);
 	if (!hp)
 		return -EINVAL;
 	k8snet_ctx_clear_error(hp->ctx);
@@ -338,6 +341,7 @@ K8SNET_EXPORT int k8snet_hostports_gc(struct k8snet_hostports *hp, const char *p
 	size_t i;
 	int r = 0;
 
+	K8S_FORK_GUARD(hp);
 	if (!hp)
 		return -EINVAL;
 	K8S_CHECK_ARG(hp->ctx, live || !n_live);
@@ -404,6 +408,8 @@ K8SNET_EXPORT int k8snet_hostports_check(struct k8snet_hostports *hp, const char
 	struct held h = { 0 };
 	int r;
 
+	K8S_FORK_GUARD(hp);
+	K8S_FORK_GUARD_PID_CTX(pm, hp ? hp->ctx : NULL);
 	if (!hp)
 		return -EINVAL;
 	K8S_CHECK_ARG(hp->ctx, pm);

@@ -153,6 +153,7 @@ K8SNET_EXPORT int k8snet_hostports_set_network(struct k8snet_hostports *hp, cons
 	struct subnet *s = NULL;
 	int r;
 
+	K8S_FORK_GUARD(hp);
 	if (!hp)
 		return -EINVAL;
 	K8S_CHECK_ARG(hp->ctx, network && *network && (subnets || !n));

@@ -67,7 +67,10 @@ K8SNET_EXPORT int k8snet_portmap_new(struct k8snet_portmap **ret)
 	if (!ret)
 		return -EINVAL;
 	*ret = calloc(1, sizeof(**ret));
-	return *ret ? 0 : -ENOMEM;
+	if (!*ret)
+		return -ENOMEM;
+	(*ret)->pid = getpid();
+	return 0;
 }
 
 K8SNET_EXPORT struct k8snet_portmap *k8snet_portmap_free(struct k8snet_portmap *pm)
@@ -90,6 +93,7 @@ K8SNET_EXPORT int k8snet_portmap_add(struct k8snet_portmap *pm, uint32_t protoco
 {
 	struct hp_mapping m = { 0 };
 
+	K8S_FORK_GUARD_PID(pm, NULL);
 	if (!pm || (protocol != IPPROTO_TCP && protocol != IPPROTO_UDP && protocol != IPPROTO_SCTP) ||
 	    host_port < 1 || host_port > 65535 || pod_port < 1 || pod_port > 65535)
 		return -EINVAL;
@@ -119,6 +123,7 @@ K8SNET_EXPORT int k8snet_portmap_add(struct k8snet_portmap *pm, uint32_t protoco
 
 K8SNET_EXPORT int k8snet_portmap_get_count(const struct k8snet_portmap *pm)
 {
+	K8S_FORK_GUARD_PID(pm, NULL);
 	return pm ? (int)pm->n : -EINVAL;
 }
 

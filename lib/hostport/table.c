@@ -18,6 +18,7 @@ K8SNET_EXPORT int k8snet_hostports_new(struct k8snet_ctx *ctx, struct k8snet_hos
 {
 	struct k8snet_hostports *hp;
 
+	K8S_FORK_GUARD_CTX(ctx);
 	if (!ctx)
 		return -EINVAL;
 	K8S_CHECK_ARG(ctx, ret);
@@ -47,6 +48,7 @@ K8SNET_EXPORT int k8snet_hostports_set_str(struct k8snet_hostports *hp, uint32_t
 {
 	char *copy;
 
+	K8S_FORK_GUARD(hp);
 	if (!hp)
 		return -EINVAL;
 	K8S_CHECK_ARG(hp->ctx, value);
@@ -66,6 +68,7 @@ K8SNET_EXPORT int k8snet_hostports_set_str(struct k8snet_hostports *hp, uint32_t
 K8SNET_EXPORT int k8snet_hostports_set_u32(struct k8snet_hostports *hp, uint32_t attr,
 					   uint32_t value)
 {
+	K8S_FORK_GUARD(hp);
 	if (!hp)
 		return -EINVAL;
 	if (attr != K8SNET_HOSTPORTS_MARK_BIT)

@@ -33,6 +33,7 @@ K8SNET_EXPORT int k8snet_ipam_pool_set_state_file(struct k8snet_ipam_pool *pool,
 	struct k8s_store *store;
 	int r;
 
+	K8S_FORK_GUARD(pool);
 	if (!pool)
 		return -EINVAL;
 	K8S_CHECK_ARG(pool->ctx, path && *path);
@@ -169,6 +170,7 @@ K8SNET_EXPORT int k8snet_ipam_pool_alloc(struct k8snet_ipam_pool *pool, const ch
 {
 	int r;
 
+	K8S_FORK_GUARD(pool);
 	if (!pool)
 		return -EINVAL;
 	K8S_CHECK_ARG(pool->ctx, buf && size > 0);
@@ -208,6 +210,7 @@ K8SNET_EXPORT int k8snet_ipam_pool_release(struct k8snet_ipam_pool *pool, const 
 	struct k8s_alloc *a;
 	int r;
 
+	K8S_FORK_GUARD(pool);
 	if (!pool)
 		return -EINVAL;
 	r = k8s_ipam_check_key(pool->ctx, owner, ifname);
@@ -230,6 +233,7 @@ K8SNET_EXPORT int k8snet_ipam_pool_release_addr(struct k8snet_ipam_pool *pool, c
 	unsigned len;
 	int r;
 
+	K8S_FORK_GUARD(pool);
 	if (!pool)
 		return -EINVAL;
 	K8S_CHECK_ARG(pool->ctx, addr);
@@ -254,6 +258,7 @@ K8SNET_EXPORT int k8snet_ipam_pool_lookup(struct k8snet_ipam_pool *pool, const c
 	struct k8s_alloc *a;
 	int r;
 
+	K8S_FORK_GUARD(pool);
 	if (!pool)
 		return -EINVAL;
 	K8S_CHECK_ARG(pool->ctx, buf && size > 0);
@@ -275,6 +280,7 @@ K8SNET_EXPORT int k8snet_ipam_pool_get_count(struct k8snet_ipam_pool *pool)
 {
 	int r;
 
+	K8S_FORK_GUARD(pool);
 	if (!pool)
 		return -EINVAL;
 	r = begin(pool, false);
@@ -293,6 +299,7 @@ K8SNET_EXPORT int k8snet_ipam_pool_foreach(struct k8snet_ipam_pool *pool,
 	size_t i, n = 0;
 	int r;
 
+	K8S_FORK_GUARD(pool);
 	if (!pool)
 		return -EINVAL;
 	K8S_CHECK_ARG(pool->ctx, fn);
@@ -322,6 +329,7 @@ K8SNET_EXPORT int k8snet_ipam_pool_get_gateway(struct k8snet_ipam_pool *pool, co
 	unsigned len;
 	int r;
 
+	K8S_FORK_GUARD(pool);
 	if (!pool)
 		return -EINVAL;
 	K8S_CHECK_ARG(pool->ctx, addr);
@@ -420,6 +428,7 @@ K8SNET_EXPORT int k8snet_ipam_pool_gc(struct k8snet_ipam_pool *pool,
 	size_t n_dead = 0, i;
 	int r;
 
+	K8S_FORK_GUARD(pool);
 	if (!pool)
 		return -EINVAL;
 	K8S_CHECK_ARG(pool->ctx, n == 0 || (owners && ifnames));

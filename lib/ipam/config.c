@@ -230,6 +230,7 @@ K8SNET_EXPORT int k8snet_ipam_config_parse(struct k8snet_ctx *ctx, const char *j
 	k8s_jref top, ipam;
 	int r;
 
+	K8S_FORK_GUARD_CTX(ctx);
 	K8S_CHECK_ARG(ctx, ctx);
 	K8S_CHECK_ARG(ctx, json);
 	K8S_CHECK_ARG(ctx, ret);
@@ -289,6 +290,7 @@ K8SNET_EXPORT struct k8snet_ipam_config *k8snet_ipam_config_free(struct k8snet_i
 
 K8SNET_EXPORT int k8snet_ipam_config_get_pool_count(const struct k8snet_ipam_config *cfg)
 {
+	K8S_FORK_GUARD(cfg);
 	return cfg ? (int)cfg->n_sets : -EINVAL;
 }
 
@@ -301,6 +303,7 @@ K8SNET_EXPORT int k8snet_ipam_config_new_pool(const struct k8snet_ipam_config *c
 	size_t i;
 	int r;
 
+	K8S_FORK_GUARD(cfg);
 	if (!cfg)
 		return -EINVAL;
 	K8S_CHECK_ARG(cfg->ctx, ret);
@@ -322,11 +325,13 @@ K8SNET_EXPORT int k8snet_ipam_config_new_pool(const struct k8snet_ipam_config *c
 
 K8SNET_EXPORT const char *k8snet_ipam_config_get_data_dir(const struct k8snet_ipam_config *cfg)
 {
+	K8S_FORK_GUARD_OR(cfg, NULL);
 	return cfg ? cfg->data_dir : NULL;
 }
 
 K8SNET_EXPORT int k8snet_ipam_config_get_route_count(const struct k8snet_ipam_config *cfg)
 {
+	K8S_FORK_GUARD(cfg);
 	return cfg ? (int)cfg->n_routes : -EINVAL;
 }
 
@@ -334,6 +339,7 @@ K8SNET_EXPORT int k8snet_ipam_config_get_route(const struct k8snet_ipam_config *
 					       uint32_t index, const char **ret_dst,
 					       const char **ret_gw)
 {
+	K8S_FORK_GUARD(cfg);
 	if (!cfg)
 		return -EINVAL;
 	K8S_CHECK_ARG(cfg->ctx, ret_dst && ret_gw);

@@ -17,6 +17,7 @@ K8SNET_EXPORT int k8snet_ipam_pool_new(struct k8snet_ctx *ctx, uint32_t flags,
 {
 	struct k8snet_ipam_pool *pool;
 
+	K8S_FORK_GUARD_CTX(ctx);
 	K8S_CHECK_ARG(ctx, ctx);
 	K8S_CHECK_ARG(ctx, ret);
 	K8S_CHECK_ARG(ctx, (flags & ~K8SNET_IPAM_POOL_F_PREFIXES) == 0);
@@ -78,6 +79,7 @@ K8SNET_EXPORT int k8snet_ipam_pool_set_name(struct k8snet_ipam_pool *pool, const
 {
 	char *copy;
 
+	K8S_FORK_GUARD(pool);
 	if (!pool)
 		return -EINVAL;
 	K8S_CHECK_ARG(pool->ctx, name && *name);
@@ -143,6 +145,7 @@ K8SNET_EXPORT int k8snet_ipam_pool_add_range(struct k8snet_ipam_pool *pool, cons
 	struct range n = { 0 };
 	int r;
 
+	K8S_FORK_GUARD(pool);
 	if (!pool)
 		return -EINVAL;
 	K8S_CHECK_ARG(pool->ctx, subnet);
@@ -191,6 +194,7 @@ K8SNET_EXPORT int k8snet_ipam_pool_add_exclusion(struct k8snet_ipam_pool *pool, 
 	unsigned len;
 	struct span *s;
 
+	K8S_FORK_GUARD(pool);
 	if (!pool)
 		return -EINVAL;
 	K8S_CHECK_ARG(pool->ctx, cidr);
@@ -214,6 +218,7 @@ K8SNET_EXPORT int k8snet_ipam_pool_add_exclusion(struct k8snet_ipam_pool *pool, 
 
 K8SNET_EXPORT int k8snet_ipam_pool_set_strategy(struct k8snet_ipam_pool *pool, uint32_t strategy)
 {
+	K8S_FORK_GUARD(pool);
 	if (!pool)
 		return -EINVAL;
 	K8S_CHECK_ARG(pool->ctx, strategy == K8SNET_IPAM_NEXT_FREE ||
@@ -224,6 +229,7 @@ K8SNET_EXPORT int k8snet_ipam_pool_set_strategy(struct k8snet_ipam_pool *pool, u
 
 K8SNET_EXPORT int k8snet_ipam_pool_set_block_len(struct k8snet_ipam_pool *pool, uint32_t len)
 {
+	K8S_FORK_GUARD(pool);
 	if (!pool)
 		return -EINVAL;
 	K8S_CHECK_ARG(pool->ctx, pool->flags & K8SNET_IPAM_POOL_F_PREFIXES);

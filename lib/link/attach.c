@@ -433,6 +433,8 @@ K8SNET_EXPORT int k8snet_link_pod_attach(struct k8snet_ctx *ctx, const struct k8
 	struct attach a = { .ctx = ctx, .pod = pod, .podfd = -1 };
 	int r;
 
+	K8S_FORK_GUARD_CTX(ctx);
+	K8S_FORK_GUARD_PID_CTX(pod, ctx);
 	if (!ctx)
 		return -EINVAL;
 	K8S_CHECK_ARG(ctx, pod);
@@ -469,6 +471,8 @@ K8SNET_EXPORT int k8snet_link_pod_detach(struct k8snet_ctx *ctx, const struct k8
 	const char *kind;
 	int r;
 
+	K8S_FORK_GUARD_CTX(ctx);
+	K8S_FORK_GUARD_PID_CTX(pod, ctx);
 	if (!ctx)
 		return -EINVAL;
 	K8S_CHECK_ARG(ctx, pod);

@@ -118,6 +118,7 @@ K8SNET_EXPORT int k8snet_link_bridge_ensure(struct k8snet_ctx *ctx, const char *
 	struct nl_sock *sk;
 	int r, created = 0, ifindex;
 
+	K8S_FORK_GUARD_CTX(ctx);
 	if (!ctx)
 		return -EINVAL;
 	K8S_CHECK_ARG(ctx, name && link_ifname_valid(name));
@@ -172,6 +173,7 @@ K8SNET_EXPORT int k8snet_link_set_route_localnet(struct k8snet_ctx *ctx, const c
 	uint32_t have = 0;
 	int r;
 
+	K8S_FORK_GUARD_CTX(ctx);
 	if (!ctx)
 		return -EINVAL;
 	K8S_CHECK_ARG(ctx, name && link_ifname_valid(name));

@@ -245,6 +245,8 @@ K8SNET_EXPORT int k8snet_link_pod_check(struct k8snet_ctx *ctx, const struct k8s
 	struct check c = { .ctx = ctx, .pod = pod };
 	int podfd, r;
 
+	K8S_FORK_GUARD_CTX(ctx);
+	K8S_FORK_GUARD_PID_CTX(pod, ctx);
 	if (!ctx)
 		return -EINVAL;
 	K8S_CHECK_ARG(ctx, pod);

@@ -42,6 +42,7 @@ struct k8snet_link_pod {
 	struct link_pod_route *routes;
 	size_t n_routes;
 	char *error;              /* the last failed call's message, or NULL */
+	pid_t pid;                /* the process that made it (the fork rule) */
 };
 
 struct link_iface {
@@ -69,6 +70,7 @@ struct k8snet_link_result {
 	size_t n_addrs;
 	struct link_route_result *routes;
 	size_t n_routes;
+	pid_t pid;                /* the process that made it (the fork rule) */
 };
 
 /* ip.c: parsing and printing */

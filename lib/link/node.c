@@ -50,6 +50,7 @@ K8SNET_EXPORT int k8snet_link_node_setup(struct k8snet_ctx *ctx, uint32_t flags)
 	struct sysctl_open s = { .flags = flags, .fds = { -1, -1, -1, -1 } };
 	int r;
 
+	K8S_FORK_GUARD_CTX(ctx);
 	if (!ctx)
 		return -EINVAL;
 	K8S_CHECK_ARG(ctx, !(flags & ~(K8SNET_LINK_NODE_F_IPV6 | K8SNET_LINK_NODE_F_BRIDGE_NF)));
@@ -117,6 +118,7 @@ K8SNET_EXPORT int k8snet_link_vxlan_ensure(struct k8snet_ctx *ctx, const char *d
 	struct nl_sock *sk;
 	int r;
 
+	K8S_FORK_GUARD_CTX(ctx);
 	if (!ctx)
 		return -EINVAL;
 	K8S_CHECK_ARG(ctx, dev && link_ifname_valid(dev));
@@ -304,6 +306,7 @@ static int peer_apply(struct k8snet_ctx *ctx, bool add, uint32_t mode, const cha
 K8SNET_EXPORT int k8snet_link_peer_add(struct k8snet_ctx *ctx, uint32_t mode, const char *pod_cidr,
 				       const char *node_ip, const char *dev, const char *vtep_mac)
 {
+	K8S_FORK_GUARD_CTX(ctx);
 	if (!ctx)
 		return -EINVAL;
 	return peer_apply(ctx, true, mode, pod_cidr, node_ip, dev, vtep_mac);
@@ -312,6 +315,7 @@ K8SNET_EXPORT int k8snet_link_peer_add(struct k8snet_ctx *ctx, uint32_t mode, co
 K8SNET_EXPORT int k8snet_link_peer_del(struct k8snet_ctx *ctx, uint32_t mode, const char *pod_cidr,
 				       const char *node_ip, const char *dev, const char *vtep_mac)
 {
+	K8S_FORK_GUARD_CTX(ctx);
 	if (!ctx)
 		return -EINVAL;
 	return peer_apply(ctx, false, mode, pod_cidr, node_ip, dev, vtep_mac);

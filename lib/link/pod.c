@@ -18,6 +18,7 @@ K8SNET_EXPORT int k8snet_link_pod_new(struct k8snet_link_pod **ret)
 	if (!pod)
 		return -ENOMEM;
 	pod->netns_fd = -1;
+	pod->pid = getpid();
 	*ret = pod;
 	return 0;
 }
@@ -94,6 +95,7 @@ K8SNET_EXPORT int k8snet_link_pod_set_str(struct k8snet_link_pod *pod, uint32_t 
 {
 	char **field, *copy = NULL;
 
+	K8S_FORK_GUARD_PID(pod, &pod->error);
 	if (!pod)
 		return -EINVAL;
 	pod_clear_error(pod);
@@ -121,6 +123,7 @@ K8SNET_EXPORT const char *k8snet_link_pod_get_str(const struct k8snet_link_pod *
 {
 	char **field;
 
+	K8S_FORK_GUARD_PID_OR(pod, NULL);
 	if (!pod)
 		return NULL;
 	if (attr == K8SNET_LINK_POD_IFNAME)
@@ -133,6 +136,7 @@ K8SNET_EXPORT const char *k8snet_link_pod_get_str(const struct k8snet_link_pod *
 K8SNET_EXPORT int k8snet_link_pod_set_u32(struct k8snet_link_pod *pod, uint32_t attr,
 					  uint32_t value)
 {
+	K8S_FORK_GUARD_PID(pod, &pod->error);
 	if (!pod)
 		return -EINVAL;
 	pod_clear_error(pod);
@@ -157,6 +161,7 @@ K8SNET_EXPORT int k8snet_link_pod_set_u32(struct k8snet_link_pod *pod, uint32_t 
 
 K8SNET_EXPORT uint32_t k8snet_link_pod_get_u32(const struct k8snet_link_pod *pod, uint32_t attr)
 {
+	K8S_FORK_GUARD_PID_OR(pod, 0);
 	if (!pod)
 		return 0;
 	if (attr == K8SNET_LINK_POD_MTU)
@@ -170,6 +175,7 @@ K8SNET_EXPORT int k8snet_link_pod_set_netns_fd(struct k8snet_link_pod *pod, int 
 {
 	int copy;
 
+	K8S_FORK_GUARD_PID(pod, &pod->error);
 	if (!pod)
 		return -EINVAL;
 	pod_clear_error(pod);
@@ -190,6 +196,7 @@ K8SNET_EXPORT int k8snet_link_pod_add_address(struct k8snet_link_pod *pod, const
 	struct link_pod_addr a = { 0 }, *n;
 	size_t i;
 
+	K8S_FORK_GUARD_PID(pod, &pod->error);
 	if (!pod)
 		return -EINVAL;
 	pod_clear_error(pod);
@@ -222,6 +229,7 @@ K8SNET_EXPORT int k8snet_link_pod_add_route(struct k8snet_link_pod *pod, const c
 {
 	struct link_pod_route r = { 0 }, *n;
 
+	K8S_FORK_GUARD_PID(pod, &pod->error);
 	if (!pod)
 		return -EINVAL;
 	pod_clear_error(pod);

@@ -124,6 +124,7 @@ int link_result_plan(const struct k8snet_link_pod *pod, const char *bridge_name,
 
 	if (!res)
 		return -ENOMEM;
+	res->pid = getpid();
 	r = plan_ifaces(res, pod, bridge_name);
 	if (r == 0)
 		r = plan_addrs(res, pod);
@@ -151,6 +152,7 @@ int link_result_set_iface(struct k8snet_link_result *res, size_t i, const char *
 
 K8SNET_EXPORT int k8snet_link_result_get_count(const struct k8snet_link_result *res, uint32_t list)
 {
+	K8S_FORK_GUARD_PID(res, NULL);
 	if (!res)
 		return -EINVAL;
 	switch (list) {
@@ -164,6 +166,7 @@ K8SNET_EXPORT int k8snet_link_result_get_count(const struct k8snet_link_result *
 K8SNET_EXPORT const char *k8snet_link_result_get_str(const struct k8snet_link_result *res,
 						     uint32_t index, uint32_t attr)
 {
+	K8S_FORK_GUARD_PID_OR(res, NULL);
 	if (!res)
 		return NULL;
 	switch (attr) {
@@ -195,6 +198,7 @@ K8SNET_EXPORT const char *k8snet_link_result_get_str(const struct k8snet_link_re
 K8SNET_EXPORT int k8snet_link_result_get_int(const struct k8snet_link_result *res,
 					     uint32_t index, uint32_t attr)
 {
+	K8S_FORK_GUARD_PID(res, NULL);
 	if (!res)
 		return -EINVAL;
 	if (attr == K8SNET_LINK_IFACE_MTU && index < res->n_ifaces)
@@ -255,6 +259,7 @@ K8SNET_EXPORT int k8snet_link_result_to_json(const struct k8snet_link_result *re
 	cJSON *root;
 	char *out;
 
+	K8S_FORK_GUARD_PID(res, NULL);
 	if (!res || !ret_json || (cni_version && !*cni_version))
 		return -EINVAL;
 	root = result_json(res, cni_version ? cni_version : "1.0.0");

@@ -99,6 +99,7 @@ K8SNET_EXPORT int k8snet_proxy_get_health(const struct k8snet_proxy *p, const ch
 	const struct nat_entry *e;
 	char *key;
 
+	K8S_FORK_GUARD(p);
 	if (!p || !name)
 		return -EINVAL;
 	if (asprintf(&key, "%s/%s", ns ? ns : "default", name) < 0)
@@ -116,6 +117,7 @@ K8SNET_EXPORT int k8snet_proxy_get_health(const struct k8snet_proxy *p, const ch
 
 K8SNET_EXPORT int k8snet_proxy_get_health_changed_count(const struct k8snet_proxy *p)
 {
+	K8S_FORK_GUARD(p);
 	if (!p)
 		return -EINVAL;
 	return p->hc_changed.n > INT32_MAX ? INT32_MAX : (int)p->hc_changed.n;
@@ -124,6 +126,7 @@ K8SNET_EXPORT int k8snet_proxy_get_health_changed_count(const struct k8snet_prox
 K8SNET_EXPORT int k8snet_proxy_get_health_changed(const struct k8snet_proxy *p, uint32_t index,
 						  const char **ret_service)
 {
+	K8S_FORK_GUARD(p);
 	if (!p || !ret_service)
 		return -EINVAL;
 	if (index >= p->hc_changed.n)

@@ -107,7 +107,11 @@ struct k8snet_service {
 	struct nat_ep *eps;        /* C API endpoints */
 	size_t neps;
 	char *error;               /* the last failed call's message (no context) */
+	pid_t pid;                 /* the process that made it (the fork rule); 0: ours */
 };
+/* k8snet_service_new() for the proxy's own copies: pid 0, so the fork rule's
+ * check costs no getpid() per call (the proxy is checked already). */
+int nat_service_new(struct k8snet_service **ret);
 int nat_service_copy(const struct k8snet_service *src, struct k8snet_service **ret);
 void nat_service_free(void *svc);
 

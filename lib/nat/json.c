@@ -257,7 +257,7 @@ static int read_service(struct k8snet_ctx *ctx, const k8s_jref *obj, const struc
 	k8s_jref spec, status, lb, ing;
 	int r;
 
-	r = k8snet_service_new(&svc);
+	r = nat_service_new(&svc);
 	if (r < 0)
 		return oom(ctx);
 	r = k8snet_service_set_str(svc, K8SNET_SERVICE_NAME, meta->name);
@@ -505,6 +505,7 @@ int nat_load_json(struct k8snet_proxy *p, const char *json, size_t len)
 
 K8SNET_EXPORT int k8snet_proxy_load_json(struct k8snet_proxy *p, const char *json, size_t len)
 {
+	K8S_FORK_GUARD(p);
 	if (!p)
 		return -EINVAL;
 	K8S_CHECK_ARG(p->ctx, json);

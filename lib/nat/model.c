@@ -21,6 +21,15 @@ static int strset(char **dst, const char *src)
 
 K8SNET_EXPORT int k8snet_service_new(struct k8snet_service **ret)
 {
+	int r = nat_service_new(ret);
+
+	if (r >= 0)
+		(*ret)->pid = getpid();   /* the caller's: checked on every call */
+	return r;
+}
+
+int nat_service_new(struct k8snet_service **ret)
+{
 	struct k8snet_service *svc;
 
 	if (!ret)
@@ -178,6 +187,7 @@ K8SNET_EXPORT int k8snet_service_set_str(struct k8snet_service *svc, uint32_t at
 {
 	int r;
 
+	K8S_FORK_GUARD_PID(svc, &svc->error);
 	if (!svc)
 		return -EINVAL;
 	k8s_slot_clear(&svc->error);
@@ -206,6 +216,7 @@ K8SNET_EXPORT int k8snet_service_set_str(struct k8snet_service *svc, uint32_t at
 
 K8SNET_EXPORT const char *k8snet_service_get_str(const struct k8snet_service *svc, uint32_t attr)
 {
+	K8S_FORK_GUARD_PID_OR(svc, NULL);
 	if (!svc)
 		return NULL;
 	switch (attr) {
@@ -222,6 +233,7 @@ K8SNET_EXPORT const char *k8snet_service_get_str(const struct k8snet_service *sv
 
 K8SNET_EXPORT int k8snet_service_set_u32(struct k8snet_service *svc, uint32_t attr, uint32_t value)
 {
+	K8S_FORK_GUARD_PID(svc, &svc->error);
 	if (!svc)
 		return -EINVAL;
 	k8s_slot_clear(&svc->error);
@@ -262,6 +274,7 @@ K8SNET_EXPORT int k8snet_service_set_u32(struct k8snet_service *svc, uint32_t at
 
 K8SNET_EXPORT uint32_t k8snet_service_get_u32(const struct k8snet_service *svc, uint32_t attr)
 {
+	K8S_FORK_GUARD_PID_OR(svc, 0);
 	if (!svc)
 		return 0;
 	switch (attr) {
@@ -305,6 +318,7 @@ K8SNET_EXPORT int k8snet_service_add_ip(struct k8snet_service *svc, uint32_t kin
 		"spec.loadBalancerSourceRanges", "status.loadBalancer.ingress[].ip",
 	};
 
+	K8S_FORK_GUARD_PID(svc, &svc->error);
 	if (!svc)
 		return -EINVAL;
 	k8s_slot_clear(&svc->error);
@@ -328,6 +342,7 @@ K8SNET_EXPORT int k8snet_service_set_endpoint_str(struct k8snet_service *svc, co
 	size_t i, n = 0;
 	int r = 0;
 
+	K8S_FORK_GUARD_PID(svc, &svc->error);
 	if (!svc)
 		return -EINVAL;
 	k8s_slot_clear(&svc->error);
@@ -371,6 +386,7 @@ K8SNET_EXPORT int k8snet_service_add_port(struct k8snet_service *svc, const char
 	struct nat_port *p;
 	int r;
 
+	K8S_FORK_GUARD_PID(svc, &svc->error);
 	if (!svc)
 		return -EINVAL;
 	k8s_slot_clear(&svc->error);
@@ -417,6 +433,7 @@ K8SNET_EXPORT int k8snet_service_add_endpoint(struct k8snet_service *svc, const 
 {
 	int r;
 
+	K8S_FORK_GUARD_PID(svc, &svc->error);
 	if (!svc)
 		return -EINVAL;
 	k8s_slot_clear(&svc->error);
@@ -464,7 +481,7 @@ int nat_service_copy(const struct k8snet_service *src, struct k8snet_service **r
 	size_t i, k;
 	int r;
 
-	r = k8snet_service_new(&d);
+	r = nat_service_new(&d);
 	if (r < 0)
 		return r;
 	d->type = src->type;
@@ -530,6 +547,7 @@ K8SNET_EXPORT int k8snet_proxy_new(struct k8snet_ctx *ctx, struct k8snet_proxy *
 {
 	struct k8snet_proxy *p;
 
+	K8S_FORK_GUARD_CTX(ctx);
 	if (!ctx)
 		return -EINVAL;
 	K8S_CHECK_ARG(ctx, ret);
@@ -612,6 +630,7 @@ static void config_changed(struct k8snet_proxy *p)
 
 K8SNET_EXPORT int k8snet_proxy_set_str(struct k8snet_proxy *p, uint32_t attr, const char *value)
 {
+	K8S_FORK_GUARD(p);
 	if (!p)
 		return -EINVAL;
 	K8S_CHECK_ARG(p->ctx, value);
@@ -664,6 +683,7 @@ K8SNET_EXPORT int k8snet_proxy_add_str(struct k8snet_proxy *p, uint32_t attr, co
 	struct nat_addr a;
 	int r;
 
+	K8S_FORK_GUARD(p);
 	if (!p)
 		return -EINVAL;
 	K8S_CHECK_ARG(p->ctx, value);
@@ -700,6 +720,7 @@ K8SNET_EXPORT int k8snet_proxy_add_str(struct k8snet_proxy *p, uint32_t attr, co
 
 K8SNET_EXPORT int k8snet_proxy_set_u32(struct k8snet_proxy *p, uint32_t attr, uint32_t value)
 {
+	K8S_FORK_GUARD(p);
 	if (!p)
 		return -EINVAL;
 	switch (attr) {
@@ -734,6 +755,7 @@ K8SNET_EXPORT int k8snet_proxy_set_u32(struct k8snet_proxy *p, uint32_t attr, ui
 
 K8SNET_EXPORT const char *k8snet_proxy_get_str(const struct k8snet_proxy *p, uint32_t attr)
 {
+	K8S_FORK_GUARD_OR(p, NULL);
 	if (!p)
 		return NULL;
 	switch (attr) {
@@ -754,6 +776,7 @@ K8SNET_EXPORT const char *k8snet_proxy_get_str(const struct k8snet_proxy *p, uin
 
 K8SNET_EXPORT uint32_t k8snet_proxy_get_u32(const struct k8snet_proxy *p, uint32_t attr)
 {
+	K8S_FORK_GUARD_OR(p, 0);
 	if (!p)
 		return 0;
 	switch (attr) {
@@ -816,6 +839,8 @@ K8SNET_EXPORT int k8snet_proxy_add_service(struct k8snet_proxy *p, const struct 
 	struct nat_entry *e;
 	int r;
 
+	K8S_FORK_GUARD(p);
+	K8S_FORK_GUARD_PID_CTX(svc, p ? p->ctx : NULL);
 	if (!p)
 		return -EINVAL;
 	K8S_CHECK_ARG(p->ctx, svc);
@@ -840,6 +865,7 @@ K8SNET_EXPORT int k8snet_proxy_remove_service(struct k8snet_proxy *p, const char
 {
 	struct nat_entry *e;
 
+	K8S_FORK_GUARD(p);
 	if (!p)
 		return -EINVAL;
 	K8S_CHECK_ARG(p->ctx, ns && name);
@@ -898,6 +924,7 @@ K8SNET_EXPORT int k8snet_proxy_remove_slice(struct k8snet_proxy *p, const char *
 	struct nat_entry *e;
 	char *owner_key, *svc_key;
 
+	K8S_FORK_GUARD(p);
 	if (!p)
 		return -EINVAL;
 	K8S_CHECK_ARG(p->ctx, ns && name);
@@ -961,6 +988,7 @@ const struct nat_addr *nat_nodeport_addrs(const struct nat_config *cfg, int fam,
 
 K8SNET_EXPORT int k8snet_proxy_get_skipped_count(const struct k8snet_proxy *p)
 {
+	K8S_FORK_GUARD(p);
 	if (!p)
 		return -EINVAL;
 	return p->nskipped > INT32_MAX ? INT32_MAX : (int)p->nskipped;
@@ -969,6 +997,7 @@ K8SNET_EXPORT int k8snet_proxy_get_skipped_count(const struct k8snet_proxy *p)
 K8SNET_EXPORT int k8snet_proxy_get_skipped(const struct k8snet_proxy *p, uint32_t index,
 					   const char **ret_object, const char **ret_reason)
 {
+	K8S_FORK_GUARD(p);
 	if (!p || !ret_object || !ret_reason)
 		return -EINVAL;
 	if (index >= p->nskipped)

@@ -460,6 +460,7 @@ K8SNET_EXPORT int k8snet_proxy_render(struct k8snet_proxy *p, char **ret_text)
 {
 	int r;
 
+	K8S_FORK_GUARD(p);
 	if (!p)
 		return -EINVAL;
 	K8S_CHECK_ARG(p->ctx, ret_text);

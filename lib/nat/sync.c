@@ -782,6 +782,7 @@ static int nat_sync(struct k8snet_proxy *p, bool full)
 
 K8SNET_EXPORT int k8snet_proxy_sync(struct k8snet_proxy *p)
 {
+	K8S_FORK_GUARD(p);
 	if (!p)
 		return -EINVAL;
 	k8snet_ctx_clear_error(p->ctx);
@@ -790,6 +791,7 @@ K8SNET_EXPORT int k8snet_proxy_sync(struct k8snet_proxy *p)
 
 K8SNET_EXPORT int k8snet_proxy_sync_full(struct k8snet_proxy *p)
 {
+	K8S_FORK_GUARD(p);
 	if (!p)
 		return -EINVAL;
 	k8snet_ctx_clear_error(p->ctx);

@@ -135,6 +135,7 @@ K8SNET_EXPORT int k8snet_observer_new(struct k8snet_ctx *ctx, uint32_t nflog_gro
 	struct k8snet_observer *obs;
 	int r;
 
+	K8S_FORK_GUARD_CTX(ctx);
 	if (!ctx || !ret)
 		return -EINVAL;
 	if (nflog_group > 65535)
@@ -175,6 +176,7 @@ K8SNET_EXPORT struct k8snet_observer *k8snet_observer_free(struct k8snet_observe
 K8SNET_EXPORT int k8snet_observer_load_json(struct k8snet_observer *obs, const char *json,
 					    size_t len)
 {
+	K8S_FORK_GUARD(obs);
 	if (!obs)
 		return -EINVAL;
 	return k8snet_trace_load_json(obs->names, json, len);
@@ -207,6 +209,7 @@ K8SNET_EXPORT int k8snet_observer_set_json(struct k8snet_observer *obs, const ch
 	size_t i;
 	int r;
 
+	K8S_FORK_GUARD(obs);
 	if (!obs)
 		return -EINVAL;
 	K8S_CHECK_ARG(obs->ctx, (docs && lens) || !n);
@@ -237,6 +240,7 @@ K8SNET_EXPORT int k8snet_observer_set_json(struct k8snet_observer *obs, const ch
 
 K8SNET_EXPORT int k8snet_observer_get_fd(const struct k8snet_observer *obs)
 {
+	K8S_FORK_GUARD(obs);
 	if (!obs)
 		return -EINVAL;
 	return obs->nl ? mnl_socket_get_fd(obs->nl) : -EBADF;
@@ -244,6 +248,7 @@ K8SNET_EXPORT int k8snet_observer_get_fd(const struct k8snet_observer *obs)
 
 K8SNET_EXPORT int k8snet_observer_feed(struct k8snet_observer *obs, const void *buf, size_t len)
 {
+	K8S_FORK_GUARD(obs);
 	if (!obs)
 		return -EINVAL;
 	K8S_CHECK_ARG(obs->ctx, buf || !len);
@@ -447,6 +452,7 @@ K8SNET_EXPORT int k8snet_observer_next(struct k8snet_observer *obs, int timeout_
 {
 	int r;
 
+	K8S_FORK_GUARD(obs);
 	if (!obs)
 		return -EINVAL;
 	r = tr_index(obs->names);
@@ -465,6 +471,7 @@ K8SNET_EXPORT int k8snet_observer_next(struct k8snet_observer *obs, int timeout_
 
 K8SNET_EXPORT const char *k8snet_observer_get_str(const struct k8snet_observer *obs, uint32_t attr)
 {
+	K8S_FORK_GUARD_OR(obs, NULL);
 	if (!obs)
 		return NULL;
 	switch (attr) {
@@ -482,6 +489,7 @@ K8SNET_EXPORT const char *k8snet_observer_get_str(const struct k8snet_observer *
 
 K8SNET_EXPORT uint64_t k8snet_observer_get_u64(const struct k8snet_observer *obs, uint32_t attr)
 {
+	K8S_FORK_GUARD_OR(obs, 0);
 	if (!obs)
 		return 0;
 	switch (attr) {
@@ -494,5 +502,6 @@ K8SNET_EXPORT uint64_t k8snet_observer_get_u64(const struct k8snet_observer *obs
 
 K8SNET_EXPORT uint64_t k8snet_observer_get_lost(const struct k8snet_observer *obs)
 {
+	K8S_FORK_GUARD_OR(obs, 0);
 	return obs ? obs->lost : 0;
 }

@@ -213,6 +213,7 @@ K8SNET_EXPORT int k8snet_policy_db_check(struct k8snet_policy_db *db, const char
 	FILE *f;
 	int proto, r;
 
+	K8S_FORK_GUARD(db);
 	if (!db)
 		return -EINVAL;
 	K8S_CHECK_ARG(db->ctx, from && to && protocol);

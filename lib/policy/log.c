@@ -35,6 +35,7 @@
 K8SNET_EXPORT int k8snet_policy_db_set_log(struct k8snet_policy_db *db, uint32_t flags,
 					   uint32_t nflog_group, uint32_t rate)
 {
+	K8S_FORK_GUARD(db);
 	if (!db)
 		return -EINVAL;
 	if (flags & ~(K8SNET_POLICY_F_LOG_DENIED | K8SNET_POLICY_F_LOG_ALLOWED | K8SNET_POLICY_F_COUNT))
@@ -409,6 +410,7 @@ K8SNET_EXPORT int k8snet_policy_db_get_counters(struct k8snet_policy_db *db, con
 	size_t idx;
 	int r;
 
+	K8S_FORK_GUARD(db);
 	if (!db)
 		return -EINVAL;
 	K8S_CHECK_ARG(db->ctx, ns && name);

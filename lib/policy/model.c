@@ -422,6 +422,7 @@ K8SNET_EXPORT int k8snet_policy_db_new(struct k8snet_ctx *ctx, struct k8snet_pol
 {
 	struct k8snet_policy_db *db;
 
+	K8S_FORK_GUARD_CTX(ctx);
 	if (!ctx)
 		return -EINVAL;
 	K8S_CHECK_ARG(ctx, ret);
@@ -466,6 +467,7 @@ K8SNET_EXPORT struct k8snet_policy_db *k8snet_policy_db_free(struct k8snet_polic
 K8SNET_EXPORT int k8snet_policy_db_load_json(struct k8snet_policy_db *db, const char *json,
 					     size_t len)
 {
+	K8S_FORK_GUARD(db);
 	if (!db)
 		return -EINVAL;
 	K8S_CHECK_ARG(db->ctx, json);
@@ -479,6 +481,7 @@ K8SNET_EXPORT int k8snet_policy_db_set_namespace(struct k8snet_policy_db *db, co
 	const char *err;
 	int r;
 
+	K8S_FORK_GUARD(db);
 	if (!db)
 		return -EINVAL;
 	K8S_CHECK_ARG(db->ctx, name);
@@ -526,6 +529,7 @@ K8SNET_EXPORT int k8snet_policy_db_set_pod(struct k8snet_policy_db *db, const ch
 	const char *err;
 	int r;
 
+	K8S_FORK_GUARD(db);
 	if (!db)
 		return -EINVAL;
 	K8S_CHECK_ARG(db->ctx, ns && name);
@@ -563,6 +567,7 @@ K8SNET_EXPORT int k8snet_policy_db_add_pod_port(struct k8snet_policy_db *db, con
 	const char *err;
 	int proto;
 
+	K8S_FORK_GUARD(db);
 	if (!db)
 		return -EINVAL;
 	K8S_CHECK_ARG(db->ctx, ns && pod && protocol);
@@ -597,6 +602,7 @@ K8SNET_EXPORT int k8snet_policy_db_delete(struct k8snet_policy_db *db, const cha
 	_cleanup_(freep) char *k = NULL;
 	size_t idx;
 
+	K8S_FORK_GUARD(db);
 	if (!db)
 		return -EINVAL;
 	K8S_CHECK_ARG(db->ctx, kind && name);
@@ -644,6 +650,7 @@ K8SNET_EXPORT int k8snet_policy_selector_match(struct k8snet_ctx *ctx, const cha
 	struct pl_labels l;
 	int r;
 
+	K8S_FORK_GUARD_CTX(ctx);
 	if (!ctx)
 		return -EINVAL;
 	K8S_CHECK_ARG(ctx, selector && labels);

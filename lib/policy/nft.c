@@ -593,6 +593,7 @@ static int policy_sync(struct k8snet_policy_db *db, const char *node, bool full_
 
 K8SNET_EXPORT int k8snet_policy_db_sync(struct k8snet_policy_db *db, const char *node)
 {
+	K8S_FORK_GUARD(db);
 	if (!db)
 		return -EINVAL;
 	K8S_CHECK_ARG(db->ctx, node && *node);
@@ -602,6 +603,7 @@ K8SNET_EXPORT int k8snet_policy_db_sync(struct k8snet_policy_db *db, const char 
 
 K8SNET_EXPORT int k8snet_policy_db_sync_full(struct k8snet_policy_db *db, const char *node)
 {
+	K8S_FORK_GUARD(db);
 	if (!db)
 		return -EINVAL;
 	K8S_CHECK_ARG(db->ctx, node && *node);

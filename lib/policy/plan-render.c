@@ -174,6 +174,7 @@ K8SNET_EXPORT int k8snet_policy_db_render(struct k8snet_policy_db *db, const cha
 	FILE *f;
 	int r;
 
+	K8S_FORK_GUARD(db);
 	if (!db)
 		return -EINVAL;
 	K8S_CHECK_ARG(db->ctx, node && *node && ret_text);

@@ -11,6 +11,7 @@ K8SNET_EXPORT int k8snet_trace_new(struct k8snet_ctx *ctx, struct k8snet_trace *
 	struct k8snet_trace *t;
 	int r;
 
+	K8S_FORK_GUARD_CTX(ctx);
 	if (!ctx || !ret)
 		return -EINVAL;
 	t = calloc(1, sizeof(*t));
@@ -59,6 +60,7 @@ K8SNET_EXPORT int k8snet_trace_load_json(struct k8snet_trace *t, const char *jso
 {
 	int r;
 
+	K8S_FORK_GUARD(t);
 	if (!t)
 		return -EINVAL;
 	K8S_CHECK_ARG(t->ctx, json);
@@ -74,6 +76,8 @@ K8SNET_EXPORT int k8snet_trace_load_json(struct k8snet_trace *t, const char *jso
 
 K8SNET_EXPORT int k8snet_trace_use_policy_db(struct k8snet_trace *t, struct k8snet_policy_db *db)
 {
+	K8S_FORK_GUARD(t);
+	K8S_FORK_GUARD(db);
 	if (!t)
 		return -EINVAL;
 	K8S_CHECK_ARG(t->ctx, db);
@@ -88,6 +92,8 @@ K8SNET_EXPORT int k8snet_trace_use_policy_db(struct k8snet_trace *t, struct k8sn
 
 K8SNET_EXPORT int k8snet_trace_use_proxy(struct k8snet_trace *t, struct k8snet_proxy *proxy)
 {
+	K8S_FORK_GUARD(t);
+	K8S_FORK_GUARD(proxy);
 	if (!t)
 		return -EINVAL;
 	K8S_CHECK_ARG(t->ctx, proxy);
@@ -114,6 +120,7 @@ static int set_string(struct k8snet_trace *t, char **dst, const char *value)
 
 K8SNET_EXPORT int k8snet_trace_set_str(struct k8snet_trace *t, uint32_t attr, const char *value)
 {
+	K8S_FORK_GUARD(t);
 	if (!t)
 		return -EINVAL;
 	K8S_CHECK_ARG(t->ctx, value);
@@ -148,6 +155,7 @@ static int add_addr(struct k8snet_trace *t, struct nat_addr **v, size_t *n, cons
 
 K8SNET_EXPORT int k8snet_trace_add_str(struct k8snet_trace *t, uint32_t attr, const char *value)
 {
+	K8S_FORK_GUARD(t);
 	if (!t)
 		return -EINVAL;
 	K8S_CHECK_ARG(t->ctx, value);
@@ -163,6 +171,7 @@ K8SNET_EXPORT int k8snet_trace_add_str(struct k8snet_trace *t, uint32_t attr, co
 
 K8SNET_EXPORT int k8snet_trace_set_u32(struct k8snet_trace *t, uint32_t attr, uint32_t value)
 {
+	K8S_FORK_GUARD(t);
 	if (!t)
 		return -EINVAL;
 	if (attr != K8SNET_TRACE_FLAGS)

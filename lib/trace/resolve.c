@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dns/dns-internal.h"
 #include "trace/internal.h"
 
 static void pod_addr(const struct pl_pod *pod, int fam, struct nat_addr *ret)
@@ -125,7 +126,7 @@ static int lookup_name(struct k8snet_trace *t, const char *name, struct answer *
 	int r;
 
 	*ans = (struct answer){ 0 };
-	r = k8snet_dns_query_parse(t->ctx, name, *t->domain ? t->domain : NULL, &q);
+	r = k8s_dns_query_parse(t->ctx, name, *t->domain ? t->domain : NULL, &q);
 	k8snet_ctx_clear_error(t->ctx);
 	if (r == -ENOMEM)
 		return r;

@@ -85,6 +85,7 @@ K8SNET_EXPORT int k8snet_trace_run(struct k8snet_trace *t, const char *from, con
 	struct tr_run run = { .t = t };
 	int proto, r;
 
+	K8S_FORK_GUARD(t);
 	if (!t)
 		return -EINVAL;
 	K8S_CHECK_ARG(t->ctx, from && to && protocol);

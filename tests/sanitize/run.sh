@@ -3,7 +3,8 @@
 #   - test-threads under ThreadSanitizer: two threads with their own
 #     contexts render and sync at once; any shared access is a failure;
 #   - test-nft-core under AddressSanitizer and UBSan: the kernel path, the
-#     batch builder with 100,000 elements, 60,000 host ports.
+#     batch builder with 100,000 elements, 60,000 host ports;
+#   - test-fork under AddressSanitizer and UBSan: the fork rule.
 # Skipped without clang or root.
 set -eu
 [ -n "${CLANG:-}" ] || { echo "SKIP: clang not installed"; exit 77; }
@@ -36,5 +37,16 @@ if ASAN_OPTIONS="detect_leaks=1" "$out/test-nft-core" >"$out/test-nft-core.log" 
 	echo "PASS: test-nft-core under ASan+UBSan: $(tail -1 "$out/test-nft-core.log")"
 else
 	tail -60 "$out/test-nft-core.log"; echo "FAIL: test-nft-core under ASan+UBSan"; status=1
+fi
+# The fork rule's test: every exported function in a child, then the
+# parent's objects, with the child freeing what it inherited.
+# shellcheck disable=SC2086
+"$CLANG" -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-include "$top_builddir/config.h" $FUZZ_CFLAGS "$top_srcdir/tests/unit/test-fork.c" "$asan" \
+	$FUZZ_LIBS -o "$out/test-fork"
+if ASAN_OPTIONS="detect_leaks=1" "$out/test-fork" >"$out/test-fork.log" 2>&1; then
+	echo "PASS: test-fork under ASan+UBSan: $(tail -1 "$out/test-fork.log")"
+else
+	tail -60 "$out/test-fork.log"; echo "FAIL: test-fork under ASan+UBSan"; status=1
 fi
 exit $status

@@ -51,7 +51,25 @@ def fn(name, restype, *argtypes):
     f = getattr(lib, name)
     f.restype = restype
     f.argtypes = list(argtypes)
-    return f
+    if restype is None or restype is ctypes.c_int or name.endswith(("_free", "_unref")):
+        return f
+    return _refusing_in_child(f)
+
+
+def _refusing_in_child(f):
+    """A C function that returns a pointer or a value says "this object was
+    made by another process before a fork()" with NULL or 0 and errno ECHILD
+    (libk8snet(7)): raise then, as check() does for the int functions,
+    instead of passing None or 0 on as if it were the answer."""
+    def call(*args):
+        ctypes.set_errno(0)
+        result = f(*args)
+        if not result and ctypes.get_errno() == errno.ECHILD:
+            raise Error(errno.ECHILD, "%s: this object was made by another process "
+                        "before a fork(): make a new one in this process" % f.__name__)
+        return result
+    call.__name__ = f.__name__
+    return call
 
 
 def encode(s):
