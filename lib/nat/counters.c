@@ -100,6 +100,7 @@ K8SNET_EXPORT int k8snet_proxy_get_counters(struct k8snet_proxy *p, const char *
 	size_t i;
 	int fi, r = 0;
 
+	K8S_FORK_GUARD(p);
 	if (!p)
 		return -EINVAL;
 	k8snet_ctx_clear_error(p->ctx);
