@@ -2,6 +2,8 @@ lib_libk8snet_internal_la_SOURCES += \
 	lib/core/internal.h \
 	lib/core/addr.h \
 	lib/core/addr.c \
+	lib/core/strbuf.h \
+	lib/core/strbuf.c \
 	lib/core/ctx.c \
 	lib/core/error.c \
 	lib/core/netns.c \
@@ -51,3 +53,9 @@ TESTS += tests/unit/test-addr
 tests_unit_test_addr_SOURCES = tests/unit/test-addr.c
 tests_unit_test_addr_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_addr_LDADD = $(UNIT_LDADD)
+
+check_PROGRAMS += tests/unit/test-containers
+TESTS += tests/unit/test-containers
+tests_unit_test_containers_SOURCES = tests/unit/test-containers.c
+tests_unit_test_containers_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_containers_LDADD = $(UNIT_LDADD)

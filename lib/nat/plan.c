@@ -121,12 +121,10 @@ static void fail(struct builder *b, int err)
 static char *vxasprintf(struct builder *b, const char *fmt, va_list ap) _printf_(2, 0);
 static char *vxasprintf(struct builder *b, const char *fmt, va_list ap)
 {
-	char *s;
+	char *s = k8s_vasprintf(fmt, ap);
 
-	if (vasprintf(&s, fmt, ap) < 0) {
+	if (!s)
 		fail(b, -ENOMEM);
-		return NULL;
-	}
 	return s;
 }
 
@@ -159,7 +157,7 @@ static struct nat_chain *add_chain(struct builder *b, char *name)
 
 static void add_rule(struct builder *b, struct nat_chain *c, struct nat_rule *r)
 {
-	struct sbuf t = { 0 };
+	struct k8s_buf t = { 0 };
 
 	if (!c || !r || b->err) {
 		rule_free(r);
@@ -168,7 +166,7 @@ static void add_rule(struct builder *b, struct nat_chain *c, struct nat_rule *r)
 		return;
 	}
 	nat_render_rule_text(b->p, b->fam, r, &t);
-	r->text = nat_sbuf_steal(&t);
+	r->text = k8s_buf_steal(&t);
 	if (!r->text || nat_grow((void **)&c->rules, c->nrules, sizeof(r)) < 0) {
 		rule_free(r);
 		fail(b, -ENOMEM);

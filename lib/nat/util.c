@@ -138,51 +138,6 @@ void nat_hmap_free(struct hmap *m, void (*fn)(void *))
 	*m = (struct hmap){ 0 };
 }
 
-void nat_sbuf_printf(struct sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (b->err)
-		return;
-	for (;;) {
-		size_t room = b->cap - b->len;
-
-		va_start(ap, fmt);
-		n = vsnprintf(b->s ? b->s + b->len : NULL, room, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->err = -EINVAL;
-			return;
-		}
-		if ((size_t)n < room) {
-			b->len += (size_t)n;
-			return;
-		}
-		size_t cap = (b->cap ? b->cap : 256) * 2 + (size_t)n;
-		char *s = realloc(b->s, cap);
-
-		if (!s) {
-			b->err = -ENOMEM;
-			return;
-		}
-		b->s = s;
-		b->cap = cap;
-	}
-}
-
-char *nat_sbuf_steal(struct sbuf *b)
-{
-	char *s = b->s;
-
-	if (b->err || !s) {
-		free(s);
-		s = b->err ? NULL : strdup("");
-	}
-	*b = (struct sbuf){ 0 };
-	return s;
-}
-
 static void nat_addr_of(const struct k8s_addr *a, struct nat_addr *ret)
 {
 	*ret = (struct nat_addr){ .family = a->family, .plen = (uint8_t)a->plen };

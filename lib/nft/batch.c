@@ -27,6 +27,7 @@
 #include <libnftnl/table.h>
 #include <libnftnl/udata.h>
 
+#include "core/strbuf.h"
 #include "nft/internal.h"
 
 /* nftables' own numbering of element user data (its udata_set_elem_type). */
@@ -159,8 +160,7 @@ uint32_t nft_batch_owner(struct nft_batch *b, const char *fmt, ...)
 	char *s;
 
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
+	s = k8s_vasprintf(fmt, ap);
 	va_end(ap);
 	b->owner = intern(b, s);
 	return b->owner;

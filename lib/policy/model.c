@@ -2,6 +2,7 @@
 /* The policy database: namespaces, pods, policies, and the calls that fill it. */
 #include <string.h>
 
+#include "core/strbuf.h"
 #include "policy/internal.h"
 
 /* ---- string -> index map (open addressing; deleted keys are tombstones) ---- */
@@ -116,9 +117,7 @@ void pl_map_del(struct pl_map *m, const char *key)
 
 static char *ns_key(const char *ns, const char *name)
 {
-	char *k = NULL;
-
-	return asprintf(&k, "%s/%s", ns, name) < 0 ? NULL : k;
+	return k8s_asprintf("%s/%s", ns, name);
 }
 
 static int grow(void **arr, size_t *cap, size_t n, size_t size);

@@ -5,6 +5,7 @@
 #include <linux/netfilter.h>
 #include <string.h>
 
+#include "core/strbuf.h"
 #include "policy/plan.h"
 
 size_t pl_key_len(enum pl_key_kind k)
@@ -220,9 +221,7 @@ void pl_named_port_key(const struct pl_addr *a, uint8_t proto, uint16_t port, ui
 
 char *pl_hex_name(const char *prefix, const char *id)
 {
-	char *s = NULL;
-
-	return asprintf(&s, "%s-%016llx", prefix, (unsigned long long)pl_hash(id)) < 0 ? NULL : s;
+	return k8s_asprintf("%s-%016llx", prefix, (unsigned long long)pl_hash(id));
 }
 
 /* The pods4/pods6 sets of a selector peer; created once per identity. */

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/strbuf.h"
 #include "trace/internal.h"
 
 void tr_hop(struct tr_run *run, const char *hop, const char *fmt, ...)
@@ -14,8 +15,7 @@ void tr_hop(struct tr_run *run, const char *hop, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (vasprintf(&text, fmt, ap) < 0)
-		text = NULL;
+	text = k8s_vasprintf(fmt, ap);
 	va_end(ap);
 	if (!j || !text) {
 		run->err = -ENOMEM;
