@@ -4,6 +4,8 @@ lib_libk8snet_internal_la_SOURCES += \
 	lib/core/addr.c \
 	lib/core/strbuf.h \
 	lib/core/strbuf.c \
+	lib/core/vec.h \
+	lib/core/vec.c \
 	lib/core/ctx.c \
 	lib/core/error.c \
 	lib/core/netns.c \

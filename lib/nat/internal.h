@@ -20,6 +20,7 @@
 
 #include "core/internal.h"
 #include "core/strbuf.h"
+#include "core/vec.h"
 #include "nft/nft.h"
 
 /* ---- small containers ---- */
@@ -108,7 +109,6 @@ struct nat_slice {
 	size_t neps;
 };
 void nat_slice_free(void *sl);
-int nat_grow(void **arr, size_t n, size_t size);
 
 struct nat_frag;
 

@@ -144,7 +144,7 @@ static struct nat_chain *add_chain(struct builder *b, char *name)
 {
 	struct nat_chain *c = calloc(1, sizeof(*c));
 
-	if (!c || !name || nat_grow((void **)&b->f->chains, b->f->nchains, sizeof(c)) < 0) {
+	if (!c || !name || k8s_grow_pow2(&b->f->chains, b->f->nchains, sizeof(c)) < 0) {
 		free(c);
 		free(name);
 		fail(b, -ENOMEM);
@@ -167,7 +167,7 @@ static void add_rule(struct builder *b, struct nat_chain *c, struct nat_rule *r)
 	}
 	nat_render_rule_text(b->p, b->fam, r, &t);
 	r->text = k8s_buf_steal(&t);
-	if (!r->text || nat_grow((void **)&c->rules, c->nrules, sizeof(r)) < 0) {
+	if (!r->text || k8s_grow_pow2(&c->rules, c->nrules, sizeof(r)) < 0) {
 		rule_free(r);
 		fail(b, -ENOMEM);
 		return;
@@ -202,7 +202,7 @@ static void put_be16_pad(uint8_t *p, uint16_t v)
 
 static void add_elem(struct builder *b, struct nat_elem *el)
 {
-	if (nat_grow((void **)&b->f->elems, b->f->nelems, sizeof(el)) < 0) {
+	if (k8s_grow_pow2(&b->f->elems, b->f->nelems, sizeof(el)) < 0) {
 		free(el->chain);
 		free(el);
 		fail(b, -ENOMEM);
@@ -266,7 +266,7 @@ static void use_pick(struct builder *b, const char *name)
 		if (strcmp(b->f->picks[i], name) == 0)
 			return;
 	copy = strdup(name);
-	if (!copy || nat_grow((void **)&b->f->picks, b->f->npicks, sizeof(copy)) < 0) {
+	if (!copy || k8s_grow_pow2(&b->f->picks, b->f->npicks, sizeof(copy)) < 0) {
 		free(copy);
 		fail(b, -ENOMEM);
 		return;
@@ -323,7 +323,7 @@ static int ep_cmp(const void *x, const void *y)
 
 static void eps_push(struct builder *b, struct eplist *l, const struct nat_ep *e)
 {
-	if (nat_grow((void **)&l->v, l->n, sizeof(*l->v)) < 0) {
+	if (k8s_grow_pow2(&l->v, l->n, sizeof(*l->v)) < 0) {
 		fail(b, -ENOMEM);
 		return;
 	}
@@ -488,7 +488,7 @@ static void add_hairpin(struct builder *b, const struct nat_addr *a)
 	for (i = 0; i < b->f->nhairpin; i++)
 		if (memcmp(b->f->hairpin[i].a, a->a, 16) == 0)
 			return;
-	if (nat_grow((void **)&b->f->hairpin, b->f->nhairpin, sizeof(*a)) < 0) {
+	if (k8s_grow_pow2(&b->f->hairpin, b->f->nhairpin, sizeof(*a)) < 0) {
 		fail(b, -ENOMEM);
 		return;
 	}
@@ -511,7 +511,7 @@ static void affinity_endpoint(struct builder *b, const struct sp_plan *s, const 
 			return;    /* already made for the other path */
 		}
 	as = calloc(1, sizeof(*as));
-	if (!as || !set || nat_grow((void **)&b->f->asets, b->f->nasets, sizeof(as)) < 0) {
+	if (!as || !set || k8s_grow_pow2(&b->f->asets, b->f->nasets, sizeof(as)) < 0) {
 		free(as);
 		free(set);
 		free(chain);
@@ -696,7 +696,7 @@ static void skip(struct builder *b, const char *fmt, ...)
 	va_end(ap);
 	if (!s)
 		return;
-	if (nat_grow((void **)&b->f->skipped, b->f->nskipped, sizeof(s)) < 0) {
+	if (k8s_grow_pow2(&b->f->skipped, b->f->nskipped, sizeof(s)) < 0) {
 		free(s);
 		fail(b, -ENOMEM);
 		return;
@@ -747,7 +747,7 @@ static bool take_claim(struct builder *b, char *key, const char *what)
 		free(key);
 		return false;
 	}
-	if (nat_grow((void **)&b->used, b->nused, sizeof(key)) < 0) {
+	if (k8s_grow_pow2(&b->used, b->nused, sizeof(key)) < 0) {
 		free(key);
 		fail(b, -ENOMEM);
 		return false;
@@ -807,7 +807,7 @@ static struct nat_addr *addrs_of(struct builder *b, const struct nat_dest *dests
 		if (dests[i].kind == NAT_DEST_NODEPORT ||
 		    (dests[i].kind == K8SNET_SERVICE_IP_CLUSTER) != internal)
 			continue;
-		if (nat_grow((void **)&v, k, sizeof(*v)) < 0) {
+		if (k8s_grow_pow2(&v, k, sizeof(*v)) < 0) {
 			fail(b, -ENOMEM);
 			break;
 		}
@@ -851,7 +851,7 @@ static void add_ctflow(struct builder *b, const struct nat_dest *d, uint8_t prot
 {
 	struct nat_ctflow *f;
 
-	if (nat_grow((void **)&b->f->ctflows, b->f->nctflows, sizeof(*f)) < 0) {
+	if (k8s_grow_pow2(&b->f->ctflows, b->f->nctflows, sizeof(*f)) < 0) {
 		fail(b, -ENOMEM);
 		return;
 	}

@@ -219,7 +219,7 @@ static int collect(struct collected *c, struct nat_frag *f)
 		if (nat_ptrvec_push(&c->picks, f->picks[i]) < 0)
 			return -ENOMEM;
 	for (i = 0; i < f->nhairpin; i++) {
-		if (nat_grow((void **)&c->hairpin, c->nhairpin, sizeof(*c->hairpin)) < 0)
+		if (k8s_grow_pow2(&c->hairpin, c->nhairpin, sizeof(*c->hairpin)) < 0)
 			return -ENOMEM;
 		c->hairpin[c->nhairpin++] = f->hairpin[i];
 	}

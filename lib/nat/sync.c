@@ -302,7 +302,7 @@ static int shared_batch(struct nat_batch *b, const struct have *have, struct del
 				nat_batch_pick_chain(b, fam_of(fi), n->key, add);
 				continue;
 			}
-			if (nat_grow((void **)&addrs, na, sizeof(*addrs)) < 0) {
+			if (k8s_grow_pow2(&addrs, na, sizeof(*addrs)) < 0) {
 				r = -ENOMEM;
 				break;
 			}

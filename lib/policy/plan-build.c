@@ -33,26 +33,12 @@ struct builder {
 	struct pl_map nsg_by_name;
 };
 
-int pl_push(void **arr, size_t *cap, size_t n, size_t size)
-{
-	void *q;
-
-	if (n < *cap)
-		return 0;
-	q = realloc(*arr, (*cap ? *cap * 2 : 8) * size);
-	if (!q)
-		return -ENOMEM;
-	*arr = q;
-	*cap = *cap ? *cap * 2 : 8;
-	return 0;
-}
-
 static struct pl_pset *new_set(struct builder *b, const char *name, enum pl_key_kind kind,
 			       bool is_map, const char *comment)
 {
 	struct pl_pset *s;
 
-	if (pl_push((void **)&b->p->sets, &b->p->sets_cap, b->p->nsets, sizeof(*s)) < 0)
+	if (k8s_grow(&b->p->sets, &b->p->sets_cap, b->p->nsets, sizeof(*s)) < 0)
 		return NULL;
 	s = &b->p->sets[b->p->nsets];
 	*s = (struct pl_pset){ .name = strdup(name), .kind = kind, .is_map = is_map,
@@ -70,7 +56,7 @@ static int add_elem(struct pl_pset *s, const uint8_t *key, const char *chain)
 {
 	struct pl_elem *e;
 
-	if (pl_push((void **)&s->e, &s->cap, s->n, sizeof(*e)) < 0)
+	if (k8s_grow(&s->e, &s->cap, s->n, sizeof(*e)) < 0)
 		return -ENOMEM;
 	e = &s->e[s->n++];
 	memset(e, 0, sizeof(*e));
@@ -83,7 +69,7 @@ static struct pl_pchain *new_chain(struct builder *b, const char *name, int hook
 {
 	struct pl_pchain *c;
 
-	if (pl_push((void **)&b->p->chains, &b->p->chains_cap, b->p->nchains, sizeof(*c)) < 0)
+	if (k8s_grow(&b->p->chains, &b->p->chains_cap, b->p->nchains, sizeof(*c)) < 0)
 		return NULL;
 	c = &b->p->chains[b->p->nchains];
 	*c = (struct pl_pchain){ .name = strdup(name), .hook = hook, .prio = prio };
@@ -100,7 +86,7 @@ static struct pl_prule *add_rule(struct pl_pchain *c, const struct pl_prule *tmp
 {
 	struct pl_prule *r;
 
-	if (pl_push((void **)&c->r, &c->cap, c->n, sizeof(*r)) < 0)
+	if (k8s_grow(&c->r, &c->cap, c->n, sizeof(*r)) < 0)
 		return NULL;
 	r = &c->r[c->n];
 	*r = *tmpl;
@@ -161,7 +147,7 @@ static int index_pods(struct builder *b)
 		if (db->pol[i].dead)
 			continue;
 		g = nsgroup(b, db->pol[i].ns);
-		if (!g || pl_push((void **)&g->pols, &g->pols_cap, g->npols, sizeof(size_t)) < 0)
+		if (!g || k8s_grow(&g->pols, &g->pols_cap, g->npols, sizeof(size_t)) < 0)
 			return -ENOMEM;
 		g->pols[g->npols++] = i;
 	}
@@ -172,7 +158,7 @@ static int index_pods(struct builder *b)
 		if (pod->dead || pod->host_network)
 			continue;
 		g = nsgroup(b, pod->ns);
-		if (!g || pl_push((void **)&g->pods, &g->cap, g->n, sizeof(size_t)) < 0)
+		if (!g || k8s_grow(&g->pods, &g->cap, g->n, sizeof(size_t)) < 0)
 			return -ENOMEM;
 		g->pods[g->n++] = i;
 		for (j = 0; j < pod->nips; j++) {
@@ -623,7 +609,7 @@ int pl_record_pod(struct pl_plan *p, const struct pl_pod *pod, const char *key)
 	size_t idx;
 
 	if (!pl_map_get(&p->pod_idx, key, &idx)) {
-		if (pl_push((void **)&p->pods, &p->pods_cap, p->npods, sizeof(*rec)) < 0)
+		if (k8s_grow(&p->pods, &p->pods_cap, p->npods, sizeof(*rec)) < 0)
 			return -ENOMEM;
 		idx = p->npods;
 		p->pods[idx] = (struct pl_ppod){ .key = strdup(key) };

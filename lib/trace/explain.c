@@ -264,7 +264,7 @@ static int cand_push(struct cands *c, const struct nat_ep *ep)
 				c->v[i].ep = ep;
 			return 0;
 		}
-	if (nat_grow((void **)&c->v, c->n, sizeof(*c->v)) < 0)
+	if (k8s_grow_pow2(&c->v, c->n, sizeof(*c->v)) < 0)
 		return -ENOMEM;
 	c->v[c->n++] = (struct cand){ .ep = ep };
 	return 0;

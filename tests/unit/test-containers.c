@@ -4,11 +4,13 @@
 #include <check.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/strbuf.h"
+#include "core/vec.h"
 
 START_TEST(test_buf_empty_take_is_empty_string)
 {
@@ -156,6 +158,58 @@ START_TEST(test_asprintf)
 }
 END_TEST
 
+START_TEST(test_grow_keeps_elements)
+{
+	size_t *v = NULL, cap = 0, n;
+
+	ck_assert_int_eq(k8s_grow(&v, &cap, 0, sizeof(*v)), 0);
+	ck_assert_uint_eq(cap, 8);
+	for (n = 0; n < 1000; n++) {
+		ck_assert_int_eq(k8s_grow(&v, &cap, n, sizeof(*v)), 0);
+		ck_assert_uint_gt(cap, n);
+		v[n] = n * 3;
+	}
+	ck_assert_uint_eq(cap, 1024);
+	for (n = 0; n < 1000; n++)
+		ck_assert_uint_eq(v[n], n * 3);
+	free(v);
+}
+END_TEST
+
+START_TEST(test_grow_overflow_leaves_array)
+{
+	char *v = NULL;
+	size_t cap = 0;
+
+	ck_assert_int_eq(k8s_grow(&v, &cap, 0, 1), 0);
+	v[0] = 'k';
+	cap = SIZE_MAX / 2 + 1;       /* doubling would wrap */
+	ck_assert_int_eq(k8s_grow(&v, &cap, cap, 1), -ENOMEM);
+	cap = 8;
+	ck_assert_int_eq(k8s_grow(&v, &cap, 8, SIZE_MAX / 8), -ENOMEM);
+	ck_assert_uint_eq(cap, 8);
+	ck_assert_int_eq(v[0], 'k');
+	free(v);
+}
+END_TEST
+
+START_TEST(test_grow_pow2)
+{
+	unsigned *v = NULL;
+	size_t n;
+
+	for (n = 0; n < 5000; n++) {
+		ck_assert_int_eq(k8s_grow_pow2(&v, n, sizeof(*v)), 0);
+		v[n] = (unsigned)n + 7;
+	}
+	for (n = 0; n < 5000; n++)
+		ck_assert_uint_eq(v[n], n + 7);
+	ck_assert_int_eq(k8s_grow_pow2(&v, SIZE_MAX / 2 + 1, sizeof(*v)), -ENOMEM);
+	ck_assert_uint_eq(v[4999], 5006);
+	free(v);
+}
+END_TEST
+
 static Suite *containers_suite(void)
 {
 	Suite *s = suite_create("containers");
@@ -167,6 +221,11 @@ static Suite *containers_suite(void)
 	tcase_add_test(tc, test_buf_exact_fit);
 	tcase_add_test(tc, test_buf_oom_is_sticky);
 	tcase_add_test(tc, test_asprintf);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("vec");
+	tcase_add_test(tc, test_grow_keeps_elements);
+	tcase_add_test(tc, test_grow_overflow_leaves_array);
+	tcase_add_test(tc, test_grow_pow2);
 	suite_add_tcase(s, tc);
 	return s;
 }
