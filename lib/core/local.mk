@@ -2,6 +2,7 @@ lib_libk8snet_internal_la_SOURCES += \
 	lib/core/internal.h \
 	lib/core/addr.h \
 	lib/core/addr.c \
+	lib/core/hash.h \
 	lib/core/strbuf.h \
 	lib/core/strbuf.c \
 	lib/core/vec.h \

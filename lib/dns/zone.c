@@ -72,7 +72,6 @@ K8SNET_EXPORT struct k8snet_dns_zone *k8snet_dns_zone_free(struct k8snet_dns_zon
 	return NULL;
 }
 
-/* Grow *v (of *cap items of size) to hold one more. */
 static uint32_t hash_key(const char *ns, const char *name)
 {
 	uint32_t h = 2166136261u;  /* FNV-1a */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/addr.h"
+#include "core/hash.h"
 #include "nat/internal.h"
 
 int nat_ptrvec_push(struct ptrvec *pv, void *p)
@@ -33,23 +34,13 @@ void nat_ptrvec_free(struct ptrvec *pv, void (*fn)(void *))
 	*pv = (struct ptrvec){ 0 };
 }
 
-/* FNV-1a: short keys, no adversary that could not simply send more services. */
-static size_t hash_str(const char *s)
-{
-	size_t h = 1469598103934665603ull;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
-
 static struct hmap_node **hmap_slot(const struct hmap *m, const char *key)
 {
 	struct hmap_node **pn;
 
 	if (!m->nb)
 		return NULL;
-	for (pn = &m->b[hash_str(key) % m->nb]; *pn; pn = &(*pn)->next)
+	for (pn = &m->b[(size_t)k8s_hash_str(key) % m->nb]; *pn; pn = &(*pn)->next)
 		if (strcmp((*pn)->key, key) == 0)
 			break;
 	return pn;
@@ -71,7 +62,7 @@ static int hmap_grow(struct hmap *m)
 		return -ENOMEM;
 	for (i = 0; i < m->nb; i++)
 		for (n = m->b[i]; n; n = next) {
-			size_t h = hash_str(n->key) % nb;
+			size_t h = (size_t)k8s_hash_str(n->key) % nb;
 
 			next = n->next;
 			n->next = b[h];

@@ -2,6 +2,7 @@
 /* The policy database: namespaces, pods, policies, and the calls that fill it. */
 #include <string.h>
 
+#include "core/hash.h"
 #include "core/strbuf.h"
 #include "core/vec.h"
 #include "policy/internal.h"
@@ -27,7 +28,7 @@ void pl_map_free(struct pl_map *m)
 
 static size_t map_slot(const struct pl_map *m, const char *key, bool for_insert)
 {
-	size_t i = (size_t)pl_hash(key) & (m->cap - 1), first_free = SIZE_MAX;
+	size_t i = (size_t)k8s_hash_str(key) & (m->cap - 1), first_free = SIZE_MAX;
 
 	for (;;) {
 		if (!m->keys[i])

@@ -5,6 +5,7 @@
 #include <linux/netfilter.h>
 #include <string.h>
 
+#include "core/hash.h"
 #include "core/strbuf.h"
 #include "policy/plan.h"
 
@@ -207,7 +208,7 @@ void pl_named_port_key(const struct pl_addr *a, uint8_t proto, uint16_t port, ui
 
 char *pl_hex_name(const char *prefix, const char *id)
 {
-	return k8s_asprintf("%s-%016llx", prefix, (unsigned long long)pl_hash(id));
+	return k8s_asprintf("%s-%016llx", prefix, (unsigned long long)k8s_hash_str(id));
 }
 
 /* The pods4/pods6 sets of a selector peer; created once per identity. */
@@ -496,17 +497,6 @@ int pl_fill_group_chain(const struct k8snet_policy_db *db, struct pl_pchain *c,
 	return add_rule(c, &dr, comment) ? 0 : -ENOMEM;
 }
 
-/* FNV-1a continued over s: hashing "ns/a, ns/b" piece by piece gives
- * pl_hash() of the whole text, without building it for every pod. */
-static uint64_t fnv(uint64_t h, const char *s)
-{
-	while (*s) {
-		h ^= (unsigned char)*s++;
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 static bool isolates(const struct pl_policy *pol, const struct pl_pod *pod, bool ingress)
 {
 	return (ingress ? pol->ingress : pol->egress) && pl_policy_selects(pol, pod);
@@ -518,7 +508,7 @@ static int group_chain(struct builder *b, const struct pl_pod *pod, bool ingress
 		       const char **ret)
 {
 	const struct nsgroup *g = nsgroup(b, pod->ns);
-	uint64_t h = 1469598103934665603ULL;
+	uint64_t h = K8S_FNV1A_SEED;  /* hashed piece by piece: k8s_hash_str of the list */
 	const char **targets = NULL;
 	char name[32], *key = NULL;
 	size_t i, n = 0, idx, size = 0;
@@ -531,7 +521,8 @@ static int group_chain(struct builder *b, const struct pl_pod *pod, bool ingress
 		const struct pl_policy *pol = &b->db->pol[g->pols[i]];
 
 		if (isolates(pol, pod, ingress)) {
-			h = fnv(fnv(fnv(fnv(h, n++ ? ", " : ""), pol->ns), "/"), pol->name);
+			h = k8s_fnv1a(k8s_fnv1a(k8s_fnv1a(k8s_fnv1a(h, n++ ? ", " : ""), pol->ns), "/"),
+				      pol->name);
 		}
 	}
 	if (n == 0)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit tests for lib/core's shared containers: the string builder,
- * k8s_asprintf and the growable arrays. */
+ * k8s_asprintf, the growable arrays and the string hash. */
 #include <check.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/hash.h"
 #include "core/strbuf.h"
 #include "core/vec.h"
 
@@ -210,6 +211,18 @@ START_TEST(test_grow_pow2)
 }
 END_TEST
 
+START_TEST(test_hash_is_fnv1a)
+{
+	/* Values the library has always produced (hashed names in programmed
+	 * rulesets depend on them): FNV-1a 64 from the historical seed. */
+	ck_assert_uint_eq(k8s_hash_str(""), 1469598103934665603ULL);
+	ck_assert_uint_eq(k8s_hash_str("a"), 0x44bd8ad473cd9906ULL);
+	ck_assert_uint_eq(k8s_hash_str("foobar"), 0x88fad7c0a8ff07f2ULL);
+	ck_assert_uint_eq(k8s_fnv1a(k8s_fnv1a(K8S_FNV1A_SEED, "foo"), "bar"),
+			  k8s_hash_str("foobar"));
+}
+END_TEST
+
 static Suite *containers_suite(void)
 {
 	Suite *s = suite_create("containers");
@@ -226,6 +239,7 @@ static Suite *containers_suite(void)
 	tcase_add_test(tc, test_grow_keeps_elements);
 	tcase_add_test(tc, test_grow_overflow_leaves_array);
 	tcase_add_test(tc, test_grow_pow2);
+	tcase_add_test(tc, test_hash_is_fnv1a);
 	suite_add_tcase(s, tc);
 	return s;
 }
