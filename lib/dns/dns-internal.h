@@ -10,6 +10,7 @@
 
 #include "core/internal.h"
 #include "core/strbuf.h"
+#include "core/vec.h"
 #include <k8snet/dns.h>
 
 #define K8S_DNS_DEFAULT_ZONE "cluster.local"

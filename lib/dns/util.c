@@ -9,15 +9,8 @@ int k8s_strv_push(struct k8s_strv *s, const char *str, size_t len)
 {
 	char *copy;
 
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 8;
-		char **v = realloc(s->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		s->v = v;
-		s->cap = cap;
-	}
+	if (k8s_grow(&s->v, &s->cap, s->n, sizeof(*s->v)) < 0)
+		return -ENOMEM;
 	copy = strndup(str, len);
 	if (!copy)
 		return -ENOMEM;

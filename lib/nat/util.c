@@ -11,15 +11,8 @@
 
 int nat_ptrvec_push(struct ptrvec *pv, void *p)
 {
-	if (pv->n == pv->cap) {
-		size_t cap = pv->cap ? pv->cap * 2 : 8;
-		void **v = realloc(pv->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		pv->v = v;
-		pv->cap = cap;
-	}
+	if (k8s_grow(&pv->v, &pv->cap, pv->n, sizeof(*pv->v)) < 0)
+		return -ENOMEM;
 	pv->v[pv->n++] = p;
 	return 0;
 }
