@@ -47,7 +47,8 @@ static const char *numgen_mode(const struct k8snet_proxy *p)
 	return p->cfg.flags & K8SNET_PROXY_F_ROUND_ROBIN ? "inc" : "random";
 }
 
-void nat_render_rule_text(const struct k8snet_proxy *p, int fam, struct nat_rule *r, struct k8s_buf *b)
+void nat_render_rule_text(const struct k8snet_proxy *p, int fam, struct nat_rule *r,
+			  struct k8s_buf *b)
 {
 	uint32_t bit = 1u << p->cfg.mark_bit, i;
 
@@ -244,7 +245,8 @@ static void render_elems(struct k8s_buf *b, int fam, const struct collected *c, 
 		k8s_buf_printf(b, "\n\t\t}\n");
 }
 
-static void render_sets(struct k8snet_proxy *p, int fam, struct k8s_buf *b, const struct collected *c)
+static void render_sets(struct k8snet_proxy *p, int fam, struct k8s_buf *b,
+			const struct collected *c)
 {
 	const char *at = fam == AF_INET ? "ipv4_addr" : "ipv6_addr";
 	size_t i;
