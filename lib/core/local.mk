@@ -2,6 +2,11 @@ lib_libk8snet_internal_la_SOURCES += \
 	lib/core/internal.h \
 	lib/core/addr.h \
 	lib/core/addr.c \
+	lib/core/hash.h \
+	lib/core/strbuf.h \
+	lib/core/strbuf.c \
+	lib/core/vec.h \
+	lib/core/vec.c \
 	lib/core/ctx.c \
 	lib/core/error.c \
 	lib/core/netns.c \
@@ -69,3 +74,9 @@ bench_bench_fork_CFLAGS = $(AM_CFLAGS) $(DEPS_CFLAGS)
 bench_bench_fork_LDADD = lib/libk8snet-internal.la $(DEPS_LIBS)
 BENCH_RUNNERS += bench/fork-bench.sh
 EXTRA_DIST += bench/fork-bench.sh
+
+check_PROGRAMS += tests/unit/test-containers
+TESTS += tests/unit/test-containers
+tests_unit_test_containers_SOURCES = tests/unit/test-containers.c
+tests_unit_test_containers_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_containers_LDADD = $(UNIT_LDADD)

@@ -9,29 +9,14 @@
 #include <stdio.h>
 
 #include "core/internal.h"
+#include "core/strbuf.h"
+#include "core/vec.h"
 #include <k8snet/dns.h>
 
 #define K8S_DNS_DEFAULT_ZONE "cluster.local"
 #define K8S_DNS_LABEL_MAX 63
 #define K8S_DNS_SUBDOMAIN_MAX 253
 #define K8S_DNS_PORT_NAME_MAX 15
-
-/* ---- A growable string (no fixed-size buffers for unbounded data) ------ */
-struct k8s_buf {
-	char *data;
-	size_t len, cap;
-	bool oom;          /* sticky: set by the first failed allocation */
-};
-/* Room for extra more bytes and a NUL; false (and oom set) when out of memory. */
-bool k8s_buf_reserve(struct k8s_buf *b, size_t extra);
-void k8s_buf_add(struct k8s_buf *b, const char *s, size_t n);
-void k8s_buf_puts(struct k8s_buf *b, const char *s);
-void k8s_buf_putc(struct k8s_buf *b, char c);
-void k8s_buf_printf(struct k8s_buf *b, const char *fmt, ...) _printf_(2, 3);
-void k8s_buf_u32(struct k8s_buf *b, uint32_t v);
-/* Hand the NUL-terminated text to the caller (-ENOMEM if any append failed). */
-int k8s_buf_take(struct k8s_buf *b, char **ret);
-void k8s_buf_free(struct k8s_buf *b);
 
 /* ---- A list of owned strings ------------------------------------------- */
 struct k8s_strv {

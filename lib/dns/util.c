@@ -1,110 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Growable strings and string lists for the DNS layer. */
+/* String lists for the DNS layer (growable strings: core/strbuf.h). */
 #include <stdio.h>
 #include <string.h>
 
 #include "dns/dns-internal.h"
 
-bool k8s_buf_reserve(struct k8s_buf *b, size_t extra)
-{
-	size_t want;
-	char *p;
-
-	if (b->oom)
-		return false;
-	if (b->len + extra + 1 <= b->cap)
-		return true;
-	want = b->cap ? b->cap : 256;
-	while (want < b->len + extra + 1)
-		want *= 2;
-	p = realloc(b->data, want);
-	if (!p) {
-		b->oom = true;
-		return false;
-	}
-	b->data = p;
-	b->cap = want;
-	return true;
-}
-
-void k8s_buf_add(struct k8s_buf *b, const char *s, size_t n)
-{
-	if (!k8s_buf_reserve(b, n))
-		return;
-	memcpy(b->data + b->len, s, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-}
-
-void k8s_buf_puts(struct k8s_buf *b, const char *s)
-{
-	k8s_buf_add(b, s, strlen(s));
-}
-
-void k8s_buf_putc(struct k8s_buf *b, char c)
-{
-	k8s_buf_add(b, &c, 1);
-}
-
-void k8s_buf_u32(struct k8s_buf *b, uint32_t v)
-{
-	char tmp[10];
-	size_t n = 0;
-
-	do {
-		tmp[sizeof(tmp) - ++n] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	k8s_buf_add(b, tmp + sizeof(tmp) - n, n);
-}
-
-void k8s_buf_printf(struct k8s_buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0 || !k8s_buf_reserve(b, (size_t)n))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
-}
-
-int k8s_buf_take(struct k8s_buf *b, char **ret)
-{
-	if (!k8s_buf_reserve(b, 0)) {
-		k8s_buf_free(b);
-		return -ENOMEM;
-	}
-	b->data[b->len] = '\0';
-	*ret = b->data;
-	*b = (struct k8s_buf){ 0 };
-	return 0;
-}
-
-void k8s_buf_free(struct k8s_buf *b)
-{
-	free(b->data);
-	*b = (struct k8s_buf){ 0 };
-}
-
 int k8s_strv_push(struct k8s_strv *s, const char *str, size_t len)
 {
 	char *copy;
 
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 8;
-		char **v = realloc(s->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		s->v = v;
-		s->cap = cap;
-	}
+	if (k8s_grow(&s->v, &s->cap, s->n, sizeof(*s->v)) < 0)
+		return -ENOMEM;
 	copy = strndup(str, len);
 	if (!copy)
 		return -ENOMEM;

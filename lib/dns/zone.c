@@ -2,6 +2,7 @@
 /* The zone object, its model and its C API for adding objects. */
 #include <string.h>
 
+#include "core/vec.h"
 #include "dns/zone.h"
 
 K8SNET_EXPORT int k8snet_dns_zone_new(struct k8snet_ctx *ctx, const char *zone,
@@ -70,23 +71,6 @@ K8SNET_EXPORT struct k8snet_dns_zone *k8snet_dns_zone_free(struct k8snet_dns_zon
 	k8snet_ctx_unref(z->ctx);
 	free(z);
 	return NULL;
-}
-
-/* Grow *v (of *cap items of size) to hold one more. */
-static int grow(void *v, size_t *cap, size_t n, size_t size)
-{
-	void **p = v, *nv;
-	size_t ncap;
-
-	if (n < *cap)
-		return 0;
-	ncap = *cap ? *cap * 2 : 8;
-	nv = realloc(*p, ncap * size);
-	if (!nv)
-		return -ENOMEM;
-	*p = nv;
-	*cap = ncap;
-	return 0;
 }
 
 static uint32_t hash_key(const char *ns, const char *name)
@@ -160,7 +144,7 @@ struct zsvc *k8s_zone_service(struct k8snet_dns_zone *z, const char *ns, const c
 	i = slot_of(z, ns, name);
 	if (z->slots[i])
 		return z->svcs[z->slots[i] - 1];
-	if (grow(&z->svcs, &z->cap_svcs, z->n_svcs, sizeof(*z->svcs)) < 0)
+	if (k8s_grow(&z->svcs, &z->cap_svcs, z->n_svcs, sizeof(*z->svcs)) < 0)
 		return NULL;
 	s = calloc(1, sizeof(*s));
 	if (!s)
@@ -195,7 +179,7 @@ int k8s_zone_add_port(struct zports *ports, const char *name, const char *proto,
 	for (i = 0; i < ports->n; i++)
 		if (strcmp(ports->v[i].name, name) == 0 && ports->v[i].proto == proto)
 			return 0;
-	if (grow(&ports->v, &ports->cap, ports->n, sizeof(*ports->v)) < 0)
+	if (k8s_grow(&ports->v, &ports->cap, ports->n, sizeof(*ports->v)) < 0)
 		return -ENOMEM;
 	ports->v[ports->n].name = strdup(name);
 	if (!ports->v[ports->n].name)
@@ -210,7 +194,7 @@ int k8s_zone_add_endpoint(struct zsvc *s, const char *canon_ip, const char *host
 {
 	struct zendpoint *e;
 
-	if (grow(&s->eps, &s->cap_eps, s->n_eps, sizeof(*s->eps)) < 0)
+	if (k8s_grow(&s->eps, &s->cap_eps, s->n_eps, sizeof(*s->eps)) < 0)
 		return -ENOMEM;
 	e = &s->eps[s->n_eps];
 	memset(e, 0, sizeof(*e));
@@ -228,7 +212,7 @@ int k8s_zone_add_pod(struct k8snet_dns_zone *z, const char *ns, const char *cano
 {
 	struct zpod *p;
 
-	if (grow(&z->pods, &z->cap_pods, z->n_pods, sizeof(*z->pods)) < 0)
+	if (k8s_grow(&z->pods, &z->cap_pods, z->n_pods, sizeof(*z->pods)) < 0)
 		return -ENOMEM;
 	p = &z->pods[z->n_pods];
 	memset(p, 0, sizeof(*p));

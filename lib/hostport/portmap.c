@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/vec.h"
 #include "hostport/internal.h"
 
 const char *const hp_map_names[HP_NMAPS] = {
@@ -108,15 +109,8 @@ K8SNET_EXPORT int k8snet_portmap_add(struct k8snet_portmap *pm, uint32_t protoco
 	m.pod_port = (uint16_t)pod_port;
 	if (pm->n >= K8SNET_HOSTPORTS_MAX_MAPPINGS)
 		return -E2BIG;
-	if (pm->n == pm->cap) {
-		size_t cap = pm->cap ? pm->cap * 2 : 8;
-		struct hp_mapping *v = realloc(pm->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		pm->v = v;
-		pm->cap = cap;
-	}
+	if (k8s_grow(&pm->v, &pm->cap, pm->n, sizeof(*pm->v)) < 0)
+		return -ENOMEM;
 	pm->v[pm->n++] = m;
 	return 0;
 }

@@ -51,6 +51,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/strbuf.h"
 #include "ipam/ipam.h"
 
 #define HEADER_V1 "k8snet-ipam\t1\n"
@@ -400,8 +401,7 @@ static int bad(struct k8s_store *s, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
+	msg = k8s_vasprintf(fmt, ap);
 	va_end(ap);
 	return k8s_error(s->ctx, -EBADMSG, "%s: %s %zu: %s", s->path,
 			 s->version == 1 ? "line" : "journal record", s->lines + 1,

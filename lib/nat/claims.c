@@ -48,7 +48,7 @@ static int cmp_str(const void *x, const void *y)
 
 static int push_key(char ***v, size_t *n, char *key)
 {
-	if (!key || nat_grow((void **)v, *n, sizeof(**v)) < 0) {
+	if (!key || k8s_grow_pow2(v, *n, sizeof(**v)) < 0) {
 		free(key);
 		return -ENOMEM;
 	}
@@ -278,7 +278,7 @@ int nat_skipped_collect(struct k8snet_proxy *p, struct nat_frag *const *frags, s
 		for (j = 0; frags[i] && j < frags[i]->nskipped; j++) {
 			struct nat_skip *s;
 
-			if (nat_grow((void **)&p->skipped, p->nskipped, sizeof(*p->skipped)) < 0)
+			if (k8s_grow_pow2(&p->skipped, p->nskipped, sizeof(*p->skipped)) < 0)
 				return -ENOMEM;
 			s = &p->skipped[p->nskipped];
 			s->object = strdup(frags[i]->what);

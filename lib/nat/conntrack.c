@@ -78,7 +78,7 @@ static int push_del(struct nat_ctwork *w, int fam, const struct nat_ctflow *f, b
 {
 	struct nat_ct_del *d;
 
-	if (nat_grow((void **)&w->v, w->n, sizeof(*w->v)) < 0)
+	if (k8s_grow_pow2(&w->v, w->n, sizeof(*w->v)) < 0)
 		return -ENOMEM;
 	d = &w->v[w->n++];
 	d->fam = fam;
@@ -341,7 +341,7 @@ static int dump_cb(const struct nlmsghdr *nlh, void *data)
 	st->seen++;
 	if (parse_entry(nlh, &e, &fam) < 0 || fam != st->fam || !entry_matches(st->want, &e))
 		return MNL_CB_OK;
-	if (nat_grow((void **)&st->v, st->n, sizeof(*st->v)) < 0) {
+	if (k8s_grow_pow2(&st->v, st->n, sizeof(*st->v)) < 0) {
 		st->err = -ENOMEM;
 		return MNL_CB_ERROR;
 	}
@@ -822,7 +822,7 @@ static int bucket_find(const struct ct_bucket *b, const struct nat_ct_del *d, st
 		st->seen++;
 		if (rec->dead || rec->fam != d->fam || !entry_matches(d, &rec->e))
 			continue;
-		if (nat_grow((void **)&st->v, st->n, sizeof(*st->v)) < 0)
+		if (k8s_grow_pow2(&st->v, st->n, sizeof(*st->v)) < 0)
 			return -ENOMEM;
 		st->v[st->n++] = rec->e;
 	}

@@ -21,6 +21,8 @@
 #include <k8snet/nat.h>
 
 #include "core/internal.h"
+#include "core/strbuf.h"
+#include "core/vec.h"
 #include "nft/nft.h"
 
 /* ---- small containers ---- */
@@ -51,14 +53,6 @@ void nat_hmap_free(struct hmap *m, void (*fn)(void *));
 	for ((i) = 0; (i) < (m)->nb; (i)++)                                    \
 		for ((node) = (m)->b[i]; (node); (node) = (node)->next)
 
-/* Text buffer for render and names. */
-struct sbuf {
-	char *s;
-	size_t len, cap;
-	int err;
-};
-void nat_sbuf_printf(struct sbuf *b, const char *fmt, ...) _printf_(2, 3);
-char *nat_sbuf_steal(struct sbuf *b);
 
 /* ---- model ---- */
 
@@ -121,7 +115,6 @@ struct nat_slice {
 	size_t neps;
 };
 void nat_slice_free(void *sl);
-int nat_grow(void **arr, size_t n, size_t size);
 
 struct nat_frag;
 
@@ -357,11 +350,11 @@ void nat_carry_free(struct nat_carry *c);
 /* ---- render ---- */
 int nat_render(struct k8snet_proxy *p, char **ret);
 /* The nft text of an element ("10.96.0.1 . tcp . 80 : goto pick-2"). */
-void nat_render_elem_text(int fam, const struct nat_elem *e, struct sbuf *b);
+void nat_render_elem_text(int fam, const struct nat_elem *e, struct k8s_buf *b);
 /* Elements compare by set, key, data and target: the identity for diffs. */
 int nat_elem_cmp(const struct nat_elem *a, const struct nat_elem *b);
 void nat_render_rule_text(const struct k8snet_proxy *p, int fam, struct nat_rule *r,
-			  struct sbuf *b);
+			  struct k8s_buf *b);
 
 /* ---- nft ---- */
 struct nat_batch;

@@ -321,7 +321,7 @@ static int add_slice_ep(struct k8snet_ctx *ctx, const k8s_jref *ref, const char 
 			return r;
 		if (!port)
 			continue;  /* "all ports" slices have nothing for us */
-		if (nat_grow((void **)&sl->eps, sl->neps, sizeof(*sl->eps)) < 0)
+		if (k8s_grow_pow2(&sl->eps, sl->neps, sizeof(*sl->eps)) < 0)
 			return oom(ctx);
 		e = &sl->eps[sl->neps];
 		*e = (struct nat_ep){ .proto = proto, .port = (uint16_t)port, .flags = er->flags };

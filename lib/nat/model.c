@@ -295,19 +295,6 @@ K8SNET_EXPORT uint32_t k8snet_service_get_u32(const struct k8snet_service *svc, 
 
 /* Arrays here grow one item at a time; their capacity is the next power of
  * two, so a realloc is due when n is 0 or a power of two. */
-int nat_grow(void **arr, size_t n, size_t size)
-{
-	void *v;
-
-	if (n != 0 && (n & (n - 1)) != 0)
-		return 0;
-	v = realloc(*arr, (n ? n * 2 : 1) * size);
-	if (!v)
-		return -ENOMEM;
-	*arr = v;
-	return 0;
-}
-
 K8SNET_EXPORT int k8snet_service_add_ip(struct k8snet_service *svc, uint32_t kind, const char *addr)
 {
 	struct nat_addr a;
@@ -328,7 +315,7 @@ K8SNET_EXPORT int k8snet_service_add_ip(struct k8snet_service *svc, uint32_t kin
 	if (r < 0)
 		return svc_fail(svc, r, "%s: '%s' is not %s", field[kind], addr ? addr : "(null)",
 				kind == K8SNET_SERVICE_IP_SOURCE_RANGE ? "a CIDR" : "an IP address");
-	r = nat_grow((void **)&svc->ips[kind], svc->nips[kind], sizeof(a));
+	r = k8s_grow_pow2(&svc->ips[kind], svc->nips[kind], sizeof(a));
 	if (r < 0)
 		return svc_fail(svc, r, "out of memory");
 	svc->ips[kind][svc->nips[kind]++] = a;
@@ -399,7 +386,7 @@ K8SNET_EXPORT int k8snet_service_add_port(struct k8snet_service *svc, const char
 	if (node_port > 65535)
 		return svc_fail(svc, -EINVAL, "spec.ports[].nodePort: %u out of range: must be "
 				"0..65535", node_port);
-	r = nat_grow((void **)&svc->ports, svc->nports, sizeof(*p));
+	r = k8s_grow_pow2(&svc->ports, svc->nports, sizeof(*p));
 	if (r < 0)
 		return svc_fail(svc, r, "out of memory");
 	p = &svc->ports[svc->nports];
@@ -443,7 +430,7 @@ K8SNET_EXPORT int k8snet_service_add_endpoint(struct k8snet_service *svc, const 
 	if (flags & ~(K8SNET_ENDPOINT_F_READY | K8SNET_ENDPOINT_F_SERVING |
 		      K8SNET_ENDPOINT_F_TERMINATING))
 		return svc_fail(svc, -EINVAL, "endpoint flags: unknown flags 0x%x", flags);
-	r = nat_grow((void **)&svc->eps, svc->neps, sizeof(*svc->eps));
+	r = k8s_grow_pow2(&svc->eps, svc->neps, sizeof(*svc->eps));
 	if (r < 0)
 		return svc_fail(svc, r, "out of memory");
 	r = addr ? ep_fill(&svc->eps[svc->neps], addr, port_name, port, node_name, flags) : -EINVAL;
@@ -496,7 +483,7 @@ int nat_service_copy(const struct k8snet_service *src, struct k8snet_service **r
 		r = set_created(d, src->created);
 	for (k = 0; r >= 0 && k < ARRAY_SIZE(src->ips); k++)
 		for (i = 0; r >= 0 && i < src->nips[k]; i++) {
-			r = nat_grow((void **)&d->ips[k], d->nips[k], sizeof(struct nat_addr));
+			r = k8s_grow_pow2(&d->ips[k], d->nips[k], sizeof(struct nat_addr));
 			if (r >= 0)
 				d->ips[k][d->nips[k]++] = src->ips[k][i];
 		}
@@ -506,7 +493,7 @@ int nat_service_copy(const struct k8snet_service *src, struct k8snet_service **r
 		r = k8snet_service_add_port(d, p->name, p->proto, p->port, p->node_port);
 	}
 	for (i = 0; r >= 0 && i < src->neps; i++) {
-		r = nat_grow((void **)&d->eps, d->neps, sizeof(*d->eps));
+		r = k8s_grow_pow2(&d->eps, d->neps, sizeof(*d->eps));
 		if (r >= 0) {
 			char buf[INET6_ADDRSTRLEN];
 			const struct nat_ep *e = &src->eps[i];
@@ -655,7 +642,7 @@ K8SNET_EXPORT int k8snet_proxy_set_str(struct k8snet_proxy *p, uint32_t attr, co
 
 static int add_addr(struct nat_addr **arr, size_t *n, const struct nat_addr *a)
 {
-	int r = nat_grow((void **)arr, *n, sizeof(**arr));
+	int r = k8s_grow_pow2(arr, *n, sizeof(**arr));
 
 	if (r < 0)
 		return r;

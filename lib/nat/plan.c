@@ -128,12 +128,10 @@ static void fail(struct builder *b, int err)
 static char *vxasprintf(struct builder *b, const char *fmt, va_list ap) _printf_(2, 0);
 static char *vxasprintf(struct builder *b, const char *fmt, va_list ap)
 {
-	char *s;
+	char *s = k8s_vasprintf(fmt, ap);
 
-	if (vasprintf(&s, fmt, ap) < 0) {
+	if (!s)
 		fail(b, -ENOMEM);
-		return NULL;
-	}
 	return s;
 }
 
@@ -153,7 +151,7 @@ static struct nat_chain *add_chain(struct builder *b, char *name)
 {
 	struct nat_chain *c = calloc(1, sizeof(*c));
 
-	if (!c || !name || nat_grow((void **)&b->f->chains, b->f->nchains, sizeof(c)) < 0) {
+	if (!c || !name || k8s_grow_pow2(&b->f->chains, b->f->nchains, sizeof(c)) < 0) {
 		free(c);
 		free(name);
 		fail(b, -ENOMEM);
@@ -166,7 +164,7 @@ static struct nat_chain *add_chain(struct builder *b, char *name)
 
 static void add_rule(struct builder *b, struct nat_chain *c, struct nat_rule *r)
 {
-	struct sbuf t = { 0 };
+	struct k8s_buf t = { 0 };
 
 	if (!c || !r || b->err) {
 		rule_free(r);
@@ -175,8 +173,8 @@ static void add_rule(struct builder *b, struct nat_chain *c, struct nat_rule *r)
 		return;
 	}
 	nat_render_rule_text(b->p, b->fam, r, &t);
-	r->text = nat_sbuf_steal(&t);
-	if (!r->text || nat_grow((void **)&c->rules, c->nrules, sizeof(r)) < 0) {
+	r->text = k8s_buf_steal(&t);
+	if (!r->text || k8s_grow_pow2(&c->rules, c->nrules, sizeof(r)) < 0) {
 		rule_free(r);
 		fail(b, -ENOMEM);
 		return;
@@ -211,7 +209,7 @@ static void put_be16_pad(uint8_t *p, uint16_t v)
 
 static void add_elem(struct builder *b, struct nat_elem *el)
 {
-	if (nat_grow((void **)&b->f->elems, b->f->nelems, sizeof(el)) < 0) {
+	if (k8s_grow_pow2(&b->f->elems, b->f->nelems, sizeof(el)) < 0) {
 		free(el->chain);
 		free(el);
 		fail(b, -ENOMEM);
@@ -244,7 +242,7 @@ static void add_counter(struct builder *b, const char *base)
 	char *name = xasprintf(b, "svc/%s", base);
 
 	b->counter = NULL;
-	if (!name || nat_grow((void **)&b->f->counters, b->f->ncounters, sizeof(name)) < 0) {
+	if (!name || k8s_grow_pow2(&b->f->counters, b->f->ncounters, sizeof(name)) < 0) {
 		free(name);
 		fail(b, -ENOMEM);
 		return;
@@ -310,7 +308,7 @@ static void use_pick(struct builder *b, const char *name)
 		if (strcmp(b->f->picks[i], name) == 0)
 			return;
 	copy = strdup(name);
-	if (!copy || nat_grow((void **)&b->f->picks, b->f->npicks, sizeof(copy)) < 0) {
+	if (!copy || k8s_grow_pow2(&b->f->picks, b->f->npicks, sizeof(copy)) < 0) {
 		free(copy);
 		fail(b, -ENOMEM);
 		return;
@@ -367,7 +365,7 @@ static int ep_cmp(const void *x, const void *y)
 
 static void eps_push(struct builder *b, struct eplist *l, const struct nat_ep *e)
 {
-	if (nat_grow((void **)&l->v, l->n, sizeof(*l->v)) < 0) {
+	if (k8s_grow_pow2(&l->v, l->n, sizeof(*l->v)) < 0) {
 		fail(b, -ENOMEM);
 		return;
 	}
@@ -532,7 +530,7 @@ static void add_hairpin(struct builder *b, const struct nat_addr *a)
 	for (i = 0; i < b->f->nhairpin; i++)
 		if (memcmp(b->f->hairpin[i].a, a->a, 16) == 0)
 			return;
-	if (nat_grow((void **)&b->f->hairpin, b->f->nhairpin, sizeof(*a)) < 0) {
+	if (k8s_grow_pow2(&b->f->hairpin, b->f->nhairpin, sizeof(*a)) < 0) {
 		fail(b, -ENOMEM);
 		return;
 	}
@@ -555,7 +553,7 @@ static void affinity_endpoint(struct builder *b, const struct sp_plan *s, const 
 			return;    /* already made for the other path */
 		}
 	as = calloc(1, sizeof(*as));
-	if (!as || !set || nat_grow((void **)&b->f->asets, b->f->nasets, sizeof(as)) < 0) {
+	if (!as || !set || k8s_grow_pow2(&b->f->asets, b->f->nasets, sizeof(as)) < 0) {
 		free(as);
 		free(set);
 		free(chain);
@@ -740,7 +738,7 @@ static void skip(struct builder *b, const char *fmt, ...)
 	va_end(ap);
 	if (!s)
 		return;
-	if (nat_grow((void **)&b->f->skipped, b->f->nskipped, sizeof(s)) < 0) {
+	if (k8s_grow_pow2(&b->f->skipped, b->f->nskipped, sizeof(s)) < 0) {
 		free(s);
 		fail(b, -ENOMEM);
 		return;
@@ -791,7 +789,7 @@ static bool take_claim(struct builder *b, char *key, const char *what)
 		free(key);
 		return false;
 	}
-	if (nat_grow((void **)&b->used, b->nused, sizeof(key)) < 0) {
+	if (k8s_grow_pow2(&b->used, b->nused, sizeof(key)) < 0) {
 		free(key);
 		fail(b, -ENOMEM);
 		return false;
@@ -851,7 +849,7 @@ static struct nat_addr *addrs_of(struct builder *b, const struct nat_dest *dests
 		if (dests[i].kind == NAT_DEST_NODEPORT ||
 		    (dests[i].kind == K8SNET_SERVICE_IP_CLUSTER) != internal)
 			continue;
-		if (nat_grow((void **)&v, k, sizeof(*v)) < 0) {
+		if (k8s_grow_pow2(&v, k, sizeof(*v)) < 0) {
 			fail(b, -ENOMEM);
 			break;
 		}
@@ -895,7 +893,7 @@ static void add_ctflow(struct builder *b, const struct nat_dest *d, uint8_t prot
 {
 	struct nat_ctflow *f;
 
-	if (nat_grow((void **)&b->f->ctflows, b->f->nctflows, sizeof(*f)) < 0) {
+	if (k8s_grow_pow2(&b->f->ctflows, b->f->nctflows, sizeof(*f)) < 0) {
 		fail(b, -ENOMEM);
 		return;
 	}

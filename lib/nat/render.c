@@ -11,26 +11,26 @@ static const char *ipfam(int fam)
 	return fam == AF_INET ? "ip" : "ip6";
 }
 
-static void addr_text(const struct nat_addr *a, struct sbuf *b, bool prefix)
+static void addr_text(const struct nat_addr *a, struct k8s_buf *b, bool prefix)
 {
 	char buf[INET6_ADDRSTRLEN];
 
 	nat_addr_str(a, buf, sizeof(buf));
-	nat_sbuf_printf(b, "%s", buf);
+	k8s_buf_printf(b, "%s", buf);
 	if (prefix)
-		nat_sbuf_printf(b, "/%u", a->plen);
+		k8s_buf_printf(b, "/%u", a->plen);
 }
 
-static void match_text(const struct nat_rule *r, int fam, struct sbuf *b)
+static void match_text(const struct nat_rule *r, int fam, struct k8s_buf *b)
 {
 	switch (r->match) {
 	case M_SADDR_CIDR:
-		nat_sbuf_printf(b, "%s saddr ", ipfam(fam));
+		k8s_buf_printf(b, "%s saddr ", ipfam(fam));
 		addr_text(&r->cidr, b, true);
-		nat_sbuf_printf(b, " ");
+		k8s_buf_printf(b, " ");
 		break;
 	case M_FIB_SADDR_LOCAL:
-		nat_sbuf_printf(b, "fib saddr type local ");
+		k8s_buf_printf(b, "fib saddr type local ");
 		break;
 	case M_NONE:
 		break;
@@ -47,48 +47,49 @@ static const char *numgen_mode(const struct k8snet_proxy *p)
 	return p->cfg.flags & K8SNET_PROXY_F_ROUND_ROBIN ? "inc" : "random";
 }
 
-void nat_render_rule_text(const struct k8snet_proxy *p, int fam, struct nat_rule *r, struct sbuf *b)
+void nat_render_rule_text(const struct k8snet_proxy *p, int fam, struct nat_rule *r,
+			  struct k8s_buf *b)
 {
 	uint32_t bit = 1u << p->cfg.mark_bit, i;
 
 	match_text(r, fam, b);
 	switch (r->kind) {
 	case R_GOTO:
-		nat_sbuf_printf(b, "goto %s", r->target);
+		k8s_buf_printf(b, "goto %s", r->target);
 		break;
 	case R_JUMP:
-		nat_sbuf_printf(b, "jump %s", r->target);
+		k8s_buf_printf(b, "jump %s", r->target);
 		break;
 	case R_MARK_GOTO:
-		nat_sbuf_printf(b, "meta mark set meta mark | 0x%08x goto %s", bit, r->target);
+		k8s_buf_printf(b, "meta mark set meta mark | 0x%08x goto %s", bit, r->target);
 		break;
 	case R_MARK:
-		nat_sbuf_printf(b, "meta mark set meta mark | 0x%08x", bit);
+		k8s_buf_printf(b, "meta mark set meta mark | 0x%08x", bit);
 		break;
 	case R_PICK:
-		nat_sbuf_printf(b, "meta l4proto %s dnat %s to %s%smeta l4proto . th dport . numgen %s mod %u "
+		k8s_buf_printf(b, "meta l4proto %s dnat %s to %s%smeta l4proto . th dport . numgen %s mod %u "
 			    "map @%s", proto_text(r->proto), ipfam(fam), r->nodeport ? "" : ipfam(fam),
 			    r->nodeport ? "" : " daddr . ", numgen_mode(p), r->n,
 			    r->nodeport ? "nodeport-endpoints" : "endpoints");
 		break;
 	case R_DROP:
-		nat_sbuf_printf(b, "drop");
+		k8s_buf_printf(b, "drop");
 		break;
 	case R_AFF_CHECK:
-		nat_sbuf_printf(b, "%s saddr @%s goto %s", ipfam(fam), r->target, r->target2);
+		k8s_buf_printf(b, "%s saddr @%s goto %s", ipfam(fam), r->target, r->target2);
 		break;
 	case R_AFF_DNAT:
-		nat_sbuf_printf(b, "meta l4proto %s update @%s { %s saddr } dnat %s to %s",
+		k8s_buf_printf(b, "meta l4proto %s update @%s { %s saddr } dnat %s to %s",
 			    proto_text(r->proto),
 			    r->target, ipfam(fam), ipfam(fam), fam == AF_INET6 ? "[" : "");
 		addr_text(&r->addr, b, false);
-		nat_sbuf_printf(b, "%s:%u", fam == AF_INET6 ? "]" : "", r->port);
+		k8s_buf_printf(b, "%s:%u", fam == AF_INET6 ? "]" : "", r->port);
 		break;
 	case R_AFF_PICK:
-		nat_sbuf_printf(b, "numgen %s mod %u vmap { ", numgen_mode(p), r->n);
+		k8s_buf_printf(b, "numgen %s mod %u vmap { ", numgen_mode(p), r->n);
 		for (i = 0; i < r->n; i++)
-			nat_sbuf_printf(b, "%s%u : goto %s", i ? ", " : "", i, r->targets[i]);
-		nat_sbuf_printf(b, " }");
+			k8s_buf_printf(b, "%s%u : goto %s", i ? ", " : "", i, r->targets[i]);
+		k8s_buf_printf(b, " }");
 		break;
 	}
 }
@@ -98,7 +99,7 @@ static uint16_t be16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-void nat_render_elem_text(int fam, const struct nat_elem *e, struct sbuf *b)
+void nat_render_elem_text(int fam, const struct nat_elem *e, struct k8s_buf *b)
 {
 	size_t al = fam == AF_INET ? 4 : 16, off = 0;
 	struct nat_addr a = { .family = fam };
@@ -112,23 +113,23 @@ void nat_render_elem_text(int fam, const struct nat_elem *e, struct sbuf *b)
 	if (e->set == S_SERVICE_IPS || e->set == S_ENDPOINTS || e->set == S_SERVICE_COUNTERS) {
 		memcpy(a.a, e->key, al);
 		addr_text(&a, b, false);
-		nat_sbuf_printf(b, " . ");
+		k8s_buf_printf(b, " . ");
 		off = al;
 	}
-	nat_sbuf_printf(b, "%s . %u", proto_text(e->key[off]), be16(e->key + off + 4));
+	k8s_buf_printf(b, "%s . %u", proto_text(e->key[off]), be16(e->key + off + 4));
 	if (e->chain) {
-		nat_sbuf_printf(b, " : goto %s", e->chain);
+		k8s_buf_printf(b, " : goto %s", e->chain);
 		return;
 	}
 	if (e->obj) {
-		nat_sbuf_printf(b, " : \"%s\"", e->obj);
+		k8s_buf_printf(b, " : \"%s\"", e->obj);
 		return;
 	}
 	memcpy(&idx, e->key + off + 8, 4);
 	memcpy(a.a, e->data, al);
-	nat_sbuf_printf(b, " . %u : ", idx);
+	k8s_buf_printf(b, " . %u : ", idx);
 	addr_text(&a, b, false);
-	nat_sbuf_printf(b, " . %u", be16(e->data + al));
+	k8s_buf_printf(b, " . %u", be16(e->data + al));
 }
 
 int nat_elem_cmp(const struct nat_elem *a, const struct nat_elem *b)
@@ -181,18 +182,18 @@ static int cmp_str(const void *x, const void *y)
 	return strcmp(*(char *const *)x, *(char *const *)y);
 }
 
-static void render_pick(const struct k8snet_proxy *p, int fam, const char *name, struct sbuf *b)
+static void render_pick(const struct k8snet_proxy *p, int fam, const char *name, struct k8s_buf *b)
 {
 	struct nat_rule rules[4];
 	size_t i, n = nat_pick_rules(p, fam, name, rules);
 
-	nat_sbuf_printf(b, "\n\tchain %s {\n", name);
+	k8s_buf_printf(b, "\n\tchain %s {\n", name);
 	for (i = 0; i < n; i++) {
-		nat_sbuf_printf(b, "\t\t");
+		k8s_buf_printf(b, "\t\t");
 		nat_render_rule_text(p, fam, &rules[i], b);
-		nat_sbuf_printf(b, "\n");
+		k8s_buf_printf(b, "\n");
 	}
-	nat_sbuf_printf(b, "\t}\n");
+	k8s_buf_printf(b, "\t}\n");
 }
 
 static int cmp_aset(const void *x, const void *y)
@@ -231,14 +232,14 @@ static int collect(struct collected *c, struct nat_frag *f)
 		if (nat_ptrvec_push(&c->counters, f->counters[i]) < 0)
 			return -ENOMEM;
 	for (i = 0; i < f->nhairpin; i++) {
-		if (nat_grow((void **)&c->hairpin, c->nhairpin, sizeof(*c->hairpin)) < 0)
+		if (k8s_grow_pow2(&c->hairpin, c->nhairpin, sizeof(*c->hairpin)) < 0)
 			return -ENOMEM;
 		c->hairpin[c->nhairpin++] = f->hairpin[i];
 	}
 	return 0;
 }
 
-static void render_elems(struct sbuf *b, int fam, const struct collected *c, enum nat_set_id set)
+static void render_elems(struct k8s_buf *b, int fam, const struct collected *c, enum nat_set_id set)
 {
 	bool first = true;
 	size_t i;
@@ -248,60 +249,61 @@ static void render_elems(struct sbuf *b, int fam, const struct collected *c, enu
 
 		if (el->set != set)
 			continue;
-		nat_sbuf_printf(b, "%s\n\t\t\t", first ? "\t\telements = {" : ",");
+		k8s_buf_printf(b, "%s\n\t\t\t", first ? "\t\telements = {" : ",");
 		nat_render_elem_text(fam, el, b);
 		first = false;
 	}
 	if (!first)
-		nat_sbuf_printf(b, "\n\t\t}\n");
+		k8s_buf_printf(b, "\n\t\t}\n");
 }
 
-static void render_sets(struct k8snet_proxy *p, int fam, struct sbuf *b, const struct collected *c)
+static void render_sets(struct k8snet_proxy *p, int fam, struct k8s_buf *b,
+			const struct collected *c)
 {
 	const char *at = fam == AF_INET ? "ipv4_addr" : "ipv6_addr";
 	size_t i;
 
-	nat_sbuf_printf(b, "\tmap service-ips {\n\t\ttype %s . inet_proto . inet_service : verdict\n", at);
+	k8s_buf_printf(b, "\tmap service-ips {\n\t\ttype %s . inet_proto . inet_service : verdict\n", at);
 	render_elems(b, fam, c, S_SERVICE_IPS);
-	nat_sbuf_printf(b, "\t}\n\n\tmap service-nodeports {\n\t\ttype inet_proto . inet_service : verdict\n");
+	k8s_buf_printf(b, "\t}\n\n\tmap service-nodeports {\n\t\ttype inet_proto . inet_service : verdict\n");
 	render_elems(b, fam, c, S_NODEPORTS);
 	/* nft's language has no sized integer type: typeof gives the same key. */
-	nat_sbuf_printf(b, "\t}\n\n\tmap endpoints {\n\t\ttypeof %s daddr . meta l4proto . th dport . "
+	k8s_buf_printf(b, "\t}\n\n\tmap endpoints {\n\t\ttypeof %s daddr . meta l4proto . th dport . "
 		    "numgen inc mod 1 : %s daddr . tcp dport\n", ipfam(fam), ipfam(fam));
 	render_elems(b, fam, c, S_ENDPOINTS);
-	nat_sbuf_printf(b, "\t}\n\n\tmap nodeport-endpoints {\n\t\ttypeof meta l4proto . th dport . "
+	k8s_buf_printf(b, "\t}\n\n\tmap nodeport-endpoints {\n\t\ttypeof meta l4proto . th dport . "
 		    "numgen inc mod 1 : %s daddr . tcp dport\n", ipfam(fam));
 	render_elems(b, fam, c, S_NP_ENDPOINTS);
-	nat_sbuf_printf(b, "\t}\n\n\tset cluster-ips {\n\t\ttype %s\n", at);
+	k8s_buf_printf(b, "\t}\n\n\tset cluster-ips {\n\t\ttype %s\n", at);
 	render_elems(b, fam, c, S_CLUSTER_IPS);
-	nat_sbuf_printf(b, "\t}\n\n\tset hairpin {\n\t\ttype %s . %s\n", at, at);
+	k8s_buf_printf(b, "\t}\n\n\tset hairpin {\n\t\ttype %s . %s\n", at, at);
 	for (i = 0; i < c->nhairpin; i++) {
 		if (i && cmp_addr(&c->hairpin[i], &c->hairpin[i - 1]) == 0)
 			continue;
-		nat_sbuf_printf(b, "%s\n\t\t\t", i ? "," : "\t\telements = {");
+		k8s_buf_printf(b, "%s\n\t\t\t", i ? "," : "\t\telements = {");
 		addr_text(&c->hairpin[i], b, false);
-		nat_sbuf_printf(b, " . ");
+		k8s_buf_printf(b, " . ");
 		addr_text(&c->hairpin[i], b, false);
 	}
-	nat_sbuf_printf(b, "%s\t}\n", c->nhairpin ? "\n\t\t}\n" : "");
+	k8s_buf_printf(b, "%s\t}\n", c->nhairpin ? "\n\t\t}\n" : "");
 	if (p->cfg.flags & K8SNET_PROXY_F_COUNT) {
-		nat_sbuf_printf(b, "\n\tmap service-counters {\n\t\ttype %s . inet_proto . inet_service : "
+		k8s_buf_printf(b, "\n\tmap service-counters {\n\t\ttype %s . inet_proto . inet_service : "
 			    "counter\n", at);
 		render_elems(b, fam, c, S_SERVICE_COUNTERS);
-		nat_sbuf_printf(b, "\t}\n\n\tmap nodeport-counters {\n\t\ttype inet_proto . inet_service : "
+		k8s_buf_printf(b, "\t}\n\n\tmap nodeport-counters {\n\t\ttype inet_proto . inet_service : "
 			    "counter\n");
 		render_elems(b, fam, c, S_NODEPORT_COUNTERS);
-		nat_sbuf_printf(b, "\t}\n");
+		k8s_buf_printf(b, "\t}\n");
 	}
 	for (i = 0; i < c->asets.n; i++) {
 		const struct nat_aset *s = c->asets.v[i];
 
-		nat_sbuf_printf(b, "\n\tset %s {\n\t\ttype %s\n\t\tflags dynamic,timeout\n"
+		k8s_buf_printf(b, "\n\tset %s {\n\t\ttype %s\n\t\tflags dynamic,timeout\n"
 			    "\t\ttimeout %us\n\t}\n", s->name, at, s->timeout);
 	}
 }
 
-static void render_base_chains(struct k8snet_proxy *p, int fam, struct sbuf *b)
+static void render_base_chains(struct k8snet_proxy *p, int fam, struct k8s_buf *b)
 {
 	const struct nat_config *cfg = &p->cfg;
 	const char *f = ipfam(fam);
@@ -312,54 +314,54 @@ static void render_base_chains(struct k8snet_proxy *p, int fam, struct sbuf *b)
 	const char *np_dispatch = "meta l4proto . th dport vmap @service-nodeports";
 	size_t i, k, nnp;
 
-	nat_sbuf_printf(b, "\n\tchain nat-prerouting {\n\t\ttype nat hook prerouting priority -100; policy accept;\n"
+	k8s_buf_printf(b, "\n\tchain nat-prerouting {\n\t\ttype nat hook prerouting priority -100; policy accept;\n"
 		    "\t\tjump services\n\t}\n");
-	nat_sbuf_printf(b, "\n\tchain nat-output {\n\t\ttype nat hook output priority -100; policy accept;\n"
+	k8s_buf_printf(b, "\n\tchain nat-output {\n\t\ttype nat hook output priority -100; policy accept;\n"
 		    "\t\tjump services\n\t}\n");
-	nat_sbuf_printf(b, "\n\tchain nat-postrouting {\n\t\ttype nat hook postrouting priority 100; policy accept;\n"
+	k8s_buf_printf(b, "\n\tchain nat-postrouting {\n\t\ttype nat hook postrouting priority 100; policy accept;\n"
 		    "\t\tmeta mark & 0x%08x == 0x%08x meta mark set meta mark ^ 0x%08x masquerade\n"
 		    "\t\t%s saddr . %s daddr @hairpin masquerade\n\t}\n", bit, bit, bit, f, f);
-	nat_sbuf_printf(b, "\n\tchain services {\n");
+	k8s_buf_printf(b, "\n\tchain services {\n");
 	if (count)
-		nat_sbuf_printf(b, "\t\tcounter name %s daddr . meta l4proto . th dport map "
+		k8s_buf_printf(b, "\t\tcounter name %s daddr . meta l4proto . th dport map "
 			    "@service-counters\n", f);
-	nat_sbuf_printf(b, "\t\t%s daddr . meta l4proto . th dport vmap @service-ips\n", f);
+	k8s_buf_printf(b, "\t\t%s daddr . meta l4proto . th dport vmap @service-ips\n", f);
 	np = nat_nodeport_addrs(cfg, fam, &nnp);
 	for (k = count ? 0 : 1; !np && k < 2; k++)
-		nat_sbuf_printf(b, "\t\tfib daddr type local %s daddr != %s %s\n", f,
+		k8s_buf_printf(b, "\t\tfib daddr type local %s daddr != %s %s\n", f,
 			    fam == AF_INET ? "127.0.0.0/8" : "::1", k ? np_dispatch : np_count);
 	for (i = 0; i < nnp; i++) {
 		if (np[i].family != fam)
 			continue;
 		for (k = count ? 0 : 1; k < 2; k++) {
-			nat_sbuf_printf(b, "\t\t%s daddr ", f);
+			k8s_buf_printf(b, "\t\t%s daddr ", f);
 			addr_text(&np[i], b, true);
-			nat_sbuf_printf(b, " %s\n", k ? np_dispatch : np_count);
+			k8s_buf_printf(b, " %s\n", k ? np_dispatch : np_count);
 		}
 	}
-	nat_sbuf_printf(b, "\t\t%s daddr @cluster-ips goto no-endpoints\n", f);
+	k8s_buf_printf(b, "\t\t%s daddr @cluster-ips goto no-endpoints\n", f);
 	for (i = 0; i < cfg->n_service_cidrs; i++) {
 		if (cfg->service_cidrs[i].family != fam)
 			continue;
-		nat_sbuf_printf(b, "\t\t%s daddr ", f);
+		k8s_buf_printf(b, "\t\t%s daddr ", f);
 		addr_text(&cfg->service_cidrs[i], b, true);
-		nat_sbuf_printf(b, " drop\n");
+		k8s_buf_printf(b, " drop\n");
 	}
-	nat_sbuf_printf(b, "\t}\n\n\tchain masq-outside {\n");
+	k8s_buf_printf(b, "\t}\n\n\tchain masq-outside {\n");
 	for (i = 0; !(cfg->flags & K8SNET_PROXY_F_MASQUERADE_ALL) && i < cfg->n_cluster_cidrs; i++) {
 		if (cfg->cluster_cidrs[i].family != fam)
 			continue;
-		nat_sbuf_printf(b, "\t\t%s saddr ", f);
+		k8s_buf_printf(b, "\t\t%s saddr ", f);
 		addr_text(&cfg->cluster_cidrs[i], b, true);
-		nat_sbuf_printf(b, " return\n");
+		k8s_buf_printf(b, " return\n");
 	}
 	if (nat_masq_outside(cfg, fam))
-		nat_sbuf_printf(b, "\t\tmeta mark set meta mark | 0x%08x\n", bit);
-	nat_sbuf_printf(b, "\t}\n\n\tchain no-endpoints {\n\t\tmeta l4proto tcp reject with tcp reset\n"
+		k8s_buf_printf(b, "\t\tmeta mark set meta mark | 0x%08x\n", bit);
+	k8s_buf_printf(b, "\t}\n\n\tchain no-endpoints {\n\t\tmeta l4proto tcp reject with tcp reset\n"
 		    "\t\treject\n\t}\n\n\tchain no-local-endpoints {\n\t\tdrop\n\t}\n");
 }
 
-static int render_family(struct k8snet_proxy *p, int fam, struct sbuf *b, struct ptrvec *planned)
+static int render_family(struct k8snet_proxy *p, int fam, struct k8s_buf *b, struct ptrvec *planned)
 {
 	struct collected c = { 0 };
 	struct hmap_node *n;
@@ -397,9 +399,9 @@ static int render_family(struct k8snet_proxy *p, int fam, struct sbuf *b, struct
 			qsort(c.hairpin, c.nhairpin, sizeof(*c.hairpin), cmp_addr);
 		if (c.counters.n)
 			qsort(c.counters.v, c.counters.n, sizeof(void *), cmp_str);
-		nat_sbuf_printf(b, "table %s %s {\n", ipfam(fam), p->cfg.table);
+		k8s_buf_printf(b, "table %s %s {\n", ipfam(fam), p->cfg.table);
 		for (i = 0; i < c.counters.n; i++)
-			nat_sbuf_printf(b, "\tcounter %s {\n\t}\n\n", (char *)c.counters.v[i]);
+			k8s_buf_printf(b, "\tcounter %s {\n\t}\n\n", (char *)c.counters.v[i]);
 		render_sets(p, fam, b, &c);
 		render_base_chains(p, fam, b);
 		for (i = 0; i < c.picks.n; i++)
@@ -408,12 +410,12 @@ static int render_family(struct k8snet_proxy *p, int fam, struct sbuf *b, struct
 		for (i = 0; i < c.chains.n; i++) {
 			const struct nat_chain *ch = c.chains.v[i];
 
-			nat_sbuf_printf(b, "\n\tchain %s {\n", ch->name);
+			k8s_buf_printf(b, "\n\tchain %s {\n", ch->name);
 			for (j = 0; j < ch->nrules; j++)
-				nat_sbuf_printf(b, "\t\t%s\n", ch->rules[j]->text);
-			nat_sbuf_printf(b, "\t}\n");
+				k8s_buf_printf(b, "\t\t%s\n", ch->rules[j]->text);
+			k8s_buf_printf(b, "\t}\n");
 		}
-		nat_sbuf_printf(b, "}\n");
+		k8s_buf_printf(b, "}\n");
 	}
 	nat_ptrvec_free(&c.picks, NULL);
 	nat_ptrvec_free(&c.counters, NULL);
@@ -427,7 +429,7 @@ static int render_family(struct k8snet_proxy *p, int fam, struct sbuf *b, struct
 int nat_render(struct k8snet_proxy *p, char **ret)
 {
 	struct ptrvec planned = { 0 };
-	struct sbuf b = { 0 };
+	struct k8s_buf b = { 0 };
 	size_t i;
 	int r;
 
@@ -435,7 +437,7 @@ int nat_render(struct k8snet_proxy *p, char **ret)
 	if (r >= 0)
 		r = render_family(p, AF_INET, &b, &planned);
 	if (r >= 0)
-		nat_sbuf_printf(&b, "\n");
+		k8s_buf_printf(&b, "\n");
 	if (r >= 0)
 		r = render_family(p, AF_INET6, &b, &planned);
 	/* The same plan as a sync: report what it leaves out. */
@@ -445,15 +447,10 @@ int nat_render(struct k8snet_proxy *p, char **ret)
 		nat_frag_free(planned.v[i]);
 	nat_ptrvec_free(&planned, NULL);
 	if (r < 0) {
-		free(nat_sbuf_steal(&b));
+		k8s_buf_free(&b);
 		return r;
 	}
-	if (b.err) {
-		free(nat_sbuf_steal(&b));
-		return -ENOMEM;
-	}
-	*ret = nat_sbuf_steal(&b);
-	return 0;
+	return k8s_buf_take(&b, ret);
 }
 
 K8SNET_EXPORT int k8snet_proxy_render(struct k8snet_proxy *p, char **ret_text)

@@ -324,7 +324,7 @@ static int shared_batch(struct nat_batch *b, const struct have *have, struct del
 				nat_batch_pick_chain(b, fam_of(fi), n->key, add);
 				continue;
 			}
-			if (nat_grow((void **)&addrs, na, sizeof(*addrs)) < 0) {
+			if (k8s_grow_pow2(&addrs, na, sizeof(*addrs)) < 0) {
 				r = -ENOMEM;
 				break;
 			}
@@ -384,15 +384,8 @@ static void shared_forget(struct k8snet_proxy *p)
 
 static int push_pending(struct pending **pds, size_t *np, size_t *cap, struct pending pd)
 {
-	if (*np == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 256;
-		struct pending *v = realloc(*pds, ncap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		*pds = v;
-		*cap = ncap;
-	}
+	if (k8s_grow(pds, cap, *np, sizeof(**pds)) < 0)
+		return -ENOMEM;
 	(*pds)[(*np)++] = pd;
 	return 0;
 }

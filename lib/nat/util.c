@@ -6,19 +6,13 @@
 #include <string.h>
 
 #include "core/addr.h"
+#include "core/hash.h"
 #include "nat/internal.h"
 
 int nat_ptrvec_push(struct ptrvec *pv, void *p)
 {
-	if (pv->n == pv->cap) {
-		size_t cap = pv->cap ? pv->cap * 2 : 8;
-		void **v = realloc(pv->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		pv->v = v;
-		pv->cap = cap;
-	}
+	if (k8s_grow(&pv->v, &pv->cap, pv->n, sizeof(*pv->v)) < 0)
+		return -ENOMEM;
 	pv->v[pv->n++] = p;
 	return 0;
 }
@@ -33,23 +27,13 @@ void nat_ptrvec_free(struct ptrvec *pv, void (*fn)(void *))
 	*pv = (struct ptrvec){ 0 };
 }
 
-/* FNV-1a: short keys, no adversary that could not simply send more services. */
-static size_t hash_str(const char *s)
-{
-	size_t h = 1469598103934665603ull;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
-
 static struct hmap_node **hmap_slot(const struct hmap *m, const char *key)
 {
 	struct hmap_node **pn;
 
 	if (!m->nb)
 		return NULL;
-	for (pn = &m->b[hash_str(key) % m->nb]; *pn; pn = &(*pn)->next)
+	for (pn = &m->b[(size_t)k8s_hash_str(key) % m->nb]; *pn; pn = &(*pn)->next)
 		if (strcmp((*pn)->key, key) == 0)
 			break;
 	return pn;
@@ -71,7 +55,7 @@ static int hmap_grow(struct hmap *m)
 		return -ENOMEM;
 	for (i = 0; i < m->nb; i++)
 		for (n = m->b[i]; n; n = next) {
-			size_t h = hash_str(n->key) % nb;
+			size_t h = (size_t)k8s_hash_str(n->key) % nb;
 
 			next = n->next;
 			n->next = b[h];
@@ -136,51 +120,6 @@ void nat_hmap_free(struct hmap *m, void (*fn)(void *))
 		}
 	free(m->b);
 	*m = (struct hmap){ 0 };
-}
-
-void nat_sbuf_printf(struct sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (b->err)
-		return;
-	for (;;) {
-		size_t room = b->cap - b->len;
-
-		va_start(ap, fmt);
-		n = vsnprintf(b->s ? b->s + b->len : NULL, room, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->err = -EINVAL;
-			return;
-		}
-		if ((size_t)n < room) {
-			b->len += (size_t)n;
-			return;
-		}
-		size_t cap = (b->cap ? b->cap : 256) * 2 + (size_t)n;
-		char *s = realloc(b->s, cap);
-
-		if (!s) {
-			b->err = -ENOMEM;
-			return;
-		}
-		b->s = s;
-		b->cap = cap;
-	}
-}
-
-char *nat_sbuf_steal(struct sbuf *b)
-{
-	char *s = b->s;
-
-	if (b->err || !s) {
-		free(s);
-		s = b->err ? NULL : strdup("");
-	}
-	*b = (struct sbuf){ 0 };
-	return s;
 }
 
 static void nat_addr_of(const struct k8s_addr *a, struct nat_addr *ret)

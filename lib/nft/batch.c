@@ -28,6 +28,8 @@
 #include <libnftnl/table.h>
 #include <libnftnl/udata.h>
 
+#include "core/strbuf.h"
+#include "core/vec.h"
 #include "nft/internal.h"
 
 /* nftables' own numbering of element user data (its udata_set_elem_type). */
@@ -119,8 +121,6 @@ size_t nft_batch_bytes(const struct nft_batch *b)
 
 static uint32_t intern_str(struct nft_batch *b, const char *s, bool owned)
 {
-	struct nft_str *v;
-
 	if (!s) {
 		fail(b, -ENOMEM);
 		return 0;
@@ -132,18 +132,11 @@ static uint32_t intern_str(struct nft_batch *b, const char *s, bool owned)
 			free((char *)s);
 		return (uint32_t)b->nstrs;
 	}
-	if (b->nstrs == b->strs_cap) {
-		size_t cap = b->strs_cap ? b->strs_cap * 2 : 64;
-
-		v = realloc(b->strs, cap * sizeof(*v));
-		if (!v) {
-			if (owned)
-				free((char *)s);
-			fail(b, -ENOMEM);
-			return 0;
-		}
-		b->strs = v;
-		b->strs_cap = cap;
+	if (k8s_grow(&b->strs, &b->strs_cap, b->nstrs, sizeof(*b->strs)) < 0) {
+		if (owned)
+			free((char *)s);
+		fail(b, -ENOMEM);
+		return 0;
 	}
 	b->strs[b->nstrs++] = (struct nft_str){ s, owned };
 	return (uint32_t)b->nstrs;
@@ -160,8 +153,7 @@ uint32_t nft_batch_owner(struct nft_batch *b, const char *fmt, ...)
 	char *s;
 
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
+	s = k8s_vasprintf(fmt, ap);
 	va_end(ap);
 	b->owner = intern(b, s);
 	return b->owner;
@@ -247,16 +239,9 @@ static void msg_end(struct nft_batch *b, struct nlmsghdr *nlh, uint32_t set_name
 		fail(b, -EOVERFLOW);
 		return;
 	}
-	if (b->nmsgs == b->msgs_cap) {
-		size_t cap = b->msgs_cap ? b->msgs_cap * 2 : 256;
-		struct nft_msg_rec *v = realloc(b->msgs, cap * sizeof(*v));
-
-		if (!v) {
-			fail(b, -ENOMEM);
-			return;
-		}
-		b->msgs = v;
-		b->msgs_cap = cap;
+	if (k8s_grow(&b->msgs, &b->msgs_cap, b->nmsgs, sizeof(*b->msgs)) < 0) {
+		fail(b, -ENOMEM);
+		return;
 	}
 	rec = &b->msgs[b->nmsgs++];
 	rec->page = (uint32_t)(b->npages - 1);
@@ -787,16 +772,9 @@ static void pending_add(struct nft_batch *b, const struct nft_elem *e, size_t bo
 	struct nft_pending *p = &b->pend;
 	struct nftnl_set_elem *el;
 
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 64;
-		uint32_t *v = realloc(p->owners, cap * sizeof(*v));
-
-		if (!v) {
-			fail(b, -ENOMEM);
-			return;
-		}
-		p->owners = v;
-		p->cap = cap;
+	if (k8s_grow(&p->owners, &p->cap, p->n, sizeof(*p->owners)) < 0) {
+		fail(b, -ENOMEM);
+		return;
 	}
 	el = make_elem(e, p->type == NFT_MSG_NEWSETELEM);
 	if (!el) {

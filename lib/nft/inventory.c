@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/vec.h"
 #include "nft/internal.h"
 
 void nft_inv_clear(struct nft_inv *inv)
@@ -56,17 +57,10 @@ struct nft_inv_chain *nft_inv_chain(struct nft_inv *inv, const char *name)
 
 static bool grow(struct nft_inv *inv, void **v, size_t n, size_t *cap, size_t size)
 {
-	void *p;
-
-	if (n < *cap)
-		return true;
-	p = realloc(*v, (*cap ? *cap * 2 : 16) * size);
-	if (!p) {
+	if (k8s_grow(v, cap, n, size) < 0) {
 		inv->err = -ENOMEM;
 		return false;
 	}
-	*v = p;
-	*cap = *cap ? *cap * 2 : 16;
 	return true;
 }
 

@@ -173,7 +173,6 @@ int pl_cidr_parse(const char *text, struct pl_cidr *ret, bool *ret_was_masked);
 bool pl_cidr_contains(const struct pl_cidr *c, const struct pl_addr *a);
 char *pl_addr_str(const struct pl_addr *a, char buf[static 64]);
 char *pl_cidr_str(const struct pl_cidr *c, char buf[static 64]);
-uint64_t pl_hash(const char *s);
 
 /* model.c */
 void pl_map_free(struct pl_map *m);

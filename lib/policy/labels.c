@@ -645,14 +645,3 @@ char *pl_cidr_str(const struct pl_cidr *c, char buf[static 64])
 	snprintf(buf + n, 64 - n, "/%d", c->prefix);
 	return buf;
 }
-
-uint64_t pl_hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	while (*s) {
-		h ^= (unsigned char)*s++;
-		h *= 1099511628211ULL;
-	}
-	return h;
-}

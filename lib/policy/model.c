@@ -2,6 +2,9 @@
 /* The policy database: namespaces, pods, policies, and the calls that fill it. */
 #include <string.h>
 
+#include "core/hash.h"
+#include "core/strbuf.h"
+#include "core/vec.h"
 #include "policy/internal.h"
 
 /* ---- string -> index map (open addressing; deleted keys are tombstones) ---- */
@@ -25,7 +28,7 @@ void pl_map_free(struct pl_map *m)
 
 static size_t map_slot(const struct pl_map *m, const char *key, bool for_insert)
 {
-	size_t i = (size_t)pl_hash(key) & (m->cap - 1), first_free = SIZE_MAX;
+	size_t i = (size_t)k8s_hash_str(key) & (m->cap - 1), first_free = SIZE_MAX;
 
 	for (;;) {
 		if (!m->keys[i])
@@ -116,12 +119,9 @@ void pl_map_del(struct pl_map *m, const char *key)
 
 static char *ns_key(const char *ns, const char *name)
 {
-	char *k = NULL;
-
-	return asprintf(&k, "%s/%s", ns, name) < 0 ? NULL : k;
+	return k8s_asprintf("%s/%s", ns, name);
 }
 
-static int grow(void **arr, size_t *cap, size_t n, size_t size);
 
 /* ---- objects ---- */
 
@@ -183,7 +183,7 @@ void pl_db_mark_pod(struct k8snet_policy_db *db, const char *ns, const char *nam
 		free(k);
 		return;
 	}
-	if (grow((void **)&db->dirty, &db->dirty_cap, db->ndirty, sizeof(char *)) < 0 ||
+	if (k8s_grow(&db->dirty, &db->dirty_cap, db->ndirty, sizeof(char *)) < 0 ||
 	    pl_map_put(&db->dirty_map, k, 1) < 0) {
 		free(k);
 		db->struct_dirty = true;  /* cannot track: rebuild */
@@ -251,20 +251,6 @@ struct pl_pod *pl_db_pod_by_ip(struct k8snet_policy_db *db, const struct pl_addr
 	return pl_map_get(&db->pod_by_ip, pl_addr_str(a, buf), &i) ? &db->pods[i] : NULL;
 }
 
-static int grow(void **arr, size_t *cap, size_t n, size_t size)
-{
-	void *p;
-
-	if (n < *cap)
-		return 0;
-	p = realloc(*arr, (*cap ? *cap * 2 : 16) * size);
-	if (!p)
-		return -ENOMEM;
-	*arr = p;
-	*cap = *cap ? *cap * 2 : 16;
-	return 0;
-}
-
 int pl_db_put_ns(struct k8snet_policy_db *db, const char *name, struct pl_labels *labels)
 {
 	struct pl_ns *ns = pl_db_ns(db, name);
@@ -279,7 +265,7 @@ int pl_db_put_ns(struct k8snet_policy_db *db, const char *name, struct pl_labels
 		*labels = (struct pl_labels){ 0 };
 		return 0;
 	}
-	r = grow((void **)&db->ns, &db->nns_cap, db->nns, sizeof(*db->ns));
+	r = k8s_grow(&db->ns, &db->nns_cap, db->nns, sizeof(*db->ns));
 	if (r < 0)
 		return r;
 	ns = &db->ns[db->nns];
@@ -318,7 +304,7 @@ int pl_db_put_pod(struct k8snet_policy_db *db, struct pl_pod *pod)
 		unindex_ips(db, &db->pods[idx], idx);
 		pl_pod_clear(&db->pods[idx]);
 	} else {
-		r = grow((void **)&db->pods, &db->npods_cap, db->npods, sizeof(*db->pods));
+		r = k8s_grow(&db->pods, &db->npods_cap, db->npods, sizeof(*db->pods));
 		if (r < 0)
 			return r;
 		idx = db->npods;
@@ -350,7 +336,7 @@ int pl_db_put_policy(struct k8snet_policy_db *db, struct pl_policy *pol)
 	if (pl_map_get(&db->pol_by_name, k, &idx)) {
 		pl_policy_clear(&db->pol[idx]);
 	} else {
-		r = grow((void **)&db->pol, &db->npol_cap, db->npol, sizeof(*db->pol));
+		r = k8s_grow(&db->pol, &db->npol_cap, db->npol, sizeof(*db->pol));
 		if (r < 0)
 			return r;
 		idx = db->npol;

@@ -5,6 +5,8 @@
 #include <linux/netfilter.h>
 #include <string.h>
 
+#include "core/hash.h"
+#include "core/strbuf.h"
 #include "policy/plan.h"
 
 size_t pl_key_len(enum pl_key_kind k)
@@ -32,26 +34,12 @@ struct builder {
 	struct pl_map nsg_by_name;
 };
 
-int pl_push(void **arr, size_t *cap, size_t n, size_t size)
-{
-	void *q;
-
-	if (n < *cap)
-		return 0;
-	q = realloc(*arr, (*cap ? *cap * 2 : 8) * size);
-	if (!q)
-		return -ENOMEM;
-	*arr = q;
-	*cap = *cap ? *cap * 2 : 8;
-	return 0;
-}
-
 static struct pl_pset *new_set(struct builder *b, const char *name, enum pl_key_kind kind,
 			       bool is_map, const char *comment)
 {
 	struct pl_pset *s;
 
-	if (pl_push((void **)&b->p->sets, &b->p->sets_cap, b->p->nsets, sizeof(*s)) < 0)
+	if (k8s_grow(&b->p->sets, &b->p->sets_cap, b->p->nsets, sizeof(*s)) < 0)
 		return NULL;
 	s = &b->p->sets[b->p->nsets];
 	*s = (struct pl_pset){ .name = strdup(name), .kind = kind, .is_map = is_map,
@@ -69,7 +57,7 @@ static int add_elem(struct pl_pset *s, const uint8_t *key, const char *chain)
 {
 	struct pl_elem *e;
 
-	if (pl_push((void **)&s->e, &s->cap, s->n, sizeof(*e)) < 0)
+	if (k8s_grow(&s->e, &s->cap, s->n, sizeof(*e)) < 0)
 		return -ENOMEM;
 	e = &s->e[s->n++];
 	memset(e, 0, sizeof(*e));
@@ -82,7 +70,7 @@ static struct pl_pchain *new_chain(struct builder *b, const char *name, int hook
 {
 	struct pl_pchain *c;
 
-	if (pl_push((void **)&b->p->chains, &b->p->chains_cap, b->p->nchains, sizeof(*c)) < 0)
+	if (k8s_grow(&b->p->chains, &b->p->chains_cap, b->p->nchains, sizeof(*c)) < 0)
 		return NULL;
 	c = &b->p->chains[b->p->nchains];
 	*c = (struct pl_pchain){ .name = strdup(name), .hook = hook, .prio = prio };
@@ -99,7 +87,7 @@ static struct pl_prule *add_rule(struct pl_pchain *c, const struct pl_prule *tmp
 {
 	struct pl_prule *r;
 
-	if (pl_push((void **)&c->r, &c->cap, c->n, sizeof(*r)) < 0)
+	if (k8s_grow(&c->r, &c->cap, c->n, sizeof(*r)) < 0)
 		return NULL;
 	r = &c->r[c->n];
 	*r = *tmpl;
@@ -160,7 +148,7 @@ static int index_pods(struct builder *b)
 		if (db->pol[i].dead)
 			continue;
 		g = nsgroup(b, db->pol[i].ns);
-		if (!g || pl_push((void **)&g->pols, &g->pols_cap, g->npols, sizeof(size_t)) < 0)
+		if (!g || k8s_grow(&g->pols, &g->pols_cap, g->npols, sizeof(size_t)) < 0)
 			return -ENOMEM;
 		g->pols[g->npols++] = i;
 	}
@@ -171,7 +159,7 @@ static int index_pods(struct builder *b)
 		if (pod->dead || pod->host_network)
 			continue;
 		g = nsgroup(b, pod->ns);
-		if (!g || pl_push((void **)&g->pods, &g->cap, g->n, sizeof(size_t)) < 0)
+		if (!g || k8s_grow(&g->pods, &g->cap, g->n, sizeof(size_t)) < 0)
 			return -ENOMEM;
 		g->pods[g->n++] = i;
 		for (j = 0; j < pod->nips; j++) {
@@ -220,9 +208,7 @@ void pl_named_port_key(const struct pl_addr *a, uint8_t proto, uint16_t port, ui
 
 char *pl_hex_name(const char *prefix, const char *id)
 {
-	char *s = NULL;
-
-	return asprintf(&s, "%s-%016llx", prefix, (unsigned long long)pl_hash(id)) < 0 ? NULL : s;
+	return k8s_asprintf("%s-%016llx", prefix, (unsigned long long)k8s_hash_str(id));
 }
 
 /* The pods4/pods6 sets of a selector peer; created once per identity. */
@@ -511,17 +497,6 @@ int pl_fill_group_chain(const struct k8snet_policy_db *db, struct pl_pchain *c,
 	return add_rule(c, &dr, comment) ? 0 : -ENOMEM;
 }
 
-/* FNV-1a continued over s: hashing "ns/a, ns/b" piece by piece gives
- * pl_hash() of the whole text, without building it for every pod. */
-static uint64_t fnv(uint64_t h, const char *s)
-{
-	while (*s) {
-		h ^= (unsigned char)*s++;
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 static bool isolates(const struct pl_policy *pol, const struct pl_pod *pod, bool ingress)
 {
 	return (ingress ? pol->ingress : pol->egress) && pl_policy_selects(pol, pod);
@@ -533,7 +508,7 @@ static int group_chain(struct builder *b, const struct pl_pod *pod, bool ingress
 		       const char **ret)
 {
 	const struct nsgroup *g = nsgroup(b, pod->ns);
-	uint64_t h = 1469598103934665603ULL;
+	uint64_t h = K8S_FNV1A_SEED;  /* hashed piece by piece: k8s_hash_str of the list */
 	const char **targets = NULL;
 	char name[32], *key = NULL;
 	size_t i, n = 0, idx, size = 0;
@@ -546,7 +521,8 @@ static int group_chain(struct builder *b, const struct pl_pod *pod, bool ingress
 		const struct pl_policy *pol = &b->db->pol[g->pols[i]];
 
 		if (isolates(pol, pod, ingress)) {
-			h = fnv(fnv(fnv(fnv(h, n++ ? ", " : ""), pol->ns), "/"), pol->name);
+			h = k8s_fnv1a(k8s_fnv1a(k8s_fnv1a(k8s_fnv1a(h, n++ ? ", " : ""), pol->ns), "/"),
+				      pol->name);
 		}
 	}
 	if (n == 0)
@@ -624,7 +600,7 @@ int pl_record_pod(struct pl_plan *p, const struct pl_pod *pod, const char *key)
 	size_t idx;
 
 	if (!pl_map_get(&p->pod_idx, key, &idx)) {
-		if (pl_push((void **)&p->pods, &p->pods_cap, p->npods, sizeof(*rec)) < 0)
+		if (k8s_grow(&p->pods, &p->pods_cap, p->npods, sizeof(*rec)) < 0)
 			return -ENOMEM;
 		idx = p->npods;
 		p->pods[idx] = (struct pl_ppod){ .key = strdup(key) };

@@ -98,9 +98,9 @@ static int create_group_chain(const struct k8snet_policy_db *db, struct pl_plan 
 		}
 		fclose(f);
 	}
-	if (r >= 0 && (!c.text || pl_push((void **)&p->chains, &p->chains_cap, p->nchains,
+	if (r >= 0 && (!c.text || k8s_grow(&p->chains, &p->chains_cap, p->nchains,
 				       sizeof(c)) < 0 ||
-		       pl_push((void **)&ops->chains, &ops->chains_cap, ops->nchains,
+		       k8s_grow(&ops->chains, &ops->chains_cap, ops->nchains,
 			    sizeof(char *)) < 0))
 		r = -ENOMEM;
 	if (r < 0) {
@@ -146,7 +146,7 @@ static int op(struct pl_eops *ops, const struct pl_pset *s, bool add, const uint
 {
 	struct pl_eop *o;
 
-	if (pl_push((void **)&ops->v, &ops->cap, ops->n, sizeof(*o)) < 0)
+	if (k8s_grow(&ops->v, &ops->cap, ops->n, sizeof(*o)) < 0)
 		return -ENOMEM;
 	o = &ops->v[ops->n++];
 	memset(o, 0, sizeof(*o));
@@ -188,7 +188,7 @@ static int insert_elem(struct pl_pset *s, const uint8_t *key, const char *chain,
 
 	if (i < s->n && memcmp(s->e[i].key, key, len) == 0)
 		return 0;
-	if (pl_push((void **)&s->e, &s->cap, s->n, sizeof(*s->e)) < 0)
+	if (k8s_grow(&s->e, &s->cap, s->n, sizeof(*s->e)) < 0)
 		return -ENOMEM;
 	memmove(&s->e[i + 1], &s->e[i], (s->n - i) * sizeof(*s->e));
 	memset(&s->e[i], 0, sizeof(s->e[i]));

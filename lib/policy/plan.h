@@ -24,6 +24,7 @@
 #ifndef K8SNET_POLICY_PLAN_H
 #define K8SNET_POLICY_PLAN_H
 
+#include "core/vec.h"
 #include "policy/internal.h"
 
 #define PL_TABLE "k8snet-policy"
@@ -123,7 +124,6 @@ struct pl_plan {
 size_t pl_key_len(enum pl_key_kind k);
 const struct pl_pset *pl_plan_set(const struct pl_plan *p, const char *name);
 const struct pl_pchain *pl_plan_chain(const struct pl_plan *p, const char *name);
-int pl_push(void **arr, size_t *cap, size_t n, size_t size);
 void pl_addr_key(const struct pl_addr *a, uint8_t *key);
 void pl_named_port_key(const struct pl_addr *a, uint8_t proto, uint16_t port, uint8_t key[24]);
 char *pl_hex_name(const char *prefix, const char *id);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/strbuf.h"
 #include "trace/internal.h"
 
 void tr_hop(struct tr_run *run, const char *hop, const char *fmt, ...)
@@ -14,8 +15,7 @@ void tr_hop(struct tr_run *run, const char *hop, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (vasprintf(&text, fmt, ap) < 0)
-		text = NULL;
+	text = k8s_vasprintf(fmt, ap);
 	va_end(ap);
 	if (!j || !text) {
 		run->err = -ENOMEM;
@@ -264,7 +264,7 @@ static int cand_push(struct cands *c, const struct nat_ep *ep)
 				c->v[i].ep = ep;
 			return 0;
 		}
-	if (nat_grow((void **)&c->v, c->n, sizeof(*c->v)) < 0)
+	if (k8s_grow_pow2(&c->v, c->n, sizeof(*c->v)) < 0)
 		return -ENOMEM;
 	c->v[c->n++] = (struct cand){ .ep = ep };
 	return 0;

@@ -146,7 +146,7 @@ static int add_addr(struct k8snet_trace *t, struct nat_addr **v, size_t *n, cons
 	if (r < 0)
 		return k8s_error_at(t->ctx, -EINVAL, cidr ? "cluster CIDR" : "node IP",
 				    "'%s': not %s", value, cidr ? "a CIDR" : "an IP address");
-	if (nat_grow((void **)v, *n, sizeof(**v)) < 0)
+	if (k8s_grow_pow2(v, *n, sizeof(**v)) < 0)
 		return k8s_error(t->ctx, -ENOMEM, "out of memory");
 	(*v)[(*n)++] = a;
 	t->stale = true;
