@@ -83,7 +83,9 @@ tcp_n() {  # tcp_n N ADDR:PORT: N connections, prints how many were answered
 
 # The long-lived proxy: incremental syncs in the same process (--follow).
 coproc SYNC { exec "$K8SNET" proxy sync $NODE $COMMON --follow "$WORK/w1.json" 2>&1; }
-PIDS="$PIDS $SYNC_PID"
+# bash unsets SYNC_PID as soon as it reaps the coprocess: keep our own copy.
+sync_pid=$SYNC_PID
+PIDS="$PIDS $sync_pid"
 read -r -t 20 line <&"${SYNC[0]}"
 check "first sync ($line)" [ "${line#synced}" != "$line" ]
 
@@ -124,7 +126,7 @@ check "the changed port's counter is the new port's" \
 check "the old port's counter is gone" \
 	not in_ns node nft list counter ip k8snet svc/default/other/tcp/80 2>/dev/null
 exec {SYNC[1]}>&-
-wait "$SYNC_PID" 2>/dev/null
+wait "$sync_pid" 2>/dev/null || true
 
 # Full sync (a new process replaces the tables): the counts carry over.
 check "full sync" "$K8SNET" proxy sync $NODE $COMMON --full "$WORK/w2.json"
