@@ -95,12 +95,13 @@ K8SNET_EXPORT int k8snet_policy_db_sync_full(struct k8snet_policy_db *db, const 
  * effect at the next sync. */
 #define K8SNET_POLICY_F_LOG_DENIED  0x1u
 #define K8SNET_POLICY_F_LOG_ALLOWED 0x2u
-#define K8SNET_POLICY_F_COUNT       0x4u  /* counters on every allow and drop rule */
+#define K8SNET_POLICY_F_COUNT       0x4u  /* named counters per policy, allowed and denied */
 K8SNET_EXPORT int k8snet_policy_db_set_log(struct k8snet_policy_db *db, uint32_t flags,
 					   uint32_t nflog_group, uint32_t rate);
 /* With K8SNET_POLICY_F_COUNT: what the kernel counted for policy ns/name in the
- * context's namespace since its rules were last written: packets and bytes
- * of new connections its rules admitted, and of those dropped on pods it
+ * context's namespace, in its named counters pol/NS/NAME/allowed and
+ * /denied (they survive rule rewrites and full syncs): packets and bytes of
+ * new connections its rules admitted, and of those dropped on pods it
  * isolates (a drop counts for every policy isolating the pod).  Any of the
  * pointers may be NULL. */
 K8SNET_EXPORT int k8snet_policy_db_get_counters(struct k8snet_policy_db *db, const char *ns,
