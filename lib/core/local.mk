@@ -7,6 +7,8 @@ lib_libk8snet_internal_la_SOURCES += \
 	lib/core/strbuf.c \
 	lib/core/vec.h \
 	lib/core/vec.c \
+	lib/core/map.h \
+	lib/core/map.c \
 	lib/core/ctx.c \
 	lib/core/error.c \
 	lib/core/netns.c \
