@@ -108,7 +108,7 @@ static int entry_claims(const struct k8snet_proxy *p, const struct nat_entry *e,
 
 static void mark_contenders(struct k8snet_proxy *p, const char *key)
 {
-	struct ptrvec *who = nat_hmap_get(&p->claims, key);
+	struct ptrvec *who = k8s_map_get(&p->claims, key);
 	size_t i;
 
 	for (i = 0; who && i < who->n; i++)
@@ -117,11 +117,11 @@ static void mark_contenders(struct k8snet_proxy *p, const char *key)
 
 static int add_contender(struct k8snet_proxy *p, const char *key, struct nat_entry *e)
 {
-	struct ptrvec *who = nat_hmap_get(&p->claims, key);
+	struct ptrvec *who = k8s_map_get(&p->claims, key);
 
 	if (!who) {
 		who = calloc(1, sizeof(*who));
-		if (!who || nat_hmap_put(&p->claims, key, who) < 0) {
+		if (!who || k8s_map_put(&p->claims, key, who) < 0) {
 			free(who);
 			return -ENOMEM;
 		}
@@ -132,7 +132,7 @@ static int add_contender(struct k8snet_proxy *p, const char *key, struct nat_ent
 
 static void del_contender(struct k8snet_proxy *p, const char *key, struct nat_entry *e)
 {
-	struct ptrvec *who = nat_hmap_get(&p->claims, key);
+	struct ptrvec *who = k8s_map_get(&p->claims, key);
 	size_t i;
 
 	if (!who)
@@ -144,7 +144,7 @@ static void del_contender(struct k8snet_proxy *p, const char *key, struct nat_en
 		}
 	mark_contenders(p, key);
 	if (!who->n) {
-		nat_hmap_del(&p->claims, key);
+		k8s_map_remove(&p->claims, key);
 		nat_ptrvec_free(who, NULL);
 		free(who);
 	}
@@ -225,7 +225,7 @@ static bool older(const struct nat_entry *a, const struct nat_entry *b)
 
 const struct nat_entry *nat_claim_holder(const struct k8snet_proxy *p, const char *key)
 {
-	const struct ptrvec *who = nat_hmap_get(&p->claims, key);
+	const struct ptrvec *who = k8s_map_get(&p->claims, key);
 	const struct nat_entry *best = NULL;
 	size_t i;
 
@@ -243,7 +243,7 @@ static void free_contenders(void *v)
 
 void nat_claims_free(struct k8snet_proxy *p)
 {
-	nat_hmap_free(&p->claims, free_contenders);
+	k8s_map_free(&p->claims, free_contenders);
 }
 
 /* ---------------- the skipped list ---------------- */

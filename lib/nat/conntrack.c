@@ -492,8 +492,8 @@ struct nat_ctindex {
 	struct ct_sock ev;         /* subscribed to new and destroy events */
 	struct ct_sock op;         /* dumps and deletes */
 	bool valid;
-	struct hmap by_dest;       /* dest key -> ct_bucket */
-	struct hmap by_tuple;      /* tuple key -> ct_rec */
+	struct k8s_map by_dest;       /* dest key -> ct_bucket */
+	struct k8s_map by_tuple;      /* tuple key -> ct_rec */
 	size_t n;
 };
 
@@ -531,8 +531,8 @@ static void bucket_free(void *v)
 
 static void index_clear(struct nat_ctindex *x)
 {
-	nat_hmap_free(&x->by_tuple, NULL);
-	nat_hmap_free(&x->by_dest, bucket_free);
+	k8s_map_free(&x->by_tuple, NULL);
+	k8s_map_free(&x->by_dest, bucket_free);
 	x->n = 0;
 	x->valid = false;
 }
@@ -551,20 +551,20 @@ static int index_add(struct nat_ctindex *x, int fam, const struct ct_entry *e)
 	if (!indexed_proto(e->proto))
 		return 0;
 	tuple_key(key, sizeof(key), fam, e);
-	if (nat_hmap_get(&x->by_tuple, key))
+	if (k8s_map_get(&x->by_tuple, key))
 		return 0;
 	rec = calloc(1, sizeof(*rec));
-	if (!rec || nat_hmap_put(&x->by_tuple, key, rec) < 0) {
+	if (!rec || k8s_map_put(&x->by_tuple, key, rec) < 0) {
 		free(rec);
 		return -ENOMEM;
 	}
 	rec->e = *e;
 	rec->fam = fam;
 	dest_key(key, sizeof(key), fam, e->proto, e->odst, e->odport);
-	b = nat_hmap_get(&x->by_dest, key);
+	b = k8s_map_get(&x->by_dest, key);
 	if (!b) {
 		b = calloc(1, sizeof(*b));
-		if (!b || nat_hmap_put(&x->by_dest, key, b) < 0) {
+		if (!b || k8s_map_put(&x->by_dest, key, b) < 0) {
 			free(b);
 			return -ENOMEM;
 		}
@@ -600,7 +600,7 @@ static void index_forget(struct nat_ctindex *x, int fam, const struct ct_entry *
 	struct ct_rec *rec;
 
 	tuple_key(key, sizeof(key), fam, e);
-	rec = nat_hmap_del(&x->by_tuple, key);
+	rec = k8s_map_remove(&x->by_tuple, key);
 	if (!rec)
 		return;
 	rec->dead = true;
@@ -610,7 +610,7 @@ static void index_forget(struct nat_ctindex *x, int fam, const struct ct_entry *
 	/* The last one: the destination goes (a node talks to many over time). */
 	if (b->dead == b->v.n) {
 		dest_key(key, sizeof(key), fam, rec->e.proto, rec->e.odst, rec->e.odport);
-		if (nat_hmap_del(&x->by_dest, key) == b)
+		if (k8s_map_remove(&x->by_dest, key) == b)
 			bucket_free(b);
 		return;
 	}
@@ -834,16 +834,16 @@ static int bucket_find(const struct ct_bucket *b, const struct nat_ct_del *d, st
  * bucket is to the port. */
 static int index_find(struct nat_ctindex *x, const struct nat_ct_del *d, struct dump_state *st)
 {
-	struct hmap_node *node;
+	struct k8s_map_node *node;
 	char key[160];
 	size_t i;
 	int r = 0;
 
 	if (!d->f.nodeport) {
 		dest_key(key, sizeof(key), d->fam, d->f.proto, d->f.daddr, d->f.port);
-		return bucket_find(nat_hmap_get(&x->by_dest, key), d, st);
+		return bucket_find(k8s_map_get(&x->by_dest, key), d, st);
 	}
-	nat_hmap_for_each(&x->by_dest, i, node) {
+	k8s_map_for_each(&x->by_dest, i, node) {
 		const struct ct_bucket *b = node->val;
 		const struct ct_rec *first = b->v.n ? b->v.v[0] : NULL;
 

@@ -29,7 +29,7 @@ static int carry_one(void *data, const char *name, uint64_t packets, uint64_t by
 		return -ENOMEM;
 	v[0] = packets;
 	v[1] = bytes;
-	if (nat_hmap_put(data, name, v) < 0) {
+	if (k8s_map_put(data, name, v) < 0) {
 		free(v);
 		return -ENOMEM;
 	}
@@ -53,7 +53,7 @@ int nat_carry_read(struct k8snet_proxy *p, struct nat_carry *c)
 
 void nat_carry_get(const struct nat_carry *c, int fi, const char *name, uint64_t ret[2])
 {
-	const uint64_t *v = c ? nat_hmap_get(&c->m[fi], name) : NULL;
+	const uint64_t *v = c ? k8s_map_get(&c->m[fi], name) : NULL;
 
 	ret[0] = v ? v[0] : 0;
 	ret[1] = v ? v[1] : 0;
@@ -61,8 +61,8 @@ void nat_carry_get(const struct nat_carry *c, int fi, const char *name, uint64_t
 
 void nat_carry_free(struct nat_carry *c)
 {
-	nat_hmap_free(&c->m[0], free);
-	nat_hmap_free(&c->m[1], free);
+	k8s_map_free(&c->m[0], free);
+	k8s_map_free(&c->m[1], free);
 }
 
 static int add_up(void *data, const char *name, uint64_t packets, uint64_t bytes)
@@ -110,7 +110,7 @@ K8SNET_EXPORT int k8snet_proxy_get_counters(struct k8snet_proxy *p, const char *
 				 "(K8SNET_PROXY_F_COUNT)");
 	if (asprintf(&key, "%s/%s", ns ? ns : "default", name) < 0)
 		return -ENOMEM;
-	e = nat_hmap_get(&p->entries, key);
+	e = k8s_map_get(&p->entries, key);
 	if (!e || !e->svc) {
 		r = k8s_error(p->ctx, -ENOENT, "counters: no service %s", key);
 		free(key);

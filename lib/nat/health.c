@@ -26,21 +26,21 @@ static bool is_local_ready(const struct k8snet_proxy *p, const struct nat_ep *e)
 }
 
 /* Distinct addresses: an endpoint serving several ports counts once. */
-static int note_addr(struct hmap *seen, const struct nat_ep *e, uint32_t *count)
+static int note_addr(struct k8s_map *seen, const struct nat_ep *e, uint32_t *count)
 {
 	char buf[INET6_ADDRSTRLEN];
 
 	nat_addr_str(&e->addr, buf, sizeof(buf));
-	if (nat_hmap_get(seen, buf))
+	if (k8s_map_get(seen, buf))
 		return 0;
 	(*count)++;
-	return nat_hmap_put(seen, buf, (void *)1);
+	return k8s_map_put(seen, buf, (void *)1);
 }
 
 static int local_ready(const struct k8snet_proxy *p, const struct nat_entry *e, uint32_t *ret)
 {
-	struct hmap seen = { 0 };
-	struct hmap_node *n;
+	struct k8s_map seen = { 0 };
+	struct k8s_map_node *n;
 	size_t i, j;
 	int r = 0;
 
@@ -48,14 +48,14 @@ static int local_ready(const struct k8snet_proxy *p, const struct nat_entry *e, 
 	for (i = 0; i < e->svc->neps && r >= 0; i++)
 		if (is_local_ready(p, &e->svc->eps[i]))
 			r = note_addr(&seen, &e->svc->eps[i], ret);
-	nat_hmap_for_each(&e->slices, i, n) {
+	k8s_map_for_each(&e->slices, i, n) {
 		const struct nat_slice *sl = n->val;
 
 		for (j = 0; j < sl->neps && r >= 0; j++)
 			if (is_local_ready(p, &sl->eps[j]))
 				r = note_addr(&seen, &sl->eps[j], ret);
 	}
-	nat_hmap_free(&seen, NULL);
+	k8s_map_free(&seen, NULL);
 	return r;
 }
 
@@ -104,7 +104,7 @@ K8SNET_EXPORT int k8snet_proxy_get_health(const struct k8snet_proxy *p, const ch
 		return -EINVAL;
 	if (asprintf(&key, "%s/%s", ns ? ns : "default", name) < 0)
 		return -ENOMEM;
-	e = nat_hmap_get(&p->entries, key);
+	e = k8s_map_get(&p->entries, key);
 	free(key);
 	if (!e || !e->hc)
 		return -ENOENT;

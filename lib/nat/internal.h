@@ -21,6 +21,7 @@
 #include <k8snet/nat.h>
 
 #include "core/internal.h"
+#include "core/map.h"
 #include "core/strbuf.h"
 #include "core/vec.h"
 #include "nft/nft.h"
@@ -34,25 +35,6 @@ struct ptrvec {
 };
 int nat_ptrvec_push(struct ptrvec *pv, void *p);
 void nat_ptrvec_free(struct ptrvec *pv, void (*fn)(void *));
-
-/* A string-keyed hash map (chained); keys are copied. */
-struct hmap_node {
-	struct hmap_node *next;
-	char *key;
-	void *val;
-};
-struct hmap {
-	struct hmap_node **b;
-	size_t nb, n;
-};
-void *nat_hmap_get(const struct hmap *m, const char *key);
-int nat_hmap_put(struct hmap *m, const char *key, void *val);   /* replaces */
-void *nat_hmap_del(struct hmap *m, const char *key);             /* returns old value */
-void nat_hmap_free(struct hmap *m, void (*fn)(void *));
-#define nat_hmap_for_each(m, i, node)                                              \
-	for ((i) = 0; (i) < (m)->nb; (i)++)                                    \
-		for ((node) = (m)->b[i]; (node); (node) = (node)->next)
-
 
 /* ---- model ---- */
 
@@ -123,7 +105,7 @@ struct nat_frag;
 struct nat_entry {
 	char *key;                     /* "ns/name" */
 	struct k8snet_service *svc;
-	struct hmap slices;            /* slice name -> nat_slice; "" = C API */
+	struct k8s_map slices;            /* slice name -> nat_slice; "" = C API */
 	bool dirty;
 	struct nat_frag *frag[2];      /* programmed, [0] ip, [1] ip6 */
 	char **claims;                 /* claim keys (claims.c), sorted */
@@ -149,16 +131,16 @@ struct k8snet_proxy {
 	struct k8snet_ctx *ctx;
 	struct nat_config cfg;
 	char *first_str[12];           /* k8snet_proxy_get_str() of list attributes */
-	struct hmap entries;           /* "ns/name" -> nat_entry */
+	struct k8s_map entries;           /* "ns/name" -> nat_entry */
 	struct ptrvec dirty;           /* entries changed since the last sync */
-	struct hmap slice_owner;       /* "ns/slice" -> "ns/service" */
-	struct hmap hairpin[2];        /* address text -> refcount (as pointer) */
+	struct k8s_map slice_owner;       /* "ns/slice" -> "ns/service" */
+	struct k8s_map hairpin[2];        /* address text -> refcount (as pointer) */
 	struct nft_track track;        /* is our record of the kernel right? */
-	struct hmap picks[2];          /* shared pick chain name -> refcount */
-	struct hmap claims;            /* claim key -> struct ptrvec of contending entries */
+	struct k8s_map picks[2];          /* shared pick chain name -> refcount */
+	struct k8s_map claims;            /* claim key -> struct ptrvec of contending entries */
 	struct nat_skip *skipped;      /* as of the last sync or render */
 	size_t nskipped;
-	struct hmap skipping;          /* "ns/name" -> entry whose fragments left something out */
+	struct k8s_map skipping;          /* "ns/name" -> entry whose fragments left something out */
 	bool synced;                   /* a sync was tried: the table name is fixed */
 	uint32_t ct_deleted, ct_filters;   /* conntrack cleanup of the last sync */
 	struct nat_ctindex *ct_index;  /* UDP/SCTP entries by destination (conntrack.c) */
@@ -340,7 +322,7 @@ void nat_ctwork_free(struct nat_ctwork *w);
 /* The values of the named counters of one family's table, by name, read
  * before a full sync replaces it: what the new counters start from. */
 struct nat_carry {
-	struct hmap m[2];          /* [0] ip, [1] ip6: name -> uint64_t[2] */
+	struct k8s_map m[2];          /* [0] ip, [1] ip6: name -> uint64_t[2] */
 };
 int nat_carry_read(struct k8snet_proxy *p, struct nat_carry *c);
 /* packets and bytes of a counter about to be created (0 when unknown). */

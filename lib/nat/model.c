@@ -561,7 +561,7 @@ static void entry_free(void *v)
 	size_t i;
 
 	nat_service_free(e->svc);
-	nat_hmap_free(&e->slices, nat_slice_free);
+	k8s_map_free(&e->slices, nat_slice_free);
 	nat_frag_free(e->frag[0]);
 	nat_frag_free(e->frag[1]);
 	for (i = 0; i < e->nclaims; i++)
@@ -577,11 +577,11 @@ K8SNET_EXPORT struct k8snet_proxy *k8snet_proxy_free(struct k8snet_proxy *p)
 
 	if (!p)
 		return NULL;
-	nat_hmap_free(&p->entries, entry_free);
+	k8s_map_free(&p->entries, entry_free);
 	nat_ptrvec_free(&p->dirty, NULL);
-	nat_hmap_free(&p->slice_owner, free);
-	nat_hmap_free(&p->hairpin[0], NULL);
-	nat_hmap_free(&p->hairpin[1], NULL);
+	k8s_map_free(&p->slice_owner, free);
+	k8s_map_free(&p->hairpin[0], NULL);
+	k8s_map_free(&p->hairpin[1], NULL);
 	free(p->cfg.node_name);
 	free(p->cfg.node_zone);
 	free(p->cfg.table);
@@ -589,13 +589,13 @@ K8SNET_EXPORT struct k8snet_proxy *k8snet_proxy_free(struct k8snet_proxy *p)
 	free(p->cfg.cluster_cidrs);
 	free(p->cfg.nodeport_addrs);
 	free(p->cfg.service_cidrs);
-	nat_hmap_free(&p->picks[0], NULL);
-	nat_hmap_free(&p->picks[1], NULL);
+	k8s_map_free(&p->picks[0], NULL);
+	k8s_map_free(&p->picks[1], NULL);
 	nat_claims_free(p);
 	nat_skipped_clear(p);
 	nat_health_clear(p);
 	nat_ct_free(p);
-	nat_hmap_free(&p->skipping, NULL);
+	k8s_map_free(&p->skipping, NULL);
 	for (i = 0; i < ARRAY_SIZE(p->first_str); i++)
 		free(p->first_str[i]);
 	k8snet_ctx_unref(p->ctx);
@@ -607,11 +607,11 @@ K8SNET_EXPORT struct k8snet_proxy *k8snet_proxy_free(struct k8snet_proxy *p)
  * service is planned again (its claims too: a NodePort range moved). */
 static void config_changed(struct k8snet_proxy *p)
 {
-	struct hmap_node *n;
+	struct k8s_map_node *n;
 	size_t i;
 
 	p->track.valid = false;
-	nat_hmap_for_each(&p->entries, i, n)
+	k8s_map_for_each(&p->entries, i, n)
 		nat_mark_dirty(p, n->val);
 }
 
@@ -805,13 +805,13 @@ struct nat_entry *nat_entry_get(struct k8snet_proxy *p, const char *ns, const ch
 
 	if (asprintf(&key, "%s/%s", ns, name) < 0)
 		return NULL;
-	e = nat_hmap_get(&p->entries, key);
+	e = k8s_map_get(&p->entries, key);
 	if (e || !create) {
 		free(key);
 		return e;
 	}
 	e = calloc(1, sizeof(*e));
-	if (!e || nat_hmap_put(&p->entries, key, e) < 0) {
+	if (!e || k8s_map_put(&p->entries, key, e) < 0) {
 		free(e);
 		free(key);
 		return NULL;
@@ -857,10 +857,10 @@ K8SNET_EXPORT int k8snet_proxy_remove_service(struct k8snet_proxy *p, const char
 		return -EINVAL;
 	K8S_CHECK_ARG(p->ctx, ns && name);
 	e = nat_entry_get(p, ns, name, false);
-	if (!e || (!e->svc && !e->slices.n))
+	if (!e || (!e->svc && !k8s_map_count(&e->slices)))
 		return k8s_error(p->ctx, -ENOENT, "service %s/%s: not found", ns, name);
 	e->svc = k8snet_service_free(e->svc);
-	nat_hmap_free(&e->slices, nat_slice_free);
+	k8s_map_free(&e->slices, nat_slice_free);
 	nat_mark_dirty(p, e);
 	return 0;
 }
@@ -875,24 +875,24 @@ int nat_set_slice(struct k8snet_proxy *p, const char *ns, const char *svc_name,
 	    asprintf(&svc_key, "%s/%s", ns, svc_name) < 0)
 		goto oom;
 	/* A slice that moved to another service leaves the old one. */
-	old = nat_hmap_get(&p->slice_owner, owner_key);
+	old = k8s_map_get(&p->slice_owner, owner_key);
 	if (old && strcmp(old, svc_key) != 0) {
-		old_e = nat_hmap_get(&p->entries, old);
+		old_e = k8s_map_get(&p->entries, old);
 		if (old_e) {
-			nat_slice_free(nat_hmap_del(&old_e->slices, sl->name));
+			nat_slice_free(k8s_map_remove(&old_e->slices, sl->name));
 			nat_mark_dirty(p, old_e);
 		}
 	}
 	e = nat_entry_get(p, ns, svc_name, true);
 	if (!e)
 		goto oom;
-	nat_slice_free(nat_hmap_del(&e->slices, sl->name));
-	if (nat_hmap_put(&e->slices, sl->name, sl) < 0)
+	nat_slice_free(k8s_map_remove(&e->slices, sl->name));
+	if (k8s_map_put(&e->slices, sl->name, sl) < 0)
 		goto oom;
 	nat_mark_dirty(p, e);
 	if (!old || strcmp(old, svc_key) != 0) {
-		free(nat_hmap_del(&p->slice_owner, owner_key));
-		if (nat_hmap_put(&p->slice_owner, owner_key, svc_key) < 0)
+		free(k8s_map_remove(&p->slice_owner, owner_key));
+		if (k8s_map_put(&p->slice_owner, owner_key, svc_key) < 0)
 			goto oom;
 		svc_key = NULL;
 	}
@@ -917,14 +917,14 @@ K8SNET_EXPORT int k8snet_proxy_remove_slice(struct k8snet_proxy *p, const char *
 	K8S_CHECK_ARG(p->ctx, ns && name);
 	if (asprintf(&owner_key, "%s/%s", ns, name) < 0)
 		return k8s_error(p->ctx, -ENOMEM, "out of memory");
-	svc_key = nat_hmap_del(&p->slice_owner, owner_key);
+	svc_key = k8s_map_remove(&p->slice_owner, owner_key);
 	free(owner_key);
 	if (!svc_key)
 		return k8s_error(p->ctx, -ENOENT, "EndpointSlice %s/%s: not found", ns, name);
-	e = nat_hmap_get(&p->entries, svc_key);
+	e = k8s_map_get(&p->entries, svc_key);
 	free(svc_key);
 	if (e) {
-		nat_slice_free(nat_hmap_del(&e->slices, name));
+		nat_slice_free(k8s_map_remove(&e->slices, name));
 		nat_mark_dirty(p, e);
 	}
 	return 0;

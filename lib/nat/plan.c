@@ -381,13 +381,13 @@ static bool ep_matches(const struct nat_ep *e, const struct nat_port *sp, int fa
 static void collect_eps(struct builder *b, const struct nat_entry *e, const struct nat_port *sp,
 			struct eplist *all)
 {
-	struct hmap_node *n;
+	struct k8s_map_node *n;
 	size_t i, j;
 
 	for (i = 0; e->svc && i < e->svc->neps; i++)
 		if (ep_matches(&e->svc->eps[i], sp, b->fam))
 			eps_push(b, all, &e->svc->eps[i]);
-	nat_hmap_for_each(&e->slices, i, n) {
+	k8s_map_for_each(&e->slices, i, n) {
 		const struct nat_slice *sl = n->val;
 
 		for (j = 0; j < sl->neps; j++)

@@ -364,11 +364,11 @@ static void render_base_chains(struct k8snet_proxy *p, int fam, struct k8s_buf *
 static int render_family(struct k8snet_proxy *p, int fam, struct k8s_buf *b, struct ptrvec *planned)
 {
 	struct collected c = { 0 };
-	struct hmap_node *n;
+	struct k8s_map_node *n;
 	size_t i, j;
 	int r = 0;
 
-	nat_hmap_for_each(&p->entries, i, n) {
+	k8s_map_for_each(&p->entries, i, n) {
 		struct nat_entry *e = n->val;
 		struct nat_frag *f;
 

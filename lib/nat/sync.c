@@ -248,22 +248,22 @@ static void phase_d(struct nat_batch *b, const struct pending *pd)
 enum shared_kind { SH_HAIRPIN, SH_PICK };
 
 struct delta {
-	struct hmap m[2][2];         /* [kind][family]: key -> change (INTPTR_MIN for 0) */
+	struct k8s_map m[2][2];         /* [kind][family]: key -> change (INTPTR_MIN for 0) */
 };
 
-static intptr_t hget(const struct hmap *m, const char *k)
+static intptr_t hget(const struct k8s_map *m, const char *k)
 {
-	intptr_t v = (intptr_t)nat_hmap_get(m, k);
+	intptr_t v = (intptr_t)k8s_map_get(m, k);
 
 	return v == INTPTR_MIN ? 0 : v;
 }
 
-static int bump(struct hmap *m, const char *key, intptr_t by)
+static int bump(struct k8s_map *m, const char *key, intptr_t by)
 {
 	intptr_t v = hget(m, key) + by;
 
-	/* Zero is stored as a marker: nat_hmap_get() cannot tell 0 from absent. */
-	return nat_hmap_put(m, key, (void *)(v ? v : INTPTR_MIN));
+	/* Zero is stored as a marker: k8s_map_get() cannot tell 0 from absent. */
+	return k8s_map_put(m, key, (void *)(v ? v : INTPTR_MIN));
 }
 
 static int count_frag(struct delta *d, int fi, const struct nat_frag *f, intptr_t by)
@@ -298,7 +298,7 @@ static int shared_delta(struct pending *pds, size_t n, struct delta *d)
 /* What the kernel holds of the shared objects: the proxy's counts, or
  * nothing (a replaced table, an expectation built from scratch). */
 struct have {
-	struct hmap *hairpin, *picks;   /* [2] each */
+	struct k8s_map *hairpin, *picks;   /* [2] each */
 };
 
 /* Emit additions (add) or deletions of shared objects of one kind. */
@@ -306,16 +306,16 @@ static int shared_batch(struct nat_batch *b, const struct have *have, struct del
 			enum shared_kind kind, bool add)
 {
 	struct nat_addr *addrs = NULL;
-	struct hmap_node *n;
+	struct k8s_map_node *n;
 	size_t i, na;
 	int fi, r = 0;
 
 	nat_batch_what(b, kind == SH_HAIRPIN ? "hairpin set" : "pick chains");
 	for (fi = 0; fi < 2 && r >= 0; fi++) {
-		struct hmap *h = kind == SH_HAIRPIN ? &have->hairpin[fi] : &have->picks[fi];
+		struct k8s_map *h = kind == SH_HAIRPIN ? &have->hairpin[fi] : &have->picks[fi];
 
 		na = 0;
-		nat_hmap_for_each(&d->m[kind][fi], i, n) {
+		k8s_map_for_each(&d->m[kind][fi], i, n) {
 			intptr_t cur = hget(h, n->key), ch = hget(&d->m[kind][fi], n->key);
 
 			if (add ? !(cur == 0 && cur + ch > 0) : !(cur > 0 && cur + ch == 0))
@@ -341,20 +341,20 @@ static int shared_batch(struct nat_batch *b, const struct have *have, struct del
 
 static int shared_apply(struct k8snet_proxy *p, struct delta *d)
 {
-	struct hmap_node *n;
+	struct k8s_map_node *n;
 	size_t i;
 	int fi, k;
 
 	for (k = 0; k < 2; k++)
 		for (fi = 0; fi < 2; fi++) {
-			struct hmap *have = k == SH_HAIRPIN ? &p->hairpin[fi] : &p->picks[fi];
+			struct k8s_map *have = k == SH_HAIRPIN ? &p->hairpin[fi] : &p->picks[fi];
 
-			nat_hmap_for_each(&d->m[k][fi], i, n) {
+			k8s_map_for_each(&d->m[k][fi], i, n) {
 				intptr_t v = hget(have, n->key) + hget(&d->m[k][fi], n->key);
 
 				if (v <= 0)
-					nat_hmap_del(have, n->key);
-				else if (nat_hmap_put(have, n->key, (void *)v) < 0)
+					k8s_map_remove(have, n->key);
+				else if (k8s_map_put(have, n->key, (void *)v) < 0)
 					return -ENOMEM;
 			}
 		}
@@ -367,7 +367,7 @@ static void delta_free(struct delta *d)
 
 	for (k = 0; k < 2; k++)
 		for (fi = 0; fi < 2; fi++)
-			nat_hmap_free(&d->m[k][fi], NULL);
+			k8s_map_free(&d->m[k][fi], NULL);
 }
 
 static void shared_forget(struct k8snet_proxy *p)
@@ -375,8 +375,8 @@ static void shared_forget(struct k8snet_proxy *p)
 	int fi;
 
 	for (fi = 0; fi < 2; fi++) {
-		nat_hmap_free(&p->hairpin[fi], NULL);
-		nat_hmap_free(&p->picks[fi], NULL);
+		k8s_map_free(&p->hairpin[fi], NULL);
+		k8s_map_free(&p->picks[fi], NULL);
 	}
 }
 
@@ -437,12 +437,12 @@ static int plan_entry(struct k8snet_proxy *p, struct nat_entry *e, bool fresh,
 /* Everything after a table replace; otherwise only what changed. */
 static int plan_all(struct k8snet_proxy *p, bool fresh, struct plan_out *out)
 {
-	struct hmap_node *n;
+	struct k8s_map_node *n;
 	size_t i;
 	int r = 0;
 
 	if (fresh) {
-		nat_hmap_for_each(&p->entries, i, n)
+		k8s_map_for_each(&p->entries, i, n)
 			if ((r = plan_entry(p, n->val, true, out)) < 0)
 				return r;
 		return 0;
@@ -482,26 +482,26 @@ static int note_skipping(struct k8snet_proxy *p, struct nat_entry *e, bool log)
 	int fi;
 
 	if (!leaves_out(e)) {
-		nat_hmap_del(&p->skipping, e->key);
+		k8s_map_remove(&p->skipping, e->key);
 		return 0;
 	}
 	for (fi = 0; log && fi < 2; fi++)
 		for (i = 0; e->frag[fi] && i < e->frag[fi]->nskipped; i++)
 			k8s_log(p->ctx, LOG_WARNING, "%s left out: %s", e->frag[fi]->what,
 				e->frag[fi]->skipped[i]);
-	return nat_hmap_put(&p->skipping, e->key, e);
+	return k8s_map_put(&p->skipping, e->key, e);
 }
 
 static int update_skipping(struct k8snet_proxy *p, const struct pending *pds, size_t n,
 			   bool fresh)
 {
-	struct hmap_node *node;
+	struct k8s_map_node *node;
 	size_t i;
 	int r = 0;
 
 	if (fresh) {
-		nat_hmap_free(&p->skipping, NULL);
-		nat_hmap_for_each(&p->entries, i, node)
+		k8s_map_free(&p->skipping, NULL);
+		k8s_map_for_each(&p->entries, i, node)
 			if (r >= 0)
 				r = note_skipping(p, node->val, false);
 	}
@@ -521,12 +521,12 @@ static void drop_empty_entries(struct k8snet_proxy *p)
 		struct nat_entry *e = p->dirty.v[i];
 
 		e->dirty = false;
-		if (e->svc || e->slices.n || e->frag[0] || e->frag[1])
+		if (e->svc || k8s_map_count(&e->slices) || e->frag[0] || e->frag[1])
 			continue;
 		nat_claims_drop(p, e);
-		nat_hmap_del(&p->skipping, e->key);
-		nat_hmap_del(&p->entries, e->key);
-		nat_hmap_free(&e->slices, NULL);
+		k8s_map_remove(&p->skipping, e->key);
+		k8s_map_remove(&p->entries, e->key);
+		k8s_map_free(&e->slices, NULL);
 		free(e->key);
 		free(e);
 	}
@@ -578,16 +578,16 @@ static int build(struct nat_batch *b, struct pending *pds, size_t n, bool fresh,
  * recorded fragment, made by an expectation batch. */
 static int expect_record(struct k8snet_proxy *p, struct nft_inv want[2])
 {
-	struct hmap empty[2][2] = { { { 0 } } };
+	struct k8s_map empty[2][2] = { { { 0 } } };
 	struct have nothing = { empty[0], empty[1] };
 	struct delta delta = { 0 };
 	struct nat_batch *b = NULL;
 	struct pending *pds = NULL;
-	struct hmap_node *node;
+	struct k8s_map_node *node;
 	size_t i, n = 0, cap = 0;
 	int fi, r = nat_batch_new_expect(p, want, &b);
 
-	nat_hmap_for_each(&p->entries, i, node) {
+	k8s_map_for_each(&p->entries, i, node) {
 		struct nat_entry *e = node->val;
 
 		for (fi = 0; fi < 2 && r >= 0; fi++)
@@ -629,11 +629,11 @@ static int record_holds(struct k8snet_proxy *p, uint32_t *gen)
 static int collect_skipped(struct k8snet_proxy *p)
 {
 	struct ptrvec frags = { 0 };
-	struct hmap_node *n;
+	struct k8s_map_node *n;
 	size_t i;
 	int fi, r = 0;
 
-	nat_hmap_for_each(&p->skipping, i, n) {
+	k8s_map_for_each(&p->skipping, i, n) {
 		struct nat_entry *e = n->val;
 
 		for (fi = 0; fi < 2 && r >= 0; fi++)
@@ -671,7 +671,7 @@ static int sync_once(struct k8snet_proxy *p, bool full, bool check, size_t *ret_
 	struct nat_batch *b = NULL;
 	struct plan_out po = { 0 };
 	struct pending *pds;
-	struct hmap none[2] = { { 0 } };
+	struct k8s_map none[2] = { { 0 } };
 	struct have have = { p->hairpin, p->picks };
 	struct nat_carry carry = { { { 0 } } };
 	uint32_t gen = 0;

@@ -273,14 +273,14 @@ static int cand_push(struct cands *c, const struct nat_ep *ep)
 static int collect(const struct nat_entry *e, const struct nat_port *sp, int fam,
 		   struct cands *c)
 {
-	struct hmap_node *n;
+	struct k8s_map_node *n;
 	size_t i, j;
 	int r = 0;
 
 	for (i = 0; r >= 0 && i < e->svc->neps; i++)
 		if (ep_matches(&e->svc->eps[i], sp, fam))
 			r = cand_push(c, &e->svc->eps[i]);
-	nat_hmap_for_each(&e->slices, i, n) {
+	k8s_map_for_each(&e->slices, i, n) {
 		const struct nat_slice *sl = n->val;
 
 		for (j = 0; r >= 0 && j < sl->neps; j++)

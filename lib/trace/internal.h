@@ -40,8 +40,8 @@ struct k8snet_trace {
 	struct nat_addr *cidrs, *node_ips;
 	size_t ncidrs, nnode_ips;
 	uint32_t flags;
-	struct hmap by_dest;       /* "ADDR/PROTO/PORT" or "np/PROTO/PORT" -> tr_dest */
-	struct hmap by_ip;         /* service address -> nat_entry (ports it lacks) */
+	struct k8s_map by_dest;       /* "ADDR/PROTO/PORT" or "np/PROTO/PORT" -> tr_dest */
+	struct k8s_map by_ip;         /* service address -> nat_entry (ports it lacks) */
 	bool stale;                /* the index needs rebuilding */
 };
 

@@ -34,8 +34,8 @@ K8SNET_EXPORT int k8snet_trace_new(struct k8snet_ctx *ctx, struct k8snet_trace *
 
 static void index_clear(struct k8snet_trace *t)
 {
-	nat_hmap_free(&t->by_dest, free);
-	nat_hmap_free(&t->by_ip, NULL);
+	k8s_map_free(&t->by_dest, free);
+	k8s_map_free(&t->by_ip, NULL);
 }
 
 K8SNET_EXPORT struct k8snet_trace *k8snet_trace_free(struct k8snet_trace *t)
@@ -208,11 +208,11 @@ static int index_dest(struct k8snet_trace *t, const struct nat_entry *e,
 	dest_key(key, sizeof(key), d->addr, sp->proto, d->port);
 	/* Two services on one address and port: the older keeps it (claims.c);
 	 * the index keeps the first seen, and the explanation names the holder. */
-	if (nat_hmap_get(&t->by_dest, key)) {
+	if (k8s_map_get(&t->by_dest, key)) {
 		free(td);
 		return 0;
 	}
-	return nat_hmap_put(&t->by_dest, key, td) < 0 ? (free(td), -ENOMEM) : 0;
+	return k8s_map_put(&t->by_dest, key, td) < 0 ? (free(td), -ENOMEM) : 0;
 }
 
 static int index_entry(struct k8snet_trace *t, const struct nat_entry *e)
@@ -236,8 +236,8 @@ static int index_entry(struct k8snet_trace *t, const struct nat_entry *e)
 			char ip[INET6_ADDRSTRLEN];
 
 			nat_addr_str(&svc->ips[k][i], ip, sizeof(ip));
-			if (!nat_hmap_get(&t->by_ip, ip))
-				r = nat_hmap_put(&t->by_ip, ip, (void *)e);
+			if (!k8s_map_get(&t->by_ip, ip))
+				r = k8s_map_put(&t->by_ip, ip, (void *)e);
 		}
 	}
 	free(dests);
@@ -246,7 +246,7 @@ static int index_entry(struct k8snet_trace *t, const struct nat_entry *e)
 
 int tr_index(struct k8snet_trace *t)
 {
-	struct hmap_node *node;
+	struct k8s_map_node *node;
 	size_t i;
 	int r = 0;
 
@@ -254,7 +254,7 @@ int tr_index(struct k8snet_trace *t)
 	if (!t->stale && !t->proxy_borrowed)
 		return 0;
 	index_clear(t);
-	nat_hmap_for_each(&t->proxy->entries, i, node) {
+	k8s_map_for_each(&t->proxy->entries, i, node) {
 		const struct nat_entry *e = node->val;
 
 		if (e->svc && e->svc->type != K8SNET_SERVICE_TYPE_EXTERNAL_NAME &&
@@ -271,7 +271,7 @@ const struct tr_dest *tr_find_dest(const struct k8snet_trace *t, const struct na
 	char key[96];
 
 	dest_key(key, sizeof(key), a, proto, port);
-	return nat_hmap_get(&t->by_dest, key);
+	return k8s_map_get(&t->by_dest, key);
 }
 
 const struct tr_dest *tr_find_nodeport(const struct k8snet_trace *t, uint8_t proto,
@@ -286,7 +286,7 @@ const struct nat_entry *tr_find_service_ip(const struct k8snet_trace *t,
 	char ip[INET6_ADDRSTRLEN];
 
 	nat_addr_str(a, ip, sizeof(ip));
-	return nat_hmap_get(&t->by_ip, ip);
+	return k8s_map_get(&t->by_ip, ip);
 }
 
 bool tr_is_node_ip(const struct k8snet_trace *t, const struct nat_addr *a)

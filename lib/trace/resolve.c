@@ -90,7 +90,7 @@ int tr_resolve_src(struct tr_run *run, const char *from)
 static int pod_resolv_conf(struct k8snet_trace *t, const char *ns, char **ret)
 {
 	struct k8snet_dns_resolv *r = NULL;
-	const struct nat_entry *dns = nat_hmap_get(&t->proxy->entries, "kube-system/kube-dns");
+	const struct nat_entry *dns = k8s_map_get(&t->proxy->entries, "kube-system/kube-dns");
 	char ip[INET6_ADDRSTRLEN] = "10.96.0.10";
 	int rc;
 
@@ -139,7 +139,7 @@ static int lookup_name(struct k8snet_trace *t, const char *name, struct answer *
 	    !k8snet_dns_query_get_str(q, K8SNET_DNS_QUERY_ENDPOINT) &&
 	    !k8snet_dns_query_get_str(q, K8SNET_DNS_QUERY_PORT)) {
 		snprintf(key, sizeof(key), "%s/%s", ns, svc);
-		ans->e = nat_hmap_get(&t->proxy->entries, key);
+		ans->e = k8s_map_get(&t->proxy->entries, key);
 		if (ans->e && !ans->e->svc)
 			ans->e = NULL;
 	} else if (k8snet_dns_query_get_kind(q) == K8SNET_DNS_QUERY_KIND_POD && ip) {
@@ -206,12 +206,12 @@ out:
 /* The A records of a headless service: its ready endpoints, each once. */
 static int resolve_headless(struct tr_run *run, const struct nat_entry *e)
 {
-	struct hmap seen = { 0 };
-	struct hmap_node *n;
+	struct k8s_map seen = { 0 };
+	struct k8s_map_node *n;
 	size_t i, j, count = 0;
 	int r = 0;
 
-	nat_hmap_for_each(&e->slices, i, n) {
+	k8s_map_for_each(&e->slices, i, n) {
 		const struct nat_slice *sl = n->val;
 
 		for (j = 0; r >= 0 && j < sl->neps; j++) {
@@ -221,9 +221,9 @@ static int resolve_headless(struct tr_run *run, const struct nat_entry *e)
 			    sl->eps[j].addr.family != run->fam)
 				continue;
 			nat_addr_str(&sl->eps[j].addr, ip, sizeof(ip));
-			if (nat_hmap_get(&seen, ip))
+			if (k8s_map_get(&seen, ip))
 				continue;
-			r = nat_hmap_put(&seen, ip, (void *)1);
+			r = k8s_map_put(&seen, ip, (void *)1);
 			if (r >= 0) {
 				count++;
 				r = tr_explain_direct(run, &sl->eps[j].addr,
@@ -231,7 +231,7 @@ static int resolve_headless(struct tr_run *run, const struct nat_entry *e)
 			}
 		}
 	}
-	nat_hmap_free(&seen, NULL);
+	k8s_map_free(&seen, NULL);
 	if (r >= 0 && !count)
 		tr_hop(run, "service", "headless service %s has no ready endpoint: the name "
 		       "does not resolve (NXDOMAIN)", e->key);
@@ -282,7 +282,7 @@ static int resolve_service(struct tr_run *run, const struct nat_entry *e, const 
 
 static int resolve_svc_ref(struct tr_run *run, const char *ref)
 {
-	const struct nat_entry *e = nat_hmap_get(&run->t->proxy->entries, ref);
+	const struct nat_entry *e = k8s_map_get(&run->t->proxy->entries, ref);
 
 	if (!strchr(ref, '/') || !e || !e->svc)
 		return k8s_error_at(run->t->ctx, -ENOENT, "to", "service %s: not found", ref);
