@@ -20,6 +20,7 @@
 #include <k8snet/policy.h>
 
 #include "core/internal.h"
+#include "core/map.h"
 #include "nft/nft.h"
 
 #define PL_TCP 6
@@ -115,13 +116,6 @@ struct pl_policy {
 	bool dead;
 };
 
-/* A small string -> index map for lookups by "ns/name" and by address. */
-struct pl_map {
-	size_t cap, n;
-	char **keys;
-	size_t *vals;
-};
-
 struct k8snet_policy_db {
 	struct k8snet_ctx *ctx;
 	size_t nns, nns_cap;
@@ -130,12 +124,12 @@ struct k8snet_policy_db {
 	struct pl_pod *pods;
 	size_t npol, npol_cap;
 	struct pl_policy *pol;
-	struct pl_map ns_by_name, pod_by_name, pol_by_name, pod_by_ip;
+	struct k8s_map ns_by_name, pod_by_name, pol_by_name, pod_by_ip;
 	struct pl_plan *last;     /* what we last programmed (sync) */
 	struct nft_track track;   /* ... and whether the kernel still holds it */
 	char *last_node;
 	/* Changes since the last sync: pods by key, anything else as a flag. */
-	struct pl_map dirty_map;
+	struct k8s_map dirty_map;
 	size_t ndirty, dirty_cap;
 	char **dirty;
 	bool struct_dirty;
@@ -175,10 +169,6 @@ char *pl_addr_str(const struct pl_addr *a, char buf[static 64]);
 char *pl_cidr_str(const struct pl_cidr *c, char buf[static 64]);
 
 /* model.c */
-void pl_map_free(struct pl_map *m);
-int pl_map_put(struct pl_map *m, const char *key, size_t val);
-bool pl_map_get(const struct pl_map *m, const char *key, size_t *ret);
-void pl_map_del(struct pl_map *m, const char *key);
 struct pl_ns *pl_db_ns(struct k8snet_policy_db *db, const char *name);
 struct pl_pod *pl_db_pod(struct k8snet_policy_db *db, const char *ns, const char *name);
 struct pl_pod *pl_db_pod_by_ip(struct k8snet_policy_db *db, const struct pl_addr *a);

@@ -86,7 +86,7 @@ static const struct pl_policy *policy_of_chain(const struct k8snet_policy_db *db
 {
 	size_t idx;
 
-	if (strlen(chain) < 5 || !pl_map_get(&db->pol_by_name, chain + 4, &idx))
+	if (strlen(chain) < 5 || !k8s_map_get_index(&db->pol_by_name, chain + 4, &idx))
 		return NULL;
 	return &db->pol[idx];
 }
@@ -416,7 +416,7 @@ K8SNET_EXPORT int k8snet_policy_db_get_counters(struct k8snet_policy_db *db, con
 	K8S_CHECK_ARG(db->ctx, ns && name);
 	if (asprintf(&key, "%s/%s", ns, name) < 0)
 		return k8s_error(db->ctx, -ENOMEM, "out of memory");
-	if (!pl_map_get(&db->pol_by_name, key, &idx))
+	if (!k8s_map_get_index(&db->pol_by_name, key, &idx))
 		return k8s_error_at(db->ctx, -ENOENT, "name", "NetworkPolicy %s: not found", key);
 	r = read_counter(db, key, "allowed", v);
 	if (r >= 0)

@@ -7,116 +7,6 @@
 #include "core/vec.h"
 #include "policy/internal.h"
 
-/* ---- string -> index map (open addressing; deleted keys are tombstones) ---- */
-
-/* A deleted slot: an address no key can have.  Read-only, never written
- * through: no state is shared between threads. */
-static const char tombstone_mark[1];
-#define tombstone ((char *)tombstone_mark)
-
-void pl_map_free(struct pl_map *m)
-{
-	size_t i;
-
-	for (i = 0; i < m->cap; i++)
-		if (m->keys[i] && m->keys[i] != tombstone)
-			free(m->keys[i]);
-	free(m->keys);
-	free(m->vals);
-	*m = (struct pl_map){ 0 };
-}
-
-static size_t map_slot(const struct pl_map *m, const char *key, bool for_insert)
-{
-	size_t i = (size_t)k8s_hash_str(key) & (m->cap - 1), first_free = SIZE_MAX;
-
-	for (;;) {
-		if (!m->keys[i])
-			return for_insert && first_free != SIZE_MAX ? first_free : i;
-		if (m->keys[i] == tombstone) {
-			if (first_free == SIZE_MAX)
-				first_free = i;
-		} else if (strcmp(m->keys[i], key) == 0) {
-			return i;
-		}
-		i = (i + 1) & (m->cap - 1);
-	}
-}
-
-static int map_grow(struct pl_map *m)
-{
-	struct pl_map nm = { .cap = m->cap ? m->cap * 2 : 64 };
-	size_t i;
-
-	nm.keys = calloc(nm.cap, sizeof(char *));
-	nm.vals = calloc(nm.cap, sizeof(size_t));
-	if (!nm.keys || !nm.vals) {
-		free(nm.keys);
-		free(nm.vals);
-		return -ENOMEM;
-	}
-	for (i = 0; i < m->cap; i++) {
-		if (m->keys[i] && m->keys[i] != tombstone) {
-			size_t j = map_slot(&nm, m->keys[i], true);
-
-			nm.keys[j] = m->keys[i];
-			nm.vals[j] = m->vals[i];
-			nm.n++;
-		}
-	}
-	free(m->keys);
-	free(m->vals);
-	*m = nm;
-	return 0;
-}
-
-int pl_map_put(struct pl_map *m, const char *key, size_t val)
-{
-	size_t i;
-
-	/* Tombstones count as used so that probing always ends. */
-	if ((m->n + 1) * 2 > m->cap && map_grow(m) < 0)
-		return -ENOMEM;
-	i = map_slot(m, key, true);
-	if (!m->keys[i] || m->keys[i] == tombstone) {
-		char *k = strdup(key);
-
-		if (!k)
-			return -ENOMEM;
-		if (!m->keys[i])
-			m->n++;
-		m->keys[i] = k;
-	}
-	m->vals[i] = val;
-	return 0;
-}
-
-bool pl_map_get(const struct pl_map *m, const char *key, size_t *ret)
-{
-	size_t i;
-
-	if (!m->cap)
-		return false;
-	i = map_slot(m, key, false);
-	if (!m->keys[i])
-		return false;
-	*ret = m->vals[i];
-	return true;
-}
-
-void pl_map_del(struct pl_map *m, const char *key)
-{
-	size_t i;
-
-	if (!m->cap)
-		return;
-	i = map_slot(m, key, false);
-	if (m->keys[i]) {
-		free(m->keys[i]);
-		m->keys[i] = tombstone;
-	}
-}
-
 static char *ns_key(const char *ns, const char *name)
 {
 	return k8s_asprintf("%s/%s", ns, name);
@@ -179,12 +69,12 @@ void pl_db_mark_pod(struct k8snet_policy_db *db, const char *ns, const char *nam
 		free(k);
 		return;
 	}
-	if (pl_map_get(&db->dirty_map, k, &dummy)) {
+	if (k8s_map_get_index(&db->dirty_map, k, &dummy)) {
 		free(k);
 		return;
 	}
 	if (k8s_grow(&db->dirty, &db->dirty_cap, db->ndirty, sizeof(char *)) < 0 ||
-	    pl_map_put(&db->dirty_map, k, 1) < 0) {
+	    k8s_map_put_index(&db->dirty_map, k, 1) < 0) {
 		free(k);
 		db->struct_dirty = true;  /* cannot track: rebuild */
 		return;
@@ -199,7 +89,7 @@ void pl_db_clear_dirty(struct k8snet_policy_db *db)
 	for (i = 0; i < db->ndirty; i++)
 		free(db->dirty[i]);
 	db->ndirty = 0;
-	pl_map_free(&db->dirty_map);
+	k8s_map_free(&db->dirty_map, NULL);
 	db->struct_dirty = false;
 }
 
@@ -232,7 +122,7 @@ struct pl_ns *pl_db_ns(struct k8snet_policy_db *db, const char *name)
 {
 	size_t i;
 
-	return pl_map_get(&db->ns_by_name, name, &i) ? &db->ns[i] : NULL;
+	return k8s_map_get_index(&db->ns_by_name, name, &i) ? &db->ns[i] : NULL;
 }
 
 struct pl_pod *pl_db_pod(struct k8snet_policy_db *db, const char *ns, const char *name)
@@ -240,7 +130,7 @@ struct pl_pod *pl_db_pod(struct k8snet_policy_db *db, const char *ns, const char
 	_cleanup_(freep) char *k = ns_key(ns, name);
 	size_t i;
 
-	return k && pl_map_get(&db->pod_by_name, k, &i) ? &db->pods[i] : NULL;
+	return k && k8s_map_get_index(&db->pod_by_name, k, &i) ? &db->pods[i] : NULL;
 }
 
 struct pl_pod *pl_db_pod_by_ip(struct k8snet_policy_db *db, const struct pl_addr *a)
@@ -248,7 +138,7 @@ struct pl_pod *pl_db_pod_by_ip(struct k8snet_policy_db *db, const struct pl_addr
 	char buf[64];
 	size_t i;
 
-	return pl_map_get(&db->pod_by_ip, pl_addr_str(a, buf), &i) ? &db->pods[i] : NULL;
+	return k8s_map_get_index(&db->pod_by_ip, pl_addr_str(a, buf), &i) ? &db->pods[i] : NULL;
 }
 
 int pl_db_put_ns(struct k8snet_policy_db *db, const char *name, struct pl_labels *labels)
@@ -270,7 +160,7 @@ int pl_db_put_ns(struct k8snet_policy_db *db, const char *name, struct pl_labels
 		return r;
 	ns = &db->ns[db->nns];
 	ns->name = strdup(name);
-	if (!ns->name || pl_map_put(&db->ns_by_name, name, db->nns) < 0) {
+	if (!ns->name || k8s_map_put_index(&db->ns_by_name, name, db->nns) < 0) {
 		free(ns->name);
 		return -ENOMEM;
 	}
@@ -286,8 +176,8 @@ static void unindex_ips(struct k8snet_policy_db *db, const struct pl_pod *p, siz
 	size_t i, cur;
 
 	for (i = 0; i < p->nips; i++)
-		if (pl_map_get(&db->pod_by_ip, pl_addr_str(&p->ips[i], buf), &cur) && cur == idx)
-			pl_map_del(&db->pod_by_ip, buf);
+		if (k8s_map_get_index(&db->pod_by_ip, pl_addr_str(&p->ips[i], buf), &cur) && cur == idx)
+			k8s_map_remove(&db->pod_by_ip, buf);
 }
 
 int pl_db_put_pod(struct k8snet_policy_db *db, struct pl_pod *pod)
@@ -300,7 +190,7 @@ int pl_db_put_pod(struct k8snet_policy_db *db, struct pl_pod *pod)
 	if (!k)
 		return -ENOMEM;
 	pl_db_mark_pod(db, pod->ns, pod->name);
-	if (pl_map_get(&db->pod_by_name, k, &idx)) {
+	if (k8s_map_get_index(&db->pod_by_name, k, &idx)) {
 		unindex_ips(db, &db->pods[idx], idx);
 		pl_pod_clear(&db->pods[idx]);
 	} else {
@@ -308,7 +198,7 @@ int pl_db_put_pod(struct k8snet_policy_db *db, struct pl_pod *pod)
 		if (r < 0)
 			return r;
 		idx = db->npods;
-		r = pl_map_put(&db->pod_by_name, k, idx);
+		r = k8s_map_put_index(&db->pod_by_name, k, idx);
 		if (r < 0)
 			return r;
 		db->npods++;
@@ -317,7 +207,7 @@ int pl_db_put_pod(struct k8snet_policy_db *db, struct pl_pod *pod)
 	*pod = (struct pl_pod){ 0 };
 	/* hostNetwork pods carry the node's addresses: they are not pod peers. */
 	for (i = 0; i < db->pods[idx].nips && !db->pods[idx].host_network; i++) {
-		r = pl_map_put(&db->pod_by_ip, pl_addr_str(&db->pods[idx].ips[i], buf), idx);
+		r = k8s_map_put_index(&db->pod_by_ip, pl_addr_str(&db->pods[idx].ips[i], buf), idx);
 		if (r < 0)
 			return r;
 	}
@@ -333,14 +223,14 @@ int pl_db_put_policy(struct k8snet_policy_db *db, struct pl_policy *pol)
 	if (!k)
 		return -ENOMEM;
 	db->struct_dirty = true;
-	if (pl_map_get(&db->pol_by_name, k, &idx)) {
+	if (k8s_map_get_index(&db->pol_by_name, k, &idx)) {
 		pl_policy_clear(&db->pol[idx]);
 	} else {
 		r = k8s_grow(&db->pol, &db->npol_cap, db->npol, sizeof(*db->pol));
 		if (r < 0)
 			return r;
 		idx = db->npol;
-		r = pl_map_put(&db->pol_by_name, k, idx);
+		r = k8s_map_put_index(&db->pol_by_name, k, idx);
 		if (r < 0)
 			return r;
 		db->npol++;
@@ -437,10 +327,10 @@ K8SNET_EXPORT struct k8snet_policy_db *k8snet_policy_db_free(struct k8snet_polic
 	for (i = 0; i < db->npol; i++)
 		pl_policy_clear(&db->pol[i]);
 	free(db->pol);
-	pl_map_free(&db->ns_by_name);
-	pl_map_free(&db->pod_by_name);
-	pl_map_free(&db->pol_by_name);
-	pl_map_free(&db->pod_by_ip);
+	k8s_map_free(&db->ns_by_name, NULL);
+	k8s_map_free(&db->pod_by_name, NULL);
+	k8s_map_free(&db->pol_by_name, NULL);
+	k8s_map_free(&db->pod_by_ip, NULL);
 	pl_plan_free(db->last);
 	free(db->last_node);
 	pl_db_clear_dirty(db);
@@ -607,20 +497,20 @@ K8SNET_EXPORT int k8snet_policy_db_delete(struct k8snet_policy_db *db, const cha
 	if (!k)
 		return k8s_error(db->ctx, -ENOMEM, "out of memory");
 	if (strcmp(kind, "Pod") == 0) {
-		if (!pl_map_get(&db->pod_by_name, k, &idx))
+		if (!k8s_map_get_index(&db->pod_by_name, k, &idx))
 			return k8s_error(db->ctx, -ENOENT, "pod %s: not found", k);
 		pl_db_mark_pod(db, ns, name);
 		unindex_ips(db, &db->pods[idx], idx);
-		pl_map_del(&db->pod_by_name, k);
+		k8s_map_remove(&db->pod_by_name, k);
 		pl_pod_clear(&db->pods[idx]);
 		db->pods[idx].dead = true;
 		return 0;
 	}
 	if (strcmp(kind, "NetworkPolicy") == 0) {
-		if (!pl_map_get(&db->pol_by_name, k, &idx))
+		if (!k8s_map_get_index(&db->pol_by_name, k, &idx))
 			return k8s_error(db->ctx, -ENOENT, "networkpolicy %s: not found", k);
 		db->struct_dirty = true;
-		pl_map_del(&db->pol_by_name, k);
+		k8s_map_remove(&db->pol_by_name, k);
 		pl_policy_clear(&db->pol[idx]);
 		db->pol[idx].dead = true;
 		return 0;

@@ -22,7 +22,7 @@ struct builder {
 	struct k8snet_policy_db *db;
 	const char *node;
 	struct pl_plan *p;
-	struct pl_map set_by_id, chain_by_name;
+	struct k8s_map set_by_id, chain_by_name;
 	bool v4, v6;              /* address families present in the cluster */
 	size_t nnsg;
 	struct nsgroup {
@@ -31,7 +31,7 @@ struct builder {
 		size_t n, cap, npols, pols_cap;
 		size_t *pods, *pols;
 	} *nsg;
-	struct pl_map nsg_by_name;
+	struct k8s_map nsg_by_name;
 };
 
 static struct pl_pset *new_set(struct builder *b, const char *name, enum pl_key_kind kind,
@@ -74,7 +74,7 @@ static struct pl_pchain *new_chain(struct builder *b, const char *name, int hook
 		return NULL;
 	c = &b->p->chains[b->p->nchains];
 	*c = (struct pl_pchain){ .name = strdup(name), .hook = hook, .prio = prio };
-	if (!c->name || pl_map_put(&b->chain_by_name, name, b->p->nchains) < 0) {
+	if (!c->name || k8s_map_put_index(&b->chain_by_name, name, b->p->nchains) < 0) {
 		free(c->name);
 		return NULL;
 	}
@@ -116,7 +116,7 @@ static struct nsgroup *nsgroup(struct builder *b, const char *name)
 	size_t i;
 	struct nsgroup *g;
 
-	if (pl_map_get(&b->nsg_by_name, name, &i))
+	if (k8s_map_get_index(&b->nsg_by_name, name, &i))
 		return &b->nsg[i];
 	g = realloc(b->nsg, (b->nnsg + 1) * sizeof(*g));
 	if (!g)
@@ -124,7 +124,7 @@ static struct nsgroup *nsgroup(struct builder *b, const char *name)
 	b->nsg = g;
 	g = &b->nsg[b->nnsg];
 	*g = (struct nsgroup){ .name = name };
-	if (pl_map_put(&b->nsg_by_name, name, b->nnsg) < 0)
+	if (k8s_map_put_index(&b->nsg_by_name, name, b->nnsg) < 0)
 		return NULL;
 	b->nnsg++;
 	return g;
@@ -230,7 +230,7 @@ static int peer_sets(struct builder *b, const struct pl_policy *pol, const struc
 	n6 = pl_hex_name("pods6", id);
 	if (!n4 || !n6)
 		return -ENOMEM;
-	if (pl_map_get(&b->set_by_id, id, &idx)) {
+	if (k8s_map_get_index(&b->set_by_id, id, &idx)) {
 		*ret4 = b->p->sets[idx].name;
 		*ret6 = b->p->sets[idx + 1].name;
 		return 0;
@@ -242,7 +242,7 @@ static int peer_sets(struct builder *b, const struct pl_policy *pol, const struc
 	idx = b->p->nsets;
 	s4 = new_set(b, n4, PL_K_ADDR4, false, comment);
 	s6 = s4 ? new_set(b, n6, PL_K_ADDR6, false, comment) : NULL;
-	if (!s6 || pl_map_put(&b->set_by_id, id, idx) < 0)
+	if (!s6 || k8s_map_put_index(&b->set_by_id, id, idx) < 0)
 		return -ENOMEM;
 	s4 = &b->p->sets[idx];
 	for (i = 0; i < 2; i++) {
@@ -291,11 +291,11 @@ static int named_sets(struct builder *b, const char *name, uint8_t proto, const 
 	    asprintf(&n6, "port6/%s/%s", name, pl_proto_lower(proto)) < 0 ||
 	    asprintf(&comment, "pods' container ports named %s/%s", name, pl_proto_name(proto)) < 0)
 		return -ENOMEM;
-	if (!pl_map_get(&b->set_by_id, id, &idx)) {
+	if (!k8s_map_get_index(&b->set_by_id, id, &idx)) {
 		idx = b->p->nsets;
 		if (!new_set(b, id, PL_K_NAMED4, false, comment) ||
 		    !new_set(b, n6, PL_K_NAMED6, false, comment) ||
-		    pl_map_put(&b->set_by_id, id, idx) < 0)
+		    k8s_map_put_index(&b->set_by_id, id, idx) < 0)
 			return -ENOMEM;
 		for (i = 0; i < 2; i++) {
 			b->p->sets[idx + i].port_proto = proto;
@@ -442,7 +442,7 @@ static int policy_chain(struct builder *b, const struct pl_policy *pol, bool ing
 
 	if (!name)
 		return -ENOMEM;
-	if (pl_map_get(&b->chain_by_name, name, &idx)) {
+	if (k8s_map_get_index(&b->chain_by_name, name, &idx)) {
 		*ret = b->p->chains[idx].name;
 		return 0;
 	}
@@ -528,7 +528,7 @@ static int group_chain(struct builder *b, const struct pl_pod *pod, bool ingress
 	if (n == 0)
 		return 0;
 	snprintf(name, sizeof(name), "%s-%016llx", ingress ? "gin" : "geg", (unsigned long long)h);
-	if (pl_map_get(&b->chain_by_name, name, &idx)) {
+	if (k8s_map_get_index(&b->chain_by_name, name, &idx)) {
 		*ret = b->p->chains[idx].name;
 		return 0;
 	}
@@ -599,12 +599,12 @@ int pl_record_pod(struct pl_plan *p, const struct pl_pod *pod, const char *key)
 	struct pl_ppod *rec;
 	size_t idx;
 
-	if (!pl_map_get(&p->pod_idx, key, &idx)) {
+	if (!k8s_map_get_index(&p->pod_idx, key, &idx)) {
 		if (k8s_grow(&p->pods, &p->pods_cap, p->npods, sizeof(*rec)) < 0)
 			return -ENOMEM;
 		idx = p->npods;
 		p->pods[idx] = (struct pl_ppod){ .key = strdup(key) };
-		if (!p->pods[idx].key || pl_map_put(&p->pod_idx, key, idx) < 0) {
+		if (!p->pods[idx].key || k8s_map_put_index(&p->pod_idx, key, idx) < 0) {
 			free(p->pods[idx].key);
 			return -ENOMEM;
 		}
@@ -735,7 +735,7 @@ static void set_clear(struct pl_pset *s)
 /* Peer and named-port sets exist per family; keep those some rule uses. */
 static int drop_unused_sets(struct pl_plan *p)
 {
-	struct pl_map used = { 0 };
+	struct k8s_map used = { 0 };
 	size_t i, j, n, dummy;
 	int r = 0;
 
@@ -744,13 +744,13 @@ static int drop_unused_sets(struct pl_plan *p)
 			const struct pl_prule *rule = &p->chains[i].r[j];
 
 			if (rule->addr_set)
-				r = pl_map_put(&used, rule->addr_set, 1);
+				r = k8s_map_put_index(&used, rule->addr_set, 1);
 			if (r >= 0 && rule->named_set)
-				r = pl_map_put(&used, rule->named_set, 1);
+				r = k8s_map_put_index(&used, rule->named_set, 1);
 		}
 	}
 	for (i = 0, n = 0; i < p->nsets && r >= 0; i++) {
-		if (p->sets[i].is_map || pl_map_get(&used, p->sets[i].name, &dummy)) {
+		if (p->sets[i].is_map || k8s_map_get_index(&used, p->sets[i].name, &dummy)) {
 			p->sets[n++] = p->sets[i];
 		} else {
 			set_clear(&p->sets[i]);
@@ -758,7 +758,7 @@ static int drop_unused_sets(struct pl_plan *p)
 	}
 	if (r >= 0)
 		p->nsets = n;
-	pl_map_free(&used);
+	k8s_map_free(&used, NULL);
 	return r;
 }
 
@@ -813,7 +813,7 @@ void pl_plan_free(struct pl_plan *p)
 		free(p->pods[i].ips);
 	}
 	free(p->pods);
-	pl_map_free(&p->pod_idx);
+	k8s_map_free(&p->pod_idx, NULL);
 	for (i = 0; i < p->nchains; i++) {
 		for (j = 0; j < p->chains[i].n; j++) {
 			free(p->chains[i].r[j].comment);
@@ -858,9 +858,9 @@ int pl_plan_build(struct k8snet_policy_db *db, const char *node, struct pl_plan 
 	 * sorts the chains around them. */
 	if (r >= 0)
 		r = finish(b.p);
-	pl_map_free(&b.set_by_id);
-	pl_map_free(&b.chain_by_name);
-	pl_map_free(&b.nsg_by_name);
+	k8s_map_free(&b.set_by_id, NULL);
+	k8s_map_free(&b.chain_by_name, NULL);
+	k8s_map_free(&b.nsg_by_name, NULL);
 	for (i = 0; i < b.nnsg; i++) {
 		free(b.nsg[i].pods);
 		free(b.nsg[i].pols);

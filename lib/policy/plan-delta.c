@@ -293,7 +293,7 @@ int pl_plan_update_pods(struct k8snet_policy_db *db, struct pl_plan *p, const ch
 	/* First, without touching p: do the chains of every local pod's policies
 	 * exist?  (Its group chain may be new: that one we can add.) */
 	for (i = 0; i < nkeys; i++) {
-		const struct pl_pod *pod = pl_map_get(&db->pod_by_name, keys[i], &idx) ?
+		const struct pl_pod *pod = k8s_map_get_index(&db->pod_by_name, keys[i], &idx) ?
 					   &db->pods[idx] : NULL;
 
 		/* Rules exist per address family in use: a new family rebuilds. */
@@ -316,10 +316,10 @@ int pl_plan_update_pods(struct k8snet_policy_db *db, struct pl_plan *p, const ch
 		}
 	}
 	for (i = 0; i < nkeys; i++) {
-		const struct pl_pod *pod = pl_map_get(&db->pod_by_name, keys[i], &idx) ?
+		const struct pl_pod *pod = k8s_map_get_index(&db->pod_by_name, keys[i], &idx) ?
 					   &db->pods[idx] : NULL;
 
-		if (pl_map_get(&p->pod_idx, keys[i], &idx)) {
+		if (k8s_map_get_index(&p->pod_idx, keys[i], &idx)) {
 			for (j = 0; j < p->pods[idx].nips; j++) {
 				size_t s;
 

@@ -116,7 +116,7 @@ struct pl_plan {
 	bool v4, v6;              /* address families the rules were made for */
 	size_t npods, pods_cap;
 	struct pl_ppod *pods;
-	struct pl_map pod_idx;    /* "ns/name" -> index in pods */
+	struct k8s_map pod_idx;    /* "ns/name" -> index in pods */
 };
 
 /* plan-build.c: model -> plan (pl_plan_build, pl_plan_free in internal.h),

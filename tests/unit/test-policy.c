@@ -147,7 +147,7 @@ START_TEST(test_defaulting)
 	size_t idx;
 
 	ck_assert_int_eq(load(POL("{\"podSelector\":{},\"egress\":[{}]}")), 0);
-	ck_assert(pl_map_get(&db->pol_by_name, "x/p", &idx));
+	ck_assert(k8s_map_get_index(&db->pol_by_name, "x/p", &idx));
 	ck_assert(db->pol[idx].ingress && db->pol[idx].egress);
 	ck_assert_int_eq(load(POL("{\"podSelector\":{},\"egress\":[]}")), 0);
 	ck_assert(db->pol[idx].ingress && !db->pol[idx].egress);
