@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/hash.h"
+#include "core/map.h"
 #include "core/strbuf.h"
 #include "core/vec.h"
 
@@ -223,6 +224,183 @@ START_TEST(test_hash_is_fnv1a)
 }
 END_TEST
 
+/* ---- k8s_map ---- */
+
+START_TEST(test_map_empty)
+{
+	struct k8s_map m = { 0 };
+	size_t idx = 7;
+
+	ck_assert_ptr_null(k8s_map_get(&m, "a"));
+	ck_assert_ptr_null(k8s_map_remove(&m, "a"));
+	ck_assert(!k8s_map_get_index(&m, "a", &idx));
+	ck_assert_uint_eq(idx, 7);
+	ck_assert_uint_eq(k8s_map_count(&m), 0);
+	k8s_map_free(&m, free);
+	k8s_map_free(NULL, free);
+}
+END_TEST
+
+START_TEST(test_map_put_get_replace_remove)
+{
+	struct k8s_map m = { 0 };
+	char key[8] = "ns/a";
+	int a, b;
+
+	ck_assert_int_eq(k8s_map_put(&m, key, &a), 0);
+	key[3] = 'z';   /* the map keeps its own copy of the key */
+	ck_assert_ptr_eq(k8s_map_get(&m, "ns/a"), &a);
+	ck_assert_ptr_null(k8s_map_get(&m, "ns/z"));
+	ck_assert_ptr_null(k8s_map_get(&m, "ns/"));
+	ck_assert_ptr_null(k8s_map_get(&m, ""));
+	ck_assert_int_eq(k8s_map_put(&m, "ns/a", &b), 0);
+	ck_assert_ptr_eq(k8s_map_get(&m, "ns/a"), &b);
+	ck_assert_uint_eq(k8s_map_count(&m), 1);
+	ck_assert_int_eq(k8s_map_put(&m, "", &a), 0);
+	ck_assert_ptr_eq(k8s_map_get(&m, ""), &a);
+	ck_assert_ptr_eq(k8s_map_remove(&m, "ns/a"), &b);
+	ck_assert_ptr_null(k8s_map_get(&m, "ns/a"));
+	ck_assert_ptr_null(k8s_map_remove(&m, "ns/a"));
+	ck_assert_uint_eq(k8s_map_count(&m), 1);
+	k8s_map_free(&m, NULL);
+	ck_assert_uint_eq(k8s_map_count(&m), 0);
+}
+END_TEST
+
+START_TEST(test_map_index)
+{
+	struct k8s_map m = { 0 };
+	size_t idx = 99;
+
+	ck_assert_int_eq(k8s_map_put_index(&m, "zero", 0), 0);
+	ck_assert_int_eq(k8s_map_put_index(&m, "big", SIZE_MAX - 1), 0);
+	ck_assert(k8s_map_get_index(&m, "zero", &idx));
+	ck_assert_uint_eq(idx, 0);
+	ck_assert(k8s_map_get_index(&m, "big", &idx));
+	ck_assert_uint_eq(idx, SIZE_MAX - 1);
+	k8s_map_remove(&m, "zero");
+	ck_assert(!k8s_map_get_index(&m, "zero", &idx));
+	k8s_map_free(&m, NULL);
+}
+END_TEST
+
+/* Many keys through several doublings, half of them removed, the rest
+ * replaced: every lookup and the walk see exactly what is left. */
+START_TEST(test_map_grows_across_resizes)
+{
+	enum { N = 20000 };
+	struct k8s_map m = { 0 };
+	struct k8s_map_node *node;
+	unsigned char *seen = calloc(N, 1);
+	char key[32];
+	size_t i, idx, walked = 0;
+
+	ck_assert_ptr_nonnull(seen);
+	for (i = 0; i < N; i++) {
+		snprintf(key, sizeof(key), "default/svc-%zu", i);
+		ck_assert_int_eq(k8s_map_put_index(&m, key, i), 0);
+	}
+	ck_assert_uint_eq(k8s_map_count(&m), N);
+	ck_assert_uint_ge(m.nbuckets, N);
+	for (i = 0; i < N; i += 2) {
+		snprintf(key, sizeof(key), "default/svc-%zu", i);
+		ck_assert_ptr_nonnull(k8s_map_remove(&m, key));
+	}
+	for (i = 1; i < N; i += 2) {
+		snprintf(key, sizeof(key), "default/svc-%zu", i);
+		ck_assert_int_eq(k8s_map_put_index(&m, key, i * 2), 0);
+	}
+	ck_assert_uint_eq(k8s_map_count(&m), N / 2);
+	for (i = 0; i < N; i++) {
+		snprintf(key, sizeof(key), "default/svc-%zu", i);
+		ck_assert(k8s_map_get_index(&m, key, &idx) == (i % 2 == 1));
+		if (i % 2)
+			ck_assert_uint_eq(idx, i * 2);
+	}
+	k8s_map_for_each(&m, i, node) {
+		size_t n = strtoul(node->key + strlen("default/svc-"), NULL, 10);
+
+		ck_assert_uint_eq(n % 2, 1);
+		ck_assert_uint_eq((uintptr_t)node->val - 1, n * 2);
+		ck_assert(!seen[n]);
+		seen[n] = 1;
+		walked++;
+	}
+	ck_assert_uint_eq(walked, N / 2);
+	free(seen);
+	k8s_map_free(&m, NULL);
+}
+END_TEST
+
+/* The walk visits buckets in order and each chain newest first: the NAT
+ * layer renders by walking, so this order is part of its output. */
+START_TEST(test_map_walk_order_is_by_hash)
+{
+	struct k8s_map m = { 0 };
+	struct k8s_map_node *node;
+	size_t i, prev = 0, n = 0;
+
+	for (i = 0; i < 40; i++) {
+		char key[16];
+
+		snprintf(key, sizeof(key), "k%zu", i);
+		ck_assert_int_eq(k8s_map_put(&m, key, NULL), 0);
+	}
+	ck_assert_uint_eq(m.nbuckets, 64);
+	k8s_map_for_each(&m, i, node) {
+		size_t b = (size_t)k8s_hash_str(node->key) % 64;
+
+		ck_assert_uint_eq(b, i);
+		ck_assert_uint_ge(b, prev);
+		prev = b;
+		n++;
+	}
+	ck_assert_uint_eq(n, 40);
+	k8s_map_free(&m, NULL);
+}
+END_TEST
+
+struct counted {
+	int *freed;
+};
+
+static void counted_free(void *p)
+{
+	struct counted *c = p;
+
+	(*c->freed)++;
+	free(c);
+}
+
+START_TEST(test_map_free_calls_destructor)
+{
+	struct k8s_map m = { 0 };
+	int freed = 0;
+	size_t i;
+
+	for (i = 0; i < 300; i++) {
+		struct counted *c = malloc(sizeof(*c));
+		char key[16];
+
+		ck_assert_ptr_nonnull(c);
+		c->freed = &freed;
+		snprintf(key, sizeof(key), "p%zu", i);
+		ck_assert_int_eq(k8s_map_put(&m, key, c), 0);
+	}
+	ck_assert_int_eq(k8s_map_put(&m, "no value", NULL), 0);
+	counted_free(k8s_map_remove(&m, "p7"));
+	ck_assert_int_eq(freed, 1);
+	k8s_map_free(&m, counted_free);   /* skips the NULL value */
+	ck_assert_int_eq(freed, 300);
+	ck_assert_ptr_null(m.buckets);
+	ck_assert_uint_eq(k8s_map_count(&m), 0);
+	/* Freed maps can be used again. */
+	ck_assert_int_eq(k8s_map_put(&m, "again", &freed), 0);
+	ck_assert_ptr_eq(k8s_map_get(&m, "again"), &freed);
+	k8s_map_free(&m, NULL);
+}
+END_TEST
+
 static Suite *containers_suite(void)
 {
 	Suite *s = suite_create("containers");
@@ -240,6 +418,14 @@ static Suite *containers_suite(void)
 	tcase_add_test(tc, test_grow_overflow_leaves_array);
 	tcase_add_test(tc, test_grow_pow2);
 	tcase_add_test(tc, test_hash_is_fnv1a);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("map");
+	tcase_add_test(tc, test_map_empty);
+	tcase_add_test(tc, test_map_put_get_replace_remove);
+	tcase_add_test(tc, test_map_index);
+	tcase_add_test(tc, test_map_grows_across_resizes);
+	tcase_add_test(tc, test_map_walk_order_is_by_hash);
+	tcase_add_test(tc, test_map_free_calls_destructor);
 	suite_add_tcase(s, tc);
 	return s;
 }
