@@ -9,28 +9,29 @@
 
 #define K8S_MAP_FIRST_BUCKETS 64
 
-static size_t bucket_of(size_t nbuckets, const char *key)
+static size_t bucket_of(size_t nbuckets, uint64_t hash)
 {
-	return (size_t)k8s_hash_str(key) & (nbuckets - 1);
+	return (size_t)hash & (nbuckets - 1);
 }
 
 /* Where key's node is, or where it would be linked in; NULL in a map that
  * has no buckets yet. */
-static struct k8s_map_node **find_slot(const struct k8s_map *m, const char *key)
+static struct k8s_map_node **find_slot(const struct k8s_map *m, const char *key,
+					uint64_t hash)
 {
 	struct k8s_map_node **pn;
 
 	if (!m->nbuckets)
 		return NULL;
-	for (pn = &m->buckets[bucket_of(m->nbuckets, key)]; *pn; pn = &(*pn)->next)
-		if (strcmp((*pn)->key, key) == 0)
+	for (pn = &m->buckets[bucket_of(m->nbuckets, hash)]; *pn; pn = &(*pn)->next)
+		if ((*pn)->hash == hash && strcmp((*pn)->key, key) == 0)
 			break;
 	return pn;
 }
 
 void *k8s_map_get(const struct k8s_map *m, const char *key)
 {
-	struct k8s_map_node **pn = find_slot(m, key);
+	struct k8s_map_node **pn = find_slot(m, key, k8s_hash_str(key));
 
 	return pn && *pn ? (*pn)->val : NULL;
 }
@@ -46,7 +47,7 @@ static int grow(struct k8s_map *m)
 		return -ENOMEM;
 	for (i = 0; i < m->nbuckets; i++)
 		for (n = m->buckets[i]; n; n = next) {
-			size_t b = bucket_of(nbuckets, n->key);
+			size_t b = bucket_of(nbuckets, n->hash);
 
 			next = n->next;
 			n->next = buckets[b];
@@ -60,22 +61,24 @@ static int grow(struct k8s_map *m)
 
 int k8s_map_put(struct k8s_map *m, const char *key, void *val)
 {
+	uint64_t hash = k8s_hash_str(key);
+	size_t len = strlen(key);
 	struct k8s_map_node **pn, *n;
 
 	if (m->count >= m->nbuckets && grow(m) < 0)
 		return -ENOMEM;
-	pn = find_slot(m, key);
+	pn = find_slot(m, key, hash);
 	if (*pn) {
 		(*pn)->val = val;
 		return 0;
 	}
-	n = malloc(sizeof(*n));
-	if (!n || !(n->key = strdup(key))) {
-		free(n);
+	n = malloc(sizeof(*n) + len + 1);
+	if (!n)
 		return -ENOMEM;
-	}
 	n->next = NULL;
 	n->val = val;
+	n->hash = hash;
+	memcpy(n->key, key, len + 1);
 	*pn = n;
 	m->count++;
 	return 0;
@@ -83,7 +86,7 @@ int k8s_map_put(struct k8s_map *m, const char *key, void *val)
 
 void *k8s_map_remove(struct k8s_map *m, const char *key)
 {
-	struct k8s_map_node **pn = find_slot(m, key), *n;
+	struct k8s_map_node **pn = find_slot(m, key, k8s_hash_str(key)), *n;
 	void *val;
 
 	if (!pn || !*pn)
@@ -91,7 +94,6 @@ void *k8s_map_remove(struct k8s_map *m, const char *key)
 	n = *pn;
 	*pn = n->next;
 	val = n->val;
-	free(n->key);
 	free(n);
 	m->count--;
 	return val;
@@ -109,7 +111,6 @@ void k8s_map_free(struct k8s_map *m, void (*free_val)(void *))
 			next = n->next;
 			if (free_val && n->val)
 				free_val(n->val);
-			free(n->key);
 			free(n);
 		}
 	free(m->buckets);

@@ -3,7 +3,7 @@
  * installed.
  *
  * Chained buckets, a power of two of them (64 at first), doubled when the
- * map holds as many entries as buckets; keys are copied, values are the
+ * map holds as many entries as buckets; keys are copied (into the entry), values are the
  * caller's pointers (or small integers cast to pointers).  Walking order is
  * a function of the keys and the order they were put in, never of
  * addresses, so what a layer renders by walking a map is reproducible.
@@ -24,10 +24,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* One allocation per entry, key included; the key's hash is kept so that
+ * growing and walking a chain compare strings only on a likely match. */
 struct k8s_map_node {
 	struct k8s_map_node *next;
-	char *key;
 	void *val;
+	uint64_t hash;
+	char key[];
 };
 
 /* All zeroes is an empty map. */
