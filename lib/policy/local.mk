@@ -20,6 +20,7 @@ tests_unit_test_policy_SOURCES = tests/unit/test-policy.c tests/policy/cases.c t
 tests_unit_test_policy_CFLAGS = $(UNIT_CFLAGS) -DPOLICY_CASES='"$(abs_top_srcdir)/tests/policy/netpol-e2e.json"'
 tests_unit_test_policy_LDADD = $(UNIT_LDADD)
 EXTRA_DIST += tests/policy/netpol-e2e.json
+EXTRA_DIST += bench/policy_gen.py
 
 check_PROGRAMS += tests/netns/test-policy-conformance
 TESTS += tests/netns/test-policy-conformance
