@@ -32,6 +32,7 @@ dist_man3_MANS += \
 	man/man3/k8snet_proxy_sync_full.3 \
 	man/man3/k8snet_proxy_get_skipped.3 \
 	man/man3/k8snet_proxy_get_counters.3 \
+	man/man3/k8snet_proxy_get_traffic.3 \
 	man/man3/k8snet_proxy_get_health.3 \
 	man/man3/k8snet_proxy_get_health_changed.3 \
 	man/man3/k8snet_proxy_get_health_changed_count.3 \
