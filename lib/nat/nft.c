@@ -499,14 +499,38 @@ static void base_services(struct nat_batch *b, int fam)
  *           counter name meta l4proto . ct original proto-dst map @nodeport-traffic
  * The two exclude each other except for an external IP whose port is also a
  * NodePort number. */
+/* meta l4proto { tcp, udp, sctp }: an anonymous set made in this batch.
+ * The maps hold no other protocol, so the kernel would do without; nft
+ * needs it to list "ct original proto-dst" (it aborts otherwise). */
+static void l4_guard(struct nat_batch *b, struct nft_rule *r, int fam)
+{
+	static const uint8_t protos[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP };
+	struct nft_set_def def = {
+		.name = "__set%d", .flags = NFT_SET_ANONYMOUS | NFT_SET_CONSTANT,
+		.key_type = T_PROTO, .key_len = 1, .id = nft_batch_next_set_id(b->nb),
+	};
+	struct nft_elem e[ARRAY_SIZE(protos)];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(protos); i++)
+		e[i] = (struct nft_elem){ .key = &protos[i], .klen = 1 };
+	nft_batch_set(b->nb, NFT_MSG_NEWSET, nfproto(fam), b->p->cfg.table, &def);
+	nft_batch_elems(b->nb, NFT_MSG_NEWSETELEM, nfproto(fam), b->p->cfg.table, def.name, def.id,
+			e, ARRAY_SIZE(protos));
+	nft_e_meta_get(r, NFT_META_L4PROTO, NFT_REG_1);
+	nft_e_lookup(r, def.name, def.id, NFT_REG_1, -1, 0);
+}
+
 static void base_traffic(struct nat_batch *b, int fam)
 {
 	uint32_t l4 = fam == AF_INET ? NFT_REG32_01 : NFT_REG32_04, dnat = IPS_DST_NAT, zero = 0;
+	uint32_t dst = fam == AF_INET ? NFT_CT_DST_IP : NFT_CT_DST_IP6;
 	struct nft_rule *r;
 
 	nft_batch_owner(b->nb, "chain traffic");
 	r = rule_new(b, fam, "traffic");
-	nft_e_ct_get(r, NFT_CT_DST, IP_CT_DIR_ORIGINAL, NFT_REG32_00);
+	l4_guard(b, r, fam);
+	nft_e_ct_get(r, dst, IP_CT_DIR_ORIGINAL, NFT_REG32_00);
 	nft_e_meta_get(r, NFT_META_L4PROTO, l4);
 	nft_e_ct_get(r, NFT_CT_PROTO_DST, IP_CT_DIR_ORIGINAL, l4 + 1);
 	nft_e_objref_map(r, NFT_REG32_00, "service-traffic", 0);
@@ -516,8 +540,9 @@ static void base_traffic(struct nat_batch *b, int fam)
 	nft_e_ct_get(r, NFT_CT_STATUS, -1, NFT_REG_1);
 	nft_e_bitwise(r, NFT_REG_1, &dnat, &zero, 4);
 	nft_e_cmp(r, NFT_REG_1, NFT_CMP_NEQ, &zero, 4);
-	nft_e_ct_get(r, NFT_CT_DST, IP_CT_DIR_ORIGINAL, NFT_REG_1);
+	nft_e_ct_get(r, dst, IP_CT_DIR_ORIGINAL, NFT_REG_1);
 	nft_e_lookup(r, "cluster-ips", 0, NFT_REG_1, -1, NFT_LOOKUP_F_INV);
+	l4_guard(b, r, fam);
 	nft_e_meta_get(r, NFT_META_L4PROTO, NFT_REG32_08);
 	nft_e_ct_get(r, NFT_CT_PROTO_DST, IP_CT_DIR_ORIGINAL, NFT_REG32_09);
 	nft_e_objref_map(r, NFT_REG32_08, "nodeport-traffic", 0);

@@ -310,10 +310,8 @@ static void render_sets(struct k8snet_proxy *p, int fam, struct k8s_buf *b,
 	}
 }
 
-/* What nft_batch_base() loads with counting (see base_traffic() in nft.c).
- * nft's parser types "ct original proto-dst" only after a protocol match:
- * the text has one that the kernel's rules do without (the maps hold TCP,
- * UDP and SCTP keys only, so the lookup is the same test). */
+/* What nft_batch_base() loads with counting (see base_traffic() in nft.c):
+ * nft types "ct original proto-dst" only after a protocol match. */
 static void render_traffic_chains(int fam, struct k8s_buf *b)
 {
 	const char *f = ipfam(fam), *l4 = "meta l4proto { tcp, udp, sctp }";
