@@ -65,7 +65,7 @@ noinst_PROGRAMS += bench/bench-nat-conntrack
 bench_bench_nat_conntrack_SOURCES = bench/bench-nat-conntrack.c
 bench_bench_nat_conntrack_CFLAGS = $(AM_CFLAGS) $(LIBMNL_CFLAGS)
 bench_bench_nat_conntrack_LDADD = $(EXAMPLE_LDADD) $(LIBMNL_LIBS)
-EXTRA_DIST += bench/nat-bench.sh bench/nat_gen.py
+EXTRA_DIST += bench/nat-bench.sh bench/nat_gen.py bench/nat-traffic-bench.sh
 
 check_PROGRAMS += tests/unit/test-nat
 TESTS += tests/unit/test-nat
