@@ -399,7 +399,7 @@ static int print_counters(const struct cli_call *call, struct k8snet_ctx *ctx,
 
 	cJSON_ArrayForEach(s, svcs) {
 		const char *key = s->valuestring, *slash = strchr(key, '/');
-		uint64_t packets, bytes;
+		uint64_t packets, bytes, tpackets, tbytes;
 		char ns[256];
 		cJSON *j;
 		int n;
@@ -410,13 +410,16 @@ static int print_counters(const struct cli_call *call, struct k8snet_ctx *ctx,
 		}
 		snprintf(ns, sizeof(ns), "%.*s", (int)(slash - key), key);
 		n = k8snet_proxy_get_counters(p, ns, slash + 1, &packets, &bytes);
+		if (n >= 0)
+			n = k8snet_proxy_get_traffic(p, ns, slash + 1, &tpackets, &tbytes);
 		if (n < 0) {
 			r = cli_report(ctx, n, "proxy counters");
 			break;
 		}
 		if (!call->json) {
-			printf("%s connections %llu bytes %llu\n", key, (unsigned long long)packets,
-			       (unsigned long long)bytes);
+			printf("%s connections %llu bytes %llu packets %llu traffic-bytes %llu\n", key,
+			       (unsigned long long)packets, (unsigned long long)bytes,
+			       (unsigned long long)tpackets, (unsigned long long)tbytes);
 			continue;
 		}
 		j = cJSON_CreateObject();
@@ -424,6 +427,8 @@ static int print_counters(const struct cli_call *call, struct k8snet_ctx *ctx,
 		cJSON_AddStringToObject(j, "name", slash + 1);
 		cJSON_AddNumberToObject(j, "connections", (double)packets);
 		cJSON_AddNumberToObject(j, "bytes", (double)bytes);
+		cJSON_AddNumberToObject(j, "packets", (double)tpackets);
+		cJSON_AddNumberToObject(j, "traffic_bytes", (double)tbytes);
 		cJSON_AddItemToArray(out, j);
 	}
 	if (r == CLI_OK && call->json) {

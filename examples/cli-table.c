@@ -301,7 +301,8 @@ const struct cli_option cli_options[OPT__COUNT] = {
 	[OPT_COUNTERS] = { .name = "counters",
 		.help = "in named counters that survive rule rewrites and full syncs, count the "
 		  "packets and bytes each policy admits and drops, or the new connections to "
-		  "each Service (read them with policy counters, proxy counters)",
+		  "each Service and all their packets and bytes (read them with policy counters, "
+		  "proxy counters)",
 		.commands = "policy sync, policy render, proxy sync, proxy render" },
 	[OPT_JSON] = { .name = "json",
 		.help = "print JSON (the same as -o json): one object, or one per line for observe",
@@ -385,8 +386,8 @@ const struct cli_command cli_commands[] = {
 		.run = cli_proxy_render, .complete = "@file" },
 	{ .path = "proxy counters", .args = "FILE.json [NS/NAME...]", .min_args = 1,
 		.max_args = -1,
-		.summary = "the new connections to each Service and their first packets' bytes "
-		  "(proxy sync --counters)",
+		.summary = "the new connections to each Service, their first packets' bytes, and "
+		  "the packets and bytes of those connections both ways (proxy sync --counters)",
 		.run = cli_proxy_counters, .complete = "@file" },
 
 	{ .path = "hostport set", .args = "[MAPPING...]", .min_args = 0, .max_args = -1,

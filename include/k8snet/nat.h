@@ -66,8 +66,9 @@ struct k8snet_service;
 /* Leave stale UDP/SCTP conntrack entries alone after a sync (see
  * k8snet_proxy_sync(3)); for tests and for nodes where another agent does it. */
 #define K8SNET_PROXY_F_NO_CONNTRACK_CLEANUP 0x4u
-/* A named counter per service port counting new connections (the first
- * packet of each) to it: k8snet_proxy_get_counters(). */
+/* Named counters per service port: new connections (the first packet of
+ * each), k8snet_proxy_get_counters(), and every packet of them both ways,
+ * k8snet_proxy_get_traffic(). */
 #define K8SNET_PROXY_F_COUNT          0x8u
 
 /* Service attributes (k8snet_service_set_str / set_u32). */
@@ -168,6 +169,13 @@ K8SNET_EXPORT int k8snet_proxy_get_health_changed(const struct k8snet_proxy *pro
 K8SNET_EXPORT int k8snet_proxy_get_counters(struct k8snet_proxy *proxy, const char *ns,
 					    const char *name, uint64_t *ret_packets,
 					    uint64_t *ret_bytes);
+/* With K8SNET_PROXY_F_COUNT: the packets and bytes of every connection to
+ * service ns/name, both directions (replies too), summed over its ports and
+ * both families, as the kernel counts them now.  Same lifetime, NULL and
+ * error rules as k8snet_proxy_get_counters(). */
+K8SNET_EXPORT int k8snet_proxy_get_traffic(struct k8snet_proxy *proxy, const char *ns,
+					   const char *name, uint64_t *ret_packets,
+					   uint64_t *ret_bytes);
 /* The ruleset as nft text (free with k8snet_free()). */
 K8SNET_EXPORT int k8snet_proxy_render(struct k8snet_proxy *proxy, char **ret_text);
 

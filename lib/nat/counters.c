@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Per-service counters (K8SNET_PROXY_F_COUNT).  Each service port has a
- * named counter object "svc/NS/NAME/PROTO/PORT" in each family's table;
- * the services chain counts through object maps keyed like the dispatch
- * maps (see nft.c).  The objects live apart from rules and elements, so an
+ * Per-service counters (K8SNET_PROXY_F_COUNT).  Each service port has two
+ * named counter objects in each family's table: "svc/NS/NAME/PROTO/PORT",
+ * which the services chain updates through object maps keyed like the
+ * dispatch maps (connections: nat chains see first packets only), and
+ * "svc/NS/NAME/PROTO/PORT/traffic", which the traffic chain updates for
+ * every packet of those connections, both ways (see nft.c).  The objects live apart from rules and elements, so an
  * incremental sync touches only those of ports that come or go; a full
  * sync replaces the table, and the values are read just before and given
  * to the new objects (what the kernel counted between that read and the
@@ -76,23 +78,24 @@ static int add_up(void *data, const char *name, uint64_t packets, uint64_t bytes
 }
 
 static int read_port(struct k8snet_proxy *p, int fi, const struct k8snet_service *svc,
-		     const struct nat_port *sp, uint64_t sum[2])
+		     const struct nat_port *sp, const char *suffix, uint64_t sum[2])
 {
 	char *name;
 	int r;
 
-	if (asprintf(&name, "svc/%s/%s/%s/%u", svc->ns, svc->name,
+	if (asprintf(&name, "svc/%s/%s/%s/%u%s", svc->ns, svc->name,
 		     sp->proto == IPPROTO_TCP ? "tcp" : sp->proto == IPPROTO_UDP ? "udp" : "sctp",
-		     sp->port) < 0)
+		     sp->port, suffix) < 0)
 		return -ENOMEM;
 	r = nft_dump_counters(p->ctx, nfproto_of(fi), p->cfg.table, name, add_up, sum);
 	free(name);
 	return r == -ENOENT ? 0 : r;
 }
 
-K8SNET_EXPORT int k8snet_proxy_get_counters(struct k8snet_proxy *p, const char *ns,
-					    const char *name, uint64_t *ret_packets,
-					    uint64_t *ret_bytes)
+/* Sums the counters "svc/NS/NAME/PROTO/PORT<suffix>" of a service's ports
+ * over both families. */
+static int read_service(struct k8snet_proxy *p, const char *ns, const char *name,
+			const char *suffix, uint64_t *ret_packets, uint64_t *ret_bytes)
 {
 	uint64_t sum[2] = { 0, 0 };
 	const struct nat_entry *e;
@@ -100,10 +103,6 @@ K8SNET_EXPORT int k8snet_proxy_get_counters(struct k8snet_proxy *p, const char *
 	size_t i;
 	int fi, r = 0;
 
-	K8S_FORK_GUARD(p);
-	if (!p)
-		return -EINVAL;
-	k8snet_ctx_clear_error(p->ctx);
 	K8S_CHECK_ARG(p->ctx, name);
 	if (!(p->cfg.flags & K8SNET_PROXY_F_COUNT))
 		return k8s_error(p->ctx, -ENOENT, "counters: counting is off "
@@ -123,7 +122,7 @@ K8SNET_EXPORT int k8snet_proxy_get_counters(struct k8snet_proxy *p, const char *
 	 * does not have, a table deleted behind our back) counts nothing. */
 	for (fi = 0; fi < 2 && r >= 0; fi++)
 		for (i = 0; i < e->svc->nports && r >= 0; i++)
-			r = read_port(p, fi, e->svc, &e->svc->ports[i], sum);
+			r = read_port(p, fi, e->svc, &e->svc->ports[i], suffix, sum);
 	if (r < 0)
 		return k8s_error(p->ctx, r, "counters: reading them: %s", k8snet_strerror(r));
 	if (ret_packets)
@@ -131,4 +130,26 @@ K8SNET_EXPORT int k8snet_proxy_get_counters(struct k8snet_proxy *p, const char *
 	if (ret_bytes)
 		*ret_bytes = sum[1];
 	return 0;
+}
+
+K8SNET_EXPORT int k8snet_proxy_get_counters(struct k8snet_proxy *p, const char *ns,
+					    const char *name, uint64_t *ret_packets,
+					    uint64_t *ret_bytes)
+{
+	K8S_FORK_GUARD(p);
+	if (!p)
+		return -EINVAL;
+	k8snet_ctx_clear_error(p->ctx);
+	return read_service(p, ns, name, "", ret_packets, ret_bytes);
+}
+
+K8SNET_EXPORT int k8snet_proxy_get_traffic(struct k8snet_proxy *p, const char *ns,
+					   const char *name, uint64_t *ret_packets,
+					   uint64_t *ret_bytes)
+{
+	K8S_FORK_GUARD(p);
+	if (!p)
+		return -EINVAL;
+	k8snet_ctx_clear_error(p->ctx);
+	return read_service(p, ns, name, "/traffic", ret_packets, ret_bytes);
 }

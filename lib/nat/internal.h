@@ -204,7 +204,8 @@ struct nat_chain {
 };
 
 enum nat_set_id { S_SERVICE_IPS, S_NODEPORTS, S_ENDPOINTS, S_NP_ENDPOINTS, S_CLUSTER_IPS, S_HAIRPIN,
-		  S_SERVICE_COUNTERS, S_NODEPORT_COUNTERS, S_NSETS };
+		  S_SERVICE_COUNTERS, S_NODEPORT_COUNTERS, S_SERVICE_TRAFFIC, S_NODEPORT_TRAFFIC,
+		  S_NSETS };
 
 struct nat_elem {
 	enum nat_set_id set;
@@ -251,7 +252,8 @@ struct nat_frag {
 	size_t nskipped;
 	struct nat_ctflow *ctflows;  /* UDP/SCTP destinations and endpoints, sorted */
 	size_t nctflows;
-	char **counters;           /* K8SNET_PROXY_F_COUNT: one named counter per port */
+	char **counters;           /* K8SNET_PROXY_F_COUNT: two named counters per port
+				    * (connections, then ".../traffic") */
 	size_t ncounters;
 };
 

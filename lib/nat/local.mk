@@ -32,6 +32,7 @@ dist_man3_MANS += \
 	man/man3/k8snet_proxy_sync_full.3 \
 	man/man3/k8snet_proxy_get_skipped.3 \
 	man/man3/k8snet_proxy_get_counters.3 \
+	man/man3/k8snet_proxy_get_traffic.3 \
 	man/man3/k8snet_proxy_get_health.3 \
 	man/man3/k8snet_proxy_get_health_changed.3 \
 	man/man3/k8snet_proxy_get_health_changed_count.3 \
@@ -64,7 +65,7 @@ noinst_PROGRAMS += bench/bench-nat-conntrack
 bench_bench_nat_conntrack_SOURCES = bench/bench-nat-conntrack.c
 bench_bench_nat_conntrack_CFLAGS = $(AM_CFLAGS) $(LIBMNL_CFLAGS)
 bench_bench_nat_conntrack_LDADD = $(EXAMPLE_LDADD) $(LIBMNL_LIBS)
-EXTRA_DIST += bench/nat-bench.sh bench/nat_gen.py
+EXTRA_DIST += bench/nat-bench.sh bench/nat_gen.py bench/nat-traffic-bench.sh
 
 check_PROGRAMS += tests/unit/test-nat
 TESTS += tests/unit/test-nat

@@ -6,10 +6,12 @@
  */
 #include <arpa/inet.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_nat.h>
 #include <linux/netfilter/nf_tables.h>
 #include <netinet/icmp6.h>
 #include <netinet/ip_icmp.h>
+#include <net/if_arp.h>
 #include <string.h>
 
 #include "nat/internal.h"
@@ -399,8 +401,15 @@ static void base_sets(struct nat_batch *b, int fam)
 		{ .name = "nodeport-counters",
 		  .key_type = CONCAT(T_PROTO, T_SERVICE), .key_len = 8,
 		  .obj_type = NFT_OBJECT_COUNTER },
+		/* The same keys again, to the ports' traffic counters. */
+		{ .name = "service-traffic",
+		  .key_type = CONCAT(CONCAT(at, T_PROTO), T_SERVICE), .key_len = alen + 8,
+		  .obj_type = NFT_OBJECT_COUNTER },
+		{ .name = "nodeport-traffic",
+		  .key_type = CONCAT(T_PROTO, T_SERVICE), .key_len = 8,
+		  .obj_type = NFT_OBJECT_COUNTER },
 	};
-	size_t i, n = ARRAY_SIZE(sets) - (counting(b) ? 0 : 2);
+	size_t i, n = ARRAY_SIZE(sets) - (counting(b) ? 0 : 4);
 
 	for (i = 0; i < n; i++) {
 		nft_batch_owner(b->nb, "set %s", sets[i].name);
@@ -478,6 +487,100 @@ static void base_services(struct nat_batch *b, int fam)
 		nft_e_verdict(r, NF_DROP, NULL);
 		nft_batch_rule(b->nb, r);
 	}
+}
+
+/* The traffic chain counts every packet of a service's connections, both
+ * ways, keyed on the connection's original (pre-DNAT) destination, which
+ * conntrack keeps for the replies too:
+ *   counter name ct original daddr . meta l4proto . ct original proto-dst
+ *           map @service-traffic
+ * and a NodePort connection (DNATed, not to a ClusterIP) by its port:
+ *   ct status dnat ct original daddr != @cluster-ips
+ *           counter name meta l4proto . ct original proto-dst map @nodeport-traffic
+ * The two exclude each other except for an external IP whose port is also a
+ * NodePort number. */
+/* meta l4proto { tcp, udp, sctp }: an anonymous set made in this batch.
+ * The maps hold no other protocol, so the kernel would do without; nft
+ * needs it to list "ct original proto-dst" (it aborts otherwise). */
+static void l4_guard(struct nat_batch *b, struct nft_rule *r, int fam)
+{
+	static const uint8_t protos[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP };
+	struct nft_set_def def = {
+		.name = "__set%d", .flags = NFT_SET_ANONYMOUS | NFT_SET_CONSTANT,
+		.key_type = T_PROTO, .key_len = 1, .id = nft_batch_next_set_id(b->nb),
+	};
+	struct nft_elem e[ARRAY_SIZE(protos)];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(protos); i++)
+		e[i] = (struct nft_elem){ .key = &protos[i], .klen = 1 };
+	nft_batch_set(b->nb, NFT_MSG_NEWSET, nfproto(fam), b->p->cfg.table, &def);
+	nft_batch_elems(b->nb, NFT_MSG_NEWSETELEM, nfproto(fam), b->p->cfg.table, def.name, def.id,
+			e, ARRAY_SIZE(protos));
+	nft_e_meta_get(r, NFT_META_L4PROTO, NFT_REG_1);
+	nft_e_lookup(r, def.name, def.id, NFT_REG_1, -1, 0);
+}
+
+static void base_traffic(struct nat_batch *b, int fam)
+{
+	uint32_t l4 = fam == AF_INET ? NFT_REG32_01 : NFT_REG32_04, dnat = IPS_DST_NAT, zero = 0;
+	uint32_t dst = fam == AF_INET ? NFT_CT_DST_IP : NFT_CT_DST_IP6;
+	struct nft_rule *r;
+
+	nft_batch_owner(b->nb, "chain traffic");
+	r = rule_new(b, fam, "traffic");
+	l4_guard(b, r, fam);
+	nft_e_ct_get(r, dst, IP_CT_DIR_ORIGINAL, NFT_REG32_00);
+	nft_e_meta_get(r, NFT_META_L4PROTO, l4);
+	nft_e_ct_get(r, NFT_CT_PROTO_DST, IP_CT_DIR_ORIGINAL, l4 + 1);
+	nft_e_objref_map(r, NFT_REG32_00, "service-traffic", 0);
+	nft_batch_rule(b->nb, r);
+
+	r = rule_new(b, fam, "traffic");
+	nft_e_ct_get(r, NFT_CT_STATUS, -1, NFT_REG_1);
+	nft_e_bitwise(r, NFT_REG_1, &dnat, &zero, 4);
+	nft_e_cmp(r, NFT_REG_1, NFT_CMP_NEQ, &zero, 4);
+	nft_e_ct_get(r, dst, IP_CT_DIR_ORIGINAL, NFT_REG_1);
+	nft_e_lookup(r, "cluster-ips", 0, NFT_REG_1, -1, NFT_LOOKUP_F_INV);
+	l4_guard(b, r, fam);
+	nft_e_meta_get(r, NFT_META_L4PROTO, NFT_REG32_08);
+	nft_e_ct_get(r, NFT_CT_PROTO_DST, IP_CT_DIR_ORIGINAL, NFT_REG32_09);
+	nft_e_objref_map(r, NFT_REG32_08, "nodeport-traffic", 0);
+	nft_batch_rule(b->nb, r);
+}
+
+/* Each packet passes one of input, forward and output, except one sent
+ * over loopback, which passes output and then input: input skips it. */
+static void base_traffic_hooks(struct nat_batch *b, int fam)
+{
+	static const struct { const char *name; uint32_t hook; } hooks[] = {
+		{ "traffic-input", NF_INET_LOCAL_IN },
+		{ "traffic-forward", NF_INET_FORWARD },
+		{ "traffic-output", NF_INET_LOCAL_OUT },
+	};
+	uint16_t loopback = ARPHRD_LOOPBACK;
+	struct nft_rule *r;
+	size_t i;
+
+	nft_batch_chain(b->nb, NFT_MSG_NEWCHAIN, nfproto(fam), b->p->cfg.table, "traffic", NULL);
+	for (i = 0; i < ARRAY_SIZE(hooks); i++) {
+		struct nft_hook h = { hooks[i].hook, 0, "filter" };
+
+		nft_batch_owner(b->nb, "chain %s", hooks[i].name);
+		nft_batch_chain(b->nb, NFT_MSG_NEWCHAIN, nfproto(fam), b->p->cfg.table,
+				hooks[i].name, &h);
+		if (hooks[i].hook == NF_INET_LOCAL_IN) {
+			r = rule_new(b, fam, hooks[i].name);
+			nft_e_meta_get(r, NFT_META_IIFTYPE, NFT_REG_1);
+			nft_e_cmp(r, NFT_REG_1, NFT_CMP_EQ, &loopback, 2);
+			nft_e_verdict(r, NFT_RETURN, NULL);
+			nft_batch_rule(b->nb, r);
+		}
+		r = rule_new(b, fam, hooks[i].name);
+		nft_e_verdict(r, NFT_JUMP, "traffic");
+		nft_batch_rule(b->nb, r);
+	}
+	base_traffic(b, fam);
 }
 
 static void base_postrouting(struct nat_batch *b, int fam)
@@ -566,6 +669,8 @@ int nat_batch_base(struct nat_batch *b, int fam)
 	base_shared(b, fam);
 	base_services(b, fam);
 	base_postrouting(b, fam);
+	if (counting(b))
+		base_traffic_hooks(b, fam);
 	for (i = 0; i < 2; i++) {
 		nft_batch_owner(b->nb, "chain %s", hooked[i].name);
 		r = rule_new(b, fam, hooked[i].name);

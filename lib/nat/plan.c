@@ -37,6 +37,8 @@ const char *const nat_set_names[S_NSETS] = {
 	[S_HAIRPIN] = "hairpin",
 	[S_SERVICE_COUNTERS] = "service-counters",
 	[S_NODEPORT_COUNTERS] = "nodeport-counters",
+	[S_SERVICE_TRAFFIC] = "service-traffic",
+	[S_NODEPORT_TRAFFIC] = "nodeport-traffic",
 };
 
 static const char *proto_name(uint8_t p)
@@ -55,6 +57,7 @@ struct builder {
 	char **used;                   /* claim keys this fragment took */
 	size_t nused;
 	const char *counter;           /* the port's named counter (K8SNET_PROXY_F_COUNT) */
+	const char *traffic;           /* and its traffic counter ("svc/.../traffic") */
 	int err;
 };
 
@@ -219,36 +222,48 @@ static void add_elem(struct builder *b, struct nat_elem *el)
 }
 
 /* The same key : the port's counter, in the map the counting rule before
- * the dispatch looks up: what is counted is exactly what is dispatched. */
-static void add_counter_elem(struct builder *b, const struct nat_elem *dispatch)
+ * the dispatch looks up: what is counted is exactly what is dispatched.
+ * The same key : its traffic counter, in the map the traffic chain looks
+ * up with the connection's original destination (every packet, both ways). */
+static void add_counter_elem(struct builder *b, const struct nat_elem *dispatch, bool traffic)
 {
 	struct nat_elem *el = calloc(1, sizeof(*el));
+	bool svc = dispatch->set == S_SERVICE_IPS;
 
-	if (!el || !(el->obj = strdup(b->counter))) {
+	if (!el || !(el->obj = strdup(traffic ? b->traffic : b->counter))) {
 		free(el);
 		fail(b, -ENOMEM);
 		return;
 	}
-	el->set = dispatch->set == S_SERVICE_IPS ? S_SERVICE_COUNTERS : S_NODEPORT_COUNTERS;
+	if (traffic)
+		el->set = svc ? S_SERVICE_TRAFFIC : S_NODEPORT_TRAFFIC;
+	else
+		el->set = svc ? S_SERVICE_COUNTERS : S_NODEPORT_COUNTERS;
 	memcpy(el->key, dispatch->key, dispatch->klen);
 	el->klen = dispatch->klen;
 	add_elem(b, el);
 }
 
-/* "svc/NS/NAME/PROTO/PORT": one per service port, the same in both
- * families' tables (documented in k8snet_proxy_get_counters(3)). */
-static void add_counter(struct builder *b, const char *base)
+static char *push_counter(struct builder *b, char *name)
 {
-	char *name = xasprintf(b, "svc/%s", base);
-
-	b->counter = NULL;
 	if (!name || k8s_grow_pow2(&b->f->counters, b->f->ncounters, sizeof(name)) < 0) {
 		free(name);
 		fail(b, -ENOMEM);
-		return;
+		return NULL;
 	}
 	b->f->counters[b->f->ncounters++] = name;
-	b->counter = name;
+	return name;
+}
+
+/* "svc/NS/NAME/PROTO/PORT" (connections) and ".../traffic" (packets and
+ * bytes of those connections): per service port, the same in both
+ * families' tables (documented in k8snet_proxy_get_counters(3)). */
+static void add_counter(struct builder *b, const char *base)
+{
+	b->counter = push_counter(b, xasprintf(b, "svc/%s", base));
+	b->traffic = b->counter ? push_counter(b, xasprintf(b, "svc/%s/traffic", base)) : NULL;
+	if (!b->traffic)
+		b->counter = NULL;
 }
 
 /* daddr . proto . port : goto chain (or proto . port for NodePorts) */
@@ -271,7 +286,9 @@ static void add_dispatch(struct builder *b, const struct nat_addr *a, const stru
 	el->klen = (uint8_t)(al + 8);
 	add_elem(b, el);
 	if (b->counter && !b->err)
-		add_counter_elem(b, el);
+		add_counter_elem(b, el, false);
+	if (b->traffic && !b->err)
+		add_counter_elem(b, el, true);
 }
 
 /* [daddr .] proto . port . index : addr . port in @endpoints / @nodeport-endpoints */

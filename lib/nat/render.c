@@ -110,7 +110,8 @@ void nat_render_elem_text(int fam, const struct nat_elem *e, struct k8s_buf *b)
 		addr_text(&a, b, false);
 		return;
 	}
-	if (e->set == S_SERVICE_IPS || e->set == S_ENDPOINTS || e->set == S_SERVICE_COUNTERS) {
+	if (e->set == S_SERVICE_IPS || e->set == S_ENDPOINTS || e->set == S_SERVICE_COUNTERS ||
+	    e->set == S_SERVICE_TRAFFIC) {
 		memcpy(a.a, e->key, al);
 		addr_text(&a, b, false);
 		k8s_buf_printf(b, " . ");
@@ -293,6 +294,12 @@ static void render_sets(struct k8snet_proxy *p, int fam, struct k8s_buf *b,
 		k8s_buf_printf(b, "\t}\n\n\tmap nodeport-counters {\n\t\ttype inet_proto . inet_service : "
 			    "counter\n");
 		render_elems(b, fam, c, S_NODEPORT_COUNTERS);
+		k8s_buf_printf(b, "\t}\n\n\tmap service-traffic {\n\t\ttype %s . inet_proto . inet_service : "
+			    "counter\n", at);
+		render_elems(b, fam, c, S_SERVICE_TRAFFIC);
+		k8s_buf_printf(b, "\t}\n\n\tmap nodeport-traffic {\n\t\ttype inet_proto . inet_service : "
+			    "counter\n");
+		render_elems(b, fam, c, S_NODEPORT_TRAFFIC);
 		k8s_buf_printf(b, "\t}\n");
 	}
 	for (i = 0; i < c->asets.n; i++) {
@@ -301,6 +308,25 @@ static void render_sets(struct k8snet_proxy *p, int fam, struct k8s_buf *b,
 		k8s_buf_printf(b, "\n\tset %s {\n\t\ttype %s\n\t\tflags dynamic,timeout\n"
 			    "\t\ttimeout %us\n\t}\n", s->name, at, s->timeout);
 	}
+}
+
+/* What nft_batch_base() loads with counting (see base_traffic() in nft.c):
+ * nft types "ct original proto-dst" only after a protocol match. */
+static void render_traffic_chains(int fam, struct k8s_buf *b)
+{
+	const char *f = ipfam(fam), *l4 = "meta l4proto { tcp, udp, sctp }";
+
+	k8s_buf_printf(b, "\n\tchain traffic {\n"
+		    "\t\t%s counter name ct original %s daddr . meta l4proto . ct original proto-dst "
+		    "map @service-traffic\n"
+		    "\t\tct status dnat ct original %s daddr != @cluster-ips %s counter name "
+		    "meta l4proto . ct original proto-dst map @nodeport-traffic\n\t}\n", l4, f, f, l4);
+	k8s_buf_printf(b, "\n\tchain traffic-input {\n\t\ttype filter hook input priority 0; policy accept;\n"
+		    "\t\tmeta iiftype loopback return\n\t\tjump traffic\n\t}\n");
+	k8s_buf_printf(b, "\n\tchain traffic-forward {\n\t\ttype filter hook forward priority 0; policy accept;\n"
+		    "\t\tjump traffic\n\t}\n");
+	k8s_buf_printf(b, "\n\tchain traffic-output {\n\t\ttype filter hook output priority 0; policy accept;\n"
+		    "\t\tjump traffic\n\t}\n");
 }
 
 static void render_base_chains(struct k8snet_proxy *p, int fam, struct k8s_buf *b)
@@ -359,6 +385,8 @@ static void render_base_chains(struct k8snet_proxy *p, int fam, struct k8s_buf *
 		k8s_buf_printf(b, "\t\tmeta mark set meta mark | 0x%08x\n", bit);
 	k8s_buf_printf(b, "\t}\n\n\tchain no-endpoints {\n\t\tmeta l4proto tcp reject with tcp reset\n"
 		    "\t\treject\n\t}\n\n\tchain no-local-endpoints {\n\t\tdrop\n\t}\n");
+	if (count)
+		render_traffic_chains(fam, b);
 }
 
 static int render_family(struct k8snet_proxy *p, int fam, struct k8s_buf *b, struct ptrvec *planned)

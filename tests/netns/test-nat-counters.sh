@@ -5,7 +5,9 @@
 # NodePort are counted exactly (nat chains see each connection's first
 # packet); UDP flows are counted too.  An incremental sync that changes
 # another service leaves the counts alone; a full sync (a new process)
-# carries them over.
+# carries them over.  The traffic counters (svc/.../traffic) count every
+# packet and byte of those connections both ways: bulk transfers of known
+# size through a ClusterIP and a NodePort, and UDP requests and answers.
 set -u
 . "$top_srcdir/tests/netns/lib.sh"
 require_root
@@ -50,6 +52,9 @@ for p in cl b1; do
 done
 bg_in b1 socat TCP-LISTEN:8080,fork,reuseaddr SYSTEM:"echo b1"
 bg_in b1 socat UDP-RECVFROM:5353,fork SYSTEM:"echo b1"
+# bulk: reads what the client sends to its end, then answers DOWN bytes.
+UP=10000 DOWN=30000
+bg_in b1 socat TCP-LISTEN:9000,fork,reuseaddr SYSTEM:"cat >/dev/null; head -c $DOWN /dev/zero"
 sleep 0.5
 
 # world OTHER_PORT: web (TCP 80 + NodePort 30080), dns (UDP 53), other
@@ -61,6 +66,8 @@ world() {
 	printf '{"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice","metadata":{"name":"web-1","namespace":"default","labels":{"kubernetes.io/service-name":"web"}},"addressType":"IPv4",%s,"ports":[{"name":"http","port":8080,"protocol":"TCP"}]},' "$ep"
 	printf '{"apiVersion":"v1","kind":"Service","metadata":{"name":"dns","namespace":"kube-system"},"spec":{"clusterIP":"10.96.0.53","ports":[{"port":53,"protocol":"UDP"}]}},'
 	printf '{"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice","metadata":{"name":"dns-1","namespace":"kube-system","labels":{"kubernetes.io/service-name":"dns"}},"addressType":"IPv4",%s,"ports":[{"port":5353,"protocol":"UDP"}]},' "$ep"
+	printf '{"apiVersion":"v1","kind":"Service","metadata":{"name":"bulk","namespace":"default"},"spec":{"type":"NodePort","clusterIP":"10.96.0.30","ports":[{"port":90,"protocol":"TCP","nodePort":30090}]}},'
+	printf '{"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice","metadata":{"name":"bulk-1","namespace":"default","labels":{"kubernetes.io/service-name":"bulk"}},"addressType":"IPv4",%s,"ports":[{"port":9000,"protocol":"TCP"}]},' "$ep"
 	printf '{"apiVersion":"v1","kind":"Service","metadata":{"name":"other","namespace":"default"},"spec":{"clusterIP":"10.96.0.20","ports":[{"port":%s,"protocol":"TCP"}]}},' "$1"
 	printf '{"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice","metadata":{"name":"other-1","namespace":"default","labels":{"kubernetes.io/service-name":"other"}},"addressType":"IPv4",%s,"ports":[{"port":8080,"protocol":"TCP"}]}' "$ep"
 	printf ']}\n'
@@ -75,6 +82,14 @@ COMMON="$FLAGS --no-conntrack-cleanup"
 # in a process of its own.
 counters() {
 	"$K8SNET" proxy counters $NODE "$1" "$2" | awk '{ print $3, $5 }'
+}
+# traffic FILE SERVICE: "packets bytes" of the traffic counters.
+traffic() {
+	"$K8SNET" proxy counters $NODE "$1" "$2" | awk '{ print $7, $9 }'
+}
+bulk_n() {  # bulk_n N ADDR:PORT: N transfers of UP bytes up, DOWN down; prints bytes received
+	in_ns cl sh -c "for i in \$(seq $1); do head -c $UP /dev/zero |
+		timeout 10 socat -t5 -T5 - TCP:$2; done" 2>/dev/null | wc -c
 }
 tcp_n() {  # tcp_n N ADDR:PORT: N connections, prints how many were answered
 	in_ns cl sh -c "for i in \$(seq $1); do timeout 3 socat -T2 - TCP:$2 </dev/null; done" \
@@ -103,8 +118,10 @@ json=$("$K8SNET" proxy counters $NODE -o json "$WORK/w1.json")
 check "-o json lists every service with connections" python3 -c "
 import json, sys
 d = {s['namespace'] + '/' + s['name']: s for s in json.loads(sys.argv[1])}
-assert set(d) == {'default/web', 'kube-system/dns', 'default/other'}, d
-assert d['default/web']['connections'] == $((N + M)), d" "$json"
+assert set(d) == {'default/web', 'kube-system/dns', 'default/bulk', 'default/other'}, d
+assert d['default/web']['connections'] == $((N + M)), d
+assert d['default/web']['packets'] >= 5 * $((N + M)), d
+assert d['default/web']['traffic_bytes'] > d['default/web']['bytes'], d" "$json"
 
 # UDP: each socat is a new flow (a new source port): a new connection.
 ok=0
@@ -115,12 +132,37 @@ done
 read -r upk uby <<<"$(counters "$WORK/w1.json" kube-system/dns)"
 check "UDP flows counted: $ok answered of 6 sent, $upk counted" [ "$upk" -ge "$ok" -a "$upk" -le 6 -a "$ok" -ge 1 ]
 
+read -r upk2 uby2 <<<"$(traffic "$WORK/w1.json" kube-system/dns)"
+check "UDP traffic counted both ways: $upk2 packets >= 2 x $ok, $uby2 bytes" \
+	[ "$upk2" -ge $((2 * ok)) -a "$upk2" -le 12 -a "$uby2" -ge $((ok * (30 + 31))) ]
+
+# Traffic: every packet of bulk's connections, both ways, by the
+# connection's original destination (ClusterIP or NodePort).
+check "traffic starts at 0" [ "$(traffic "$WORK/w1.json" default/bulk)" = "0 0" ]
+C1=4 C2=2
+got=$(bulk_n $C1 10.96.0.30:90)
+check "$C1 transfers through the ClusterIP ($got bytes down)" [ "$got" = $((C1 * DOWN)) ]
+got=$(bulk_n $C2 10.244.0.1:30090)
+check "$C2 transfers through the NodePort ($got bytes down)" [ "$got" = $((C2 * DOWN)) ]
+sleep 0.3
+read -r cpk cby <<<"$(counters "$WORK/w1.json" default/bulk)"
+check "bulk's connection counter still counts connections ($cpk)" [ "$cpk" = $((C1 + C2)) ]
+read -r tpk tby <<<"$(traffic "$WORK/w1.json" default/bulk)"
+payload=$(((C1 + C2) * (UP + DOWN)))
+# At least SYN, SYN-ACK, ACK, data each way, FIN each way per connection
+# (segmentation offload may merge data segments into one packet); bytes at
+# least the payload, and under payload + 100 bytes of headers per packet.
+check "bulk's traffic: $tpk packets >= $((8 * (C1 + C2)))" [ "$tpk" -ge $((8 * (C1 + C2))) ]
+check "bulk's traffic: $tby bytes >= payload $payload and < payload + 100 x packets" \
+	[ "$tby" -ge $payload -a "$tby" -lt $((payload + 100 * tpk)) ]
+
 # Incremental sync changing another service: web's counter is not reset.
 echo "$WORK/w2.json" >&"${SYNC[1]}"
 read -r -t 20 line <&"${SYNC[0]}"
 check "incremental sync ($line)" [ "${line#synced}" != "$line" ]
 check "incremental sync kept web's count" [ "$(counters "$WORK/w1.json" default/web)" = "$pk $by" ]
 check "incremental sync kept dns's count" [ "$(counters "$WORK/w1.json" kube-system/dns)" = "$upk $uby" ]
+check "incremental sync kept bulk's traffic" [ "$(traffic "$WORK/w1.json" default/bulk)" = "$tpk $tby" ]
 check "the changed port's counter is the new port's" \
 	in_ns node nft list counter ip k8snet svc/default/other/tcp/81 >/dev/null
 check "the old port's counter is gone" \
@@ -132,6 +174,7 @@ wait "$sync_pid" 2>/dev/null || true
 check "full sync" "$K8SNET" proxy sync $NODE $COMMON --full "$WORK/w2.json"
 check "full sync carried web's count over" [ "$(counters "$WORK/w2.json" default/web)" = "$pk $by" ]
 check "full sync carried dns's count over" [ "$(counters "$WORK/w2.json" kube-system/dns)" = "$upk $uby" ]
+check "full sync carried bulk's traffic over" [ "$(traffic "$WORK/w2.json" default/bulk)" = "$tpk $tby" ]
 n=$(tcp_n 3 10.96.0.10:80)
 read -r pk2 by2 <<<"$(counters "$WORK/w2.json" default/web)"
 check "and counting goes on ($pk2 = $pk + $n)" [ "$pk2" = $((pk + n)) -a "$n" = 3 ]
@@ -139,7 +182,11 @@ check "and counting goes on ($pk2 = $pk + $n)" [ "$pk2" = $((pk + n)) -a "$n" = 
 check "render --counters is accepted by nft -f" sh -c "'$K8SNET' proxy render $FLAGS '$WORK/w2.json' > '$WORK/r.nft' &&
 	nsenter --net=/run/netns/$(ns cl) nft -f '$WORK/r.nft' &&
 	grep -q 'counter name ip daddr . meta l4proto . th dport map @service-counters' '$WORK/r.nft' &&
-	grep -q '10.96.0.10 . tcp . 80 : \"svc/default/web/tcp/80\"' '$WORK/r.nft'"
+	grep -q '10.96.0.10 . tcp . 80 : \"svc/default/web/tcp/80\"' '$WORK/r.nft' &&
+	grep -q 'ct original ip daddr . meta l4proto . ct original proto-dst map @service-traffic' '$WORK/r.nft' &&
+	grep -q '10.96.0.30 . tcp . 90 : \"svc/default/bulk/tcp/90/traffic\"' '$WORK/r.nft' &&
+	grep -q 'tcp . 30090 : \"svc/default/bulk/tcp/90/traffic\"' '$WORK/r.nft' &&
+	grep -q 'chain traffic-forward' '$WORK/r.nft'"
 in_ns cl nft flush ruleset
 
 # Counting off: -ENOENT, said.

@@ -178,17 +178,28 @@ for _ in range(%d):
                 self.assertEqual(packets, 4)
                 self.assertGreaterEqual(nbytes, 4 * 40)
                 self.assertEqual(p.counters("default", "other"), (0, 0))
+                # Traffic: every packet of those connections (only SYNs here:
+                # nothing answers), from the traffic chain's counters.
+                self.assertIn('@service-traffic', self.nft_list())
+                tpackets, tbytes = p.traffic("default", "web")
+                self.assertGreaterEqual(tpackets, 4)
+                self.assertGreaterEqual(tbytes, nbytes)
+                self.assertEqual(p.traffic("default", "other"), (0, 0))
                 other["spec"]["ports"][0]["port"] = 81       # an incremental sync
                 p.load_json(other)
                 self.assertGreater(p.sync(), 0)
                 self.assertEqual(p.counters("default", "web"), (4, nbytes))
+                self.assertEqual(p.traffic("default", "web"), (tpackets, tbytes))
                 self.assertGreater(p.sync(full=True), 0)     # carried over
                 self.assertEqual(p.counters("default", "web"), (4, nbytes))
+                self.assertEqual(p.traffic("default", "web"), (tpackets, tbytes))
                 with self.assertRaises(k8snet.NotFound):
                     p.counters("default", "nosuch")
                 p.flags = 0
                 with self.assertRaises(k8snet.NotFound):
                     p.counters("default", "web")
+                with self.assertRaises(k8snet.NotFound):
+                    p.traffic("default", "web")
 
     def test_drift_and_full(self):
         with k8snet.Context(netns="/run/netns/" + self.ns) as ctx:

@@ -137,6 +137,7 @@ enum { MEM, KERN };
 	X(INT, MEM, k8snet_proxy_add_service, (W.proxy, W.svc))                            \
 	X(INT, MEM, k8snet_proxy_add_str, (W.proxy, K8SNET_PROXY_NODE_IP, "192.0.2.1"))    \
 	X(INT, MEM, k8snet_proxy_get_counters, (W.proxy, "default", "api", &W.c[0], &W.c[1])) \
+	X(INT, MEM, k8snet_proxy_get_traffic, (W.proxy, "default", "api", &W.c[0], &W.c[1])) \
 	X(INT, MEM, k8snet_proxy_get_health, (W.proxy, "default", "api", &W.u1, &W.u2))    \
 	X(INT, MEM, k8snet_proxy_get_health_changed, (W.proxy, 0, &W.s1))                  \
 	X(INT, MEM, k8snet_proxy_get_health_changed_count, (W.proxy))                      \

@@ -179,6 +179,9 @@ _proxy_get_health_changed = fn("k8snet_proxy_get_health_changed", ctypes.c_int, 
 _proxy_get_counters = fn("k8snet_proxy_get_counters", ctypes.c_int, c_proxy_p, ctypes.c_char_p,
                          ctypes.c_char_p, ctypes.POINTER(ctypes.c_uint64),
                          ctypes.POINTER(ctypes.c_uint64))
+_proxy_get_traffic = fn("k8snet_proxy_get_traffic", ctypes.c_int, c_proxy_p, ctypes.c_char_p,
+                        ctypes.c_char_p, ctypes.POINTER(ctypes.c_uint64),
+                        ctypes.POINTER(ctypes.c_uint64))
 _proxy_render = fn("k8snet_proxy_render", ctypes.c_int, c_proxy_p,
                    ctypes.POINTER(ctypes.c_void_p))
 
@@ -477,6 +480,16 @@ class Proxy(_lib.Handle):
         packets, nbytes = ctypes.c_uint64(), ctypes.c_uint64()
         self._check(_proxy_get_counters(self.handle, _lib.encode(namespace), _lib.encode(name),
                                         ctypes.byref(packets), ctypes.byref(nbytes)))
+        return packets.value, nbytes.value
+
+    def traffic(self, namespace: str, name: str) -> Tuple[int, int]:
+        """With ``F_COUNT``: (packets, bytes) of every connection to a
+        service, both directions, summed over its ports and families.
+        Raises OSError(ENOENT) for an unknown service or when counting is
+        off."""
+        packets, nbytes = ctypes.c_uint64(), ctypes.c_uint64()
+        self._check(_proxy_get_traffic(self.handle, _lib.encode(namespace), _lib.encode(name),
+                                       ctypes.byref(packets), ctypes.byref(nbytes)))
         return packets.value, nbytes.value
 
     def render(self) -> str:
