@@ -126,7 +126,7 @@ bool nft_gen_only_own(const struct k8snet_ctx *ctx, uint32_t from, uint32_t to)
  * Writers that retry at once can keep beating each other: four CNI ADDs at a
  * time, each reading the table and committing at that generation, lost eight
  * times in a row.  So wait before trying again, longer each time (0.2 ms
- * doubling up to 25 ms, about 0.25 s over all the attempts) and not in step
+ * doubling up to 25 ms, about 0.6 s over all the attempts) and not in step
  * with the others (a random share of the pause).
  */
 void nft_retry_pause(unsigned attempt)

@@ -230,8 +230,11 @@ void nft_gen_note_own(struct k8snet_ctx *ctx, uint32_t gen);
 bool nft_gen_only_own(const struct k8snet_ctx *ctx, uint32_t from, uint32_t to);
 
 /* How often a layer tries again when its commit lost the race to another
- * writer (-ERESTART), and the pause before try number "attempt" (1, 2, ...). */
-#define NFT_RETRY_ATTEMPTS 16
+ * writer (-ERESTART), and the pause before try number "attempt" (1, 2, ...).
+ * 16 was not enough: with four host-port writers committing in a loop, one
+ * lost 16 times in a row (CI, test-nft-core); 32 tries wait about 0.6 s in
+ * all before giving up. */
+#define NFT_RETRY_ATTEMPTS 32
 void nft_retry_pause(unsigned attempt);
 /* Read-then-commit, again while it loses the race: runs once(arg) until it
  * returns anything but -ERESTART (a stale generation at commit) or -EAGAIN
