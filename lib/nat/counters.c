@@ -83,8 +83,7 @@ static int read_port(struct k8snet_proxy *p, int fi, const struct k8snet_service
 	char *name;
 	int r;
 
-	if (asprintf(&name, "svc/%s/%s/%s/%u%s", svc->ns, svc->name,
-		     sp->proto == IPPROTO_TCP ? "tcp" : sp->proto == IPPROTO_UDP ? "udp" : "sctp",
+	if (asprintf(&name, "svc/%s/%s/%s/%u%s", svc->ns, svc->name, nat_proto_name(sp->proto),
 		     sp->port, suffix) < 0)
 		return -ENOMEM;
 	r = nft_dump_counters(p->ctx, nfproto_of(fi), p->cfg.table, name, add_up, sum);

@@ -46,6 +46,8 @@ struct nat_addr {
 int nat_parse_addr(const char *s, struct nat_addr *ret);
 /* n bytes as 2n lowercase hex digits and a NUL (keys of hash maps). */
 void nat_hex(char *out, const uint8_t *b, size_t n);
+/* "tcp", "udp" or "sctp", as nft and the counter names write it. */
+const char *nat_proto_name(uint8_t proto);
 int nat_parse_cidr(const char *s, struct nat_addr *ret);
 void nat_addr_str(const struct nat_addr *a, char *buf, size_t len);
 

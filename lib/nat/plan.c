@@ -41,11 +41,6 @@ const char *const nat_set_names[S_NSETS] = {
 	[S_NODEPORT_TRAFFIC] = "nodeport-traffic",
 };
 
-static const char *proto_name(uint8_t p)
-{
-	return p == IPPROTO_TCP ? "tcp" : p == IPPROTO_UDP ? "udp" : "sctp";
-}
-
 /* ---------------- fragment building ---------------- */
 
 struct builder {
@@ -960,7 +955,7 @@ static void plan_port(struct builder *b, const struct nat_entry *e, const struct
 	bool local = svc->flags & K8SNET_SERVICE_F_ETP_LOCAL;
 	struct topology topo;
 
-	s.base = xasprintf(b, "%s/%s/%s/%u", svc->ns, svc->name, proto_name(sp->proto), sp->port);
+	s.base = xasprintf(b, "%s/%s/%s/%u", svc->ns, svc->name, nat_proto_name(sp->proto), sp->port);
 	if (!s.base || !dests) {
 		fail(b, -ENOMEM);
 		goto out;

@@ -37,11 +37,6 @@ static void match_text(const struct nat_rule *r, int fam, struct k8s_buf *b)
 	}
 }
 
-static const char *proto_text(uint8_t p)
-{
-	return p == IPPROTO_TCP ? "tcp" : p == IPPROTO_UDP ? "udp" : "sctp";
-}
-
 static const char *numgen_mode(const struct k8snet_proxy *p)
 {
 	return p->cfg.flags & K8SNET_PROXY_F_ROUND_ROBIN ? "inc" : "random";
@@ -68,7 +63,7 @@ void nat_render_rule_text(const struct k8snet_proxy *p, int fam, struct nat_rule
 		break;
 	case R_PICK:
 		k8s_buf_printf(b, "meta l4proto %s dnat %s to %s%smeta l4proto . th dport . numgen %s mod %u "
-			    "map @%s", proto_text(r->proto), ipfam(fam), r->nodeport ? "" : ipfam(fam),
+			    "map @%s", nat_proto_name(r->proto), ipfam(fam), r->nodeport ? "" : ipfam(fam),
 			    r->nodeport ? "" : " daddr . ", numgen_mode(p), r->n,
 			    r->nodeport ? "nodeport-endpoints" : "endpoints");
 		break;
@@ -80,7 +75,7 @@ void nat_render_rule_text(const struct k8snet_proxy *p, int fam, struct nat_rule
 		break;
 	case R_AFF_DNAT:
 		k8s_buf_printf(b, "meta l4proto %s update @%s { %s saddr } dnat %s to %s",
-			    proto_text(r->proto),
+			    nat_proto_name(r->proto),
 			    r->target, ipfam(fam), ipfam(fam), fam == AF_INET6 ? "[" : "");
 		addr_text(&r->addr, b, false);
 		k8s_buf_printf(b, "%s:%u", fam == AF_INET6 ? "]" : "", r->port);
@@ -117,7 +112,7 @@ void nat_render_elem_text(int fam, const struct nat_elem *e, struct k8s_buf *b)
 		k8s_buf_printf(b, " . ");
 		off = al;
 	}
-	k8s_buf_printf(b, "%s . %u", proto_text(e->key[off]), be16(e->key + off + 4));
+	k8s_buf_printf(b, "%s . %u", nat_proto_name(e->key[off]), be16(e->key + off + 4));
 	if (e->chain) {
 		k8s_buf_printf(b, " : goto %s", e->chain);
 		return;

@@ -69,3 +69,8 @@ void nat_hex(char *out, const uint8_t *b, size_t n)
 	}
 	out[2 * n] = '\0';
 }
+
+const char *nat_proto_name(uint8_t proto)
+{
+	return proto == IPPROTO_TCP ? "tcp" : proto == IPPROTO_UDP ? "udp" : "sctp";
+}
